@@ -1,0 +1,17 @@
+import type { FastifyRequest } from "fastify";
+import type { AuditService } from "../../audit/index.js";
+import type { KmsService } from "../../kms/index.js";
+import type { Scope } from "../../scope/scope.js";
+import type { SecretsModule } from "../../secrets/index.js";
+
+export interface NativeDeps {
+  kms: KmsService;
+  secrets: SecretsModule;
+  audit: AuditService;
+  scopeOf: (req: FastifyRequest) => Scope;
+  dev: boolean;
+  health: () => Promise<Record<string, unknown>>;
+  reset: () => Promise<void>;
+}
+
+export const param = (req: FastifyRequest, name: string): string => (req.params as Record<string, string>)[name] ?? "";

@@ -1,0 +1,16 @@
+import type { FastifyInstance } from "fastify";
+import type { NativeDeps } from "./context.js";
+import { registerCryptoRoutes } from "./crypto-routes.js";
+import { registerKeyRoutes } from "./keys-routes.js";
+import { registerSecretRoutes } from "./secrets-routes.js";
+import { registerSysRoutes } from "./sys-routes.js";
+
+export type { NativeDeps } from "./context.js";
+
+/** The native REST adapter: `/v1`. */
+export function registerNativeApi(app: FastifyInstance, deps: NativeDeps): void {
+  registerSysRoutes(app, deps);
+  registerKeyRoutes(app, deps);
+  registerCryptoRoutes(app, deps);
+  registerSecretRoutes(app, deps);
+}

@@ -1,0 +1,152 @@
+import type { FastifyInstance } from "fastify";
+import { registerNativeApi } from "./api/native/index.js";
+import { createAuditService, type AuditService } from "./audit/index.js";
+import { FailureThrottle } from "./auth/throttle.js";
+import { iso, systemClock, type Clock } from "./core/clock.js";
+import { Barrier } from "./crypto/barrier.js";
+import { createApiKeyService, type ApiKeyService } from "./identity/index.js";
+import { createKmsService, type KmsService } from "./kms/index.js";
+import { Scheduler } from "./scheduler/scheduler.js";
+import { DEFAULT_ENVIRONMENT_ID, DEFAULT_ENVIRONMENT_NAME, DEFAULT_REGION, defaultScope } from "./scope/scope.js";
+import { createSecretsModule, type SecretsModule } from "./secrets/index.js";
+import { createHttpServer } from "./server/http-server.js";
+import type { Storage } from "./storage/index.js";
+import { VERSION } from "./version.js";
+
+export interface AppOptions {
+  storage: Storage;
+  /** The root key that seals the keyring (dev: a file in the data dir; production: the unseal key file). */
+  rootKey: Buffer;
+  dev: boolean;
+  clock?: Clock;
+  accountId?: string;
+  region?: string;
+  /** The root API key pair to use; generated (and returned once) when absent. */
+  rootAccessKey?: { keyId: string; secret: string } | undefined;
+  auditMode?: "buffered" | "strict";
+  auditBufferMs?: number;
+  logLevel?: string;
+  schedulerIntervalMs?: number;
+}
+
+export interface CofferApp {
+  http: FastifyInstance;
+  storage: Storage;
+  clock: Clock;
+  kms: KmsService;
+  secrets: SecretsModule;
+  audit: AuditService;
+  apiKeys: ApiKeyService;
+  scheduler: Scheduler;
+  /** The root API key; `secret` only when it was generated now (print it once). */
+  rootAccessKey: { keyId: string; secret: string | undefined };
+  close(): Promise<void>;
+}
+
+const KEYRING = "keyring";
+
+/** The composition root: open the store, unseal, build every module, wire the HTTP adapters. */
+export async function createApp(opts: AppOptions): Promise<CofferApp> {
+  const { storage } = opts;
+  const clock = opts.clock ?? systemClock;
+  const accountId = opts.accountId ?? "000000000000";
+  const region = opts.region ?? DEFAULT_REGION;
+  await storage.migrate();
+
+  const barrier = new Barrier();
+  let sealedKeyring = (await storage.get<{ value: Buffer }>("SELECT value FROM meta WHERE name = ?", [KEYRING]))?.value;
+  if (!sealedKeyring) {
+    const fresh = Barrier.createKeyring(opts.rootKey, clock.now());
+    await storage.run("INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING", [KEYRING, fresh]);
+    sealedKeyring = (await storage.get<{ value: Buffer }>("SELECT value FROM meta WHERE name = ?", [KEYRING]))!.value;
+  }
+  barrier.unseal(opts.rootKey, sealedKeyring);
+
+  const kms = createKmsService({ storage, barrier, clock, accountId });
+  const secrets = createSecretsModule({ storage, clock, kms, accountId });
+  const apiKeys = createApiKeyService({ storage, barrier, clock });
+  const auditKey = barrier.deriveKey("audit-chain");
+  let http: FastifyInstance | undefined;
+  const audit = createAuditService({
+    storage,
+    clock,
+    macKey: () => auditKey,
+    onError: (e) => http?.log.error({ err: { message: (e as Error)?.message } }, "audit write failed"),
+    ...(opts.auditBufferMs === undefined ? {} : { bufferMs: opts.auditBufferMs }),
+  });
+
+  async function bootstrap(): Promise<{ keyId: string; secret: string | undefined }> {
+    await storage.run("INSERT INTO environments (id, name, description, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING", [DEFAULT_ENVIRONMENT_ID, DEFAULT_ENVIRONMENT_NAME, "Default environment", clock.now()]);
+    const root = await apiKeys.ensureRoot(opts.rootAccessKey);
+    return { keyId: root.keyId, secret: root.secret };
+  }
+  let rootAccessKey = await bootstrap();
+
+  const scheduler = new Scheduler(
+    [
+      { name: "kms-keys", run: () => kms.keys.runDue() },
+      { name: "secret-purge", run: () => secrets.purgeDue() },
+    ],
+    (job, e) => http?.log.error({ job, err: { message: (e as Error)?.message } }, "scheduled job failed"),
+    opts.schedulerIntervalMs,
+  );
+
+  http = await createHttpServer({
+    clock,
+    apiKeys,
+    audit,
+    throttle: new FailureThrottle(clock),
+    isSealed: () => barrier.sealed,
+    auditMode: opts.auditMode ?? "buffered",
+    logLevel: opts.logLevel ?? "info",
+    version: VERSION,
+  });
+
+  registerNativeApi(http, {
+    kms,
+    secrets,
+    audit,
+    dev: opts.dev,
+    scopeOf: () => defaultScope(region),
+    health: async () => ({
+      initialized: true,
+      sealed: barrier.sealed,
+      devMode: opts.dev,
+      storage: storage.dialect.engine,
+      version: VERSION,
+      serverTime: iso(clock.now()),
+    }),
+    reset: async () => {
+      await audit.flushAll();
+      await storage.truncateAll(["meta", "schema_migrations"]);
+      await storage.run("DELETE FROM meta WHERE name <> ?", [KEYRING]);
+      kms.clearCaches();
+      secrets.clearCaches();
+      apiKeys.clearCaches();
+      const again = await bootstrap();
+      rootAccessKey = { keyId: again.keyId, secret: rootAccessKey.secret };
+    },
+  });
+  await http.ready();
+
+  return {
+    http,
+    storage,
+    clock,
+    kms,
+    secrets,
+    audit,
+    apiKeys,
+    scheduler,
+    get rootAccessKey() {
+      return rootAccessKey;
+    },
+    async close() {
+      await scheduler.stop();
+      await http!.close();
+      await audit.flushAll().catch(() => undefined);
+      barrier.seal();
+      await storage.close();
+    },
+  };
+}

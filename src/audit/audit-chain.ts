@@ -1,0 +1,38 @@
+import { createHmac, timingSafeEqual, type KeyObject } from "node:crypto";
+
+export interface AuditFields {
+  seq: number;
+  time: number;
+  requestId: string;
+  principal: string;
+  action: string;
+  resource: string;
+  outcome: "success" | "failure" | "denied";
+  errorCode: string | null;
+  status: number;
+  source: string;
+  detail: string | null;
+}
+
+export const GENESIS = "0".repeat(64);
+
+/**
+ * Each record's MAC covers the previous record's MAC and all of its own fields, keyed by
+ * a key derived from the barrier: someone who can edit the database but does not hold
+ * the root key can neither edit, insert nor delete a record without breaking the chain.
+ */
+export function chainMac(key: KeyObject, prevMac: string, r: AuditFields): string {
+  const canonical = JSON.stringify([r.seq, r.time, r.requestId, r.principal, r.action, r.resource, r.outcome, r.errorCode, r.status, r.source, r.detail]);
+  return createHmac("sha256", key).update(prevMac).update("\n").update(canonical).digest("hex");
+}
+
+export function macEquals(a: string, b: string): boolean {
+  const x = Buffer.from(a, "utf8");
+  const y = Buffer.from(b, "utf8");
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** MAC of the chain head (last seq and MAC), so that cutting the tail is detected too. */
+export function headMac(key: KeyObject, seq: number, mac: string): string {
+  return createHmac("sha256", key).update(`head\n${seq}\n${mac}`).digest("hex");
+}

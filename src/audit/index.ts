@@ -1,0 +1,1 @@
+export { createAuditService, type AuditInput, type AuditListFilter, type AuditService } from "./audit-service.js";

@@ -1,0 +1,53 @@
+/**
+ * A bounded in-memory cache whose entries can be invalidated by key or all at once.
+ * A load that started before an invalidation of its key never fills the cache, so a
+ * slow read cannot put back a value that a write has already replaced.
+ */
+export class InvalidatingCache<V> {
+  private readonly map = new Map<string, V>();
+  private readonly generation = new Map<string, number>();
+  private epoch = 0;
+  hits = 0;
+  misses = 0;
+
+  constructor(private readonly maxEntries = 100_000) {}
+
+  peek(key: string): V | undefined {
+    const v = this.map.get(key);
+    if (v !== undefined) this.hits++;
+    else this.misses++;
+    return v;
+  }
+
+  async get(key: string, load: () => Promise<V | undefined>): Promise<V | undefined> {
+    const hit = this.peek(key);
+    if (hit !== undefined) return hit;
+    const gen = this.generation.get(key) ?? 0;
+    const epoch = this.epoch;
+    const v = await load();
+    if (v !== undefined && epoch === this.epoch && gen === (this.generation.get(key) ?? 0)) {
+      if (this.map.size >= this.maxEntries) {
+        const oldest = this.map.keys().next().value;
+        if (oldest !== undefined) this.map.delete(oldest);
+      }
+      this.map.set(key, v);
+    }
+    return v;
+  }
+
+  invalidate(key: string): void {
+    this.map.delete(key);
+    this.generation.set(key, (this.generation.get(key) ?? 0) + 1);
+    if (this.generation.size > this.maxEntries) this.generation.clear(), this.epoch++;
+  }
+
+  clear(): void {
+    this.map.clear();
+    this.generation.clear();
+    this.epoch++;
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+}

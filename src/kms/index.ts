@@ -1,0 +1,31 @@
+import type { Clock } from "../core/clock.js";
+import type { Barrier } from "../crypto/barrier.js";
+import type { Storage } from "../storage/index.js";
+import { createAliasService } from "./alias-service.js";
+import { createCryptoService } from "./crypto-service.js";
+import { KeyMaterialStore } from "./key-material.js";
+import { KeyRepo } from "./key-repo.js";
+import { createKeyService } from "./key-service.js";
+
+export { checkContext } from "./crypto-service.js";
+export { decodeBase64Blob } from "./kms-ciphertext.js";
+export { validateAliasName } from "./alias-service.js";
+export type { AliasView, KeyState, KeyVersionView, KeyView } from "./kms-types.js";
+export type { CreateKeyInput } from "./key-service.js";
+
+export function createKmsService(deps: { storage: Storage; barrier: Barrier; clock: Clock; accountId: string }) {
+  const repo = new KeyRepo(deps.storage);
+  const material = new KeyMaterialStore(deps.barrier);
+  return {
+    keys: createKeyService({ storage: deps.storage, clock: deps.clock, repo, material, accountId: deps.accountId }),
+    aliases: createAliasService({ storage: deps.storage, clock: deps.clock, repo }),
+    crypto: createCryptoService({ db: deps.storage, repo, material }),
+    /** Drop every cached row and unwrapped key (reset, seal, lost invalidation channel). */
+    clearCaches(): void {
+      repo.rows.clear();
+      material.clear();
+    },
+  };
+}
+
+export type KmsService = ReturnType<typeof createKmsService>;

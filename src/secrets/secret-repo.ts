@@ -1,0 +1,68 @@
+import { InvalidatingCache } from "../core/cache.js";
+import type { Scope } from "../scope/scope.js";
+import type { Queryable } from "../storage/index.js";
+import type { DataType } from "./secret-rules.js";
+
+export interface SecretRow {
+  id: string;
+  environment_id: string;
+  region: string;
+  name: string;
+  secret_type: string;
+  description: string;
+  key_id: string;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+  purge_at: number | null;
+  extended_config: string | null;
+  policy: string | null;
+}
+
+export interface VersionRow {
+  version_id: string;
+  data_type: DataType;
+  value_enc: Buffer;
+  wrapped_key: Buffer;
+  created_at: number;
+}
+
+/** A secret with its stage map, as the read path caches it. */
+export interface SecretEntry {
+  row: SecretRow;
+  stages: Map<string, string>; // stage → versionId
+}
+
+export const nameKey = (scope: Scope, name: string) => `${scope.environmentId}\u0000${scope.region}\u0000${name}`;
+
+/**
+ * Reads of secrets, cached for the hot path: the secret row with its stages (dropped
+ * after every write to that secret) and version ciphertexts (immutable once written).
+ */
+export class SecretRepo {
+  readonly entries = new InvalidatingCache<SecretEntry>(100_000);
+  readonly versions = new InvalidatingCache<VersionRow>(100_000);
+
+  constructor(private readonly db: Queryable) {}
+
+  async load(q: Queryable, scope: Scope, name: string, forUpdate = ""): Promise<SecretEntry | undefined> {
+    const row = await q.get<SecretRow>(`SELECT * FROM secrets WHERE environment_id = ? AND region = ? AND name = ?${forUpdate}`, [scope.environmentId, scope.region, name]);
+    if (!row) return undefined;
+    const stages = await q.all<{ stage: string; version_id: string }>("SELECT stage, version_id FROM secret_stages WHERE secret_id = ?", [row.id]);
+    return { row, stages: new Map(stages.map((s) => [s.stage, s.version_id])) };
+  }
+
+  entry(scope: Scope, name: string): Promise<SecretEntry | undefined> {
+    return this.entries.get(nameKey(scope, name), () => this.load(this.db, scope, name));
+  }
+
+  version(secretId: string, versionId: string, q?: Queryable): Promise<VersionRow | undefined> {
+    const load = () => (q ?? this.db).get<VersionRow>("SELECT version_id, data_type, value_enc, wrapped_key, created_at FROM secret_versions WHERE secret_id = ? AND version_id = ?", [secretId, versionId]);
+    return q ? load() : this.versions.get(`${secretId}/${versionId}`, load);
+  }
+
+  clear(): void {
+    this.entries.clear();
+    this.versions.clear();
+  }
+}

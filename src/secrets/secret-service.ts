@@ -1,0 +1,376 @@
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { DAY, iso, type Clock } from "../core/clock.js";
+import { CofferError, invalid } from "../core/errors.js";
+import { newUuid } from "../core/ids.js";
+import { decodePageToken, pageOf, type Page } from "../core/paging.js";
+import { open, seal, wipe } from "../crypto/aes-gcm.js";
+import type { KmsService } from "../kms/index.js";
+import type { Scope } from "../scope/scope.js";
+import type { Storage, Tx } from "../storage/index.js";
+import { deleteAllTags, putTags, removeTags, validateTags, type Tag } from "../tags/index.js";
+import { nameKey, type SecretEntry, type SecretRepo, type SecretRow } from "./secret-repo.js";
+import {
+  CURRENT,
+  DEFAULT_RECOVERY_DAYS,
+  MAX_RECOVERY_DAYS,
+  MAX_STAGES_PER_VERSION,
+  MAX_VERSIONS_KEPT,
+  MIN_RECOVERY_DAYS,
+  PREVIOUS,
+  checkValueSize,
+  validateSecretName,
+  validateStage,
+  validateVersionId,
+  type SecretValue,
+} from "./secret-rules.js";
+import { buildViews, type SecretView } from "./secret-views.js";
+
+export interface SecretServiceDeps {
+  storage: Storage;
+  clock: Clock;
+  kms: KmsService;
+  repo: SecretRepo;
+  accountId: string;
+}
+
+export interface CreateSecretInput {
+  name: string;
+  value: SecretValue;
+  versionId?: string | undefined;
+  keyId?: string | undefined;
+  description?: string | undefined;
+  tags?: Tag[] | undefined;
+  secretType?: string | undefined;
+}
+
+export interface SecretValueResult {
+  name: string;
+  versionId: string;
+  stages: string[];
+  dataType: SecretValue["dataType"];
+  bytes: Buffer;
+  createdAt: string;
+}
+
+export interface ListSecretsFilter {
+  namePrefix?: string | undefined;
+  description?: string | undefined;
+  tagKey?: string | undefined;
+  tagValue?: string | undefined;
+  includeDeleted?: boolean | undefined;
+  limit: number;
+  after?: string | undefined;
+}
+
+const MAX_DESCRIPTION = 8192;
+const binding = (secretId: string, versionId: string) => `secret/${secretId}/version/${versionId}`;
+const valueAad = (secretId: string, versionId: string, dataType: string) => Buffer.from(`coffer/secret-value/${secretId}/${versionId}/${dataType}`);
+
+function checkDescription(d: string | undefined): string {
+  if (d === undefined) return "";
+  if (typeof d !== "string" || d.length > MAX_DESCRIPTION) throw invalid(`A description must be at most ${MAX_DESCRIPTION} characters.`);
+  return d;
+}
+
+const stagesOf = (e: SecretEntry, versionId: string) => [...e.stages].filter(([, v]) => v === versionId).map(([s]) => s).sort();
+
+export function createSecretService(deps: SecretServiceDeps) {
+  const { storage, clock, kms, repo } = deps;
+  const forUpdate = storage.dialect.forUpdate;
+
+  function invalidate(tx: Tx, scope: Scope, name: string): void {
+    tx.afterCommit(() => repo.entries.invalidate(nameKey(scope, name)));
+  }
+
+  async function lockEntry(tx: Tx, scope: Scope, name: string): Promise<SecretEntry> {
+    const e = await repo.load(tx, scope, name, forUpdate);
+    if (!e) throw new CofferError("SecretNotFound", `The secret "${name}" does not exist.`);
+    return e;
+  }
+
+  function requireLive(e: SecretEntry): void {
+    if (e.row.deleted_at !== null) throw new CofferError("SecretDeleted", `The secret "${e.row.name}" is scheduled for deletion; restore it first.`);
+  }
+
+  async function encryptVersion(tx: Tx, scope: Scope, row: Pick<SecretRow, "id" | "key_id">, versionId: string, value: SecretValue, now: number): Promise<void> {
+    const dk = randomBytes(32);
+    try {
+      const valueEnc = seal(dk, value.bytes, valueAad(row.id, versionId, value.dataType));
+      const wrapped = await kms.crypto.wrapForSecret(scope, row.key_id, dk, binding(row.id, versionId), tx);
+      await tx.run("INSERT INTO secret_versions (secret_id, version_id, data_type, value_enc, wrapped_key, created_at) VALUES (?, ?, ?, ?, ?, ?)", [row.id, versionId, value.dataType, valueEnc, wrapped.blob, now]);
+    } finally {
+      wipe(dk);
+    }
+  }
+
+  async function decryptVersion(scope: Scope, e: SecretEntry, versionId: string, tx?: Tx): Promise<{ dataType: SecretValue["dataType"]; bytes: Buffer; createdAt: number }> {
+    const v = await repo.version(e.row.id, versionId, tx);
+    if (!v) throw new CofferError("SecretVersionNotFound", `The secret "${e.row.name}" has no version "${versionId}".`);
+    const dk = await kms.crypto.unwrapForSecret(scope, v.wrapped_key, binding(e.row.id, versionId), tx);
+    try {
+      const bytes = open(dk, v.value_enc, valueAad(e.row.id, versionId, v.data_type));
+      if (!bytes) throw new CofferError("InternalError", "A stored secret version failed its integrity check.");
+      return { dataType: v.data_type, bytes, createdAt: v.created_at };
+    } finally {
+      wipe(dk);
+    }
+  }
+
+  async function setStage(tx: Tx, secretId: string, stage: string, versionId: string): Promise<void> {
+    await tx.run("INSERT INTO secret_stages (secret_id, stage, version_id) VALUES (?, ?, ?) ON CONFLICT (secret_id, stage) DO UPDATE SET version_id = excluded.version_id", [secretId, stage, versionId]);
+  }
+
+  /** Attach stages to a version; ACSCurrent moving pushes the old current to ACSPrevious. */
+  async function attachStages(tx: Tx, e: SecretEntry, versionId: string, stages: readonly string[]): Promise<void> {
+    for (const stage of stages) {
+      const holder = e.stages.get(stage);
+      if (holder === versionId) continue;
+      if (stage === CURRENT && holder !== undefined) {
+        await setStage(tx, e.row.id, PREVIOUS, holder);
+        e.stages.set(PREVIOUS, holder);
+      }
+      await setStage(tx, e.row.id, stage, versionId);
+      e.stages.set(stage, versionId);
+    }
+  }
+
+  async function pruneVersions(tx: Tx, secretId: string): Promise<void> {
+    const n = await tx.get<{ n: number }>("SELECT COUNT(*) AS n FROM secret_versions WHERE secret_id = ?", [secretId]);
+    const excess = Number(n?.n ?? 0) - MAX_VERSIONS_KEPT;
+    if (excess <= 0) return;
+    const old = await tx.all<{ version_id: string }>(
+      "SELECT version_id FROM secret_versions v WHERE secret_id = ? AND NOT EXISTS (SELECT 1 FROM secret_stages s WHERE s.secret_id = v.secret_id AND s.version_id = v.version_id) ORDER BY created_at, version_id LIMIT ?",
+      [secretId, excess],
+    );
+    for (const o of old) await tx.run("DELETE FROM secret_versions WHERE secret_id = ? AND version_id = ?", [secretId, o.version_id]);
+  }
+
+  async function describeEntry(scope: Scope, name: string): Promise<SecretView> {
+    const e = await repo.load(storage, scope, name);
+    if (!e) throw new CofferError("SecretNotFound", `The secret "${name}" does not exist.`);
+    return (await buildViews(storage, [e.row], deps.accountId))[0]!;
+  }
+
+  return {
+    async create(scope: Scope, input: CreateSecretInput): Promise<{ secret: SecretView; versionId: string }> {
+      const name = validateSecretName(input.name);
+      const versionId = validateVersionId(input.versionId ?? "v1");
+      checkValueSize(input.value);
+      const description = checkDescription(input.description);
+      if (input.tags) validateTags(input.tags);
+      await storage.transaction(async (tx) => {
+        const existing = await tx.get<{ deleted_at: number | null }>("SELECT deleted_at FROM secrets WHERE environment_id = ? AND region = ? AND name = ?", [scope.environmentId, scope.region, name]);
+        if (existing)
+          throw new CofferError("SecretAlreadyExists", existing.deleted_at === null ? `The secret "${name}" already exists.` : `The secret "${name}" already exists and is scheduled for deletion; restore it or wait for the purge.`);
+        const keyId = input.keyId === undefined ? await kms.keys.defaultKeyId(tx, scope) : (await kms.keys.usableKeyIn(tx, scope, input.keyId)).id;
+        const now = clock.now();
+        const id = newUuid();
+        await tx.run(
+          "INSERT INTO secrets (id, environment_id, region, name, secret_type, description, key_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          [id, scope.environmentId, scope.region, name, input.secretType ?? "Generic", description, keyId, now, now],
+        );
+        await encryptVersion(tx, scope, { id, key_id: keyId }, versionId, input.value, now);
+        await setStage(tx, id, CURRENT, versionId);
+        if (input.tags?.length) await putTags(tx, "secret", id, input.tags);
+        invalidate(tx, scope, name);
+      });
+      return { secret: await describeEntry(scope, name), versionId };
+    },
+
+    describe: describeEntry,
+
+    async getValue(scope: Scope, name: string, sel: { versionId?: string | undefined; stage?: string | undefined }): Promise<SecretValueResult> {
+      validateSecretName(name);
+      const e = await repo.entry(scope, name);
+      if (!e) throw new CofferError("SecretNotFound", `The secret "${name}" does not exist.`);
+      requireLive(e);
+      let versionId = sel.versionId;
+      if (versionId !== undefined) {
+        validateVersionId(versionId);
+        if (sel.stage !== undefined && e.stages.get(sel.stage) !== versionId)
+          throw new CofferError("SecretVersionNotFound", `The version "${versionId}" does not carry the stage "${sel.stage}".`);
+      } else {
+        const stage = validateStage(sel.stage ?? CURRENT);
+        versionId = e.stages.get(stage);
+        if (versionId === undefined) throw new CofferError("SecretVersionNotFound", `No version of "${name}" carries the stage "${stage}".`);
+      }
+      const v = await decryptVersion(scope, e, versionId);
+      return { name, versionId, stages: stagesOf(e, versionId), dataType: v.dataType, bytes: v.bytes, createdAt: iso(v.createdAt) };
+    },
+
+    async putValue(scope: Scope, name: string, value: SecretValue, opts: { versionId?: string | undefined; stages?: string[] | undefined }): Promise<{ name: string; versionId: string; stages: string[]; created: boolean }> {
+      validateSecretName(name);
+      checkValueSize(value);
+      const versionId = validateVersionId(opts.versionId ?? newUuid());
+      const stages = opts.stages ?? [CURRENT];
+      if (stages.length === 0 || stages.length > MAX_STAGES_PER_VERSION) throw invalid(`A version carries 1-${MAX_STAGES_PER_VERSION} stages.`);
+      stages.forEach(validateStage);
+      return storage.transaction(async (tx) => {
+        const e = await lockEntry(tx, scope, name);
+        requireLive(e);
+        const existing = await repo.version(e.row.id, versionId, tx);
+        if (existing) {
+          const old = await decryptVersion(scope, e, versionId, tx);
+          const same = old.dataType === value.dataType && timingSafeEqual(createHash("sha256").update(old.bytes).digest(), createHash("sha256").update(value.bytes).digest());
+          wipe(old.bytes);
+          if (!same) throw new CofferError("VersionConflict", `The version "${versionId}" already exists with a different value.`);
+          return { name, versionId, stages: stagesOf(e, versionId), created: false };
+        }
+        const now = clock.now();
+        await encryptVersion(tx, scope, e.row, versionId, value, now);
+        await attachStages(tx, e, versionId, stages);
+        await tx.run("UPDATE secrets SET updated_at = ? WHERE id = ?", [now, e.row.id]);
+        await pruneVersions(tx, e.row.id);
+        invalidate(tx, scope, name);
+        return { name, versionId, stages: stagesOf(e, versionId), created: true };
+      });
+    },
+
+    async listVersions(scope: Scope, name: string, includeDeprecated: boolean): Promise<{ versionId: string; stages: string[]; createdAt: string }[]> {
+      validateSecretName(name);
+      const e = await repo.load(storage, scope, name);
+      if (!e) throw new CofferError("SecretNotFound", `The secret "${name}" does not exist.`);
+      const rows = await storage.all<{ version_id: string; created_at: number }>("SELECT version_id, created_at FROM secret_versions WHERE secret_id = ? ORDER BY created_at DESC, version_id", [e.row.id]);
+      return rows
+        .map((r) => ({ versionId: r.version_id, stages: stagesOf(e, r.version_id), createdAt: iso(r.created_at) }))
+        .filter((v) => includeDeprecated || v.stages.length > 0);
+    },
+
+    async updateDescription(scope: Scope, name: string, description: string): Promise<SecretView> {
+      const d = checkDescription(description);
+      await storage.transaction(async (tx) => {
+        const e = await lockEntry(tx, scope, name);
+        requireLive(e);
+        await tx.run("UPDATE secrets SET description = ?, updated_at = ? WHERE id = ?", [d, clock.now(), e.row.id]);
+        invalidate(tx, scope, name);
+      });
+      return describeEntry(scope, name);
+    },
+
+    async updateStage(scope: Scope, name: string, req: { stage: string; moveToVersionId?: string | undefined; removeFromVersionId?: string | undefined }): Promise<{ name: string; stage: string; versionId: string | null }> {
+      const stage = validateStage(req.stage);
+      const { moveToVersionId: moveTo, removeFromVersionId: removeFrom } = req;
+      if (moveTo === undefined && removeFrom === undefined) throw invalid("Give moveToVersionId, removeFromVersionId or both.");
+      if (moveTo !== undefined) validateVersionId(moveTo);
+      if (removeFrom !== undefined) validateVersionId(removeFrom);
+      return storage.transaction(async (tx) => {
+        const e = await lockEntry(tx, scope, name);
+        requireLive(e);
+        const holder = e.stages.get(stage);
+        if (removeFrom !== undefined && holder !== removeFrom)
+          throw new CofferError("StageConflict", `The stage "${stage}" is not attached to the version "${removeFrom}".`);
+        if (moveTo !== undefined) {
+          if (!(await repo.version(e.row.id, moveTo, tx))) throw new CofferError("SecretVersionNotFound", `The secret "${name}" has no version "${moveTo}".`);
+          if (holder !== undefined && holder !== moveTo && removeFrom !== holder)
+            throw new CofferError("StageConflict", `The stage "${stage}" is attached to the version "${holder}"; name it in removeFromVersionId to move the stage.`);
+          const onTarget = stagesOf(e, moveTo).length;
+          if (holder !== moveTo && onTarget >= MAX_STAGES_PER_VERSION) throw invalid(`A version carries at most ${MAX_STAGES_PER_VERSION} stages.`);
+          await attachStages(tx, e, moveTo, [stage]);
+        } else {
+          if (stage === CURRENT) throw invalid(`The stage ${CURRENT} can only be moved to another version, never removed.`);
+          await tx.run("DELETE FROM secret_stages WHERE secret_id = ? AND stage = ?", [e.row.id, stage]);
+        }
+        await tx.run("UPDATE secrets SET updated_at = ? WHERE id = ?", [clock.now(), e.row.id]);
+        invalidate(tx, scope, name);
+        return { name, stage, versionId: moveTo ?? null };
+      });
+    },
+
+    async delete(scope: Scope, name: string, opts: { recoveryWindowDays?: number | undefined; force?: boolean | undefined }): Promise<{ name: string; plannedDeleteTime: string | null }> {
+      validateSecretName(name);
+      if (opts.force && opts.recoveryWindowDays !== undefined) throw invalid("Give either a recovery window or force deletion, not both.");
+      const days = opts.recoveryWindowDays ?? DEFAULT_RECOVERY_DAYS;
+      if (!opts.force && (!Number.isInteger(days) || days < MIN_RECOVERY_DAYS || days > MAX_RECOVERY_DAYS))
+        throw invalid(`The recovery window must be ${MIN_RECOVERY_DAYS}-${MAX_RECOVERY_DAYS} days.`);
+      return storage.transaction(async (tx) => {
+        const e = await lockEntry(tx, scope, name);
+        invalidate(tx, scope, name);
+        if (opts.force) {
+          await purge(tx, e.row.id);
+          return { name, plannedDeleteTime: null };
+        }
+        requireLive(e);
+        const now = clock.now();
+        const purgeAt = now + days * DAY;
+        await tx.run("UPDATE secrets SET deleted_at = ?, purge_at = ?, updated_at = ? WHERE id = ?", [now, purgeAt, now, e.row.id]);
+        return { name, plannedDeleteTime: iso(purgeAt) };
+      });
+    },
+
+    async restore(scope: Scope, name: string): Promise<SecretView> {
+      validateSecretName(name);
+      await storage.transaction(async (tx) => {
+        const e = await lockEntry(tx, scope, name);
+        if (e.row.deleted_at === null) throw new CofferError("SecretNotDeleted", `The secret "${name}" is not scheduled for deletion.`);
+        await tx.run("UPDATE secrets SET deleted_at = NULL, purge_at = NULL, updated_at = ? WHERE id = ?", [clock.now(), e.row.id]);
+        invalidate(tx, scope, name);
+      });
+      return describeEntry(scope, name);
+    },
+
+    async tag(scope: Scope, name: string, tags: Tag[]): Promise<SecretView> {
+      await storage.transaction(async (tx) => {
+        const e = await lockEntry(tx, scope, name);
+        await putTags(tx, "secret", e.row.id, tags);
+        invalidate(tx, scope, name);
+      });
+      return describeEntry(scope, name);
+    },
+
+    async untag(scope: Scope, name: string, keys: string[]): Promise<SecretView> {
+      await storage.transaction(async (tx) => {
+        const e = await lockEntry(tx, scope, name);
+        await removeTags(tx, "secret", e.row.id, keys);
+        invalidate(tx, scope, name);
+      });
+      return describeEntry(scope, name);
+    },
+
+    async list(scope: Scope, f: ListSecretsFilter): Promise<Page<SecretView>> {
+      const where = ["environment_id = ?", "region = ?"];
+      const params: (string | number)[] = [scope.environmentId, scope.region];
+      const after = decodePageToken(f.after);
+      if (after !== undefined) where.push("name > ?"), params.push(after);
+      if (f.namePrefix) where.push("name >= ? AND name < ?"), params.push(f.namePrefix, `${f.namePrefix}\u007f`);
+      if (f.description) where.push("lower(description) LIKE ? ESCAPE '\\'"), params.push(`%${f.description.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+      if (f.tagKey !== undefined || f.tagValue !== undefined) {
+        const cond = ["t.resource_kind = 'secret'", "t.resource_id = secrets.id"];
+        if (f.tagKey !== undefined) cond.push("t.tag_key = ?"), params.push(f.tagKey);
+        if (f.tagValue !== undefined) cond.push("t.tag_value = ?"), params.push(f.tagValue);
+        where.push(`EXISTS (SELECT 1 FROM tags t WHERE ${cond.join(" AND ")})`);
+      }
+      if (!f.includeDeleted) where.push("deleted_at IS NULL");
+      params.push(f.limit + 1);
+      const rows = await storage.all<SecretRow>(`SELECT * FROM secrets WHERE ${where.join(" AND ")} ORDER BY name LIMIT ?`, params);
+      const page = pageOf(rows, f.limit, (r) => r.name);
+      return { items: await buildViews(storage, page.items, deps.accountId), nextToken: page.nextToken };
+    },
+
+    /** Scheduler work: purge secrets whose recovery window has ended. */
+    async purgeDue(): Promise<number> {
+      const now = clock.now();
+      const due = await storage.all<{ id: string; environment_id: string; region: string; name: string }>("SELECT id, environment_id, region, name FROM secrets WHERE purge_at IS NOT NULL AND purge_at <= ? LIMIT 500", [now]);
+      let n = 0;
+      for (const s of due) {
+        await storage.transaction(async (tx) => {
+          const row = await tx.get<{ purge_at: number | null }>(`SELECT purge_at FROM secrets WHERE id = ?${forUpdate}`, [s.id]);
+          if (!row || row.purge_at === null || row.purge_at > now) return;
+          await purge(tx, s.id);
+          invalidate(tx, { environmentId: s.environment_id, region: s.region }, s.name);
+          n++;
+        });
+      }
+      return n;
+    },
+  };
+
+  async function purge(tx: Tx, secretId: string): Promise<void> {
+    await deleteAllTags(tx, "secret", secretId);
+    await tx.run("DELETE FROM secret_stages WHERE secret_id = ?", [secretId]);
+    await tx.run("DELETE FROM secret_versions WHERE secret_id = ?", [secretId]);
+    await tx.run("DELETE FROM secrets WHERE id = ?", [secretId]);
+    tx.afterCommit(() => repo.versions.clear());
+  }
+}
+
+export type SecretService = ReturnType<typeof createSecretService>;

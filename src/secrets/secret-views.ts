@@ -1,0 +1,44 @@
+import { iso } from "../core/clock.js";
+import type { Queryable } from "../storage/index.js";
+import type { Tag } from "../tags/index.js";
+import type { SecretRow } from "./secret-repo.js";
+
+export interface SecretView {
+  name: string;
+  arn: string;
+  secretType: string;
+  description: string;
+  keyId: string;
+  createdAt: string;
+  updatedAt: string;
+  deletedAt: string | null;
+  plannedDeleteTime: string | null;
+  tags: Tag[];
+  versionStages: Record<string, string[]>;
+}
+
+/** Views of many secrets with two batched queries (tags, stages), never one per row. */
+export async function buildViews(db: Queryable, rows: SecretRow[], accountId: string): Promise<SecretView[]> {
+  if (rows.length === 0) return [];
+  const ids = rows.map((r) => r.id);
+  const marks = ids.map(() => "?").join(", ");
+  const tags = await db.all<{ resource_id: string; tag_key: string; tag_value: string }>(`SELECT resource_id, tag_key, tag_value FROM tags WHERE resource_kind = 'secret' AND resource_id IN (${marks}) ORDER BY tag_key`, ids);
+  const stages = await db.all<{ secret_id: string; stage: string; version_id: string }>(`SELECT secret_id, stage, version_id FROM secret_stages WHERE secret_id IN (${marks}) ORDER BY stage`, ids);
+  return rows.map((r) => {
+    const versionStages: Record<string, string[]> = {};
+    for (const s of stages) if (s.secret_id === r.id) (versionStages[s.version_id] ??= []).push(s.stage);
+    return {
+      name: r.name,
+      arn: `acs:kms:${r.region}:${accountId}:secret/${r.name}`,
+      secretType: r.secret_type,
+      description: r.description,
+      keyId: r.key_id,
+      createdAt: iso(r.created_at),
+      updatedAt: iso(r.updated_at),
+      deletedAt: r.deleted_at === null ? null : iso(r.deleted_at),
+      plannedDeleteTime: r.purge_at === null ? null : iso(r.purge_at),
+      tags: tags.filter((t) => t.resource_id === r.id).map((t) => ({ key: t.tag_key, value: t.tag_value })),
+      versionStages,
+    };
+  });
+}

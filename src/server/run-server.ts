@@ -1,0 +1,87 @@
+import { join, resolve } from "node:path";
+import { createApp } from "../app.js";
+import { openStorage } from "../storage/index.js";
+import { ensureRootKeyFile, readRootKeyFile } from "./root-key-file.js";
+
+export interface ServerOptions {
+  port: number;
+  host: string;
+  dataDir: string;
+  storage?: string | undefined;
+  dev: boolean;
+  unsealKeyFile?: string | undefined;
+  accountId?: string | undefined;
+  region?: string | undefined;
+  logLevel?: string | undefined;
+  auditMode?: "buffered" | "strict" | undefined;
+}
+
+function fail(message: string): never {
+  process.stderr.write(`coffer: ${message}\n`);
+  process.exit(2);
+}
+
+/** `coffer server`: open the store, unseal, listen; stop cleanly on SIGTERM/SIGINT. */
+export async function runServer(o: ServerOptions): Promise<void> {
+  const started = process.hrtime.bigint();
+  const dataDir = resolve(o.dataDir);
+  if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) fail(`invalid port "${o.port}"`);
+  const accountId = o.accountId ?? process.env.COFFER_ACCOUNT_ID;
+  if (accountId !== undefined && !/^\d{12}$/.test(accountId)) fail("the account id must be 12 digits");
+  let rootKey: Buffer;
+  if (o.dev) {
+    rootKey = ensureRootKeyFile(join(dataDir, "dev-root.key")).key;
+  } else {
+    if (!o.unsealKeyFile) fail("production mode needs --unseal-key-file <file> (or run with --dev for a development server)");
+    try {
+      rootKey = readRootKeyFile(o.unsealKeyFile);
+    } catch (e) {
+      fail(`cannot read the unseal key file: ${(e as Error).message}`);
+    }
+  }
+  const id = process.env.COFFER_ROOT_ACCESS_KEY_ID;
+  const secret = process.env.COFFER_ROOT_ACCESS_KEY_SECRET;
+  if ((id === undefined) !== (secret === undefined)) fail("set both COFFER_ROOT_ACCESS_KEY_ID and COFFER_ROOT_ACCESS_KEY_SECRET, or neither");
+  let storage;
+  try {
+    storage = openStorage(o.storage ?? process.env.COFFER_STORAGE, dataDir);
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  const app = await createApp({
+    storage,
+    rootKey,
+    dev: o.dev,
+    accountId,
+    region: o.region ?? process.env.COFFER_REGION,
+    rootAccessKey: id !== undefined && secret !== undefined ? { keyId: id, secret } : undefined,
+    logLevel: o.logLevel ?? process.env.COFFER_LOG_LEVEL ?? "info",
+    auditMode: o.auditMode ?? (process.env.COFFER_AUDIT_MODE === "strict" ? "strict" : "buffered"),
+  }).catch((e: unknown) => fail(`cannot start: ${(e as Error).message}`));
+  rootKey.fill(0);
+  const log = app.http.log;
+  if (o.dev) {
+    log.warn("==================================================================");
+    log.warn("DEV MODE: auto-initialized and auto-unsealed with a root key file");
+    log.warn(`in ${dataDir}. Never use dev mode for real secrets.`);
+    log.warn("==================================================================");
+  }
+  await app.http.listen({ port: o.port, host: o.host });
+  app.scheduler.start();
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  log.info({ storage: app.storage.describe(), dataDir, ready_ms: Math.round(ms) }, `Coffer listening on http://${o.host}:${(app.http.server.address() as { port: number }).port}`);
+  const root = app.rootAccessKey;
+  if (root.secret !== undefined) {
+    process.stdout.write(`\nRoot API key (shown once; keep it safe):\n  COFFER_ACCESS_KEY_ID=${root.keyId}\n  COFFER_ACCESS_KEY_SECRET=${root.secret}\n\n`);
+  } else log.info({ keyId: root.keyId }, "root API key in use");
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "stopping");
+    await app.close();
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+}

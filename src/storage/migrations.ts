@@ -1,0 +1,153 @@
+/**
+ * Schema migrations, one entry per step, with the SQL of each engine side by side.
+ * Applied in order inside a transaction; `schema_migrations` records what ran.
+ * Never edit a released step: add a new one.
+ */
+export interface Migration {
+  id: number;
+  name: string;
+  sqlite: string;
+  postgres: string;
+}
+
+const T = (engine: "sqlite" | "postgres") => ({
+  text: engine === "sqlite" ? "TEXT" : 'TEXT COLLATE "C"',
+  blob: engine === "sqlite" ? "BLOB" : "BYTEA",
+  int: engine === "sqlite" ? "INTEGER" : "BIGINT",
+  serial: engine === "sqlite" ? "INTEGER PRIMARY KEY AUTOINCREMENT" : "BIGSERIAL PRIMARY KEY",
+});
+
+function initial(engine: "sqlite" | "postgres"): string {
+  const { text, blob, int, serial } = T(engine);
+  return `
+CREATE TABLE meta (
+  name ${text} PRIMARY KEY,
+  value ${blob} NOT NULL
+);
+CREATE TABLE environments (
+  id ${text} PRIMARY KEY,
+  name ${text} NOT NULL UNIQUE,
+  description ${text} NOT NULL DEFAULT '',
+  created_at ${int} NOT NULL
+);
+CREATE TABLE api_keys (
+  id ${text} PRIMARY KEY,
+  owner_id ${text} NOT NULL,
+  owner_kind ${text} NOT NULL,
+  environment_id ${text},
+  region ${text},
+  display_name ${text} NOT NULL DEFAULT '',
+  description ${text} NOT NULL DEFAULT '',
+  secret_enc ${blob} NOT NULL,
+  state ${text} NOT NULL,
+  created_at ${int} NOT NULL,
+  updated_at ${int} NOT NULL
+);
+CREATE TABLE kms_keys (
+  id ${text} PRIMARY KEY,
+  environment_id ${text} NOT NULL,
+  region ${text} NOT NULL,
+  description ${text} NOT NULL DEFAULT '',
+  key_spec ${text} NOT NULL,
+  key_usage ${text} NOT NULL,
+  origin ${text} NOT NULL,
+  state ${text} NOT NULL,
+  primary_version_id ${text} NOT NULL,
+  rotation_interval_seconds ${int},
+  next_rotation_at ${int},
+  last_rotation_at ${int},
+  deletion_at ${int},
+  pending_window_days ${int},
+  deletion_protection ${text},
+  is_default ${int} NOT NULL DEFAULT 0,
+  created_at ${int} NOT NULL,
+  updated_at ${int} NOT NULL
+);
+CREATE INDEX kms_keys_scope ON kms_keys (environment_id, region, id);
+CREATE UNIQUE INDEX kms_keys_default ON kms_keys (environment_id, region) WHERE is_default = 1;
+CREATE TABLE kms_key_versions (
+  key_id ${text} NOT NULL REFERENCES kms_keys(id) ON DELETE CASCADE,
+  version_id ${text} NOT NULL,
+  material_enc ${blob} NOT NULL,
+  created_at ${int} NOT NULL,
+  PRIMARY KEY (key_id, version_id)
+);
+CREATE TABLE kms_aliases (
+  environment_id ${text} NOT NULL,
+  region ${text} NOT NULL,
+  alias_name ${text} NOT NULL,
+  key_id ${text} NOT NULL REFERENCES kms_keys(id) ON DELETE CASCADE,
+  created_at ${int} NOT NULL,
+  updated_at ${int} NOT NULL,
+  PRIMARY KEY (environment_id, region, alias_name)
+);
+CREATE INDEX kms_aliases_key ON kms_aliases (key_id);
+CREATE TABLE tags (
+  resource_kind ${text} NOT NULL,
+  resource_id ${text} NOT NULL,
+  tag_key ${text} NOT NULL,
+  tag_value ${text} NOT NULL,
+  PRIMARY KEY (resource_kind, resource_id, tag_key)
+);
+CREATE INDEX tags_kv ON tags (resource_kind, tag_key, tag_value);
+CREATE TABLE secrets (
+  id ${text} PRIMARY KEY,
+  environment_id ${text} NOT NULL,
+  region ${text} NOT NULL,
+  name ${text} NOT NULL,
+  secret_type ${text} NOT NULL,
+  description ${text} NOT NULL DEFAULT '',
+  key_id ${text} NOT NULL,
+  created_at ${int} NOT NULL,
+  updated_at ${int} NOT NULL,
+  deleted_at ${int},
+  purge_at ${int},
+  extended_config ${text},
+  policy ${text}
+);
+CREATE UNIQUE INDEX secrets_name ON secrets (environment_id, region, name);
+CREATE INDEX secrets_purge ON secrets (purge_at) WHERE purge_at IS NOT NULL;
+CREATE TABLE secret_versions (
+  secret_id ${text} NOT NULL REFERENCES secrets(id) ON DELETE CASCADE,
+  version_id ${text} NOT NULL,
+  data_type ${text} NOT NULL,
+  value_enc ${blob} NOT NULL,
+  wrapped_key ${blob} NOT NULL,
+  created_at ${int} NOT NULL,
+  PRIMARY KEY (secret_id, version_id)
+);
+CREATE TABLE secret_stages (
+  secret_id ${text} NOT NULL REFERENCES secrets(id) ON DELETE CASCADE,
+  stage ${text} NOT NULL,
+  version_id ${text} NOT NULL,
+  PRIMARY KEY (secret_id, stage)
+);
+CREATE INDEX secret_stages_version ON secret_stages (secret_id, version_id);
+CREATE TABLE audit_log (
+  seq ${serial},
+  time ${int} NOT NULL,
+  request_id ${text} NOT NULL,
+  principal ${text} NOT NULL,
+  action ${text} NOT NULL,
+  resource ${text} NOT NULL,
+  outcome ${text} NOT NULL,
+  error_code ${text},
+  status ${int} NOT NULL,
+  source ${text} NOT NULL,
+  detail ${text},
+  prev_mac ${text} NOT NULL,
+  mac ${text} NOT NULL
+);
+CREATE INDEX audit_time ON audit_log (time);
+`;
+}
+
+export const MIGRATIONS: Migration[] = [{ id: 1, name: "initial", sqlite: initial("sqlite"), postgres: initial("postgres") }];
+
+/** Split a migration into single statements (neither engine's driver takes a script with parameters). */
+export function statements(script: string): string[] {
+  return script
+    .split(/;\s*\n/)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
