@@ -1,0 +1,79 @@
+import type { Command } from "commander";
+import type { Cli } from "../context.js";
+import type { AuditRecord } from "../api-types.js";
+import { CliError, ExitCode } from "../exit-codes.js";
+import { parseIntOption } from "../input.js";
+import { auditTable } from "../views.js";
+
+interface ListOpts {
+  limit?: string;
+  after?: string;
+  principal?: string;
+  action?: string;
+  resource?: string;
+  since?: string;
+  until?: string;
+  all?: boolean;
+}
+
+interface VerifyAnswer {
+  valid: boolean;
+  records: number;
+  firstBadSeq?: number;
+  reason?: string;
+}
+
+export function registerAuditCommands(program: Command, cli: Cli): void {
+  const audit = program.command("audit").description("read and verify the audit log");
+
+  audit
+    .command("verify")
+    .description("verify the hash chain of the audit log (exit 10 when it is broken)")
+    .action(async (_opts: object, cmd: Command) => {
+      const res = await cli.client(cmd).call<VerifyAnswer>({ method: "POST", path: "/v1/audit/verify" });
+      if (cli.isJson(cmd)) cli.json(res);
+      if (res.valid) {
+        if (!cli.isJson(cmd)) cli.line(`audit chain valid: ${res.records} records`);
+        return;
+      }
+      const at = res.firstBadSeq !== undefined ? ` at seq ${res.firstBadSeq}` : "";
+      const why = res.reason !== undefined && res.reason !== "" ? `: ${res.reason}` : "";
+      throw new CliError(`audit chain invalid${at}${why} (${res.records} records checked)`, ExitCode.AuditInvalid);
+    });
+
+  audit
+    .command("list")
+    .description("list audit records, oldest first")
+    .option("--limit <n>", "page size")
+    .option("--after <token>", "continue after this nextToken")
+    .option("--principal <id>", "only records of this principal")
+    .option("--action <action>", "only records of this action")
+    .option("--resource <resource>", "only records about this resource")
+    .option("--since <time>", "only records at or after this ISO time")
+    .option("--until <time>", "only records before this ISO time")
+    .option("--all", "follow nextToken and list everything")
+    .action(async (opts: ListOpts, cmd: Command) => {
+      const limit = parseIntOption(opts.limit, "--limit");
+      const page = await cli.list<AuditRecord>(
+        cli.client(cmd),
+        {
+          method: "GET",
+          path: "/v1/audit",
+          query: {
+            limit,
+            after: opts.after,
+            principal: opts.principal,
+            action: opts.action,
+            resource: opts.resource,
+            since: opts.since,
+            until: opts.until,
+          },
+        },
+        "records",
+        opts.all === true,
+      );
+      if (cli.isJson(cmd)) return cli.json(page.raw);
+      cli.out(auditTable(page.items));
+      cli.moreHint(cmd, page.nextToken);
+    });
+}

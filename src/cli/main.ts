@@ -1,0 +1,49 @@
+import { homedir } from "node:os";
+import type { Command } from "commander";
+import { Cli } from "./context.js";
+import { stdinIsPiped } from "./input.js";
+import { buildProgram, runProgram } from "./program.js";
+import { DEFAULT_DATA_DIR, DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT, resolveServerOptions, type ServerFlags } from "./server-options.js";
+
+/**
+ * `coffer server`: a lazy hook. The server code is imported only when this command runs,
+ * so client commands never load it.
+ */
+function registerServerCommand(program: Command, cli: Cli): void {
+  program
+    .command("server")
+    .description("run the Coffer server")
+    .option("--port <n>", `port to listen on (env COFFER_PORT, default ${DEFAULT_SERVER_PORT})`)
+    .option("--host <h>", `address to bind (default ${DEFAULT_SERVER_HOST})`)
+    .option("--data-dir <dir>", `data directory (env COFFER_DATA_DIR, default ${DEFAULT_DATA_DIR})`)
+    .option("--storage <spec>", "postgres://... or sqlite (env COFFER_STORAGE)")
+    .option("--dev", "development mode: the root key is kept in the data directory (env COFFER_DEV=1)")
+    .option("--unseal-key-file <file>", "file holding the unseal key")
+    .option("--account-id <id>", "account id used in ARNs")
+    .option("--log-level <lvl>", "log level")
+    .action(async (flags: ServerFlags) => {
+      const opts = resolveServerOptions(flags, cli.io.env);
+      const { runServer } = await import("../server/run-server.js");
+      await runServer(opts);
+    });
+}
+
+const io = {
+  env: process.env,
+  homedir: homedir(),
+  stdin: process.stdin,
+  stdout: process.stdout,
+  stderr: process.stderr,
+  stdinIsPiped,
+  stdoutIsTty: process.stdout.isTTY === true,
+};
+
+// `coffer ... | head` closes stdout early: that is not an error.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+});
+
+const cli = new Cli(io);
+const program = buildProgram(cli);
+registerServerCommand(program, cli);
+process.exitCode = await runProgram(program, cli, process.argv.slice(2));

@@ -1,0 +1,36 @@
+import { describe, it, expect } from "vitest";
+import { resolveServerOptions } from "./server-options.js";
+
+describe("server options", () => {
+  it("has defaults", () => {
+    expect(resolveServerOptions({}, {})).toEqual({ port: 8270, host: "127.0.0.1", dataDir: "./data", dev: false });
+  });
+
+  it("takes env defaults", () => {
+    expect(
+      resolveServerOptions({}, { COFFER_PORT: "9000", COFFER_DATA_DIR: "/d", COFFER_STORAGE: "sqlite", COFFER_DEV: "1" }),
+    ).toEqual({ port: 9000, host: "127.0.0.1", dataDir: "/d", storage: "sqlite", dev: true });
+  });
+
+  it("lets flags win over env", () => {
+    const o = resolveServerOptions(
+      { port: "1234", dataDir: "/f", storage: "postgres://x/y", host: "0.0.0.0", unsealKeyFile: "/k", accountId: "42", logLevel: "debug" },
+      { COFFER_PORT: "9000", COFFER_DATA_DIR: "/d", COFFER_STORAGE: "sqlite" },
+    );
+    expect(o).toEqual({
+      port: 1234,
+      host: "0.0.0.0",
+      dataDir: "/f",
+      storage: "postgres://x/y",
+      dev: false,
+      unsealKeyFile: "/k",
+      accountId: "42",
+      logLevel: "debug",
+    });
+  });
+
+  it("rejects a bad port", () => {
+    expect(() => resolveServerOptions({ port: "http" }, {})).toThrow(/port/);
+    expect(() => resolveServerOptions({}, { COFFER_PORT: "70000" })).toThrow(/65535/);
+  });
+});
