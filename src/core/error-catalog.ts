@@ -19,7 +19,14 @@ export const ERROR_CATALOG = {
   // 401 / 403
   Unauthenticated: { status: 401, summary: "The request carries no valid credentials." },
   AccessDenied: { status: 403, summary: "The caller is not allowed to perform this action on this resource." },
+  MalformedPolicy: { status: 400, summary: "The policy document is not valid." },
+  RegionNotOffered: { status: 403, summary: "The environment does not offer this region." },
   // 404
+  EnvironmentNotFound: { status: 404, summary: "The environment does not exist." },
+  PrincipalNotFound: { status: 404, summary: "The user or service account does not exist." },
+  ApiKeyNotFound: { status: 404, summary: "The API key does not exist." },
+  PolicyNotFound: { status: 404, summary: "The policy does not exist." },
+  RoleNotFound: { status: 404, summary: "The role does not exist." },
   RouteNotFound: { status: 404, summary: "No such API route." },
   KeyNotFound: { status: 404, summary: "The KMS key or alias does not exist." },
   KeyVersionNotFound: { status: 404, summary: "The KMS key version does not exist." },
@@ -27,6 +34,9 @@ export const ERROR_CATALOG = {
   SecretNotFound: { status: 404, summary: "The secret does not exist." },
   SecretVersionNotFound: { status: 404, summary: "The secret version or stage does not exist." },
   // 409
+  EnvironmentAlreadyExists: { status: 409, summary: "An environment with this name already exists." },
+  PrincipalAlreadyExists: { status: 409, summary: "A user or service account with this name already exists." },
+  PolicyAlreadyExists: { status: 409, summary: "A policy with this name already exists." },
   SecretAlreadyExists: { status: 409, summary: "A secret with this name already exists in this scope." },
   AliasAlreadyExists: { status: 409, summary: "An alias with this name already exists in this scope." },
   VersionConflict: { status: 409, summary: "The version id exists with a different value." },

@@ -1,83 +1,181 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import type { Clock } from "../core/clock.js";
+import { iso, type Clock } from "../core/clock.js";
 import { InvalidatingCache } from "../core/cache.js";
-import { CofferError } from "../core/errors.js";
+import { CofferError, invalid } from "../core/errors.js";
+import { decodePageToken, pageOf, type Page } from "../core/paging.js";
 import type { Barrier } from "../crypto/barrier.js";
+import type { Scope } from "../scope/scope.js";
 import type { Storage } from "../storage/index.js";
-import type { Principal } from "./principal.js";
+import type { Principal, PrincipalKind } from "./principal.js";
 
 const ID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 const SECRET_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-const KEY_ID = /^[A-Za-z0-9_.-]{4,128}$/;
-const SECRET = /^[\x21-\x7e]{16,256}$/;
+const KEY_ID = /^[A-Za-z0-9_.+=@-]{1,128}$/;
+const SECRET = /^[\x21-\x7e]{1,256}$/;
+const CLOUD = /^[a-z0-9][a-z0-9-]{0,31}$/;
 
 const secretPath = (id: string) => `identity/api-key/${id}`;
-const digest = (s: string) => createHash("sha256").update(s, "utf8").digest();
+const digest = (s: string | Buffer) => createHash("sha256").update(s).digest();
 
 function randomFrom(chars: string, n: number): string {
+  const limit = Math.floor(256 / chars.length) * chars.length;
   let out = "";
-  while (out.length < n) for (const b of randomBytes(n)) if (b < Math.floor(256 / chars.length) * chars.length && out.length < n) out += chars[b % chars.length];
+  while (out.length < n) for (const b of randomBytes(n)) if (b < limit && out.length < n) out += chars[b % chars.length];
   return out;
 }
 
 interface KeyRow {
   id: string;
   owner_id: string;
-  owner_kind: Principal["kind"];
+  owner_kind: PrincipalKind;
   environment_id: string | null;
   region: string | null;
+  cloud: string | null;
+  display_name: string;
+  description: string;
   secret_enc: Buffer;
   state: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ApiKeyView {
+  id: string;
+  ownerId: string;
+  ownerKind: PrincipalKind;
+  environmentId: string | null;
+  region: string | null;
+  cloud: string | null;
+  displayName: string;
+  description: string;
+  state: string;
+  createdAt: string;
+  updatedAt: string;
 }
 
 interface CachedKey {
   principal: Principal;
   digest: Buffer;
-  active: boolean;
+  /** Kept in memory for signature schemes (SigV4, ACS3) that need the secret itself. */
+  secret: Buffer;
+  usable: boolean;
 }
+
+const NONE: CachedKey = { principal: { id: "", kind: "root", credential: { type: "api-key", id: "" }, scope: undefined }, digest: Buffer.alloc(32), secret: Buffer.alloc(0), usable: false };
+
+const view = (r: KeyRow): ApiKeyView => ({
+  id: r.id, ownerId: r.owner_id, ownerKind: r.owner_kind, environmentId: r.environment_id, region: r.region, cloud: r.cloud,
+  displayName: r.display_name, description: r.description, state: r.state, createdAt: iso(r.created_at), updatedAt: iso(r.updated_at),
+});
 
 /**
  * API keys: the id is public, the secret is shown once and stored only sealed by the
  * barrier (signature schemes need it back). Verification compares SHA-256 digests in
- * constant time; lookups are cached and dropped on every change.
+ * constant time and does the same work for unknown ids; lookups are cached and dropped
+ * on every change to the key or its owner.
  */
 export function createApiKeyService(deps: { storage: Storage; barrier: Barrier; clock: Clock }) {
   const { storage, barrier, clock } = deps;
   const cache = new InvalidatingCache<CachedKey>(50_000);
-  const NONE: CachedKey = { principal: { id: "", kind: "root", apiKeyId: "", scope: undefined }, digest: Buffer.alloc(32), active: false };
 
   async function load(id: string): Promise<CachedKey> {
-    const row = await storage.get<KeyRow>("SELECT id, owner_id, owner_kind, environment_id, region, secret_enc, state FROM api_keys WHERE id = ?", [id]);
+    const row = await storage.get<KeyRow & { owner_state: string | null }>(
+      "SELECT k.*, p.state AS owner_state FROM api_keys k LEFT JOIN principals p ON p.id = k.owner_id WHERE k.id = ?", [id]);
     if (!row) return NONE;
     const secret = barrier.decrypt(row.secret_enc, secretPath(row.id));
-    const d = createHash("sha256").update(secret).digest();
-    secret.fill(0);
+    const ownerActive = row.owner_kind === "root" || row.owner_state === "active";
     return {
       principal: {
-        id: row.owner_kind === "root" ? "root" : `${row.owner_kind === "user" ? "user" : "sa"}:${row.owner_id}`,
+        id: row.owner_kind === "root" ? "root" : row.owner_id,
         kind: row.owner_kind,
-        apiKeyId: row.id,
+        credential: { type: "api-key", id: row.id },
         scope: row.environment_id && row.region ? { environmentId: row.environment_id, region: row.region } : undefined,
       },
-      digest: d,
-      active: row.state === "active",
+      digest: digest(secret),
+      secret,
+      usable: row.state === "active" && ownerActive,
     };
+  }
+
+  const entry = async (keyId: string): Promise<CachedKey> => (KEY_ID.test(keyId) ? ((await cache.get(keyId, () => load(keyId))) ?? NONE) : NONE);
+
+  async function row(id: string): Promise<KeyRow> {
+    const r = KEY_ID.test(id) ? await storage.get<KeyRow>("SELECT * FROM api_keys WHERE id = ?", [id]) : undefined;
+    if (!r) throw new CofferError("ApiKeyNotFound", `The API key "${String(id).slice(0, 64)}" does not exist.`);
+    return r;
   }
 
   return {
     /** The principal for a key id and secret, or undefined. Same work whether or not the id exists. */
     async verify(keyId: string, secret: string): Promise<Principal | undefined> {
       const presented = digest(secret);
-      const entry = KEY_ID.test(keyId) ? ((await cache.get(keyId, () => load(keyId))) ?? NONE) : NONE;
-      const match = timingSafeEqual(presented, entry.digest);
-      return match && entry.active ? entry.principal : undefined;
+      const e = await entry(keyId);
+      const match = timingSafeEqual(presented, e.digest);
+      return match && e.usable ? e.principal : undefined;
+    },
+
+    /** For signature schemes: the principal and the secret to recompute a signature with. */
+    async signingKey(keyId: string): Promise<{ principal: Principal; secret: Buffer } | undefined> {
+      const e = await entry(keyId);
+      return e.usable ? { principal: e.principal, secret: e.secret } : undefined;
+    },
+
+    async create(input: { owner: { id: string; kind: "user" | "service-account" }; scope?: Scope | undefined; cloud?: string | undefined; displayName?: string | undefined; description?: string | undefined }): Promise<{ key: ApiKeyView; secret: string }> {
+      const displayName = input.displayName ?? "";
+      const description = input.description ?? "";
+      if (displayName.length > 128) throw invalid("A display name is at most 128 characters.");
+      if (description.length > 1024) throw invalid("A description is at most 1024 characters.");
+      if (input.cloud !== undefined && !CLOUD.test(input.cloud)) throw invalid("A cloud is 1-32 lowercase letters, digits and hyphens (aws, gcp, azure, …).");
+      const id = randomFrom(ID_CHARS, 16);
+      const secret = randomFrom(SECRET_CHARS, 64);
+      const now = clock.now();
+      await storage.run(
+        "INSERT INTO api_keys (id, owner_id, owner_kind, environment_id, region, cloud, display_name, description, secret_enc, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)",
+        [id, input.owner.id, input.owner.kind, input.scope?.environmentId ?? null, input.scope?.region ?? null, input.scope ? (input.cloud ?? "coffer") : null, displayName, description, barrier.encrypt(Buffer.from(secret), secretPath(id)), now, now],
+      );
+      return { key: view(await row(id)), secret };
+    },
+
+    async describe(id: string): Promise<ApiKeyView> {
+      return view(await row(id));
+    },
+
+    async list(filter: { ownerId?: string | undefined; environmentId?: string | undefined; region?: string | undefined; limit: number; after?: string | undefined }): Promise<Page<ApiKeyView>> {
+      const where = ["owner_kind <> 'root'", "id > ?"];
+      const params: (string | number)[] = [decodePageToken(filter.after) ?? ""];
+      if (filter.ownerId) where.push("owner_id = ?"), params.push(filter.ownerId);
+      if (filter.environmentId) where.push("environment_id = ?"), params.push(filter.environmentId);
+      if (filter.region) where.push("region = ?"), params.push(filter.region);
+      params.push(filter.limit + 1);
+      const rows = await storage.all<KeyRow>(`SELECT * FROM api_keys WHERE ${where.join(" AND ")} ORDER BY id LIMIT ?`, params);
+      const page = pageOf(rows, filter.limit, (r) => r.id);
+      return { items: page.items.map(view), nextToken: page.nextToken };
+    },
+
+    async update(id: string, input: { displayName?: string | undefined; description?: string | undefined }): Promise<ApiKeyView> {
+      const r = await row(id);
+      if (r.owner_kind === "root") throw new CofferError("InvalidState", "The root API key cannot be changed through the API.");
+      const displayName = input.displayName ?? r.display_name;
+      const description = input.description ?? r.description;
+      if (displayName.length > 128 || description.length > 1024) throw invalid("A display name is at most 128 characters and a description at most 1024.");
+      await storage.run("UPDATE api_keys SET display_name = ?, description = ?, updated_at = ? WHERE id = ?", [displayName, description, clock.now(), id]);
+      return view(await row(id));
+    },
+
+    async delete(id: string): Promise<void> {
+      const r = await row(id);
+      if (r.owner_kind === "root") throw new CofferError("InvalidState", "The root API key cannot be deleted through the API.");
+      await storage.transaction(async (tx) => {
+        await tx.run("DELETE FROM api_keys WHERE id = ?", [id]);
+        tx.afterCommit(() => cache.invalidate(id));
+      });
     },
 
     /** The root key: the given pair (kept if it already exists), or a generated one printed once. */
     async ensureRoot(pair?: { keyId: string; secret: string }): Promise<{ keyId: string; secret: string | undefined; created: boolean }> {
       if (pair) {
-        if (!KEY_ID.test(pair.keyId)) throw new CofferError("InvalidParameter", "COFFER_ROOT_ACCESS_KEY_ID must be 4-128 letters, digits and _ . -.");
-        if (!SECRET.test(pair.secret)) throw new CofferError("InvalidParameter", "COFFER_ROOT_ACCESS_KEY_SECRET must be 16-256 printable characters without spaces.");
+        if (!KEY_ID.test(pair.keyId)) throw new CofferError("InvalidParameter", "COFFER_ROOT_ACCESS_KEY_ID must be 1-128 letters, digits and _ . + = @ -.");
+        if (!SECRET.test(pair.secret)) throw new CofferError("InvalidParameter", "COFFER_ROOT_ACCESS_KEY_SECRET must be 1-256 printable ASCII characters without spaces.");
       }
       return storage.transaction(async (tx) => {
         const existing = await tx.get<{ id: string }>("SELECT id FROM api_keys WHERE owner_kind = 'root' AND state = 'active'");

@@ -1,11 +1,14 @@
 import type { Scope } from "../scope/scope.js";
 
+export type PrincipalKind = "root" | "user" | "service-account";
+
 /** Who is calling, as every adapter hands it to authorization and audit. */
 export interface Principal {
-  /** `root`, `user:<id>`, `sa:<id>`; what audit records show. */
+  /** `root`, `u-…` (user) or `sa-…` (service account): what audit records show. */
   id: string;
-  kind: "root" | "user" | "service-account";
-  apiKeyId: string;
-  /** The scope the credential is bound to; undefined for an organization-wide key. */
+  kind: PrincipalKind;
+  /** How the caller proved it: an API key id, or a session (never the token itself). */
+  credential: { type: "api-key" | "session"; id: string };
+  /** The scope an API key is bound to; undefined for organization-wide keys and sessions. */
   scope: Scope | undefined;
 }

@@ -100,7 +100,7 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
       errorCode: req.auditError ?? null,
       status,
       source: req.ip,
-      detail: req.principal ? `apiKey=${req.principal.apiKeyId}` : null,
+      detail: req.principal ? `${req.principal.credential.type}=${req.principal.credential.id}` : null,
     };
     if (deps.auditMode === "buffered" && (auth?.readOnly || status >= 400)) {
       deps.audit.append(fields);

@@ -142,7 +142,76 @@ CREATE INDEX audit_time ON audit_log (time);
 `;
 }
 
-export const MIGRATIONS: Migration[] = [{ id: 1, name: "initial", sqlite: initial("sqlite"), postgres: initial("postgres") }];
+function identity(engine: "sqlite" | "postgres"): string {
+  const { text, int } = T(engine);
+  return `
+ALTER TABLE environments ADD COLUMN updated_at ${int} NOT NULL DEFAULT 0;
+CREATE TABLE environment_regions (
+  environment_id ${text} NOT NULL REFERENCES environments(id) ON DELETE CASCADE,
+  region ${text} NOT NULL,
+  created_at ${int} NOT NULL,
+  PRIMARY KEY (environment_id, region)
+);
+CREATE TABLE principals (
+  id ${text} PRIMARY KEY,
+  kind ${text} NOT NULL,
+  name ${text} NOT NULL,
+  display_name ${text} NOT NULL DEFAULT '',
+  description ${text} NOT NULL DEFAULT '',
+  password_hash ${text},
+  state ${text} NOT NULL,
+  created_at ${int} NOT NULL,
+  updated_at ${int} NOT NULL
+);
+CREATE UNIQUE INDEX principals_name ON principals (kind, name);
+CREATE TABLE sessions (
+  token_hash ${text} PRIMARY KEY,
+  principal_id ${text} NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+  created_at ${int} NOT NULL,
+  expires_at ${int} NOT NULL
+);
+CREATE INDEX sessions_principal ON sessions (principal_id);
+CREATE TABLE policies (
+  id ${text} PRIMARY KEY,
+  name ${text} NOT NULL UNIQUE,
+  description ${text} NOT NULL DEFAULT '',
+  document ${text} NOT NULL,
+  builtin ${int} NOT NULL DEFAULT 0,
+  created_at ${int} NOT NULL,
+  updated_at ${int} NOT NULL
+);
+CREATE TABLE roles (
+  id ${text} PRIMARY KEY,
+  name ${text} NOT NULL UNIQUE,
+  description ${text} NOT NULL DEFAULT '',
+  builtin ${int} NOT NULL DEFAULT 0,
+  created_at ${int} NOT NULL
+);
+CREATE TABLE role_policies (
+  role_id ${text} NOT NULL REFERENCES roles(id) ON DELETE CASCADE,
+  policy_id ${text} NOT NULL REFERENCES policies(id) ON DELETE CASCADE,
+  PRIMARY KEY (role_id, policy_id)
+);
+CREATE TABLE principal_roles (
+  principal_id ${text} NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+  role_id ${text} NOT NULL REFERENCES roles(id) ON DELETE CASCADE,
+  PRIMARY KEY (principal_id, role_id)
+);
+CREATE TABLE principal_policies (
+  principal_id ${text} NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+  policy_id ${text} NOT NULL REFERENCES policies(id) ON DELETE CASCADE,
+  PRIMARY KEY (principal_id, policy_id)
+);
+ALTER TABLE kms_keys ADD COLUMN policy ${text};
+ALTER TABLE api_keys ADD COLUMN cloud ${text};
+CREATE INDEX api_keys_owner ON api_keys (owner_id);
+`;
+}
+
+export const MIGRATIONS: Migration[] = [
+  { id: 1, name: "initial", sqlite: initial("sqlite"), postgres: initial("postgres") },
+  { id: 2, name: "identity", sqlite: identity("sqlite"), postgres: identity("postgres") },
+];
 
 /** Split a migration into single statements (neither engine's driver takes a script with parameters). */
 export function statements(script: string): string[] {
