@@ -4,7 +4,15 @@ import { createAuditService, type AuditService } from "./audit/index.js";
 import { FailureThrottle } from "./auth/throttle.js";
 import { iso, systemClock, type Clock } from "./core/clock.js";
 import { Barrier } from "./crypto/barrier.js";
-import { createApiKeyService, type ApiKeyService } from "./identity/index.js";
+import { rootOnly } from "./auth/authorize.js";
+import {
+  createApiKeyService,
+  createEnvironmentService,
+  createPrincipalService,
+  type ApiKeyService,
+  type EnvironmentService,
+  type PrincipalService,
+} from "./identity/index.js";
 import { createKmsService, type KmsService } from "./kms/index.js";
 import { Scheduler } from "./scheduler/scheduler.js";
 import { DEFAULT_ENVIRONMENT_ID, DEFAULT_ENVIRONMENT_NAME, DEFAULT_REGION, defaultScope } from "./scope/scope.js";
@@ -37,6 +45,8 @@ export interface CofferApp {
   secrets: SecretsModule;
   audit: AuditService;
   apiKeys: ApiKeyService;
+  environments: EnvironmentService;
+  principals: PrincipalService;
   scheduler: Scheduler;
   /** The root API key; `secret` only when it was generated now (print it once). */
   rootAccessKey: { keyId: string; secret: string | undefined };
@@ -65,6 +75,10 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
   const kms = createKmsService({ storage, barrier, clock, accountId });
   const secrets = createSecretsModule({ storage, clock, kms, accountId });
   const apiKeys = createApiKeyService({ storage, barrier, clock });
+  const environments = createEnvironmentService({ storage, clock, dev: opts.dev });
+  const principals = createPrincipalService({ storage, clock, onChange: () => apiKeys.clearCaches() });
+  const throttle = new FailureThrottle(clock);
+  const scope = defaultScope(region);
   const auditKey = barrier.deriveKey("audit-chain");
   let http: FastifyInstance | undefined;
   const audit = createAuditService({
@@ -76,7 +90,9 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
   });
 
   async function bootstrap(): Promise<{ keyId: string; secret: string | undefined }> {
-    await storage.run("INSERT INTO environments (id, name, description, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING", [DEFAULT_ENVIRONMENT_ID, DEFAULT_ENVIRONMENT_NAME, "Default environment", clock.now()]);
+    await storage.run("INSERT INTO environments (id, name, description, created_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING", [DEFAULT_ENVIRONMENT_ID, DEFAULT_ENVIRONMENT_NAME, "Default environment", clock.now(), clock.now()]);
+    await storage.run("INSERT INTO environment_regions (environment_id, region, created_at) VALUES (?, ?, ?) ON CONFLICT (environment_id, region) DO NOTHING", [DEFAULT_ENVIRONMENT_ID, region, clock.now()]);
+    environments.invalidate();
     const root = await apiKeys.ensureRoot(opts.rootAccessKey);
     return { keyId: root.keyId, secret: root.secret };
   }
@@ -94,8 +110,12 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
   http = await createHttpServer({
     clock,
     apiKeys,
+    principals,
+    resolveScope: (env, r) => environments.resolveScope(env, r),
+    defaultScope: scope,
+    authorize: async (principal) => rootOnly(principal),
     audit,
-    throttle: new FailureThrottle(clock),
+    throttle,
     isSealed: () => barrier.sealed,
     auditMode: opts.auditMode ?? "buffered",
     logLevel: opts.logLevel ?? "info",
@@ -106,8 +126,10 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
     kms,
     secrets,
     audit,
+    identity: { environments, principals, apiKeys },
+    throttle,
     dev: opts.dev,
-    scopeOf: () => defaultScope(region),
+    scopeOf: (req) => req.scope ?? scope,
     health: async () => ({
       initialized: true,
       sealed: barrier.sealed,
@@ -137,6 +159,8 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
     secrets,
     audit,
     apiKeys,
+    environments,
+    principals,
     scheduler,
     get rootAccessKey() {
       return rootAccessKey;

@@ -1,10 +1,9 @@
 import type { Principal } from "../identity/index.js";
 
 /**
- * Authorization: deny by default. Until policies exist (identity issue), only the root
- * principal holds permissions, and it holds all of them.
+ * Authorization: deny by default. The root principal (dev mode's root key) holds every
+ * permission; users and service accounts hold what their policies allow.
  */
-export function isAllowed(principal: Principal | undefined, _action: string, _resource: string): boolean {
-  if (!principal) return false;
-  return principal.kind === "root";
+export function rootOnly(principal: Principal | undefined): boolean {
+  return principal?.kind === "root";
 }

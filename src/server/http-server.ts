@@ -2,18 +2,24 @@ import swagger from "@fastify/swagger";
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from "fastify";
 import { randomUUID } from "node:crypto";
 import type { AuditService } from "../audit/index.js";
-import { isAllowed } from "../auth/authorize.js";
 import { parseBasic } from "../auth/basic-auth.js";
 import type { FailureThrottle } from "../auth/throttle.js";
 import type { Clock } from "../core/clock.js";
 import { CofferError } from "../core/errors.js";
-import type { ApiKeyService } from "../identity/index.js";
+import type { ApiKeyService, Principal, PrincipalService } from "../identity/index.js";
+import type { Scope } from "../scope/scope.js";
 import { sendError, toCofferError } from "./errors-http.js";
 import type { RouteAuth } from "./route-config.js";
 
 export interface PipelineDeps {
   clock: Clock;
   apiKeys: ApiKeyService;
+  principals: PrincipalService;
+  /** The scope for an environment (id or name) and region; dev mode adds regions on first use. */
+  resolveScope: (environment: string, region: string) => Promise<Scope>;
+  defaultScope: Scope;
+  /** Deny by default; see src/auth/authorize.ts. */
+  authorize: (principal: Principal, action: string, resource: string, req: FastifyRequest) => Promise<boolean>;
   audit: AuditService;
   throttle: FailureThrottle;
   isSealed: () => boolean;
@@ -24,15 +30,25 @@ export interface PipelineDeps {
 
 const MAX_AUDIT_RESOURCE = 512;
 
+/** The Coffer resource name (CRN) a request acts on: scoped resources name their environment and region. */
+export function resourceName(scope: Scope | undefined, short: string): string {
+  return scope ? `crn:coffer:${scope.environmentId}:${scope.region}:${short}` : `crn:coffer:::${short}`;
+}
+
 function auditResource(req: FastifyRequest, auth: RouteAuth | undefined): string {
   let r: string;
   try {
-    r = auth ? auth.resource(req) : `route${req.url.split("?")[0] ?? ""}`;
+    r = auth ? resourceName(req.scope, auth.resource(req)) : `route${req.url.split("?")[0] ?? ""}`;
   } catch {
     r = "unknown";
   }
   return r.length > MAX_AUDIT_RESOURCE ? r.slice(0, MAX_AUDIT_RESOURCE) : r;
 }
+
+const header = (req: FastifyRequest, name: string): string | undefined => {
+  const v = req.headers[name];
+  return typeof v === "string" && v.length > 0 ? v : undefined;
+};
 
 /**
  * The Fastify instance with Coffer's one request pipeline: every route authenticates,
@@ -74,15 +90,36 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
     const source = req.ip;
     const wait = deps.throttle.retryAfter(source);
     if (wait > 0) throw new CofferError("Throttled", "Too many failed authentications from this address; retry later.", { details: { retryAfterSeconds: Math.ceil(wait / 1000) } });
-    const creds = parseBasic(req.headers.authorization);
-    if (!creds) throw new CofferError("Unauthenticated", "Send an API key as HTTP Basic credentials (key id and secret).");
-    const principal = await deps.apiKeys.verify(creds.keyId, creds.secret);
-    if (!principal) {
-      deps.throttle.fail(source);
-      throw new CofferError("Unauthenticated", "The API key id or secret is not valid.");
+    const authz = req.headers.authorization;
+    let principal: Principal | undefined;
+    if (authz !== undefined && /^Bearer /i.test(authz)) {
+      principal = await deps.principals.verifySession(authz.slice(7).trim());
+      if (!principal) {
+        deps.throttle.fail(source);
+        throw new CofferError("Unauthenticated", "The session token is not valid or has expired; log in again.");
+      }
+    } else {
+      const creds = parseBasic(authz);
+      if (!creds) throw new CofferError("Unauthenticated", "Send an API key as HTTP Basic credentials (key id and secret), or a session token as Bearer.");
+      principal = await deps.apiKeys.verify(creds.keyId, creds.secret);
+      if (!principal) {
+        deps.throttle.fail(source);
+        throw new CofferError("Unauthenticated", "The API key id or secret is not valid.");
+      }
     }
     req.principal = principal;
-    if (!isAllowed(principal, auth.action, auditResource(req, auth))) throw new CofferError("AccessDenied", `Not allowed: ${auth.action}.`);
+    if (auth.scoped) {
+      const env = header(req, "x-coffer-environment") ?? principal.scope?.environmentId ?? deps.defaultScope.environmentId;
+      const region = header(req, "x-coffer-region") ?? principal.scope?.region ?? deps.defaultScope.region;
+      const scope = await deps.resolveScope(env, region);
+      if (principal.scope && (principal.scope.environmentId !== scope.environmentId || principal.scope.region !== scope.region)) {
+        req.scope = scope;
+        throw new CofferError("AccessDenied", `This API key is scoped to ${principal.scope.environmentId}/${principal.scope.region}; it cannot act in ${scope.environmentId}/${scope.region}.`);
+      }
+      req.scope = scope;
+    }
+    if (auth.selfService) return;
+    if (!(await deps.authorize(principal, auth.action, auditResource(req, auth), req))) throw new CofferError("AccessDenied", `Not allowed: ${auth.action} on ${auditResource(req, auth)}.`);
   });
 
   app.addHook("onSend", async (req, reply, payload) => {

@@ -18,6 +18,14 @@ export interface RouteAuth {
   noAudit?: boolean;
   /** Allowed while sealed (health). */
   whileSealed?: boolean;
+  /** Any authenticated principal may call it about itself (whoami, logout). */
+  selfService?: boolean;
+  /**
+   * The route acts inside an (environment, region) scope: the pipeline resolves it from
+   * the request (`x-coffer-environment` / `x-coffer-region` on the native API) and the
+   * credential, refuses a key used outside its scope, and hands it to the handler.
+   */
+  scoped?: boolean;
 }
 
 declare module "fastify" {
@@ -26,6 +34,7 @@ declare module "fastify" {
   }
   interface FastifyRequest {
     principal?: import("../identity/index.js").Principal;
+    scope?: import("../scope/scope.js").Scope;
     auditError?: string;
   }
 }

@@ -1,5 +1,7 @@
 import type { FastifyRequest } from "fastify";
 import type { AuditService } from "../../audit/index.js";
+import type { FailureThrottle } from "../../auth/throttle.js";
+import type { ApiKeyService, EnvironmentService, PrincipalService } from "../../identity/index.js";
 import type { KmsService } from "../../kms/index.js";
 import type { Scope } from "../../scope/scope.js";
 import type { SecretsModule } from "../../secrets/index.js";
@@ -8,6 +10,8 @@ export interface NativeDeps {
   kms: KmsService;
   secrets: SecretsModule;
   audit: AuditService;
+  identity: { environments: EnvironmentService; principals: PrincipalService; apiKeys: ApiKeyService };
+  throttle: FailureThrottle;
   scopeOf: (req: FastifyRequest) => Scope;
   dev: boolean;
   health: () => Promise<Record<string, unknown>>;

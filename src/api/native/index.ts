@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { NativeDeps } from "./context.js";
 import { registerCryptoRoutes } from "./crypto-routes.js";
+import { registerIamRoutes } from "./iam-routes.js";
 import { registerKeyRoutes } from "./keys-routes.js";
 import { registerSecretRoutes } from "./secrets-routes.js";
 import { registerSysRoutes } from "./sys-routes.js";
@@ -13,4 +14,5 @@ export function registerNativeApi(app: FastifyInstance, deps: NativeDeps): void 
   registerKeyRoutes(app, deps);
   registerCryptoRoutes(app, deps);
   registerSecretRoutes(app, deps);
+  registerIamRoutes(app, deps);
 }

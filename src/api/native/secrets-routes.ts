@@ -24,7 +24,7 @@ export function registerSecretRoutes(app: FastifyInstance, d: NativeDeps): void 
   const tags = ["Secrets"];
 
   app.post("/v1/secrets", {
-    config: { auth: { action: "secrets:CreateSecret", resource: (req) => `secret/${String((req.body as { name?: string } | undefined)?.name ?? "*").slice(0, 256)}` } },
+    config: { auth: { scoped: true, action: "secrets:CreateSecret", resource: (req) => `secret/${String((req.body as { name?: string } | undefined)?.name ?? "*").slice(0, 256)}` } },
     schema: {
       tags, summary: "Create a secret with its first version",
       body: Type.Object({ name: Type.String({ maxLength: 1024 }), ...ValueFields, versionId: Type.Optional(Type.String({ maxLength: 256 })), keyId: Type.Optional(Type.String({ maxLength: 300 })), description: Type.Optional(Type.String({ maxLength: 8192 })), tags: Type.Optional(Tags) }, { additionalProperties: false }),
@@ -41,7 +41,7 @@ export function registerSecretRoutes(app: FastifyInstance, d: NativeDeps): void 
   });
 
   app.get("/v1/secrets", {
-    config: { auth: { action: "secrets:ListSecrets", resource: () => "secret/*", readOnly: true } },
+    config: { auth: { scoped: true, action: "secrets:ListSecrets", resource: () => "secret/*", readOnly: true } },
     schema: {
       tags, summary: "List secrets, filtered and paged",
       querystring: Type.Object({ namePrefix: Type.Optional(Type.String({ maxLength: 512 })), description: Type.Optional(Type.String({ maxLength: 512 })), tagKey: Type.Optional(Type.String({ maxLength: 128 })), tagValue: Type.Optional(Type.String({ maxLength: 128 })), includeDeleted: Type.Optional(Type.Boolean()), limit: Limit, after: Type.Optional(PageToken) }, { additionalProperties: false }),
@@ -53,27 +53,27 @@ export function registerSecretRoutes(app: FastifyInstance, d: NativeDeps): void 
   });
 
   app.get("/v1/secrets/:name", {
-    config: { auth: { action: "secrets:DescribeSecret", resource: secretRes, readOnly: true } },
+    config: { auth: { scoped: true, action: "secrets:DescribeSecret", resource: secretRes, readOnly: true } },
     schema: { tags, summary: "Describe a secret (never its value)", params: NameParams, response: { 200: SecretView } },
   }, async (req) => s.describe(d.scopeOf(req), nativeName(param(req, "name"))));
 
   app.patch("/v1/secrets/:name", {
-    config: { auth: { action: "secrets:UpdateSecret", resource: secretRes } },
+    config: { auth: { scoped: true, action: "secrets:UpdateSecret", resource: secretRes } },
     schema: { tags, summary: "Update a secret's description", params: NameParams, body: Type.Object({ description: Type.String({ maxLength: 8192 }) }, { additionalProperties: false }), response: { 200: SecretView } },
   }, async (req) => s.updateDescription(d.scopeOf(req), nativeName(param(req, "name")), (req.body as { description: string }).description));
 
   app.delete("/v1/secrets/:name", {
-    config: { auth: { action: "secrets:DeleteSecret", resource: secretRes } },
+    config: { auth: { scoped: true, action: "secrets:DeleteSecret", resource: secretRes } },
     schema: { tags, summary: "Delete with a recovery window (7-30 days, default 30) or at once (force)", params: NameParams, querystring: Type.Object({ recoveryWindowDays: Type.Optional(Type.Integer()), force: Type.Optional(Type.Boolean()) }, { additionalProperties: false }), response: { 200: Type.Object({ name: Type.String(), plannedDeleteTime: Type.Union([Type.String(), Type.Null()]) }) } },
   }, async (req) => s.delete(d.scopeOf(req), nativeName(param(req, "name")), req.query as { recoveryWindowDays?: number; force?: boolean }));
 
   app.post("/v1/secrets/:name/restore", {
-    config: { auth: { action: "secrets:RestoreSecret", resource: secretRes } },
+    config: { auth: { scoped: true, action: "secrets:RestoreSecret", resource: secretRes } },
     schema: { tags, summary: "Restore a secret inside its recovery window", params: NameParams, response: { 200: SecretView } },
   }, async (req) => s.restore(d.scopeOf(req), nativeName(param(req, "name"))));
 
   app.get("/v1/secrets/:name/value", {
-    config: { auth: { action: "secrets:GetSecretValue", resource: secretRes, readOnly: true } },
+    config: { auth: { scoped: true, action: "secrets:GetSecretValue", resource: secretRes, readOnly: true } },
     schema: { tags, summary: "Get a value by version id or stage (default ACSCurrent)", params: NameParams, querystring: Type.Object({ versionId: Type.Optional(Type.String({ maxLength: 256 })), stage: Type.Optional(Type.String({ maxLength: 256 })) }, { additionalProperties: false }), response: { 200: SecretValueBody } },
   }, async (req) => {
     const q = req.query as { versionId?: string; stage?: string };
@@ -84,7 +84,7 @@ export function registerSecretRoutes(app: FastifyInstance, d: NativeDeps): void 
   });
 
   app.post("/v1/secrets/:name/versions", {
-    config: { auth: { action: "secrets:PutSecretValue", resource: secretRes } },
+    config: { auth: { scoped: true, action: "secrets:PutSecretValue", resource: secretRes } },
     schema: { tags, summary: "Put a new version (idempotent by version id)", params: NameParams, body: Type.Object({ ...ValueFields, versionId: Type.Optional(Type.String({ maxLength: 256 })), stages: Type.Optional(Type.Array(Type.String({ maxLength: 256 }), { maxItems: 20 })) }, { additionalProperties: false }), response: { "2xx": Type.Object({ name: Type.String(), versionId: Type.String(), stages: Type.Array(Type.String()) }) } },
   }, async (req, reply) => {
     const b = req.body as { value?: string; valueBinary?: string; versionId?: string; stages?: string[] };
@@ -97,27 +97,27 @@ export function registerSecretRoutes(app: FastifyInstance, d: NativeDeps): void 
   });
 
   app.get("/v1/secrets/:name/versions", {
-    config: { auth: { action: "secrets:ListSecretVersionIds", resource: secretRes, readOnly: true } },
+    config: { auth: { scoped: true, action: "secrets:ListSecretVersionIds", resource: secretRes, readOnly: true } },
     schema: { tags, summary: "List versions with their stages", params: NameParams, querystring: Type.Object({ includeDeprecated: Type.Optional(Type.Boolean()) }, { additionalProperties: false }), response: { 200: Type.Object({ versions: Type.Array(Type.Object({ versionId: Type.String(), stages: Type.Array(Type.String()), createdAt: Type.String() })) }) } },
   }, async (req) => ({ versions: await s.listVersions(d.scopeOf(req), nativeName(param(req, "name")), Boolean((req.query as { includeDeprecated?: boolean }).includeDeprecated)) }));
 
   app.post("/v1/secrets/:name/stages", {
-    config: { auth: { action: "secrets:UpdateSecretVersionStage", resource: secretRes } },
+    config: { auth: { scoped: true, action: "secrets:UpdateSecretVersionStage", resource: secretRes } },
     schema: { tags, summary: "Move a stage to a version and/or remove it from one", params: NameParams, body: Type.Object({ stage: Type.String({ maxLength: 256 }), moveToVersionId: Type.Optional(Type.String({ maxLength: 256 })), removeFromVersionId: Type.Optional(Type.String({ maxLength: 256 })) }, { additionalProperties: false }), response: { 200: Type.Object({ name: Type.String(), stage: Type.String(), versionId: Type.Union([Type.String(), Type.Null()]) }) } },
   }, async (req) => s.updateStage(d.scopeOf(req), nativeName(param(req, "name")), req.body as { stage: string; moveToVersionId?: string; removeFromVersionId?: string }));
 
   app.put("/v1/secrets/:name/tags", {
-    config: { auth: { action: "secrets:TagResource", resource: secretRes } },
+    config: { auth: { scoped: true, action: "secrets:TagResource", resource: secretRes } },
     schema: { tags, summary: "Add or overwrite tags", params: NameParams, body: Type.Object({ tags: Tags }, { additionalProperties: false }), response: { 200: SecretView } },
   }, async (req) => s.tag(d.scopeOf(req), nativeName(param(req, "name")), (req.body as { tags: { key: string; value: string }[] }).tags));
 
   app.delete("/v1/secrets/:name/tags", {
-    config: { auth: { action: "secrets:UntagResource", resource: secretRes } },
+    config: { auth: { scoped: true, action: "secrets:UntagResource", resource: secretRes } },
     schema: { tags, summary: "Remove tags by key", params: NameParams, querystring: Type.Object({ keys: Type.String({ minLength: 1, maxLength: 4096 }) }, { additionalProperties: false }), response: { 200: SecretView } },
   }, async (req) => s.untag(d.scopeOf(req), nativeName(param(req, "name")), splitKeys((req.query as { keys: string }).keys)));
 
   app.post("/v1/random-password", {
-    config: { auth: { action: "secrets:GetRandomPassword", resource: () => "password", readOnly: true } },
+    config: { auth: { scoped: true, action: "secrets:GetRandomPassword", resource: () => "password", readOnly: true } },
     schema: { tags, summary: "Generate a random password (8-128 characters)", body: Type.Object({ length: Type.Optional(Type.Integer()), excludeCharacters: Type.Optional(Type.String({ maxLength: 512 })), excludeLowercase: Type.Optional(Type.Boolean()), excludeUppercase: Type.Optional(Type.Boolean()), excludeNumbers: Type.Optional(Type.Boolean()), excludePunctuation: Type.Optional(Type.Boolean()), requireEachIncludedType: Type.Optional(Type.Boolean()) }, { additionalProperties: false }), response: { 200: Type.Object({ password: Type.String() }) } },
   }, async (req) => {
     const b = (req.body ?? {}) as Partial<PasswordSpec>;

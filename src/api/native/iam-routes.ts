@@ -1,0 +1,167 @@
+import { Type } from "@sinclair/typebox";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { CofferError } from "../../core/errors.js";
+import type { AccountKind } from "../../identity/index.js";
+import { param, type NativeDeps } from "./context.js";
+import { Limit, PageToken } from "./schemas.js";
+
+const Paging = { limit: Limit, after: Type.Optional(PageToken) };
+const Id = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) });
+const EnvParams = Type.Object({ env: Type.String({ minLength: 1, maxLength: 64 }) });
+const Region = Type.String({ minLength: 1, maxLength: 64 });
+
+const iam = (kind: string, id?: (req: FastifyRequest) => string) => (req: FastifyRequest) => `iam/${kind}/${id ? id(req) : "*"}`;
+const idOf = (req: FastifyRequest) => param(req, "id");
+
+/** Environments, users, service accounts, API keys and sessions on the native API. */
+export function registerIamRoutes(app: FastifyInstance, d: NativeDeps): void {
+  const { environments, principals, apiKeys } = d.identity;
+
+  // Sessions
+  app.post("/v1/auth/login", {
+    config: { auth: { action: "iam:Login", resource: (req) => `iam/user/${String((req.body as { username?: string } | undefined)?.username ?? "*").slice(0, 128)}`, public: true } },
+    schema: { tags: ["Sessions"], summary: "Log in with a user name and password; returns a short-lived bearer token", security: [], body: Type.Object({ username: Type.String({ maxLength: 128 }), password: Type.String({ maxLength: 1024 }) }, { additionalProperties: false }) },
+  }, async (req) => {
+    const b = req.body as { username: string; password: string };
+    const throttled = d.throttle.retryAfter(req.ip);
+    if (throttled > 0) throw new CofferError("Throttled", "Too many failed logins from this address; retry later.", { details: { retryAfterSeconds: Math.ceil(throttled / 1000) } });
+    const r = await principals.login(b.username, b.password);
+    if (!r) {
+      d.throttle.fail(req.ip);
+      throw new CofferError("Unauthenticated", "The user name or password is wrong, or the user is disabled.");
+    }
+    return r;
+  });
+
+  app.post("/v1/auth/logout", {
+    config: { auth: { action: "iam:Logout", resource: () => "iam/session", selfService: true } },
+    schema: { tags: ["Sessions"], summary: "End the current session" },
+  }, async (req) => {
+    const h = req.headers.authorization ?? "";
+    if (h.startsWith("Bearer ")) await principals.logout(h.slice(7).trim());
+    return { loggedOut: true };
+  });
+
+  app.get("/v1/auth/whoami", {
+    config: { auth: { action: "iam:WhoAmI", resource: () => "iam/session", readOnly: true, selfService: true } },
+    schema: { tags: ["Sessions"], summary: "The calling principal and its scope" },
+  }, async (req) => ({ principalId: req.principal!.id, kind: req.principal!.kind, credential: req.principal!.credential, scope: req.principal!.scope ?? null }));
+
+  // Environments
+  const envTags = ["Environments"];
+  const envRes = iam("environment", (req) => param(req, "env"));
+  app.post("/v1/environments", {
+    config: { auth: { action: "iam:CreateEnvironment", resource: iam("environment") } },
+    schema: { tags: envTags, summary: "Create an environment", body: Type.Object({ name: Type.String({ maxLength: 64 }), description: Type.Optional(Type.String({ maxLength: 1024 })), regions: Type.Optional(Type.Array(Region, { maxItems: 100 })) }, { additionalProperties: false }) },
+  }, async (req, reply) => reply.code(201).send(await environments.create(req.body as { name: string; description?: string; regions?: string[] })));
+  app.get("/v1/environments", {
+    config: { auth: { action: "iam:ListEnvironments", resource: iam("environment"), readOnly: true } },
+    schema: { tags: envTags, summary: "List environments", querystring: Type.Object(Paging, { additionalProperties: false }) },
+  }, async (req) => {
+    const p = await environments.list(req.query as { limit: number; after?: string });
+    return { environments: p.items, nextToken: p.nextToken };
+  });
+  app.get("/v1/environments/:env", {
+    config: { auth: { action: "iam:DescribeEnvironment", resource: envRes, readOnly: true } },
+    schema: { tags: envTags, summary: "Describe an environment (by id or name)", params: EnvParams },
+  }, async (req) => environments.describe(param(req, "env")));
+  app.patch("/v1/environments/:env", {
+    config: { auth: { action: "iam:UpdateEnvironment", resource: envRes } },
+    schema: { tags: envTags, summary: "Rename or describe an environment", params: EnvParams, body: Type.Object({ name: Type.Optional(Type.String({ maxLength: 64 })), description: Type.Optional(Type.String({ maxLength: 1024 })) }, { additionalProperties: false }) },
+  }, async (req) => environments.update(param(req, "env"), req.body as { name?: string; description?: string }));
+  app.put("/v1/environments/:env/regions", {
+    config: { auth: { action: "iam:UpdateEnvironment", resource: envRes } },
+    schema: { tags: envTags, summary: "Set the regions an environment offers", params: EnvParams, body: Type.Object({ regions: Type.Array(Region, { maxItems: 100 }) }, { additionalProperties: false }) },
+  }, async (req) => environments.setRegions(param(req, "env"), (req.body as { regions: string[] }).regions));
+  app.delete("/v1/environments/:env", {
+    config: { auth: { action: "iam:DeleteEnvironment", resource: envRes } },
+    schema: { tags: envTags, summary: "Delete an empty environment (and its API keys)", params: EnvParams },
+  }, async (req, reply) => {
+    await environments.delete(param(req, "env"));
+    return reply.code(204).send();
+  });
+
+  // Users and service accounts
+  for (const [kind, path, label] of [["user", "users", "Users"], ["service-account", "service-accounts", "Service accounts"]] as const) {
+    const res = iam(kind, idOf);
+    const tags = [label];
+    const action = kind === "user" ? "User" : "ServiceAccount";
+    const createBody = kind === "user"
+      ? Type.Object({ name: Type.String({ maxLength: 128 }), password: Type.String({ maxLength: 1024 }), displayName: Type.Optional(Type.String({ maxLength: 128 })), description: Type.Optional(Type.String({ maxLength: 1024 })) }, { additionalProperties: false })
+      : Type.Object({ name: Type.String({ maxLength: 64 }), displayName: Type.Optional(Type.String({ maxLength: 128 })), description: Type.Optional(Type.String({ maxLength: 1024 })) }, { additionalProperties: false });
+    app.post(`/v1/${path}`, {
+      config: { auth: { action: `iam:Create${action}`, resource: iam(kind) } },
+      schema: { tags, summary: `Create a ${label.toLowerCase().replace(/s$/, "")}`, body: createBody },
+    }, async (req, reply) => {
+      const b = req.body as { name: string; password: string; displayName?: string; description?: string };
+      return reply.code(201).send(kind === "user" ? await principals.createUser(b) : await principals.createServiceAccount(b));
+    });
+    app.get(`/v1/${path}`, {
+      config: { auth: { action: `iam:List${action}s`, resource: iam(kind), readOnly: true } },
+      schema: { tags, summary: `List ${label.toLowerCase()}`, querystring: Type.Object(Paging, { additionalProperties: false }) },
+    }, async (req) => {
+      const p = await principals.list(kind as AccountKind, req.query as { limit: number; after?: string });
+      return { [kind === "user" ? "users" : "serviceAccounts"]: p.items, nextToken: p.nextToken };
+    });
+    app.get(`/v1/${path}/:id`, {
+      config: { auth: { action: `iam:Describe${action}`, resource: res, readOnly: true } },
+      schema: { tags, summary: "Describe", params: Id },
+    }, async (req) => principals.describe(idOf(req), kind));
+    app.patch(`/v1/${path}/:id`, {
+      config: { auth: { action: `iam:Update${action}`, resource: res } },
+      schema: { tags, summary: kind === "user" ? "Update display name, description or password" : "Update display name or description", params: Id, body: Type.Object({ displayName: Type.Optional(Type.String({ maxLength: 128 })), description: Type.Optional(Type.String({ maxLength: 1024 })), ...(kind === "user" ? { password: Type.Optional(Type.String({ maxLength: 1024 })) } : {}) }, { additionalProperties: false }) },
+    }, async (req) => principals.update(idOf(req), kind, req.body as { displayName?: string; description?: string; password?: string }));
+    for (const [verb, state] of [["enable", "active"], ["disable", "disabled"]] as const)
+      app.post(`/v1/${path}/:id/${verb}`, {
+        config: { auth: { action: `iam:Update${action}`, resource: res } },
+        schema: { tags, summary: `${verb === "enable" ? "Enable" : "Disable (its sessions and API keys stop working at once)"}`, params: Id },
+      }, async (req) => principals.setState(idOf(req), kind, state));
+    app.delete(`/v1/${path}/:id`, {
+      config: { auth: { action: `iam:Delete${action}`, resource: res } },
+      schema: { tags, summary: "Delete (with its API keys and sessions)", params: Id },
+    }, async (req, reply) => {
+      await principals.delete(idOf(req), kind);
+      return reply.code(204).send();
+    });
+  }
+
+  // API keys
+  const keyTags = ["API keys"];
+  const keyRes = iam("api-key", idOf);
+  app.post("/v1/api-keys", {
+    config: { auth: { action: "iam:CreateApiKey", resource: iam("api-key") } },
+    schema: { tags: keyTags, summary: "Create an API key for a user or service account, scoped to an environment + region or organization-wide; the secret is returned only here", body: Type.Object({ owner: Type.String({ maxLength: 128 }), environment: Type.Optional(Type.String({ maxLength: 64 })), region: Type.Optional(Region), cloud: Type.Optional(Type.String({ maxLength: 32 })), displayName: Type.Optional(Type.String({ maxLength: 128 })), description: Type.Optional(Type.String({ maxLength: 1024 })) }, { additionalProperties: false }) },
+  }, async (req, reply) => {
+    const b = req.body as { owner: string; environment?: string; region?: string; cloud?: string; displayName?: string; description?: string };
+    const owner = await principals.find(b.owner);
+    if (!owner) throw new CofferError("PrincipalNotFound", `The owner "${b.owner.slice(0, 128)}" does not exist.`);
+    if ((b.environment === undefined) !== (b.region === undefined)) throw new CofferError("InvalidParameter", "Give both environment and region for a scoped key, or neither for an organization-wide key.");
+    const scope = b.environment !== undefined ? await environments.resolveScope(b.environment, b.region!) : undefined;
+    const r = await apiKeys.create({ owner: { id: owner.id, kind: owner.kind }, scope, cloud: b.cloud, displayName: b.displayName, description: b.description });
+    return reply.code(201).send({ ...r.key, secret: r.secret });
+  });
+  app.get("/v1/api-keys", {
+    config: { auth: { action: "iam:ListApiKeys", resource: iam("api-key"), readOnly: true } },
+    schema: { tags: keyTags, summary: "List API keys (never their secrets)", querystring: Type.Object({ owner: Type.Optional(Type.String({ maxLength: 128 })), environment: Type.Optional(Type.String({ maxLength: 64 })), region: Type.Optional(Region), ...Paging }, { additionalProperties: false }) },
+  }, async (req) => {
+    const q = req.query as { owner?: string; environment?: string; region?: string; limit: number; after?: string };
+    const environmentId = q.environment === undefined ? undefined : (await environments.describe(q.environment)).id;
+    const p = await apiKeys.list({ ownerId: q.owner, environmentId, region: q.region, limit: q.limit, after: q.after });
+    return { apiKeys: p.items, nextToken: p.nextToken };
+  });
+  app.get("/v1/api-keys/:id", {
+    config: { auth: { action: "iam:DescribeApiKey", resource: keyRes, readOnly: true } },
+    schema: { tags: keyTags, summary: "Describe an API key (never its secret)", params: Id },
+  }, async (req) => apiKeys.describe(idOf(req)));
+  app.patch("/v1/api-keys/:id", {
+    config: { auth: { action: "iam:UpdateApiKey", resource: keyRes } },
+    schema: { tags: keyTags, summary: "Update display name and description", params: Id, body: Type.Object({ displayName: Type.Optional(Type.String({ maxLength: 128 })), description: Type.Optional(Type.String({ maxLength: 1024 })) }, { additionalProperties: false }) },
+  }, async (req) => apiKeys.update(idOf(req), req.body as { displayName?: string; description?: string }));
+  app.delete("/v1/api-keys/:id", {
+    config: { auth: { action: "iam:DeleteApiKey", resource: keyRes } },
+    schema: { tags: keyTags, summary: "Delete an API key: it stops working at once", params: Id },
+  }, async (req, reply) => {
+    await apiKeys.delete(idOf(req));
+    return reply.code(204).send();
+  });
+}
