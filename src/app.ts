@@ -3,6 +3,7 @@ import { registerNativeApi } from "./api/native/index.js";
 import { createAuditService, type AuditService } from "./audit/index.js";
 import { FailureThrottle } from "./auth/throttle.js";
 import { iso, systemClock, type Clock } from "./core/clock.js";
+import { CofferError } from "./core/errors.js";
 import { Barrier } from "./crypto/barrier.js";
 import { rootOnly } from "./auth/authorize.js";
 import {
@@ -23,8 +24,12 @@ import { VERSION } from "./version.js";
 
 export interface AppOptions {
   storage: Storage;
-  /** The root key that seals the keyring (dev: a file in the data dir; production: the unseal key file). */
-  rootKey: Buffer;
+  /**
+   * The root key that seals the keyring (dev: a file in the data dir; production: the
+   * auto-unseal key file). Without it the server starts sealed and waits for unseal
+   * shares. In dev mode an uninitialized store is initialized with it.
+   */
+  rootKey?: Buffer | undefined;
   dev: boolean;
   clock?: Clock;
   accountId?: string;
@@ -48,12 +53,33 @@ export interface CofferApp {
   environments: EnvironmentService;
   principals: PrincipalService;
   scheduler: Scheduler;
-  /** The root API key; `secret` only when it was generated now (print it once). */
-  rootAccessKey: { keyId: string; secret: string | undefined };
+  /** The root API key; `secret` only when it was generated now (print it once). Dev mode, or when a pair is configured. */
+  rootAccessKey: { keyId: string; secret: string | undefined } | undefined;
+  readonly sealed: boolean;
+  /** Open the keyring with the root key; throws `Sealed` if the key does not match. */
+  unseal(rootKey: Buffer): Promise<void>;
+  /** Forget every key in memory; data calls answer 503 until unsealed again. */
+  seal(): Promise<void>;
   close(): Promise<void>;
 }
 
 const KEYRING = "keyring";
+
+async function readKeyring(storage: Storage): Promise<Buffer | undefined> {
+  return (await storage.get<{ value: Buffer }>("SELECT value FROM meta WHERE name = ?", [KEYRING]))?.value;
+}
+
+export async function isInitialized(storage: Storage): Promise<boolean> {
+  return (await readKeyring(storage)) !== undefined;
+}
+
+/** Create the keyring sealed by `rootKey`. Refuses an already initialized store. */
+export async function initializeStore(storage: Storage, rootKey: Buffer, now: number): Promise<void> {
+  await storage.migrate();
+  const fresh = Barrier.createKeyring(rootKey, now);
+  const r = await storage.run("INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING", [KEYRING, fresh]);
+  if (r.changes === 0) throw new Error("the store is already initialized");
+}
 
 /** The composition root: open the store, unseal, build every module, wire the HTTP adapters. */
 export async function createApp(opts: AppOptions): Promise<CofferApp> {
@@ -64,13 +90,10 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
   await storage.migrate();
 
   const barrier = new Barrier();
-  let sealedKeyring = (await storage.get<{ value: Buffer }>("SELECT value FROM meta WHERE name = ?", [KEYRING]))?.value;
-  if (!sealedKeyring) {
-    const fresh = Barrier.createKeyring(opts.rootKey, clock.now());
-    await storage.run("INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING", [KEYRING, fresh]);
-    sealedKeyring = (await storage.get<{ value: Buffer }>("SELECT value FROM meta WHERE name = ?", [KEYRING]))!.value;
+  if (!(await isInitialized(storage))) {
+    if (!opts.dev || !opts.rootKey) throw new Error("the store is not initialized: run `coffer operator init` first");
+    await initializeStore(storage, opts.rootKey, clock.now()).catch(() => undefined);
   }
-  barrier.unseal(opts.rootKey, sealedKeyring);
 
   const kms = createKmsService({ storage, barrier, clock, accountId });
   const secrets = createSecretsModule({ storage, clock, kms, accountId });
@@ -79,24 +102,53 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
   const principals = createPrincipalService({ storage, clock, onChange: () => apiKeys.clearCaches() });
   const throttle = new FailureThrottle(clock);
   const scope = defaultScope(region);
-  const auditKey = barrier.deriveKey("audit-chain");
+  let auditKey: ReturnType<Barrier["deriveKey"]> | undefined;
   let http: FastifyInstance | undefined;
   const audit = createAuditService({
     storage,
     clock,
-    macKey: () => auditKey,
+    macKey: () => {
+      if (!auditKey) throw new Error("sealed");
+      return auditKey;
+    },
     onError: (e) => http?.log.error({ err: { message: (e as Error)?.message } }, "audit write failed"),
     ...(opts.auditBufferMs === undefined ? {} : { bufferMs: opts.auditBufferMs }),
   });
 
-  async function bootstrap(): Promise<{ keyId: string; secret: string | undefined }> {
+  async function bootstrap(): Promise<{ keyId: string; secret: string | undefined } | undefined> {
     await storage.run("INSERT INTO environments (id, name, description, created_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING", [DEFAULT_ENVIRONMENT_ID, DEFAULT_ENVIRONMENT_NAME, "Default environment", clock.now(), clock.now()]);
     await storage.run("INSERT INTO environment_regions (environment_id, region, created_at) VALUES (?, ?, ?) ON CONFLICT (environment_id, region) DO NOTHING", [DEFAULT_ENVIRONMENT_ID, region, clock.now()]);
     environments.invalidate();
+    if (!opts.dev && !opts.rootAccessKey) return undefined;
     const root = await apiKeys.ensureRoot(opts.rootAccessKey);
     return { keyId: root.keyId, secret: root.secret };
   }
-  let rootAccessKey = await bootstrap();
+  let rootAccessKey: { keyId: string; secret: string | undefined } | undefined;
+
+  function clearCaches(): void {
+    kms.clearCaches();
+    secrets.clearCaches();
+    apiKeys.clearCaches();
+    environments.invalidate();
+  }
+
+  async function unseal(rootKey: Buffer): Promise<void> {
+    const keyring = await readKeyring(storage);
+    if (!keyring) throw new CofferError("Sealed", "The store is not initialized.");
+    barrier.unseal(rootKey, keyring);
+    auditKey = barrier.deriveKey("audit-chain");
+    const root = await bootstrap();
+    if (root && (rootAccessKey === undefined || root.secret !== undefined)) rootAccessKey = root;
+  }
+
+  async function seal(): Promise<void> {
+    await audit.flushAll().catch(() => undefined);
+    barrier.seal();
+    auditKey = undefined;
+    clearCaches();
+  }
+
+  if (opts.rootKey) await unseal(opts.rootKey);
 
   const scheduler = new Scheduler(
     [
@@ -131,7 +183,7 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
     dev: opts.dev,
     scopeOf: (req) => req.scope ?? scope,
     health: async () => ({
-      initialized: true,
+      initialized: await isInitialized(storage),
       sealed: barrier.sealed,
       devMode: opts.dev,
       storage: storage.dialect.engine,
@@ -142,11 +194,10 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
       await audit.flushAll();
       await storage.truncateAll(["meta", "schema_migrations"]);
       await storage.run("DELETE FROM meta WHERE name <> ?", [KEYRING]);
-      kms.clearCaches();
-      secrets.clearCaches();
-      apiKeys.clearCaches();
+      clearCaches();
+      throttle.clear();
       const again = await bootstrap();
-      rootAccessKey = { keyId: again.keyId, secret: rootAccessKey.secret };
+      if (again) rootAccessKey = { keyId: again.keyId, secret: rootAccessKey?.secret };
     },
   });
   await http.ready();
@@ -165,6 +216,11 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
     get rootAccessKey() {
       return rootAccessKey;
     },
+    get sealed() {
+      return barrier.sealed;
+    },
+    unseal,
+    seal,
     async close() {
       await scheduler.stop();
       await http!.close();

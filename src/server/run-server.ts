@@ -71,7 +71,8 @@ export async function runServer(o: ServerOptions): Promise<void> {
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   log.info({ storage: app.storage.describe(), dataDir, ready_ms: Math.round(ms) }, `Coffer listening on http://${o.host}:${(app.http.server.address() as { port: number }).port}`);
   const root = app.rootAccessKey;
-  if (root.secret !== undefined) {
+  if (root === undefined) log.info(app.sealed ? "sealed: unseal with `coffer operator unseal`" : "unsealed");
+  else if (root.secret !== undefined) {
     process.stdout.write(`\nRoot API key (shown once; keep it safe):\n  COFFER_ACCESS_KEY_ID=${root.keyId}\n  COFFER_ACCESS_KEY_SECRET=${root.secret}\n\n`);
   } else log.info({ keyId: root.keyId }, "root API key in use");
   let stopping = false;
