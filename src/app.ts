@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import { registerConfluentApi } from "./api/confluent/confluent-routes.js";
 import { registerNativeApi } from "./api/native/index.js";
 import { createAuditService, type AuditService } from "./audit/index.js";
 import { FailureThrottle } from "./auth/throttle.js";
@@ -10,7 +11,9 @@ import {
   createApiKeyService,
   createEnvironmentService,
   createPrincipalService,
+  ensureOrganization,
   type ApiKeyService,
+  type Organization,
   type EnvironmentService,
   type PrincipalService,
 } from "./identity/index.js";
@@ -124,6 +127,7 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
     return { keyId: root.keyId, secret: root.secret };
   }
   let rootAccessKey: { keyId: string; secret: string | undefined } | undefined;
+  const organization: Organization = await ensureOrganization(storage, clock.now());
 
   function clearCaches(): void {
     kms.clearCaches();
@@ -193,13 +197,14 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
     reset: async () => {
       await audit.flushAll();
       await storage.truncateAll(["meta", "schema_migrations"]);
-      await storage.run("DELETE FROM meta WHERE name <> ?", [KEYRING]);
+      await storage.run("DELETE FROM meta WHERE name NOT IN (?, ?)", [KEYRING, "organization"]);
       clearCaches();
       throttle.clear();
       const again = await bootstrap();
       if (again) rootAccessKey = { keyId: again.keyId, secret: rootAccessKey?.secret };
     },
   });
+  registerConfluentApi(http, { environments, principals, apiKeys, organization: () => organization });
   await http.ready();
 
   return {

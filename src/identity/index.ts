@@ -2,3 +2,4 @@ export { createApiKeyService, type ApiKeyService, type ApiKeyView } from "./api-
 export { createEnvironmentService, validateRegion, type EnvironmentService, type EnvironmentView } from "./environment-service.js";
 export { createPrincipalService, MIN_PASSWORD, type AccountKind, type PrincipalService, type PrincipalView } from "./principal-service.js";
 export type { Principal, PrincipalKind } from "./principal.js";
+export { ensureOrganization, type Organization } from "./organization.js";

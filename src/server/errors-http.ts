@@ -20,6 +20,8 @@ export function toCofferError(err: unknown): CofferError {
       return new CofferError("PayloadTooLarge");
     case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
       return new CofferError("UnsupportedMediaType");
+    case "FST_ERR_BAD_URL":
+      return new CofferError("InvalidParameter", "The URL is not valid: a path segment has bad percent-encoding.");
     case "FST_ERR_CTP_INVALID_CONTENT_LENGTH":
       return new CofferError("InvalidParameter", "The Content-Length header does not match the body.");
   }
@@ -28,9 +30,19 @@ export function toCofferError(err: unknown): CofferError {
   return new CofferError("InternalError", undefined, { cause: err });
 }
 
+const TITLES: Record<number, string> = { 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 409: "Conflict", 413: "Payload Too Large", 415: "Unsupported Media Type", 429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable" };
+
+/** Confluent Cloud's error codes (snake case), from Coffer's catalog codes. */
+function confluentCode(code: string): string {
+  return code.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase();
+}
+
 export function sendError(req: FastifyRequest, reply: FastifyReply, err: CofferError): FastifyReply {
   req.auditError = err.code;
   if (err.code === "Unauthenticated") reply.header("www-authenticate", 'Basic realm="coffer", charset="UTF-8"');
   if (err.code === "Throttled" && err.details?.retryAfterSeconds !== undefined) reply.header("retry-after", String(err.details.retryAfterSeconds));
-  return reply.code(err.status).send({ code: err.code, message: err.message, requestId: req.id });
+  reply.code(err.status);
+  if (req.routeOptions.config?.wire === "confluent")
+    return reply.send({ errors: [{ id: req.id, status: String(err.status), code: confluentCode(err.code), title: TITLES[err.status] ?? "Error", detail: err.message }] });
+  return reply.send({ code: err.code, message: err.message, requestId: req.id });
 }

@@ -66,6 +66,17 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
     http: { maxHeaderSize: 128 * 1024 },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", useDefaults: true, allErrors: false } },
     return503OnClosing: true,
+    // A URL the router cannot decode (bad percent-encoding) gets the catalog's error shape too.
+    frameworkErrors: (err, req, reply) => {
+      reply.header("x-request-id", req.id);
+      return sendError(req, reply, toCofferError(err));
+    },
+  });
+  // JSON only: a text/plain body is 415 UnsupportedMediaType, not a string handed to validation.
+  app.removeContentTypeParser("text/plain");
+  // Routes whose body fields are all optional accept a request without a body.
+  app.addHook("preValidation", async (req) => {
+    if (req.body === undefined && req.routeOptions.schema?.body !== undefined) req.body = {};
   });
 
   await app.register(swagger, {
@@ -108,6 +119,8 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
       }
     }
     req.principal = principal;
+    if (auth.orgWide && principal.scope)
+      throw new CofferError("AccessDenied", "This API key is scoped to an environment and region; organization APIs need an organization-wide (cloud) key.");
     if (auth.scoped) {
       const env = header(req, "x-coffer-environment") ?? principal.scope?.environmentId ?? deps.defaultScope.environmentId;
       const region = header(req, "x-coffer-region") ?? principal.scope?.region ?? deps.defaultScope.region;

@@ -26,11 +26,17 @@ export interface RouteAuth {
    * credential, refuses a key used outside its scope, and hands it to the handler.
    */
   scoped?: boolean;
+  /** Only organization-wide credentials (not keys scoped to an environment + region). */
+  orgWide?: boolean;
 }
+
+/** Which wire format the route's errors take; each adapter has its own. */
+export type WireFormat = "native" | "confluent";
 
 declare module "fastify" {
   interface FastifyContextConfig {
     auth?: RouteAuth;
+    wire?: WireFormat;
   }
   interface FastifyRequest {
     principal?: import("../identity/index.js").Principal;
