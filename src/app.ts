@@ -6,7 +6,9 @@ import { FailureThrottle } from "./auth/throttle.js";
 import { iso, systemClock, type Clock } from "./core/clock.js";
 import { CofferError } from "./core/errors.js";
 import { Barrier } from "./crypto/barrier.js";
-import { rootOnly } from "./auth/authorize.js";
+import { createAccessService, type AccessService } from "./auth/access-service.js";
+import { tryParseResourceName, type CompiledPolicy } from "./policy/index.js";
+import type { FastifyRequest } from "fastify";
 import {
   createApiKeyService,
   createEnvironmentService,
@@ -14,10 +16,12 @@ import {
   ensureOrganization,
   type ApiKeyService,
   type Organization,
+  type Principal,
   type EnvironmentService,
   type PrincipalService,
 } from "./identity/index.js";
 import { createKmsService, type KmsService } from "./kms/index.js";
+import { createOperatorDeps } from "./operator/index.js";
 import { Scheduler } from "./scheduler/scheduler.js";
 import { DEFAULT_ENVIRONMENT_ID, DEFAULT_ENVIRONMENT_NAME, DEFAULT_REGION, defaultScope } from "./scope/scope.js";
 import { createSecretsModule, type SecretsModule } from "./secrets/index.js";
@@ -43,6 +47,10 @@ export interface AppOptions {
   auditBufferMs?: number;
   logLevel?: string;
   schedulerIntervalMs?: number;
+  /** TLS: the server certificate chain and its key (PEM). Plain HTTP without. */
+  https?: { cert: Buffer; key: Buffer } | undefined;
+  /** The instance CA certificate (PEM) served at `GET /v1/sys/ca`. */
+  caPem?: string | undefined;
 }
 
 export interface CofferApp {
@@ -55,6 +63,7 @@ export interface CofferApp {
   apiKeys: ApiKeyService;
   environments: EnvironmentService;
   principals: PrincipalService;
+  access: AccessService;
   scheduler: Scheduler;
   /** The root API key; `secret` only when it was generated now (print it once). Dev mode, or when a pair is configured. */
   rootAccessKey: { keyId: string; secret: string | undefined } | undefined;
@@ -104,7 +113,26 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
   const environments = createEnvironmentService({ storage, clock, dev: opts.dev });
   const principals = createPrincipalService({ storage, clock, onChange: () => apiKeys.clearCaches() });
   const throttle = new FailureThrottle(clock);
+  const access = createAccessService({ storage, clock });
   const scope = defaultScope(region);
+
+  /** The resource policy a secret or key carries, compiled; undefined when it has none. */
+  async function resourcePolicyFor(resource: string): Promise<CompiledPolicy | undefined> {
+    const p = tryParseResourceName(resource);
+    if (!p || !p.environmentId) return undefined;
+    const where = { environmentId: p.environmentId, region: p.region };
+    let text: string | undefined;
+    if (p.path.startsWith("secret/") && p.path !== "secret/*") text = await secrets.policyText(where, p.path.slice(7)).catch(() => undefined);
+    else if (p.path.startsWith("key/") && p.path !== "key/*") text = await kms.keys.policyText(where, p.path.slice(4));
+    return text === undefined ? undefined : access.compileResourcePolicy(text, `resource/${p.path}`);
+  }
+
+  /** Deny by default; root holds every permission; otherwise identity + resource policies decide. */
+  async function authorize(principal: Principal, action: string, resource: string, req: FastifyRequest, viaService?: string): Promise<boolean> {
+    if (principal.kind === "root") return true;
+    const r = await access.authorize(principal, action, resource, { sourceIp: req.ip, secureTransport: req.protocol === "https", viaService }, await resourcePolicyFor(resource));
+    return r.decision === "Allow";
+  }
   let auditKey: ReturnType<Barrier["deriveKey"]> | undefined;
   let http: FastifyInstance | undefined;
   const audit = createAuditService({
@@ -122,6 +150,8 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
     await storage.run("INSERT INTO environments (id, name, description, created_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING", [DEFAULT_ENVIRONMENT_ID, DEFAULT_ENVIRONMENT_NAME, "Default environment", clock.now(), clock.now()]);
     await storage.run("INSERT INTO environment_regions (environment_id, region, created_at) VALUES (?, ?, ?) ON CONFLICT (environment_id, region) DO NOTHING", [DEFAULT_ENVIRONMENT_ID, region, clock.now()]);
     environments.invalidate();
+    await access.ensureBuiltinRoles();
+    await grantBootstrapAdmins();
     if (!opts.dev && !opts.rootAccessKey) return undefined;
     const root = await apiKeys.ensureRoot(opts.rootAccessKey);
     return { keyId: root.keyId, secret: root.secret };
@@ -129,7 +159,16 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
   let rootAccessKey: { keyId: string; secret: string | undefined } | undefined;
   const organization: Organization = await ensureOrganization(storage, clock.now());
 
+  /** Users named by `operator init` as first administrators get the administrator role, once. */
+  async function grantBootstrapAdmins(): Promise<void> {
+    const row = await storage.get<{ value: Buffer }>("SELECT value FROM meta WHERE name = 'bootstrap_admins'");
+    if (!row) return;
+    for (const id of JSON.parse(row.value.toString("utf8")) as string[]) await access.grantRole(id, "administrator", true).catch(() => undefined);
+    await storage.run("DELETE FROM meta WHERE name = 'bootstrap_admins'");
+  }
+
   function clearCaches(): void {
+    access.invalidate();
     kms.clearCaches();
     secrets.clearCaches();
     apiKeys.clearCaches();
@@ -156,8 +195,9 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
 
   const scheduler = new Scheduler(
     [
-      { name: "kms-keys", run: () => kms.keys.runDue() },
-      { name: "secret-purge", run: () => secrets.purgeDue() },
+      // Sealed: nothing can be decrypted or written under the barrier; wait for unseal.
+      { name: "kms-keys", run: async () => (barrier.sealed ? undefined : kms.keys.runDue()) },
+      { name: "secret-purge", run: async () => (barrier.sealed ? undefined : secrets.purgeDue()) },
     ],
     (job, e) => http?.log.error({ job, err: { message: (e as Error)?.message } }, "scheduled job failed"),
     opts.schedulerIntervalMs,
@@ -169,13 +209,14 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
     principals,
     resolveScope: (env, r) => environments.resolveScope(env, r),
     defaultScope: scope,
-    authorize: async (principal) => rootOnly(principal),
+    authorize: (principal, action, resource, req) => authorize(principal, action, resource, req),
     audit,
     throttle,
     isSealed: () => barrier.sealed,
     auditMode: opts.auditMode ?? "buffered",
     logLevel: opts.logLevel ?? "info",
     version: VERSION,
+    https: opts.https,
   });
 
   registerNativeApi(http, {
@@ -183,6 +224,13 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
     secrets,
     audit,
     identity: { environments, principals, apiKeys },
+    access,
+    keyGuard: (req) => async (keyId, action) => {
+      const principal = req.principal;
+      const target = `crn:coffer:${req.scope?.environmentId ?? scope.environmentId}:${req.scope?.region ?? scope.region}:key/${keyId}`;
+      if (!principal || !(await authorize(principal, action, target, req, "secrets")))
+        throw new CofferError("AccessDenied", `Not allowed: ${action} on the secret's key ${keyId}.`);
+    },
     throttle,
     dev: opts.dev,
     scopeOf: (req) => req.scope ?? scope,
@@ -203,6 +251,7 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
       const again = await bootstrap();
       if (again) rootAccessKey = { keyId: again.keyId, secret: rootAccessKey?.secret };
     },
+    operator: createOperatorDeps({ storage, isSealed: () => barrier.sealed, unseal, seal, caPem: opts.caPem }),
   });
   registerConfluentApi(http, { environments, principals, apiKeys, organization: () => organization });
   await http.ready();
@@ -217,6 +266,7 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
     apiKeys,
     environments,
     principals,
+    access,
     scheduler,
     get rootAccessKey() {
       return rootAccessKey;

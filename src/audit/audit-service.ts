@@ -29,6 +29,15 @@ interface AuditRow {
 }
 
 const HEAD = "audit_head";
+
+/**
+ * Fields come from requests (a resource names what the URL or body named): NUL, which
+ * PostgreSQL text cannot hold, becomes U+FFFD, so no request can make its record unwritable.
+ */
+function storable(fields: AuditInput): AuditInput {
+  const clean = (v: string) => (v.includes("\u0000") ? v.replaceAll("\u0000", "\uFFFD") : v);
+  return { ...fields, requestId: clean(fields.requestId), principal: clean(fields.principal), action: clean(fields.action), resource: clean(fields.resource), source: clean(fields.source), errorCode: fields.errorCode === null ? null : clean(fields.errorCode), detail: fields.detail === null ? null : clean(fields.detail) };
+}
 const MAX_BATCH = 2000;
 
 export interface AuditListFilter {
@@ -52,6 +61,8 @@ export function createAuditService(deps: { storage: Storage; clock: Clock; macKe
   let timer: NodeJS.Timeout | undefined;
   let immediate = false;
   let flushing: Promise<void> | undefined;
+  /** Why the latest flush failed; cleared by the next one that succeeds. */
+  let lastFailure: unknown;
 
   function schedule(urgent: boolean): void {
     if (flushing) return;
@@ -98,8 +109,10 @@ export function createAuditService(deps: { storage: Storage; clock: Clock; macKe
     flushing = (async () => {
       try {
         await storage.transaction((tx) => writeBatch(tx, batch));
+        lastFailure = undefined;
         for (const p of batch) for (const w of p.waiters) w.resolve();
       } catch (e) {
+        lastFailure = e;
         deps.onError(e);
         const err = new CofferError("AuditUnavailable", undefined, { cause: e });
         // Records nobody waits for are kept and retried; waiters learn of the failure.
@@ -118,20 +131,22 @@ export function createAuditService(deps: { storage: Storage; clock: Clock; macKe
     /** Append and wait until the record is durable. */
     record(fields: AuditInput): Promise<void> {
       return new Promise<void>((resolve, reject) => {
-        queue.push({ fields, waiters: [{ resolve, reject }] });
+        queue.push({ fields: storable(fields), waiters: [{ resolve, reject }] });
         schedule(true);
       });
     },
 
     /** Append without waiting (reads in buffered mode): durable within the buffer delay. */
     append(fields: AuditInput): void {
-      queue.push({ fields, waiters: [] });
+      queue.push({ fields: storable(fields), waiters: [] });
       schedule(false);
     },
 
+    /** Write everything queued; rejects with AuditUnavailable when the store refuses (never spins forever). */
     async flushAll(): Promise<void> {
       while (queue.length > 0 || flushing) {
         await (flushing ?? flush());
+        if (lastFailure !== undefined) throw new CofferError("AuditUnavailable", undefined, { cause: lastFailure });
       }
     },
 
@@ -139,7 +154,11 @@ export function createAuditService(deps: { storage: Storage; clock: Clock; macKe
       const where: string[] = [];
       const params: (string | number)[] = [];
       const after = decodePageToken(f.after);
-      if (after !== undefined) where.push("seq > ?"), params.push(Number(after));
+      if (after !== undefined) {
+        const seq = Number(after);
+        if (!/^\d{1,15}$/.test(after) || !Number.isSafeInteger(seq)) throw new CofferError("InvalidParameter", "The page token is not valid.");
+        where.push("seq > ?"), params.push(seq);
+      }
       if (f.principal) where.push("principal = ?"), params.push(f.principal);
       if (f.action) where.push("action = ?"), params.push(f.action);
       if (f.resource) where.push("resource = ?"), params.push(f.resource);

@@ -2,7 +2,7 @@ import { describe, it, expect } from "vitest";
 import { mkdtempSync, statSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { configPath, resolveConfig, writeProfile, DEFAULT_ADDR } from "./config.js";
+import { configPath, resolveConfig, updateProfile, writeProfile, DEFAULT_ADDR } from "./config.js";
 import { CliError } from "./exit-codes.js";
 
 const file = JSON.stringify({
@@ -105,7 +105,49 @@ describe("config resolution", () => {
   });
 });
 
+describe("scope and session resolution", () => {
+  const withSession = JSON.stringify({
+    profiles: {
+      default: { sessionToken: "cst_a", sessionExpiresAt: "2030-01-01T00:00:00Z", environment: "env-p", region: "r-p" },
+      both: { accessKeyId: "AK", accessKeySecret: "s", sessionToken: "cst_b" },
+    },
+  });
+
+  it("uses the profile session when no key pair is configured; key pairs win", () => {
+    const c = resolve({}, {}, withSession);
+    expect(c.credentialSource).toBe("session");
+    expect(c.credentials).toBeUndefined();
+    expect(c.sessionToken).toBe("cst_a");
+    expect(c.sessionExpiresAt).toBe("2030-01-01T00:00:00Z");
+    expect(resolve({}, { profile: "both" }, withSession).credentialSource).toBe("profile");
+    expect(resolve({ COFFER_ACCESS_KEY_ID: "E", COFFER_ACCESS_KEY_SECRET: "e" }, {}, withSession).credentialSource).toBe("env");
+  });
+
+  it("scope: flags, then COFFER_ENVIRONMENT/COFFER_REGION, then the profile", () => {
+    expect(resolve({}, {}, withSession)).toMatchObject({ environment: "env-p", region: "r-p" });
+    expect(resolve({ COFFER_ENVIRONMENT: "env-e", COFFER_REGION: "" }, {}, withSession)).toMatchObject({ environment: "env-e", region: "r-p" });
+    expect(resolveConfig({ env: { COFFER_REGION: "r-e" }, flags: { environment: "env-f", region: "r-f" }, homedir: "/h", readFile: () => withSession })).toMatchObject({ environment: "env-f", region: "r-f" });
+    expect(resolve({}, {}, null)).toMatchObject({ environment: undefined, region: undefined });
+    expect(codeOf(() => resolve({ COFFER_REGION: "a b" }, {}, null))).toBe(2);
+  });
+
+  it("allowMissingProfile lets login name a new profile", () => {
+    expect(resolveConfig({ env: {}, flags: { profile: "new" }, homedir: "/h", readFile: () => withSession, allowMissingProfile: true }).profile).toBe("new");
+  });
+});
+
 describe("writeProfile", () => {
+  it("updateProfile merges fields, removes undefined ones and keeps mode 0600", () => {
+    const path = join(mkdtempSync(join(tmpdir(), "coffer-cfg-")), "config.json");
+    writeProfile(path, "p", { addr: "http://a:1", accessKeyId: "AK", accessKeySecret: "s" });
+    updateProfile(path, "p", { sessionToken: "cst_1", sessionExpiresAt: "t" });
+    expect(JSON.parse(readFileSync(path, "utf8")).profiles.p).toEqual({ addr: "http://a:1", accessKeyId: "AK", accessKeySecret: "s", sessionToken: "cst_1", sessionExpiresAt: "t" });
+    updateProfile(path, "p", { sessionToken: undefined, sessionExpiresAt: undefined });
+    expect(JSON.parse(readFileSync(path, "utf8")).profiles.p).toEqual({ addr: "http://a:1", accessKeyId: "AK", accessKeySecret: "s" });
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+  });
+
+
   it("creates the file with mode 0600 and keeps other profiles", () => {
     const dir = mkdtempSync(join(tmpdir(), "coffer-cfg-"));
     const path = join(dir, "sub", "config.json");

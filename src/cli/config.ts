@@ -10,7 +10,15 @@ export interface Profile {
   addr?: string;
   accessKeyId?: string;
   accessKeySecret?: string;
+  /** Default request scope (sent as x-coffer-environment / x-coffer-region). */
+  environment?: string;
+  region?: string;
+  /** Bearer session of `coffer login` (used when no access key pair is configured). */
+  sessionToken?: string;
+  sessionExpiresAt?: string;
 }
+
+const PROFILE_FIELDS = ["addr", "accessKeyId", "accessKeySecret", "environment", "region", "sessionToken", "sessionExpiresAt"] as const;
 
 export interface ProfileFile {
   profiles: Record<string, Profile>;
@@ -24,18 +32,26 @@ export interface Credentials {
 export interface ResolvedConfig {
   addr: string;
   profile: string;
-  /** Where the credentials came from. */
-  credentialSource: "env" | "profile" | "none";
+  /** Where the credentials came from (`session`: the profile's bearer token). */
+  credentialSource: "env" | "profile" | "session" | "none";
   credentials: Credentials | undefined;
+  /** The profile's session token (sent only when `credentials` is undefined). */
+  sessionToken: string | undefined;
+  sessionExpiresAt: string | undefined;
+  /** Request scope: sent as x-coffer-environment / x-coffer-region when set. */
+  environment: string | undefined;
+  region: string | undefined;
   timeoutMs: number;
   caFile: string | undefined;
 }
 
 export interface ResolveInput {
-  flags: { addr?: string | undefined; profile?: string | undefined };
+  flags: { addr?: string | undefined; profile?: string | undefined; environment?: string | undefined; region?: string | undefined };
   env: Record<string, string | undefined>;
   homedir: string;
   readFile?: (path: string) => string;
+  /** `coffer login` may create the profile it names. */
+  allowMissingProfile?: boolean;
 }
 
 type Env = Record<string, string | undefined>;
@@ -55,7 +71,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 function parseProfile(name: string, raw: unknown, path: string): Profile {
   if (!isRecord(raw)) throw usageError(`profile "${name}" in ${path} is not an object`);
   const out: Profile = {};
-  for (const field of ["addr", "accessKeyId", "accessKeySecret"] as const) {
+  for (const field of PROFILE_FIELDS) {
     const v = raw[field];
     if (v === undefined || v === null) continue;
     if (typeof v !== "string") throw usageError(`profile "${name}" in ${path}: ${field} must be a string`);
@@ -109,6 +125,13 @@ export function validateAddr(addr: string): string {
   return addr;
 }
 
+/** A scope value goes into an HTTP header: printable ASCII without spaces, at most 128 characters. */
+export function validateScopeValue(value: string | undefined, what: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[\x21-\x7e]{1,128}$/.test(value)) throw usageError(`invalid ${what} "${value.slice(0, 64)}": expected an id or name without spaces`);
+  return value;
+}
+
 function parseTimeout(env: Env): number {
   const raw = nonEmpty(env.COFFER_TIMEOUT);
   if (raw === undefined) return DEFAULT_TIMEOUT_SECONDS * 1000;
@@ -130,7 +153,7 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
   const path = configPath(env, input.homedir);
   const file = loadProfileFile(path, input.readFile);
   const profile = file?.profiles[profileName];
-  if (explicitProfile !== undefined && profile === undefined) {
+  if (explicitProfile !== undefined && profile === undefined && input.allowMissingProfile !== true) {
     throw usageError(`profile "${profileName}" not found in ${path}`);
   }
 
@@ -151,12 +174,18 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
     credentials = { accessKeyId: profile.accessKeyId, accessKeySecret: profile.accessKeySecret };
     credentialSource = "profile";
   }
+  const sessionToken = nonEmpty(profile?.sessionToken);
+  if (credentials === undefined && sessionToken !== undefined) credentialSource = "session";
 
   return {
     addr,
     profile: profileName,
     credentialSource,
     credentials,
+    sessionToken,
+    sessionExpiresAt: nonEmpty(profile?.sessionExpiresAt),
+    environment: validateScopeValue(nonEmpty(flags.environment) ?? nonEmpty(env.COFFER_ENVIRONMENT) ?? nonEmpty(profile?.environment), "environment"),
+    region: validateScopeValue(nonEmpty(flags.region) ?? nonEmpty(env.COFFER_REGION) ?? nonEmpty(profile?.region), "region"),
     timeoutMs: parseTimeout(env),
     caFile: nonEmpty(env.COFFER_CACERT),
   };
@@ -166,6 +195,26 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
 export function writeProfile(path: string, name: string, profile: Profile): void {
   const existing = loadProfileFile(path) ?? { profiles: {} };
   existing.profiles[name] = profile;
+  writeProfileFile(path, existing);
+}
+
+/**
+ * Changes some fields of one profile (creating it when missing) and keeps the others;
+ * a field set to undefined is removed. Same file modes as writeProfile.
+ */
+export function updateProfile(path: string, name: string, patch: { [K in keyof Profile]?: string | undefined }): Profile {
+  const existing = loadProfileFile(path) ?? { profiles: {} };
+  const next: Profile = { ...existing.profiles[name] };
+  for (const [k, v] of Object.entries(patch) as [keyof Profile, string | undefined][]) {
+    if (v === undefined) delete next[k];
+    else next[k] = v;
+  }
+  existing.profiles[name] = next;
+  writeProfileFile(path, existing);
+  return next;
+}
+
+function writeProfileFile(path: string, existing: ProfileFile): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, `${JSON.stringify(existing, null, 2)}\n`, { mode: 0o600 });

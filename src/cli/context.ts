@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { resolveConfig, type ResolvedConfig } from "./config.js";
 import { CofferClient, type RequestSpec } from "./http-client.js";
 import { formatJson, type OutputMode, type Writer } from "./output.js";
+import { usageError } from "./exit-codes.js";
 import type { InputSource } from "./input.js";
 
 export const CLI_VERSION = "0.1.0";
@@ -19,6 +20,21 @@ export interface GlobalOptions {
   addr?: string;
   profile?: string;
   output?: OutputMode;
+  /** Repeatable global options (collected); see scopeFlag(). */
+  environment?: string[];
+  region?: string[];
+}
+
+/** The one value of a repeatable global option; a usage error when it was given twice. */
+export function scopeFlag(values: string[] | undefined, flag: string): string | undefined {
+  if (values === undefined || values.length === 0) return undefined;
+  if (values.length > 1) throw usageError(`${flag} was given more than once`);
+  return values[0];
+}
+
+export interface ClientChoice {
+  /** false: ignore the --environment/--region flags (commands that read them as their own arguments). */
+  scopeFlags?: boolean;
 }
 
 /** Shared helpers of every command action. */
@@ -33,16 +49,23 @@ export class Cli {
     return cmd.optsWithGlobals<GlobalOptions>();
   }
 
-  config(cmd: Command): ResolvedConfig {
+  config(cmd: Command, choice: ClientChoice = {}): ResolvedConfig {
     const g = this.globals(cmd);
-    return resolveConfig({ flags: { addr: g.addr, profile: g.profile }, env: this.io.env, homedir: this.io.homedir });
+    const flags = choice.scopeFlags === false ? {} : { environment: scopeFlag(g.environment, "--environment"), region: scopeFlag(g.region, "--region") };
+    return resolveConfig({ flags: { addr: g.addr, profile: g.profile, ...flags }, env: this.io.env, homedir: this.io.homedir });
   }
 
-  client(cmd: Command): CofferClient {
-    const c = this.config(cmd);
+  client(cmd: Command, choice: ClientChoice = {}): CofferClient {
+    return this.clientFor(this.config(cmd, choice));
+  }
+
+  clientFor(c: ResolvedConfig): CofferClient {
     return new CofferClient({
       addr: c.addr,
       credentials: c.credentials,
+      sessionToken: c.sessionToken,
+      environment: c.environment,
+      region: c.region,
       timeoutMs: c.timeoutMs,
       caFile: c.caFile,
       userAgent: `coffer-cli/${CLI_VERSION}`,

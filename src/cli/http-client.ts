@@ -24,6 +24,11 @@ export interface ApiResponse {
 export interface ClientOptions {
   addr: string;
   credentials: Credentials | undefined;
+  /** Bearer session token, used when `credentials` is undefined. */
+  sessionToken?: string | undefined;
+  /** Request scope, sent as x-coffer-environment / x-coffer-region on every request. */
+  environment?: string | undefined;
+  region?: string | undefined;
   timeoutMs: number;
   caFile?: string | undefined;
   userAgent?: string;
@@ -96,15 +101,20 @@ export class CofferClient {
       accept: "application/json",
       "user-agent": this.opts.userAgent ?? "coffer-cli",
     };
+    if (this.opts.environment !== undefined) headers["x-coffer-environment"] = this.opts.environment;
+    if (this.opts.region !== undefined) headers["x-coffer-region"] = this.opts.region;
     if (spec.auth !== false) {
       const c = this.opts.credentials;
-      if (c === undefined) {
+      if (c !== undefined) {
+        headers.authorization = `Basic ${Buffer.from(`${c.accessKeyId}:${c.accessKeySecret}`, "utf8").toString("base64")}`;
+      } else if (this.opts.sessionToken !== undefined) {
+        headers.authorization = `Bearer ${this.opts.sessionToken}`;
+      } else {
         throw new CliError(
-          "no credentials: set COFFER_ACCESS_KEY_ID and COFFER_ACCESS_KEY_SECRET, or run `coffer configure`",
+          "no credentials: set COFFER_ACCESS_KEY_ID and COFFER_ACCESS_KEY_SECRET, or run `coffer configure` or `coffer login`",
           ExitCode.Auth,
         );
       }
-      headers.authorization = `Basic ${Buffer.from(`${c.accessKeyId}:${c.accessKeySecret}`, "utf8").toString("base64")}`;
     }
     let payload: Buffer | undefined;
     if (spec.body !== undefined) {

@@ -18,7 +18,10 @@ function registerServerCommand(program: Command, cli: Cli): void {
     .option("--data-dir <dir>", `data directory (env COFFER_DATA_DIR, default ${DEFAULT_DATA_DIR})`)
     .option("--storage <spec>", "postgres://... or sqlite (env COFFER_STORAGE)")
     .option("--dev", "development mode: the root key is kept in the data directory (env COFFER_DEV=1)")
-    .option("--unseal-key-file <file>", "file holding the unseal key")
+    .option("--unseal-key-file <file>", "production: the auto-unseal key file (without it the server starts sealed)")
+    .option("--tls-cert <file>", "PEM certificate chain (default DATA_DIR/tls/server.pem when it exists)")
+    .option("--tls-key <file>", "PEM private key (default DATA_DIR/tls/server-key.pem)")
+    .option("--no-tls", "plain HTTP even when TLS files exist")
     .option("--account-id <id>", "account id used in ARNs")
     .option("--log-level <lvl>", "log level")
     .action(async (flags: ServerFlags) => {

@@ -6,6 +6,14 @@ import { registerKeyCommands } from "./commands/keys.js";
 import { registerAliasCommands } from "./commands/aliases.js";
 import { registerAuditCommands } from "./commands/audit.js";
 import { registerSystemCommands } from "./commands/system.js";
+import { registerOperatorCommands } from "./commands/operator.js";
+import { registerSessionCommands } from "./commands/session.js";
+import { registerEnvironmentCommands } from "./commands/environments.js";
+import { registerAccountCommands } from "./commands/accounts.js";
+import { registerApiKeyCommands } from "./commands/api-keys.js";
+import { registerPolicyCommands } from "./commands/policies.js";
+import { registerResourcePolicyCommands } from "./commands/resource-policies.js";
+import { collect } from "./input.js";
 
 /** Builds the `coffer` program with every client command (the `server` hook is added by main.ts). */
 export function buildProgram(cli: Cli): Command {
@@ -21,13 +29,22 @@ export function buildProgram(cli: Cli): Command {
     .version(CLI_VERSION, "-V, --version", "print the CLI version")
     .option("--addr <url>", "server address (env COFFER_ADDR, default http://127.0.0.1:8270)")
     .option("--profile <name>", "profile of the profile file (env COFFER_PROFILE, default \"default\")")
-    .addOption(new Option("-o, --output <format>", "output format (default table)").choices(["json", "table"]));
+    .addOption(new Option("-o, --output <format>", "output format (default table)").choices(["json", "table"]))
+    .option("--environment <env>", "environment (id or name) to act in (env COFFER_ENVIRONMENT)", collect)
+    .option("--region <region>", "region to act in (env COFFER_REGION)", collect);
 
   registerSecretCommands(program, cli);
   registerKeyCommands(program, cli);
   registerAliasCommands(program, cli);
   registerAuditCommands(program, cli);
   registerSystemCommands(program, cli);
+  registerOperatorCommands(program, cli);
+  registerSessionCommands(program, cli);
+  registerEnvironmentCommands(program, cli);
+  registerAccountCommands(program, cli);
+  registerApiKeyCommands(program, cli);
+  registerPolicyCommands(program, cli);
+  registerResourcePolicyCommands(program, cli);
   return program;
 }
 

@@ -14,6 +14,9 @@ export interface ServerOptions {
   unsealKeyFile?: string;
   accountId?: string;
   logLevel?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  noTls?: boolean;
 }
 
 /** The raw commander options of `coffer server` (no commander defaults, so env can fill in). */
@@ -26,6 +29,10 @@ export interface ServerFlags {
   unsealKeyFile?: string;
   accountId?: string;
   logLevel?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  /** commander's `--no-tls`: false when given. */
+  tls?: boolean;
 }
 
 function envValue(env: Record<string, string | undefined>, name: string): string | undefined {
@@ -56,5 +63,8 @@ export function resolveServerOptions(flags: ServerFlags, env: Record<string, str
   if (flags.unsealKeyFile !== undefined) opts.unsealKeyFile = flags.unsealKeyFile;
   if (flags.accountId !== undefined) opts.accountId = flags.accountId;
   if (flags.logLevel !== undefined) opts.logLevel = flags.logLevel;
+  if (flags.tlsCert !== undefined) opts.tlsCert = flags.tlsCert;
+  if (flags.tlsKey !== undefined) opts.tlsKey = flags.tlsKey;
+  if (flags.tls === false) opts.noTls = true;
   return opts;
 }

@@ -3,11 +3,11 @@ import { CofferError } from "../core/errors.js";
 import { decodePageToken, pageOf, type Page } from "../core/paging.js";
 import type { Scope } from "../scope/scope.js";
 import type { Storage } from "../storage/index.js";
-import { ALIAS_PREFIX, type KeyRepo } from "./key-repo.js";
+import { ALIAS_NAME, ALIAS_PREFIX, type KeyRepo } from "./key-repo.js";
 import type { AliasView } from "./kms-types.js";
 
 /** Alibaba KMS alias rules: `alias/` + 1–249 of [A-Za-z0-9:/_-]; `alias/acs` is reserved. */
-const ALIAS = /^alias\/[A-Za-z0-9:/_-]{1,249}$/;
+const ALIAS = ALIAS_NAME;
 
 export function validateAliasName(name: string): void {
   if (typeof name !== "string" || !ALIAS.test(name))

@@ -5,6 +5,8 @@ import type { Queryable } from "../storage/index.js";
 import type { KeyRow } from "./kms-types.js";
 
 export const ALIAS_PREFIX = "alias/";
+/** Alibaba KMS alias syntax: `alias/` + 1–249 of [A-Za-z0-9:/_-]. */
+export const ALIAS_NAME = /^alias\/[A-Za-z0-9:/_-]{1,249}$/;
 const KEY_ID = /^[A-Za-z0-9-]{1,64}$/;
 
 /** Reads of key rows by id or alias, scoped and cached (invalidated after every key write). */
@@ -32,7 +34,9 @@ export class KeyRepo {
   async resolve(scope: Scope, keyIdOrAlias: string, tx?: Queryable): Promise<KeyRow> {
     if (typeof keyIdOrAlias !== "string" || keyIdOrAlias.length === 0 || keyIdOrAlias.length > 300)
       throw new CofferError("KeyNotFound", "The key id is missing or too long.");
-    const id = keyIdOrAlias.startsWith(ALIAS_PREFIX) ? await this.aliasTarget(scope, keyIdOrAlias, tx) : keyIdOrAlias;
+    const isAlias = keyIdOrAlias.startsWith(ALIAS_PREFIX);
+    // A name that breaks the alias syntax cannot exist: no query (and no NUL sent to the store).
+    const id = isAlias ? (ALIAS_NAME.test(keyIdOrAlias) ? await this.aliasTarget(scope, keyIdOrAlias, tx) : undefined) : keyIdOrAlias;
     const row = id === undefined ? undefined : await this.byId(scope, id, tx);
     if (!row) throw new CofferError("KeyNotFound", `The key "${keyIdOrAlias}" does not exist.`);
     return row;

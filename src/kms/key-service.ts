@@ -37,6 +37,7 @@ export interface CreateKeyInput {
 function checkDescription(d: string | undefined): string {
   if (d === undefined) return "";
   if (typeof d !== "string" || d.length > MAX_DESCRIPTION) throw invalid(`Description must be at most ${MAX_DESCRIPTION} characters.`);
+  if (d.includes("\u0000")) throw invalid("A description may not contain NUL characters.");
   return d;
 }
 
@@ -99,6 +100,7 @@ export function createKeyService(deps: KeyServiceDeps) {
       pending_window_days: null,
       deletion_protection: null,
       is_default: isDefault ? 1 : 0,
+      policy: null,
       created_at: now,
       updated_at: now,
     };
@@ -147,6 +149,31 @@ export function createKeyService(deps: KeyServiceDeps) {
       const row = await tx.get<{ id: string }>("SELECT id FROM kms_keys WHERE environment_id = ? AND region = ? AND is_default = 1", [scope.environmentId, scope.region]);
       if (row) return row.id;
       return (await insertKey(tx, scope, { description: "Default key of this environment and region, created on first use" }, true)).id;
+    },
+
+    /** The scope's default key id, created (in its own transaction) on first use. */
+    async ensureDefaultKey(scope: Scope): Promise<string> {
+      const row = await storage.get<{ id: string }>("SELECT id FROM kms_keys WHERE environment_id = ? AND region = ? AND is_default = 1", [scope.environmentId, scope.region]);
+      if (row) return row.id;
+      try {
+        return await storage.transaction((tx) => this.defaultKeyId(tx, scope));
+      } catch (e) {
+        // Another writer created it at the same moment (unique index on the default flag).
+        const again = await storage.get<{ id: string }>("SELECT id FROM kms_keys WHERE environment_id = ? AND region = ? AND is_default = 1", [scope.environmentId, scope.region]);
+        if (again) return again.id;
+        throw e;
+      }
+    },
+
+    async policyText(scope: Scope, keyIdOrAlias: string): Promise<string | undefined> {
+      const row = await repo.resolve(scope, keyIdOrAlias).catch(() => undefined);
+      return row?.policy ?? undefined;
+    },
+
+    setPolicy(scope: Scope, keyId: string, text: string | null): Promise<KeyView> {
+      return mutate(scope, keyId, async (tx, row) => {
+        await tx.run("UPDATE kms_keys SET policy = ?, updated_at = ? WHERE id = ?", [text, clock.now(), row.id]);
+      });
     },
 
     /** A usable (enabled) key by id or alias, read in the caller's transaction. */
@@ -288,7 +315,7 @@ export function createKeyService(deps: KeyServiceDeps) {
 function afterParts(token: string): [number, number, string] {
   const [t, v] = token.split("|");
   const n = Number(t);
-  if (!Number.isFinite(n) || v === undefined) throw invalid("The page token is not valid.");
+  if (!Number.isSafeInteger(n) || n < 0 || v === undefined) throw invalid("The page token is not valid.");
   return [n, n, v];
 }
 

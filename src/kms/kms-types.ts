@@ -21,6 +21,7 @@ export interface KeyRow {
   pending_window_days: number | null;
   deletion_protection: string | null;
   is_default: number;
+  policy: string | null;
   created_at: number;
   updated_at: number;
 }

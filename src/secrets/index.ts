@@ -6,7 +6,7 @@ import { createSecretService } from "./secret-service.js";
 
 export * from "./secret-rules.js";
 export { randomPassword, type PasswordSpec } from "./random-password.js";
-export type { CreateSecretInput, ListSecretsFilter, SecretValueResult } from "./secret-service.js";
+export type { CreateSecretInput, KeyGuard, ListSecretsFilter, SecretValueResult } from "./secret-service.js";
 export type { SecretView } from "./secret-views.js";
 
 export function createSecretsModule(deps: { storage: Storage; clock: Clock; kms: KmsService; accountId: string }) {

@@ -52,6 +52,12 @@ export interface SecretValueResult {
   createdAt: string;
 }
 
+/**
+ * Checks a permission on the CMK of a secret on the caller's behalf (writing a version
+ * needs `kms:GenerateDataKey`, reading one `kms:Decrypt`); throws AccessDenied.
+ */
+export type KeyGuard = (keyId: string, action: "kms:GenerateDataKey" | "kms:Decrypt") => Promise<void>;
+
 export interface ListSecretsFilter {
   namePrefix?: string | undefined;
   description?: string | undefined;
@@ -69,6 +75,7 @@ const valueAad = (secretId: string, versionId: string, dataType: string) => Buff
 function checkDescription(d: string | undefined): string {
   if (d === undefined) return "";
   if (typeof d !== "string" || d.length > MAX_DESCRIPTION) throw invalid(`A description must be at most ${MAX_DESCRIPTION} characters.`);
+  if (d.includes("\u0000")) throw invalid("A description may not contain NUL characters.");
   return d;
 }
 
@@ -152,17 +159,19 @@ export function createSecretService(deps: SecretServiceDeps) {
   }
 
   return {
-    async create(scope: Scope, input: CreateSecretInput): Promise<{ secret: SecretView; versionId: string }> {
+    async create(scope: Scope, input: CreateSecretInput, guard?: KeyGuard): Promise<{ secret: SecretView; versionId: string }> {
       const name = validateSecretName(input.name);
       const versionId = validateVersionId(input.versionId ?? "v1");
       checkValueSize(input.value);
       const description = checkDescription(input.description);
       if (input.tags) validateTags(input.tags);
+      const chosenKey = input.keyId === undefined ? await kms.keys.ensureDefaultKey(scope) : (await kms.keys.describeKey(scope, input.keyId)).keyId;
+      await guard?.(chosenKey, "kms:GenerateDataKey");
       await storage.transaction(async (tx) => {
         const existing = await tx.get<{ deleted_at: number | null }>("SELECT deleted_at FROM secrets WHERE environment_id = ? AND region = ? AND name = ?", [scope.environmentId, scope.region, name]);
         if (existing)
           throw new CofferError("SecretAlreadyExists", existing.deleted_at === null ? `The secret "${name}" already exists.` : `The secret "${name}" already exists and is scheduled for deletion; restore it or wait for the purge.`);
-        const keyId = input.keyId === undefined ? await kms.keys.defaultKeyId(tx, scope) : (await kms.keys.usableKeyIn(tx, scope, input.keyId)).id;
+        const keyId = (await kms.keys.usableKeyIn(tx, scope, chosenKey)).id;
         const now = clock.now();
         const id = newUuid();
         await tx.run(
@@ -179,11 +188,12 @@ export function createSecretService(deps: SecretServiceDeps) {
 
     describe: describeEntry,
 
-    async getValue(scope: Scope, name: string, sel: { versionId?: string | undefined; stage?: string | undefined }): Promise<SecretValueResult> {
+    async getValue(scope: Scope, name: string, sel: { versionId?: string | undefined; stage?: string | undefined }, guard?: KeyGuard): Promise<SecretValueResult> {
       validateSecretName(name);
       const e = await repo.entry(scope, name);
       if (!e) throw new CofferError("SecretNotFound", `The secret "${name}" does not exist.`);
       requireLive(e);
+      await guard?.(e.row.key_id, "kms:Decrypt");
       let versionId = sel.versionId;
       if (versionId !== undefined) {
         validateVersionId(versionId);
@@ -198,8 +208,12 @@ export function createSecretService(deps: SecretServiceDeps) {
       return { name, versionId, stages: stagesOf(e, versionId), dataType: v.dataType, bytes: v.bytes, createdAt: iso(v.createdAt) };
     },
 
-    async putValue(scope: Scope, name: string, value: SecretValue, opts: { versionId?: string | undefined; stages?: string[] | undefined }): Promise<{ name: string; versionId: string; stages: string[]; created: boolean }> {
+    async putValue(scope: Scope, name: string, value: SecretValue, opts: { versionId?: string | undefined; stages?: string[] | undefined }, guard?: KeyGuard): Promise<{ name: string; versionId: string; stages: string[]; created: boolean }> {
       validateSecretName(name);
+      if (guard) {
+        const pre = await repo.entry(scope, name);
+        if (pre) await guard(pre.row.key_id, "kms:GenerateDataKey");
+      }
       checkValueSize(value);
       const versionId = validateVersionId(opts.versionId ?? newUuid());
       const stages = opts.stages ?? [CURRENT];
@@ -344,6 +358,21 @@ export function createSecretService(deps: SecretServiceDeps) {
       const rows = await storage.all<SecretRow>(`SELECT * FROM secrets WHERE ${where.join(" AND ")} ORDER BY name LIMIT ?`, params);
       const page = pageOf(rows, f.limit, (r) => r.name);
       return { items: await buildViews(storage, page.items, deps.accountId), nextToken: page.nextToken };
+    },
+
+    /** The secret's resource policy (JSON text) or undefined; from the read cache. */
+    async policyText(scope: Scope, name: string): Promise<string | undefined> {
+      const e = await repo.entry(scope, name);
+      return e?.row.policy ?? undefined;
+    },
+
+    async setPolicy(scope: Scope, name: string, text: string | null): Promise<void> {
+      validateSecretName(name);
+      await storage.transaction(async (tx) => {
+        const e = await lockEntry(tx, scope, name);
+        await tx.run("UPDATE secrets SET policy = ?, updated_at = ? WHERE id = ?", [text, clock.now(), e.row.id]);
+        invalidate(tx, scope, name);
+      });
     },
 
     /** Scheduler work: purge secrets whose recovery window has ended. */

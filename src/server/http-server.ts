@@ -26,9 +26,14 @@ export interface PipelineDeps {
   auditMode: "buffered" | "strict";
   logLevel: string;
   version: string;
+  /** TLS: the certificate chain and private key (PEM). Plain HTTP when absent. */
+  https?: { cert: Buffer; key: Buffer } | undefined;
 }
 
 const MAX_AUDIT_RESOURCE = 512;
+
+const hasNul = (v: unknown): boolean =>
+  typeof v === "string" ? v.includes("\u0000") : Array.isArray(v) ? v.some(hasNul) : v !== null && typeof v === "object" ? Object.values(v).some(hasNul) : false;
 
 /** The Coffer resource name (CRN) a request acts on: scoped resources name their environment and region. */
 export function resourceName(scope: Scope | undefined, short: string): string {
@@ -55,7 +60,10 @@ const header = (req: FastifyRequest, name: string): string | undefined => {
  * is authorized and is audited here, never in handlers.
  */
 export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInstance> {
+  // With `https`, Fastify builds a node:https server; the instance's API is the same, so it is typed as the plain one.
+  const tls = deps.https ? { https: { cert: deps.https.cert, key: deps.https.key, minVersion: "TLSv1.2" as const } } : {};
   const app = Fastify({
+    ...tls,
     logger: { level: deps.logLevel, redact: ["req.headers.authorization"] },
     // Per-request lines would log URLs at 40k req/s; Coffer logs errors and lifecycle only.
     logController: new LogController({ disableRequestLogging: true }),
@@ -76,6 +84,8 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
   app.removeContentTypeParser("text/plain");
   // Routes whose body fields are all optional accept a request without a body.
   app.addHook("preValidation", async (req) => {
+    // No name, id or filter holds NUL; refused here, it never reaches a store (PostgreSQL text cannot hold it).
+    if (hasNul(req.params) || hasNul(req.query)) throw new CofferError("InvalidParameter", "The URL may not contain NUL (%00).");
     if (req.body === undefined && req.routeOptions.schema?.body !== undefined) req.body = {};
   });
 

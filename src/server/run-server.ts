@@ -1,5 +1,7 @@
 import { join, resolve } from "node:path";
 import { createApp } from "../app.js";
+import { readSealConfig } from "../operator/seal-config.js";
+import { loadTls, type TlsSetup } from "../operator/tls-files.js";
 import { openStorage } from "../storage/index.js";
 import { ensureRootKeyFile, readRootKeyFile } from "./root-key-file.js";
 
@@ -14,7 +16,14 @@ export interface ServerOptions {
   region?: string | undefined;
   logLevel?: string | undefined;
   auditMode?: "buffered" | "strict" | undefined;
+  /** PEM certificate chain and key; default DATA_DIR/tls/server.pem and server-key.pem when both exist. */
+  tlsCert?: string | undefined;
+  tlsKey?: string | undefined;
+  /** Plain HTTP even when TLS files exist. */
+  noTls?: boolean | undefined;
 }
+
+const isLoopback = (host: string): boolean => host === "localhost" || host === "::1" || /^127\./.test(host);
 
 function fail(message: string): never {
   process.stderr.write(`coffer: ${message}\n`);
@@ -28,15 +37,23 @@ export async function runServer(o: ServerOptions): Promise<void> {
   if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) fail(`invalid port "${o.port}"`);
   const accountId = o.accountId ?? process.env.COFFER_ACCOUNT_ID;
   if (accountId !== undefined && !/^\d{12}$/.test(accountId)) fail("the account id must be 12 digits");
-  let rootKey: Buffer;
+  let rootKey: Buffer | undefined;
   if (o.dev) {
     rootKey = ensureRootKeyFile(join(dataDir, "dev-root.key")).key;
-  } else {
-    if (!o.unsealKeyFile) fail("production mode needs --unseal-key-file <file> (or run with --dev for a development server)");
+  } else if (o.unsealKeyFile) {
     try {
       rootKey = readRootKeyFile(o.unsealKeyFile);
     } catch (e) {
       fail(`cannot read the unseal key file: ${(e as Error).message}`);
+    }
+  }
+  // Production without an unseal key file starts sealed and waits for unseal shares.
+  let tls: TlsSetup | undefined;
+  if (!o.noTls && (!o.dev || o.tlsCert !== undefined || o.tlsKey !== undefined)) {
+    try {
+      tls = loadTls(dataDir, { certFile: o.tlsCert, keyFile: o.tlsKey });
+    } catch (e) {
+      fail(`cannot load the TLS certificate: ${(e as Error).message}`);
     }
   }
   const id = process.env.COFFER_ROOT_ACCESS_KEY_ID;
@@ -57,8 +74,10 @@ export async function runServer(o: ServerOptions): Promise<void> {
     rootAccessKey: id !== undefined && secret !== undefined ? { keyId: id, secret } : undefined,
     logLevel: o.logLevel ?? process.env.COFFER_LOG_LEVEL ?? "info",
     auditMode: o.auditMode ?? (process.env.COFFER_AUDIT_MODE === "strict" ? "strict" : "buffered"),
+    https: tls?.https,
+    caPem: tls?.caPem,
   }).catch((e: unknown) => fail(`cannot start: ${(e as Error).message}`));
-  rootKey.fill(0);
+  rootKey?.fill(0);
   const log = app.http.log;
   if (o.dev) {
     log.warn("==================================================================");
@@ -66,12 +85,30 @@ export async function runServer(o: ServerOptions): Promise<void> {
     log.warn(`in ${dataDir}. Never use dev mode for real secrets.`);
     log.warn("==================================================================");
   }
+  if (!o.dev && !tls) {
+    if (isLoopback(o.host)) log.warn("TLS is off: plain HTTP on a loopback address only");
+    else {
+      log.warn("==================================================================");
+      log.warn(`TLS IS OFF on ${o.host}: credentials and secret values cross the`);
+      log.warn("network in clear text. Run `coffer operator init` (it creates the");
+      log.warn("TLS files) or give --tls-cert/--tls-key; use --no-tls only behind");
+      log.warn("a TLS-terminating proxy on a trusted network.");
+      log.warn("==================================================================");
+    }
+  }
   await app.http.listen({ port: o.port, host: o.host });
   app.scheduler.start();
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  log.info({ storage: app.storage.describe(), dataDir, ready_ms: Math.round(ms) }, `Coffer listening on http://${o.host}:${(app.http.server.address() as { port: number }).port}`);
+  log.info({ storage: app.storage.describe(), dataDir, ready_ms: Math.round(ms) }, `Coffer listening on ${tls ? "https" : "http"}://${o.host}:${(app.http.server.address() as { port: number }).port}`);
   const root = app.rootAccessKey;
-  if (root === undefined) log.info(app.sealed ? "sealed: unseal with `coffer operator unseal`" : "unsealed");
+  if (tls) log.info({ certificate: tls.certFile, ca: tls.caPem ? join(dataDir, "tls", "ca.pem") : undefined }, "TLS on");
+  if (app.sealed) {
+    const seal = await readSealConfig(app.storage).catch(() => undefined);
+    log.warn(seal ? `sealed: ${seal.threshold} of ${seal.shares} shares needed; unseal with \`coffer operator unseal\`` : "sealed: unseal with `coffer operator unseal`");
+  }
+  if (root === undefined) {
+    if (!app.sealed) log.info("unsealed");
+  }
   else if (root.secret !== undefined) {
     process.stdout.write(`\nRoot API key (shown once; keep it safe):\n  COFFER_ACCESS_KEY_ID=${root.keyId}\n  COFFER_ACCESS_KEY_SECRET=${root.secret}\n\n`);
   } else log.info({ keyId: root.keyId }, "root API key in use");

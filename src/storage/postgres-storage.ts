@@ -11,11 +11,13 @@ const MIGRATION_LOCK = 0x436f6666; // "Coff"
 
 /** `?` placeholders → `$1…$n` (Coffer's SQL never puts `?` inside literals). */
 const converted = new Map<string, string>();
+const MAX_CONVERTED = 2000;
 function toPg(sql: string): string {
   let out = converted.get(sql);
   if (out === undefined) {
     let n = 0;
     out = sql.replace(/\?/g, () => `$${++n}`);
+    if (converted.size >= MAX_CONVERTED) converted.clear(); // bounded: dynamic SQL must not grow it forever
     converted.set(sql, out);
   }
   return out;
@@ -25,9 +27,41 @@ function unavailable(e: unknown): CofferError {
   return new CofferError("StorageUnavailable", "The PostgreSQL store could not be reached.", { cause: e });
 }
 
+const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN"]);
+
+/** The server or the link is gone (not a fault of the statement): report StorageUnavailable. */
 function isConnectionError(e: unknown): boolean {
-  const code = (e as { code?: string }).code;
-  return typeof code === "string" && (code.startsWith("08") || code === "ECONNREFUSED" || code === "57P01");
+  if (!e || typeof e !== "object") return false;
+  const { code, message } = e as { code?: unknown; message?: unknown };
+  if (typeof code === "string") {
+    // 08: connection exception; 57P01-57P03: admin/crash shutdown, cannot connect now; 53300: too many connections.
+    if (code.startsWith("08") || code === "57P01" || code === "57P02" || code === "57P03" || code === "53300" || NETWORK_CODES.has(code)) return true;
+  }
+  return typeof message === "string" && /Connection terminated|connection error|not queryable|Cannot use a pool after calling end/i.test(message);
+}
+
+/**
+ * Worth running the whole transaction again: a deadlock or serialization failure, or a
+ * unique violation, which under READ COMMITTED usually means a concurrent transaction
+ * committed the same row after this one read "absent". The retry sees that row, so the
+ * caller's own check reports the conflict (as on SQLite, where writers are serialized);
+ * a genuine duplicate fails again and surfaces.
+ */
+function isRetryable(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return code === "40001" || code === "40P01" || code === "23505";
+}
+const MAX_ATTEMPTS = 3;
+
+function runHooks(hooks: readonly (() => void)[]): void {
+  for (const h of hooks) {
+    try {
+      h();
+    } catch (e) {
+      // The transaction has committed: a failing hook must not turn that into an error.
+      process.emitWarning(`storage: an afterCommit hook failed: ${(e as Error)?.message ?? String(e)}`, "CofferStorageWarning");
+    }
+  }
 }
 
 /**
@@ -39,6 +73,9 @@ function isConnectionError(e: unknown): boolean {
 export class PostgresStorage implements Storage {
   readonly dialect = dialect;
   private readonly pool: pg.Pool;
+  private inFlight = 0;
+  private drained: (() => void) | undefined;
+  private closing: Promise<void> | undefined;
 
   constructor(
     private readonly url: string,
@@ -51,6 +88,23 @@ export class PostgresStorage implements Storage {
     this.pool.on("error", () => {
       /* idle client lost: the pool replaces it; requests report StorageUnavailable */
     });
+    // A client checked out of the pool has no 'error' listener of the pool's: without this
+    // one, a connection dying mid-transaction (PostgreSQL restarted, backend terminated)
+    // emits an unhandled 'error' and kills the process. The pending query rejects anyway.
+    this.pool.on("connect", (client) => {
+      client.on("error", () => undefined);
+    });
+  }
+
+  /** Count an operation in; close() waits for all of them. */
+  private async track<T>(op: () => Promise<T>): Promise<T> {
+    if (this.closing) throw new CofferError("StorageUnavailable", "The store is closed.");
+    this.inFlight++;
+    try {
+      return await op();
+    } finally {
+      if (--this.inFlight === 0) this.drained?.();
+    }
   }
 
   describe(): string {
@@ -68,18 +122,31 @@ export class PostgresStorage implements Storage {
   }
 
   async get<T>(sql: string, params: readonly SqlParam[] = []): Promise<T | undefined> {
-    return (await this.q<T>(this.pool, sql, params)).rows[0];
+    return this.track(async () => (await this.q<T>(this.pool, sql, params)).rows[0]);
   }
 
   async all<T>(sql: string, params: readonly SqlParam[] = []): Promise<T[]> {
-    return (await this.q<T>(this.pool, sql, params)).rows;
+    return this.track(async () => (await this.q<T>(this.pool, sql, params)).rows);
   }
 
   async run(sql: string, params: readonly SqlParam[] = []): Promise<{ changes: number }> {
-    return { changes: (await this.q(this.pool, sql, params)).rowCount ?? 0 };
+    return this.track(async () => ({ changes: (await this.q(this.pool, sql, params)).rowCount ?? 0 }));
   }
 
-  async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.track(async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.attempt(fn);
+        } catch (e) {
+          if (attempt >= MAX_ATTEMPTS || !isRetryable(e)) throw e;
+          await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 5 * attempt)));
+        }
+      }
+    });
+  }
+
+  private async attempt<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     let client: pg.PoolClient;
     try {
       client = await this.pool.connect();
@@ -94,12 +161,11 @@ export class PostgresStorage implements Storage {
       afterCommit: (f) => hooks.push(f),
     };
     let broken = false;
+    let value: T;
     try {
       await client.query("BEGIN");
-      const value = await fn(tx);
+      value = await fn(tx);
       await client.query("COMMIT");
-      for (const h of hooks) h();
-      return value;
     } catch (e) {
       try {
         await client.query("ROLLBACK");
@@ -111,6 +177,8 @@ export class PostgresStorage implements Storage {
     } finally {
       client.release(broken);
     }
+    runHooks(hooks);
+    return value;
   }
 
   async migrate(): Promise<void> {
@@ -118,9 +186,10 @@ export class PostgresStorage implements Storage {
       throw unavailable(e);
     });
     try {
-      if (this.schema) await client.query(`CREATE SCHEMA IF NOT EXISTS "${this.schema}"`);
       await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK]);
       try {
+        // Inside the lock: concurrent CREATE SCHEMA IF NOT EXISTS can fail on a race.
+        if (this.schema) await client.query(`CREATE SCHEMA IF NOT EXISTS "${this.schema}"`);
         await client.query("CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)");
         const done = new Set((await client.query<{ id: number }>("SELECT id FROM schema_migrations")).rows.map((r) => r.id));
         for (const m of MIGRATIONS) {
@@ -154,7 +223,12 @@ export class PostgresStorage implements Storage {
     if (this.schema) await this.run(`DROP SCHEMA IF EXISTS "${this.schema}" CASCADE`);
   }
 
-  async close(): Promise<void> {
-    await this.pool.end();
+  /** Waits for running queries and transactions, then ends the pool. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      if (this.inFlight > 0) await new Promise<void>((r) => (this.drained = r));
+      await this.pool.end();
+    })();
+    return this.closing;
   }
 }

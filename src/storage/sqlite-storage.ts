@@ -15,6 +15,20 @@ interface Pending {
 }
 
 const dialect: Dialect = { engine: "sqlite", forUpdate: "" };
+/** Prepared statements kept per connection; past this the cache starts over (dynamic SQL must not grow it forever). */
+const MAX_CACHED_STATEMENTS = 2000;
+
+function runHooks(hooks: readonly (() => void)[]): void {
+  for (const h of hooks) {
+    try {
+      h();
+    } catch (e) {
+      // The transaction has committed: a failing hook must not turn that into an error
+      // (nor, in a group commit, keep the other callers from ever being resolved).
+      process.emitWarning(`storage: an afterCommit hook failed: ${(e as Error)?.message ?? String(e)}`, "CofferStorageWarning");
+    }
+  }
+}
 
 /**
  * SQLite engine (better-sqlite3). WAL with `synchronous=FULL`: a commit is on disk
@@ -57,12 +71,14 @@ export class SqliteStorage implements Storage {
     let s = cache.get(sql);
     if (!s) {
       s = db.prepare(sql);
+      if (cache.size >= MAX_CACHED_STATEMENTS) cache.clear();
       cache.set(sql, s);
     }
     return s;
   }
 
   private readStmt(sql: string): Stmt {
+    if (this.closed) throw new CofferError("StorageUnavailable", "The store is closed.");
     return this.stmt(this.reader, this.readerStmts, sql);
   }
 
@@ -145,7 +161,7 @@ export class SqliteStorage implements Storage {
       batch.forEach((item, i) => {
         const r = results[i]!;
         if (r.ok) {
-          for (const h of r.hooks) h();
+          runHooks(r.hooks);
           item.resolve(r.value);
         } else item.reject(r.value);
       });
@@ -154,24 +170,34 @@ export class SqliteStorage implements Storage {
   }
 
   async migrate(): Promise<void> {
-    this.writer.exec("CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
-    const done = new Set((this.writer.prepare("SELECT id FROM schema_migrations").all() as { id: number }[]).map((r) => r.id));
-    for (const m of MIGRATIONS) {
-      if (done.has(m.id)) continue;
-      this.writer.transaction(() => {
-        for (const s of statements(m.sqlite)) this.writer.exec(s);
-        this.writer.prepare("INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)").run(m.id, m.name, Date.now());
-      })();
-    }
+    if (this.closed) throw new CofferError("StorageUnavailable", "The store is closed.");
+    // Never inside a group commit that is waiting on a caller (the writer is mid-transaction).
+    while (this.flushing) await new Promise((r) => setImmediate(r));
+    const w = this.writer;
+    // IMMEDIATE: take the write lock before reading what ran, so two processes opening
+    // the same file cannot both apply a step.
+    w.transaction(() => {
+      w.exec("CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
+      const done = new Set((w.prepare("SELECT id FROM schema_migrations").all() as { id: number }[]).map((r) => r.id));
+      for (const m of MIGRATIONS) {
+        if (done.has(m.id)) continue;
+        for (const s of statements(m.sqlite)) w.exec(s);
+        w.prepare("INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)").run(m.id, m.name, Date.now());
+      }
+    }).immediate();
   }
 
   async truncateAll(except: readonly string[]): Promise<void> {
     await this.transaction(async (tx) => {
       const tables = await tx.all<{ name: string }>(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations'",
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND substr(name, 1, 7) <> 'sqlite_' AND name <> 'schema_migrations'",
       );
       await tx.run("PRAGMA defer_foreign_keys = ON");
-      for (const { name } of tables) if (!except.includes(name)) await tx.run(`DELETE FROM "${name}"`);
+      const emptied = tables.map((t) => t.name).filter((n) => !except.includes(n));
+      for (const name of emptied) await tx.run(`DELETE FROM "${name}"`);
+      // Restart AUTOINCREMENT counters, as PostgreSQL's TRUNCATE … RESTART IDENTITY does.
+      if (await tx.get("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'"))
+        for (const name of emptied) await tx.run("DELETE FROM sqlite_sequence WHERE name = ?", [name]);
     });
   }
 

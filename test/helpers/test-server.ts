@@ -2,8 +2,8 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createApp, type AppOptions, type CofferApp } from "../../src/app.js";
-import type { Clock } from "../../src/core/clock.js";
+import { createApp, initializeStore, type AppOptions, type CofferApp } from "../../src/app.js";
+import { systemClock, type Clock } from "../../src/core/clock.js";
 import { PostgresStorage, SqliteStorage, type Storage } from "../../src/storage/index.js";
 
 export type TestEngine = "sqlite" | "postgres";
@@ -59,9 +59,12 @@ export const ROOT_SECRET = "root-test-secret-0123456789abcdef";
 /** A real Coffer over HTTP on 127.0.0.1 (random port), on the engine under test. */
 export async function startTestServer(opts: { clock?: Clock; dev?: boolean } & Partial<Pick<AppOptions, "auditMode" | "auditBufferMs">> = {}): Promise<TestServer> {
   const { storage, cleanup } = freshStorage();
+  const rootKey = randomBytes(32);
+  // Production mode needs an initialized store (what `coffer operator init` does).
+  if (opts.dev === false) await initializeStore(storage, rootKey, (opts.clock ?? systemClock).now());
   const app = await createApp({
     storage,
-    rootKey: randomBytes(32),
+    rootKey,
     dev: opts.dev ?? true,
     ...(opts.clock ? { clock: opts.clock } : {}),
     rootAccessKey: { keyId: ROOT_ID, secret: ROOT_SECRET },

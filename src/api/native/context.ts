@@ -3,8 +3,10 @@ import type { AuditService } from "../../audit/index.js";
 import type { FailureThrottle } from "../../auth/throttle.js";
 import type { ApiKeyService, EnvironmentService, PrincipalService } from "../../identity/index.js";
 import type { KmsService } from "../../kms/index.js";
+import type { OperatorDeps } from "../../operator/index.js";
 import type { Scope } from "../../scope/scope.js";
-import type { SecretsModule } from "../../secrets/index.js";
+import type { AccessService } from "../../auth/access-service.js";
+import type { KeyGuard, SecretsModule } from "../../secrets/index.js";
 
 export interface NativeDeps {
   kms: KmsService;
@@ -12,10 +14,15 @@ export interface NativeDeps {
   audit: AuditService;
   identity: { environments: EnvironmentService; principals: PrincipalService; apiKeys: ApiKeyService };
   throttle: FailureThrottle;
+  access: AccessService;
+  /** Checks kms:GenerateDataKey / kms:Decrypt on a secret's CMK for the calling principal. */
+  keyGuard: (req: FastifyRequest) => KeyGuard;
   scopeOf: (req: FastifyRequest) => Scope;
   dev: boolean;
   health: () => Promise<Record<string, unknown>>;
   reset: () => Promise<void>;
+  /** Seal status, unseal shares, seal, the instance CA (src/operator). */
+  operator: OperatorDeps;
 }
 
 export const param = (req: FastifyRequest, name: string): string => (req.params as Record<string, string>)[name] ?? "";

@@ -2,7 +2,9 @@ import type { FastifyInstance } from "fastify";
 import type { NativeDeps } from "./context.js";
 import { registerCryptoRoutes } from "./crypto-routes.js";
 import { registerIamRoutes } from "./iam-routes.js";
+import { registerPolicyRoutes } from "./policy-routes.js";
 import { registerKeyRoutes } from "./keys-routes.js";
+import { registerOperatorRoutes } from "./operator-routes.js";
 import { registerSecretRoutes } from "./secrets-routes.js";
 import { registerSysRoutes } from "./sys-routes.js";
 
@@ -11,8 +13,10 @@ export type { NativeDeps } from "./context.js";
 /** The native REST adapter: `/v1`. */
 export function registerNativeApi(app: FastifyInstance, deps: NativeDeps): void {
   registerSysRoutes(app, deps);
+  registerOperatorRoutes(app, deps);
   registerKeyRoutes(app, deps);
   registerCryptoRoutes(app, deps);
   registerSecretRoutes(app, deps);
   registerIamRoutes(app, deps);
+  registerPolicyRoutes(app, deps);
 }

@@ -35,7 +35,7 @@ export function registerSecretRoutes(app: FastifyInstance, d: NativeDeps): void 
     nativeName(b.name);
     const value = secretValueOf(b);
     checkValueSize(value, NATIVE_MAX_VALUE_BYTES);
-    const r = await s.create(d.scopeOf(req), { name: b.name, value, versionId: b.versionId, keyId: b.keyId, description: b.description, tags: b.tags });
+    const r = await s.create(d.scopeOf(req), { name: b.name, value, versionId: b.versionId, keyId: b.keyId, description: b.description, tags: b.tags }, d.keyGuard(req));
     value.bytes.fill(0);
     return reply.code(201).send({ ...r.secret, versionId: r.versionId });
   });
@@ -77,7 +77,7 @@ export function registerSecretRoutes(app: FastifyInstance, d: NativeDeps): void 
     schema: { tags, summary: "Get a value by version id or stage (default ACSCurrent)", params: NameParams, querystring: Type.Object({ versionId: Type.Optional(Type.String({ maxLength: 256 })), stage: Type.Optional(Type.String({ maxLength: 256 })) }, { additionalProperties: false }), response: { 200: SecretValueBody } },
   }, async (req) => {
     const q = req.query as { versionId?: string; stage?: string };
-    const r = await s.getValue(d.scopeOf(req), nativeName(param(req, "name")), q);
+    const r = await s.getValue(d.scopeOf(req), nativeName(param(req, "name")), q, req.principal?.kind === "root" ? undefined : d.keyGuard(req));
     const out = { name: r.name, versionId: r.versionId, stages: r.stages, dataType: r.dataType, createdAt: r.createdAt, ...(r.dataType === "text" ? { value: r.bytes.toString("utf8") } : { valueBinary: r.bytes.toString("base64") }) };
     r.bytes.fill(0);
     return out;
@@ -91,7 +91,7 @@ export function registerSecretRoutes(app: FastifyInstance, d: NativeDeps): void 
     const name = nativeName(param(req, "name"));
     const value = secretValueOf(b);
     checkValueSize(value, NATIVE_MAX_VALUE_BYTES);
-    const r = await s.putValue(d.scopeOf(req), name, value, { versionId: b.versionId, stages: b.stages });
+    const r = await s.putValue(d.scopeOf(req), name, value, { versionId: b.versionId, stages: b.stages }, d.keyGuard(req));
     value.bytes.fill(0);
     return reply.code(r.created ? 201 : 200).send({ name: r.name, versionId: r.versionId, stages: r.stages });
   });

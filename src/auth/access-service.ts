@@ -1,0 +1,269 @@
+import { iso, type Clock } from "../core/clock.js";
+import { CofferError, invalid } from "../core/errors.js";
+import { newPrefixedId } from "../core/ids.js";
+import { decodePageToken, pageOf, type Page } from "../core/paging.js";
+import type { Principal } from "../identity/index.js";
+import {
+  BUILTIN_ROLES,
+  BUILTIN_ROLE_NAMES,
+  builtinRolePolicy,
+  compilePolicy,
+  evaluate,
+  isBuiltinRoleName,
+  type CompiledPolicy,
+  type EvaluationResult,
+  type PolicyDocument,
+  type RequestContext,
+} from "../policy/index.js";
+import type { Storage } from "../storage/index.js";
+
+export interface PolicyView {
+  id: string;
+  name: string;
+  description: string;
+  document: PolicyDocument;
+  builtin: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface RoleView {
+  id: string;
+  name: string;
+  description: string;
+  builtin: boolean;
+  policies: string[];
+}
+
+interface PolicyRow {
+  id: string;
+  name: string;
+  description: string;
+  document: string;
+  builtin: number;
+  created_at: number;
+  updated_at: number;
+}
+
+const POLICY_NAME = /^[A-Za-z0-9][A-Za-z0-9_.+=@-]{0,127}$/;
+const ROLE_NAME = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
+
+/** Malformed documents are a 400 with the engine's message (which names the statement). */
+function compileOrReject(document: unknown, id: string, kind: "identity" | "resource", version?: number): CompiledPolicy {
+  try {
+    return compilePolicy(document, { id, kind, version });
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : "invalid policy document";
+    throw new CofferError("MalformedPolicy", msg.slice(0, 1000));
+  }
+}
+
+/**
+ * Policies, roles and their attachments to principals, and the one authorization
+ * decision: deny by default, an explicit Deny wins, an Allow from an identity policy or
+ * the resource's own policy allows. The root principal bypasses evaluation.
+ * Compiled policies per principal are cached and dropped on every change.
+ */
+export function createAccessService(deps: { storage: Storage; clock: Clock }) {
+  const { storage, clock } = deps;
+  const perPrincipal = new Map<string, Promise<CompiledPolicy[]>>();
+  const resourcePolicies = new Map<string, CompiledPolicy>();
+  const invalidate = () => perPrincipal.clear();
+
+  const view = (r: PolicyRow): PolicyView => ({
+    id: r.id, name: r.name, description: r.description, document: JSON.parse(r.document) as PolicyDocument, builtin: r.builtin === 1, createdAt: iso(r.created_at), updatedAt: iso(r.updated_at),
+  });
+
+  async function policyRow(ref: string): Promise<PolicyRow> {
+    const r = typeof ref === "string" && ref.length <= 128 ? await storage.get<PolicyRow>("SELECT * FROM policies WHERE id = ? OR name = ?", [ref, ref]) : undefined;
+    if (!r) throw new CofferError("PolicyNotFound", `The policy "${String(ref).slice(0, 128)}" does not exist.`);
+    return r;
+  }
+
+  async function roleId(ref: string): Promise<string> {
+    const r = typeof ref === "string" && ref.length <= 64 ? await storage.get<{ id: string }>("SELECT id FROM roles WHERE id = ? OR name = ?", [ref, ref]) : undefined;
+    if (!r) throw new CofferError("RoleNotFound", `The role "${String(ref).slice(0, 64)}" does not exist.`);
+    return r.id;
+  }
+
+  async function principalExists(id: string): Promise<void> {
+    if (!(await storage.get("SELECT 1 AS x FROM principals WHERE id = ?", [id]))) throw new CofferError("PrincipalNotFound", `The principal "${String(id).slice(0, 64)}" does not exist.`);
+  }
+
+  async function load(principalId: string): Promise<CompiledPolicy[]> {
+    const direct = await storage.all<PolicyRow>("SELECT p.* FROM policies p JOIN principal_policies pp ON pp.policy_id = p.id WHERE pp.principal_id = ?", [principalId]);
+    const viaRoles = await storage.all<PolicyRow>("SELECT p.* FROM policies p JOIN role_policies rp ON rp.policy_id = p.id JOIN principal_roles pr ON pr.role_id = rp.role_id WHERE pr.principal_id = ?", [principalId]);
+    const roles = await storage.all<{ name: string; builtin: number }>("SELECT r.name, r.builtin FROM roles r JOIN principal_roles pr ON pr.role_id = r.id WHERE pr.principal_id = ?", [principalId]);
+    const out: CompiledPolicy[] = [];
+    const seen = new Set<string>();
+    for (const r of [...direct, ...viaRoles]) {
+      if (seen.has(r.id)) continue;
+      seen.add(r.id);
+      out.push(compilePolicy(JSON.parse(r.document), { id: r.id, version: r.updated_at }));
+    }
+    for (const r of roles) if (r.builtin === 1 && isBuiltinRoleName(r.name)) out.push(builtinRolePolicy(r.name));
+    return out;
+  }
+
+  function identityPolicies(principalId: string): Promise<CompiledPolicy[]> {
+    let p = perPrincipal.get(principalId);
+    if (!p) {
+      p = load(principalId);
+      perPrincipal.set(principalId, p);
+      p.catch(() => perPrincipal.delete(principalId));
+    }
+    return p;
+  }
+
+  return {
+    invalidate,
+
+    /** Built-in roles exist in every store (created at bootstrap). */
+    async ensureBuiltinRoles(): Promise<void> {
+      for (const name of BUILTIN_ROLE_NAMES)
+        await storage.run("INSERT INTO roles (id, name, description, builtin, created_at) VALUES (?, ?, ?, 1, ?) ON CONFLICT (id) DO NOTHING", [`role-${name}`, name, BUILTIN_ROLES[name].description, clock.now()]);
+    },
+
+    async authorize(principal: Principal, action: string, resource: string, context: Omit<RequestContext, "principalId" | "principalType">, resourcePolicy?: CompiledPolicy): Promise<EvaluationResult> {
+      if (principal.kind === "root") return { decision: "Allow" };
+      const identity = await identityPolicies(principal.id);
+      return evaluate({ identityPolicies: identity, resourcePolicy, action, resource, context: { ...context, principalId: principal.id, principalType: principal.kind } });
+    },
+
+    /** A resource policy document (JSON text) compiled once per text. */
+    compileResourcePolicy(text: string, id: string): CompiledPolicy {
+      const key = `${id}\u0000${text}`;
+      let c = resourcePolicies.get(key);
+      if (!c) {
+        c = compileOrReject(JSON.parse(text), id, "resource");
+        if (resourcePolicies.size > 10_000) resourcePolicies.clear();
+        resourcePolicies.set(key, c);
+      }
+      return c;
+    },
+
+    /** Validates a resource policy and returns its canonical JSON text for storage. */
+    validateResourcePolicy(document: unknown): string {
+      const text = JSON.stringify(document);
+      if (text === undefined || text.length > 32 * 1024) throw new CofferError("MalformedPolicy", "A policy document is a JSON object of at most 32 KB.");
+      compileOrReject(document, "resource/validate", "resource");
+      return text;
+    },
+
+    async createPolicy(input: { name: string; description?: string | undefined; document: unknown }): Promise<PolicyView> {
+      if (typeof input.name !== "string" || !POLICY_NAME.test(input.name)) throw invalid("A policy name is 1-128 letters, digits and _ . + = @ -.");
+      const description = input.description ?? "";
+      if (description.length > 1024) throw invalid("A description is at most 1024 characters.");
+      compileOrReject(input.document, "pol-new", "identity");
+      const id = newPrefixedId("pol", 8);
+      const now = clock.now();
+      await storage.transaction(async (tx) => {
+        if (await tx.get("SELECT 1 AS x FROM policies WHERE name = ?", [input.name])) throw new CofferError("PolicyAlreadyExists", `A policy named "${input.name}" already exists.`);
+        await tx.run("INSERT INTO policies (id, name, description, document, builtin, created_at, updated_at) VALUES (?, ?, ?, ?, 0, ?, ?)", [id, input.name, description, JSON.stringify(input.document), now, now]);
+      });
+      return view(await policyRow(id));
+    },
+
+    async listPolicies(opts: { limit: number; after?: string | undefined }): Promise<Page<PolicyView>> {
+      const rows = await storage.all<PolicyRow>("SELECT * FROM policies WHERE name > ? ORDER BY name LIMIT ?", [decodePageToken(opts.after) ?? "", opts.limit + 1]);
+      const page = pageOf(rows, opts.limit, (r) => r.name);
+      return { items: page.items.map(view), nextToken: page.nextToken };
+    },
+
+    async describePolicy(ref: string): Promise<PolicyView> {
+      return view(await policyRow(ref));
+    },
+
+    async updatePolicy(ref: string, input: { description?: string | undefined; document: unknown }): Promise<PolicyView> {
+      const r = await policyRow(ref);
+      compileOrReject(input.document, r.id, "identity");
+      const description = input.description ?? r.description;
+      if (description.length > 1024) throw invalid("A description is at most 1024 characters.");
+      await storage.transaction(async (tx) => {
+        await tx.run("UPDATE policies SET document = ?, description = ?, updated_at = ? WHERE id = ?", [JSON.stringify(input.document), description, Math.max(clock.now(), r.updated_at + 1), r.id]);
+        tx.afterCommit(invalidate);
+      });
+      return view(await policyRow(r.id));
+    },
+
+    async deletePolicy(ref: string): Promise<void> {
+      const r = await policyRow(ref);
+      await storage.transaction(async (tx) => {
+        await tx.run("DELETE FROM principal_policies WHERE policy_id = ?", [r.id]);
+        await tx.run("DELETE FROM role_policies WHERE policy_id = ?", [r.id]);
+        await tx.run("DELETE FROM policies WHERE id = ?", [r.id]);
+        tx.afterCommit(invalidate);
+      });
+    },
+
+    async listRoles(): Promise<RoleView[]> {
+      const roles = await storage.all<{ id: string; name: string; description: string; builtin: number }>("SELECT id, name, description, builtin FROM roles ORDER BY name");
+      const links = await storage.all<{ role_id: string; name: string }>("SELECT rp.role_id, p.name FROM role_policies rp JOIN policies p ON p.id = rp.policy_id ORDER BY p.name");
+      return roles.map((r) => ({
+        id: r.id, name: r.name, description: r.description, builtin: r.builtin === 1,
+        policies: r.builtin === 1 ? [`builtin/${r.name}`] : links.filter((l) => l.role_id === r.id).map((l) => l.name),
+      }));
+    },
+
+    async createRole(input: { name: string; description?: string | undefined }): Promise<RoleView> {
+      if (typeof input.name !== "string" || !ROLE_NAME.test(input.name)) throw invalid("A role name is 1-64 lowercase letters, digits and _ . -.");
+      const id = `role-${input.name}`;
+      await storage.transaction(async (tx) => {
+        if (await tx.get("SELECT 1 AS x FROM roles WHERE id = ? OR name = ?", [id, input.name])) throw new CofferError("PolicyAlreadyExists", `A role named "${input.name}" already exists.`);
+        await tx.run("INSERT INTO roles (id, name, description, builtin, created_at) VALUES (?, ?, ?, 0, ?)", [id, input.name, input.description ?? "", clock.now()]);
+      });
+      return (await this.listRoles()).find((r) => r.id === id)!;
+    },
+
+    async deleteRole(ref: string): Promise<void> {
+      const id = await roleId(ref);
+      if (id.startsWith("role-") && isBuiltinRoleName(id.slice(5))) throw new CofferError("InvalidState", "Built-in roles cannot be deleted.");
+      await storage.transaction(async (tx) => {
+        await tx.run("DELETE FROM principal_roles WHERE role_id = ?", [id]);
+        await tx.run("DELETE FROM role_policies WHERE role_id = ?", [id]);
+        await tx.run("DELETE FROM roles WHERE id = ?", [id]);
+        tx.afterCommit(invalidate);
+      });
+    },
+
+    async attachToRole(role: string, policy: string, attach: boolean): Promise<void> {
+      const id = await roleId(role);
+      if (id.startsWith("role-") && isBuiltinRoleName(id.slice(5))) throw new CofferError("InvalidState", "Built-in roles have fixed policies.");
+      const p = await policyRow(policy);
+      await storage.transaction(async (tx) => {
+        if (attach) await tx.run("INSERT INTO role_policies (role_id, policy_id) VALUES (?, ?) ON CONFLICT (role_id, policy_id) DO NOTHING", [id, p.id]);
+        else await tx.run("DELETE FROM role_policies WHERE role_id = ? AND policy_id = ?", [id, p.id]);
+        tx.afterCommit(invalidate);
+      });
+    },
+
+    async attachPolicy(principalId: string, policy: string, attach: boolean): Promise<void> {
+      await principalExists(principalId);
+      const p = await policyRow(policy);
+      await storage.transaction(async (tx) => {
+        if (attach) await tx.run("INSERT INTO principal_policies (principal_id, policy_id) VALUES (?, ?) ON CONFLICT (principal_id, policy_id) DO NOTHING", [principalId, p.id]);
+        else await tx.run("DELETE FROM principal_policies WHERE principal_id = ? AND policy_id = ?", [principalId, p.id]);
+        tx.afterCommit(invalidate);
+      });
+    },
+
+    async grantRole(principalId: string, role: string, grant: boolean): Promise<void> {
+      await principalExists(principalId);
+      const id = await roleId(role);
+      await storage.transaction(async (tx) => {
+        if (grant) await tx.run("INSERT INTO principal_roles (principal_id, role_id) VALUES (?, ?) ON CONFLICT (principal_id, role_id) DO NOTHING", [principalId, id]);
+        else await tx.run("DELETE FROM principal_roles WHERE principal_id = ? AND role_id = ?", [principalId, id]);
+        tx.afterCommit(invalidate);
+      });
+    },
+
+    async principalAccess(principalId: string): Promise<{ policies: PolicyView[]; roles: string[] }> {
+      await principalExists(principalId);
+      const policies = await storage.all<PolicyRow>("SELECT p.* FROM policies p JOIN principal_policies pp ON pp.policy_id = p.id WHERE pp.principal_id = ? ORDER BY p.name", [principalId]);
+      const roles = await storage.all<{ name: string }>("SELECT r.name FROM roles r JOIN principal_roles pr ON pr.role_id = r.id WHERE pr.principal_id = ? ORDER BY r.name", [principalId]);
+      return { policies: policies.map(view), roles: roles.map((r) => r.name) };
+    },
+  };
+}
+
+export type AccessService = ReturnType<typeof createAccessService>;

@@ -1,0 +1,39 @@
+import type { Storage } from "../storage/index.js";
+import { readSealConfig } from "./seal-config.js";
+import { UnsealCoordinator } from "./unseal-coordinator.js";
+
+export { META, readSealConfig, SINGLE_KEY, type SealConfig } from "./seal-config.js";
+export { UnsealCoordinator, type UnsealStatus } from "./unseal-coordinator.js";
+export { loadTls, tlsPaths, type TlsSetup } from "./tls-files.js";
+
+/** What the operator routes (`/v1/sys/seal-status`, `unseal`, `seal`, `ca`) need from the app. */
+export interface OperatorDeps {
+  coordinator: UnsealCoordinator;
+  /** Seal now: every key leaves memory; data calls answer 503 until unsealed again. */
+  seal: () => Promise<void>;
+  /** The instance CA certificate (PEM) clients should trust, when the server has one. */
+  caPem: () => string | undefined;
+}
+
+export function createOperatorDeps(d: {
+  storage: Storage;
+  isSealed: () => boolean;
+  unseal: (rootKey: Buffer) => Promise<void>;
+  seal: () => Promise<void>;
+  caPem?: string | undefined;
+}): OperatorDeps {
+  const coordinator = new UnsealCoordinator({
+    isInitialized: async () => (await d.storage.get("SELECT 1 AS x FROM meta WHERE name = ?", ["keyring"])) !== undefined,
+    readConfig: () => readSealConfig(d.storage),
+    isSealed: d.isSealed,
+    unseal: d.unseal,
+  });
+  return {
+    coordinator,
+    seal: async () => {
+      coordinator.reset();
+      await d.seal();
+    },
+    caPem: () => d.caPem,
+  };
+}
