@@ -214,9 +214,10 @@ export function createKeyService(deps: KeyServiceDeps) {
       return mutate(scope, keyId, async (tx, row) => {
         if (row.state === "PendingDeletion") throw new CofferError("KeyPendingDeletion", "The key is already scheduled for deletion.");
         if (row.deletion_protection !== null) throw new CofferError("InvalidState", "The key has deletion protection enabled.");
-        const inUse = await tx.get<{ n: number }>("SELECT COUNT(*) AS n FROM secrets WHERE key_id = ? AND deleted_at IS NULL", [row.id]);
+        // Secrets in their recovery window count too: restoring one must find its key.
+        const inUse = await tx.get<{ n: number }>("SELECT COUNT(*) AS n FROM secrets WHERE key_id = ?", [row.id]);
         if (inUse && Number(inUse.n) > 0)
-          throw new CofferError("InvalidState", `The key encrypts ${inUse.n} secret(s); delete them or move them to another key first.`);
+          throw new CofferError("InvalidState", `The key encrypts ${inUse.n} secret(s), counting those scheduled for deletion; purge them or move them to another key first.`);
         const now = clock.now();
         await tx.run("UPDATE kms_keys SET state = 'PendingDeletion', deletion_at = ?, pending_window_days = ?, updated_at = ? WHERE id = ?", [now + pendingWindowDays * DAY, pendingWindowDays, now, row.id]);
       });

@@ -133,7 +133,7 @@ export function registerIamRoutes(app: FastifyInstance, d: NativeDeps): void {
     schema: { tags: keyTags, summary: "Create an API key for a user or service account, scoped to an environment + region or organization-wide; the secret is returned only here", body: Type.Object({ owner: Type.String({ maxLength: 128 }), environment: Type.Optional(Type.String({ maxLength: 64 })), region: Type.Optional(Region), cloud: Type.Optional(Type.String({ maxLength: 32 })), displayName: Type.Optional(Type.String({ maxLength: 128 })), description: Type.Optional(Type.String({ maxLength: 1024 })) }, { additionalProperties: false }) },
   }, async (req, reply) => {
     const b = req.body as { owner: string; environment?: string; region?: string; cloud?: string; displayName?: string; description?: string };
-    const owner = await principals.find(b.owner);
+    const owner = (await principals.find(b.owner)) ?? (await principals.find(b.owner, "service-account")) ?? (await principals.find(b.owner, "user"));
     if (!owner) throw new CofferError("PrincipalNotFound", `The owner "${b.owner.slice(0, 128)}" does not exist.`);
     if ((b.environment === undefined) !== (b.region === undefined)) throw new CofferError("InvalidParameter", "Give both environment and region for a scoped key, or neither for an organization-wide key.");
     const scope = b.environment !== undefined ? await environments.resolveScope(b.environment, b.region!) : undefined;
