@@ -130,6 +130,12 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
   /** Deny by default; root holds every permission; otherwise identity + resource policies decide. */
   async function authorize(principal: Principal, action: string, resource: string, req: FastifyRequest, viaService?: string): Promise<boolean> {
     if (principal.kind === "root") return true;
+    // A key named by its alias is authorized as the key itself (its id and its policy).
+    const parsed = tryParseResourceName(resource);
+    if (parsed && parsed.path.startsWith("key/alias/")) {
+      const target = await kms.keys.describeKey({ environmentId: parsed.environmentId, region: parsed.region }, parsed.path.slice(4)).catch(() => undefined);
+      if (target) resource = `crn:coffer:${parsed.environmentId}:${parsed.region}:key/${target.keyId}`;
+    }
     const r = await access.authorize(principal, action, resource, { sourceIp: req.ip, secureTransport: req.protocol === "https", viaService }, await resourcePolicyFor(resource));
     return r.decision === "Allow";
   }
@@ -225,6 +231,11 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
     audit,
     identity: { environments, principals, apiKeys },
     access,
+    authorizeAlso: async (req, action, short) => {
+      const principal = req.principal;
+      const target = `crn:coffer:${req.scope?.environmentId ?? scope.environmentId}:${req.scope?.region ?? scope.region}:${short}`;
+      if (!principal || !(await authorize(principal, action, target, req))) throw new CofferError("AccessDenied", `Not allowed: ${action} on ${target}.`);
+    },
     keyGuard: (req) => async (keyId, action) => {
       const principal = req.principal;
       const target = `crn:coffer:${req.scope?.environmentId ?? scope.environmentId}:${req.scope?.region ?? scope.region}:key/${keyId}`;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConditionProblem, compileCondition, normalizeIp, parseDate, type EvalContext } from "./conditions.js";
+import { CONDITION_OPERATORS, ConditionProblem, compileCondition, normalizeIp, parseDate, type EvalContext } from "./conditions.js";
 
 const T0 = Date.UTC(2026, 0, 15, 12, 0, 0);
 
@@ -152,6 +152,17 @@ describe("missing keys, IfExists and Null", () => {
     expect(check({ NotIpAddress: { "coffer:SourceIp": "10.0.0.0/8" } }, none)).toBe(true);
     expect(check({ NumericNotEquals: { "coffer:ResourceTag/Level": 3 } }, none)).toBe(true);
     expect(check({ DateNotEquals: { "coffer:ResourceTag/Expires": "2030-01-01" } }, none)).toBe(true);
+  });
+
+  it("every operator: absent key → negated operators and IfExists match, positive ones do not", () => {
+    const sample: Record<string, string> = { String: "x", Numeric: "1", Date: "2026-01-01", Bool: "true", IpAddress: "10.0.0.0/8", NotIpAddress: "10.0.0.0/8" };
+    for (const op of CONDITION_OPERATORS) {
+      if (op === "Null") continue;
+      const value = sample[Object.keys(sample).find((k) => op.startsWith(k)) ?? ""] ?? "x";
+      const negated = /Not(Equals|Like|IpAddress)/.test(op);
+      expect(check({ [op]: { "coffer:ResourceTag/Missing": value } }), op).toBe(negated);
+      expect(check({ [`${op}IfExists`]: { "coffer:ResourceTag/Missing": value } }), `${op}IfExists`).toBe(true);
+    }
   });
 
   it("IfExists matches a missing key and otherwise tests the value", () => {

@@ -141,8 +141,15 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
       }
       req.scope = scope;
     }
-    if (auth.selfService) return;
-    if (!(await deps.authorize(principal, auth.action, auditResource(req, auth), req))) throw new CofferError("AccessDenied", `Not allowed: ${auth.action} on ${auditResource(req, auth)}.`);
+  });
+
+  // Authorization runs once the body is parsed and validated: resources named in the body
+  // (a new secret's name, the key of an encrypt call) are checked, not a wildcard.
+  app.addHook("preHandler", async (req) => {
+    const auth = req.routeOptions.config?.auth;
+    if (!auth || auth.public || auth.selfService || !req.principal) return;
+    const resource = auditResource(req, auth);
+    if (!(await deps.authorize(req.principal, auth.action, resource, req))) throw new CofferError("AccessDenied", `Not allowed: ${auth.action} on ${resource}.`);
   });
 
   app.addHook("onSend", async (req, reply, payload) => {

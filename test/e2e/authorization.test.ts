@@ -115,6 +115,32 @@ describe("policies", () => {
     expect((await s.request("GET", "/v1/secrets/nope")).status).toBe(404);
   });
 
+  it("a key named by alias is authorized as the key; re-encrypt needs the source key too", async () => {
+    const k1 = (await s.request("POST", "/v1/keys", {})).body.keyId;
+    const k2 = (await s.request("POST", "/v1/keys", {})).body.keyId;
+    expectStatus(await s.request("POST", "/v1/aliases", { aliasName: "alias/app", keyId: k1 }), 201);
+    const a = await account("crypto", {
+      policy: { Statement: [{ Effect: "Allow", Action: ["kms:Encrypt", "kms:ReEncrypt"], Resource: `key/${k1}` }, { Effect: "Allow", Action: "kms:ReEncrypt", Resource: `key/${k2}` }] },
+    });
+    const pt = Buffer.from("hello").toString("base64");
+    const viaAlias = await s.request("POST", "/v1/crypto/encrypt", { keyId: "alias/app", plaintext: pt }, as(a.auth));
+    expectStatus(viaAlias, 200);
+    expectError(await s.request("POST", "/v1/crypto/encrypt", { keyId: k2, plaintext: pt }, as(a.auth)), 403, "AccessDenied");
+    // k1 → k2: ReEncrypt is allowed on both keys. A blob of k3 (not allowed) cannot be re-encrypted to k2.
+    expectStatus(await s.request("POST", "/v1/crypto/re-encrypt", { ciphertextBlob: viaAlias.body.ciphertextBlob, destinationKeyId: k2 }, as(a.auth)), 200);
+    const k3 = (await s.request("POST", "/v1/keys", {})).body.keyId;
+    const foreign = (await s.request("POST", "/v1/crypto/encrypt", { keyId: k3, plaintext: pt })).body.ciphertextBlob;
+    expectError(await s.request("POST", "/v1/crypto/re-encrypt", { ciphertextBlob: foreign, destinationKeyId: k2 }, as(a.auth)), 403, "AccessDenied");
+  });
+
+  it("resources named in the body are authorized by name (CreateSecret under a prefix)", async () => {
+    const a = await account("prefix-writer", {
+      policy: { Statement: [{ Effect: "Allow", Action: "secrets:CreateSecret", Resource: "secret/app/*" }, { Effect: "Allow", Action: "kms:GenerateDataKey", Resource: "key/*" }] },
+    });
+    expectStatus(await s.request("POST", "/v1/secrets", { name: "app/one", value: "v" }, as(a.auth)), 201);
+    expectError(await s.request("POST", "/v1/secrets", { name: "other/one", value: "v" }, as(a.auth)), 403, "AccessDenied");
+  });
+
   it("malformed policies are refused with MalformedPolicy", async () => {
     for (const document of [{}, { Statement: [] }, { Statement: [{ Effect: "Maybe", Action: "*", Resource: "*" }] }, { Statement: [{ Effect: "Allow", Action: "*", Resource: "*", Condition: { Bogus: { a: "b" } } }] }])
       expectError(await s.request("POST", "/v1/policies", { name: `bad-${Math.random().toString(36).slice(2)}`, document }), 400, "MalformedPolicy");

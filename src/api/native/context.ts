@@ -17,6 +17,8 @@ export interface NativeDeps {
   access: AccessService;
   /** Checks kms:GenerateDataKey / kms:Decrypt on a secret's CMK for the calling principal. */
   keyGuard: (req: FastifyRequest) => KeyGuard;
+  /** A second permission a handler needs beyond its route's own (e.g. the source key of a re-encrypt). */
+  authorizeAlso: (req: FastifyRequest, action: string, shortResource: string) => Promise<void>;
   scopeOf: (req: FastifyRequest) => Scope;
   dev: boolean;
   health: () => Promise<Record<string, unknown>>;

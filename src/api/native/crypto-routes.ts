@@ -45,6 +45,7 @@ export function registerCryptoRoutes(app: FastifyInstance, d: NativeDeps): void 
     schema: { tags, summary: "Decrypt and encrypt again under another key or context, server-side", body: Type.Object({ ciphertextBlob: Blob, sourceEncryptionContext: Type.Optional(Context), destinationKeyId: Type.String({ maxLength: 300 }), destinationEncryptionContext: Type.Optional(Context) }, { additionalProperties: false }), response: { 200: Type.Object({ sourceKeyId: Type.String(), sourceKeyVersionId: Type.String(), keyId: Type.String(), keyVersionId: Type.String(), ciphertextBlob: Type.String() }) } },
   }, async (req) => {
     const b = req.body as { ciphertextBlob: string; sourceEncryptionContext?: Record<string, string>; destinationKeyId: string; destinationEncryptionContext?: Record<string, string> };
+    await d.authorizeAlso(req, "kms:ReEncrypt", blobKey(req));
     const r = await crypto.reEncrypt(d.scopeOf(req), decodeBase64Blob(b.ciphertextBlob), checkContext(b.sourceEncryptionContext), b.destinationKeyId, checkContext(b.destinationEncryptionContext));
     return { sourceKeyId: r.sourceKeyId, sourceKeyVersionId: r.sourceKeyVersionId, keyId: r.keyId, keyVersionId: r.keyVersionId, ciphertextBlob: r.blob.toString("base64") };
   });

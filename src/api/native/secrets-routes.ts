@@ -117,7 +117,7 @@ export function registerSecretRoutes(app: FastifyInstance, d: NativeDeps): void 
   }, async (req) => s.untag(d.scopeOf(req), nativeName(param(req, "name")), splitKeys((req.query as { keys: string }).keys)));
 
   app.post("/v1/random-password", {
-    config: { auth: { scoped: true, action: "secrets:GetRandomPassword", resource: () => "password", readOnly: true } },
+    config: { auth: { scoped: true, action: "secrets:GetRandomPassword", resource: () => "secret/*", readOnly: true } },
     schema: { tags, summary: "Generate a random password (8-128 characters)", body: Type.Object({ length: Type.Optional(Type.Integer()), excludeCharacters: Type.Optional(Type.String({ maxLength: 512 })), excludeLowercase: Type.Optional(Type.Boolean()), excludeUppercase: Type.Optional(Type.Boolean()), excludeNumbers: Type.Optional(Type.Boolean()), excludePunctuation: Type.Optional(Type.Boolean()), requireEachIncludedType: Type.Optional(Type.Boolean()) }, { additionalProperties: false }), response: { 200: Type.Object({ password: Type.String() }) } },
   }, async (req) => {
     const b = (req.body ?? {}) as Partial<PasswordSpec>;
