@@ -11,7 +11,9 @@
  *   - otherwise only SQLite runs, with a warning on the last lines.
  *
  * Knobs: COFFER_TEST_ENGINES=sqlite|postgres|sqlite,postgres (default both),
- * COFFER_TEST_SKIP_BUILD=1 (dist/ is already fresh).
+ * COFFER_TEST_SKIP_BUILD=1 (dist/ is already fresh), COFFER_TEST_RUN_TIMEOUT_MIN (default
+ * 25: a vitest run still going after that is killed and counted as failed, so a hang
+ * cannot eat CI's whole time budget).
  *
  * The last line is the total, `N passed, M failed`; the exit code is non-zero when any
  * run failed.
@@ -33,6 +35,7 @@ const engines = (process.env.COFFER_TEST_ENGINES ?? "sqlite,postgres")
   .filter(Boolean);
 for (const e of engines) if (e !== "sqlite" && e !== "postgres") die(`COFFER_TEST_ENGINES: unknown engine "${e}" (sqlite, postgres)`);
 
+const runTimeoutMs = Number(process.env.COFFER_TEST_RUN_TIMEOUT_MIN || 25) * 60_000;
 const log = (msg) => process.stdout.write(`[test] ${msg}\n`);
 const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
 function die(msg) {
@@ -121,9 +124,17 @@ function stopThrowawayPg() {
   log("stopped the throwaway PostgreSQL");
 }
 
-let child; // the running vitest
+let child; // the running vitest, leader of its own process group (with its workers)
+function killChild(sig) {
+  if (!child) return;
+  try {
+    process.kill(-child.pid, sig);
+  } catch {
+    child.kill(sig);
+  }
+}
 function onSignal(sig) {
-  if (child) child.kill(sig);
+  killChild(sig);
   stopThrowawayPg();
   process.exit(130);
 }
@@ -138,14 +149,22 @@ function runVitest(engine, env, reportDir) {
   log(`vitest on ${engine}: vitest ${args.slice(1).join(" ")}`);
   const t0 = Date.now();
   return new Promise((resolve) => {
-    child = spawn(process.execPath, args, { cwd: root, stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, ...env, COFFER_TEST_STORAGE: engine } });
+    child = spawn(process.execPath, args, { cwd: root, stdio: ["ignore", "inherit", "inherit"], detached: true, env: { ...process.env, ...env, COFFER_TEST_STORAGE: engine } });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      process.stderr.write(`\n[test] ERROR: vitest on ${engine} still running after ${secs(runTimeoutMs)}: killing it\n`);
+      killChild("SIGKILL");
+    }, runTimeoutMs);
     child.on("error", (e) => {
+      clearTimeout(timer);
       child = undefined;
       resolve({ engine, code: 1, ms: Date.now() - t0, error: String(e), counts: undefined });
     });
     child.on("exit", (code, signal) => {
+      clearTimeout(timer);
       child = undefined;
-      resolve({ engine, code: code ?? (signal ? 1 : 0), signal, ms: Date.now() - t0, counts: readCounts(outputFile) });
+      resolve({ engine, code: timedOut ? 1 : (code ?? (signal ? 1 : 0)), signal: timedOut ? "timeout" : signal, ms: Date.now() - t0, counts: readCounts(outputFile) });
     });
   });
 }
