@@ -40,6 +40,39 @@ export function resourceName(scope: Scope | undefined, short: string): string {
   return scope ? `crn:coffer:${scope.environmentId}:${scope.region}:${short}` : `crn:coffer:::${short}`;
 }
 
+export function actionOf(req: FastifyRequest, auth: RouteAuth | undefined): string {
+  if (!auth) return "unknown";
+  if (typeof auth.action === "string") return auth.action;
+  try {
+    return auth.action(req);
+  } catch {
+    return "unknown";
+  }
+}
+
+/**
+ * RPC-style protocols share `POST /`: the router picks the adapter from the request's
+ * headers (AWS: `X-Amz-Target`; Alibaba: `x-acs-action`, or `Action` in the query).
+ */
+const wireConstraint = {
+  name: "wire",
+  storage() {
+    const m = new Map<string, unknown>();
+    return { get: (k: string) => (m.get(k) ?? null) as never, set: (k: string, v: unknown) => void m.set(k, v) };
+  },
+  deriveConstraint(req: { headers: Record<string, string | string[] | undefined>; url?: string }): string | undefined {
+    if (req.headers["x-amz-target"] !== undefined) return "aws";
+    if (req.headers["x-acs-action"] !== undefined) return "alibaba";
+    const q = req.url?.indexOf("?") ?? -1;
+    if (q >= 0 && /(?:^|&)Action=/.test(req.url!.slice(q + 1))) return "alibaba";
+    return undefined;
+  },
+  mustMatchWhenDerived: true,
+  validate(value: unknown) {
+    if (value !== "aws" && value !== "alibaba") throw new Error(`unknown wire "${String(value)}"`);
+  },
+};
+
 function auditResource(req: FastifyRequest, auth: RouteAuth | undefined): string {
   let r: string;
   try {
@@ -74,6 +107,7 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
     http: { maxHeaderSize: 128 * 1024 },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", useDefaults: true, allErrors: false } },
     return503OnClosing: true,
+    constraints: { wire: wireConstraint },
     // A URL the router cannot decode (bad percent-encoding) gets the catalog's error shape too.
     frameworkErrors: (err, req, reply) => {
       reply.header("x-request-id", req.id);
@@ -82,10 +116,31 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
   });
   // JSON only: a text/plain body is 415 UnsupportedMediaType, not a string handed to validation.
   app.removeContentTypeParser("text/plain");
+  // Bodies are kept as bytes too: signature schemes (SigV4, ACS3) hash the exact payload.
+  const jsonBody = (req: FastifyRequest, body: Buffer, done: (err: Error | null, value?: unknown) => void) => {
+    req.rawBody = body;
+    if (body.length === 0) return done(null, undefined);
+    try {
+      done(null, JSON.parse(body.toString("utf8")));
+    } catch {
+      done(new CofferError("InvalidParameter", "The request body is not valid JSON."));
+    }
+  };
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, jsonBody);
+  app.addContentTypeParser(/^application\/x-amz-json-1\.[01]$/, { parseAs: "buffer" }, jsonBody);
+  app.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "buffer" }, (req, body: Buffer, done) => {
+    req.rawBody = body;
+    done(null, Object.fromEntries(new URLSearchParams(body.toString("utf8"))));
+  });
   // Routes whose body fields are all optional accept a request without a body.
   app.addHook("preValidation", async (req) => {
     // No name, id or filter holds NUL; refused here, it never reaches a store (PostgreSQL text cannot hold it).
     if (hasNul(req.params) || hasNul(req.query)) throw new CofferError("InvalidParameter", "The URL may not contain NUL (%00).");
+    // Only the signed RPC protocols take other body types; the REST APIs speak JSON.
+    const type = req.headers["content-type"];
+    if (req.rawBody !== undefined && !req.routeOptions.config?.auth?.authenticator && typeof type === "string" && !/^application\/json\s*(;|$)/i.test(type))
+      throw new CofferError("UnsupportedMediaType", "The request body must be JSON (Content-Type: application/json).");
     if (req.body === undefined && req.routeOptions.schema?.body !== undefined) req.body = {};
   });
 
@@ -111,6 +166,7 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
     const source = req.ip;
     const wait = deps.throttle.retryAfter(source);
     if (wait > 0) throw new CofferError("Throttled", "Too many failed authentications from this address; retry later.", { details: { retryAfterSeconds: Math.ceil(wait / 1000) } });
+    if (auth.authenticator) return; // verified in preValidation, once the body is read
     const authz = req.headers.authorization;
     let principal: Principal | undefined;
     if (authz !== undefined && /^Bearer /i.test(authz)) {
@@ -129,18 +185,36 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
       }
     }
     req.principal = principal;
-    if (auth.orgWide && principal.scope)
-      throw new CofferError("AccessDenied", "This API key is scoped to an environment and region; organization APIs need an organization-wide (cloud) key.");
     if (auth.scoped) {
       const env = header(req, "x-coffer-environment") ?? principal.scope?.environmentId ?? deps.defaultScope.environmentId;
       const region = header(req, "x-coffer-region") ?? principal.scope?.region ?? deps.defaultScope.region;
-      const scope = await deps.resolveScope(env, region);
-      if (principal.scope && (principal.scope.environmentId !== scope.environmentId || principal.scope.region !== scope.region)) {
-        req.scope = scope;
-        throw new CofferError("AccessDenied", `This API key is scoped to ${principal.scope.environmentId}/${principal.scope.region}; it cannot act in ${scope.environmentId}/${scope.region}.`);
-      }
-      req.scope = scope;
+      await admit(req, auth, principal, await deps.resolveScope(env, region));
+    } else await admit(req, auth, principal, undefined);
+  });
+
+  /** Binds the principal and scope to the request; refuses a key used outside its own scope. */
+  async function admit(req: FastifyRequest, auth: RouteAuth, principal: Principal, scope: Scope | undefined): Promise<void> {
+    req.principal = principal;
+    if (auth.orgWide && principal.scope)
+      throw new CofferError("AccessDenied", "This API key is scoped to an environment and region; organization APIs need an organization-wide (cloud) key.");
+    if (!scope) return;
+    req.scope = scope;
+    if (principal.scope && (principal.scope.environmentId !== scope.environmentId || principal.scope.region !== scope.region))
+      throw new CofferError("AccessDenied", `This API key is scoped to ${principal.scope.environmentId}/${principal.scope.region}; it cannot act in ${scope.environmentId}/${scope.region}.`);
+  }
+
+  // Signature schemes need the body: they run here, after it is read and before validation.
+  app.addHook("preValidation", async (req) => {
+    const auth = req.routeOptions.config?.auth;
+    if (!auth?.authenticator || auth.public) return;
+    let r: Awaited<ReturnType<NonNullable<RouteAuth["authenticator"]>>>;
+    try {
+      r = await auth.authenticator(req);
+    } catch (e) {
+      if (e instanceof CofferError && e.code === "Unauthenticated") deps.throttle.fail(req.ip);
+      throw e;
     }
+    await admit(req, auth, r.principal, auth.scoped ? (r.scope ?? (r.principal.scope ?? deps.defaultScope)) : undefined);
   });
 
   // Authorization runs once the body is parsed and validated: resources named in the body
@@ -149,7 +223,8 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
     const auth = req.routeOptions.config?.auth;
     if (!auth || auth.public || auth.selfService || !req.principal) return;
     const resource = auditResource(req, auth);
-    if (!(await deps.authorize(req.principal, auth.action, resource, req))) throw new CofferError("AccessDenied", `Not allowed: ${auth.action} on ${resource}.`);
+    const action = actionOf(req, auth);
+    if (!(await deps.authorize(req.principal, action, resource, req))) throw new CofferError("AccessDenied", `Not allowed: ${action} on ${resource}.`);
   });
 
   app.addHook("onSend", async (req, reply, payload) => {
@@ -161,7 +236,7 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
       time: deps.clock.now(),
       requestId: req.id,
       principal: req.principal?.id ?? "anonymous",
-      action: auth?.action ?? "unknown",
+      action: actionOf(req, auth),
       resource: auditResource(req, auth),
       outcome: (status < 400 ? "success" : status === 403 ? "denied" : "failure") as "success" | "failure" | "denied",
       errorCode: req.auditError ?? null,

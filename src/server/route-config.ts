@@ -6,8 +6,11 @@ import type { FastifyRequest } from "fastify";
  * and audit by omission.
  */
 export interface RouteAuth {
-  /** The permission checked and the name audit records, e.g. `secrets:GetSecretValue`. */
-  action: string;
+  /**
+   * The permission checked and the name audit records, e.g. `secrets:GetSecretValue`; a
+   * function for RPC-style adapters where one route carries many operations.
+   */
+  action: string | ((req: FastifyRequest) => string);
   /** The resource acted on, from the request, e.g. `secret/app/db`. */
   resource: (req: FastifyRequest) => string;
   /** No authentication (health, OpenAPI). Still audited unless `noAudit`. */
@@ -28,10 +31,19 @@ export interface RouteAuth {
   scoped?: boolean;
   /** Only organization-wide credentials (not keys scoped to an environment + region). */
   orgWide?: boolean;
+  /**
+   * A signature scheme the adapter verifies (SigV4, ACS3, HMAC-SHA1) instead of HTTP Basic
+   * / Bearer. It runs once the body is read (`req.rawBody` holds its bytes) and returns the
+   * principal and, for scoped routes, the scope the request names (e.g. the SigV4 region);
+   * the pipeline then refuses a key used outside its own scope, authorizes and audits as
+   * for every other route. Throw `Unauthenticated` (counted by the failure throttle) or
+   * another CofferError.
+   */
+  authenticator?: (req: FastifyRequest) => Promise<{ principal: import("../identity/index.js").Principal; scope?: import("../scope/scope.js").Scope | undefined }>;
 }
 
-/** Which wire format the route's errors take; each adapter has its own. */
-export type WireFormat = "native" | "confluent";
+/** Which wire format the route's errors take; each adapter registers its own (errors-http.ts). */
+export type WireFormat = string;
 
 declare module "fastify" {
   interface FastifyContextConfig {
@@ -42,5 +54,7 @@ declare module "fastify" {
     principal?: import("../identity/index.js").Principal;
     scope?: import("../scope/scope.js").Scope;
     auditError?: string;
+    /** The request body's bytes, for signature schemes that hash the payload. */
+    rawBody?: Buffer;
   }
 }
