@@ -17,6 +17,18 @@ export interface SecretRow {
   purge_at: number | null;
   extended_config: string | null;
   policy: string | null;
+  arn_suffix: string | null;
+  rotation_enabled: number;
+  rotation_interval_seconds: number | null;
+  rotation_schedule: string | null;
+  rotation_target: string | null;
+  next_rotation_at: number | null;
+  last_rotation_at: number | null;
+  last_accessed_at: number | null;
+  owning_service: string | null;
+  primary_region: string | null;
+  /** A resource policy as the client wrote it (AWS or Alibaba syntax); `policy` holds Coffer's translation. */
+  policy_source: string | null;
 }
 
 export interface VersionRow {

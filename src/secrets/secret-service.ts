@@ -35,12 +35,19 @@ export interface SecretServiceDeps {
 
 export interface CreateSecretInput {
   name: string;
-  value: SecretValue;
+  /** The first version's value; without it the secret starts with no version (AWS allows that). */
+  value?: SecretValue | undefined;
   versionId?: string | undefined;
   keyId?: string | undefined;
   description?: string | undefined;
   tags?: Tag[] | undefined;
   secretType?: string | undefined;
+  /** Type-specific settings as JSON text (Alibaba ExtendedConfig; managed credentials). */
+  extendedConfig?: string | undefined;
+  owningService?: string | undefined;
+  /** For a replica: the region of its primary. */
+  primaryRegion?: string | undefined;
+  rotation?: { enabled: boolean; intervalSeconds?: number | undefined; schedule?: string | undefined; target?: string | undefined } | undefined;
 }
 
 export interface SecretValueResult {
@@ -69,6 +76,9 @@ export interface ListSecretsFilter {
 }
 
 const MAX_DESCRIPTION = 8192;
+const SUFFIX_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+/** The 6 random characters AWS appends to a secret's ARN. */
+const arnSuffix = () => Array.from(randomBytes(6), (b) => SUFFIX_CHARS[b % SUFFIX_CHARS.length]).join("");
 const binding = (secretId: string, versionId: string) => `secret/${secretId}/version/${versionId}`;
 const valueAad = (secretId: string, versionId: string, dataType: string) => Buffer.from(`coffer/secret-value/${secretId}/${versionId}/${dataType}`);
 
@@ -162,7 +172,7 @@ export function createSecretService(deps: SecretServiceDeps) {
     async create(scope: Scope, input: CreateSecretInput, guard?: KeyGuard): Promise<{ secret: SecretView; versionId: string }> {
       const name = validateSecretName(input.name);
       const versionId = validateVersionId(input.versionId ?? "v1");
-      checkValueSize(input.value);
+      if (input.value) checkValueSize(input.value);
       const description = checkDescription(input.description);
       if (input.tags) validateTags(input.tags);
       const chosenKey = input.keyId === undefined ? await kms.keys.ensureDefaultKey(scope) : (await kms.keys.describeKey(scope, input.keyId)).keyId;
@@ -174,12 +184,20 @@ export function createSecretService(deps: SecretServiceDeps) {
         const keyId = (await kms.keys.usableKeyIn(tx, scope, chosenKey)).id;
         const now = clock.now();
         const id = newUuid();
+        const rot = input.rotation;
+        const interval = rot?.enabled ? (rot.intervalSeconds ?? null) : null;
         await tx.run(
-          "INSERT INTO secrets (id, environment_id, region, name, secret_type, description, key_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-          [id, scope.environmentId, scope.region, name, input.secretType ?? "Generic", description, keyId, now, now],
+          `INSERT INTO secrets (id, environment_id, region, name, secret_type, description, key_id, created_at, updated_at, arn_suffix,
+             extended_config, owning_service, primary_region, rotation_enabled, rotation_interval_seconds, rotation_schedule, rotation_target, next_rotation_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          [id, scope.environmentId, scope.region, name, input.secretType ?? "Generic", description, keyId, now, now, arnSuffix(),
+            input.extendedConfig ?? null, input.owningService ?? null, input.primaryRegion ?? null, rot?.enabled ? 1 : 0, interval,
+            rot?.schedule ?? null, rot?.target ?? null, interval === null ? null : now + interval * 1000],
         );
-        await encryptVersion(tx, scope, { id, key_id: keyId }, versionId, input.value, now);
-        await setStage(tx, id, CURRENT, versionId);
+        if (input.value) {
+          await encryptVersion(tx, scope, { id, key_id: keyId }, versionId, input.value, now);
+          await setStage(tx, id, CURRENT, versionId);
+        }
         if (input.tags?.length) await putTags(tx, "secret", id, input.tags);
         invalidate(tx, scope, name);
       });

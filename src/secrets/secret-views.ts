@@ -15,6 +15,29 @@ export interface SecretView {
   plannedDeleteTime: string | null;
   tags: Tag[];
   versionStages: Record<string, string[]>;
+  /** The 6 characters AWS ARNs end with (`…:secret:<name>-<suffix>`). */
+  arnSuffix: string;
+  extendedConfig: unknown;
+  owningService: string | null;
+  primaryRegion: string | null;
+  lastAccessedAt: string | null;
+  rotation: {
+    enabled: boolean;
+    intervalSeconds: number | null;
+    schedule: string | null;
+    target: string | null;
+    nextRotationAt: string | null;
+    lastRotationAt: string | null;
+  };
+}
+
+function parseJson(text: string | null): unknown {
+  if (text === null) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
 
 /** Views of many secrets with two batched queries (tags, stages), never one per row. */
@@ -39,6 +62,19 @@ export async function buildViews(db: Queryable, rows: SecretRow[], accountId: st
       plannedDeleteTime: r.purge_at === null ? null : iso(r.purge_at),
       tags: tags.filter((t) => t.resource_id === r.id).map((t) => ({ key: t.tag_key, value: t.tag_value })),
       versionStages,
+      arnSuffix: r.arn_suffix ?? r.id.replace(/-/g, "").slice(0, 6),
+      extendedConfig: parseJson(r.extended_config),
+      owningService: r.owning_service,
+      primaryRegion: r.primary_region,
+      lastAccessedAt: r.last_accessed_at === null ? null : iso(r.last_accessed_at),
+      rotation: {
+        enabled: r.rotation_enabled === 1,
+        intervalSeconds: r.rotation_interval_seconds,
+        schedule: r.rotation_schedule,
+        target: r.rotation_target,
+        nextRotationAt: r.next_rotation_at === null ? null : iso(r.next_rotation_at),
+        lastRotationAt: r.last_rotation_at === null ? null : iso(r.last_rotation_at),
+      },
     };
   });
 }

@@ -208,9 +208,31 @@ CREATE INDEX api_keys_owner ON api_keys (owner_id);
 `;
 }
 
+function secretSettings(engine: "sqlite" | "postgres"): string {
+  const { text, int } = T(engine);
+  const suffix = engine === "sqlite" ? "lower(hex(randomblob(3)))" : "substr(md5(random()::text || id), 1, 6)";
+  return `
+ALTER TABLE secrets ADD COLUMN arn_suffix ${text};
+UPDATE secrets SET arn_suffix = ${suffix} WHERE arn_suffix IS NULL;
+ALTER TABLE secrets ADD COLUMN rotation_enabled ${int} NOT NULL DEFAULT 0;
+ALTER TABLE secrets ADD COLUMN rotation_interval_seconds ${int};
+ALTER TABLE secrets ADD COLUMN rotation_schedule ${text};
+ALTER TABLE secrets ADD COLUMN rotation_target ${text};
+ALTER TABLE secrets ADD COLUMN next_rotation_at ${int};
+ALTER TABLE secrets ADD COLUMN last_rotation_at ${int};
+ALTER TABLE secrets ADD COLUMN last_accessed_at ${int};
+ALTER TABLE secrets ADD COLUMN owning_service ${text};
+ALTER TABLE secrets ADD COLUMN primary_region ${text};
+ALTER TABLE secrets ADD COLUMN policy_source ${text};
+ALTER TABLE kms_keys ADD COLUMN policy_source ${text};
+CREATE INDEX secrets_next_rotation ON secrets (next_rotation_at) WHERE next_rotation_at IS NOT NULL;
+`;
+}
+
 export const MIGRATIONS: Migration[] = [
   { id: 1, name: "initial", sqlite: initial("sqlite"), postgres: initial("postgres") },
   { id: 2, name: "identity", sqlite: identity("sqlite"), postgres: identity("postgres") },
+  { id: 3, name: "secret-settings", sqlite: secretSettings("sqlite"), postgres: secretSettings("postgres") },
 ];
 
 /** Split a migration into single statements (neither engine's driver takes a script with parameters). */
