@@ -1,6 +1,7 @@
 import pg from "pg";
 import { CofferError } from "../core/errors.js";
 import { MIGRATIONS, statements } from "./migrations.js";
+import { runHooks } from "./hooks.js";
 import type { Dialect, SqlParam, Storage, Tx } from "./storage-types.js";
 
 // BIGINT columns hold epoch milliseconds and counters: well inside 2^53.
@@ -53,16 +54,6 @@ function isRetryable(e: unknown): boolean {
 }
 const MAX_ATTEMPTS = 3;
 
-function runHooks(hooks: readonly (() => void)[]): void {
-  for (const h of hooks) {
-    try {
-      h();
-    } catch (e) {
-      // The transaction has committed: a failing hook must not turn that into an error.
-      process.emitWarning(`storage: an afterCommit hook failed: ${(e as Error)?.message ?? String(e)}`, "CofferStorageWarning");
-    }
-  }
-}
 
 /**
  * PostgreSQL engine: a pool of connections; each transaction is one BEGIN … COMMIT on

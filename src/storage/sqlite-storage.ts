@@ -3,6 +3,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { CofferError } from "../core/errors.js";
 import { MIGRATIONS, statements } from "./migrations.js";
+import { runHooks } from "./hooks.js";
 import type { Dialect, SqlParam, Storage, Tx } from "./storage-types.js";
 
 type Db = Database.Database;
@@ -18,17 +19,6 @@ const dialect: Dialect = { engine: "sqlite", forUpdate: "" };
 /** Prepared statements kept per connection; past this the cache starts over (dynamic SQL must not grow it forever). */
 const MAX_CACHED_STATEMENTS = 2000;
 
-function runHooks(hooks: readonly (() => void)[]): void {
-  for (const h of hooks) {
-    try {
-      h();
-    } catch (e) {
-      // The transaction has committed: a failing hook must not turn that into an error
-      // (nor, in a group commit, keep the other callers from ever being resolved).
-      process.emitWarning(`storage: an afterCommit hook failed: ${(e as Error)?.message ?? String(e)}`, "CofferStorageWarning");
-    }
-  }
-}
 
 /**
  * SQLite engine (better-sqlite3). WAL with `synchronous=FULL`: a commit is on disk

@@ -1,3 +1,4 @@
+import type { OperatorInitResult } from "../../operator/init.js";
 import type { Command } from "commander";
 import { X509Certificate } from "node:crypto";
 import { writeFileSync } from "node:fs";
@@ -28,18 +29,8 @@ interface InitFlags {
   autoUnsealKeyFile?: string;
 }
 
-/** The shape of src/operator/init.ts's result, restated so the client imports nothing from the server at load time. */
-interface InitResult {
-  dataDir: string;
-  storage: string;
-  unsealShares: string[];
-  shares: number;
-  threshold: number;
-  admin: { id: string; name: string; password: string };
-  ca: { path: string; sha256: string; commonName: string };
-  tls: { certificate: string; key: string; dnsNames: string[]; ipAddresses: string[] };
-  autoUnsealKeyFile: string | null;
-}
+/** A type-only import: erased at run time, so the client still loads no server code. */
+type InitResult = OperatorInitResult;
 
 function statusDetails(cli: Cli, addr: string, s: SealStatus): void {
   cli.out(
