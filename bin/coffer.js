@@ -1,2 +1,4 @@
 #!/usr/bin/env node
-import "../dist/cli/main.js";
+// `coffer run` starts other programs: it loads only its own small module (start-up matters).
+if (process.argv[2] === "run") await import("../dist/cli/run/main.js");
+else await import("../dist/cli/main.js");

@@ -1,6 +1,10 @@
 import type { FastifyInstance } from "fastify";
+import { accountIdOf, registerAwsApi } from "./api/aws/index.js";
+import { createNonceStore, registerAlibabaApi } from "./api/alibaba/index.js";
 import { registerConfluentApi } from "./api/confluent/confluent-routes.js";
 import { registerNativeApi } from "./api/native/index.js";
+import { registerReferenceApis } from "./api/references/index.js";
+import { createReferencesModule, TOKEN_PREFIX, type ReferencesModule } from "./references/index.js";
 import { createAuditService, type AuditService } from "./audit/index.js";
 import { FailureThrottle } from "./auth/throttle.js";
 import { iso, systemClock, type Clock } from "./core/clock.js";
@@ -22,10 +26,12 @@ import {
 } from "./identity/index.js";
 import { createKmsService, type KmsService } from "./kms/index.js";
 import { createOperatorDeps } from "./operator/index.js";
+import { createManagedSecrets, createRotationService, createRotators, rotationOptionsFromEnv, type RotationOptions, type RotationService } from "./rotation/index.js";
 import { Scheduler } from "./scheduler/scheduler.js";
 import { DEFAULT_ENVIRONMENT_ID, DEFAULT_ENVIRONMENT_NAME, DEFAULT_REGION, defaultScope } from "./scope/scope.js";
 import { createSecretsModule, type SecretsModule } from "./secrets/index.js";
 import { createHttpServer } from "./server/http-server.js";
+import { registerConsole } from "./server/console-static.js";
 import type { Storage } from "./storage/index.js";
 import { VERSION } from "./version.js";
 
@@ -51,6 +57,10 @@ export interface AppOptions {
   https?: { cert: Buffer; key: Buffer } | undefined;
   /** The instance CA certificate (PEM) served at `GET /v1/sys/ca`. */
   caPem?: string | undefined;
+  /** Rotation engine settings (lease, step timeout, backoff, test hooks); default from COFFER_ROTATION_* (src/rotation). */
+  rotation?: RotationOptions | undefined;
+  /** The Flink SQL Gateway statements run on when their environment names none (`COFFER_FLINK_GATEWAY_URL`). */
+  flinkGatewayUrl?: string | undefined;
 }
 
 export interface CofferApp {
@@ -59,12 +69,16 @@ export interface CofferApp {
   clock: Clock;
   kms: KmsService;
   secrets: SecretsModule;
+  /** SQL secret values, statements, VVP API tokens, workflow keys (src/references). */
+  references: ReferencesModule;
   audit: AuditService;
   apiKeys: ApiKeyService;
   environments: EnvironmentService;
   principals: PrincipalService;
   access: AccessService;
   scheduler: Scheduler;
+  /** Managed credentials and secret rotation (src/rotation). */
+  rotation: RotationService;
   /** The root API key; `secret` only when it was generated now (print it once). Dev mode, or when a pair is configured. */
   rootAccessKey: { keyId: string; secret: string | undefined } | undefined;
   readonly sealed: boolean;
@@ -129,6 +143,8 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
 
   /** Deny by default; root holds every permission; otherwise identity + resource policies decide. */
   async function authorize(principal: Principal, action: string, resource: string, req: FastifyRequest, viaService?: string): Promise<boolean> {
+    // A credential limited to a role's actions (Ververica-style API tokens) may do exactly those.
+    if (principal.allowedActions) return principal.allowedActions.has(action);
     if (principal.kind === "root") return true;
     // A key named by its alias is authorized as the key itself (its id and its policy).
     const parsed = tryParseResourceName(resource);
@@ -199,15 +215,30 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
 
   if (opts.rootKey) await unseal(opts.rootKey);
 
+  const rotation = createRotationService({
+    storage,
+    clock,
+    secrets,
+    audit,
+    isSealed: () => barrier.sealed,
+    rotators: createRotators({ secrets, clock, apiKeys, principals }),
+    log: (level, msg, fields) => http?.log[level](fields, msg),
+    options: { ...rotationOptionsFromEnv(process.env), ...opts.rotation },
+  });
+
   const scheduler = new Scheduler(
     [
       // Sealed: nothing can be decrypted or written under the barrier; wait for unseal.
       { name: "kms-keys", run: async () => (barrier.sealed ? undefined : kms.keys.runDue()) },
       { name: "secret-purge", run: async () => (barrier.sealed ? undefined : secrets.purgeDue()) },
+      { name: "rotations", run: async () => (barrier.sealed ? undefined : rotation.runDue()) },
+      { name: "secret-replicas", run: async () => (barrier.sealed ? undefined : secrets.replicas.syncDue()) },
     ],
     (job, e) => http?.log.error({ job, err: { message: (e as Error)?.message } }, "scheduled job failed"),
     opts.schedulerIntervalMs,
   );
+
+  const references = createReferencesModule({ storage, clock, secrets, audit, flinkGatewayUrl: opts.flinkGatewayUrl ?? process.env.COFFER_FLINK_GATEWAY_URL });
 
   http = await createHttpServer({
     clock,
@@ -223,6 +254,7 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
     logLevel: opts.logLevel ?? "info",
     version: VERSION,
     https: opts.https,
+    bearerVerifiers: [{ prefix: TOKEN_PREFIX, verify: (token) => references.apiTokens.verifyBearer(token) }],
   });
 
   registerNativeApi(http, {
@@ -263,9 +295,63 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
       if (again) rootAccessKey = { keyId: again.keyId, secret: rootAccessKey?.secret };
     },
     operator: createOperatorDeps({ storage, isSealed: () => barrier.sealed, unseal, seal, caPem: opts.caPem }),
+    rotation: { service: rotation, managed: createManagedSecrets({ secrets, apiKeys, principals, clock }) },
   });
   registerConfluentApi(http, { environments, principals, apiKeys, organization: () => organization });
+  registerAlibabaApi(http, {
+    kms, secrets, apiKeys, environments, principals, access, clock, accountId,
+    nonces: createNonceStore(storage, clock),
+    defaultScope: scope,
+    rotation,
+    authorizeAlso: async (req, action, short) => {
+      const target = `crn:coffer:${req.scope?.environmentId ?? scope.environmentId}:${req.scope?.region ?? scope.region}:${short}`;
+      if (!req.principal || !(await authorize(req.principal, action, target, req))) throw new CofferError("AccessDenied", `Not allowed: ${action} on ${target}.`);
+    },
+    keyGuard: (req) => async (keyId, action) => {
+      const target = `crn:coffer:${req.scope?.environmentId ?? scope.environmentId}:${req.scope?.region ?? scope.region}:key/${keyId}`;
+      if (!req.principal || !(await authorize(req.principal, action, target, req, "secrets"))) throw new CofferError("AccessDenied", `Not allowed: ${action} on the secret's key ${keyId}.`);
+    },
+  });
+  registerAwsApi(http, {
+    secrets,
+    rotation,
+    kms,
+    apiKeys,
+    environments,
+    clock,
+    // `--account-id` / COFFER_ACCOUNT_ID, else the organization's own (ARNs stay stable across restarts).
+    accountId: opts.accountId ?? accountIdOf(organization.id),
+    keyGuard: (req) => async (keyId, action) => {
+      const principal = req.principal;
+      const target = `crn:coffer:${req.scope?.environmentId ?? scope.environmentId}:${req.scope?.region ?? scope.region}:key/${keyId}`;
+      if (!principal || !(await authorize(principal, action, target, req, "secrets")))
+        throw new CofferError("AccessDenied", `Not allowed: ${action} on the secret's key ${keyId}.`);
+    },
+    isAllowed: async (req, action, short, where, viaService) =>
+      req.principal !== undefined && (await authorize(req.principal, action, `crn:coffer:${where.environmentId}:${where.region}:${short}`, req, viaService)),
+  });
+  registerReferenceApis(http, {
+    references,
+    secrets,
+    audit,
+    clock,
+    organization: () => organization,
+    authorizeAlso: async (req, action, short) => {
+      const principal = req.principal;
+      const target = `crn:coffer:${req.scope?.environmentId ?? scope.environmentId}:${req.scope?.region ?? scope.region}:${short}`;
+      if (!principal || !(await authorize(principal, action, target, req))) throw new CofferError("AccessDenied", `Not allowed: ${action} on ${target}.`);
+    },
+    keyGuard: (req) => async (keyId, action) => {
+      const principal = req.principal;
+      const target = `crn:coffer:${req.scope?.environmentId ?? scope.environmentId}:${req.scope?.region ?? scope.region}:key/${keyId}`;
+      if (!principal || !(await authorize(principal, action, target, req, "secrets")))
+        throw new CofferError("AccessDenied", `Not allowed: ${action} on the secret's key ${keyId}.`);
+    },
+  });
+  registerConsole(http);
   await http.ready();
+  // Rotations a previous process left under way resume now (and from the scheduler).
+  if (!barrier.sealed) void rotation.resume().catch((e: unknown) => http?.log.warn({ err: { message: (e as Error).message } }, "rotation resume failed"));
 
   return {
     http,
@@ -273,12 +359,14 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
     clock,
     kms,
     secrets,
+    references,
     audit,
     apiKeys,
     environments,
     principals,
     access,
     scheduler,
+    rotation,
     get rootAccessKey() {
       return rootAccessKey;
     },
@@ -289,6 +377,7 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
     seal,
     async close() {
       await scheduler.stop();
+      await rotation.stop();
       await http!.close();
       await audit.flushAll().catch(() => undefined);
       barrier.seal();

@@ -24,6 +24,7 @@ function registerServerCommand(program: Command, cli: Cli): void {
     .option("--no-tls", "plain HTTP even when TLS files exist")
     .option("--account-id <id>", "account id used in ARNs")
     .option("--log-level <lvl>", "log level")
+    .option("--flink-gateway-url <url>", "Flink SQL Gateway for SQL statements of environments that set none (env COFFER_FLINK_GATEWAY_URL)")
     .action(async (flags: ServerFlags) => {
       const opts = resolveServerOptions(flags, cli.io.env);
       const { runServer } = await import("../server/run-server.js");

@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from "commander";
 import { Cli, CLI_VERSION, type CliIo } from "./context.js";
 import { ExitCode, formatErrorLine, toCliError } from "./exit-codes.js";
 import { registerSecretCommands } from "./commands/secrets.js";
+import { registerRotationCommands } from "./commands/rotation.js";
 import { registerKeyCommands } from "./commands/keys.js";
 import { registerAliasCommands } from "./commands/aliases.js";
 import { registerAuditCommands } from "./commands/audit.js";
@@ -13,6 +14,9 @@ import { registerAccountCommands } from "./commands/accounts.js";
 import { registerApiKeyCommands } from "./commands/api-keys.js";
 import { registerPolicyCommands } from "./commands/policies.js";
 import { registerResourcePolicyCommands } from "./commands/resource-policies.js";
+import { registerSqlCommands } from "./commands/sql.js";
+import { registerWorkflowCommands } from "./commands/workflows.js";
+import { registerRunRenderCommands } from "./commands/run-render.js";
 import { collect } from "./input.js";
 
 /** Builds the `coffer` program with every client command (the `server` hook is added by main.ts). */
@@ -34,6 +38,7 @@ export function buildProgram(cli: Cli): Command {
     .option("--region <region>", "region to act in (env COFFER_REGION)", collect);
 
   registerSecretCommands(program, cli);
+  registerRotationCommands(program, cli);
   registerKeyCommands(program, cli);
   registerAliasCommands(program, cli);
   registerAuditCommands(program, cli);
@@ -45,6 +50,9 @@ export function buildProgram(cli: Cli): Command {
   registerApiKeyCommands(program, cli);
   registerPolicyCommands(program, cli);
   registerResourcePolicyCommands(program, cli);
+  registerSqlCommands(program, cli);
+  registerWorkflowCommands(program, cli);
+  registerRunRenderCommands(program, cli);
   return program;
 }
 

@@ -17,6 +17,8 @@ export interface ServerOptions {
   tlsCert?: string;
   tlsKey?: string;
   noTls?: boolean;
+  /** The Flink SQL Gateway for environments that name none (also COFFER_FLINK_GATEWAY_URL, read by the server). */
+  flinkGatewayUrl?: string;
 }
 
 /** The raw commander options of `coffer server` (no commander defaults, so env can fill in). */
@@ -33,6 +35,7 @@ export interface ServerFlags {
   tlsKey?: string;
   /** commander's `--no-tls`: false when given. */
   tls?: boolean;
+  flinkGatewayUrl?: string;
 }
 
 function envValue(env: Record<string, string | undefined>, name: string): string | undefined {
@@ -66,5 +69,6 @@ export function resolveServerOptions(flags: ServerFlags, env: Record<string, str
   if (flags.tlsCert !== undefined) opts.tlsCert = flags.tlsCert;
   if (flags.tlsKey !== undefined) opts.tlsKey = flags.tlsKey;
   if (flags.tls === false) opts.noTls = true;
+  if (flags.flinkGatewayUrl !== undefined) opts.flinkGatewayUrl = flags.flinkGatewayUrl;
   return opts;
 }

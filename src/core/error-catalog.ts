@@ -56,6 +56,15 @@ export const ERROR_CATALOG = {
   Sealed: { status: 503, summary: "The server is sealed; unseal it before calling data APIs." },
   AuditUnavailable: { status: 503, summary: "The audit log could not be written, so the request was refused." },
   StorageUnavailable: { status: 503, summary: "The store is unreachable." },
+  // SQL secret values, statements, API tokens, workflow keys (src/references)
+  InvalidSecretReference: { status: 400, summary: "A secret reference in a SQL script or template is refused, malformed, or names nothing." },
+  StatementNotFound: { status: 404, summary: "The SQL statement does not exist." },
+  ApiTokenNotFound: { status: 404, summary: "The API token does not exist." },
+  WorkflowKeyNotFound: { status: 404, summary: "The workflow key does not exist." },
+  StatementAlreadyExists: { status: 409, summary: "A SQL statement with this name already exists in this environment." },
+  ApiTokenAlreadyExists: { status: 409, summary: "An API token with this name already exists in this namespace." },
+  WorkflowKeyAlreadyExists: { status: 409, summary: "A key with this name already exists in this workflow service." },
+  GatewayError: { status: 502, summary: "The Flink SQL Gateway refused the statement or could not be reached." },
 } as const satisfies Record<string, { status: number; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

@@ -120,20 +120,30 @@ export function createApiKeyService(deps: { storage: Storage; barrier: Barrier; 
       return e.usable ? { principal: e.principal, secret: e.secret } : undefined;
     },
 
-    async create(input: { owner: { id: string; kind: "user" | "service-account" }; scope?: Scope | undefined; cloud?: string | undefined; displayName?: string | undefined; description?: string | undefined }): Promise<{ key: ApiKeyView; secret: string }> {
+    /**
+     * `pair` (optional): a key id and secret chosen by the caller (`newPair()`), so a caller
+     * can record the pair before the key exists (credential rotation writes it first).
+     */
+    async create(input: { owner: { id: string; kind: "user" | "service-account" }; scope?: Scope | undefined; cloud?: string | undefined; displayName?: string | undefined; description?: string | undefined; pair?: { id: string; secret: string } | undefined }): Promise<{ key: ApiKeyView; secret: string }> {
       const displayName = input.displayName ?? "";
       const description = input.description ?? "";
       if (displayName.length > 128) throw invalid("A display name is at most 128 characters.");
       if (description.length > 1024) throw invalid("A description is at most 1024 characters.");
       if (input.cloud !== undefined && !CLOUD.test(input.cloud)) throw invalid("A cloud is 1-32 lowercase letters, digits and hyphens (aws, gcp, azure, …).");
-      const id = randomFrom(ID_CHARS, 16);
-      const secret = randomFrom(SECRET_CHARS, 64);
+      if (input.pair && (!/^[A-Z0-9]{16}$/.test(input.pair.id) || !/^[A-Za-z0-9+/]{64}$/.test(input.pair.secret))) throw invalid("A chosen API key pair must look like a generated one (newPair()).");
+      const id = input.pair?.id ?? randomFrom(ID_CHARS, 16);
+      const secret = input.pair?.secret ?? randomFrom(SECRET_CHARS, 64);
       const now = clock.now();
       await storage.run(
         "INSERT INTO api_keys (id, owner_id, owner_kind, environment_id, region, cloud, display_name, description, secret_enc, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)",
         [id, input.owner.id, input.owner.kind, input.scope?.environmentId ?? null, input.scope?.region ?? null, input.scope ? (input.cloud ?? "coffer") : null, displayName, description, barrier.encrypt(Buffer.from(secret), secretPath(id)), now, now],
       );
       return { key: view(await row(id)), secret };
+    },
+
+    /** A fresh key id and secret in the generated format, for `create({ pair })`. */
+    newPair(): { id: string; secret: string } {
+      return { id: randomFrom(ID_CHARS, 16), secret: randomFrom(SECRET_CHARS, 64) };
     },
 
     async describe(id: string): Promise<ApiKeyView> {

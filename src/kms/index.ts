@@ -3,6 +3,7 @@ import type { Barrier } from "../crypto/barrier.js";
 import type { Storage } from "../storage/index.js";
 import { createAliasService } from "./alias-service.js";
 import { createCryptoService } from "./crypto-service.js";
+import { createKeyExtras } from "./key-extras.js";
 import { KeyMaterialStore } from "./key-material.js";
 import { KeyRepo } from "./key-repo.js";
 import { createKeyService } from "./key-service.js";
@@ -12,6 +13,7 @@ export { decodeBase64Blob } from "./kms-ciphertext.js";
 export { validateAliasName } from "./alias-service.js";
 export type { AliasView, KeyState, KeyVersionView, KeyView } from "./kms-types.js";
 export type { CreateKeyInput } from "./key-service.js";
+export type { KeyExtras } from "./key-extras.js";
 
 export function createKmsService(deps: { storage: Storage; barrier: Barrier; clock: Clock; accountId: string }) {
   const repo = new KeyRepo(deps.storage);
@@ -20,6 +22,8 @@ export function createKmsService(deps: { storage: Storage; barrier: Barrier; clo
     keys: createKeyService({ storage: deps.storage, clock: deps.clock, repo, material, accountId: deps.accountId }),
     aliases: createAliasService({ storage: deps.storage, clock: deps.clock, repo }),
     crypto: createCryptoService({ db: deps.storage, repo, material }),
+    /** Deletion protection and the policy as the client wrote it (Alibaba adapter). */
+    extras: createKeyExtras({ storage: deps.storage, clock: deps.clock, repo }),
     /** Drop every cached row and unwrapped key (reset, seal, lost invalidation channel). */
     clearCaches(): void {
       repo.rows.clear();

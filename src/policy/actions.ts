@@ -54,6 +54,10 @@ export const ACTION_CATALOG = {
     GenerateDataKey: a(KEY, "crypto"),
     GetKeyPolicy: a(KEY, "read"),
     SetKeyPolicy: a(KEY, "permissions"),
+    /** Alibaba KMS: turns deletion protection on or off (ScheduleKeyDeletion is refused while it is on). */
+    SetDeletionProtection: a(KEY, "write"),
+    /** Alibaba KMS: the regions the caller's environment offers. */
+    DescribeRegions: a("key/*", "list"),
   },
   secrets: {
     CreateSecret: a(SECRET, "write"),
@@ -72,6 +76,16 @@ export const ACTION_CATALOG = {
     GetSecretPolicy: a(SECRET, "read"),
     SetSecretPolicy: a(SECRET, "permissions"),
     RotateSecret: a(SECRET, "write"),
+    /** Turns automatic rotation on or off and sets its interval (src/rotation). */
+    UpdateSecretRotationPolicy: a(SECRET, "write"),
+    /** One call, many values (`coffer run`, `coffer render`); each value is also checked as GetSecretValue. */
+    BatchGetSecretValue: a("secret/*", "value"),
+    /** AWS Secrets Manager operations (src/api/aws); Get/Put/DeleteResourcePolicy use GetSecretPolicy / SetSecretPolicy. */
+    CancelRotateSecret: a(SECRET, "write"),
+    ValidateResourcePolicy: a(SECRET, "read"),
+    ReplicateSecretToRegions: a(SECRET, "write"),
+    RemoveRegionsFromReplication: a(SECRET, "write"),
+    StopReplicationToReplica: a(SECRET, "write"),
   },
   audit: {
     ListRecords: a("audit", "list"),
@@ -121,12 +135,43 @@ export const ACTION_CATALOG = {
     Logout: a("iam/session", "session"),
     WhoAmI: a("iam/session", "session"),
   },
+  /** SQL secret values, statements and VVP API tokens (src/references, docs/references.md). */
+  sql: {
+    ListSecretValues: a("sql-value/*", "list"),
+    DescribeSecretValue: a("sql-value/{name}", "read"),
+    CreateSecretValue: a("sql-value/{name}", "write"),
+    DeleteSecretValue: a("sql-value/{name}", "write"),
+    /** Deploying: resolving `${secret_values.…}` (the resolve endpoint, starting a statement). */
+    ResolveSqlScript: a("sql-value/*", "value"),
+    ListStatements: a("sql-statement/*", "list"),
+    DescribeStatement: a("sql-statement/{name}", "read"),
+    CreateStatement: a("sql-statement/{name}", "write"),
+    UpdateStatement: a("sql-statement/{name}", "write"),
+    DeleteStatement: a("sql-statement/{name}", "write"),
+    ListApiTokens: a("sql-api-token/*", "list"),
+    CreateApiToken: a("sql-api-token/{name}", "permissions"),
+    DeleteApiToken: a("sql-api-token/{name}", "permissions"),
+    DescribeGateway: a("sql-gateway", "read"),
+    SetGateway: a("sql-gateway", "admin"),
+  },
+  /** Keys of workflow services (src/references). */
+  workflows: {
+    ListWorkflowKeys: a("workflow/{service}/key/*", "list"),
+    DescribeWorkflowKey: a("workflow/{service}/key/{name}", "read"),
+    CreateWorkflowKey: a("workflow/{service}/key/{name}", "write"),
+    UpdateWorkflowKey: a("workflow/{service}/key/{name}", "write"),
+    DeleteWorkflowKey: a("workflow/{service}/key/{name}", "write"),
+    /** Renders a workflow YAML with its keys' credentials. */
+    ResolveWorkflow: a("workflow/{service}/key/*", "value"),
+  },
   sys: {
     Health: a("sys/health", "read"),
     OpenApi: a("sys/openapi", "read"),
     Reset: a("sys/reset", "admin"),
     Seal: a("sys", "admin"),
     Unseal: a("sys/unseal", "admin"),
+    /** The web console's static files (public: the console logs in like any client). */
+    Console: a("sys/console", "read"),
   },
 } as const satisfies Record<string, Record<string, ActionInfo>>;
 

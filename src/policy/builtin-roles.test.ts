@@ -20,6 +20,7 @@ function resourceFor(template: string): string {
   if (template.startsWith("alias/")) return aliasResourceName(scope, "alias/app");
   if (template === "audit") return AUDIT_RESOURCE;
   if (template === "sys") return SYS_RESOURCE;
+  if (/^(sql-|workflow\/)/.test(template)) return `crn:coffer:${scope.environmentId}:${scope.region}:${template.replace(/\{[A-Za-z]+\}/g, "x-1")}`;
   if (/^(iam|sys)\//.test(template)) return `crn:coffer:::${template.replace("{kind}", "user").replace(/\{[A-Za-z]+\}/g, "x-1")}`;
   throw new Error(`no resource for ${template}`);
 }
@@ -35,7 +36,7 @@ describe("the action catalog", () => {
     expect(new Set(ALL_ACTIONS).size).toBe(ALL_ACTIONS.length);
     for (const a of ACTIONS) expect(() => resourceFor(a.resource), a.action).not.toThrow();
     expect(actionsOf("audit")).toEqual(["audit:ListRecords", "audit:Verify"]);
-    expect(actionsWithAccess("value")).toEqual(["kms:Decrypt", "kms:ReEncrypt", "secrets:GetSecretValue"]);
+    expect(actionsWithAccess("value")).toEqual(["kms:Decrypt", "kms:ReEncrypt", "secrets:GetSecretValue", "secrets:BatchGetSecretValue", "sql:ResolveSqlScript", "workflows:ResolveWorkflow"]);
     expect(isKnownAction("SECRETS:getsecretvalue")).toBe(true);
     expect(isKnownAction("kms:GetSecretValue")).toBe(false);
     expect(actionInfo("kms:GenerateDataKey")).toMatchObject({ service: "kms", operation: "GenerateDataKey", access: "crypto", resource: "key/{keyId}" });

@@ -4,6 +4,9 @@ import type { Storage } from "../storage/index.js";
 import { SecretRepo } from "./secret-repo.js";
 import { createSecretService } from "./secret-service.js";
 import { createSecretSettings } from "./secret-settings.js";
+import { createSecretReplicas } from "./secret-replicas.js";
+import { createSecretPolicySource } from "./secret-policy-source.js";
+import { assertGenericCreate, assertGenericWrite, MANAGED_TYPES } from "./managed-types.js";
 
 export * from "./secret-rules.js";
 export { randomPassword, type PasswordSpec } from "./random-password.js";
@@ -11,6 +14,8 @@ export type { CreateSecretInput, KeyGuard, ListSecretsFilter, SecretValueResult 
 export type { SecretView } from "./secret-views.js";
 export type { RotationSettings, SecretSettings } from "./secret-settings.js";
 export type { SecretEntry, SecretRow } from "./secret-repo.js";
+export type { ReplicaState, ReplicaStatus, SecretReplicas } from "./secret-replicas.js";
+export { SealedReader, SQL_VALUE_TYPE, WORKFLOW_KEY_TYPE, MANAGED_TYPES, isReservedName } from "./managed-types.js";
 
 export function createSecretsModule(deps: { storage: Storage; clock: Clock; kms: KmsService; accountId: string }) {
   const repo = new SecretRepo(deps.storage);
@@ -18,7 +23,25 @@ export function createSecretsModule(deps: { storage: Storage; clock: Clock; kms:
   const settings = createSecretSettings({ storage: deps.storage, clock: deps.clock, kms: deps.kms, repo });
   return {
     ...service,
+    // Managed types (SQL secret values, workflow keys: managed-types.ts) are created and
+    // written only through `managed`; the generic paths refuse them.
+    create: (...a: Parameters<typeof service.create>) => (assertGenericCreate(a[1].name, a[1].secretType), service.create(...a)),
+    putValue: async (...a: Parameters<typeof service.putValue>) => (assertGenericWrite((await repo.entry(a[0], a[1]))?.row), service.putValue(...a)),
+    updateStage: async (...a: Parameters<typeof service.updateStage>) => (assertGenericWrite((await repo.entry(a[0], a[1]))?.row), service.updateStage(...a)),
+    managed: {
+      /** Creates a secret of a managed type under its reserved prefix (src/references only). */
+      create(scope: Parameters<typeof service.create>[0], type: string, input: Parameters<typeof service.create>[1]) {
+        const prefix = MANAGED_TYPES.get(type);
+        if (prefix === undefined || !input.name.startsWith(prefix)) throw new Error(`not a managed secret: ${type} ${input.name}`);
+        return service.create(scope, { ...input, secretType: type });
+      },
+      putValue: service.putValue,
+    },
     settings,
+    /** Replicas in other regions of the environment (AWS replication). */
+    replicas: createSecretReplicas({ storage: deps.storage, clock: deps.clock, repo, service }),
+    /** Sets the resource policy with the text the client wrote (Alibaba adapter: `policy_source`). */
+    setPolicyWithSource: createSecretPolicySource({ storage: deps.storage, clock: deps.clock, repo }),
     /** The cached secret entry (row + stages) the read path uses; undefined when absent. */
     entry: (scope: Parameters<SecretRepo["entry"]>[0], name: string) => repo.entry(scope, name),
     clearCaches: () => repo.clear(),

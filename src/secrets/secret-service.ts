@@ -24,6 +24,7 @@ import {
   type SecretValue,
 } from "./secret-rules.js";
 import { buildViews, type SecretView } from "./secret-views.js";
+import { assertReadable, type SealedReader } from "./managed-types.js";
 
 export interface SecretServiceDeps {
   storage: Storage;
@@ -120,7 +121,8 @@ export function createSecretService(deps: SecretServiceDeps) {
     }
   }
 
-  async function decryptVersion(scope: Scope, e: SecretEntry, versionId: string, tx?: Tx): Promise<{ dataType: SecretValue["dataType"]; bytes: Buffer; createdAt: number }> {
+  async function decryptVersion(scope: Scope, e: SecretEntry, versionId: string, tx?: Tx, reader?: SealedReader): Promise<{ dataType: SecretValue["dataType"]; bytes: Buffer; createdAt: number }> {
+    assertReadable(e.row, reader); // SQL secret values: only their owner reads them (managed-types.ts)
     const v = await repo.version(e.row.id, versionId, tx);
     if (!v) throw new CofferError("SecretVersionNotFound", `The secret "${e.row.name}" has no version "${versionId}".`);
     const dk = await kms.crypto.unwrapForSecret(scope, v.wrapped_key, binding(e.row.id, versionId), tx);
@@ -206,7 +208,7 @@ export function createSecretService(deps: SecretServiceDeps) {
 
     describe: describeEntry,
 
-    async getValue(scope: Scope, name: string, sel: { versionId?: string | undefined; stage?: string | undefined }, guard?: KeyGuard): Promise<SecretValueResult> {
+    async getValue(scope: Scope, name: string, sel: { versionId?: string | undefined; stage?: string | undefined }, guard?: KeyGuard, reader?: SealedReader): Promise<SecretValueResult> {
       validateSecretName(name);
       const e = await repo.entry(scope, name);
       if (!e) throw new CofferError("SecretNotFound", `The secret "${name}" does not exist.`);
@@ -222,7 +224,7 @@ export function createSecretService(deps: SecretServiceDeps) {
         versionId = e.stages.get(stage);
         if (versionId === undefined) throw new CofferError("SecretVersionNotFound", `No version of "${name}" carries the stage "${stage}".`);
       }
-      const v = await decryptVersion(scope, e, versionId);
+      const v = await decryptVersion(scope, e, versionId, undefined, reader);
       return { name, versionId, stages: stagesOf(e, versionId), dataType: v.dataType, bytes: v.bytes, createdAt: iso(v.createdAt) };
     },
 

@@ -28,6 +28,8 @@ export interface SecretView {
     target: string | null;
     nextRotationAt: string | null;
     lastRotationAt: string | null;
+    /** The rotation under way (src/rotation): pending version, step, failed attempts, last error; null when none. */
+    inProgress: { versionId: string; step: string; attempt: number; lastError: { code: string; message: string } | null } | null;
   };
 }
 
@@ -47,6 +49,8 @@ export async function buildViews(db: Queryable, rows: SecretRow[], accountId: st
   const marks = ids.map(() => "?").join(", ");
   const tags = await db.all<{ resource_id: string; tag_key: string; tag_value: string }>(`SELECT resource_id, tag_key, tag_value FROM tags WHERE resource_kind = 'secret' AND resource_id IN (${marks}) ORDER BY tag_key`, ids);
   const stages = await db.all<{ secret_id: string; stage: string; version_id: string }>(`SELECT secret_id, stage, version_id FROM secret_stages WHERE secret_id IN (${marks}) ORDER BY stage`, ids);
+  const rotating = await db.all<{ secret_id: string; token: string; step: string; attempt: number | string; last_error_code: string | null; last_error_message: string | null }>(
+    `SELECT secret_id, token, step, attempt, last_error_code, last_error_message FROM rotations WHERE active = 1 AND secret_id IN (${marks})`, ids);
   return rows.map((r) => {
     const versionStages: Record<string, string[]> = {};
     for (const s of stages) if (s.secret_id === r.id) (versionStages[s.version_id] ??= []).push(s.stage);
@@ -74,6 +78,7 @@ export async function buildViews(db: Queryable, rows: SecretRow[], accountId: st
         target: r.rotation_target,
         nextRotationAt: r.next_rotation_at === null ? null : iso(r.next_rotation_at),
         lastRotationAt: r.last_rotation_at === null ? null : iso(r.last_rotation_at),
+        inProgress: ((x) => (x ? { versionId: x.token, step: x.step, attempt: Number(x.attempt), lastError: x.last_error_code === null ? null : { code: x.last_error_code, message: x.last_error_message ?? "" } } : null))(rotating.find((x) => x.secret_id === r.id)),
       },
     };
   });

@@ -28,9 +28,18 @@ export interface PipelineDeps {
   version: string;
   /** TLS: the certificate chain and private key (PEM). Plain HTTP when absent. */
   https?: { cert: Buffer; key: Buffer } | undefined;
+  /** Other Bearer token kinds, by prefix (Ververica-style API tokens `cvt_…`); anything else is a session token. */
+  bearerVerifiers?: readonly BearerVerifier[] | undefined;
+}
+
+export interface BearerVerifier {
+  prefix: string;
+  verify: (token: string) => Promise<Principal | undefined>;
 }
 
 const MAX_AUDIT_RESOURCE = 512;
+/** Alibaba's older SDK puts every parameter, a 30,720-byte secret value included, in the URL. */
+const MAX_HEADER_BYTES = 128 * 1024;
 
 const hasNul = (v: unknown): boolean =>
   typeof v === "string" ? v.includes("\u0000") : Array.isArray(v) ? v.some(hasNul) : v !== null && typeof v === "object" ? Object.values(v).some(hasNul) : false;
@@ -94,7 +103,8 @@ const header = (req: FastifyRequest, name: string): string | undefined => {
  */
 export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInstance> {
   // With `https`, Fastify builds a node:https server; the instance's API is the same, so it is typed as the plain one.
-  const tls = deps.https ? { https: { cert: deps.https.cert, key: deps.https.key, minVersion: "TLSv1.2" as const } } : {};
+  // `http.maxHeaderSize` below is ignored for TLS servers (Fastify hands only these options to https.createServer).
+  const tls = deps.https ? { https: { cert: deps.https.cert, key: deps.https.key, minVersion: "TLSv1.2" as const, maxHeaderSize: MAX_HEADER_BYTES } } : {};
   const app = Fastify({
     ...tls,
     logger: { level: deps.logLevel, redact: ["req.headers.authorization"] },
@@ -102,12 +112,12 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => randomUUID(),
     bodyLimit: 1024 * 1024,
-    routerOptions: { maxParamLength: 1024 },
+    // find-my-way types a strategy over its own request type; ours reads only headers and url.
+    routerOptions: { maxParamLength: 1024, constraints: { wire: wireConstraint as never } },
     // Alibaba's old SDK puts whole secret values in the URL; room for them later.
-    http: { maxHeaderSize: 128 * 1024 },
+    http: { maxHeaderSize: MAX_HEADER_BYTES },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", useDefaults: true, allErrors: false } },
     return503OnClosing: true,
-    constraints: { wire: wireConstraint },
     // A URL the router cannot decode (bad percent-encoding) gets the catalog's error shape too.
     frameworkErrors: (err, req, reply) => {
       reply.header("x-request-id", req.id);
@@ -170,10 +180,12 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
     const authz = req.headers.authorization;
     let principal: Principal | undefined;
     if (authz !== undefined && /^Bearer /i.test(authz)) {
-      principal = await deps.principals.verifySession(authz.slice(7).trim());
+      const token = authz.slice(7).trim();
+      const other = deps.bearerVerifiers?.find((v) => token.startsWith(v.prefix));
+      principal = other ? await other.verify(token) : await deps.principals.verifySession(token);
       if (!principal) {
         deps.throttle.fail(source);
-        throw new CofferError("Unauthenticated", "The session token is not valid or has expired; log in again.");
+        throw new CofferError("Unauthenticated", other ? "The API token is not valid or was deleted." : "The session token is not valid or has expired; log in again.");
       }
     } else {
       const creds = parseBasic(authz);
@@ -186,7 +198,7 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
     }
     req.principal = principal;
     if (auth.scoped) {
-      const env = header(req, "x-coffer-environment") ?? principal.scope?.environmentId ?? deps.defaultScope.environmentId;
+      const env = auth.scopeFrom?.(req).environment ?? header(req, "x-coffer-environment") ?? principal.scope?.environmentId ?? deps.defaultScope.environmentId;
       const region = header(req, "x-coffer-region") ?? principal.scope?.region ?? deps.defaultScope.region;
       await admit(req, auth, principal, await deps.resolveScope(env, region));
     } else await admit(req, auth, principal, undefined);
@@ -238,13 +250,15 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
       principal: req.principal?.id ?? "anonymous",
       action: actionOf(req, auth),
       resource: auditResource(req, auth),
-      outcome: (status < 400 ? "success" : status === 403 ? "denied" : "failure") as "success" | "failure" | "denied",
+      // Wire formats that answer refusals with another status (AWS: 400) still audit them as denied.
+      outcome: (status < 400 ? "success" : status === 403 || req.auditError === "AccessDenied" ? "denied" : "failure") as "success" | "failure" | "denied",
       errorCode: req.auditError ?? null,
       status,
       source: req.ip,
       detail: req.principal ? `${req.principal.credential.type}=${req.principal.credential.id}` : null,
     };
-    if (deps.auditMode === "buffered" && (auth?.readOnly || status >= 400)) {
+    const readOnly = typeof auth?.readOnly === "function" ? auth.readOnly(req) : auth?.readOnly;
+    if (deps.auditMode === "buffered" && (readOnly || status >= 400)) {
       deps.audit.append(fields);
       return payload;
     }

@@ -15,8 +15,11 @@ export interface RouteAuth {
   resource: (req: FastifyRequest) => string;
   /** No authentication (health, OpenAPI). Still audited unless `noAudit`. */
   public?: boolean;
-  /** Reads that may be audited in buffered mode. Everything else waits for its record. */
-  readOnly?: boolean;
+  /**
+   * Reads that may be audited in buffered mode. Everything else waits for its record. A
+   * function for RPC-style adapters where one route carries reads and writes.
+   */
+  readOnly?: boolean | ((req: FastifyRequest) => boolean);
   /** Health checks and the OpenAPI document: not data, not audited. */
   noAudit?: boolean;
   /** Allowed while sealed (health). */
@@ -29,6 +32,13 @@ export interface RouteAuth {
    * credential, refuses a key used outside its scope, and hands it to the handler.
    */
   scoped?: boolean;
+  /**
+   * For scoped routes whose URL names the environment (Ververica's
+   * `/namespaces/{namespace}/…`, Confluent's `/environments/{env}/…`): it wins over the
+   * `x-coffer-environment` header and the credential's own scope (a key scoped elsewhere
+   * is then refused as usual).
+   */
+  scopeFrom?: (req: FastifyRequest) => { environment?: string | undefined };
   /** Only organization-wide credentials (not keys scoped to an environment + region). */
   orgWide?: boolean;
   /**

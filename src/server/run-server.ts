@@ -21,6 +21,8 @@ export interface ServerOptions {
   tlsKey?: string | undefined;
   /** Plain HTTP even when TLS files exist. */
   noTls?: boolean | undefined;
+  /** The Flink SQL Gateway for environments that name none; default COFFER_FLINK_GATEWAY_URL. */
+  flinkGatewayUrl?: string | undefined;
 }
 
 const isLoopback = (host: string): boolean => host === "localhost" || host === "::1" || /^127\./.test(host);
@@ -76,6 +78,7 @@ export async function runServer(o: ServerOptions): Promise<void> {
     auditMode: o.auditMode ?? (process.env.COFFER_AUDIT_MODE === "strict" ? "strict" : "buffered"),
     https: tls?.https,
     caPem: tls?.caPem,
+    flinkGatewayUrl: o.flinkGatewayUrl ?? process.env.COFFER_FLINK_GATEWAY_URL,
   }).catch((e: unknown) => fail(`cannot start: ${(e as Error).message}`));
   rootKey?.fill(0);
   const log = app.http.log;

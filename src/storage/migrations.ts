@@ -229,10 +229,126 @@ CREATE INDEX secrets_next_rotation ON secrets (next_rotation_at) WHERE next_rota
 `;
 }
 
+/** Credential rotations (src/rotation): one row per rotation, its state machine persisted step by step. */
+function rotations(engine: "sqlite" | "postgres"): string {
+  const { text, int } = T(engine);
+  return `
+CREATE TABLE rotations (
+  id ${text} PRIMARY KEY,
+  secret_id ${text} NOT NULL,
+  environment_id ${text} NOT NULL,
+  region ${text} NOT NULL,
+  secret_name ${text} NOT NULL,
+  token ${text} NOT NULL,
+  rotator ${text} NOT NULL,
+  step ${text} NOT NULL,
+  active ${int} NOT NULL DEFAULT 1,
+  done ${int} NOT NULL DEFAULT 0,
+  cancel_requested ${int} NOT NULL DEFAULT 0,
+  attempt ${int} NOT NULL DEFAULT 0,
+  failures ${int} NOT NULL DEFAULT 0,
+  next_attempt_at ${int},
+  lease_owner ${text},
+  lease_until ${int},
+  previous_version_id ${text},
+  data ${text},
+  last_error_code ${text},
+  last_error_message ${text},
+  last_error_at ${int},
+  started_at ${int} NOT NULL,
+  updated_at ${int} NOT NULL,
+  promoted_at ${int},
+  finished_at ${int}
+);
+CREATE UNIQUE INDEX rotations_active ON rotations (secret_id) WHERE active = 1;
+CREATE UNIQUE INDEX rotations_token ON rotations (secret_id, token);
+CREATE INDEX rotations_due ON rotations (next_attempt_at) WHERE done = 0;
+CREATE INDEX rotations_history ON rotations (secret_id, started_at);
+`;
+}
+
+/** SQL statements, VVP API tokens and Flink SQL Gateway settings (src/references). */
+function references(engine: "sqlite" | "postgres"): string {
+  const { text, int } = T(engine);
+  return `
+CREATE TABLE sql_api_tokens (
+  id ${text} PRIMARY KEY,
+  environment_id ${text} NOT NULL,
+  region ${text} NOT NULL,
+  name ${text} NOT NULL,
+  role ${text} NOT NULL,
+  secret_hash ${text} NOT NULL UNIQUE,
+  created_by ${text} NOT NULL,
+  created_at ${int} NOT NULL
+);
+CREATE UNIQUE INDEX sql_api_tokens_name ON sql_api_tokens (environment_id, region, name);
+CREATE TABLE sql_statements (
+  id ${text} PRIMARY KEY,
+  environment_id ${text} NOT NULL,
+  region ${text} NOT NULL,
+  name ${text} NOT NULL,
+  statement ${text} NOT NULL,
+  refs ${text} NOT NULL,
+  properties ${text} NOT NULL,
+  compute_pool_id ${text} NOT NULL DEFAULT '',
+  principal ${text} NOT NULL DEFAULT '',
+  stopped ${int} NOT NULL DEFAULT 0,
+  phase ${text} NOT NULL,
+  detail ${text} NOT NULL DEFAULT '',
+  gateway_url ${text},
+  session_handle ${text},
+  operation_handle ${text},
+  resource_version ${int} NOT NULL DEFAULT 1,
+  created_at ${int} NOT NULL,
+  updated_at ${int} NOT NULL,
+  started_at ${int}
+);
+CREATE UNIQUE INDEX sql_statements_name ON sql_statements (environment_id, region, name);
+CREATE TABLE flink_gateways (
+  environment_id ${text} PRIMARY KEY,
+  url ${text} NOT NULL,
+  updated_at ${int} NOT NULL
+);
+`;
+}
+
+/** Signature nonces seen within their 15-minute window (src/api/alibaba), shared by every node. */
+function requestNonces(engine: "sqlite" | "postgres"): string {
+  const { text, int } = T(engine);
+  return `
+CREATE TABLE request_nonces (
+  nonce ${text} PRIMARY KEY,
+  expires_at ${int} NOT NULL
+);
+CREATE INDEX request_nonces_expiry ON request_nonces (expires_at);
+`;
+}
+
+/** Replicas of a secret in other regions of its environment (AWS ReplicateSecretToRegions). */
+function secretReplicas(engine: "sqlite" | "postgres"): string {
+  const { text, int } = T(engine);
+  return `
+CREATE TABLE secret_replicas (
+  primary_id ${text} NOT NULL REFERENCES secrets(id) ON DELETE CASCADE,
+  region ${text} NOT NULL,
+  kms_key_id ${text},
+  status ${text} NOT NULL,
+  status_message ${text} NOT NULL DEFAULT '',
+  synced_version ${int},
+  created_at ${int} NOT NULL,
+  PRIMARY KEY (primary_id, region)
+);
+`;
+}
+
 export const MIGRATIONS: Migration[] = [
   { id: 1, name: "initial", sqlite: initial("sqlite"), postgres: initial("postgres") },
   { id: 2, name: "identity", sqlite: identity("sqlite"), postgres: identity("postgres") },
   { id: 3, name: "secret-settings", sqlite: secretSettings("sqlite"), postgres: secretSettings("postgres") },
+  { id: 4, name: "secret-replicas", sqlite: secretReplicas("sqlite"), postgres: secretReplicas("postgres") },
+  { id: 5, name: "request-nonces", sqlite: requestNonces("sqlite"), postgres: requestNonces("postgres") },
+  { id: 6, name: "rotations", sqlite: rotations("sqlite"), postgres: rotations("postgres") },
+  { id: 8, name: "references", sqlite: references("sqlite"), postgres: references("postgres") },
 ];
 
 /** Split a migration into single statements (neither engine's driver takes a script with parameters). */

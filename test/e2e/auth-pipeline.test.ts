@@ -103,9 +103,10 @@ describe("every route declares auth", () => {
         const url = path.replace(/\{[^}]+\}/g, "dummy");
         const r = await s.request(method.toUpperCase(), url, ["post", "put", "patch"].includes(method) ? {} : undefined, { auth: null });
         expect(r.status, `${id}: ${JSON.stringify(r.body)}`).toBe(401);
-        // The native shape, or the Confluent-compatible one on its routes.
-        const code = path.startsWith("/v1/") ? r.body.code : r.body.errors?.[0]?.code;
-        expect(code, id).toBe(path.startsWith("/v1/") ? "Unauthenticated" : "unauthenticated");
+        // The Confluent-compatible shape on its routes (org/v2, iam/v2, Flink sql/v1), else the native one.
+        const confluent = /^\/(org\/v2|iam\/v2|sql\/v1)\//.test(path);
+        const code = confluent ? r.body.errors?.[0]?.code : r.body.code;
+        expect(code, id).toBe(confluent ? "unauthenticated" : "Unauthenticated");
       }
     }
     // The document covers the whole native API surface this suite knows of.

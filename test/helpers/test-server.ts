@@ -57,7 +57,8 @@ export const ROOT_ID = "ROOTTESTKEY00001";
 export const ROOT_SECRET = "root-test-secret-0123456789abcdef";
 
 /** A real Coffer over HTTP on 127.0.0.1 (random port), on the engine under test. */
-export async function startTestServer(opts: { clock?: Clock; dev?: boolean } & Partial<Pick<AppOptions, "auditMode" | "auditBufferMs">> = {}): Promise<TestServer> {
+/** `https`: serve TLS with this certificate chain and key (the URL is then https://…; `request` needs a trusted CA). */
+export async function startTestServer(opts: { clock?: Clock; dev?: boolean } & Partial<Pick<AppOptions, "auditMode" | "auditBufferMs" | "https" | "caPem">> = {}): Promise<TestServer> {
   const { storage, cleanup } = freshStorage();
   const rootKey = randomBytes(32);
   // Production mode needs an initialized store (what `coffer operator init` does).
@@ -71,10 +72,11 @@ export async function startTestServer(opts: { clock?: Clock; dev?: boolean } & P
     logLevel: "silent",
     auditMode: opts.auditMode ?? "buffered",
     auditBufferMs: opts.auditBufferMs ?? 5,
+    ...(opts.https ? { https: opts.https, caPem: opts.caPem } : {}),
   });
   await app.http.listen({ port: 0, host: "127.0.0.1" });
   const port = (app.http.server.address() as { port: number }).port;
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${opts.https ? "https" : "http"}://127.0.0.1:${port}`;
   const basic = `Basic ${Buffer.from(`${ROOT_ID}:${ROOT_SECRET}`).toString("base64")}`;
   return {
     url,

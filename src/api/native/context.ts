@@ -25,6 +25,8 @@ export interface NativeDeps {
   reset: () => Promise<void>;
   /** Seal status, unseal shares, seal, the instance CA (src/operator). */
   operator: OperatorDeps;
+  /** Managed credentials and rotation (src/rotation); its routes are registered only when given. */
+  rotation?: import("./rotation-routes.js").NativeRotationDeps | undefined;
 }
 
 export const param = (req: FastifyRequest, name: string): string => (req.params as Record<string, string>)[name] ?? "";

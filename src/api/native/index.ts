@@ -5,6 +5,7 @@ import { registerIamRoutes } from "./iam-routes.js";
 import { registerPolicyRoutes } from "./policy-routes.js";
 import { registerKeyRoutes } from "./keys-routes.js";
 import { registerOperatorRoutes } from "./operator-routes.js";
+import { registerRotationRoutes } from "./rotation-routes.js";
 import { registerSecretRoutes } from "./secrets-routes.js";
 import { registerSysRoutes } from "./sys-routes.js";
 
@@ -19,4 +20,5 @@ export function registerNativeApi(app: FastifyInstance, deps: NativeDeps): void 
   registerSecretRoutes(app, deps);
   registerIamRoutes(app, deps);
   registerPolicyRoutes(app, deps);
+  if (deps.rotation) registerRotationRoutes(app, deps, deps.rotation);
 }

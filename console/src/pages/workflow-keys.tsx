@@ -1,0 +1,282 @@
+import { useState, type FormEvent } from "react";
+import { enc } from "../api.ts";
+import { useSession } from "../session.tsx";
+import type { WorkflowKey, WorkflowKeyType } from "../types.ts";
+import { Badge, Empty, FormError, LoadError, Loading, Modal, PageHead, PairsEditor, Select, TextField, fmtTime, useLoad, useToast } from "../ui.tsx";
+import { describeError, fieldOfError, hasErrors, type Errors } from "../validation.ts";
+
+const TYPES: readonly (readonly [WorkflowKeyType, string])[] = [
+  ["ImageRepository", "Image Repository Key"],
+  ["ObjectStorage", "COS Storage Key (object storage)"],
+  ["FunctionInvocation", "Function Invocation Key"],
+  ["Custom", "Custom Key"],
+];
+const LABEL = Object.fromEntries(TYPES) as Record<WorkflowKeyType, string>;
+const SERVICE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,59}$/;
+const KEY_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,59}$/;
+const VALUE_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
+
+/** Keys of a workflow service (the serverless workflow seed's Key Management tab): four types. */
+export function WorkflowKeysPage() {
+  const s = useSession();
+  const [draft, setDraft] = useState("");
+  const [service, setService] = useState("");
+  const [recent, setRecent] = useState<string[]>([]);
+  const [error, setError] = useState<string>();
+
+  function open(ev: FormEvent) {
+    ev.preventDefault();
+    if (!SERVICE.test(draft)) return setError("A workflow service name is 1-60 letters, digits, _ and -.");
+    setError(undefined);
+    setService(draft);
+    setRecent((r) => [draft, ...r.filter((x) => x !== draft)].slice(0, 8));
+  }
+
+  return (
+    <div>
+      <PageHead title="Workflow keys" intro={`Credentials a workflow's YAML declares by name (image repositories, object storage, function invocation, custom), per workflow service in ${s.scope.environment} / ${s.scope.region}. Secret fields are never shown.`} />
+      <form className="filters" onSubmit={open} aria-label="Choose a workflow service">
+        <TextField label="Workflow service" name="service" value={draft} onChange={setDraft} error={error} placeholder="orders-workflow" />
+        <div className="filter-actions">
+          <button type="submit" className="btn">
+            Open
+          </button>
+        </div>
+        {recent.length > 1 ? (
+          <div className="recent">
+            Recent:{" "}
+            {recent.map((r) => (
+              <button
+                key={r}
+                type="button"
+                className="btn-link"
+                onClick={() => {
+                  setDraft(r);
+                  setService(r);
+                }}
+              >
+                {r}
+              </button>
+            ))}
+          </div>
+        ) : null}
+      </form>
+      {service ? <ServiceKeys key={`${service}|${s.scopeKey}`} service={service} /> : <Empty>Enter the name of a workflow service to see and add its keys.</Empty>}
+    </div>
+  );
+}
+
+function ServiceKeys({ service }: { service: string }) {
+  const s = useSession();
+  const toast = useToast();
+  const base = `/v1/workflow-services/${enc(service)}/keys`;
+  // The list names keys and types; describe adds the non-secret fields (registry domain, SecretId, …).
+  const list = useLoad(async () => {
+    const keys = (await s.api.get<{ keys: WorkflowKey[] }>(base)).keys;
+    return Promise.all(keys.map((k) => (k.info || k.valueNames ? k : s.api.get<WorkflowKey>(`${base}/${enc(k.name)}`).catch(() => k))));
+  }, [base, s.scopeKey]);
+  const [adding, setAdding] = useState(false);
+  const [deleting, setDeleting] = useState<WorkflowKey>();
+  async function remove(k: WorkflowKey) {
+    try {
+      await s.api.delete(`${base}/${enc(k.name)}`);
+      toast("ok", `Key ${k.name} deleted.`);
+      setDeleting(undefined);
+      list.reload();
+    } catch (e) {
+      toast("error", describeError(e));
+    }
+  }
+  return (
+    <section className="card" aria-labelledby="wf-keys">
+      <div className="card-head">
+        <h2 id="wf-keys">Keys of {service}</h2>
+        <button type="button" className="btn-primary" onClick={() => setAdding(true)}>
+          Add key
+        </button>
+      </div>
+      {list.loading && !list.data ? <Loading what="keys" /> : null}
+      {list.error ? <LoadError error={list.error} retry={list.reload} /> : null}
+      {list.data && list.data.length === 0 ? <Empty>This service has no keys yet.</Empty> : null}
+      {list.data && list.data.length > 0 ? (
+        <table className="table" aria-label="Workflow keys">
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Type</th>
+              <th scope="col">Details</th>
+              <th scope="col">Updated</th>
+              <th scope="col">
+                <span className="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.data.map((k) => (
+              <tr key={k.name}>
+                <td>{k.name}</td>
+                <td>
+                  <Badge>{LABEL[k.type] ?? k.type}</Badge>
+                </td>
+                <td className="small">
+                  {k.info ? Object.entries(k.info).map(([f, v]) => <div key={f}>{f}: {v}</div>) : null}
+                  {k.valueNames ? <div>variables: {k.valueNames.join(", ")}</div> : null}
+                  <div className="muted">secret fields hidden</div>
+                </td>
+                <td>{fmtTime(k.updatedAt)}</td>
+                <td>
+                  <button type="button" className="btn-link danger" onClick={() => setDeleting(k)} aria-label={`Delete workflow key ${k.name}`}>
+                    Delete
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      {adding ? (
+        <AddKey
+          base={base}
+          service={service}
+          onClose={(done) => {
+            setAdding(false);
+            if (done) list.reload();
+          }}
+        />
+      ) : null}
+      {deleting ? (
+        <Modal title={`Delete key ${deleting.name}`} onClose={() => setDeleting(undefined)}>
+          <p>Workflows that declare this key fail to resolve until a key of that name exists again.</p>
+          <div className="form-actions">
+            <button type="button" className="btn" onClick={() => setDeleting(undefined)}>
+              Cancel
+            </button>
+            <button type="button" className="btn-danger" onClick={() => void remove(deleting)}>
+              Delete key
+            </button>
+          </div>
+        </Modal>
+      ) : null}
+    </section>
+  );
+}
+
+function AddKey({ base, service, onClose }: { base: string; service: string; onClose: (done: boolean) => void }) {
+  const s = useSession();
+  const toast = useToast();
+  const [type, setType] = useState<WorkflowKeyType>("ImageRepository");
+  const [f, setF] = useState({ name: "", registryDomain: "", username: "", password: "", secretId: "", secretKey: "", tenantName: "", tenantId: "", tenantKey: "" });
+  const [pairs, setPairs] = useState<{ key: string; value: string }[]>([{ key: "", value: "" }]);
+  const [e, setE] = useState<Errors>({});
+  const [busy, setBusy] = useState(false);
+  const set = (k: keyof typeof f) => (v: string) => setF({ ...f, [k]: v });
+  const need = (v: string, msg: string) => (v ? undefined : msg);
+
+  function validate(): Errors {
+    const nameErr = (n: string) => (KEY_NAME.test(n) ? undefined : "Enter a key name: 1-60 letters, digits, _ and -. It must be unique within the workflow service.");
+    if (type === "ImageRepository")
+      return { name: nameErr(f.name), registryDomain: need(f.registryDomain, "Enter the domain name of the target image repository."), username: need(f.username, "Enter the username of the image's permanent access credential."), password: need(f.password, "Enter the password (key) of the permanent access credential.") };
+    if (type === "ObjectStorage") return { name: nameErr(f.name), secretId: need(f.secretId, "Enter the API SecretId."), secretKey: need(f.secretKey, "Enter the API SecretKey.") };
+    if (type === "FunctionInvocation") return { tenantName: nameErr(f.tenantName), tenantId: need(f.tenantId, "Enter the TenantId (SecretId)."), tenantKey: need(f.tenantKey, "Enter the TenantKey (SecretKey).") };
+    const real = pairs.filter((p) => p.key || p.value);
+    const names = real.map((p) => p.key);
+    return {
+      name: nameErr(f.name),
+      values:
+        real.length === 0
+          ? "Enter content as Key - Value pairs (at least one)."
+          : real.length > 50
+            ? "A custom key has at most 50 pairs."
+            : names.some((n) => !VALUE_NAME.test(n))
+              ? "A variable name is a letter or _, then up to 63 letters, digits, _ . -."
+              : new Set(names).size !== names.length
+                ? "Variable names must be unique."
+                : real.some((p) => !p.value)
+                  ? "Every variable needs a value."
+                  : undefined,
+    };
+  }
+
+  function body(): Record<string, unknown> {
+    if (type === "ImageRepository") return { type, name: f.name, registryDomain: f.registryDomain, username: f.username, password: f.password };
+    if (type === "ObjectStorage") return { type, name: f.name, secretId: f.secretId, secretKey: f.secretKey };
+    if (type === "FunctionInvocation") return { type, tenantName: f.tenantName, tenantId: f.tenantId, tenantKey: f.tenantKey };
+    return { type, name: f.name, values: Object.fromEntries(pairs.filter((p) => p.key).map((p) => [p.key, p.value])) };
+  }
+
+  async function submit(ev: FormEvent) {
+    ev.preventDefault();
+    const errs = validate();
+    setE(errs);
+    if (hasErrors(errs)) return;
+    setBusy(true);
+    try {
+      const k = await s.api.post<WorkflowKey>(base, body());
+      setF((x) => ({ ...x, password: "", secretKey: "", tenantKey: "" }));
+      setPairs([]);
+      toast("ok", `${LABEL[type]} ${k.name} added to ${service}.`);
+      onClose(true);
+    } catch (x) {
+      const field = fieldOfError(x, {
+        name: [/key name/i, /already has a key/i],
+        tenantName: [/tenantName/i],
+        registryDomain: [/registryDomain/],
+        username: [/username/],
+        password: [/password/],
+        secretId: [/secretId/],
+        secretKey: [/secretKey/],
+        tenantId: [/tenantId/],
+        tenantKey: [/tenantKey/],
+        values: [/value/i],
+      });
+      setE({ [field === "name" && type === "FunctionInvocation" ? "tenantName" : (field ?? "form")]: describeError(x) });
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <Modal title="Add Key" onClose={() => onClose(false)} wide>
+      <form onSubmit={submit} noValidate>
+        <Select label="Key type" name="wf-type" value={type} onChange={(v) => { setType(v); setE({}); }} options={TYPES} />
+        {type === "ImageRepository" ? (
+          <>
+            <TextField label="Key name" name="wf-name" value={f.name} onChange={set("name")} error={e.name} required hint="A custom key name, unique within the same workflow service." />
+            <TextField label="Image repository domain" name="wf-registryDomain" value={f.registryDomain} onChange={set("registryDomain")} error={e.registryDomain} required placeholder="registry.example.com" />
+            <TextField label="Username" name="wf-username" value={f.username} onChange={set("username")} error={e.username} required />
+            <TextField label="Key" name="wf-password" type="password" autoComplete="new-password" value={f.password} onChange={set("password")} error={e.password} required hint="The password of the permanent access credential." />
+          </>
+        ) : null}
+        {type === "ObjectStorage" ? (
+          <>
+            <TextField label="Key name" name="wf-name" value={f.name} onChange={set("name")} error={e.name} required hint="A custom key name, unique within the same workflow service." />
+            <TextField label="SecretId" name="wf-secretId" value={f.secretId} onChange={set("secretId")} error={e.secretId} required />
+            <TextField label="SecretKey" name="wf-secretKey" type="password" autoComplete="new-password" value={f.secretKey} onChange={set("secretKey")} error={e.secretKey} required />
+          </>
+        ) : null}
+        {type === "FunctionInvocation" ? (
+          <>
+            <TextField label="TenantName" name="wf-tenantName" value={f.tenantName} onChange={set("tenantName")} error={e.tenantName} required hint="The key's name: the Tenant parameter for invoking functions in the YAML file." />
+            <TextField label="TenantId" name="wf-tenantId" value={f.tenantId} onChange={set("tenantId")} error={e.tenantId} required hint="SecretId." />
+            <TextField label="TenantKey" name="wf-tenantKey" type="password" autoComplete="new-password" value={f.tenantKey} onChange={set("tenantKey")} error={e.tenantKey} required hint="SecretKey." />
+          </>
+        ) : null}
+        {type === "Custom" ? (
+          <>
+            <TextField label="Key name" name="wf-name" value={f.name} onChange={set("name")} error={e.name} required hint="A custom key name, unique within the same workflow service." />
+            <PairsEditor legend="Key content" name="wf-values" pairs={pairs} onChange={setPairs} keyLabel="Variable name" valueLabel="Variable value" addLabel="Add variable" secretValues max={50} error={e.values} hint="Variable name - Variable value pairs, e.g. MYSQL_HOST / MYSQL_PASSWORD." />
+          </>
+        ) : null}
+        <FormError error={e.form} />
+        <div className="form-actions">
+          <button type="button" className="btn" onClick={() => onClose(false)}>
+            Cancel
+          </button>
+          <button type="submit" className="btn-primary" disabled={busy}>
+            OK
+          </button>
+        </div>
+      </form>
+    </Modal>
+  );
+}

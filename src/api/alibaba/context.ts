@@ -1,0 +1,56 @@
+import type { FastifyRequest } from "fastify";
+import type { AccessService } from "../../auth/access-service.js";
+import type { Clock } from "../../core/clock.js";
+import type { ApiKeyService, EnvironmentService, Principal, PrincipalService } from "../../identity/index.js";
+import type { KmsService } from "../../kms/index.js";
+import type { CofferAction } from "../../policy/index.js";
+import type { Scope } from "../../scope/scope.js";
+import type { KeyGuard, SecretsModule } from "../../secrets/index.js";
+import type { NonceStore } from "./nonce-store.js";
+import type { Reader } from "./params.js";
+
+/** The rotation service (src/rotation) as the adapter uses it. */
+export interface RotationPort {
+  rotate(scope: Scope, name: string, opts: { clientRequestToken?: string | undefined; target?: string | undefined }): Promise<{ versionId: string }>;
+}
+
+export interface AlibabaDeps {
+  kms: KmsService;
+  secrets: SecretsModule;
+  apiKeys: ApiKeyService;
+  environments: EnvironmentService;
+  principals: PrincipalService;
+  access: AccessService;
+  clock: Clock;
+  nonces: NonceStore;
+  /** The scope used when neither the credential nor the request names one. */
+  defaultScope: Scope;
+  /** The account id in ARNs (`acs:kms:<region>:<account>:…`). */
+  accountId: string;
+  /** Checks kms:GenerateDataKey / kms:Decrypt on a secret's CMK for the caller (secrets service on its behalf). */
+  keyGuard: (req: FastifyRequest) => KeyGuard;
+  /** A further permission a handler needs (the source key of ReEncrypt, every secret of a batch). */
+  authorizeAlso: (req: FastifyRequest, action: string, shortResource: string) => Promise<void>;
+  /** Credential rotation; RotateSecret answers Rejected.UnsupportedOperation without it. */
+  rotation?: RotationPort | undefined;
+}
+
+/** What an operation handler gets. */
+export interface OpContext {
+  req: FastifyRequest;
+  p: Reader;
+  scope: Scope;
+  principal: Principal;
+  deps: AlibabaDeps;
+}
+
+/** One RPC operation: the Coffer action and resource it is authorized as, and its handler. */
+export interface Operation {
+  /** A function of the parameters where one operation acts on several kinds of resource (TagResource: a key or a secret). */
+  action: CofferAction | ((p: Reader) => CofferAction);
+  /** The resource in short form (`secret/<name>`, `key/<id>`), from the parameters. */
+  resource: (p: Reader) => string;
+  run: (ctx: OpContext) => Promise<Record<string, unknown>>;
+}
+
+export type OperationTable = Readonly<Record<string, Operation>>;

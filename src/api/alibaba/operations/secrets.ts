@@ -1,0 +1,211 @@
+import { CofferError, invalid } from "../../../core/errors.js";
+import { adminSecretOf, validateManagedConfig, type ManagedConfig } from "../../../rotation/index.js";
+import { CURRENT, type SecretView } from "../../../secrets/index.js";
+import { aliError, unsupported } from "../alibaba-errors.js";
+import type { OpContext, OperationTable } from "../context.js";
+import type { Reader } from "../params.js";
+import { COFFER_FIELD, SECRET_TYPES, checkCustomData, checkExtendedConfig, checkRotationInterval, checkSecretName, dataTypeOf, initialValues, parseInterval, secretTypeOf, type SecretType } from "../secret-types.js";
+import { aliTime, compact, describeSecretView, extendedConfigText, listedSecretView, page, rotationFields } from "../views.js";
+import { everything, paging, secretName, secretRes, stripKeyArn, tagsParam } from "./common.js";
+import { applyPolicy } from "./policies.js";
+
+/** ExtendedConfig as JSON text, or flattened (`ExtendedConfig.SecretSubType=…&ExtendedConfig.CustomData.k=v`). */
+export function extendedParam(r: Reader): Record<string, unknown> | undefined {
+  const flat = [...r.p.all].filter(([k]) => k.startsWith("ExtendedConfig."));
+  if (flat.length === 0) {
+    const v = r.json("ExtendedConfig", 4096);
+    if (v === undefined) return undefined;
+    if (v === null || typeof v !== "object" || Array.isArray(v)) throw invalid("ExtendedConfig must be a JSON object.");
+    return v as Record<string, unknown>;
+  }
+  if (r.has("ExtendedConfig")) throw invalid('Give "ExtendedConfig" either as JSON or flattened, not both.');
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of flat) {
+    const rest = k.slice("ExtendedConfig.".length);
+    if (rest.startsWith("CustomData.")) ((out.CustomData ??= {}) as Record<string, unknown>)[rest.slice("CustomData.".length)] = v;
+    else if (rest === "CustomData") out.CustomData = JSON.parse(v) as unknown;
+    else out[rest] = v;
+  }
+  return out;
+}
+
+const ROTATOR_TYPES: Readonly<Record<string, (c: ManagedConfig) => boolean>> = {
+  Rds: (c) => c.type === "database" && c.engine !== "redis",
+  Redis: (c) => c.type === "database" && c.engine === "redis",
+  ECS: (c) => c.type === "server",
+  RAMCredentials: (c) => c.type === "access-key",
+};
+
+/**
+ * ExtendedConfig.Coffer names what Coffer's rotation service rotates the secret with (a
+ * database, a server, a service account's access keys: docs/rotation.md); validated and
+ * stored normalized, so RotateSecret and automatic rotation work for the secret.
+ */
+function withManagedConfig(type: SecretType, extended: string | undefined): { text: string | undefined; config: ManagedConfig | undefined } {
+  if (extended === undefined) return { text: undefined, config: undefined };
+  const parsed = JSON.parse(extended) as Record<string, unknown>;
+  if (parsed[COFFER_FIELD] === undefined) return { text: extended, config: undefined };
+  const config = validateManagedConfig(parsed[COFFER_FIELD]);
+  if (!ROTATOR_TYPES[type]?.(config)) throw invalid(`ExtendedConfig.Coffer (${config.type}) does not fit a ${type} secret.`);
+  return { text: JSON.stringify({ ...parsed, [COFFER_FIELD]: config }), config };
+}
+
+/**
+ * A managed secret acts with other credentials: rotating it reads the admin secret, or
+ * issues API keys for a service account. Creating one needs those rights too, exactly as
+ * the native managed-secrets route checks, or CreateSecret alone would let a caller aim a
+ * rotation at someone else's admin credential and read the result.
+ */
+async function authorizeManaged(c: OpContext, config: ManagedConfig | undefined): Promise<void> {
+  if (!config) return;
+  const admin = adminSecretOf(config);
+  if (admin !== undefined) await c.deps.authorizeAlso(c.req, "secrets:GetSecretValue", `secret/${admin}`);
+  if (config.type === "access-key") await c.deps.authorizeAlso(c.req, "iam:CreateApiKey", "iam/api-key/*");
+}
+
+/** The secret's view; a secret that does not exist answers Forbidden.ResourceNotFound. */
+const view = (c: OpContext, name: string): Promise<SecretView> => c.deps.secrets.describe(c.scope, name);
+
+async function createSecret(c: OpContext): Promise<Record<string, unknown>> {
+  const { p, scope, deps } = c;
+  const type = secretTypeOf(p.str("SecretType", { max: 32 }));
+  const managed = withManagedConfig(type, checkExtendedConfig(type, extendedParam(p)));
+  await authorizeManaged(c, managed.config);
+  const extended = managed.text;
+  let name = p.req("SecretName", 512);
+  if (type === "RAMCredentials" && name === "$Auto") name = `acs/ram/user/${String((JSON.parse(extended!) as { UserName: string }).UserName)}`;
+  checkSecretName(name, type);
+  const versionId = p.req("VersionId", 64);
+  const values = initialValues(type, extended, p.str("SecretData", { required: true, max: 64 * 1024 })!, dataTypeOf(p.str("SecretDataType", { max: 16 })), aliTime(new Date(deps.clock.now()).toISOString())!);
+  const enable = p.bool("EnableAutomaticRotation") ?? false;
+  if (enable && type === "Generic") throw unsupported("Generic secrets do not rotate automatically (EnableAutomaticRotation applies to Rds, Redis, PolarDB, RAMCredentials and ECS secrets).");
+  const interval = enable ? checkRotationInterval(type, parseInterval(p.req("RotationInterval", 32))) : undefined;
+  const policy = p.str("Policy", { max: 32 * 1024 });
+  const keyId = p.str("EncryptionKeyId", { max: 512 });
+  const guard = c.deps.keyGuard(c.req);
+  // A two-account secret starts with both accounts: the second one's version is created first and becomes ACSPrevious.
+  const previousId = `${versionId.slice(0, 55)}-previous`;
+  try {
+    await deps.secrets.create(scope, {
+      name,
+      value: values.previous ?? values.current,
+      versionId: values.previous ? previousId : versionId,
+      keyId: keyId === undefined ? undefined : stripKeyArn(keyId),
+      description: p.str("Description", { max: 8192, keepEmpty: true }),
+      tags: tagsParam(p),
+      secretType: type,
+      extendedConfig: extended,
+      rotation: enable ? { enabled: true, intervalSeconds: interval } : undefined,
+    }, guard);
+  } catch (e) {
+    if (e instanceof CofferError && e.code === "SecretAlreadyExists" && (await deps.secrets.entry(scope, name))?.row.deleted_at != null)
+      throw aliError("SecretAlreadyExists", "Rejected.ResourceInDeleteWindow", `The secret "${name}" exists and is scheduled for deletion; restore it or wait for the purge.`);
+    throw e;
+  } finally {
+    values.previous?.bytes.fill(0);
+  }
+  try {
+    if (values.previous) await deps.secrets.putValue(scope, name, values.current, { versionId, stages: [CURRENT] }, guard);
+    if (policy !== undefined) await applyPolicy(c, "secret", name, policy);
+  } finally {
+    values.current.bytes.fill(0);
+  }
+  const v = await view(c, name);
+  return compact({ Arn: v.arn, VersionId: versionId, SecretName: name, SecretType: v.secretType, DKMSInstanceId: scope.environmentId, ExtendedConfig: extendedConfigText(v), ...rotationFields(v) });
+}
+
+interface Filter {
+  key: string;
+  values: string[];
+}
+
+const FILTER_KEYS = ["SecretName", "Description", "TagKey", "TagValue", "DKMSInstanceId", "SecretType", "Creator"];
+
+function filtersOf(r: Reader): Filter[] {
+  const items = r.list("Filters", 10) ?? [];
+  return items.map((f, i) => {
+    const o = f as { Key?: unknown; Values?: unknown };
+    if (o === null || typeof o !== "object" || typeof o.Key !== "string" || !FILTER_KEYS.includes(o.Key))
+      throw invalid(`Filters[${i}].Key must be one of ${FILTER_KEYS.join(", ")}.`);
+    const values = typeof o.Values === "string" ? [o.Values] : o.Values;
+    if (!Array.isArray(values) || values.length === 0 || values.length > 10 || values.some((v) => typeof v !== "string" || v.length > 256))
+      throw invalid(`Filters[${i}].Values must be a list of 1-10 strings.`);
+    return { key: o.Key, values: values as string[] };
+  });
+}
+
+function matches(v: SecretView, f: Filter, c: OpContext): boolean {
+  return f.values.some((x) => {
+    switch (f.key) {
+      case "SecretName": return v.name.includes(x);
+      case "Description": return v.description.toLowerCase().includes(x.toLowerCase());
+      case "TagKey": return v.tags.some((t) => t.key === x);
+      case "TagValue": return v.tags.some((t) => t.value === x);
+      case "SecretType": return v.secretType.toLowerCase() === x.toLowerCase();
+      case "DKMSInstanceId": return x === c.scope.environmentId;
+      default: return x === c.deps.accountId; // Creator: every secret belongs to the one account
+    }
+  });
+}
+
+async function listSecrets(c: OpContext): Promise<Record<string, unknown>> {
+  const { p } = c;
+  const fetchTags = p.bool("FetchTags") ?? false;
+  const { pageNumber, pageSize } = paging(p, 10);
+  const filters = filtersOf(p);
+  const all = await everything((after) => c.deps.secrets.list(c.scope, { limit: 100, after, includeDeleted: true }));
+  const hits = all.filter((v) => filters.every((f) => matches(v, f, c)));
+  return {
+    PageNumber: pageNumber,
+    PageSize: pageSize,
+    TotalCount: hits.length,
+    SecretList: { Secret: page(hits, pageNumber, pageSize).map((v) => listedSecretView(v, fetchTags)) },
+  };
+}
+
+async function updateSecret(c: OpContext): Promise<Record<string, unknown>> {
+  const { p, scope, deps } = c;
+  const name = secretName(p);
+  const description = p.str("Description", { max: 8192, keepEmpty: true });
+  const ext = extendedParam(p);
+  const v = await view(c, name);
+  if (ext !== undefined) {
+    if (v.secretType === "Generic") throw invalid("ExtendedConfig does not apply to Generic secrets.");
+    const keys = Object.keys(ext);
+    if (keys.some((k) => k !== "CustomData")) throw invalid("UpdateSecret changes only ExtendedConfig.CustomData.");
+    if (!SECRET_TYPES.includes(v.secretType as SecretType)) throw unsupported(`The extended config of a ${v.secretType} secret cannot be changed here.`);
+    // Only CustomData changes; the rest (Alibaba's fields, Coffer's rotation settings) stays as it is.
+    const current = (typeof v.extendedConfig === "object" && v.extendedConfig !== null ? v.extendedConfig : {}) as Record<string, unknown>;
+    await deps.secrets.settings.setExtendedConfig(scope, name, JSON.stringify({ ...current, CustomData: checkCustomData(ext.CustomData) }));
+  }
+  if (description !== undefined) await deps.secrets.updateDescription(scope, name, description);
+  if (description === undefined && ext === undefined) throw invalid("Give Description or ExtendedConfig.CustomData to change.");
+  return { SecretName: name };
+}
+
+async function deleteSecret(c: OpContext): Promise<Record<string, unknown>> {
+  const { p } = c;
+  const name = secretName(p);
+  const force = p.bool("ForceDeleteWithoutRecovery") ?? false;
+  const days = p.int("RecoveryWindowInDays", { min: 7, max: 30 });
+  const r = await c.deps.secrets.delete(c.scope, name, force ? { force: true } : { recoveryWindowDays: days });
+  return compact({ SecretName: name, PlannedDeleteTime: aliTime(r.plannedDeleteTime) });
+}
+
+export const SECRET_OPERATIONS: OperationTable = {
+  CreateSecret: { action: "secrets:CreateSecret", resource: secretRes(), run: createSecret },
+  DescribeSecret: {
+    action: "secrets:DescribeSecret",
+    resource: secretRes(),
+    run: async (c) => describeSecretView(await view(c, secretName(c.p)), c.scope, c.p.bool("FetchTags") ?? false),
+  },
+  ListSecrets: { action: "secrets:ListSecrets", resource: () => "secret/*", run: listSecrets },
+  UpdateSecret: { action: "secrets:UpdateSecret", resource: secretRes(), run: updateSecret },
+  DeleteSecret: { action: "secrets:DeleteSecret", resource: secretRes(), run: deleteSecret },
+  RestoreSecret: {
+    action: "secrets:RestoreSecret",
+    resource: secretRes(),
+    run: async (c) => ({ SecretName: (await c.deps.secrets.restore(c.scope, secretName(c.p))).name }),
+  },
+};
+

@@ -1,0 +1,107 @@
+import { awsError, validationError } from "./aws-errors.js";
+import type { AwsInput } from "./aws-input.js";
+
+/**
+ * ListSecrets / BatchGetSecretValue filters as AWS documents them: `name`, `tag-key`,
+ * `tag-value`, `primary-region`, `owning-service` (prefix, case-sensitive), `description`
+ * (prefix of the text or of one of its words, not case-sensitive), `all` (every word of the
+ * value must prefix a word of the name, description, a tag key or value; not
+ * case-sensitive). Values of one filter are alternatives; a value starting with `!` excludes
+ * what it matches; filters combine with AND.
+ */
+export const FILTER_KEYS = ["all", "name", "tag-key", "description", "tag-value", "owning-service", "primary-region"] as const;
+export type FilterKey = (typeof FILTER_KEYS)[number];
+
+export interface FilterTerm {
+  term: string;
+  negated: boolean;
+}
+
+export interface ParsedFilter {
+  key: FilterKey;
+  terms: FilterTerm[];
+}
+
+/** What a filter looks at in a secret. */
+export interface Filterable {
+  name: string;
+  description: string;
+  tags: readonly { key: string; value: string }[];
+  primaryRegion: string | null;
+  owningService: string | null;
+}
+
+const VALUE = /^!?[a-zA-Z0-9 :_@/+=.\-!]*$/;
+const MAX_FILTERS = 10;
+const MAX_VALUES = 10;
+const MAX_VALUE_LENGTH = 512;
+
+/** Parse and validate `Filters: [{Key, Values}]`; ValidationException / InvalidParameterException as AWS answers. */
+export function parseFilters(raw: AwsInput[] | undefined): ParsedFilter[] {
+  if (!raw) return [];
+  if (raw.length > MAX_FILTERS) throw validationError("filters", undefined, `Member must have length less than or equal to ${MAX_FILTERS}`);
+  return raw.map((f, i) => {
+    const key = f.string("Key", { max: 64 });
+    if (key === undefined) throw awsError("InvalidParameterException", "Invalid filter key");
+    if (!(FILTER_KEYS as readonly string[]).includes(key))
+      throw validationError(`filters.${i + 1}.member.key`, key, `Member must satisfy enum value set: [${FILTER_KEYS.join(", ")}]`);
+    const values = f.stringList("Values", { maxItems: MAX_VALUES, itemMax: MAX_VALUE_LENGTH });
+    if (values === undefined || values.length === 0) throw awsError("InvalidParameterException", `Invalid filter values for key: ${key}`);
+    values.forEach((v, j) => {
+      if (v.length === 0) throw validationError(`filters.${i + 1}.member.values.${j + 1}.member`, v, "Member must have length greater than or equal to 1");
+      if (!VALUE.test(v)) throw validationError(`filters.${i + 1}.member.values.${j + 1}.member`, v, "Member must satisfy regular expression pattern: ^\\!?[a-zA-Z0-9 :_@\\/\\+\\=\\.\\-\\!]*$");
+    });
+    return { key: key as FilterKey, terms: values.map((v) => (v.startsWith("!") ? { term: v.slice(1), negated: true } : { term: v, negated: false })) };
+  });
+}
+
+/** Words of an attribute: split at anything but letters and digits, and at lower→upper case changes. */
+export function wordsOf(s: string): string[] {
+  return s
+    .split(/[^A-Za-z0-9]+/)
+    .flatMap((w) => w.split(/(?<=[a-z0-9])(?=[A-Z])/))
+    .filter((w) => w.length > 0);
+}
+
+function attributes(s: Filterable, key: FilterKey): string[] {
+  switch (key) {
+    case "name":
+      return [s.name];
+    case "description":
+      return s.description ? [s.description] : [];
+    case "tag-key":
+      return s.tags.map((t) => t.key);
+    case "tag-value":
+      return s.tags.map((t) => t.value);
+    case "primary-region":
+      return s.primaryRegion ? [s.primaryRegion] : [];
+    case "owning-service":
+      return s.owningService ? [s.owningService] : [];
+    case "all":
+      return [s.name, s.description, ...s.tags.map((t) => t.key), ...s.tags.map((t) => t.value)].filter((a) => a.length > 0);
+  }
+}
+
+function termMatches(key: FilterKey, term: string, attrs: string[]): boolean {
+  if (key === "description") {
+    const t = term.toLowerCase();
+    return attrs.some((a) => a.toLowerCase().startsWith(t) || wordsOf(a).some((w) => w.toLowerCase().startsWith(t)));
+  }
+  if (key === "all") {
+    const words = term.toLowerCase().split(/\s+/).filter((w) => w.length > 0);
+    const candidates = attrs.flatMap((a) => [a.toLowerCase(), ...wordsOf(a).map((w) => w.toLowerCase())]);
+    return words.length > 0 && words.every((w) => candidates.some((c) => c.startsWith(w)));
+  }
+  return attrs.some((a) => a.startsWith(term));
+}
+
+export function matchesFilters(s: Filterable, filters: readonly ParsedFilter[]): boolean {
+  for (const f of filters) {
+    const attrs = attributes(s, f.key);
+    const positives = f.terms.filter((t) => !t.negated);
+    const negatives = f.terms.filter((t) => t.negated);
+    if (positives.length > 0 && !positives.some((t) => termMatches(f.key, t.term, attrs))) return false;
+    if (negatives.some((t) => termMatches(f.key, t.term, attrs))) return false;
+  }
+  return true;
+}

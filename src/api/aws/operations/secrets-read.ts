@@ -1,0 +1,212 @@
+import type { FastifyRequest } from "fastify";
+import { CofferError } from "../../../core/errors.js";
+import type { Scope } from "../../../scope/scope.js";
+import { CURRENT, type SecretEntry, type SecretView } from "../../../secrets/index.js";
+import { arnOf, awsStage, awsStages, cofferStage, entryOf, epochOfIso, keyArn, resolveSecretId, type AwsDeps, type AwsOperation } from "../aws-context.js";
+import { awsError, secretNotFound, toAws, validationError } from "../aws-errors.js";
+import type { AwsInput } from "../aws-input.js";
+import { matchesFilters, parseFilters, type ParsedFilter } from "../list-filters.js";
+import { defaultKeyCheck, secretDetails } from "../views.js";
+
+const noValue = (what: string) => awsError("ResourceNotFoundException", `Secrets Manager can't find the specified secret value for ${what}`, "SecretVersionNotFound");
+
+/** GetSecretValue's answer for one secret, with AWS's errors for missing versions and stages. */
+async function valueOf(d: AwsDeps, req: FastifyRequest, scope: Scope, e: SecretEntry, versionId: string | undefined, stageIn: string | undefined): Promise<Record<string, unknown>> {
+  if (e.row.deleted_at !== null) throw new CofferError("SecretDeleted");
+  const stage = stageIn === undefined ? undefined : cofferStage(stageIn);
+  const guard = req.principal?.kind === "root" ? undefined : d.keyGuard(req);
+  if (versionId === undefined && !e.stages.has(stage ?? CURRENT)) throw noValue(`staging label: ${awsStage(stage ?? CURRENT)}`);
+  const v = await d.secrets.getValue(scope, e.row.name, versionId === undefined ? { stage } : { versionId }, guard).catch((err: unknown) => {
+    if (err instanceof CofferError && err.code === "SecretVersionNotFound") throw versionId === undefined ? noValue(`staging label: ${awsStage(stage ?? CURRENT)}`) : noValue(`VersionId: ${versionId}`);
+    throw err;
+  });
+  try {
+    if (versionId !== undefined && stage !== undefined && e.stages.get(stage) !== versionId)
+      throw awsError("InvalidRequestException", "You provided a VersionStage that is not associated to the provided VersionId.", "SecretVersionNotFound");
+    d.secrets.settings.recordAccess(scope, e);
+    return {
+      ARN: arnOf(d, e),
+      Name: e.row.name,
+      VersionId: v.versionId,
+      ...(v.dataType === "text" ? { SecretString: v.bytes.toString("utf8") } : { SecretBinary: v.bytes.toString("base64") }),
+      VersionStages: awsStages(v.stages),
+      CreatedDate: epochOfIso(v.createdAt),
+    };
+  } finally {
+    v.bytes.fill(0);
+  }
+}
+
+type SortKey = "created-date" | "last-accessed-date" | "last-changed-date" | "name";
+const SORT_KEYS: readonly SortKey[] = ["created-date", "last-accessed-date", "last-changed-date", "name"];
+
+function sortValue(v: SecretView, by: SortKey): number | string {
+  switch (by) {
+    case "name":
+      return v.name;
+    case "created-date":
+      return Date.parse(v.createdAt);
+    case "last-changed-date":
+      return Date.parse(v.updatedAt);
+    case "last-accessed-date":
+      return v.lastAccessedAt === null ? 0 : Date.parse(v.lastAccessedAt);
+  }
+}
+
+type Position = [number | string, string];
+const compare = (a: Position, b: Position): number => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0);
+
+function encodeToken(p: Position): string {
+  return Buffer.from(JSON.stringify(p), "utf8").toString("base64url");
+}
+
+function decodeToken(t: string | undefined): Position | undefined {
+  if (t === undefined || t === "") return undefined;
+  try {
+    const p = JSON.parse(Buffer.from(t, "base64url").toString("utf8")) as unknown;
+    if (Array.isArray(p) && p.length === 2 && (typeof p[0] === "number" || typeof p[0] === "string") && typeof p[1] === "string") return p as Position;
+  } catch {
+    /* below */
+  }
+  throw awsError("InvalidNextTokenException", "The NextToken value is invalid.");
+}
+
+/** Every secret of the scope passing the filters (the service pages by name; filters and sorting are AWS's, applied here). */
+async function matching(d: AwsDeps, scope: Scope, filters: readonly ParsedFilter[], includeDeleted: boolean): Promise<SecretView[]> {
+  const out: SecretView[] = [];
+  const onlyName = filters.length === 1 && filters[0]!.key === "name" && filters[0]!.terms.length === 1 && !filters[0]!.terms[0]!.negated ? filters[0]!.terms[0]!.term : undefined;
+  let after: string | undefined;
+  for (;;) {
+    const page = await d.secrets.list(scope, { limit: 100, after, includeDeleted, namePrefix: onlyName });
+    for (const v of page.items) if (matchesFilters(v, filters)) out.push(v);
+    if (page.nextToken === null) return out;
+    after = page.nextToken;
+  }
+}
+
+/** One page of the filtered, sorted secrets. */
+async function listPage(d: AwsDeps, scope: Scope, i: AwsInput, opts: { maxResults: number; includeDeleted: boolean; filters: ParsedFilter[] }) {
+  const orderIn = i.string("SortOrder", { max: 16 });
+  if (orderIn !== undefined && orderIn !== "asc" && orderIn !== "desc") throw validationError("sortOrder", orderIn, "Member must satisfy enum value set: [asc, desc]");
+  const byIn = i.string("SortBy", { max: 32 });
+  if (byIn !== undefined && !(SORT_KEYS as readonly string[]).includes(byIn)) throw validationError("sortBy", byIn, `Member must satisfy enum value set: [${SORT_KEYS.join(", ")}]`);
+  const by = (byIn ?? "created-date") as SortKey;
+  const desc = orderIn === "desc";
+  const after = decodeToken(i.string("NextToken", { min: 1, max: 4096 }));
+  const all = (await matching(d, scope, opts.filters, opts.includeDeleted)).map((v) => ({ v, pos: [sortValue(v, by), v.name] as Position }));
+  all.sort((a, b) => (desc ? compare(b.pos, a.pos) : compare(a.pos, b.pos)));
+  const start = after === undefined ? 0 : all.findIndex((x) => (desc ? compare(x.pos, after) < 0 : compare(x.pos, after) > 0));
+  const rest = start < 0 ? [] : all.slice(start);
+  const page = rest.slice(0, opts.maxResults);
+  const last = page[page.length - 1];
+  return { items: page.map((x) => x.v), nextToken: rest.length > page.length && last ? encodeToken(last.pos) : undefined };
+}
+
+export const readOperations: Record<string, AwsOperation> = {
+  GetSecretValue: {
+    action: "secrets:GetSecretValue",
+    secret: "SecretId",
+    readOnly: true,
+    readsValues: true,
+    async run(call, d) {
+      const versionId = call.input.string("VersionId", { min: 1, max: 64 });
+      const stage = call.input.string("VersionStage", { min: 1, max: 256 });
+      return valueOf(d, call.req, call.scope, await entryOf(d, call), versionId, stage);
+    },
+  },
+
+  BatchGetSecretValue: {
+    action: "secrets:BatchGetSecretValue",
+    readOnly: true,
+    readsValues: true,
+    async run(call, d) {
+      const i = call.input;
+      const ids = i.stringList("SecretIdList", { maxItems: 20, itemMax: 2048, minItems: 1 });
+      const filters = parseFilters(i.objects("Filters", 10));
+      const max = i.int("MaxResults", { min: 1, max: 20 });
+      if (ids && filters.length > 0) throw awsError("InvalidParameterException", "Either 'SecretIdList' or 'Filters' must be provided, but not both.");
+      if (!ids && filters.length === 0) throw awsError("InvalidParameterException", "Either 'SecretIdList' or 'Filters' must be provided.");
+      if (max !== undefined && filters.length === 0) throw awsError("InvalidParameterException", "'Filters' not specified. 'Filters' must also be specified when 'MaxResults' is provided.");
+      const values: Record<string, unknown>[] = [];
+      const errors: Record<string, unknown>[] = [];
+      const one = async (id: string, name: string | undefined) => {
+        try {
+          const t = name === undefined ? await resolveSecretId(d, call.scope, id) : { name, unresolved: false };
+          if (!(await d.isAllowed(call.req, "secrets:GetSecretValue", `secret/${t.name}`, call.scope)))
+            throw awsError("AccessDeniedException", `Not allowed: secrets:GetSecretValue on secret/${t.name}.`, "AccessDenied");
+          const e = t.unresolved ? undefined : await d.secrets.entry(call.scope, t.name);
+          if (!e) throw secretNotFound();
+          values.push(await valueOf(d, call.req, call.scope, e, undefined, undefined));
+        } catch (err) {
+          if (!(err instanceof CofferError)) throw err;
+          const a = toAws(err, true);
+          errors.push({ SecretId: id, ErrorCode: a.type, Message: a.message });
+        }
+      };
+      if (ids) {
+        for (const id of ids) await one(id, undefined);
+        return { SecretValues: values, Errors: errors };
+      }
+      const page = await listPage(d, call.scope, i, { maxResults: max ?? 20, includeDeleted: false, filters });
+      for (const v of page.items) await one(v.name, v.name);
+      return { SecretValues: values, Errors: errors, ...(page.nextToken ? { NextToken: page.nextToken } : {}) };
+    },
+  },
+
+  DescribeSecret: {
+    action: "secrets:DescribeSecret",
+    secret: "SecretId",
+    readOnly: true,
+    async run(call, d) {
+      const e = await entryOf(d, call);
+      const view = await d.secrets.describe(call.scope, e.row.name);
+      const replicas = e.row.primary_region === null ? await d.secrets.replicas.list(call.scope, e.row.name) : [];
+      return secretDetails(d, call.scope, view, { list: false, isDefaultKey: defaultKeyCheck(d), replicas });
+    },
+  },
+
+  ListSecrets: {
+    action: "secrets:ListSecrets",
+    readOnly: true,
+    async run(call, d) {
+      const i = call.input;
+      const includeDeleted = i.bool("IncludePlannedDeletion") ?? false;
+      const max = i.int("MaxResults", { min: 1, max: 100 }) ?? 100;
+      const filters = parseFilters(i.objects("Filters", 10));
+      const page = await listPage(d, call.scope, i, { maxResults: max, includeDeleted, filters });
+      const isDefaultKey = defaultKeyCheck(d);
+      const list = await Promise.all(page.items.map((v) => secretDetails(d, call.scope, v, { list: true, isDefaultKey })));
+      return { SecretList: list, ...(page.nextToken ? { NextToken: page.nextToken } : {}) };
+    },
+  },
+
+  ListSecretVersionIds: {
+    action: "secrets:ListSecretVersionIds",
+    secret: "SecretId",
+    readOnly: true,
+    async run(call, d) {
+      const i = call.input;
+      const includeDeprecated = i.bool("IncludeDeprecated") ?? false;
+      const max = i.int("MaxResults", { min: 1, max: 100 }) ?? 100;
+      const token = i.string("NextToken", { min: 1, max: 4096 });
+      const e = await entryOf(d, call);
+      if (e.row.deleted_at !== null) throw new CofferError("SecretDeleted");
+      const versions = (await d.secrets.listVersions(call.scope, e.row.name, includeDeprecated)).reverse();
+      let start = 0;
+      if (token !== undefined) {
+        start = versions.findIndex((v) => v.versionId === Buffer.from(token, "base64url").toString("utf8")) + 1;
+        if (start <= 0) throw awsError("InvalidNextTokenException", "The NextToken value is invalid.");
+      }
+      const page = versions.slice(start, start + max);
+      const isDefault = await defaultKeyCheck(d)(call.scope, e.row.key_id);
+      const kmsKeyIds = [isDefault ? "DefaultEncryptionKey" : keyArn(d.accountId, call.scope.region, e.row.key_id)];
+      const last = page[page.length - 1];
+      return {
+        Versions: page.map((v) => ({ VersionId: v.versionId, ...(v.stages.length > 0 ? { VersionStages: awsStages(v.stages) } : {}), CreatedDate: epochOfIso(v.createdAt), KmsKeyIds: kmsKeyIds })),
+        ...(start + max < versions.length && last ? { NextToken: Buffer.from(last.versionId, "utf8").toString("base64url") } : {}),
+        ARN: arnOf(d, e),
+        Name: e.row.name,
+      };
+    },
+  },
+};

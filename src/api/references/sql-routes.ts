@@ -1,0 +1,101 @@
+import { Type } from "@sinclair/typebox";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { referencedWarning } from "../ververica/vvp-routes.js";
+import { auditRead, param, scopeOf, type ReferenceApiDeps } from "./context.js";
+
+/**
+ * Native `/v1/sql/…`: SQL secret values, resolution, API tokens and the Flink SQL
+ * Gateway of the request's environment (the scope comes from `x-coffer-environment` /
+ * `x-coffer-region` like every native route).
+ */
+const tags = ["SQL secret values"];
+const Name = Type.Object({ name: Type.String({ minLength: 1, maxLength: 256 }) });
+const cfg = (action: string, resource: (req: FastifyRequest) => string, readOnly = false) => ({ auth: { action, resource, scoped: true, readOnly } });
+const valueRes = (req: FastifyRequest) => `sql-value/${param(req, "name")}`;
+const ValueView = Type.Object({ id: Type.String(), name: Type.String(), createdAt: Type.String(), modifiedAt: Type.String() });
+
+export function registerSqlRoutes(app: FastifyInstance, d: ReferenceApiDeps): void {
+  const r = d.references;
+
+  app.get("/v1/sql/values", {
+    config: cfg("sql:ListSecretValues", () => "sql-value/*", true),
+    schema: { tags, summary: "List SQL secret values (names and dates, never values)", response: { 200: Type.Object({ values: Type.Array(ValueView) }) } },
+  }, async (req) => ({ values: await r.values.list(scopeOf(req)) }));
+
+  app.post("/v1/sql/values", {
+    config: cfg("sql:CreateSecretValue", (req) => `sql-value/${String((req.body as { name?: string } | undefined)?.name ?? "*").slice(0, 128)}`),
+    schema: { tags, summary: "Add a SQL secret value; it is never shown or changed afterwards", body: Type.Object({ name: Type.String({ maxLength: 128 }), value: Type.String({ maxLength: 4 * 30_720 }) }, { additionalProperties: false }), response: { 201: ValueView } },
+  }, async (req, reply) => {
+    const b = req.body as { name: string; value: string };
+    return reply.code(201).send(await r.values.add(scopeOf(req), b.name, b.value));
+  });
+
+  app.get("/v1/sql/values/:name", {
+    config: cfg("sql:DescribeSecretValue", valueRes, true),
+    schema: { tags, summary: "A SQL secret value's metadata", params: Name, response: { 200: ValueView } },
+  }, async (req) => r.values.describe(scopeOf(req), param(req, "name")));
+
+  app.delete("/v1/sql/values/:name", {
+    config: cfg("sql:DeleteSecretValue", valueRes),
+    schema: { tags, summary: "Delete a SQL secret value; lists the statements that reference it", params: Name, response: { 200: Type.Object({ name: Type.String(), deleted: Type.Boolean(), referencedBy: Type.Array(Type.String()) }) } },
+  }, async (req, reply) => {
+    const out = await r.deleteValue(scopeOf(req), param(req, "name"));
+    if (out.referencedBy.length > 0) reply.header("warning", referencedWarning(out.value.name, out.referencedBy));
+    return { name: out.value.name, deleted: true, referencedBy: out.referencedBy };
+  });
+
+  app.post("/v1/sql/resolve", {
+    config: cfg("sql:ResolveSqlScript", () => "sql-value/*"),
+    schema: { tags, summary: "Resolve ${secret_values.…} references in a SQL script (deploy)", body: Type.Object({ statement: Type.String({ maxLength: 131_072 }) }, { additionalProperties: false }), response: { 200: Type.Object({ statement: Type.String() }) } },
+  }, async (req) => {
+    const s = scopeOf(req);
+    const out = await r.resolveScript(s, (req.body as { statement: string }).statement, `environment ${s.environmentId} (${s.region})`);
+    for (const n of out.names) auditRead(d, req, "sql:ResolveSqlScript", `sql-value/${n}`);
+    return { statement: out.statement };
+  });
+
+  const TokenView = Type.Object({ id: Type.String(), name: Type.String(), role: Type.String(), environmentId: Type.String(), region: Type.String(), createdBy: Type.String(), createdAt: Type.String() });
+  app.get("/v1/sql/tokens", {
+    config: cfg("sql:ListApiTokens", () => "sql-api-token/*", true),
+    schema: { tags, summary: "List API tokens (never their secrets)", response: { 200: Type.Object({ tokens: Type.Array(TokenView) }) } },
+  }, async (req) => ({ tokens: await r.apiTokens.list(scopeOf(req)) }));
+
+  app.post("/v1/sql/tokens", {
+    config: cfg("sql:CreateApiToken", (req) => `sql-api-token/${String((req.body as { name?: string } | undefined)?.name ?? "*").slice(0, 128)}`),
+    schema: { tags, summary: "Create an API token (viewer, editor, owner); the secret is in this answer only", body: Type.Object({ name: Type.String({ maxLength: 128 }), role: Type.String({ maxLength: 16 }) }, { additionalProperties: false }), response: { 201: Type.Intersect([TokenView, Type.Object({ secret: Type.String() })]) } },
+  }, async (req, reply) => {
+    const b = req.body as { name: string; role: string };
+    const out = await r.apiTokens.create(scopeOf(req), b.name, b.role, req.principal?.id ?? "anonymous");
+    return reply.code(201).send({ ...out.token, secret: out.secret });
+  });
+
+  app.delete("/v1/sql/tokens/:name", {
+    config: cfg("sql:DeleteApiToken", (req) => `sql-api-token/${param(req, "name")}`),
+    schema: { tags, summary: "Delete an API token", params: Name },
+  }, async (req, reply) => {
+    await r.apiTokens.delete(scopeOf(req), param(req, "name"));
+    return reply.code(204).send();
+  });
+
+  const Gateway = Type.Object({ url: Type.Union([Type.String(), Type.Null()]), source: Type.String() });
+  app.get("/v1/sql/gateway", {
+    config: cfg("sql:DescribeGateway", () => "sql-gateway", true),
+    schema: { tags, summary: "The Flink SQL Gateway statements of this environment run on", response: { 200: Gateway } },
+  }, async (req) => r.gateways.describe(scopeOf(req).environmentId));
+
+  app.put("/v1/sql/gateway", {
+    config: cfg("sql:SetGateway", () => "sql-gateway"),
+    schema: { tags, summary: "Set this environment's Flink SQL Gateway URL", body: Type.Object({ url: Type.String({ maxLength: 2048 }) }, { additionalProperties: false }), response: { 200: Gateway } },
+  }, async (req) => {
+    await r.gateways.set(scopeOf(req).environmentId, (req.body as { url: string }).url);
+    return r.gateways.describe(scopeOf(req).environmentId);
+  });
+
+  app.delete("/v1/sql/gateway", {
+    config: cfg("sql:SetGateway", () => "sql-gateway"),
+    schema: { tags, summary: "Clear this environment's gateway (the server-wide one applies again)", response: { 200: Gateway } },
+  }, async (req) => {
+    await r.gateways.set(scopeOf(req).environmentId, null);
+    return r.gateways.describe(scopeOf(req).environmentId);
+  });
+}

@@ -1,0 +1,129 @@
+import type { Command } from "commander";
+import type { Cli } from "../context.js";
+import { usageError } from "../exit-codes.js";
+import { seg } from "../http-client.js";
+import { readInput } from "../input.js";
+import { formatDetails, formatTable } from "../output.js";
+import { writeSecretFile } from "./references-io.js";
+
+/**
+ * `coffer sql …`: SQL secret values (added and deleted, never shown), resolution of
+ * `${secret_values.<name>}` references, Ververica-style API tokens and the Flink SQL
+ * Gateway of an environment. All act in the request scope (--environment / --region).
+ */
+interface ValueObject {
+  id: string;
+  name: string;
+  createdAt: string;
+  modifiedAt: string;
+}
+
+interface TokenObject {
+  name: string;
+  role: string;
+  environmentId: string;
+  region: string;
+  createdBy: string;
+  createdAt: string;
+  secret?: string;
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+export function registerSqlCommands(program: Command, cli: Cli): void {
+  const sql = program.command("sql").description("SQL secret values, ${secret_values.…} resolution, API tokens, the Flink SQL Gateway");
+  const values = sql.command("values").description("secret values for SQL jobs: added and deleted, never shown or changed");
+
+  values
+    .command("add <name>")
+    .description("add a secret value; the value comes from --value-file (- for stdin) or piped stdin, never from the command line")
+    .option("--value-file <file>", "file holding the value (taken as is; a trailing newline is part of it)")
+    .action(async (name: string, opts: { valueFile?: string }, cmd: Command) => {
+      const bytes = await readInput(opts.valueFile, "--value-file", cli.io);
+      let value: string;
+      try {
+        value = utf8.decode(bytes);
+      } catch {
+        throw usageError("a SQL secret value is UTF-8 text");
+      } finally {
+        bytes.fill(0);
+      }
+      const v = await cli.client(cmd).call<ValueObject>({ method: "POST", path: "/v1/sql/values", body: { name, value } });
+      if (cli.isJson(cmd)) cli.json(v);
+      else cli.line(v.name);
+    });
+
+  values
+    .command("list")
+    .description("list secret values (names and dates)")
+    .action(async (_o: object, cmd: Command) => {
+      const r = await cli.client(cmd).call<{ values: ValueObject[] }>({ method: "GET", path: "/v1/sql/values" });
+      if (cli.isJson(cmd)) return cli.json(r);
+      cli.out(formatTable([{ header: "NAME", get: (v: ValueObject) => v.name }, { header: "CREATED", get: (v) => v.createdAt }, { header: "ID", get: (v) => v.id }], r.values));
+    });
+
+  values
+    .command("describe <name>")
+    .description("a secret value's metadata (never the value)")
+    .action(async (name: string, _o: object, cmd: Command) => {
+      const v = await cli.client(cmd).call<ValueObject>({ method: "GET", path: `/v1/sql/values/${seg(name)}` });
+      if (cli.isJson(cmd)) cli.json(v);
+      else cli.out(formatDetails([["Name", v.name], ["ID", v.id], ["Created", v.createdAt], ["Modified", v.modifiedAt]]));
+    });
+
+  values
+    .command("delete <name>")
+    .description("delete a secret value; warns about statements that reference it")
+    .action(async (name: string, _o: object, cmd: Command) => {
+      const r = await cli.client(cmd).call<{ name: string; referencedBy: string[] }>({ method: "DELETE", path: `/v1/sql/values/${seg(name)}` });
+      if (r.referencedBy.length > 0)
+        cli.note(`warning: ${name} is referenced by the statements ${r.referencedBy.join(", ")}: running ones keep running; starting them again fails until the value exists again`);
+      if (cli.isJson(cmd)) cli.json(r);
+      else cli.line(`${name}: deleted`);
+    });
+
+  sql
+    .command("resolve [file]")
+    .description("print a SQL script with its ${secret_values.<name>} references resolved (deploy permission needed); file - or piped stdin")
+    .option("--output-file <file>", "write the resolved script to this file (mode 0600) instead of stdout")
+    .action(async (file: string | undefined, opts: { outputFile?: string }, cmd: Command) => {
+      const statement = (await readInput(file, "the script file", cli.io)).toString("utf8");
+      const r = await cli.client(cmd).call<{ statement: string }>({ method: "POST", path: "/v1/sql/resolve", body: { statement } });
+      if (opts.outputFile !== undefined) writeSecretFile(opts.outputFile, r.statement);
+      else cli.out(r.statement);
+    });
+
+  const tokens = sql.command("tokens").description("Ververica-style API tokens of the environment (namespace): Bearer credentials with a role");
+  tokens
+    .command("create <name>")
+    .description("create an API token; the secret is shown only once")
+    .requiredOption("--role <role>", "viewer | editor | owner")
+    .action(async (name: string, opts: { role: string }, cmd: Command) => {
+      const t = await cli.client(cmd).call<TokenObject>({ method: "POST", path: "/v1/sql/tokens", body: { name, role: opts.role } });
+      if (cli.isJson(cmd)) return cli.json(t);
+      cli.out(formatDetails([["Name", t.name], ["Role", t.role], ["Scope", `${t.environmentId}/${t.region}`], ["Secret", t.secret]]));
+      cli.note("the secret is shown only once: store it now (send it as Authorization: Bearer <secret>)");
+    });
+  tokens
+    .command("list")
+    .description("list API tokens (never their secrets)")
+    .action(async (_o: object, cmd: Command) => {
+      const r = await cli.client(cmd).call<{ tokens: TokenObject[] }>({ method: "GET", path: "/v1/sql/tokens" });
+      if (cli.isJson(cmd)) return cli.json(r);
+      cli.out(formatTable([{ header: "NAME", get: (t: TokenObject) => t.name }, { header: "ROLE", get: (t) => t.role }, { header: "CREATED", get: (t) => t.createdAt }, { header: "CREATED BY", get: (t) => t.createdBy }], r.tokens));
+    });
+  tokens
+    .command("delete <name>")
+    .description("delete an API token; it stops working at once")
+    .action(async (name: string, _o: object, cmd: Command) => {
+      await cli.client(cmd).call<unknown>({ method: "DELETE", path: `/v1/sql/tokens/${seg(name)}` });
+      if (cli.isJson(cmd)) cli.json({ name, deleted: true });
+      else cli.line(`${name}: deleted`);
+    });
+
+  const gateway = sql.command("gateway").description("the Flink SQL Gateway that statements of the environment run on");
+  const show = (cmd: Command, g: { url: string | null; source: string }) => (cli.isJson(cmd) ? cli.json(g) : cli.line(`${g.url ?? "(none)"} (${g.source})`));
+  gateway.command("get").description("show the gateway URL and where it comes from").action(async (_o: object, cmd: Command) => show(cmd, await cli.client(cmd).call({ method: "GET", path: "/v1/sql/gateway" })));
+  gateway.command("set <url>").description("set the environment's gateway URL").action(async (url: string, _o: object, cmd: Command) => show(cmd, await cli.client(cmd).call({ method: "PUT", path: "/v1/sql/gateway", body: { url } })));
+  gateway.command("clear").description("clear it (the server-wide gateway applies)").action(async (_o: object, cmd: Command) => show(cmd, await cli.client(cmd).call({ method: "DELETE", path: "/v1/sql/gateway" })));
+}

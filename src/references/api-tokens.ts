@@ -1,0 +1,117 @@
+import { createHash, randomBytes } from "node:crypto";
+import type { Clock } from "../core/clock.js";
+import { iso } from "../core/clock.js";
+import { CofferError, invalid } from "../core/errors.js";
+import { newPrefixedId } from "../core/ids.js";
+import type { Principal } from "../identity/index.js";
+import type { Scope } from "../scope/scope.js";
+import type { Storage } from "../storage/index.js";
+
+/**
+ * Ververica-style API tokens: scoped to a namespace (a Coffer environment, in one region)
+ * with a role, the secret shown once at creation and stored only as its SHA-256 digest
+ * (the secret is 32 random bytes, so a fast digest is enough: nothing to brute-force).
+ * Sent as `Authorization: Bearer cvt_…`; the pipeline asks `verifyBearer` for tokens with
+ * this prefix and the token's principal may do exactly what its role allows, in its scope.
+ */
+export const TOKEN_PREFIX = "cvt_";
+export const TOKEN_ROLES = ["viewer", "editor", "owner"] as const;
+export type TokenRole = (typeof TOKEN_ROLES)[number];
+
+const VIEWER = ["sql:ListStatements", "sql:DescribeStatement", "sql:DescribeGateway"];
+const EDITOR = [
+  ...VIEWER,
+  "sql:ListSecretValues", "sql:DescribeSecretValue", "sql:CreateSecretValue", "sql:DeleteSecretValue", "sql:ResolveSqlScript",
+  "sql:CreateStatement", "sql:UpdateStatement", "sql:DeleteStatement",
+];
+const OWNER = [...EDITOR, "sql:ListApiTokens", "sql:CreateApiToken", "sql:DeleteApiToken"];
+
+/**
+ * What each role may do (Ververica's table): viewers list and read statements, never
+ * secret values; editors also add and delete secret values and deploy (resolve, start);
+ * owners also manage API tokens.
+ */
+export const ROLE_ACTIONS: Readonly<Record<TokenRole, ReadonlySet<string>>> = {
+  viewer: new Set(VIEWER),
+  editor: new Set(EDITOR),
+  owner: new Set(OWNER),
+};
+
+const TOKEN_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+export interface ApiTokenView {
+  id: string;
+  name: string;
+  role: TokenRole;
+  environmentId: string;
+  region: string;
+  createdBy: string;
+  createdAt: string;
+}
+
+interface Row {
+  id: string;
+  environment_id: string;
+  region: string;
+  name: string;
+  role: TokenRole;
+  created_by: string;
+  created_at: number;
+}
+
+const digest = (secret: string) => createHash("sha256").update(secret, "utf8").digest("hex");
+const view = (r: Row): ApiTokenView => ({ id: r.id, name: r.name, role: r.role, environmentId: r.environment_id, region: r.region, createdBy: r.created_by, createdAt: iso(r.created_at) });
+
+export function validateTokenName(name: unknown): string {
+  if (typeof name !== "string" || !TOKEN_NAME.test(name)) throw invalid("An API token name is 1-63 lowercase letters, digits and -, starting and ending with a letter or digit.");
+  return name;
+}
+
+export function createApiTokens(deps: { storage: Storage; clock: Clock }) {
+  const { storage, clock } = deps;
+  const COLS = "id, environment_id, region, name, role, created_by, created_at";
+
+  return {
+    async create(scope: Scope, name: string, role: unknown, createdBy: string): Promise<{ token: ApiTokenView; secret: string }> {
+      validateTokenName(name);
+      if (typeof role !== "string" || !(TOKEN_ROLES as readonly string[]).includes(role)) throw invalid("The role must be viewer, editor or owner.");
+      const secret = `${TOKEN_PREFIX}${randomBytes(32).toString("base64url")}`;
+      const id = newPrefixedId("tok", 12);
+      await storage.transaction(async (tx) => {
+        if (await tx.get("SELECT 1 AS x FROM sql_api_tokens WHERE environment_id = ? AND region = ? AND name = ?", [scope.environmentId, scope.region, name]))
+          throw new CofferError("ApiTokenAlreadyExists", `An API token named "${name}" already exists in this namespace.`);
+        await tx.run("INSERT INTO sql_api_tokens (id, environment_id, region, name, role, secret_hash, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+          [id, scope.environmentId, scope.region, name, role, digest(secret), createdBy, clock.now()]);
+      });
+      const r = await storage.get<Row>(`SELECT ${COLS} FROM sql_api_tokens WHERE id = ?`, [id]);
+      return { token: view(r!), secret };
+    },
+
+    async list(scope: Scope): Promise<ApiTokenView[]> {
+      const rows = await storage.all<Row>(`SELECT ${COLS} FROM sql_api_tokens WHERE environment_id = ? AND region = ? ORDER BY name`, [scope.environmentId, scope.region]);
+      return rows.map(view);
+    },
+
+    async delete(scope: Scope, name: string): Promise<void> {
+      validateTokenName(name);
+      const r = await storage.run("DELETE FROM sql_api_tokens WHERE environment_id = ? AND region = ? AND name = ?", [scope.environmentId, scope.region, name]);
+      if (r.changes === 0) throw new CofferError("ApiTokenNotFound", `The API token "${name}" does not exist in this namespace.`);
+    },
+
+    /** The principal of a `cvt_…` bearer token, or undefined. A deleted token stops at once (no cache). */
+    async verifyBearer(token: string): Promise<Principal | undefined> {
+      if (!token.startsWith(TOKEN_PREFIX) || token.length > 200) return undefined;
+      const r = await storage.get<Row>(`SELECT ${COLS} FROM sql_api_tokens WHERE secret_hash = ?`, [digest(token)]);
+      if (!r) return undefined;
+      return {
+        id: r.id,
+        kind: "service-account",
+        credential: { type: "api-token", id: r.id },
+        scope: { environmentId: r.environment_id, region: r.region },
+        allowedActions: ROLE_ACTIONS[r.role],
+      };
+    },
+  };
+}
+
+export type ApiTokens = ReturnType<typeof createApiTokens>;

@@ -1,0 +1,62 @@
+import type { AuditService } from "../audit/index.js";
+import type { Clock } from "../core/clock.js";
+import type { Scope } from "../scope/scope.js";
+import type { SecretsModule } from "../secrets/index.js";
+import type { Storage } from "../storage/index.js";
+import { createApiTokens } from "./api-tokens.js";
+import { FlinkGatewayClient, type GatewayOptions } from "./flink-gateway.js";
+import { createFlinkGateways } from "./gateways.js";
+import { analyzeSql, checkPlacement, resolveSql } from "./sql-references.js";
+import { createSqlValues } from "./sql-values.js";
+import { createStatements } from "./statements.js";
+import { createWorkflowKeys } from "./workflow-keys.js";
+import { planWorkflow, renderWorkflow } from "./workflow-yaml.js";
+
+export { TOKEN_PREFIX, ROLE_ACTIONS, TOKEN_ROLES, type ApiTokenView, type TokenRole } from "./api-tokens.js";
+export { batchRead, type BatchError, type BatchValue } from "./batch-read.js";
+export { refsOf, MAX_STATEMENT, type StatementRow, type Phase } from "./statements.js";
+export type { SqlValueView } from "./sql-values.js";
+export type { WorkflowKeyView, WorkflowKeyType } from "./workflow-keys.js";
+
+/**
+ * Secrets referenced by name and resolved at deploy or run time: SQL secret values and
+ * their `${secret_values.…}` references, SQL statements run on a Flink SQL Gateway,
+ * Ververica-style API tokens, and workflow keys with workflow YAML rendering.
+ */
+export function createReferencesModule(deps: { storage: Storage; clock: Clock; secrets: SecretsModule; audit: AuditService; flinkGatewayUrl?: string | undefined; gateway?: GatewayOptions | undefined }) {
+  const values = createSqlValues({ secrets: deps.secrets });
+  const gateways = createFlinkGateways({ storage: deps.storage, clock: deps.clock, defaultUrl: deps.flinkGatewayUrl });
+  const statements = createStatements({ storage: deps.storage, clock: deps.clock, values, gateways, client: new FlinkGatewayClient(deps.gateway) });
+  const workflowKeys = createWorkflowKeys({ secrets: deps.secrets });
+  return {
+    values,
+    statements,
+    gateways,
+    workflowKeys,
+    apiTokens: createApiTokens({ storage: deps.storage, clock: deps.clock }),
+
+    /** `sqlscripts:resolve`: the script with its references replaced; names the values it read. */
+    async resolveScript(scope: Scope, statement: string, where: string): Promise<{ statement: string; names: string[] }> {
+      const a = analyzeSql(statement);
+      checkPlacement(a); // before any value is read
+      const found = await values.read(scope, a.names);
+      return { statement: resolveSql(statement, a, (n) => found.get(n), where), names: a.names };
+    },
+
+    /** Deletes a secret value and lists the statements that reference it (they keep running; starting them again fails). */
+    async deleteValue(scope: Scope, name: string): Promise<{ value: Awaited<ReturnType<typeof values.delete>>; referencedBy: string[] }> {
+      const value = await values.delete(scope, name);
+      return { value, referencedBy: await statements.referencing(scope, name) };
+    },
+
+    /** Renders a workflow YAML for a service; names the keys it read. */
+    async resolveWorkflow(scope: Scope, service: string, yaml: string): Promise<{ yaml: string; keys: string[] }> {
+      const plan = planWorkflow(yaml);
+      const names = [...plan.declared.keys()];
+      const keys = await workflowKeys.read(scope, service, names);
+      return { yaml: renderWorkflow(plan, keys, service), keys: names };
+    },
+  };
+}
+
+export type ReferencesModule = ReturnType<typeof createReferencesModule>;

@@ -1,0 +1,185 @@
+import ssh2 from "ssh2";
+import type { Clock } from "../core/clock.js";
+import { CofferError, invalid } from "../core/errors.js";
+import type { ApiKeyService, PrincipalService } from "../identity/index.js";
+import type { Scope } from "../scope/scope.js";
+import type { KeyGuard, SecretsModule, SecretView } from "../secrets/index.js";
+import type { Tag } from "../tags/index.js";
+import { checkInterval, extendedConfigText, secretTypeOf, validateManagedConfig, type DatabaseConfig, type ManagedConfig, type ServerConfig } from "./managed-config.js";
+import { describeError, RotationError } from "./rotation-errors.js";
+import { issueKey } from "./rotators/access-key/access-key-rotator.js";
+import { credentialOf, newPassword } from "./rotators/database/database-rotator.js";
+import { DATABASE_DRIVERS } from "./rotators/index.js";
+import { probeHostKey, SshSession } from "./rotators/ssh/ssh-session.js";
+
+export interface ManagedSecretInput {
+  name: string;
+  description?: string | undefined;
+  keyId?: string | undefined;
+  tags?: Tag[] | undefined;
+  /** The target settings (validated into a ManagedConfig); see docs/rotation.md. */
+  settings: Record<string, unknown>;
+  /** Database: create accounts (prefix) or import existing ones (names + the current password of the first). */
+  account?: { create?: { usernamePrefix: string } | undefined; import?: { accountNames: string[]; password: string } | undefined } | undefined;
+  /** Server and access-key secrets: the current credential (imported). */
+  value?: Record<string, string> | undefined;
+  rotation?: { enabled: boolean; intervalSeconds?: number | undefined } | undefined;
+}
+
+export interface ManagedSecretResult {
+  secret: SecretView;
+  versionId: string;
+  /** Things the caller should know (an imported credential that does not log in today). */
+  warnings: string[];
+}
+
+const PREFIX = /^[A-Za-z][A-Za-z0-9_]{0,23}$/;
+const text = (o: unknown) => ({ dataType: "text" as const, bytes: Buffer.from(JSON.stringify(o), "utf8") });
+
+function targetFailure(e: unknown, what: string, sensitive: string[]): CofferError {
+  const d = describeError(e, sensitive);
+  return invalid(`${what}: ${d.code}: ${d.message}`);
+}
+
+/**
+ * Creation of managed secrets. The secret (with its first value) is written before the
+ * target is touched; a target that refuses undoes both.
+ */
+export function createManagedSecrets(deps: { secrets: SecretsModule; apiKeys: ApiKeyService; principals: PrincipalService; clock: Clock }) {
+  const { secrets } = deps;
+
+  async function store(scope: Scope, input: ManagedSecretInput, config: ManagedConfig, value: unknown, guard: KeyGuard | undefined) {
+    checkInterval(config, input.rotation?.intervalSeconds);
+    if (input.rotation?.enabled && input.rotation.intervalSeconds === undefined) throw invalid("Automatic rotation needs intervalSeconds.");
+    const v = text(value);
+    try {
+      return await secrets.create(scope, {
+        name: input.name, value: v, description: input.description, keyId: input.keyId, tags: input.tags,
+        secretType: secretTypeOf(config), extendedConfig: extendedConfigText(config), rotation: input.rotation,
+      }, guard);
+    } finally {
+      v.bytes.fill(0);
+    }
+  }
+
+  async function undo(scope: Scope, name: string): Promise<void> {
+    await secrets.delete(scope, name, { force: true }).catch(() => undefined);
+  }
+
+  async function database(scope: Scope, input: ManagedSecretInput, guard: KeyGuard | undefined): Promise<ManagedSecretResult> {
+    const a = input.account ?? {};
+    if ((a.create === undefined) === (a.import === undefined)) throw invalid("Give account.create {usernamePrefix} or account.import {accountNames, password}.");
+    const mode = input.settings.mode ?? "dual";
+    let accounts: string[];
+    if (a.create) {
+      if (typeof a.create.usernamePrefix !== "string" || !PREFIX.test(a.create.usernamePrefix)) throw invalid("usernamePrefix is 1-24 letters, digits and _, starting with a letter.");
+      accounts = mode === "single" ? [a.create.usernamePrefix] : [a.create.usernamePrefix, `${a.create.usernamePrefix}_clone`];
+    } else accounts = a.import!.accountNames;
+    const config = validateManagedConfig({ ...input.settings, type: "database", accounts, origin: a.create ? "created" : "imported" }) as DatabaseConfig;
+    const driver = DATABASE_DRIVERS[config.engine];
+    const adminValue = await secrets.getValue(scope, config.adminSecret, {}).catch((e: unknown) => {
+      throw invalid(`The admin secret "${config.adminSecret}" cannot be read: ${(e as Error).message}`);
+    });
+    let admin;
+    try {
+      admin = credentialOf(JSON.parse(adminValue.bytes.toString("utf8")) as Record<string, unknown>, `The admin secret "${config.adminSecret}"`);
+    } catch (e) {
+      throw invalid(e instanceof RotationError ? e.message : `The admin secret "${config.adminSecret}" is not JSON.`);
+    } finally {
+      adminValue.bytes.fill(0);
+    }
+    const first = accounts[0]!;
+    const password = a.create ? newPassword(config.passwordLength) : a.import!.password;
+    if (typeof password !== "string" || password.length === 0 || password.length > 1024) throw invalid("The imported password must be 1-1024 characters.");
+    const created = await store(scope, input, config, { AccountName: first, AccountPassword: password }, guard);
+    const warnings: string[] = [];
+    const sensitive = [password, admin.password];
+    if (a.create) {
+      const done: string[] = [];
+      try {
+        for (const account of accounts) {
+          // The clone's first password is never stored: the first rotation sets a known one.
+          await driver.createAccount(config, admin, account, account === first ? password : newPassword(config.passwordLength));
+          done.push(account);
+        }
+      } catch (e) {
+        for (const account of done) await driver.dropAccount(config, admin, account).catch(() => undefined);
+        await undo(scope, input.name);
+        throw targetFailure(e, "The accounts could not be created on the target", sensitive);
+      }
+    }
+    await driver.login(config, { user: first, password }).catch((e: unknown) => {
+      warnings.push(`The current value does not log in yet (${describeError(e, sensitive).code}); the first rotation sets a new password with the admin credential.`);
+    });
+    return { ...created, warnings };
+  }
+
+  async function server(scope: Scope, input: ManagedSecretInput, guard: KeyGuard | undefined): Promise<ManagedSecretResult> {
+    let config = validateManagedConfig({ ...input.settings, type: "server" }) as ServerConfig;
+    const v = input.value ?? {};
+    let value: Record<string, string>;
+    if (config.credential === "password") {
+      if (typeof v.Password !== "string" || v.Password.length === 0 || v.Password.length > 1024) throw invalid("value.Password (the user's current password) is required.");
+      value = { UserName: config.userName, Password: v.Password };
+    } else {
+      if (typeof v.PrivateKey !== "string" || v.PrivateKey.length > 16_384) throw invalid("value.PrivateKey (the user's current OpenSSH private key) is required.");
+      const parsed = ssh2.utils.parseKey(v.PrivateKey);
+      if (parsed instanceof Error || Array.isArray(parsed) || !parsed.isPrivateKey()) throw invalid("value.PrivateKey is not an unencrypted private key ssh2 can read.");
+      const publicKey = typeof v.PublicKey === "string" ? v.PublicKey.trim() : `${parsed.type} ${parsed.getPublicSSH().toString("base64")}`;
+      value = { UserName: config.userName, PublicKey: publicKey, PrivateKey: v.PrivateKey };
+    }
+    const warnings: string[] = [];
+    if (!config.hostKeySha256) {
+      const seen = await probeHostKey(config).catch((e: unknown) => {
+        throw invalid(`The host could not be reached to pin its key (${describeError(e, []).message}); give hostKeySha256.`);
+      });
+      config = { ...config, hostKeySha256: seen };
+    }
+    const login = { userName: config.userName, password: value.Password, privateKey: value.PrivateKey };
+    try {
+      const { session } = await SshSession.open(config, login);
+      session.close();
+    } catch (e) {
+      const d = describeError(e, [value.Password ?? "", value.PrivateKey ?? ""]);
+      if (d.code !== "AuthenticationFailed") throw invalid(`The login could not be checked: ${d.code}: ${d.message}`);
+      warnings.push(`The current value does not log in; the first rotation repairs it ${config.adminSecret ? "with the admin secret" : "only if an admin secret is configured"}.`);
+    }
+    const created = await store(scope, input, config, value, guard);
+    return { ...created, warnings };
+  }
+
+  async function accessKey(scope: Scope, input: ManagedSecretInput, guard: KeyGuard | undefined): Promise<ManagedSecretResult> {
+    const config = validateManagedConfig({ ...input.settings, type: "access-key" });
+    if (config.type !== "access-key") throw invalid("Not an access-key configuration.");
+    const owner = await deps.principals.find(config.serviceAccountId, "service-account");
+    if (!owner) throw new CofferError("PrincipalNotFound", `The service account "${config.serviceAccountId}" does not exist.`);
+    const v = input.value;
+    if (v) {
+      if (typeof v.AccessKeyId !== "string" || typeof v.AccessKeySecret !== "string") throw invalid("value must be {AccessKeyId, AccessKeySecret}.");
+      const p = await deps.apiKeys.verify(v.AccessKeyId, v.AccessKeySecret);
+      if (!p || p.id !== config.serviceAccountId) throw invalid("The imported API key does not authenticate as the service account.");
+      const created = await store(scope, input, config, { AccessKeyId: v.AccessKeyId, AccessKeySecret: v.AccessKeySecret, GenerateTimestamp: new Date(deps.clock.now()).toISOString() }, guard);
+      return { ...created, warnings: [] };
+    }
+    const pair = deps.apiKeys.newPair();
+    const created = await store(scope, input, config, { AccessKeyId: pair.id, AccessKeySecret: pair.secret, GenerateTimestamp: new Date(deps.clock.now()).toISOString() }, guard);
+    try {
+      await issueKey(deps, config, { scope, secretName: input.name }, pair);
+    } catch (e) {
+      await undo(scope, input.name);
+      throw targetFailure(e, "The API key could not be issued", [pair.secret]);
+    }
+    return { ...created, warnings: [] };
+  }
+
+  return {
+    async create(scope: Scope, type: string, input: ManagedSecretInput, guard?: KeyGuard): Promise<ManagedSecretResult> {
+      if (type === "database") return database(scope, input, guard);
+      if (type === "server") return server(scope, input, guard);
+      if (type === "access-key") return accessKey(scope, input, guard);
+      throw invalid('type must be "database", "server" or "access-key".');
+    },
+  };
+}
+
+export type ManagedSecrets = ReturnType<typeof createManagedSecrets>;

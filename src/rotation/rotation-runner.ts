@@ -1,0 +1,281 @@
+import { randomUUID } from "node:crypto";
+import type { AuditInput } from "../audit/index.js";
+import type { Clock } from "../core/clock.js";
+import { CURRENT, type SecretsModule } from "../secrets/index.js";
+import { managedConfigOf } from "./managed-config.js";
+import { describeError, RotationError, withTimeout } from "./rotation-errors.js";
+import { parseData, type RotationRow, type RotationStore } from "./rotation-store.js";
+import { PENDING, type JsonObject, type RotationContext, type RotationStep, type Rotator } from "./rotation-types.js";
+
+export interface RotationOptions {
+  /** How long a worker owns a rotation without renewing (crash recovery on PostgreSQL waits this long). */
+  leaseMs?: number | undefined;
+  /** The longest one step may take. */
+  stepTimeoutMs?: number | undefined;
+  /** Backoff after a failed step: base × 2^(attempt-1), capped, ±20 % jitter. */
+  backoffBaseMs?: number | undefined;
+  backoffMaxMs?: number | undefined;
+  /** Test hook: runs after a step completed and was persisted, before the next one starts. */
+  afterStep?: ((step: RotationStep, info: { rotationId: string; secretName: string }) => Promise<void>) | undefined;
+}
+
+export interface RunnerDeps {
+  clock: Clock;
+  secrets: SecretsModule;
+  store: RotationStore;
+  rotators: ReadonlyMap<string, Rotator>;
+  audit?: { append(fields: AuditInput): void } | undefined;
+  log?: ((level: "info" | "warn", msg: string, fields: Record<string, unknown>) => void) | undefined;
+  /** Sealed: nothing can be read or written; the scheduler resumes the work after unseal. */
+  isSealed?: (() => boolean) | undefined;
+  options: Required<Omit<RotationOptions, "afterStep">> & Pick<RotationOptions, "afterStep">;
+}
+
+const parseJson = (bytes: Buffer): JsonObject | undefined => {
+  try {
+    const v = JSON.parse(bytes.toString("utf8")) as unknown;
+    return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as JsonObject) : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+function leaves(o: unknown, out: string[] = []): string[] {
+  if (typeof o === "string") out.push(o);
+  else if (o && typeof o === "object") for (const v of Object.values(o)) leaves(v, out);
+  return out;
+}
+
+/** The secret was purged (or replaced by another of the same name): the rotation ends. */
+class SecretGone extends Error {}
+
+interface StepResult {
+  step: RotationStep;
+  data?: JsonObject | undefined;
+  nextAttemptAt?: number | undefined;
+  promoted?: boolean;
+}
+
+/**
+ * Drives rotations through their steps. One worker per rotation at a time (a lease on the
+ * row; renewed while working); every completed step is persisted before the next starts,
+ * so a crash resumes at the step that was under way. Failures are recorded (code and a
+ * redacted message) and retried with backoff; a step is never skipped.
+ */
+export function createRotationRunner(d: RunnerDeps) {
+  const owner = randomUUID();
+  const running = new Map<string, Promise<void>>();
+  const timers = new Map<string, NodeJS.Timeout>();
+  let stopping = false;
+  const o = d.options;
+
+  const backoff = (attempt: number) => {
+    const raw = Math.min(o.backoffMaxMs, o.backoffBaseMs * 2 ** Math.min(attempt - 1, 30));
+    return Math.round(raw * (0.8 + Math.random() * 0.4));
+  };
+
+  function audit(r: RotationRow, step: RotationStep, outcome: "success" | "failure", errorCode: string | null, detail: string): void {
+    d.audit?.append({
+      time: d.clock.now(), requestId: r.id, principal: "coffer-rotation", action: "secrets:RotateSecret",
+      resource: `crn:coffer:${r.environment_id}:${r.region}:secret/${r.secret_name}`, outcome, errorCode,
+      status: outcome === "success" ? 200 : 500, source: "scheduler", detail: `step=${step} ${detail}`.trim(),
+    });
+  }
+
+  function schedule(id: string, at: number): void {
+    // Far-off work (a grace period) is left to the scheduler's tick (runDue).
+    if (stopping || at - d.clock.now() > 10 * 60_000) return;
+    clearTimeout(timers.get(id));
+    const t = setTimeout(() => {
+      timers.delete(id);
+      void drive(id);
+    }, Math.max(0, at - d.clock.now()) + 5);
+    t.unref();
+    timers.set(id, t);
+  }
+
+  async function contextFor(r: RotationRow, sensitive: Set<string>): Promise<RotationContext> {
+    const scope = { environmentId: r.environment_id, region: r.region };
+    const e = await d.secrets.entry(scope, r.secret_name);
+    if (!e || e.row.id !== r.secret_id) throw new SecretGone("The secret no longer exists.");
+    if (e.row.deleted_at !== null) throw new RotationError("InvalidConfiguration", "The secret is scheduled for deletion; the rotation waits for a restore.");
+    let config;
+    try {
+      config = managedConfigOf(e.row.extended_config);
+    } catch (err) {
+      throw new RotationError("InvalidConfiguration", `The managed configuration is not valid: ${(err as Error).message}`);
+    }
+    const data = parseData(r);
+    const read = async (sel: { versionId?: string; stage?: string }, name = r.secret_name): Promise<JsonObject | undefined> => {
+      const v = await d.secrets.getValue(scope, name, sel);
+      const parsed = parseJson(v.bytes);
+      for (const s of leaves(parsed ?? v.bytes.toString("utf8"))) sensitive.add(s);
+      v.bytes.fill(0);
+      return parsed;
+    };
+    return {
+      scope, secretName: r.secret_name, token: r.token, config, data,
+      secretId: `crn:coffer:${r.environment_id}:${r.region}:secret/${r.secret_name}`,
+      target: e.row.rotation_target ?? undefined,
+      previousValue: async () => (r.previous_version_id === null ? undefined : read({ versionId: r.previous_version_id })),
+      pendingValue: async () => {
+        const v = await read({ versionId: r.token });
+        if (!v) throw new RotationError("InvalidConfiguration", "The pending version is not a JSON object.");
+        return v;
+      },
+      secretValue: async (name: string) => {
+        const v = await read({}, name).catch((err: unknown) => {
+          throw new RotationError("InvalidConfiguration", `The secret "${name}" cannot be read: ${(err as Error).message}`);
+        });
+        if (!v) throw new RotationError("InvalidConfiguration", `The secret "${name}" is not a JSON object.`);
+        return v;
+      },
+      sensitive: (...values) => values.forEach((s) => s !== undefined && sensitive.add(s)),
+    };
+  }
+
+  async function stagesOf(ctx: RotationContext): Promise<Map<string, string>> {
+    const versions = await d.secrets.listVersions(ctx.scope, ctx.secretName, false);
+    const m = new Map<string, string>();
+    for (const v of versions) for (const s of v.stages) m.set(s, v.versionId);
+    return m;
+  }
+
+  async function dropPending(ctx: RotationContext): Promise<void> {
+    const stages = await stagesOf(ctx);
+    if (stages.get(PENDING) === ctx.token) await d.secrets.updateStage(ctx.scope, ctx.secretName, { stage: PENDING, removeFromVersionId: ctx.token });
+  }
+
+  async function runStep(r: RotationRow, rotator: Rotator, ctx: RotationContext): Promise<StepResult> {
+    const now = d.clock.now();
+    if (r.cancel_requested === 1 && (r.step === "create" || r.step === "set" || r.step === "test")) {
+      // Nothing reached the target before `set` started: drop the pending stage and stop.
+      if (r.step === "create") {
+        await dropPending(ctx);
+        return { step: "cancelled" };
+      }
+      return { step: "rollback" };
+    }
+    switch (r.step) {
+      case "create": {
+        const exists = await d.secrets.listVersions(ctx.scope, ctx.secretName, true).then((vs) => vs.some((v) => v.versionId === ctx.token));
+        if (!exists) {
+          const value = await rotator.create(ctx);
+          if (value) {
+            const bytes = Buffer.from(JSON.stringify(value), "utf8");
+            // The write-ahead record: the new credential is durable before the target sees it.
+            await d.secrets.putValue(ctx.scope, ctx.secretName, { dataType: "text", bytes }, { versionId: ctx.token, stages: [PENDING] });
+            bytes.fill(0);
+          } else {
+            const stored = await d.secrets.listVersions(ctx.scope, ctx.secretName, true).then((vs) => vs.some((v) => v.versionId === ctx.token));
+            if (!stored) throw new RotationError("WebhookFailed", "createSecret did not store the pending version (PutSecretValue with the ClientRequestToken and stage ACSPending).");
+          }
+        }
+        return { step: "set", data: ctx.data };
+      }
+      case "set":
+        await rotator.set(ctx);
+        return { step: "test", data: ctx.data };
+      case "test":
+        await rotator.test(ctx);
+        return { step: "promote", data: ctx.data };
+      case "promote": {
+        if (rotator.finish) await rotator.finish(ctx);
+        const stages = await stagesOf(ctx);
+        const holder = stages.get(CURRENT);
+        if (holder !== ctx.token) await d.secrets.updateStage(ctx.scope, ctx.secretName, { stage: CURRENT, moveToVersionId: ctx.token, ...(holder === undefined ? {} : { removeFromVersionId: holder }) });
+        await dropPending(ctx);
+        await d.secrets.settings.markRotated(ctx.scope, ctx.secretName);
+        return { step: "cleanup", data: ctx.data, promoted: true };
+      }
+      case "cleanup": {
+        const res = await rotator.cleanup(ctx);
+        if (res?.retryAt !== undefined && res.retryAt > now) return { step: "cleanup", data: ctx.data, nextAttemptAt: res.retryAt };
+        return { step: "done", data: ctx.data };
+      }
+      case "rollback":
+        await rotator.rollback(ctx);
+        await dropPending(ctx);
+        return { step: "cancelled", data: ctx.data };
+      default:
+        throw new RotationError("InternalError", `The rotation is already ${r.step}.`);
+    }
+  }
+
+  async function run(id: string): Promise<void> {
+    const leaseUntil = () => d.clock.now() + o.leaseMs;
+    if (d.isSealed?.()) return;
+    if (!(await d.store.claim(id, owner, d.clock.now(), leaseUntil()))) return;
+    const heartbeat = setInterval(() => void d.store.claim(id, owner, d.clock.now(), leaseUntil()).catch(() => undefined), Math.max(200, Math.floor(o.leaseMs / 3)));
+    heartbeat.unref();
+    const sensitive = new Set<string>();
+    let row: RotationRow | undefined;
+    try {
+      for (;;) {
+        row = await d.store.byId(id);
+        if (stopping || !row || row.done === 1 || row.lease_owner !== owner) return;
+        if (row.next_attempt_at !== null && row.next_attempt_at > d.clock.now() + 50 && row.cancel_requested === 0) {
+          schedule(id, row.next_attempt_at);
+          return;
+        }
+        const rotator = d.rotators.get(row.rotator);
+        if (!rotator) throw new RotationError("InvalidConfiguration", `No rotator "${row.rotator}" in this server.`);
+        const ctx = await contextFor(row, sensitive);
+        const res = await withTimeout(o.stepTimeoutMs, `the ${row.step} step`, () => runStep(row!, rotator, ctx));
+        const ok = await d.store.advance(id, owner, { step: res.step, now: d.clock.now(), data: res.data, nextAttemptAt: res.nextAttemptAt, promoted: res.promoted ?? false, leaseUntil: leaseUntil() });
+        if (res.step !== row.step) {
+          audit(row, row.step, "success", null, `next=${res.step}`);
+          d.log?.("info", "rotation step done", { rotation: id, secret: row.secret_name, step: row.step, next: res.step });
+        }
+        if (!ok) return;
+        await o.afterStep?.(row.step, { rotationId: id, secretName: row.secret_name });
+        if (res.step === "done" || res.step === "cancelled") return;
+      }
+    } catch (e) {
+      if (!row) return;
+      if (e instanceof SecretGone) {
+        await d.store.advance(id, owner, { step: "cancelled", now: d.clock.now(), leaseUntil: leaseUntil() }).catch(() => undefined);
+        audit(row, row.step, "failure", "SecretNotFound", "the secret was purged; rotation ended");
+        return;
+      }
+      const err = describeError(e, sensitive);
+      const now = d.clock.now();
+      const retryAt = now + backoff(row.attempt + 1);
+      await d.store.fail(id, owner, err, now, retryAt).catch(() => undefined);
+      audit(row, row.step, "failure", err.code, `attempt=${row.attempt + 1}`);
+      d.log?.("warn", "rotation step failed", { rotation: id, secret: row.secret_name, step: row.step, attempt: row.attempt + 1, code: err.code, message: err.message });
+      schedule(id, retryAt);
+    } finally {
+      clearInterval(heartbeat);
+      sensitive.clear();
+      await d.store.release(id, owner).catch(() => undefined);
+    }
+  }
+
+  /** Work on a rotation now (no-op when this process already is, or another worker holds it). */
+  function drive(id: string): Promise<void> {
+    const busy = running.get(id);
+    if (busy) return busy;
+    const p = run(id)
+      .catch((e: unknown) => d.log?.("warn", "rotation worker failed", { rotation: id, message: describeError(e, []).message }))
+      .finally(() => running.delete(id));
+    running.set(id, p);
+    return p;
+  }
+
+  return {
+    owner,
+    drive,
+    /** Drive a rotation at a later time (e.g. when another worker's lease runs out). */
+    wake: schedule,
+    /** Stop between steps; wait for the steps under way. */
+    async stop(): Promise<void> {
+      stopping = true;
+      for (const t of timers.values()) clearTimeout(t);
+      timers.clear();
+      await Promise.allSettled([...running.values()]);
+    },
+  };
+}
+
+export type RotationRunner = ReturnType<typeof createRotationRunner>;

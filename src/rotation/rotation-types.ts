@@ -1,0 +1,90 @@
+import type { Scope } from "../scope/scope.js";
+import type { ManagedConfig } from "./managed-config.js";
+
+/**
+ * The steps of one rotation, in order: create the pending credential (stored as a secret
+ * version with stage ACSPending before anything touches the target), set it on the
+ * target, test it with a real login, promote it to ACSCurrent, clean up the old one.
+ * `rollback` undoes `set` when a rotation is cancelled before promotion.
+ */
+export type RotationStep = "create" | "set" | "test" | "promote" | "cleanup" | "rollback" | "done" | "cancelled";
+
+export const PENDING = "ACSPending";
+
+export type JsonObject = Record<string, unknown>;
+
+/** What a rotator sees of the rotation it works on. Values are parsed JSON objects. */
+export interface RotationContext {
+  readonly scope: Scope;
+  readonly secretName: string;
+  /** The secret's ARN-like name (webhook payloads). */
+  readonly secretId: string;
+  /** The rotation's client request token = the pending version id. */
+  readonly token: string;
+  /** Coffer's managed-credential settings (`extended_config.Coffer`); undefined for plain secrets. */
+  readonly config: ManagedConfig | undefined;
+  /** The secret's rotation target (a webhook URL) when it has one. */
+  readonly target: string | undefined;
+  /** Non-secret bookkeeping kept on the rotation row between steps (never a credential). */
+  readonly data: JsonObject;
+  /** The value that was ACSCurrent when this rotation started; undefined for a secret without one. */
+  previousValue(): Promise<JsonObject | undefined>;
+  /** The pending value (the version named by the token). */
+  pendingValue(): Promise<JsonObject>;
+  /** Another secret of the same scope (an admin credential), parsed. */
+  secretValue(name: string): Promise<JsonObject>;
+  /** Strings that must never appear in an error message (added by the rotator as it learns them). */
+  sensitive(...values: (string | undefined)[]): void;
+}
+
+export interface CleanupResult {
+  /** Not yet: try again at this time (a grace period runs). */
+  retryAt?: number | undefined;
+}
+
+/** One kind of credential target. Every step is idempotent: a crash anywhere re-runs it. */
+export interface Rotator {
+  readonly name: string;
+  /** The new credential, or undefined when the rotator stores the pending version itself (webhook). */
+  create(ctx: RotationContext): Promise<JsonObject | undefined>;
+  set(ctx: RotationContext): Promise<void>;
+  /** A real login with the pending credential; throws when it does not work. */
+  test(ctx: RotationContext): Promise<void>;
+  /** Promotion done outside Coffer (a webhook's finishSecret); Coffer moves the stages itself otherwise. */
+  finish?(ctx: RotationContext): Promise<void>;
+  /** After promotion: retire the old credential (per mode). */
+  cleanup(ctx: RotationContext): Promise<CleanupResult | void>;
+  /** Before promotion, on cancel: make the current credential work again if `set` changed it. */
+  rollback(ctx: RotationContext): Promise<void>;
+}
+
+export interface RotationView {
+  rotationId: string;
+  versionId: string;
+  rotator: string;
+  step: RotationStep;
+  attempt: number;
+  failures: number;
+  cancelRequested: boolean;
+  nextAttemptAt: string | null;
+  lastError: { code: string; message: string; at: string } | null;
+  startedAt: string;
+  updatedAt: string;
+  promotedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface RotationStatus {
+  name: string;
+  managed: boolean;
+  type: string | null;
+  rotator: string | null;
+  enabled: boolean;
+  intervalSeconds: number | null;
+  nextRotationAt: string | null;
+  lastRotationAt: string | null;
+  /** The rotation under way (not yet promoted, or rolling back), if any. */
+  inProgress: RotationView | null;
+  /** The most recent rotation (any state). */
+  latest: RotationView | null;
+}

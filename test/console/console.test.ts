@@ -1,0 +1,594 @@
+import { mkdirSync, readFileSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
+import { join } from "node:path";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import ssh2 from "ssh2";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, testEngine, type TestServer } from "../helpers/test-server.js";
+import { SCREENSHOTS, assertConsoleBuilt, browserMissing, launch } from "./browser.js";
+
+/**
+ * The web console in a real browser (Debian's Chromium, headless, driven by playwright-core)
+ * against a real Coffer: log in through the UI as a user with the administrator role,
+ * create a secret of each type, reveal, put a version, rotate, create an API key and use
+ * the downloaded pair against the API, add and delete a SQL secret value, add each
+ * workflow key type, and find all of it in the audit log. Screenshots of every page go to
+ * docs/screenshots/ (README.md shows the main ones).
+ *
+ * The browser half does not depend on the storage engine, so it runs in the SQLite pass
+ * of `npm test` only (the PostgreSQL pass reports it skipped); the API calls it makes are
+ * the ones the e2e suites test on both engines.
+ */
+const missing = browserMissing();
+const engineSkip = testEngine() === "postgres" ? "the console suite runs in the SQLite pass only (the browser half is engine-independent)" : undefined;
+const skip = missing ?? engineSkip;
+if (skip) console.warn(`[console] skipped: ${skip}`);
+
+const { Server, utils } = ssh2;
+const ADMIN = { name: "console-admin", password: "correct-horse-battery-staple" };
+
+let s: TestServer;
+let browser: Browser;
+let ctx: BrowserContext;
+let page: Page;
+let adminId: string;
+let sshServer: InstanceType<typeof Server> | undefined;
+let sshPort = 0;
+let closedPort = 0;
+const pageErrors: string[] = [];
+
+/** A 1280×800 screenshot for docs/screenshots (toasts hidden for it: CSSOM, which the CSP allows). */
+async function shot(name: string, opts: { top?: boolean } = {}): Promise<void> {
+  if (skip) return;
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  if (opts.top) await page.evaluate("window.scrollTo(0, 0)");
+  await page.evaluate("document.querySelector('.toasts') && (document.querySelector('.toasts').style.visibility = 'hidden')");
+  await page.waitForTimeout(100);
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), animations: "disabled", caret: "hide" });
+  await page.evaluate("document.querySelector('.toasts') && (document.querySelector('.toasts').style.visibility = '')");
+}
+
+/** Client-side navigation (no reload: a reload logs out by design). */
+async function go(label: string): Promise<void> {
+  await page.getByRole("navigation", { name: "Pages" }).getByRole("link", { name: label, exact: true }).click();
+}
+
+/** UI updates follow API calls: poll for up to 15 s (vitest's default is 1 s). */
+const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 15_000, interval: 100 });
+const field = (label: string) => page.getByLabel(label, { exact: true });
+const button = (name: string) => page.getByRole("button", { name, exact: true });
+const dialog = () => page.getByRole("dialog");
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** A tiny SSH server (ssh2's own) for the server-login secret: user deploy, password old-password. */
+function startSsh(): Promise<number> {
+  const hostKey = utils.generateKeyPairSync("ed25519").private;
+  sshServer = new Server({ hostKeys: [hostKey] }, (client) => {
+    client.on("error", () => undefined);
+    client.on("authentication", (c) => {
+      if (c.method === "password" && c.username === "deploy" && c.password === "old-password") c.accept();
+      else c.reject(["password"]);
+    });
+    client.on("ready", () => {
+      client.on("session", (accept) => {
+        const session = accept();
+        session.on("exec", (acc) => {
+          const st = acc();
+          st.exit(0);
+          st.end();
+        });
+      });
+    });
+  });
+  return new Promise((resolve) => sshServer!.listen(0, "127.0.0.1", () => resolve((sshServer!.address() as AddressInfo).port)));
+}
+
+beforeAll(async () => {
+  if (skip) return;
+  assertConsoleBuilt();
+  // Rotations pause 2.5 s after "set on target", so the progress of one can be seen (and photographed).
+  process.env.COFFER_ROTATION_TEST_PAUSE_AFTER = "set:2500";
+  try {
+    s = await startTestServer();
+  } finally {
+    delete process.env.COFFER_ROTATION_TEST_PAUSE_AFTER;
+  }
+  const u = await s.request("POST", "/v1/users", { name: ADMIN.name, password: ADMIN.password });
+  expect(u.status, JSON.stringify(u.body)).toBe(201);
+  adminId = u.body.id;
+  expect((await s.request("POST", `/v1/principals/${adminId}/roles`, { role: "administrator" })).status).toBe(204);
+  sshPort = await startSsh();
+  closedPort = await freePort();
+  browser = await launch();
+  ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true, colorScheme: "light", reducedMotion: "reduce" });
+  page = await ctx.newPage();
+  page.setDefaultTimeout(20_000);
+  page.on("pageerror", (e) => pageErrors.push(String(e)));
+  page.on("console", (m) => {
+    if (m.type() === "error" && !/Failed to load resource: the server responded with a status of (4\d\d)/.test(m.text())) pageErrors.push(m.text());
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await ctx?.close().catch(() => undefined);
+  await browser?.close().catch(() => undefined);
+  await new Promise<void>((r) => (sshServer ? sshServer.close(() => r()) : r()));
+  await s?.close();
+});
+
+// Generous limits: CI runs this next to other test files on 2 cores.
+describe.skipIf(Boolean(skip))("web console in Chromium", { timeout: 120_000 }, () => {
+  it("serves the login page under a CSP that the page itself obeys, and logs in with the keyboard", async () => {
+    const res = await page.goto(`${s.url}/console/`);
+    expect(res?.status()).toBe(200);
+    expect(res?.headers()["content-security-policy"]).toContain("default-src 'self'");
+    await poll(() => page.evaluate("document.activeElement && document.activeElement.name")).toBe("username");
+    await shot("login");
+    // Wrong password: the API's error shows next to the password field.
+    await page.keyboard.type(ADMIN.name);
+    await page.keyboard.press("Tab");
+    await page.keyboard.type("not-the-password");
+    await page.keyboard.press("Enter");
+    const err = page.locator(".field-invalid", { has: field("Password") }).locator("[data-field-error]");
+    await poll(() => err.textContent()).toMatch(/user name or password is wrong/);
+    await field("Password").fill("");
+    await field("Password").focus();
+    await page.keyboard.type(ADMIN.password);
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { name: "Secrets", exact: true }).waitFor();
+    // The environment picker is in the header.
+    expect(await field("Environment").inputValue()).toBe("env-default");
+    expect(await field("Region").inputValue()).toBe("local");
+  });
+
+  it("creates a service account and a user (users and service accounts page)", async () => {
+    await go("Users & service accounts");
+    await button("Create user").click();
+    await field("Name").fill("alice");
+    await field("Password").fill("short");
+    await field("Repeat the password").fill("short");
+    await dialog().getByRole("button", { name: "Create", exact: true }).click();
+    await poll(() => dialog().locator("[data-field-error]").first().textContent()).toMatch(/12-1024 characters/);
+    await field("Password").fill("alice-password-123");
+    await field("Repeat the password").fill("alice-password-123");
+    await field("Role").selectOption("secret-reader");
+    await dialog().getByRole("button", { name: "Create", exact: true }).click();
+    await page.getByRole("cell", { name: "alice", exact: true }).waitFor();
+    await page.getByRole("tab", { name: "Service accounts" }).click();
+    await button("Create service account").click();
+    await field("Name").fill("orders-app");
+    await field("Description").fill("The orders service");
+    await dialog().getByRole("button", { name: "Create", exact: true }).click();
+    await page.getByRole("cell", { name: /^orders-app/ }).waitFor();
+    await shot("service-accounts");
+  });
+
+  it("creates generic secrets (plain text and key/value) with the seed's validation messages", async () => {
+    await go("Secrets");
+    await button("Create secret").click();
+    await page.getByRole("heading", { name: "Create secret" }).waitFor();
+    await shot("secret-create-generic");
+    // Client-side validation, in the seeds' words, next to each field.
+    await button("OK").click();
+    await poll(() => page.locator(".field-invalid", { has: field("Secret name") }).textContent()).toContain("The name of the secret is required.");
+    await field("Secret name").fill("app/api-token");
+    await field("Value").fill("x".repeat(30_721));
+    await page.getByRole("button", { name: "+ Add tag" }).click();
+    await field("Tag key 1").fill("acs:team");
+    await field("Tag value 1").fill("core");
+    await button("OK").click();
+    await poll(() => page.locator(".field-invalid", { has: field("Value") }).textContent()).toContain("cannot exceed 30,720 bytes");
+    await poll(() => page.getByRole("group", { name: "Tags" }).textContent()).toContain("A tag key cannot start with aliyun or acs:.");
+    await field("Value").fill("tok-v1-secret");
+    await field("Tag key 1").fill("team");
+    await field("Description").fill("Token for the orders API");
+    await button("OK").click();
+    await page.getByRole("heading", { name: "app/api-token" }).waitFor();
+
+    // A duplicate name: the server's SecretAlreadyExists shows next to the name.
+    await page.goBack();
+    await page.getByRole("heading", { name: "Create secret" }).waitFor();
+    await field("Secret name").fill("app/api-token");
+    await field("Value").fill("other");
+    await button("OK").click();
+    await poll(() => page.locator(".field-invalid", { has: field("Secret name") }).textContent()).toMatch(/already exists/);
+
+    // Secret Key/Value: the admin credential of the database secrets below.
+    await field("Secret name").fill("db/admin");
+    await page.getByLabel("Secret Key/Value").check();
+    await field("Key 1").fill("AccountName");
+    await field("Value 1").fill("postgres");
+    await page.getByRole("button", { name: "+ Add key" }).click();
+    await field("Key 2").fill("AccountPassword");
+    await field("Value 2").fill("admin-pass-1");
+    await button("OK").click();
+    await page.getByRole("heading", { name: "db/admin" }).waitFor();
+  });
+
+  it("creates database secrets (PostgreSQL dual, MySQL single), and shows a target error at the host field (Redis)", async () => {
+    await go("Secrets");
+    await button("Create secret").click();
+    // The type picker is a radio group: arrow keys move the choice.
+    await page.getByRole("radio", { name: /Generic secret/ }).focus();
+    await page.keyboard.press("ArrowRight");
+    await poll(() => page.getByRole("radio", { name: /Database secret/ }).getAttribute("aria-checked")).toBe("true");
+    await field("Secret name").fill("db/orders");
+    await field("Host").fill("127.0.0.1");
+    await field("Port").fill(String(closedPort));
+    await field("Database").fill("orders");
+    await field("Admin credential secret").selectOption("db/admin");
+    await page.getByLabel("Import Existing Accounts").check();
+    await field("Usernames").fill("orders_app");
+    await field("Password").fill("orders-pass-1");
+    await button("OK").click();
+    await poll(() => page.locator(".field-invalid", { has: field("Usernames") }).textContent()).toContain("Select two usernames");
+    await field("Usernames").fill("orders_app, orders_app_clone");
+    await page.getByLabel("Enable automatic rotation").check();
+    await field("Rotation period").fill("2");
+    await field("Unit").selectOption("hours");
+    await button("OK").click();
+    await poll(() => page.locator(".field-invalid", { has: field("Rotation period") }).textContent()).toContain("6 hours to 365 days");
+    await field("Unit").selectOption("days");
+    await field("Rotation period").fill("30");
+    await shot("secret-create-database", { top: true });
+    await button("OK").click();
+    // The imported password cannot log in (no database there): created, with the server's warning.
+    await page.getByText("Secret db/orders created.").waitFor();
+    await poll(() => page.locator(".notice").textContent()).toMatch(/does not log in yet/);
+    await button("Open the secret").click();
+    await page.getByRole("heading", { name: "db/orders" }).waitFor();
+    await poll(() => page.locator(".props").first().textContent()).toContain("Database (PostgreSQL, dual accounts)");
+
+    await go("Secrets");
+    await button("Create secret").click();
+    await page.getByRole("radio", { name: /Database secret/ }).click();
+    await page.getByLabel("MySQL / MariaDB").check();
+    await field("Secret name").fill("db/reports");
+    await field("Host").fill("127.0.0.1");
+    await field("Port").fill(String(closedPort));
+    await field("Admin credential secret").selectOption("db/admin");
+    await page.getByLabel("Manage Single Account").check();
+    await page.getByLabel("Import Existing Accounts").check();
+    await field("Username").fill("reports");
+    await field("Password").fill("reports-pass-1");
+    await button("OK").click();
+    await page.getByText("Secret db/reports created.").waitFor();
+
+    await go("Secrets");
+    await button("Create secret").click();
+    await page.getByRole("radio", { name: /Database secret/ }).click();
+    await page.getByLabel("Redis", { exact: true }).check();
+    await field("Secret name").fill("db/cache");
+    await field("Host").fill("127.0.0.1");
+    await field("Port").fill(String(closedPort));
+    await field("Admin credential secret").selectOption("db/admin");
+    await field("Account name").fill("cache");
+    await button("OK").click();
+    await expect.poll(() => page.locator(".field-invalid", { has: field("Host") }).textContent(), { timeout: 60_000 }).toMatch(/could not be created on the target/);
+  });
+
+  it("creates an access-key secret for the service account and rotates it with progress", async () => {
+    await go("Secrets");
+    await button("Create secret").click();
+    await page.getByRole("radio", { name: /Access key secret/ }).click();
+    const sa = field("Select service account");
+    await poll(async () => (await sa.locator("option").allTextContents()).join("|")).toContain("orders-app");
+    await sa.selectOption({ label: (await sa.locator("option", { hasText: "orders-app" }).textContent())! });
+    expect(await field("Secret name").inputValue()).toBe("access-key/orders-app");
+    await field("Grace period (hours)").fill("0");
+    await page.getByLabel("Enable automatic rotation").check();
+    await field("Days (7 Days to 365 Days)").fill("3");
+    await button("OK").click();
+    await poll(() => page.locator(".field-invalid", { has: field("Days (7 Days to 365 Days)") }).textContent()).toContain("7 Days to 365 Days");
+    await field("Days (7 Days to 365 Days)").fill("30");
+    await button("OK").click();
+    await page.getByRole("heading", { name: "access-key/orders-app" }).waitFor();
+    const rotation = page.locator("section", { has: page.getByRole("heading", { name: "Rotation", exact: true }) });
+    await poll(() => rotation.textContent()).toMatch(/enabled, every 30 days/);
+    await rotation.getByRole("button", { name: "Rotate now" }).click();
+    // Progress while it runs: the step list and a progress bar.
+    await expect.poll(() => rotation.locator("ol.steps li.current").textContent(), { timeout: 15_000 }).toMatch(/Set on target|Test login/);
+    await rotation.scrollIntoViewIfNeeded();
+    await shot("secret-rotation");
+    await expect.poll(() => rotation.textContent(), { timeout: 30_000 }).toMatch(/Latest\s*Done/);
+    const versions = page.locator("section", { has: page.getByRole("heading", { name: "Versions and stages" }) });
+    await poll(() => versions.getByRole("row").count()).toBe(3);
+  });
+
+  it("creates a server login secret against a real SSH server", async () => {
+    await go("Secrets");
+    await button("Create secret").click();
+    await page.getByRole("radio", { name: /Server login secret/ }).click();
+    await field("Secret name").fill("hosts/web-1");
+    await field("Host").fill("127.0.0.1");
+    await field("SSH port").fill(String(sshPort));
+    await field("Managed user").fill("deploy");
+    await field("Password").fill("old-password");
+    await shot("secret-create-server", { top: true });
+    await button("OK").click();
+    await page.getByRole("heading", { name: "hosts/web-1" }).waitFor();
+    await poll(() => page.locator(".props").first().textContent()).toContain("Server login (password)");
+  });
+
+  it("reveals a value only on click, hides it again, and puts a new version", async () => {
+    await go("Secrets");
+    await page.getByRole("link", { name: "app/api-token" }).click();
+    await page.getByRole("heading", { name: "app/api-token" }).waitFor();
+    expect((await page.content()).includes("tok-v1-secret")).toBe(false);
+    await page.getByRole("button", { name: "Reveal the value of version v1" }).click();
+    await poll(() => page.locator("[data-revealed]").textContent()).toBe("tok-v1-secret");
+    await button("Hide").click();
+    expect((await page.content()).includes("tok-v1-secret")).toBe(false);
+
+    await button("Put a new version").click();
+    await field("Secret value").fill("tok-v2-secret");
+    await field("Version").fill("v2");
+    await button("Store version").click();
+    const versions = page.locator("section", { has: page.getByRole("heading", { name: "Versions and stages" }) });
+    await poll(() => versions.getByRole("row").count()).toBe(3);
+    await poll(() => versions.getByRole("row", { name: /v1/ }).textContent()).toContain("ACSPrevious");
+    await poll(() => versions.getByRole("row", { name: /v2/ }).textContent()).toContain("ACSCurrent");
+    await page.getByRole("button", { name: "Reveal the value of version v2" }).click();
+    await poll(() => page.locator("[data-revealed]").textContent()).toBe("tok-v2-secret");
+    await shot("secret-detail", { top: true });
+    await button("Hide").click();
+  });
+
+  it("deletes a secret with a recovery window and restores it", async () => {
+    await page.getByRole("button", { name: "Delete", exact: true }).click();
+    await field("Recovery window (days)").fill("3");
+    await button("Schedule deletion").click();
+    await poll(() => dialog().locator("[data-field-error]").textContent()).toContain("7 to 30 days");
+    await field("Recovery window (days)").fill("7");
+    await button("Schedule deletion").click();
+    await page.getByText(/This secret is deleted and will be purged/).waitFor();
+    await button("Restore").click();
+    await page.getByRole("button", { name: "Delete", exact: true }).waitFor();
+    expect(await page.getByText(/This secret is deleted/).count()).toBe(0);
+  });
+
+  it("searches secrets by name, tag and type, and bulk-imports with progress", async () => {
+    await go("Secrets");
+    await page.getByRole("link", { name: "hosts/web-1" }).waitFor();
+    await shot("secrets");
+    await field("Name starts with").fill("db/");
+    await button("Search").click();
+    await poll(() => page.getByRole("table", { name: "Secrets" }).getByRole("link").allTextContents()).toEqual(["db/admin", "db/orders", "db/reports"]);
+    await button("Clear").click();
+    await field("Tag key").fill("team");
+    await field("Tag value").fill("core");
+    await button("Search").click();
+    await poll(() => page.getByRole("table", { name: "Secrets" }).getByRole("link").allTextContents()).toEqual(["app/api-token"]);
+    await button("Clear").click();
+    await field("Type").selectOption("Rds");
+    await button("Search").click();
+    await poll(() => page.getByRole("table", { name: "Secrets" }).getByRole("link").allTextContents()).toEqual(["db/orders", "db/reports"]);
+    await button("Clear").click();
+
+    await button("Bulk import").click();
+    await field("Secrets to import").fill(JSON.stringify(Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`bulk/item-${i}`, `value-${i}`]))));
+    await field("Name prefix").fill("imported/");
+    await dialog().getByRole("button", { name: "Import" }).click();
+    await expect.poll(() => dialog().getByRole("status").textContent(), { timeout: 20_000 }).toMatch(/Import finished12 \/ 12 \(100%\)/);
+    await shot("secrets-bulk-import");
+    await dialog().getByRole("button", { name: "Done" }).click();
+    await field("Name starts with").fill("imported/");
+    await button("Search").click();
+    await poll(() => page.getByRole("table", { name: "Secrets" }).getByRole("link").count()).toBe(12);
+    await button("Clear").click();
+    await page.getByRole("link", { name: "hosts/web-1" }).waitFor();
+  });
+
+  it("manages KMS keys: create with an alias, disable/enable, rotate, schedule and cancel deletion", async () => {
+    await go("KMS keys");
+    await button("Create key").click();
+    // Keyboard: the dialog takes focus and Escape closes it.
+    await poll(() => page.evaluate("document.activeElement && document.activeElement.name")).toBe("key-description");
+    await page.keyboard.press("Escape");
+    expect(await dialog().count()).toBe(0);
+    await button("Create key").click();
+    await field("Description").fill("payments");
+    await field("Alias").fill("payments");
+    await dialog().getByRole("button", { name: "Create key" }).click();
+    await poll(() => dialog().locator("[data-field-error]").textContent()).toContain("alias/");
+    await field("Alias").fill("alias/payments");
+    await dialog().getByRole("button", { name: "Create key" }).click();
+    await page.getByRole("heading", { name: "alias/payments" }).waitFor();
+    await button("Disable").click();
+    await button("Enable").waitFor();
+    await button("Enable").click();
+    await button("Disable").waitFor();
+    await button("Rotate now").click();
+    await poll(() => page.locator("section", { has: page.getByRole("heading", { name: "Rotation", exact: true }) }).locator("ul li").count()).toBe(2);
+    await field("New alias").fill("alias/payments-2");
+    await button("Add alias").click();
+    await page.getByRole("button", { name: "Delete alias alias/payments-2" }).waitFor();
+    await shot("key-detail", { top: true });
+    await button("Schedule deletion").click();
+    await field("Waiting period (days)").fill("400");
+    await dialog().getByRole("button", { name: "Schedule deletion" }).click();
+    await poll(() => dialog().locator("[data-field-error]").textContent()).toContain("7 to 366 days");
+    await field("Waiting period (days)").fill("7");
+    await dialog().getByRole("button", { name: "Schedule deletion" }).click();
+    await button("Cancel deletion").click();
+    await button("Disable").waitFor();
+    await go("KMS keys");
+    await page.getByRole("table", { name: "Keys" }).waitFor();
+    await shot("keys");
+  });
+
+  it("creates an API key for the service account, shows its secret once, and the downloaded pair works against the API", async () => {
+    await go("API keys");
+    await button("Create API key").click();
+    await page.getByRole("radio", { name: /^Service account/ }).check();
+    const owner = field("Service account");
+    await poll(async () => (await owner.locator("option").allTextContents()).join("|")).toContain("orders-app");
+    await owner.selectOption({ label: (await owner.locator("option", { hasText: "orders-app" }).textContent())! });
+    await field("Name").fill("orders-ci");
+    await dialog().getByRole("button", { name: "Create API key" }).click();
+    await page.getByRole("heading", { name: "Save this API key now" }).waitFor();
+    const keyId = (await page.getByTestId("new-key-id").textContent())!;
+    const secret = (await page.getByTestId("new-key-secret").textContent())!;
+    expect(secret.length).toBe(64);
+    await shot("api-key-created");
+    const [download] = await Promise.all([page.waitForEvent("download"), button("Download").click()]);
+    expect(download.suggestedFilename()).toBe(`coffer-api-key-${keyId}.json`);
+    const file = JSON.parse(readFileSync((await download.path())!, "utf8")) as { keyId: string; secret: string; environmentId: string; region: string };
+    expect(file).toMatchObject({ keyId, secret, environmentId: "env-default", region: "local" });
+    await button("Done").click();
+    // Never shown again: not on the page, not in the list.
+    expect((await page.content()).includes(secret)).toBe(false);
+    await page.getByRole("cell", { name: keyId, exact: true }).waitFor();
+    await shot("api-keys");
+
+    // The downloaded pair authenticates; a service account without a role is denied, then allowed once it has one.
+    const basic = `Basic ${Buffer.from(`${file.keyId}:${file.secret}`).toString("base64")}`;
+    const who = await s.request("GET", "/v1/auth/whoami", undefined, { auth: basic });
+    expect(who.status, JSON.stringify(who.body)).toBe(200);
+    expect(who.body.kind).toBe("service-account");
+    const denied = await s.request("GET", "/v1/secrets/app%2Fapi-token/value", undefined, { auth: basic });
+    expect(denied.status).toBe(403);
+    const sa = (await s.request("GET", "/v1/service-accounts")).body.serviceAccounts.find((x: { name: string }) => x.name === "orders-app");
+    expect((await s.request("POST", `/v1/principals/${sa.id}/roles`, { role: "secret-reader" })).status).toBe(204);
+    const read = await s.request("GET", "/v1/secrets/app%2Fapi-token/value", undefined, { auth: basic });
+    expect(read.status, JSON.stringify(read.body)).toBe(200);
+    expect(read.body.value).toBe("tok-v2-secret");
+    // Scoped to env-default / local: refused in another region.
+    const other = await s.request("GET", "/v1/secrets", undefined, { auth: basic, headers: { "x-coffer-region": "us-east-1" } });
+    expect(other.status).toBe(403);
+  });
+
+  it("adds and deletes a SQL secret value without ever showing it", async () => {
+    await go("Secret values");
+    await button("Add secret value").click();
+    await field("Secret Name").fill("1bad");
+    await field("Secret Value").fill("Kafka-Pa55");
+    await dialog().getByRole("button", { name: "OK" }).click();
+    await poll(() => dialog().locator("[data-field-error]").textContent()).toContain("a letter");
+    await field("Secret Name").fill("kafka_password");
+    await dialog().getByRole("button", { name: "OK" }).click();
+    await page.getByRole("cell", { name: "kafka_password", exact: true }).waitFor();
+    expect((await page.content()).includes("Kafka-Pa55")).toBe(false);
+    await button("Add secret value").click();
+    await field("Secret Name").fill("kafka_password");
+    await field("Secret Value").fill("again");
+    await dialog().getByRole("button", { name: "OK" }).click();
+    await poll(() => dialog().locator(".field-invalid", { has: field("Secret Name") }).textContent()).toMatch(/already exists/);
+    await dialog().getByRole("button", { name: "Cancel" }).click();
+    await button("Add secret value").click();
+    await field("Secret Name").fill("db_password");
+    await field("Secret Value").fill("Db-Pa55");
+    await dialog().getByRole("button", { name: "OK" }).click();
+    await page.getByRole("cell", { name: "db_password", exact: true }).waitFor();
+    await shot("secret-values");
+    await page.getByRole("button", { name: "Delete secret value kafka_password" }).click();
+    await dialog().getByRole("button", { name: "Delete" }).click();
+    await poll(() => page.getByRole("cell", { name: "kafka_password", exact: true }).count()).toBe(0);
+    const api = await s.request("GET", "/v1/sql/values");
+    expect(api.body.values.map((v: { name: string }) => v.name)).toEqual(["db_password"]);
+  });
+
+  it("adds a workflow key of each of the four types; secret fields are never shown", async () => {
+    await go("Workflow keys");
+    await field("Workflow service").fill("orders-wf");
+    await button("Open").click();
+    const add = async (type: string, fill: () => Promise<void>) => {
+      await button("Add key").click();
+      await field("Key type").selectOption(type);
+      await fill();
+      await dialog().getByRole("button", { name: "OK" }).click();
+      await poll(() => dialog().count()).toBe(0);
+    };
+    await add("ImageRepository", async () => {
+      await field("Key name").fill("registry");
+      await field("Image repository domain").fill("registry.example.com");
+      await field("Username").fill("puller");
+      await field("Key").fill("Img-Pa55");
+    });
+    await add("ObjectStorage", async () => {
+      await field("Key name").fill("bucket");
+      await field("SecretId").fill("AKID-cos-1");
+      await field("SecretKey").fill("Cos-Secret-Key");
+    });
+    await add("FunctionInvocation", async () => {
+      await field("TenantName").fill("scf-tenant");
+      await field("TenantId").fill("AKID-scf-1");
+      await field("TenantKey").fill("Scf-Tenant-Key");
+    });
+    // Custom: a validation error first (no pairs), next to the pairs.
+    await button("Add key").click();
+    await field("Key type").selectOption("Custom");
+    await field("Key name").fill("mysql");
+    await dialog().getByRole("button", { name: "OK" }).click();
+    await poll(() => page.getByRole("group", { name: "Key content" }).locator("[data-field-error]").textContent()).toContain("Key - Value pairs");
+    await field("Variable name 1").fill("MYSQL_HOST");
+    await field("Variable value 1").fill("db.internal");
+    await page.getByRole("button", { name: "+ Add variable" }).click();
+    await field("Variable name 2").fill("MYSQL_PASSWORD");
+    await field("Variable value 2").fill("My-Sql-Pa55");
+    await dialog().getByRole("button", { name: "OK" }).click();
+    await poll(() => page.getByRole("table", { name: "Workflow keys" }).getByRole("row").count()).toBe(5);
+    const table = page.getByRole("table", { name: "Workflow keys" });
+    await poll(() => table.textContent()).toContain("registryDomain: registry.example.com");
+    await poll(() => table.textContent()).toContain("variables: MYSQL_HOST, MYSQL_PASSWORD");
+    const html = await page.content();
+    for (const v of ["Img-Pa55", "Cos-Secret-Key", "Scf-Tenant-Key", "My-Sql-Pa55"]) expect(html.includes(v), v).toBe(false);
+    await shot("workflow-keys");
+    const api = await s.request("GET", "/v1/workflow-services/orders-wf/keys");
+    expect(api.body.keys.map((k: { type: string }) => k.type).sort()).toEqual(["Custom", "FunctionInvocation", "ImageRepository", "ObjectStorage"]);
+  });
+
+  it("shows policies and roles", async () => {
+    await go("Policies & roles");
+    await button("Create policy").click();
+    await field("Name").fill("read-app");
+    await field("Document (JSON)").fill('{"Version":"1","Statement":[{"Effect":"Allow","Action":"kms:Encrpyt","Resource":"*"}]}');
+    await dialog().getByRole("button", { name: "Save policy" }).click();
+    await poll(() => dialog().locator(".field-invalid", { has: field("Document (JSON)") }).textContent()).toMatch(/Statement\[0\]\.Action/);
+    await field("Document (JSON)").fill('{"Version":"1","Statement":[{"Sid":"ReadApp","Effect":"Allow","Action":["secrets:GetSecretValue","secrets:DescribeSecret"],"Resource":"secret/app/*"}]}');
+    await dialog().getByRole("button", { name: "Save policy" }).click();
+    await page.getByRole("cell", { name: /^read-app/ }).waitFor();
+    await shot("policies");
+  });
+
+  it("finds the reveals and the other calls in the audit log, filtered by principal, action and resource", async () => {
+    await s.app.audit.flushAll();
+    await go("Audit log");
+    await field("Principal").fill(adminId);
+    await field("Action").fill("secrets:GetSecretValue");
+    await button("Filter").click();
+    const table = page.getByRole("table", { name: "Audit records" });
+    await poll(() => table.getByRole("row").count()).toBeGreaterThanOrEqual(3); // header + the two reveals
+    const text = (await table.textContent()) ?? "";
+    expect(text).toContain("secret/app/api-token");
+    expect(text).not.toMatch(/tok-v\d-secret/);
+    await field("Action").fill("");
+    await field("Resource").fill("crn:coffer:env-default:local:sql-value/kafka_password");
+    await button("Filter").click();
+    await poll(async () => ((await table.textContent()) ?? "").match(/sql:(CreateSecretValue|DeleteSecretValue)/g)?.length ?? 0).toBeGreaterThanOrEqual(2);
+    await field("Resource").fill("");
+    await field("Principal").fill("");
+    await button("Filter").click();
+    await poll(async () => (await table.textContent()) ?? "").toMatch(/workflows:CreateWorkflowKey/);
+    await shot("audit");
+  });
+
+  it("keeps nothing in browser storage, and a reload logs out", async () => {
+    expect(await page.evaluate("window.localStorage.length")).toBe(0);
+    expect(await page.evaluate("window.sessionStorage.length")).toBe(0);
+    expect(await page.evaluate("document.cookie")).toBe("");
+    expect(await ctx.cookies()).toEqual([]);
+    expect(await page.evaluate("indexedDB.databases().then((d) => d.length)")).toBe(0);
+    await page.reload();
+    await page.getByRole("heading", { name: "Log in" }).waitFor();
+    expect(pageErrors).toEqual([]);
+  });
+});
