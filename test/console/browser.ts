@@ -10,7 +10,11 @@ import { chromium, type Browser } from "playwright-core";
  */
 export const CHROMIUM = process.env.COFFER_TEST_CHROMIUM ?? "/usr/bin/chromium";
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-export const SCREENSHOTS = join(ROOT, "docs", "screenshots");
+/**
+ * Screenshots go to an ignored folder on every run; `COFFER_UPDATE_SCREENSHOTS=1 npm test`
+ * refreshes the committed ones in docs/screenshots (README and docs/console.md show them).
+ */
+export const SCREENSHOTS = process.env.COFFER_UPDATE_SCREENSHOTS === "1" ? join(ROOT, "docs", "screenshots") : join(ROOT, "test-output", "screenshots");
 const truthy = (v: string | undefined) => v === "1" || v === "true" || v === "yes";
 
 export function browserMissing(): string | undefined {

@@ -53,7 +53,7 @@ export function KeysPage() {
                   {k.deleteDate ? <div className="muted small">deleted at {fmtTime(k.deleteDate)}</div> : null}
                 </td>
                 <td>{k.automaticRotation === "Enabled" ? `every ${Math.round((k.rotationIntervalSeconds ?? 0) / 86_400)} days` : <span className="muted">manual</span>}</td>
-                <td>{fmtTime(k.createdAt)}</td>
+                <td className="nowrap">{fmtTime(k.createdAt)}</td>
               </tr>
             ))}
           </tbody>
