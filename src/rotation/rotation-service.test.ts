@@ -118,6 +118,8 @@ describe("rotation state machine", () => {
     await until("promoted", async () => (await stages("s/retry")).ACSCurrent === r.versionId);
     expect(script.calls.filter((c) => c === "test")).toHaveLength(4);
     expect(script.calls.filter((c) => c === "set")).toHaveLength(1);
+    // Promotion comes before cleanup: wait for the end, or its cleanup lands in the next test's log.
+    await until("done", async () => (await a.status(scope, "s/retry")).latest?.step === "done");
     const latest = (await a.status(scope, "s/retry")).latest!;
     expect(latest.failures).toBe(3);
   });
