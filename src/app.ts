@@ -28,10 +28,12 @@ import { createKmsService, type KmsService } from "./kms/index.js";
 import { createOperatorDeps } from "./operator/index.js";
 import { createManagedSecrets, createRotationService, createRotators, rotationOptionsFromEnv, type RotationOptions, type RotationService } from "./rotation/index.js";
 import { Scheduler } from "./scheduler/scheduler.js";
+import { registerCaches } from "./app-caches.js";
 import { DEFAULT_ENVIRONMENT_ID, DEFAULT_ENVIRONMENT_NAME, DEFAULT_REGION, defaultScope } from "./scope/scope.js";
 import { createSecretsModule, type SecretsModule } from "./secrets/index.js";
 import { createHttpServer } from "./server/http-server.js";
 import { registerConsole } from "./server/console-static.js";
+import { HttpMetrics, registerMetrics } from "./server/metrics.js";
 import type { Storage } from "./storage/index.js";
 import { VERSION } from "./version.js";
 
@@ -59,6 +61,8 @@ export interface AppOptions {
   caPem?: string | undefined;
   /** Rotation engine settings (lease, step timeout, backoff, test hooks); default from COFFER_ROTATION_* (src/rotation). */
   rotation?: RotationOptions | undefined;
+  /** `GET /metrics` without credentials (and while sealed): `--metrics-public` / COFFER_METRICS_PUBLIC=1. Default: authenticated, `sys:GetMetrics`. */
+  metricsPublic?: boolean | undefined;
   /** The Flink SQL Gateway statements run on when their environment names none (`COFFER_FLINK_GATEWAY_URL`). */
   flinkGatewayUrl?: string | undefined;
 }
@@ -116,6 +120,7 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
   await storage.migrate();
 
   const barrier = new Barrier();
+  let initializedSeen = false;
   if (!(await isInitialized(storage))) {
     if (!opts.dev || !opts.rootKey) throw new Error("the store is not initialized: run `coffer operator init` first");
     await initializeStore(storage, opts.rootKey, clock.now()).catch(() => undefined);
@@ -125,10 +130,11 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
   const secrets = createSecretsModule({ storage, clock, kms, accountId });
   const apiKeys = createApiKeyService({ storage, barrier, clock });
   const environments = createEnvironmentService({ storage, clock, dev: opts.dev });
-  const principals = createPrincipalService({ storage, clock, onChange: () => apiKeys.clearCaches() });
+  const principals = createPrincipalService({ storage, clock });
   const throttle = new FailureThrottle(clock);
   const access = createAccessService({ storage, clock });
   const scope = defaultScope(region);
+  const caches = await registerCaches(storage, { secrets, kms, apiKeys, access, environments });
 
   /** The resource policy a secret or key carries, compiled; undefined when it has none. */
   async function resourcePolicyFor(resource: string): Promise<CompiledPolicy | undefined> {
@@ -189,14 +195,6 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
     await storage.run("DELETE FROM meta WHERE name = 'bootstrap_admins'");
   }
 
-  function clearCaches(): void {
-    access.invalidate();
-    kms.clearCaches();
-    secrets.clearCaches();
-    apiKeys.clearCaches();
-    environments.invalidate();
-  }
-
   async function unseal(rootKey: Buffer): Promise<void> {
     const keyring = await readKeyring(storage);
     if (!keyring) throw new CofferError("Sealed", "The store is not initialized.");
@@ -210,7 +208,7 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
     await audit.flushAll().catch(() => undefined);
     barrier.seal();
     auditKey = undefined;
-    clearCaches();
+    caches.clearAll();
   }
 
   if (opts.rootKey) await unseal(opts.rootKey);
@@ -236,6 +234,8 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
     ],
     (job, e) => http?.log.error({ job, err: { message: (e as Error)?.message } }, "scheduled job failed"),
     opts.schedulerIntervalMs,
+    // One scheduler per cluster (PostgreSQL advisory lock; SQLite: this process).
+    () => storage.isLeader(),
   );
 
   const references = createReferencesModule({ storage, clock, secrets, audit, flinkGatewayUrl: opts.flinkGatewayUrl ?? process.env.COFFER_FLINK_GATEWAY_URL });
@@ -278,7 +278,8 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
     dev: opts.dev,
     scopeOf: (req) => req.scope ?? scope,
     health: async () => ({
-      initialized: await isInitialized(storage),
+      // Once initialized, always initialized: health checks do not query the store.
+      initialized: (initializedSeen ||= await isInitialized(storage)),
       sealed: barrier.sealed,
       devMode: opts.dev,
       storage: storage.dialect.engine,
@@ -289,7 +290,7 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
       await audit.flushAll();
       await storage.truncateAll(["meta", "schema_migrations"]);
       await storage.run("DELETE FROM meta WHERE name NOT IN (?, ?)", [KEYRING, "organization"]);
-      clearCaches();
+      caches.clearAll();
       throttle.clear();
       const again = await bootstrap();
       if (again) rootAccessKey = { keyId: again.keyId, secret: rootAccessKey?.secret };
@@ -348,6 +349,8 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
         throw new CofferError("AccessDenied", `Not allowed: ${action} on the secret's key ${keyId}.`);
     },
   });
+  const metricsSources = { http: new HttpMetrics(), caches: () => caches.entries(), cacheClears: () => caches.clears, sealed: () => barrier.sealed, leader: () => scheduler.leader };
+  registerMetrics(http, { ...metricsSources, auditQueue: () => audit.pending(), rotation: () => rotation.metrics() }, opts.metricsPublic ?? process.env.COFFER_METRICS_PUBLIC === "1");
   registerConsole(http);
   await http.ready();
   // Rotations a previous process left under way resume now (and from the scheduler).

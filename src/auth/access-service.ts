@@ -16,6 +16,7 @@ import {
   type RequestContext,
 } from "../policy/index.js";
 import type { Storage } from "../storage/index.js";
+import { CACHES } from "../core/cache.js";
 
 export interface PolicyView {
   id: string;
@@ -181,7 +182,7 @@ export function createAccessService(deps: { storage: Storage; clock: Clock }) {
       if (description.length > 1024) throw invalid("A description is at most 1024 characters.");
       await storage.transaction(async (tx) => {
         await tx.run("UPDATE policies SET document = ?, description = ?, updated_at = ? WHERE id = ?", [JSON.stringify(input.document), description, Math.max(clock.now(), r.updated_at + 1), r.id]);
-        tx.afterCommit(invalidate);
+        tx.invalidate(CACHES.access, "*");
       });
       return view(await policyRow(r.id));
     },
@@ -192,7 +193,7 @@ export function createAccessService(deps: { storage: Storage; clock: Clock }) {
         await tx.run("DELETE FROM principal_policies WHERE policy_id = ?", [r.id]);
         await tx.run("DELETE FROM role_policies WHERE policy_id = ?", [r.id]);
         await tx.run("DELETE FROM policies WHERE id = ?", [r.id]);
-        tx.afterCommit(invalidate);
+        tx.invalidate(CACHES.access, "*");
       });
     },
 
@@ -222,7 +223,7 @@ export function createAccessService(deps: { storage: Storage; clock: Clock }) {
         await tx.run("DELETE FROM principal_roles WHERE role_id = ?", [id]);
         await tx.run("DELETE FROM role_policies WHERE role_id = ?", [id]);
         await tx.run("DELETE FROM roles WHERE id = ?", [id]);
-        tx.afterCommit(invalidate);
+        tx.invalidate(CACHES.access, "*");
       });
     },
 
@@ -233,7 +234,7 @@ export function createAccessService(deps: { storage: Storage; clock: Clock }) {
       await storage.transaction(async (tx) => {
         if (attach) await tx.run("INSERT INTO role_policies (role_id, policy_id) VALUES (?, ?) ON CONFLICT (role_id, policy_id) DO NOTHING", [id, p.id]);
         else await tx.run("DELETE FROM role_policies WHERE role_id = ? AND policy_id = ?", [id, p.id]);
-        tx.afterCommit(invalidate);
+        tx.invalidate(CACHES.access, "*");
       });
     },
 
@@ -243,7 +244,7 @@ export function createAccessService(deps: { storage: Storage; clock: Clock }) {
       await storage.transaction(async (tx) => {
         if (attach) await tx.run("INSERT INTO principal_policies (principal_id, policy_id) VALUES (?, ?) ON CONFLICT (principal_id, policy_id) DO NOTHING", [principalId, p.id]);
         else await tx.run("DELETE FROM principal_policies WHERE principal_id = ? AND policy_id = ?", [principalId, p.id]);
-        tx.afterCommit(invalidate);
+        tx.invalidate(CACHES.access, "*");
       });
     },
 
@@ -253,7 +254,7 @@ export function createAccessService(deps: { storage: Storage; clock: Clock }) {
       await storage.transaction(async (tx) => {
         if (grant) await tx.run("INSERT INTO principal_roles (principal_id, role_id) VALUES (?, ?) ON CONFLICT (principal_id, role_id) DO NOTHING", [principalId, id]);
         else await tx.run("DELETE FROM principal_roles WHERE principal_id = ? AND role_id = ?", [principalId, id]);
-        tx.afterCommit(invalidate);
+        tx.invalidate(CACHES.access, "*");
       });
     },
 

@@ -19,6 +19,8 @@ export interface ServerOptions {
   noTls?: boolean;
   /** The Flink SQL Gateway for environments that name none (also COFFER_FLINK_GATEWAY_URL, read by the server). */
   flinkGatewayUrl?: string;
+  /** `GET /metrics` without credentials (`--metrics-public`, COFFER_METRICS_PUBLIC=1). */
+  metricsPublic?: boolean;
 }
 
 /** The raw commander options of `coffer server` (no commander defaults, so env can fill in). */
@@ -36,6 +38,7 @@ export interface ServerFlags {
   /** commander's `--no-tls`: false when given. */
   tls?: boolean;
   flinkGatewayUrl?: string;
+  metricsPublic?: boolean;
 }
 
 function envValue(env: Record<string, string | undefined>, name: string): string | undefined {
@@ -70,5 +73,6 @@ export function resolveServerOptions(flags: ServerFlags, env: Record<string, str
   if (flags.tlsKey !== undefined) opts.tlsKey = flags.tlsKey;
   if (flags.tls === false) opts.noTls = true;
   if (flags.flinkGatewayUrl !== undefined) opts.flinkGatewayUrl = flags.flinkGatewayUrl;
+  if (flags.metricsPublic === true || envValue(env, "COFFER_METRICS_PUBLIC") === "1") opts.metricsPublic = true;
   return opts;
 }

@@ -51,3 +51,21 @@ export class InvalidatingCache<V> {
     return this.map.size;
   }
 }
+
+/** Names of the caches a transaction can invalidate across nodes (`tx.invalidate(name, key)`). */
+export const CACHES = {
+  /** Secret row + stages by nameKey(scope, name). */
+  secretEntries: "secrets.entries",
+  /** Version ciphertexts by `${secretId}/${versionId}`. */
+  secretVersions: "secrets.versions",
+  /** CMK rows by key id. */
+  kmsKeys: "kms.keys",
+  /** Unwrapped CMK version material by key id. */
+  kmsMaterial: "kms.material",
+  /** API key lookups by key id (`*` on principal changes: the owner's state is part of the entry). */
+  apiKeys: "identity.api-keys",
+  /** Compiled identity policies per principal (cleared whole). */
+  access: "auth.policies",
+  /** The environments map (cleared whole). */
+  environments: "identity.environments",
+} as const;

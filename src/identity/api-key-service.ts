@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { iso, type Clock } from "../core/clock.js";
-import { InvalidatingCache } from "../core/cache.js";
+import { CACHES, InvalidatingCache } from "../core/cache.js";
 import { CofferError, invalid } from "../core/errors.js";
 import { decodePageToken, pageOf, type Page } from "../core/paging.js";
 import type { Barrier } from "../crypto/barrier.js";
@@ -134,10 +134,14 @@ export function createApiKeyService(deps: { storage: Storage; barrier: Barrier; 
       const id = input.pair?.id ?? randomFrom(ID_CHARS, 16);
       const secret = input.pair?.secret ?? randomFrom(SECRET_CHARS, 64);
       const now = clock.now();
-      await storage.run(
+      await storage.transaction(async (tx) => {
+        await tx.run(
         "INSERT INTO api_keys (id, owner_id, owner_kind, environment_id, region, cloud, display_name, description, secret_enc, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)",
         [id, input.owner.id, input.owner.kind, input.scope?.environmentId ?? null, input.scope?.region ?? null, input.scope ? (input.cloud ?? "coffer") : null, displayName, description, barrier.encrypt(Buffer.from(secret), secretPath(id)), now, now],
-      );
+        );
+        // Another node may have looked the id up (and cached "no such key") before.
+        tx.invalidate(CACHES.apiKeys, id);
+      });
       return { key: view(await row(id)), secret };
     },
 
@@ -177,7 +181,7 @@ export function createApiKeyService(deps: { storage: Storage; barrier: Barrier; 
       if (r.owner_kind === "root") throw new CofferError("InvalidState", "The root API key cannot be deleted through the API.");
       await storage.transaction(async (tx) => {
         await tx.run("DELETE FROM api_keys WHERE id = ?", [id]);
-        tx.afterCommit(() => cache.invalidate(id));
+        tx.invalidate(CACHES.apiKeys, id);
       });
     },
 
@@ -192,13 +196,13 @@ export function createApiKeyService(deps: { storage: Storage; barrier: Barrier; 
         if (existing && (!pair || existing.id === pair.keyId)) {
           if (pair) {
             await tx.run("UPDATE api_keys SET secret_enc = ?, updated_at = ? WHERE id = ?", [barrier.encrypt(Buffer.from(pair.secret), secretPath(pair.keyId)), clock.now(), pair.keyId]);
-            tx.afterCommit(() => cache.invalidate(pair.keyId));
+            tx.invalidate(CACHES.apiKeys, pair.keyId);
           }
           return { keyId: existing.id, secret: undefined, created: false };
         }
         if (existing) {
           await tx.run("DELETE FROM api_keys WHERE id = ?", [existing.id]);
-          tx.afterCommit(() => cache.invalidate(existing.id));
+          tx.invalidate(CACHES.apiKeys, existing.id);
         }
         const keyId = pair?.keyId ?? randomFrom(ID_CHARS, 16);
         const secret = pair?.secret ?? randomFrom(SECRET_CHARS, 64);
@@ -207,7 +211,7 @@ export function createApiKeyService(deps: { storage: Storage; barrier: Barrier; 
           "INSERT INTO api_keys (id, owner_id, owner_kind, environment_id, region, display_name, secret_enc, state, created_at, updated_at) VALUES (?, 'root', 'root', NULL, NULL, 'root', ?, 'active', ?, ?)",
           [keyId, barrier.encrypt(Buffer.from(secret), secretPath(keyId)), now, now],
         );
-        tx.afterCommit(() => cache.invalidate(keyId));
+        tx.invalidate(CACHES.apiKeys, keyId);
         return { keyId, secret: pair ? undefined : secret, created: true };
       });
     },
@@ -215,6 +219,9 @@ export function createApiKeyService(deps: { storage: Storage; barrier: Barrier; 
     clearCaches(): void {
       cache.clear();
     },
+
+    /** The lookup cache, for the node's cache registry (invalidation, hit ratio). */
+    cache,
   };
 }
 

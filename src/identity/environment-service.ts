@@ -4,6 +4,7 @@ import { newPrefixedId } from "../core/ids.js";
 import { decodePageToken, pageOf, type Page } from "../core/paging.js";
 import { DEFAULT_ENVIRONMENT_ID, type Scope } from "../scope/scope.js";
 import type { Storage } from "../storage/index.js";
+import { CACHES } from "../core/cache.js";
 
 export interface EnvironmentView {
   id: string;
@@ -86,7 +87,7 @@ export function createEnvironmentService(deps: { storage: Storage; clock: Clock;
     const now = clock.now();
     await storage.transaction(async (tx) => {
       for (const r of regions) await tx.run("INSERT INTO environment_regions (environment_id, region, created_at) VALUES (?, ?, ?) ON CONFLICT (environment_id, region) DO NOTHING", [envId, r, now]);
-      tx.afterCommit(invalidate);
+      tx.invalidate(CACHES.environments, "*");
     });
   }
 
@@ -104,7 +105,7 @@ export function createEnvironmentService(deps: { storage: Storage; clock: Clock;
         if (await tx.get("SELECT 1 AS x FROM environments WHERE name = ?", [name])) throw new CofferError("EnvironmentAlreadyExists", `An environment named "${name}" already exists.`);
         await tx.run("INSERT INTO environments (id, name, description, created_at, updated_at) VALUES (?, ?, ?, ?, ?)", [id, name, description, now, now]);
         for (const r of regions) await tx.run("INSERT INTO environment_regions (environment_id, region, created_at) VALUES (?, ?, ?) ON CONFLICT (environment_id, region) DO NOTHING", [id, r, now]);
-        tx.afterCommit(invalidate);
+        tx.invalidate(CACHES.environments, "*");
       });
       return view(await get(id));
     },
@@ -128,7 +129,7 @@ export function createEnvironmentService(deps: { storage: Storage; clock: Clock;
       await storage.transaction(async (tx) => {
         if (name !== e.row.name && (await tx.get("SELECT 1 AS x FROM environments WHERE name = ?", [name]))) throw new CofferError("EnvironmentAlreadyExists", `An environment named "${name}" already exists.`);
         await tx.run("UPDATE environments SET name = ?, description = ?, updated_at = ? WHERE id = ?", [name, description, clock.now(), e.row.id]);
-        tx.afterCommit(invalidate);
+        tx.invalidate(CACHES.environments, "*");
       });
       return view(await get(e.row.id));
     },
@@ -144,7 +145,7 @@ export function createEnvironmentService(deps: { storage: Storage; clock: Clock;
           await tx.run("DELETE FROM environment_regions WHERE environment_id = ? AND region = ?", [e.row.id, r]);
         }
         for (const r of wanted) await tx.run("INSERT INTO environment_regions (environment_id, region, created_at) VALUES (?, ?, ?) ON CONFLICT (environment_id, region) DO NOTHING", [e.row.id, r, clock.now()]);
-        tx.afterCommit(invalidate);
+        tx.invalidate(CACHES.environments, "*");
       });
       return view(await get(e.row.id));
     },
@@ -158,7 +159,7 @@ export function createEnvironmentService(deps: { storage: Storage; clock: Clock;
         await tx.run("DELETE FROM api_keys WHERE environment_id = ?", [e.row.id]);
         await tx.run("DELETE FROM environment_regions WHERE environment_id = ?", [e.row.id]);
         await tx.run("DELETE FROM environments WHERE id = ?", [e.row.id]);
-        tx.afterCommit(invalidate);
+        tx.invalidate(CACHES.environments, "*");
       });
     },
 

@@ -6,6 +6,7 @@ import { newPrefixedId } from "../core/ids.js";
 import { decodePageToken, pageOf, type Page } from "../core/paging.js";
 import type { Storage } from "../storage/index.js";
 import type { Principal } from "./principal.js";
+import { CACHES } from "../core/cache.js";
 
 export type AccountKind = "user" | "service-account";
 
@@ -55,7 +56,7 @@ function checkText(v: string | undefined, what: string, max: number): string {
  * Users (console and CLI login with a password, argon2id) and service accounts (for
  * workloads; no password). Sessions are short-lived bearer tokens stored only hashed.
  */
-export function createPrincipalService(deps: { storage: Storage; clock: Clock; sessionTtlMs?: number; onChange: (principalId: string) => void }) {
+export function createPrincipalService(deps: { storage: Storage; clock: Clock; sessionTtlMs?: number; onChange?: (principalId: string) => void }) {
   const { storage, clock } = deps;
   const ttl = deps.sessionTtlMs ?? HOUR;
   let dummyHash: Promise<string> | undefined;
@@ -127,7 +128,8 @@ export function createPrincipalService(deps: { storage: Storage; clock: Clock; s
       await storage.transaction(async (tx) => {
         await tx.run("UPDATE principals SET state = ?, updated_at = ? WHERE id = ?", [state, clock.now(), id]);
         if (state === "disabled") await tx.run("DELETE FROM sessions WHERE principal_id = ?", [id]);
-        tx.afterCommit(() => deps.onChange(id));
+        tx.invalidate(CACHES.apiKeys, "*");
+        tx.afterCommit(() => deps.onChange?.(id));
       });
       return view(await row(id));
     },
@@ -140,7 +142,8 @@ export function createPrincipalService(deps: { storage: Storage; clock: Clock; s
         await tx.run("DELETE FROM principal_policies WHERE principal_id = ?", [id]);
         await tx.run("DELETE FROM principal_roles WHERE principal_id = ?", [id]);
         await tx.run("DELETE FROM principals WHERE id = ?", [id]);
-        tx.afterCommit(() => deps.onChange(id));
+        tx.invalidate(CACHES.apiKeys, "*");
+        tx.afterCommit(() => deps.onChange?.(id));
       });
     },
 

@@ -24,6 +24,11 @@ export function createKmsService(deps: { storage: Storage; barrier: Barrier; clo
     crypto: createCryptoService({ db: deps.storage, repo, material }),
     /** Deletion protection and the policy as the client wrote it (Alibaba adapter). */
     extras: createKeyExtras({ storage: deps.storage, clock: deps.clock, repo }),
+    /** The caches, for the node's cache registry. */
+    caches: {
+      rows: repo.rows,
+      material: { invalidate: (keyId: string) => material.forgetKey(keyId), clear: () => material.clear() },
+    },
     /** Drop every cached row and unwrapped key (reset, seal, lost invalidation channel). */
     clearCaches(): void {
       repo.rows.clear();

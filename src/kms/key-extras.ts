@@ -3,6 +3,7 @@ import { invalid } from "../core/errors.js";
 import type { Scope } from "../scope/scope.js";
 import type { Storage } from "../storage/index.js";
 import type { KeyRepo } from "./key-repo.js";
+import { CACHES } from "../core/cache.js";
 
 /** Settings of a CMK that only some wire APIs expose (Alibaba: deletion protection, the policy as written). */
 export interface KeyExtras {
@@ -27,7 +28,7 @@ export function createKeyExtras(deps: { storage: Storage; clock: Clock; repo: Ke
     return storage.transaction(async (tx) => {
       const row = await repo.lock(tx, storage.dialect.forUpdate, scope, keyIdOrAlias);
       await tx.run(sql, [...params, clock.now(), row.id]);
-      tx.afterCommit(() => repo.rows.invalidate(row.id));
+      tx.invalidate(CACHES.kmsKeys, row.id);
       return row.id;
     });
   }

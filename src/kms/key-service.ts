@@ -7,6 +7,7 @@ import type { Storage, Tx } from "../storage/index.js";
 import { deleteAllTags, listTags, putTags, removeTags, validateTags, type Tag } from "../tags/index.js";
 import type { KeyMaterialStore } from "./key-material.js";
 import { requireUsable, type KeyRepo } from "./key-repo.js";
+import { CACHES } from "../core/cache.js";
 import {
   KEY_SPECS,
   MAX_DESCRIPTION,
@@ -50,7 +51,7 @@ function checkRotationInterval(s: number): number {
 export function createKeyService(deps: KeyServiceDeps) {
   const { storage, clock, repo, material } = deps;
   const forUpdate = storage.dialect.forUpdate;
-  const invalidate = (tx: Tx, keyId: string) => tx.afterCommit(() => repo.rows.invalidate(keyId));
+  const invalidate = (tx: Tx, keyId: string) => tx.invalidate(CACHES.kmsKeys, keyId);
 
   async function view(row: KeyRow, db: { all: Storage["all"] } = storage): Promise<KeyView> {
     const tags = await listTags(storage, "key", row.id);
@@ -304,7 +305,7 @@ export function createKeyService(deps: KeyServiceDeps) {
           await tx.run("DELETE FROM kms_key_versions WHERE key_id = ?", [id]);
           await tx.run("DELETE FROM kms_keys WHERE id = ?", [id]);
           invalidate(tx, id);
-          tx.afterCommit(() => material.forgetKey(id));
+          tx.invalidate(CACHES.kmsMaterial, id);
           deleted++;
         });
       }

@@ -45,6 +45,8 @@ export function createSecretsModule(deps: { storage: Storage; clock: Clock; kms:
     /** The cached secret entry (row + stages) the read path uses; undefined when absent. */
     entry: (scope: Parameters<SecretRepo["entry"]>[0], name: string) => repo.entry(scope, name),
     clearCaches: () => repo.clear(),
+    /** The read-path caches, for the node's cache registry. */
+    caches: { entries: repo.entries, versions: repo.versions },
   };
 }
 

@@ -4,6 +4,7 @@ import type { Scope } from "../scope/scope.js";
 import type { Storage } from "../storage/index.js";
 import { nameKey, type SecretRepo } from "./secret-repo.js";
 import { validateSecretName } from "./secret-rules.js";
+import { CACHES } from "../core/cache.js";
 
 /**
  * A secret's resource policy stored with the text the client sent (`policy_source`), for
@@ -18,7 +19,7 @@ export function createSecretPolicySource(deps: { storage: Storage; clock: Clock;
       const e = await repo.load(tx, scope, name, storage.dialect.forUpdate);
       if (!e) throw new CofferError("SecretNotFound", `The secret "${name}" does not exist.`);
       await tx.run("UPDATE secrets SET policy = ?, policy_source = ?, updated_at = ? WHERE id = ?", [policy, source, clock.now(), e.row.id]);
-      tx.afterCommit(() => repo.entries.invalidate(nameKey(scope, name)));
+      tx.invalidate(CACHES.secretEntries, nameKey(scope, name));
     });
   };
 }

@@ -6,6 +6,7 @@ import type { Tag } from "../tags/index.js";
 import { nameKey, type SecretRepo } from "./secret-repo.js";
 import { CURRENT } from "./secret-rules.js";
 import type { SecretService } from "./secret-service.js";
+import { CACHES } from "../core/cache.js";
 
 export type ReplicaState = "InSync" | "InProgress" | "Failed";
 
@@ -165,7 +166,7 @@ export function createSecretReplicas(deps: { storage: Storage; clock: Clock; rep
           "DELETE FROM secret_replicas WHERE region = ? AND primary_id IN (SELECT id FROM secrets WHERE environment_id = ? AND region = ? AND name = ?)",
           [replica.region, replica.environmentId, r.row.primary_region, name],
         );
-        tx.afterCommit(() => repo.entries.invalidate(nameKey(replica, name)));
+        tx.invalidate(CACHES.secretEntries, nameKey(replica, name));
       });
     },
 

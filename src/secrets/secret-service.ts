@@ -25,6 +25,7 @@ import {
 } from "./secret-rules.js";
 import { buildViews, type SecretView } from "./secret-views.js";
 import { assertReadable, type SealedReader } from "./managed-types.js";
+import { CACHES } from "../core/cache.js";
 
 export interface SecretServiceDeps {
   storage: Storage;
@@ -97,7 +98,7 @@ export function createSecretService(deps: SecretServiceDeps) {
   const forUpdate = storage.dialect.forUpdate;
 
   function invalidate(tx: Tx, scope: Scope, name: string): void {
-    tx.afterCommit(() => repo.entries.invalidate(nameKey(scope, name)));
+    tx.invalidate(CACHES.secretEntries, nameKey(scope, name));
   }
 
   async function lockEntry(tx: Tx, scope: Scope, name: string): Promise<SecretEntry> {
@@ -418,7 +419,7 @@ export function createSecretService(deps: SecretServiceDeps) {
     await tx.run("DELETE FROM secret_stages WHERE secret_id = ?", [secretId]);
     await tx.run("DELETE FROM secret_versions WHERE secret_id = ?", [secretId]);
     await tx.run("DELETE FROM secrets WHERE id = ?", [secretId]);
-    tx.afterCommit(() => repo.versions.clear());
+    tx.invalidate(CACHES.secretVersions, "*");
   }
 }
 

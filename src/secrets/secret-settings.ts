@@ -5,6 +5,7 @@ import type { Scope } from "../scope/scope.js";
 import type { Storage, Tx } from "../storage/index.js";
 import { nameKey, type SecretEntry, type SecretRepo } from "./secret-repo.js";
 import { validateSecretName } from "./secret-rules.js";
+import { CACHES } from "../core/cache.js";
 
 export interface RotationSettings {
   enabled: boolean;
@@ -30,7 +31,7 @@ export function createSecretSettings(deps: { storage: Storage; clock: Clock; kms
       const e = await repo.load(tx, scope, name, storage.dialect.forUpdate);
       if (!e) throw new CofferError("SecretNotFound", `The secret "${name}" does not exist.`);
       const out = await fn(tx, e);
-      tx.afterCommit(() => repo.entries.invalidate(nameKey(scope, name)));
+      tx.invalidate(CACHES.secretEntries, nameKey(scope, name));
       return out;
     });
   }

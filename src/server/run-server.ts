@@ -23,6 +23,8 @@ export interface ServerOptions {
   noTls?: boolean | undefined;
   /** The Flink SQL Gateway for environments that name none; default COFFER_FLINK_GATEWAY_URL. */
   flinkGatewayUrl?: string | undefined;
+  /** `GET /metrics` without credentials. */
+  metricsPublic?: boolean | undefined;
 }
 
 const isLoopback = (host: string): boolean => host === "localhost" || host === "::1" || /^127\./.test(host);
@@ -79,6 +81,7 @@ export async function runServer(o: ServerOptions): Promise<void> {
     https: tls?.https,
     caPem: tls?.caPem,
     flinkGatewayUrl: o.flinkGatewayUrl ?? process.env.COFFER_FLINK_GATEWAY_URL,
+    metricsPublic: o.metricsPublic,
   }).catch((e: unknown) => fail(`cannot start: ${(e as Error).message}`));
   rootKey?.fill(0);
   const log = app.http.log;

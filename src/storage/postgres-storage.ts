@@ -2,7 +2,9 @@ import pg from "pg";
 import { CofferError } from "../core/errors.js";
 import { MIGRATIONS, statements } from "./migrations.js";
 import { runHooks } from "./hooks.js";
-import type { Dialect, SqlParam, Storage, Tx } from "./storage-types.js";
+import { INVALIDATE_CHANNEL as INVALIDATE_CHANNEL_NAME, encodeInvalidation, LocalInvalidation, PgInvalidationListener, type InvalidationHandler } from "./invalidation.js";
+import { PgLeaderLock } from "./leadership.js";
+import type { Dialect, SqlParam, Storage, TransactionOptions, Tx } from "./storage-types.js";
 
 // BIGINT columns hold epoch milliseconds and counters: well inside 2^53.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -67,6 +69,10 @@ export class PostgresStorage implements Storage {
   private inFlight = 0;
   private drained: (() => void) | undefined;
   private closing: Promise<void> | undefined;
+  private readonly local = new LocalInvalidation();
+  private readonly clientConfig: pg.ClientConfig;
+  private listener: PgInvalidationListener | undefined;
+  private readonly leader: PgLeaderLock;
 
   constructor(
     private readonly url: string,
@@ -75,6 +81,8 @@ export class PostgresStorage implements Storage {
   ) {
     const options: pg.PoolConfig = { connectionString: url, max: poolSize };
     if (schema) options.options = `-c search_path=${schema}`;
+    this.clientConfig = { connectionString: url, ...(schema ? { options: `-c search_path=${schema}` } : {}) };
+    this.leader = new PgLeaderLock(this.clientConfig, schema, this.local.nodeId);
     this.pool = new pg.Pool(options);
     this.pool.on("error", () => {
       /* idle client lost: the pool replaces it; requests report StorageUnavailable */
@@ -124,11 +132,12 @@ export class PostgresStorage implements Storage {
     return this.track(async () => ({ changes: (await this.q(this.pool, sql, params)).rowCount ?? 0 }));
   }
 
-  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+  transaction<T>(fn: (tx: Tx) => Promise<T>, opts?: TransactionOptions): Promise<T> {
+    const body: (tx: Tx) => Promise<T> = opts?.durability === "relaxed" ? async (tx) => (await tx.run("SET LOCAL synchronous_commit = off"), fn(tx)) : fn;
     return this.track(async () => {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await this.attempt(fn);
+          return await this.attempt(body);
         } catch (e) {
           if (attempt >= MAX_ATTEMPTS || !isRetryable(e)) throw e;
           await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 5 * attempt)));
@@ -145,17 +154,24 @@ export class PostgresStorage implements Storage {
       throw unavailable(e);
     }
     const hooks: (() => void)[] = [];
+    const notices = new Set<string>();
     const tx: Tx = {
       get: async <R>(sql: string, params: readonly SqlParam[] = []) => (await this.q<R>(client, sql, params)).rows[0],
       all: async <R>(sql: string, params: readonly SqlParam[] = []) => (await this.q<R>(client, sql, params)).rows,
       run: async (sql: string, params: readonly SqlParam[] = []) => ({ changes: (await this.q(client, sql, params)).rowCount ?? 0 }),
       afterCommit: (f) => hooks.push(f),
+      invalidate: (cache, key) => {
+        hooks.push(() => this.local.dispatch(cache, key));
+        notices.add(encodeInvalidation(this.local.nodeId, cache, key));
+      },
     };
     let broken = false;
     let value: T;
     try {
       await client.query("BEGIN");
       value = await fn(tx);
+      // Transactional: other nodes receive these only if the COMMIT below succeeds.
+      if (notices.size > 0) await client.query("SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p", [INVALIDATE_CHANNEL_NAME, [...notices]]);
       await client.query("COMMIT");
     } catch (e) {
       try {
@@ -209,6 +225,23 @@ export class PostgresStorage implements Storage {
     if (names.length > 0) await this.run(`TRUNCATE ${names.map((n) => `"${n}"`).join(", ")} RESTART IDENTITY CASCADE`);
   }
 
+  /** Listens for other nodes' invalidations on one dedicated session (see PgInvalidationListener). */
+  async onInvalidate(handler: InvalidationHandler): Promise<void> {
+    this.local.handler = handler;
+    if (this.closing) return;
+    this.listener ??= new PgInvalidationListener(this.clientConfig, this.local);
+    await this.listener.start();
+  }
+
+  isLeader(): Promise<boolean> {
+    return this.closing ? Promise.resolve(false) : this.leader.isLeader();
+  }
+
+  /** This node's id in invalidation payloads, and its listening / leader sessions' backend pids (tests). */
+  get node(): { id: string; listenerPid: number | undefined; leaderPid: number | undefined } {
+    return { id: this.local.nodeId, listenerPid: this.listener?.pid, leaderPid: this.leader.pid };
+  }
+
   /** Drop the schema (tests only). */
   async dropSchema(): Promise<void> {
     if (this.schema) await this.run(`DROP SCHEMA IF EXISTS "${this.schema}" CASCADE`);
@@ -218,6 +251,8 @@ export class PostgresStorage implements Storage {
   close(): Promise<void> {
     this.closing ??= (async () => {
       if (this.inFlight > 0) await new Promise<void>((r) => (this.drained = r));
+      await this.listener?.stop();
+      await this.leader.stop();
       await this.pool.end();
     })();
     return this.closing;

@@ -4,7 +4,8 @@ import { dirname } from "node:path";
 import { CofferError } from "../core/errors.js";
 import { MIGRATIONS, statements } from "./migrations.js";
 import { runHooks } from "./hooks.js";
-import type { Dialect, SqlParam, Storage, Tx } from "./storage-types.js";
+import { LocalInvalidation, type InvalidationHandler } from "./invalidation.js";
+import type { Dialect, SqlParam, Storage, TransactionOptions, Tx } from "./storage-types.js";
 
 type Db = Database.Database;
 type Stmt = Database.Statement;
@@ -13,6 +14,7 @@ interface Pending {
   fn: (tx: Tx) => Promise<unknown>;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
+  relaxed: boolean;
 }
 
 const dialect: Dialect = { engine: "sqlite", forUpdate: "" };
@@ -40,6 +42,7 @@ export class SqliteStorage implements Storage {
   private flushing = false;
   private scheduled = false;
   private closed = false;
+  private readonly local = new LocalInvalidation();
 
   constructor(private readonly file: string) {
     if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
@@ -85,10 +88,10 @@ export class SqliteStorage implements Storage {
     return this.transaction((tx) => tx.run(sql, params));
   }
 
-  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+  transaction<T>(fn: (tx: Tx) => Promise<T>, opts?: TransactionOptions): Promise<T> {
     if (this.closed) return Promise.reject(new CofferError("StorageUnavailable", "The store is closed."));
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject, relaxed: opts?.durability === "relaxed" });
       this.schedule();
     });
   }
@@ -111,6 +114,9 @@ export class SqliteStorage implements Storage {
     const w = this.writer;
     const ws = (sql: string) => this.stmt(w, this.writerStmts, sql);
     let committed = false;
+    // A batch of relaxed transactions only skips the commit's fsync; one durable caller makes the whole batch durable.
+    const relaxed = batch.every((b) => b.relaxed);
+    if (relaxed) w.pragma("synchronous = NORMAL");
     try {
       ws("BEGIN IMMEDIATE").run();
       for (const item of batch) {
@@ -120,6 +126,7 @@ export class SqliteStorage implements Storage {
           all: async <R>(sql: string, params: readonly SqlParam[] = []) => ws(sql).all(...params) as R[],
           run: async (sql: string, params: readonly SqlParam[] = []) => ({ changes: ws(sql).run(...params).changes }),
           afterCommit: (f) => hooks.push(f),
+          invalidate: (cache, key) => hooks.push(() => this.local.dispatch(cache, key)),
         };
         ws("SAVEPOINT caller").run();
         try {
@@ -145,6 +152,7 @@ export class SqliteStorage implements Storage {
       const err = new CofferError("StorageUnavailable", "The store could not commit the write.", { cause: e });
       for (const item of batch) item.reject(err);
     } finally {
+      if (relaxed) w.pragma("synchronous = FULL");
       this.flushing = false;
     }
     if (committed) {
@@ -189,6 +197,15 @@ export class SqliteStorage implements Storage {
       if (await tx.get("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'"))
         for (const name of emptied) await tx.run("DELETE FROM sqlite_sequence WHERE name = ?", [name]);
     });
+  }
+
+  /** One process per file: committed invalidations are this process's only. */
+  async onInvalidate(handler: InvalidationHandler): Promise<void> {
+    this.local.handler = handler;
+  }
+
+  async isLeader(): Promise<boolean> {
+    return !this.closed;
   }
 
   async close(): Promise<void> {

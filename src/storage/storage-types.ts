@@ -1,3 +1,5 @@
+import type { InvalidationHandler } from "./invalidation.js";
+
 /**
  * The one storage interface. Services speak portable SQL with `?` placeholders; each
  * engine adapts it (PostgreSQL turns `?` into `$n`). Conventions every table follows:
@@ -16,6 +18,12 @@ export interface Queryable {
 export interface Tx extends Queryable {
   /** Runs after the transaction commits (cache invalidation, side jobs). Never inside it. */
   afterCommit(fn: () => void): void;
+  /**
+   * Announces that this transaction's writes make a cache entry stale (`key` `*`: the
+   * whole cache). After the commit the local node's handler drops it; on PostgreSQL other
+   * nodes hear it too (a NOTIFY sent inside the transaction, delivered only on commit).
+   */
+  invalidate(cache: string, key: string): void;
 }
 
 export type Engine = "sqlite" | "postgres";
@@ -26,6 +34,17 @@ export interface Dialect {
   readonly forUpdate: string;
 }
 
+export interface TransactionOptions {
+  /**
+   * `full` (default): the promise resolves after the commit is on disk (fsync).
+   * `relaxed`: committed and visible at once and safe from a process crash, but the fsync
+   * is left to the next durable commit or checkpoint (SQLite `synchronous=NORMAL`,
+   * PostgreSQL `synchronous_commit = off`). Only for records nobody has been promised,
+   * such as the audit records of reads in buffered mode.
+   */
+  durability?: "full" | "relaxed";
+}
+
 export interface Storage extends Queryable {
   readonly dialect: Dialect;
   /**
@@ -34,10 +53,21 @@ export interface Storage extends Queryable {
    * (group commit), each in its own savepoint, so one caller's failure never
    * touches another's work.
    */
-  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: Tx) => Promise<T>, opts?: TransactionOptions): Promise<T>;
   migrate(): Promise<void>;
   /** Drops every row of every table (dev-mode reset); the schema stays. */
   truncateAll(except: readonly string[]): Promise<void>;
   close(): Promise<void>;
   describe(): string;
+  /**
+   * Installs the handler of committed invalidations (this node's and, on PostgreSQL,
+   * other nodes'; after a lost notification channel it is told to drop everything).
+   * Resolves once the node listens (PostgreSQL) — at once on SQLite.
+   */
+  onInvalidate(handler: InvalidationHandler): Promise<void>;
+  /**
+   * Whether this node should run the cluster's background jobs now. SQLite: always (one
+   * process per file). PostgreSQL: holds or tries to take a session advisory lock.
+   */
+  isLeader(): Promise<boolean>;
 }

@@ -181,6 +181,25 @@ export function storageContract(open: () => Storage, opts: ContractOptions = {})
       expect(ran).toBe(false);
     });
 
+    it("tx.invalidate reaches the invalidation handler after the commit, never on rollback", async () => {
+      const seen: string[] = [];
+      await s.onInvalidate({ invalidate: (c, k) => seen.push(`${c}:${k}`), clearAll: () => undefined });
+      await s.transaction(async (tx) => {
+        await insertEnv(tx, "inv1");
+        tx.invalidate("test.cache", "a\u0000b");
+        expect(seen).toEqual([]);
+      });
+      expect(seen).toEqual(["test.cache:a\u0000b"]);
+      await expect(
+        s.transaction(async (tx) => {
+          tx.invalidate("test.cache", "never");
+          throw new Expected("rollback");
+        }),
+      ).rejects.toBeInstanceOf(Expected);
+      expect(seen).toEqual(["test.cache:a\u0000b"]);
+      expect(await s.isLeader()).toBe(true);
+    });
+
     it("a throwing afterCommit hook neither undoes the commit nor fails the caller or others", async () => {
       const listeners = process.listeners("warning");
       process.removeAllListeners("warning");

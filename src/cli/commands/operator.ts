@@ -203,6 +203,33 @@ export function registerOperatorCommands(program: Command, cli: Cli): void {
       if (s.sealed) throw new CliError(`the server is sealed (${s.progress} of ${s.threshold} shares given)`, ExitCode.Unavailable);
     });
 
+  for (const verb of ["backup", "restore"] as const) {
+    operator
+      .command(`${verb} <file>`)
+      .description(
+        verb === "backup"
+          ? "online, consistent snapshot of the store into a gzip'd file (rows stay sealed by the barrier; the server may keep running)"
+          : "load a backup into a new, empty store (refuses a store with data); SQLite or PostgreSQL, either way from SQLite",
+      )
+      .option("--data-dir <dir>", `data directory of a SQLite store (env COFFER_DATA_DIR, default ${DEFAULT_DATA_DIR})`)
+      .option("--storage <spec>", "postgres://...[?schema=S] or sqlite (env COFFER_STORAGE)")
+      .action(async (file: string, opts: { dataDir?: string; storage?: string }, cmd: Command) => {
+        const env = cli.io.env;
+        const { openStorage } = await import("../../storage/index.js");
+        const { backupStore, restoreStore, BackupError } = await import("../../operator/backup.js");
+        const storage = openStorage(opts.storage ?? (env.COFFER_STORAGE || undefined), opts.dataDir ?? (env.COFFER_DATA_DIR || DEFAULT_DATA_DIR));
+        try {
+          const r = await (verb === "backup" ? backupStore(storage, file) : restoreStore(storage, file));
+          if (cli.isJson(cmd)) cli.json({ file, store: storage.describe(), ...r });
+          else cli.line(`${verb === "backup" ? "backed up" : "restored"} ${r.rows} rows of ${r.tables} tables (schema level ${r.migration}) ${verb === "backup" ? "from" : "into"} ${storage.describe()} ${verb === "backup" ? "to" : "from"} ${file}`);
+        } catch (e) {
+          throw e instanceof BackupError ? new CliError(e.message, ExitCode.Conflict) : e;
+        } finally {
+          await storage.close();
+        }
+      });
+  }
+
   operator
     .command("ca")
     .description("print the instance CA certificate (PEM) that clients trust; point COFFER_CACERT at it")

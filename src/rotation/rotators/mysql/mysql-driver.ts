@@ -1,10 +1,14 @@
-import mysql from "mysql2/promise";
+import type mysql from "mysql2/promise";
 import type { DatabaseConfig, TlsSetting } from "../../managed-config.js";
 import { RotationError, wrapTargetError } from "../../rotation-errors.js";
 import type { Credential, DatabaseDriver } from "../database/database-rotator.js";
 
 /** ER_ACCESS_DENIED_ERROR, ER_DBACCESS_DENIED_ERROR, ER_ACCOUNT_HAS_BEEN_LOCKED. */
 const isAuthError = (e: unknown) => [1045, 1044, 3118, 4151].includes(Number((e as { errno?: unknown } | null)?.errno));
+
+/** mysql2 is loaded on first use: a server that never rotates a MySQL account never pays its start-up cost. */
+const load = () => import("mysql2/promise");
+let driver: ReturnType<typeof load> | undefined;
 
 function ssl(t: TlsSetting): mysql.ConnectionOptions["ssl"] {
   return t === false ? undefined : { rejectUnauthorized: t.rejectUnauthorized, ...(t.ca ? { ca: t.ca } : {}) };
@@ -13,7 +17,10 @@ function ssl(t: TlsSetting): mysql.ConnectionOptions["ssl"] {
 async function withConnection<T>(c: DatabaseConfig, cred: Credential, what: string, fn: (conn: mysql.Connection) => Promise<T>): Promise<T> {
   let conn: mysql.Connection | undefined;
   try {
-    conn = await mysql.createConnection({ host: c.host, port: c.port, user: cred.user, password: cred.password, ssl: ssl(c.tls), connectTimeout: 10_000, multipleStatements: false });
+    const m = await (driver ??= load());
+    // CommonJS under ESM: the functions may sit on the default export.
+    const { createConnection } = (m as unknown as { default?: typeof m }).default ?? m;
+    conn = await createConnection({ host: c.host, port: c.port, user: cred.user, password: cred.password, ssl: ssl(c.tls), connectTimeout: 10_000, multipleStatements: false });
     conn.on("error", () => undefined);
     return await fn(conn);
   } catch (e) {
@@ -24,7 +31,9 @@ async function withConnection<T>(c: DatabaseConfig, cred: Credential, what: stri
 }
 
 /** `db`.* or *.* */
-const scopeOf = (c: DatabaseConfig) => (c.database === "*" ? "*.*" : `${mysql.escapeId(c.database)}.*`);
+/** An identifier quoted as mysql2's escapeId does (each dotted part in backticks, backticks doubled). */
+const escapeId = (id: string) => id.split(".").map((p) => `\`${p.replace(/`/g, "``")}\``).join(".");
+const scopeOf = (c: DatabaseConfig) => (c.database === "*" ? "*.*" : `${escapeId(c.database)}.*`);
 
 async function exists(conn: mysql.Connection, c: DatabaseConfig, account: string): Promise<boolean> {
   const [rows] = await conn.query("SELECT COUNT(*) AS n FROM mysql.user WHERE User = ? AND Host = ?", [account, c.accountHost]);

@@ -1,11 +1,16 @@
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import type { DatabaseConfig } from "../../managed-config.js";
 import { RotationError, wrapTargetError } from "../../rotation-errors.js";
 import type { Credential, DatabaseDriver } from "../database/database-rotator.js";
 
 const isAuthError = (e: unknown) => /^(WRONGPASS|NOAUTH|NOPERM)/.test(e instanceof Error ? e.message : String(e));
 
+/** ioredis is loaded on first use: a server that never rotates a Redis account never pays its start-up cost. */
+const load = () => import("ioredis");
+let driver: ReturnType<typeof load> | undefined;
+
 async function withRedis<T>(c: DatabaseConfig, cred: Credential, what: string, fn: (r: Redis) => Promise<T>): Promise<T> {
+  const { Redis } = await (driver ??= load());
   const r = new Redis({
     host: c.host, port: c.port, username: cred.user, password: cred.password,
     ...(c.tls === false ? {} : { tls: { rejectUnauthorized: c.tls.rejectUnauthorized, ...(c.tls.ca ? { ca: c.tls.ca } : {}), ...(c.tls.servername ? { servername: c.tls.servername } : {}) } }),

@@ -1,0 +1,235 @@
+// The load generator: runs autocannon in its own process (never in the server's event
+// loop). One scenario per invocation: warm up, then measure. Prints one JSON line.
+//
+// Usage: node bench/load.mjs '<json config>'
+//   { url, scenario: "bare"|"bare-value"|"get"|"get-aws"|"put", connections, pipelining, warmup,
+//     duration, authorization, names: { prefix, count, width }, valueBytes, serverPid,
+//     prime: true (get only: first read every name once, in order, and report that pass),
+//     aws: { accessKeyId, secretAccessKey, presign } (get-aws only: the key pair that signs,
+//     and how many names to pre-sign, one request each, before the warm-up) }
+// Prints `{"phase":"measure-start"}` when the measured window begins (the orchestrator
+// starts the server's profiler then), and the results as the last line.
+import autocannon from "autocannon";
+import { execFileSync } from "node:child_process";
+import { createHash, createHmac, randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+
+const cfg = JSON.parse(process.argv[2]);
+
+let ticks = 100;
+try {
+  ticks = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+} catch {
+  /* keep 100 */
+}
+
+/** CPU milliseconds (user + system) a process has used so far, from /proc. */
+function procCpuMs(pid) {
+  if (!pid) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(f[11]) + Number(f[12])) * 1000) / ticks; // utime, stime
+  } catch {
+    return undefined;
+  }
+}
+
+/** Machine-wide busy CPU milliseconds so far (all cores), from /proc/stat. */
+function machineBusyMs() {
+  try {
+    const f = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+    const [user, nice, system, , , irq, softirq, steal] = f;
+    return ((user + nice + system + irq + softirq + (steal ?? 0)) * 1000) / ticks;
+  } catch {
+    return undefined;
+  }
+}
+
+const names = [];
+if (cfg.names) for (let i = 0; i < cfg.names.count; i++) names.push(`${cfg.names.prefix}${String(i).padStart(cfg.names.width, "0")}`);
+const pick = () => names[Math.floor(Math.random() * names.length)];
+let seq = 0;
+const pickNext = () => names[seq++ % names.length];
+
+// Fresh 1 KB values for puts: a pool of random texts, each made unique by a counter tail.
+const valueBytes = cfg.valueBytes ?? 1024;
+const pool = Array.from({ length: 64 }, () => randomBytes(valueBytes).toString("base64").slice(0, valueBytes - 16));
+let counter = 0;
+const tag = randomBytes(3).toString("hex");
+const freshValue = () => `${pool[counter % pool.length]}${tag}${String(counter++).padStart(10, "0")}`;
+
+// get-aws: AWS Secrets Manager GetSecretValue requests, SigV4-signed once each before the
+// warm-up (a signature stays valid 15 minutes and Coffer, like AWS, accepts replays within
+// that window), so the load generator's CPU does not go into signing during the run.
+class NodeSha256 {
+  constructor(secret) {
+    this.h = secret ? createHmac("sha256", Buffer.from(secret)) : createHash("sha256");
+  }
+  update(data) {
+    this.h.update(typeof data === "string" ? Buffer.from(data, "utf8") : data);
+  }
+  async digest() {
+    return new Uint8Array(this.h.digest());
+  }
+}
+const signed = [];
+if (cfg.scenario === "get-aws") {
+  const { SignatureV4 } = await import("@smithy/signature-v4");
+  const signer = new SignatureV4({
+    credentials: { accessKeyId: cfg.aws.accessKeyId, secretAccessKey: cfg.aws.secretAccessKey },
+    region: "local",
+    service: "secretsmanager",
+    sha256: NodeSha256,
+    applyChecksum: false,
+  });
+  const u = new URL(cfg.url);
+  const n = Math.min(names.length, cfg.aws.presign ?? names.length);
+  for (let i = 0; i < n; i++) {
+    const body = JSON.stringify({ SecretId: names[i] });
+    const req = await signer.sign({
+      method: "POST",
+      protocol: "http:",
+      hostname: u.hostname,
+      port: Number(u.port),
+      path: "/",
+      query: {},
+      headers: { host: u.host, "content-type": "application/x-amz-json-1.1", "x-amz-target": "secretsmanager.GetSecretValue" },
+      body,
+    });
+    signed.push({ method: "POST", path: "/", headers: req.headers, body });
+  }
+}
+
+function options(duration, amount) {
+  const base = {
+    url: cfg.url,
+    connections: cfg.connections,
+    pipelining: cfg.pipelining ?? 1,
+    ...(amount ? { amount } : { duration }),
+    timeout: 10,
+    headers: { authorization: cfg.authorization },
+  };
+  switch (cfg.scenario) {
+    case "bare":
+      return { ...base, requests: [{ method: "GET", path: "/" }] };
+    case "bare-value":
+      return { ...base, requests: [{ method: "GET", path: "/value" }] };
+    case "get": {
+      const next = amount ? pickNext : pick;
+      return {
+        ...base,
+        requests: [{ method: "GET", setupRequest: (req) => ({ ...req, path: `/v1/secrets/${encodeURIComponent(next())}/value` }) }],
+      };
+    }
+    case "get-aws":
+      // a pre-signed request drawn at random for every request, as "get" draws a name
+      return {
+        ...base,
+        headers: {},
+        requests: [{ setupRequest: () => signed[Math.floor(Math.random() * signed.length)] }],
+      };
+    case "put":
+      return {
+        ...base,
+        headers: { ...base.headers, "content-type": "application/json" },
+        requests: [
+          {
+            method: "POST",
+            setupRequest: (req) => ({ ...req, path: `/v1/secrets/${encodeURIComponent(pick())}/versions`, body: JSON.stringify({ value: freshValue() }) }),
+          },
+        ],
+      };
+    default:
+      throw new Error(`unknown scenario ${cfg.scenario}`);
+  }
+}
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return null;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i];
+}
+
+async function run(duration, record, amount) {
+  let lat = new Float64Array(1 << 20);
+  let n = 0;
+  const inst = autocannon(options(duration, amount));
+  if (record) {
+    inst.on("response", (_client, statusCode, _bytes, responseTime) => {
+      if (statusCode < 200 || statusCode > 299) return;
+      if (n === lat.length) {
+        const bigger = new Float64Array(lat.length * 2);
+        bigger.set(lat);
+        lat = bigger;
+      }
+      lat[n++] = responseTime;
+    });
+  }
+  const result = await inst;
+  return { result, lat: lat.subarray(0, n) };
+}
+
+function latencyOf(lat) {
+  const sorted = Float64Array.from(lat).sort();
+  return {
+    // our own, from every 2xx response's time (sub-millisecond precision)
+    mean: sorted.length ? sorted.reduce((a, b) => a + b, 0) / sorted.length : null,
+    p50: percentile(sorted, 50),
+    p90: percentile(sorted, 90),
+    p99: percentile(sorted, 99),
+    p999: percentile(sorted, 99.9),
+    max: sorted.length ? sorted[sorted.length - 1] : null,
+  };
+}
+
+let primed;
+if (cfg.scenario === "get" && cfg.prime && names.length > 0) {
+  // every name once, in order: the first read of each secret (its caches are cold)
+  const { result: p, lat } = await run(undefined, true, names.length);
+  primed = { requests2xx: p["2xx"], non2xx: p.non2xx, errors: p.errors, durationS: p.duration, rps: p["2xx"] / p.duration, latencyMs: latencyOf(lat) };
+}
+if (cfg.warmup > 0) await run(cfg.warmup, false);
+
+process.stdout.write(`${JSON.stringify({ phase: "measure-start" })}\n`);
+const cpu0 = procCpuMs(cfg.serverPid);
+const me0 = procCpuMs(process.pid);
+const all0 = machineBusyMs();
+const self0 = process.cpuUsage();
+const t0 = process.hrtime.bigint();
+const { result: r, lat } = await run(cfg.duration, true);
+const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
+const cpu1 = procCpuMs(cfg.serverPid);
+const me1 = procCpuMs(process.pid);
+const all1 = machineBusyMs();
+const self1 = process.cpuUsage(self0);
+const cpus = (await import("node:os")).cpus().length;
+// CPU used by everything else on the machine during the window (other engineers' tests…)
+const otherMs = [cpu0, cpu1, me0, me1, all0, all1].every((x) => x !== undefined) ? all1 - all0 - (cpu1 - cpu0) - (me1 - me0) : undefined;
+
+const ok = r["2xx"];
+const seconds = r.duration || wallS;
+const out = {
+  scenario: cfg.scenario,
+  connections: cfg.connections,
+  pipelining: cfg.pipelining ?? 1,
+  durationS: seconds,
+  warmupS: cfg.warmup,
+  requests2xx: ok,
+  rps: ok / seconds,
+  non2xx: r.non2xx,
+  errors: r.errors,
+  timeouts: r.timeouts,
+  statusCodeStats: r.statusCodeStats,
+  latencyMs: latencyOf(lat),
+  autocannonLatencyMs: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max, mean: r.latency.mean },
+  throughputBytesPerS: r.throughput.average,
+  serverCpuMs: cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : null,
+  serverCpuUsPerReq: cpu0 !== undefined && cpu1 !== undefined && ok > 0 ? ((cpu1 - cpu0) * 1000) / (ok + r.non2xx) : null,
+  loadGenCpuMs: (self1.user + self1.system) / 1000,
+  otherProcessesCpuPct: otherMs === undefined ? null : Math.max(0, Math.round((1000 * otherMs) / (wallS * 1000 * cpus)) / 10),
+  loadGenCpuUsPerReq: ok > 0 ? (self1.user + self1.system) / (ok + r.non2xx) : null,
+  ...(primed ? { coldPass: primed } : {}),
+};
+process.stdout.write(`${JSON.stringify(out)}\n`);
+process.exit(0);

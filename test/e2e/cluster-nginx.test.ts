@@ -1,0 +1,169 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PostgresStorage } from "../../src/storage/index.js";
+import { testEngine } from "../helpers/test-server.js";
+
+/**
+ * Three `coffer server` processes over one PostgreSQL schema behind Debian's nginx on
+ * loopback (issue 9): concurrent writers through the balancer, key deletion seen on every
+ * node within 1 s, scheduler failover after `kill -9` of the leader within 10 s.
+ * Needs the build (bin/coffer.js → dist) and /usr/sbin/nginx (.ci/run installs nginx-light).
+ */
+const NGINX = "/usr/sbin/nginx";
+const pgUrl = process.env.COFFER_TEST_PG_URL;
+const enabled = testEngine() === "postgres" && pgUrl !== undefined && existsSync(NGINX);
+const bin = resolve(import.meta.dirname, "../../bin/coffer.js");
+const ROOT_ID = "ROOTNGINX0000001";
+const ROOT_SECRET = "root-nginx-secret-0123456789";
+const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString("base64")}`;
+
+function freePort(): Promise<number> {
+  return new Promise((done, reject) => {
+    const srv = createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => done(port));
+    });
+    srv.on("error", reject);
+  });
+}
+
+async function call(base: string, method: string, path: string, body?: unknown, auth = basic(ROOT_ID, ROOT_SECRET)): Promise<{ status: number; body: any }> {
+  const res = await fetch(base + path, { method, headers: { authorization: auth, ...(body === undefined ? {} : { "content-type": "application/json" }) }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    /* text */
+  }
+  return { status: res.status, body: parsed };
+}
+
+async function until(limit: number, check: () => Promise<boolean>): Promise<number> {
+  const t0 = performance.now();
+  for (;;) {
+    if (await check().catch(() => false)) return performance.now() - t0;
+    if (performance.now() - t0 > limit) throw new Error(`not within ${limit} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe.skipIf(!enabled)("three nodes behind nginx over one PostgreSQL", () => {
+  const work = mkdtempSync(join(tmpdir(), "coffer-nginx-"));
+  const schema = `t_ng_${randomBytes(5).toString("hex")}`;
+  const nodes: { port: number; url: string; child: ChildProcess }[] = [];
+  let nginx: ChildProcess | undefined;
+  let lb = "";
+
+  async function startNode(): Promise<void> {
+    const port = await freePort();
+    const child = spawn(process.execPath, [bin, "server", "--dev", "--data-dir", join(work, "data"), "--storage", `${pgUrl}?schema=${schema}`, "--port", String(port), "--log-level", "warn"], {
+      env: { PATH: process.env.PATH ?? "", HOME: work, COFFER_ROOT_ACCESS_KEY_ID: ROOT_ID, COFFER_ROOT_ACCESS_KEY_SECRET: ROOT_SECRET },
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+    const url = `http://127.0.0.1:${port}`;
+    nodes.push({ port, url, child });
+    await until(20_000, async () => (await fetch(`${url}/v1/sys/health`)).ok);
+  }
+
+  beforeAll(async () => {
+    await startNode(); // the first node creates the dev root key file the others share
+    await Promise.all([startNode(), startNode()]);
+    const lbPort = await freePort();
+    mkdirSync(join(work, "nginx", "logs"), { recursive: true });
+    const conf = join(work, "nginx", "nginx.conf");
+    writeFileSync(conf, `daemon off;
+worker_processes 1;
+error_log ${join(work, "nginx", "logs", "error.log")} warn;
+pid ${join(work, "nginx", "nginx.pid")};
+events { worker_connections 256; }
+http {
+  access_log off;
+  client_body_temp_path ${join(work, "nginx", "body")};
+  proxy_temp_path ${join(work, "nginx", "proxy")};
+  upstream coffer { ${nodes.map((n) => `server 127.0.0.1:${n.port} max_fails=1 fail_timeout=2s;`).join(" ")} keepalive 16; }
+  server {
+    listen 127.0.0.1:${lbPort};
+    location / { proxy_pass http://coffer; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $host; proxy_next_upstream error timeout; }
+  }
+}
+`);
+    nginx = spawn(NGINX, ["-c", conf, "-p", join(work, "nginx")], { stdio: ["ignore", "ignore", "inherit"] });
+    lb = `http://127.0.0.1:${lbPort}`;
+    await until(10_000, async () => (await fetch(`${lb}/v1/sys/health`)).ok);
+  }, 60_000);
+
+  afterAll(async () => {
+    nginx?.kill("SIGTERM");
+    for (const n of nodes) n.child.kill("SIGKILL");
+    const admin = new PostgresStorage(pgUrl!, undefined, 1);
+    await admin.run(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
+    await admin.close();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it("8 concurrent writers through nginx: every version present, exactly one ACSCurrent", async () => {
+    expect((await call(lb, "POST", "/v1/secrets", { name: "lb/shared", value: "v0" })).status).toBe(201);
+    const WRITERS = 8;
+    const EACH = 12; // 97 versions in all: under the 100 kept, so every one must be listed
+    const ids = await Promise.all(
+      Array.from({ length: WRITERS }, async (_, w) => {
+        const mine: string[] = [];
+        for (let i = 0; i < EACH; i++) {
+          const r = await call(lb, "POST", "/v1/secrets/lb%2Fshared/versions", { value: `w${w}-${i}` });
+          expect(r.status, JSON.stringify(r.body)).toBeLessThan(300);
+          mine.push(r.body.versionId as string);
+        }
+        return mine;
+      }),
+    );
+    const all = ids.flat();
+    expect(new Set(all).size).toBe(WRITERS * EACH);
+    for (const n of nodes) {
+      const v = (await call(n.url, "GET", "/v1/secrets/lb%2Fshared/versions?includeDeprecated=true")).body.versions as { versionId: string; stages: string[] }[];
+      expect(v).toHaveLength(WRITERS * EACH + 1);
+      const listed = new Set(v.map((x) => x.versionId));
+      expect(all.filter((id) => !listed.has(id))).toEqual([]);
+      expect(v.filter((x) => x.stages.includes("ACSCurrent"))).toHaveLength(1);
+      expect(v.filter((x) => x.stages.includes("ACSPrevious"))).toHaveLength(1);
+    }
+  }, 60_000);
+
+  it("a deleted API key is refused on every node within 1 s", async () => {
+    const sa = await call(lb, "POST", "/v1/service-accounts", { name: `lb-${randomBytes(3).toString("hex")}` });
+    expect(sa.status, JSON.stringify(sa.body)).toBeLessThan(300);
+    const k = await call(lb, "POST", "/v1/api-keys", { owner: sa.body.id });
+    expect(k.status, JSON.stringify(k.body)).toBeLessThan(300);
+    const keyId = (k.body.id ?? k.body.key?.id) as string;
+    const auth = basic(keyId, k.body.secret as string);
+    // Every node has the key cached as valid (a 403 for lack of rights still means "authenticated").
+    for (const n of nodes) expect((await call(n.url, "GET", "/v1/secrets", undefined, auth)).status).not.toBe(401);
+    expect((await call(lb, "DELETE", `/v1/api-keys/${keyId}`)).status).toBeLessThan(300);
+    const took = await Promise.all(nodes.map((n) => until(1000, async () => (await call(n.url, "GET", "/v1/secrets", undefined, auth)).status === 401)));
+    console.log(`API key deletion seen on the 3 nodes after ${took.map((t) => Math.round(t)).join(", ")} ms`);
+  });
+
+  it("kill -9 of the scheduler's node: another node leads within 10 s", async () => {
+    const leaderOf = async () => {
+      const flags = await Promise.all(nodes.map(async (n) => (n.child.exitCode === null && n.child.signalCode === null ? /^coffer_scheduler_leader 1$/m.test(String((await call(n.url, "GET", "/metrics").catch(() => ({ body: "" }))).body)) : false)));
+      return flags.flatMap((f, i) => (f ? [i] : []));
+    };
+    let leaders: number[] = [];
+    await until(10_000, async () => (leaders = await leaderOf()).length === 1);
+    const dead = leaders[0]!;
+    nodes[dead]!.child.kill("SIGKILL");
+    const took = await until(10_000, async () => {
+      const now = await leaderOf();
+      return now.length === 1 && now[0] !== dead;
+    });
+    console.log(`scheduler failover after kill -9: ${Math.round(took)} ms`);
+    // The balancer keeps serving through the surviving nodes.
+    expect((await call(lb, "GET", "/v1/secrets/lb%2Fshared")).status).toBe(200);
+  }, 30_000);
+});

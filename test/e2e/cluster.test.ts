@@ -1,0 +1,108 @@
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createApp, type CofferApp } from "../../src/app.js";
+import { PostgresStorage } from "../../src/storage/index.js";
+import { pgUrl, testEngine } from "../helpers/test-server.js";
+import { DEFAULT_REGION, defaultScope } from "../../src/scope/scope.js";
+
+/**
+ * Two Coffer nodes over one PostgreSQL schema (issue 9): cross-node cache invalidation
+ * through LISTEN/NOTIFY with its measured staleness, and one scheduler per cluster.
+ */
+const pg = testEngine() === "postgres";
+const scope = defaultScope(DEFAULT_REGION);
+const BOUND_MS = 1000;
+
+/** Polls `check` until it holds; returns the milliseconds it took (fails past `limit`). */
+async function within(limit: number, check: () => Promise<boolean>): Promise<number> {
+  const t0 = performance.now();
+  for (;;) {
+    if (await check()) return performance.now() - t0;
+    if (performance.now() - t0 > limit) throw new Error(`not within ${limit} ms`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe.skipIf(!pg)("cluster: two nodes over one PostgreSQL schema", () => {
+  const schema = `t_cl_${randomBytes(5).toString("hex")}`;
+  const rootKey = randomBytes(32);
+  const rootAccessKey = { keyId: "ROOTCLUSTER00001", secret: "root-cluster-secret-0123456789" };
+  let a: CofferApp;
+  let b: CofferApp;
+  const staleness: Record<string, number> = {};
+  const node = (app: CofferApp) => (app.storage as PostgresStorage).node;
+  const open = () => createApp({ storage: new PostgresStorage(pgUrl(), schema, 4), rootKey, dev: true, rootAccessKey, logLevel: "silent", schedulerIntervalMs: 200 });
+
+  beforeAll(async () => {
+    a = await open();
+    b = await open();
+  });
+  afterAll(async () => {
+    await a?.close().catch(() => undefined);
+    await b?.close().catch(() => undefined);
+    const admin = new PostgresStorage(pgUrl(), undefined, 1);
+    await admin.run(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
+    await admin.close();
+    console.log(`cross-node staleness (commit on A → refused on B), ms: ${JSON.stringify(staleness)}`);
+  });
+
+  it("a deleted API key is refused on the other node within the bound", async () => {
+    const sa = await a.principals.createServiceAccount({ name: `svc-${randomBytes(3).toString("hex")}` });
+    const { key, secret } = await a.apiKeys.create({ owner: { id: sa.id, kind: "service-account" } });
+    expect(await b.apiKeys.verify(key.id, secret)).toBeDefined(); // cached on B now
+    expect(await b.apiKeys.verify(key.id, secret)).toBeDefined();
+    await a.apiKeys.delete(key.id);
+    staleness.apiKeyDelete = await within(BOUND_MS, async () => (await b.apiKeys.verify(key.id, secret)) === undefined);
+  });
+
+  it("a disabled CMK refuses encrypt on the other node within the bound", async () => {
+    const k = await a.kms.keys.createKey(scope, { description: "cluster" });
+    await b.kms.crypto.encrypt(scope, k.keyId, Buffer.from("x")); // B caches the row and material
+    await a.kms.keys.setEnabled(scope, k.keyId, false);
+    staleness.cmkDisable = await within(BOUND_MS, async () => b.kms.crypto.encrypt(scope, k.keyId, Buffer.from("x")).then(() => false, () => true));
+  });
+
+  it("a deleted secret is gone on the other node within the bound", async () => {
+    await a.secrets.create(scope, { name: "cl/doomed", value: { dataType: "text", bytes: Buffer.from("v1") } });
+    expect((await b.secrets.getValue(scope, "cl/doomed", {})).versionId).toBeTruthy();
+    await a.secrets.delete(scope, "cl/doomed", { force: true });
+    staleness.secretDelete = await within(BOUND_MS, async () => b.secrets.getValue(scope, "cl/doomed", {}).then(() => false, () => true));
+  });
+
+  it("a lost LISTEN connection drops the caches: a changed secret is read fresh", async () => {
+    await a.secrets.create(scope, { name: "cl/fresh", value: { dataType: "text", bytes: Buffer.from("v1") } });
+    expect((await b.secrets.getValue(scope, "cl/fresh", {})).versionId).toBeTruthy();
+    const pid = node(b).listenerPid;
+    expect(pid).toBeTypeOf("number");
+    await a.storage.get("SELECT pg_terminate_backend(?)", [pid!]);
+    // A write B cannot hear about: the channel is down. Done by hand, without NOTIFY.
+    await a.storage.run("DELETE FROM secret_stages WHERE secret_id = ?", [(await a.secrets.entry(scope, "cl/fresh"))!.row.id]);
+    await within(BOUND_MS, async () => b.secrets.getValue(scope, "cl/fresh", {}).then(() => false, () => true));
+    await within(5000, async () => node(b).listenerPid !== undefined && node(b).listenerPid !== pid);
+  });
+
+  it("exactly one node runs the scheduler; a lost lock session or a closed leader hands over", async () => {
+    await a.scheduler.tick();
+    await b.scheduler.tick();
+    expect([a.scheduler.leader, b.scheduler.leader].filter(Boolean)).toHaveLength(1);
+    const [leader, follower] = a.scheduler.leader ? [a, b] : [b, a];
+    const before = follower.scheduler.runs;
+    await follower.scheduler.tick();
+    expect(follower.scheduler.runs).toBe(before);
+    a.scheduler.start();
+    b.scheduler.start();
+    // The leader's lock session dies: it stops at once; one of the two (either) leads again.
+    const oldPid = node(leader).leaderPid!;
+    await follower.storage.get("SELECT pg_terminate_backend(?)", [oldPid]);
+    const runs = () => a.scheduler.runs + b.scheduler.runs;
+    const r0 = runs();
+    await within(10_000, async () => runs() > r0 && [node(a).leaderPid, node(b).leaderPid].filter((p) => p !== undefined && p !== oldPid).length === 1);
+    // The leading node closes: the other takes over.
+    const [now, other] = node(a).leaderPid !== undefined ? [a, b] : [b, a];
+    const otherRuns = other.scheduler.runs;
+    await now.close();
+    const took = await within(10_000, async () => other.scheduler.runs > otherRuns);
+    console.log(`scheduler failover after the leader closed: ${Math.round(took)} ms`);
+    expect(other.scheduler.leader).toBe(true);
+  });
+});
