@@ -102,7 +102,8 @@ describe("compileWildcard", () => {
     const t0 = performance.now();
     expect(m(s)).toBe(false);
     expect(m(`${s}b`)).toBe(true);
-    expect(performance.now() - t0).toBeLessThan(200);
+    // Linear matching takes microseconds; backtracking would take far longer than this generous bound.
+    expect(performance.now() - t0).toBeLessThan(2000);
   });
 
   it("builds anchored regex sources", () => {

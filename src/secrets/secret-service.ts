@@ -162,7 +162,11 @@ export function createSecretService(deps: SecretServiceDeps) {
       "SELECT version_id FROM secret_versions v WHERE secret_id = ? AND NOT EXISTS (SELECT 1 FROM secret_stages s WHERE s.secret_id = v.secret_id AND s.version_id = v.version_id) ORDER BY created_at, version_id LIMIT ?",
       [secretId, excess],
     );
-    for (const o of old) await tx.run("DELETE FROM secret_versions WHERE secret_id = ? AND version_id = ?", [secretId, o.version_id]);
+    for (const o of old) {
+      await tx.run("DELETE FROM secret_versions WHERE secret_id = ? AND version_id = ?", [secretId, o.version_id]);
+      // A pruned version must not stay readable from the versions cache, here or on another node.
+      tx.invalidate(CACHES.secretVersions, `${secretId}/${o.version_id}`);
+    }
   }
 
   async function describeEntry(scope: Scope, name: string): Promise<SecretView> {
