@@ -24,7 +24,8 @@
 // docs/performance.md).
 //
 // Options: --quick (3 s per scenario, 1 s warm-up, fewer start/CLI runs), --profile,
-//          --no-cli, --wait-quiet (first wait, up to 10 min, until the machine is idle).
+//          --no-cli, --wait-quiet (first wait, up to 10 min, until the machine is idle),
+//          --only=get,get-aws,get-reader,put (only these scenarios, beside the bare reference).
 // Env: BENCH_DURATION (s), BENCH_WARMUP (s), BENCH_SECRETS (10000), BENCH_CONNECTIONS (64),
 //      BENCH_KEEP=1 (keep the temporary data dirs).
 import { execFileSync, spawn } from "node:child_process";
@@ -43,6 +44,8 @@ const QUICK = args.includes("--quick");
 const PROFILE = args.includes("--profile");
 const NO_CLI = args.includes("--no-cli");
 const WAIT_QUIET = args.includes("--wait-quiet");
+/** `--only get,put`: only these load scenarios (and the bare reference); for quick comparisons, not for the report. */
+const ONLY = args.find((a) => a.startsWith("--only="))?.slice(7).split(",");
 const num = (v, d) => (v !== undefined && v !== "" && Number.isFinite(Number(v)) ? Number(v) : d);
 const DURATION = num(process.env.BENCH_DURATION, QUICK ? 3 : 10);
 const WARMUP = num(process.env.BENCH_WARMUP, QUICK ? 1 : 3);
@@ -57,7 +60,7 @@ const KEY_SECRET = "bench-root-secret-" + randomBytes(12).toString("hex");
 const AUTH = `Basic ${Buffer.from(`${KEY_ID}:${KEY_SECRET}`).toString("base64")}`;
 
 const TARGETS = { readRatio: 0.6, readP99Ms: 5, writesPerS: 2000, startMs: 1000, cliMs: 250, runOverheadMs: 150 };
-const AWS_PRESIGN = 4000; // get-aws: names pre-signed (one request each) before the warm-up
+const AWS_PRESIGN = 2048; // get-aws: names pre-signed (one request each) before the warm-up
 const RUN_RUNS = 20; // coffer run overhead: runs of each of the three commands, interleaved
 const RUN_SECRETS = 10;
 
@@ -590,6 +593,7 @@ async function main() {
     // of other work on the machine during one of them does not flatter Coffer's ratio
     const plan = [["bare", "bare"], ["bare-value", "bare-value"], ["get", "get"], ["get-aws", "get-aws"], ...(reader.skipped ? [] : [["get-reader", "get"]]), ["put", "put"], ["bare-after", "bare"]];
     for (const [label, scenario] of plan) {
+      if (ONLY && !scenario.startsWith("bare") && !ONLY.includes(label)) continue;
       const target = scenario.startsWith("bare") ? bare : server;
       const prime = label === "get";
       log(`${label}: ${prime ? `first read of all ${SECRETS} names, then ` : ""}warm-up ${WARMUP} s, measure ${DURATION} s …`);
@@ -622,6 +626,7 @@ async function main() {
       results.profiles = {};
       const runs = [["bare", "bare"], ["get", "get"], ...(readerAuth ? [["get-reader", "get"]] : []), ["put", "put"]];
       for (const [label, scenario] of runs) {
+        if (ONLY && scenario !== "bare" && !ONLY.includes(label)) continue;
         log(`profiling ${scenario === "bare" ? "bare Fastify" : "the server"} under ${label} (V8 sampling profiler, measured window only) …`);
         const p = await profileScenario(scenario, dataDir, join(tmp, "profiles"), label === "get-reader" ? readerAuth : undefined);
         results.profiles[label] = p;

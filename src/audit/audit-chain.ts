@@ -21,9 +21,13 @@ export const GENESIS = "0".repeat(64);
  * a key derived from the barrier: someone who can edit the database but does not hold
  * the root key can neither edit, insert nor delete a record without breaking the chain.
  */
-export function chainMac(key: KeyObject, prevMac: string, r: AuditFields): string {
-  const canonical = JSON.stringify([r.seq, r.time, r.requestId, r.principal, r.action, r.resource, r.outcome, r.errorCode, r.status, r.source, r.detail]);
-  return createHmac("sha256", key).update(prevMac).update("\n").update(canonical).digest("hex");
+export function chainMac(key: KeyObject, prevMac: string, r: AuditFields): string;
+/** The same MAC for fields kept without their `seq` (the writer numbers records as it chains them, without copying each). */
+export function chainMac(key: KeyObject, prevMac: string, r: Omit<AuditFields, "seq">, seq: number): string;
+export function chainMac(key: KeyObject, prevMac: string, r: Omit<AuditFields, "seq"> & { seq?: number }, seq = r.seq): string {
+  const canonical = JSON.stringify([seq, r.time, r.requestId, r.principal, r.action, r.resource, r.outcome, r.errorCode, r.status, r.source, r.detail]);
+  // One update of `prevMac ‖ "\n" ‖ canonical`: the same bytes as three updates, one native call.
+  return createHmac("sha256", key).update(`${prevMac}\n${canonical}`).digest("hex");
 }
 
 export function macEquals(a: string, b: string): boolean {

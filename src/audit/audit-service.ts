@@ -2,14 +2,20 @@ import type { KeyObject } from "node:crypto";
 import { iso, type Clock } from "../core/clock.js";
 import { CofferError } from "../core/errors.js";
 import { decodePageToken, encodePageToken } from "../core/paging.js";
-import type { Storage, Tx } from "../storage/index.js";
+import type { CommitParticipant, SqlParam, Storage, Tx } from "../storage/index.js";
 import { GENESIS, chainMac, headMac, macEquals, type AuditFields } from "./audit-chain.js";
 
 export type AuditInput = Omit<AuditFields, "seq">;
 
+interface Waiter {
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
 interface Pending {
   fields: AuditInput;
-  waiters: { resolve: () => void; reject: (e: unknown) => void }[];
+  /** Set for `record()`: someone waits until the record is durable. */
+  waiter: Waiter | undefined;
 }
 
 interface AuditRow {
@@ -30,16 +36,33 @@ interface AuditRow {
 
 const HEAD = "audit_head";
 
+const NUL = "\u0000";
+const clean = (v: string) => (v.includes(NUL) ? v.replaceAll(NUL, "\uFFFD") : v);
+const hasNul = (v: string | null) => v !== null && v.includes(NUL);
+
 /**
  * Fields come from requests (a resource names what the URL or body named): NUL, which
  * PostgreSQL text cannot hold, becomes U+FFFD, so no request can make its record unwritable.
+ * Records without NUL (all but hostile ones) are kept as given, not copied.
  */
-function storable(fields: AuditInput): AuditInput {
-  const clean = (v: string) => (v.includes("\u0000") ? v.replaceAll("\u0000", "\uFFFD") : v);
-  return { ...fields, requestId: clean(fields.requestId), principal: clean(fields.principal), action: clean(fields.action), resource: clean(fields.resource), source: clean(fields.source), errorCode: fields.errorCode === null ? null : clean(fields.errorCode), detail: fields.detail === null ? null : clean(fields.detail) };
+function storable(f: AuditInput): AuditInput {
+  if (!hasNul(f.requestId) && !hasNul(f.principal) && !hasNul(f.action) && !hasNul(f.resource) && !hasNul(f.source) && !hasNul(f.errorCode) && !hasNul(f.detail)) return f;
+  return { ...f, requestId: clean(f.requestId), principal: clean(f.principal), action: clean(f.action), resource: clean(f.resource), source: clean(f.source), errorCode: f.errorCode === null ? null : clean(f.errorCode), detail: f.detail === null ? null : clean(f.detail) };
 }
-/** Records per flush: one flush is one synchronous stretch on SQLite, so it stays short (≈ 5 ms). */
+/** Records per flush: one flush is one synchronous stretch on SQLite, so it stays short (≈ 2–5 ms). */
 const MAX_BATCH = 250;
+
+/**
+ * Records go in with multi-row INSERTs of these sizes (a batch of 250 takes 6 statements),
+ * so only a few distinct statements exist to prepare and cache. 128 rows × 13 columns =
+ * 1,664 parameters, far below SQLite's 32,766 and PostgreSQL's 65,535.
+ */
+const CHUNKS = [128, 64, 32, 16, 8, 4, 2, 1] as const;
+const COLUMNS = 13;
+const ROW = `(${Array.from({ length: COLUMNS }, () => "?").join(", ")})`;
+const insertSql = new Map<number, string>(
+  CHUNKS.map((n) => [n, `INSERT INTO audit_log (seq, time, request_id, principal, action, resource, outcome, error_code, status, source, detail, prev_mac, mac) VALUES ${Array.from({ length: n }, () => ROW).join(", ")}`]),
+);
 
 export interface AuditListFilter {
   limit: number;
@@ -52,82 +75,158 @@ export interface AuditListFilter {
 }
 
 /**
- * Append-only audit log. Records are grouped into one transaction per flush; a caller
- * that must not proceed without its record (every mutation, and every call in strict
- * mode) awaits `record()`, which rejects with AuditUnavailable when the write fails.
+ * Append-only audit log. A caller that must not proceed without its record (every
+ * mutation, and every call in strict mode) awaits `record()`, which resolves once the
+ * record is durable and rejects with AuditUnavailable when the write fails; `append()`
+ * queues a record nobody waits for (reads in buffered mode).
+ *
+ * On SQLite the records join the storage's group commit (`joinGroupCommit`): a group
+ * takes the queued records after its callers' work, in the same BEGIN … COMMIT, so the
+ * records of one round of writes share the fsync of the next round's mutations; with no
+ * write coming, the writer asks for a group of its own. Elsewhere (PostgreSQL) each flush
+ * is its own transaction. Either way at most one batch is in flight, so the chain is
+ * extended in order.
  */
 export function createAuditService(deps: { storage: Storage; clock: Clock; macKey: () => KeyObject; onError: (e: unknown) => void; bufferMs?: number }) {
   const { storage } = deps;
   let queue: Pending[] = [];
+  /** Records in `queue` with a waiter. */
+  let waiting = 0;
+  /** The batch being written (taken from the queue, not yet committed or failed). */
+  let inflight: Pending[] | undefined;
   let timer: NodeJS.Timeout | undefined;
   let immediate = false;
-  let flushing: Promise<void> | undefined;
   /** Why the latest flush failed; cleared by the next one that succeeds. */
   let lastFailure: unknown;
+  /** After a failure, records nobody waits for are retried by the timer only (not by every group). */
+  let backoff = false;
+  /** flushAll() wants even those written now. */
+  let forced = false;
+  /** flushAll() callers waiting for the in-flight batch to settle. */
+  let settledListeners: (() => void)[] = [];
 
+  /** Takes the next batch: FIFO, at most MAX_BATCH; `durable` false: only the records before the first waiter. */
+  function take(durable: boolean): Pending[] {
+    let n = Math.min(queue.length, MAX_BATCH);
+    if (!durable) for (let i = 0; i < n; i++) if (queue[i]!.waiter) n = i;
+    const batch = n === queue.length ? queue : queue.slice(0, n);
+    queue = n === queue.length ? [] : queue.slice(n);
+    for (const p of batch) if (p.waiter) waiting--;
+    return batch;
+  }
+
+  const participant: CommitParticipant = {
+    pending() {
+      if (inflight || queue.length === 0) return "none";
+      if (waiting > 0) return "durable";
+      return backoff && !forced ? "none" : "relaxed";
+    },
+    join(durable) {
+      if (participant.pending() === "none") return undefined;
+      const batch = take(durable);
+      if (batch.length === 0) return undefined;
+      inflight = batch;
+      return { run: (tx) => writeBatch(tx, batch), committed: () => settle(batch, undefined), failed: (e) => settle(batch, e) };
+    },
+  };
+  const requestGroup = storage.joinGroupCommit?.(participant);
+
+  /** Have the queue written: now (`urgent`, a full batch), or within the buffer delay. */
   function schedule(urgent: boolean): void {
-    if (flushing) return;
     if (urgent || queue.length >= MAX_BATCH) {
+      if (inflight) return; // settle() schedules what is left
+      if (requestGroup?.()) return;
       if (immediate) return;
       immediate = true;
       setImmediate(() => {
         immediate = false;
-        void flush();
+        void flushOwn();
       });
     } else if (!timer) {
       timer = setTimeout(() => {
         timer = undefined;
-        void flush();
+        backoff = false;
+        schedule(true);
       }, deps.bufferMs ?? 50);
       timer.unref();
     }
+  }
+
+  /** The batch is committed (`error` undefined) or not; answers its waiters and schedules what is left. */
+  function settle(batch: Pending[], error: unknown): void {
+    inflight = undefined;
+    if (error === undefined) {
+      lastFailure = undefined;
+      backoff = false;
+      for (const p of batch) p.waiter?.resolve();
+    } else {
+      lastFailure = error;
+      backoff = true;
+      deps.onError(error);
+      const err = new CofferError("AuditUnavailable", undefined, { cause: error });
+      // Records nobody waits for are kept and retried; waiters learn of the failure.
+      const unattended = batch.filter((p) => !p.waiter);
+      for (const p of batch) p.waiter?.reject(err);
+      if (unattended.length > 0) queue = unattended.concat(queue);
+    }
+    forced = false;
+    const listeners = settledListeners;
+    settledListeners = [];
+    for (const l of listeners) l();
+    if (waiting > 0) schedule(true);
+    else if (queue.length === 0) {
+      if (timer) clearTimeout(timer), (timer = undefined);
+    } else schedule(!backoff && queue.length >= MAX_BATCH);
   }
 
   async function writeBatch(tx: Tx, batch: Pending[]): Promise<void> {
     const key = deps.macKey();
     const head = await tx.get<{ value: Buffer }>(`SELECT value FROM meta WHERE name = ?${storage.dialect.forUpdate}`, [HEAD]);
     let { seq, mac } = head ? (JSON.parse(head.value.toString("utf8")) as { seq: number; mac: string }) : { seq: 0, mac: GENESIS };
+    const params: SqlParam[] = new Array<SqlParam>(batch.length * COLUMNS);
+    let j = 0;
     for (const p of batch) {
-      const f: AuditFields = { ...p.fields, seq: seq + 1 };
-      const next = chainMac(key, mac, f);
-      await tx.run(
-        "INSERT INTO audit_log (seq, time, request_id, principal, action, resource, outcome, error_code, status, source, detail, prev_mac, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [f.seq, f.time, f.requestId, f.principal, f.action, f.resource, f.outcome, f.errorCode, f.status, f.source, f.detail, mac, next],
-      );
-      seq = f.seq;
+      const f = p.fields;
+      const next = chainMac(key, mac, f, ++seq);
+      params[j++] = seq;
+      params[j++] = f.time;
+      params[j++] = f.requestId;
+      params[j++] = f.principal;
+      params[j++] = f.action;
+      params[j++] = f.resource;
+      params[j++] = f.outcome;
+      params[j++] = f.errorCode;
+      params[j++] = f.status;
+      params[j++] = f.source;
+      params[j++] = f.detail;
+      params[j++] = mac;
+      params[j++] = next;
       mac = next;
+    }
+    for (let done = 0; done < batch.length; ) {
+      const n = CHUNKS.find((c) => c <= batch.length - done)!;
+      await tx.run(insertSql.get(n)!, n === batch.length ? params : params.slice(done * COLUMNS, (done + n) * COLUMNS));
+      done += n;
     }
     const value = Buffer.from(JSON.stringify({ seq, mac, headMac: headMac(key, seq, mac) }));
     await tx.run("INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value", [HEAD, value]);
   }
 
-  async function flush(): Promise<void> {
-    if (flushing) return flushing;
+  /** A flush in a transaction of its own (PostgreSQL, or a closed SQLite store). */
+  async function flushOwn(): Promise<void> {
+    if (inflight || queue.length === 0) return;
     if (timer) clearTimeout(timer), (timer = undefined);
-    if (queue.length === 0) return;
-    const batch = queue.slice(0, MAX_BATCH);
-    queue = queue.slice(batch.length);
-    flushing = (async () => {
-      try {
-        // Records nobody waits for (reads in buffered mode) skip the fsync; a waiter makes the batch durable.
-        const relaxed = batch.every((p) => p.waiters.length === 0);
-        await storage.transaction((tx) => writeBatch(tx, batch), relaxed ? { durability: "relaxed" } : undefined);
-        lastFailure = undefined;
-        for (const p of batch) for (const w of p.waiters) w.resolve();
-      } catch (e) {
-        lastFailure = e;
-        deps.onError(e);
-        const err = new CofferError("AuditUnavailable", undefined, { cause: e });
-        // Records nobody waits for are kept and retried; waiters learn of the failure.
-        const unattended = batch.filter((p) => p.waiters.length === 0);
-        for (const p of batch) for (const w of p.waiters) w.reject(err);
-        queue = [...unattended, ...queue];
-      } finally {
-        flushing = undefined;
-      }
-      if (queue.length > 0) schedule(queue.some((p) => p.waiters.length > 0));
-    })();
-    return flushing;
+    const batch = take(true);
+    inflight = batch;
+    // Records nobody waits for (reads in buffered mode) skip the fsync; a waiter makes the batch durable.
+    const relaxed = batch.every((p) => !p.waiter);
+    try {
+      await storage.transaction((tx) => writeBatch(tx, batch), relaxed ? { durability: "relaxed" } : undefined);
+    } catch (e) {
+      settle(batch, e);
+      return;
+    }
+    settle(batch, undefined);
   }
 
   return {
@@ -137,21 +236,27 @@ export function createAuditService(deps: { storage: Storage; clock: Clock; macKe
     /** Append and wait until the record is durable. */
     record(fields: AuditInput): Promise<void> {
       return new Promise<void>((resolve, reject) => {
-        queue.push({ fields: storable(fields), waiters: [{ resolve, reject }] });
+        queue.push({ fields: storable(fields), waiter: { resolve, reject } });
+        waiting++;
         schedule(true);
       });
     },
 
     /** Append without waiting (reads in buffered mode): durable within the buffer delay. */
     append(fields: AuditInput): void {
-      queue.push({ fields: storable(fields), waiters: [] });
+      queue.push({ fields: storable(fields), waiter: undefined });
       schedule(false);
     },
 
     /** Write everything queued; rejects with AuditUnavailable when the store refuses (never spins forever). */
     async flushAll(): Promise<void> {
-      while (queue.length > 0 || flushing) {
-        await (flushing ?? flush());
+      while (queue.length > 0 || inflight) {
+        const settled = new Promise<void>((r) => settledListeners.push(r));
+        if (!inflight) {
+          forced = true;
+          schedule(true);
+        }
+        await settled;
         if (lastFailure !== undefined) throw new CofferError("AuditUnavailable", undefined, { cause: lastFailure });
       }
     },

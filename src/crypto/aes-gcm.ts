@@ -30,7 +30,9 @@ export function open(key: KeyMaterial, sealed: Uint8Array, aad: Uint8Array): Buf
     const decipher = createDecipheriv("aes-256-gcm", key, nonce);
     decipher.setAAD(aad);
     decipher.setAuthTag(tag);
-    return Buffer.concat([decipher.update(body), decipher.final()]);
+    const out = decipher.update(body);
+    const rest = decipher.final(); // GCM is a stream mode: empty, and the tag is checked here
+    return rest.length === 0 ? out : Buffer.concat([out, rest]);
   } catch {
     return undefined;
   }

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { hash, randomBytes, timingSafeEqual } from "node:crypto";
 import { iso, type Clock } from "../core/clock.js";
 import { CACHES, InvalidatingCache } from "../core/cache.js";
 import { CofferError, invalid } from "../core/errors.js";
@@ -15,7 +15,8 @@ const SECRET = /^[\x21-\x7e]{1,256}$/;
 const CLOUD = /^[a-z0-9][a-z0-9-]{0,31}$/;
 
 const secretPath = (id: string) => `identity/api-key/${id}`;
-const digest = (s: string | Buffer) => createHash("sha256").update(s).digest();
+/** One-shot SHA-256 (no Hash object): the presented secret is hashed on every request. */
+const digest = (s: string | Buffer): Buffer => hash("sha256", s, "buffer");
 
 function randomFrom(chars: string, n: number): string {
   const limit = Math.floor(256 / chars.length) * chars.length;

@@ -38,10 +38,18 @@ export function createCryptoService(deps: { db: Queryable; repo: KeyRepo; materi
     return { keyId: row.id, keyVersionId: row.primary_version_id, blob };
   }
 
+  const fail = () => new CofferError("InvalidCiphertext", "The ciphertext cannot be decrypted: it was tampered with, belongs to a key not in this scope, or the encryption context differs.");
+
+  /** The checks every decryption makes on its CMK: in this scope, neither disabled nor pending deletion. */
+  async function requireDecryptable(scope: Scope, keyId: string, tx?: Queryable): Promise<void> {
+    const row = await repo.byId(scope, keyId, tx);
+    if (!row) throw fail();
+    requireUsable(row);
+  }
+
   async function decryptWith(scope: Scope, blob: Buffer, aadExtra: Buffer, tx?: Queryable): Promise<{ keyId: string; keyVersionId: string; plaintext: Buffer }> {
     const h = parseBlob(blob);
     const row = await repo.byId(scope, h.keyId, tx);
-    const fail = () => new CofferError("InvalidCiphertext", "The ciphertext cannot be decrypted: it was tampered with, belongs to a key not in this scope, or the encryption context differs.");
     if (!row) throw fail();
     requireUsable(row);
     const key = await material.get(tx ?? db, row.id, h.keyVersionId);
@@ -94,9 +102,12 @@ export function createCryptoService(deps: { db: Queryable; repo: KeyRepo; materi
       return encryptWith(scope, keyId, dataKey, internalContextBytes(binding), tx);
     },
 
-    async unwrapForSecret(scope: Scope, blob: Buffer, binding: string, tx?: Queryable): Promise<Buffer> {
-      return (await decryptWith(scope, blob, internalContextBytes(binding), tx)).plaintext;
+    /** A secret version's data key, and the CMK that wrapped it (callers that keep the data key re-check that CMK with `requireDecryptable`). */
+    unwrapForSecret(scope: Scope, blob: Buffer, binding: string, tx?: Queryable): Promise<{ keyId: string; keyVersionId: string; plaintext: Buffer }> {
+      return decryptWith(scope, blob, internalContextBytes(binding), tx);
     },
+
+    requireDecryptable,
   };
 }
 

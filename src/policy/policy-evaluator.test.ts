@@ -237,6 +237,9 @@ describe("performance", () => {
     });
   }
 
+  /** Calls timed per figure: enough for a stable µs figure, few enough for a loaded CI machine (the worst case tests 1,000 statements per call). */
+  const CALLS = 4_000;
+
   function microsPerCall(policies: CompiledPolicy[], requests: { action: string; resource: string }[]): { us: number; allowed: number } {
     const run = (count: number) => {
       let allowed = 0;
@@ -246,8 +249,8 @@ describe("performance", () => {
       }
       return allowed;
     };
-    run(3_000); // warm up (and fill the per-action memo)
-    const count = 20_000;
+    run(500); // warm up (and fill the per-action memo)
+    const count = CALLS;
     const t0 = performance.now();
     const allowed = run(count);
     return { us: ((performance.now() - t0) * 1000) / count, allowed };
@@ -270,7 +273,7 @@ describe("performance", () => {
     );
     // Speed is measured, not asserted (timed assertions flake on a loaded CI machine; the
     // figures are printed above and the typical mix's target is < 50 µs). The decisions are asserted.
-    expect(cold.allowed).toBe(20_000);
-    expect(hot.allowed).toBe(20_000);
+    expect(cold.allowed).toBe(CALLS);
+    expect(hot.allowed).toBe(CALLS);
   });
 });

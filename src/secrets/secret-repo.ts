@@ -1,3 +1,4 @@
+import type { KeyObject } from "node:crypto";
 import { InvalidatingCache } from "../core/cache.js";
 import type { Scope } from "../scope/scope.js";
 import type { Queryable } from "../storage/index.js";
@@ -37,12 +38,30 @@ export interface VersionRow {
   value_enc: Buffer;
   wrapped_key: Buffer;
   created_at: number;
+  /**
+   * Set on the cached row after its first read: what every read of this immutable version
+   * would otherwise recompute. The data key is held unwrapped, as the CMK material that
+   * wraps it already is (KeyMaterialStore); the CMK's state is still checked on every read,
+   * and sealing the node clears the cache.
+   */
+  opened?: OpenedVersion;
+}
+
+export interface OpenedVersion {
+  /** The CMK that wrapped the data key (from the blob's header). */
+  keyId: string;
+  dataKey: KeyObject;
+  /** The value's AES-GCM AAD. */
+  aad: Buffer;
+  createdAtIso: string;
 }
 
 /** A secret with its stage map, as the read path caches it. */
 export interface SecretEntry {
   row: SecretRow;
   stages: Map<string, string>; // stage → versionId
+  /** Memo of the sorted stage list per version, for cached (never mutated) entries. */
+  stageLists?: Map<string, string[]>;
 }
 
 export const nameKey = (scope: Scope, name: string) => `${scope.environmentId}\u0000${scope.region}\u0000${name}`;

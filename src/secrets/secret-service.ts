@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, createSecretKey, randomBytes, timingSafeEqual } from "node:crypto";
 import { DAY, iso, type Clock } from "../core/clock.js";
 import { CofferError, invalid } from "../core/errors.js";
 import { newUuid } from "../core/ids.js";
@@ -8,7 +8,7 @@ import type { KmsService } from "../kms/index.js";
 import type { Scope } from "../scope/scope.js";
 import type { Storage, Tx } from "../storage/index.js";
 import { deleteAllTags, putTags, removeTags, validateTags, type Tag } from "../tags/index.js";
-import { nameKey, type SecretEntry, type SecretRepo, type SecretRow } from "./secret-repo.js";
+import { nameKey, type OpenedVersion, type SecretEntry, type SecretRepo, type SecretRow, type VersionRow } from "./secret-repo.js";
 import {
   CURRENT,
   DEFAULT_RECOVERY_DAYS,
@@ -92,6 +92,13 @@ function checkDescription(d: string | undefined): string {
 }
 
 const stagesOf = (e: SecretEntry, versionId: string) => [...e.stages].filter(([, v]) => v === versionId).map(([s]) => s).sort();
+/** For entries from the read cache, which writes replace rather than mutate: computed once per version. Callers must not mutate the list. */
+function cachedStagesOf(e: SecretEntry, versionId: string): string[] {
+  const memo = (e.stageLists ??= new Map());
+  let list = memo.get(versionId);
+  if (!list) memo.set(versionId, (list = stagesOf(e, versionId)));
+  return list;
+}
 
 export function createSecretService(deps: SecretServiceDeps) {
   const { storage, clock, kms, repo } = deps;
@@ -122,18 +129,28 @@ export function createSecretService(deps: SecretServiceDeps) {
     }
   }
 
-  async function decryptVersion(scope: Scope, e: SecretEntry, versionId: string, tx?: Tx, reader?: SealedReader): Promise<{ dataType: SecretValue["dataType"]; bytes: Buffer; createdAt: number }> {
+  /** The data key of a version and what its reads need; kept on the cached row (outside transactions). */
+  async function openVersion(scope: Scope, secretId: string, v: VersionRow, tx?: Tx): Promise<OpenedVersion> {
+    if (v.opened) {
+      // The data key is cached, the CMK's state is not: a disabled or deleted key stops reads at once.
+      await kms.crypto.requireDecryptable(scope, v.opened.keyId, tx);
+      return v.opened;
+    }
+    const dk = await kms.crypto.unwrapForSecret(scope, v.wrapped_key, binding(secretId, v.version_id), tx);
+    const opened: OpenedVersion = { keyId: dk.keyId, dataKey: createSecretKey(dk.plaintext), aad: valueAad(secretId, v.version_id, v.data_type), createdAtIso: iso(v.created_at) };
+    wipe(dk.plaintext);
+    if (!tx) v.opened = opened;
+    return opened;
+  }
+
+  async function decryptVersion(scope: Scope, e: SecretEntry, versionId: string, tx?: Tx, reader?: SealedReader): Promise<{ dataType: SecretValue["dataType"]; bytes: Buffer; createdAt: number; createdAtIso: string }> {
     assertReadable(e.row, reader); // SQL secret values: only their owner reads them (managed-types.ts)
     const v = await repo.version(e.row.id, versionId, tx);
     if (!v) throw new CofferError("SecretVersionNotFound", `The secret "${e.row.name}" has no version "${versionId}".`);
-    const dk = await kms.crypto.unwrapForSecret(scope, v.wrapped_key, binding(e.row.id, versionId), tx);
-    try {
-      const bytes = open(dk, v.value_enc, valueAad(e.row.id, versionId, v.data_type));
-      if (!bytes) throw new CofferError("InternalError", "A stored secret version failed its integrity check.");
-      return { dataType: v.data_type, bytes, createdAt: v.created_at };
-    } finally {
-      wipe(dk);
-    }
+    const o = await openVersion(scope, e.row.id, v, tx);
+    const bytes = open(o.dataKey, v.value_enc, o.aad);
+    if (!bytes) throw new CofferError("InternalError", "A stored secret version failed its integrity check.");
+    return { dataType: v.data_type, bytes, createdAt: v.created_at, createdAtIso: o.createdAtIso };
   }
 
   async function setStage(tx: Tx, secretId: string, stage: string, versionId: string): Promise<void> {
@@ -230,7 +247,7 @@ export function createSecretService(deps: SecretServiceDeps) {
         if (versionId === undefined) throw new CofferError("SecretVersionNotFound", `No version of "${name}" carries the stage "${stage}".`);
       }
       const v = await decryptVersion(scope, e, versionId, undefined, reader);
-      return { name, versionId, stages: stagesOf(e, versionId), dataType: v.dataType, bytes: v.bytes, createdAt: iso(v.createdAt) };
+      return { name, versionId, stages: cachedStagesOf(e, versionId), dataType: v.dataType, bytes: v.bytes, createdAt: v.createdAtIso };
     },
 
     async putValue(scope: Scope, name: string, value: SecretValue, opts: { versionId?: string | undefined; stages?: string[] | undefined }, guard?: KeyGuard): Promise<{ name: string; versionId: string; stages: string[]; created: boolean }> {
@@ -240,6 +257,7 @@ export function createSecretService(deps: SecretServiceDeps) {
         if (pre) await guard(pre.row.key_id, "kms:GenerateDataKey");
       }
       checkValueSize(value);
+      const ownId = opts.versionId === undefined;
       const versionId = validateVersionId(opts.versionId ?? newUuid());
       const stages = opts.stages ?? [CURRENT];
       if (stages.length === 0 || stages.length > MAX_STAGES_PER_VERSION) throw invalid(`A version carries 1-${MAX_STAGES_PER_VERSION} stages.`);
@@ -247,7 +265,9 @@ export function createSecretService(deps: SecretServiceDeps) {
       return storage.transaction(async (tx) => {
         const e = await lockEntry(tx, scope, name);
         requireLive(e);
-        const existing = await repo.version(e.row.id, versionId, tx);
+        // A version id of our own is a fresh random UUID: no version can hold it yet (and the
+        // primary key would refuse a duplicate), so only a caller's id needs the lookup.
+        const existing = ownId ? undefined : await repo.version(e.row.id, versionId, tx);
         if (existing) {
           const old = await decryptVersion(scope, e, versionId, tx);
           const same = old.dataType === value.dataType && timingSafeEqual(createHash("sha256").update(old.bytes).digest(), createHash("sha256").update(value.bytes).digest());
@@ -366,21 +386,30 @@ export function createSecretService(deps: SecretServiceDeps) {
     },
 
     async list(scope: Scope, f: ListSecretsFilter): Promise<Page<SecretView>> {
-      const where = ["environment_id = ?", "region = ?"];
-      const params: (string | number)[] = [scope.environmentId, scope.region];
+      // With a tag key, walk the tag rows in name order (index tags_secret_kv / tags_secret_k,
+      // migration 9: they carry the secret's scope and name) and stop after a page, however
+      // rare or common the tag; otherwise walk secrets_name. Both order by the name, so the
+      // page tokens are the same. A tag key is unique per secret: no duplicates.
+      const byTag = f.tagKey !== undefined;
+      const sc = byTag ? "t.secret_" : ""; // scope and name columns: the tag row's copy, or the secret's
+      const where = byTag
+        ? ["t.resource_kind = 'secret'", "t.tag_key = ?", ...(f.tagValue !== undefined ? ["t.tag_value = ?"] : []), "t.secret_env = ?", "t.secret_region = ?"]
+        : ["environment_id = ?", "region = ?"];
+      const params: (string | number)[] = byTag ? [f.tagKey!, ...(f.tagValue !== undefined ? [f.tagValue] : []), scope.environmentId, scope.region] : [scope.environmentId, scope.region];
+      const nameCol = byTag ? `${sc}name` : "name";
       const after = decodePageToken(f.after);
-      if (after !== undefined) where.push("name > ?"), params.push(after);
-      if (f.namePrefix) where.push("name >= ? AND name < ?"), params.push(f.namePrefix, `${f.namePrefix}\u007f`);
-      if (f.description) where.push("lower(description) LIKE ? ESCAPE '\\'"), params.push(`%${f.description.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
-      if (f.tagKey !== undefined || f.tagValue !== undefined) {
-        const cond = ["t.resource_kind = 'secret'", "t.resource_id = secrets.id"];
-        if (f.tagKey !== undefined) cond.push("t.tag_key = ?"), params.push(f.tagKey);
-        if (f.tagValue !== undefined) cond.push("t.tag_value = ?"), params.push(f.tagValue);
-        where.push(`EXISTS (SELECT 1 FROM tags t WHERE ${cond.join(" AND ")})`);
+      if (after !== undefined) where.push(`${nameCol} > ?`), params.push(after);
+      if (f.namePrefix) where.push(`${nameCol} >= ? AND ${nameCol} < ?`), params.push(f.namePrefix, `${f.namePrefix}\u007f`);
+      if (f.description) where.push(`lower(${byTag ? "s." : ""}description) LIKE ? ESCAPE '\\'`), params.push(`%${f.description.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+      if (!byTag && f.tagValue !== undefined) {
+        where.push("EXISTS (SELECT 1 FROM tags t WHERE t.resource_kind = 'secret' AND t.resource_id = secrets.id AND t.tag_value = ?)"), params.push(f.tagValue);
       }
-      if (!f.includeDeleted) where.push("deleted_at IS NULL");
+      if (!f.includeDeleted) where.push(byTag ? "s.deleted_at IS NULL" : "deleted_at IS NULL");
       params.push(f.limit + 1);
-      const rows = await storage.all<SecretRow>(`SELECT * FROM secrets WHERE ${where.join(" AND ")} ORDER BY name LIMIT ?`, params);
+      const sql = byTag
+        ? `SELECT s.* FROM tags t ${storage.dialect.engine === "sqlite" ? "CROSS JOIN" : "JOIN"} secrets s ON s.id = t.resource_id WHERE ${where.join(" AND ")} ORDER BY ${nameCol} LIMIT ?`
+        : `SELECT * FROM secrets WHERE ${where.join(" AND ")} ORDER BY name LIMIT ?`;
+      const rows = await storage.all<SecretRow>(sql, params);
       const page = pageOf(rows, f.limit, (r) => r.name);
       return { items: await buildViews(storage, page.items, deps.accountId), nextToken: page.nextToken };
     },

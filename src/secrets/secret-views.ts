@@ -47,7 +47,11 @@ export async function buildViews(db: Queryable, rows: SecretRow[], accountId: st
   if (rows.length === 0) return [];
   const ids = rows.map((r) => r.id);
   const marks = ids.map(() => "?").join(", ");
-  const tags = await db.all<{ resource_id: string; tag_key: string; tag_value: string }>(`SELECT resource_id, tag_key, tag_value FROM tags WHERE resource_kind = 'secret' AND resource_id IN (${marks}) ORDER BY tag_key`, ids);
+  // No ORDER BY here: given one, SQLite (no statistics) walks the index (resource_kind,
+  // tag_key, …) over every secret's tags to skip a sort: seconds per page at 1M secrets.
+  // The few tags of a page are sorted below instead, by bytes as the engines would.
+  const tags = await db.all<{ resource_id: string; tag_key: string; tag_value: string }>(`SELECT resource_id, tag_key, tag_value FROM tags WHERE resource_kind = 'secret' AND resource_id IN (${marks})`, ids);
+  if (tags.length > 1) tags.sort((a, b) => Buffer.compare(Buffer.from(a.tag_key, "utf8"), Buffer.from(b.tag_key, "utf8")));
   const stages = await db.all<{ secret_id: string; stage: string; version_id: string }>(`SELECT secret_id, stage, version_id FROM secret_stages WHERE secret_id IN (${marks}) ORDER BY stage`, ids);
   const rotating = await db.all<{ secret_id: string; token: string; step: string; attempt: number | string; last_error_code: string | null; last_error_message: string | null }>(
     `SELECT secret_id, token, step, attempt, last_error_code, last_error_message FROM rotations WHERE active = 1 AND secret_id IN (${marks})`, ids);

@@ -54,7 +54,7 @@ export function sendError(req: FastifyRequest, reply: FastifyReply, err: CofferE
   if (err.code === "Unauthenticated") reply.header("www-authenticate", 'Basic realm="coffer", charset="UTF-8"');
   if (err.code === "Throttled" && err.details?.retryAfterSeconds !== undefined) reply.header("retry-after", String(err.details.retryAfterSeconds));
   reply.code(err.status);
-  const wire = req.routeOptions?.config?.wire;
+  const wire = req.routeInfo?.wire ?? req.routeOptions?.config?.wire;
   const format = wire === undefined ? undefined : formats.get(wire);
   if (format) return format(err, req, reply);
   return reply.send({ code: err.code, message: err.message, requestId: req.id });

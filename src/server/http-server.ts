@@ -1,5 +1,13 @@
 import swagger from "@fastify/swagger";
-import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from "fastify";
+import Fastify, {
+  LogController,
+  type FastifyInstance,
+  type FastifyRequest,
+  type onRequestAsyncHookHandler,
+  type preHandlerAsyncHookHandler,
+  type preValidationAsyncHookHandler,
+  type preValidationHookHandler,
+} from "fastify";
 import { randomUUID } from "node:crypto";
 import type { AuditService } from "../audit/index.js";
 import { parseBasic } from "../auth/basic-auth.js";
@@ -9,7 +17,7 @@ import { CofferError } from "../core/errors.js";
 import type { ApiKeyService, Principal, PrincipalService } from "../identity/index.js";
 import type { Scope } from "../scope/scope.js";
 import { sendError, toCofferError } from "./errors-http.js";
-import type { RouteAuth } from "./route-config.js";
+import type { RouteAuth, RouteInfo } from "./route-config.js";
 
 export interface PipelineDeps {
   clock: Clock;
@@ -92,6 +100,9 @@ function auditResource(req: FastifyRequest, auth: RouteAuth | undefined): string
   return r.length > MAX_AUDIT_RESOURCE ? r.slice(0, MAX_AUDIT_RESOURCE) : r;
 }
 
+/** A route's own hooks as an array (Fastify accepts one function or an array). */
+const hooksOf = <T>(h: T | T[] | undefined): T[] => (h === undefined ? [] : Array.isArray(h) ? h : [h]);
+
 const header = (req: FastifyRequest, name: string): string | undefined => {
   const v = req.headers[name];
   return typeof v === "string" && v.length > 0 ? v : undefined;
@@ -111,6 +122,9 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
     // Per-request lines would log URLs at 40k req/s; Coffer logs errors and lifecycle only.
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => randomUUID(),
+    // No pino child per request: Coffer's few request-time log lines name their request id
+    // themselves (and no route sets its own log level).
+    childLoggerFactory: (logger) => logger,
     bodyLimit: 1024 * 1024,
     // find-my-way types a strategy over its own request type; ours reads only headers and url.
     routerOptions: { maxParamLength: 1024, constraints: { wire: wireConstraint as never } },
@@ -124,6 +138,8 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
       return sendError(req, reply, toCofferError(err));
     },
   });
+  // Per-request state, declared up front so every request object has the same shape.
+  for (const k of ["routeInfo", "auditTarget", "principal", "scope", "auditError", "rawBody"] as const) app.decorateRequest(k, undefined);
   // JSON only: a text/plain body is 415 UnsupportedMediaType, not a string handed to validation.
   app.removeContentTypeParser("text/plain");
   // Bodies are kept as bytes too: signature schemes (SigV4, ACS3) hash the exact payload.
@@ -143,17 +159,6 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
     req.rawBody = body;
     done(null, Object.fromEntries(new URLSearchParams(body.toString("utf8"))));
   });
-  // Routes whose body fields are all optional accept a request without a body.
-  app.addHook("preValidation", async (req) => {
-    // No name, id or filter holds NUL; refused here, it never reaches a store (PostgreSQL text cannot hold it).
-    if (hasNul(req.params) || hasNul(req.query)) throw new CofferError("InvalidParameter", "The URL may not contain NUL (%00).");
-    // Only the signed RPC protocols take other body types; the REST APIs speak JSON.
-    const type = req.headers["content-type"];
-    if (req.rawBody !== undefined && !req.routeOptions.config?.auth?.authenticator && typeof type === "string" && !/^application\/json\s*(;|$)/i.test(type))
-      throw new CofferError("UnsupportedMediaType", "The request body must be JSON (Content-Type: application/json).");
-    if (req.body === undefined && req.routeOptions.schema?.body !== undefined) req.body = {};
-  });
-
   await app.register(swagger, {
     openapi: {
       openapi: "3.0.3",
@@ -163,49 +168,59 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
     },
   });
 
+  // Every route's pipeline is bound when it is registered, from its own config: the hooks a
+  // route needs and nothing else, each holding its config in a closure (reading
+  // `req.routeOptions` builds a fresh object on every access).
   app.addHook("onRoute", (route) => {
     const auth = route.config?.auth;
     if (!auth) throw new Error(`route ${String(route.method)} ${route.url} declares no auth config: every route must name its action`);
+    const info: RouteInfo = { auth, url: route.url, wire: route.config?.wire, hasBodySchema: route.schema?.body !== undefined };
+    route.onRequest = [bindRoute(info), ...hooksOf(route.onRequest)];
+    route.preValidation = [checkInput(info), ...(auth.authenticator && !auth.public ? [verifySignature(auth)] : []), ...hooksOf(route.preValidation)];
+    if (!auth.public && !auth.selfService) route.preHandler = [authorizeRoute(auth), ...hooksOf(route.preHandler)];
   });
 
-  app.addHook("onRequest", async (req) => {
-    const auth = req.routeOptions.config?.auth;
-    if (!auth) return;
-    if (deps.isSealed() && !auth.whileSealed) throw new CofferError("Sealed");
-    if (auth.public) return;
-    const source = req.ip;
-    const wait = deps.throttle.retryAfter(source);
-    if (wait > 0) throw new CofferError("Throttled", "Too many failed authentications from this address; retry later.", { details: { retryAfterSeconds: Math.ceil(wait / 1000) } });
-    if (auth.authenticator) return; // verified in preValidation, once the body is read
-    const authz = req.headers.authorization;
-    let principal: Principal | undefined;
-    if (authz !== undefined && /^Bearer /i.test(authz)) {
-      const token = authz.slice(7).trim();
-      const other = deps.bearerVerifiers?.find((v) => token.startsWith(v.prefix));
-      principal = other ? await other.verify(token) : await deps.principals.verifySession(token);
-      if (!principal) {
-        deps.throttle.fail(source);
-        throw new CofferError("Unauthenticated", other ? "The API token is not valid or was deleted." : "The session token is not valid or has expired; log in again.");
+  /** Authentication: Basic API keys, Bearer sessions and tokens; signature schemes wait for the body (verifySignature). */
+  function bindRoute(info: RouteInfo): onRequestAsyncHookHandler {
+    const { auth } = info;
+    return async function authenticate(req) {
+      req.routeInfo = info;
+      if (!auth.whileSealed && deps.isSealed()) throw new CofferError("Sealed");
+      if (auth.public) return;
+      const source = req.ip;
+      const wait = deps.throttle.retryAfter(source);
+      if (wait > 0) throw new CofferError("Throttled", "Too many failed authentications from this address; retry later.", { details: { retryAfterSeconds: Math.ceil(wait / 1000) } });
+      if (auth.authenticator) return; // verified in preValidation, once the body is read
+      const authz = req.headers.authorization;
+      let principal: Principal | undefined;
+      if (authz !== undefined && /^Bearer /i.test(authz)) {
+        const token = authz.slice(7).trim();
+        const other = deps.bearerVerifiers?.find((v) => token.startsWith(v.prefix));
+        principal = other ? await other.verify(token) : await deps.principals.verifySession(token);
+        if (!principal) {
+          deps.throttle.fail(source);
+          throw new CofferError("Unauthenticated", other ? "The API token is not valid or was deleted." : "The session token is not valid or has expired; log in again.");
+        }
+      } else {
+        const creds = parseBasic(authz);
+        if (!creds) throw new CofferError("Unauthenticated", "Send an API key as HTTP Basic credentials (key id and secret), or a session token as Bearer.");
+        principal = await deps.apiKeys.verify(creds.keyId, creds.secret);
+        if (!principal) {
+          deps.throttle.fail(source);
+          throw new CofferError("Unauthenticated", "The API key id or secret is not valid.");
+        }
       }
-    } else {
-      const creds = parseBasic(authz);
-      if (!creds) throw new CofferError("Unauthenticated", "Send an API key as HTTP Basic credentials (key id and secret), or a session token as Bearer.");
-      principal = await deps.apiKeys.verify(creds.keyId, creds.secret);
-      if (!principal) {
-        deps.throttle.fail(source);
-        throw new CofferError("Unauthenticated", "The API key id or secret is not valid.");
-      }
-    }
-    req.principal = principal;
-    if (auth.scoped) {
-      const env = auth.scopeFrom?.(req).environment ?? header(req, "x-coffer-environment") ?? principal.scope?.environmentId ?? deps.defaultScope.environmentId;
-      const region = header(req, "x-coffer-region") ?? principal.scope?.region ?? deps.defaultScope.region;
-      await admit(req, auth, principal, await deps.resolveScope(env, region));
-    } else await admit(req, auth, principal, undefined);
-  });
+      req.principal = principal;
+      if (auth.scoped) {
+        const env = auth.scopeFrom?.(req).environment ?? header(req, "x-coffer-environment") ?? principal.scope?.environmentId ?? deps.defaultScope.environmentId;
+        const region = header(req, "x-coffer-region") ?? principal.scope?.region ?? deps.defaultScope.region;
+        admit(req, auth, principal, await deps.resolveScope(env, region));
+      } else admit(req, auth, principal, undefined);
+    };
+  }
 
   /** Binds the principal and scope to the request; refuses a key used outside its own scope. */
-  async function admit(req: FastifyRequest, auth: RouteAuth, principal: Principal, scope: Scope | undefined): Promise<void> {
+  function admit(req: FastifyRequest, auth: RouteAuth, principal: Principal, scope: Scope | undefined): void {
     req.principal = principal;
     if (auth.orgWide && principal.scope)
       throw new CofferError("AccessDenied", "This API key is scoped to an environment and region; organization APIs need an organization-wide (cloud) key.");
@@ -215,61 +230,84 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
       throw new CofferError("AccessDenied", `This API key is scoped to ${principal.scope.environmentId}/${principal.scope.region}; it cannot act in ${scope.environmentId}/${scope.region}.`);
   }
 
-  // Signature schemes need the body: they run here, after it is read and before validation.
-  app.addHook("preValidation", async (req) => {
-    const auth = req.routeOptions.config?.auth;
-    if (!auth?.authenticator || auth.public) return;
-    let r: Awaited<ReturnType<NonNullable<RouteAuth["authenticator"]>>>;
-    try {
-      r = await auth.authenticator(req);
-    } catch (e) {
-      if (e instanceof CofferError && e.code === "Unauthenticated") deps.throttle.fail(req.ip);
-      throw e;
-    }
-    await admit(req, auth, r.principal, auth.scoped ? (r.scope ?? (r.principal.scope ?? deps.defaultScope)) : undefined);
-  });
+  /** No name, id or filter holds NUL; only the signed RPC protocols take non-JSON bodies; bodies whose fields are all optional may be absent. */
+  function checkInput(info: RouteInfo): preValidationHookHandler {
+    const signed = info.auth.authenticator !== undefined;
+    return function checkInput(req, _reply, done) {
+      // Refused here, NUL never reaches a store (PostgreSQL text cannot hold it).
+      if (hasNul(req.params) || hasNul(req.query)) return done(new CofferError("InvalidParameter", "The URL may not contain NUL (%00)."));
+      if (req.rawBody !== undefined && !signed) {
+        const type = req.headers["content-type"];
+        if (typeof type === "string" && !/^application\/json\s*(;|$)/i.test(type))
+          return done(new CofferError("UnsupportedMediaType", "The request body must be JSON (Content-Type: application/json)."));
+      }
+      if (req.body === undefined && info.hasBodySchema) req.body = {};
+      done();
+    };
+  }
+
+  /** Signature schemes need the body: they run after it is read and before validation. */
+  function verifySignature(auth: RouteAuth): preValidationAsyncHookHandler {
+    const authenticator = auth.authenticator!;
+    return async function verifySignature(req) {
+      let r: Awaited<ReturnType<NonNullable<RouteAuth["authenticator"]>>>;
+      try {
+        r = await authenticator(req);
+      } catch (e) {
+        if (e instanceof CofferError && e.code === "Unauthenticated") deps.throttle.fail(req.ip);
+        throw e;
+      }
+      admit(req, auth, r.principal, auth.scoped ? (r.scope ?? (r.principal.scope ?? deps.defaultScope)) : undefined);
+    };
+  }
 
   // Authorization runs once the body is parsed and validated: resources named in the body
   // (a new secret's name, the key of an encrypt call) are checked, not a wildcard.
-  app.addHook("preHandler", async (req) => {
-    const auth = req.routeOptions.config?.auth;
-    if (!auth || auth.public || auth.selfService || !req.principal) return;
-    const resource = auditResource(req, auth);
-    const action = actionOf(req, auth);
-    if (!(await deps.authorize(req.principal, action, resource, req))) throw new CofferError("AccessDenied", `Not allowed: ${action} on ${resource}.`);
-  });
+  function authorizeRoute(auth: RouteAuth): preHandlerAsyncHookHandler {
+    return async function authorize(req) {
+      if (!req.principal) return;
+      const resource = auditResource(req, auth);
+      const action = actionOf(req, auth);
+      req.auditTarget = { action, resource };
+      if (!(await deps.authorize(req.principal, action, resource, req))) throw new CofferError("AccessDenied", `Not allowed: ${action} on ${resource}.`);
+    };
+  }
 
-  app.addHook("onSend", async (req, reply, payload) => {
+  // Global, so that unmatched URLs (no route, no route hooks) are audited too. Callback
+  // style: a buffered read's record is queued synchronously, with no promise per request.
+  app.addHook("onSend", (req, reply, payload, done) => {
     reply.header("x-request-id", req.id);
-    const auth = req.routeOptions.config?.auth;
-    if (auth?.noAudit || deps.isSealed()) return payload;
+    const auth = req.routeInfo?.auth;
+    if (auth?.noAudit || deps.isSealed()) return done(null, payload);
     const status = reply.statusCode;
+    const target = req.auditTarget;
+    const principal = req.principal;
     const fields = {
       time: deps.clock.now(),
       requestId: req.id,
-      principal: req.principal?.id ?? "anonymous",
-      action: actionOf(req, auth),
-      resource: auditResource(req, auth),
+      principal: principal?.id ?? "anonymous",
+      action: target?.action ?? actionOf(req, auth),
+      resource: target?.resource ?? auditResource(req, auth),
       // Wire formats that answer refusals with another status (AWS: 400) still audit them as denied.
       outcome: (status < 400 ? "success" : status === 403 || req.auditError === "AccessDenied" ? "denied" : "failure") as "success" | "failure" | "denied",
       errorCode: req.auditError ?? null,
       status,
       source: req.ip,
-      detail: req.principal ? `${req.principal.credential.type}=${req.principal.credential.id}` : null,
+      detail: principal ? `${principal.credential.type}=${principal.credential.id}` : null,
     };
     const readOnly = typeof auth?.readOnly === "function" ? auth.readOnly(req) : auth?.readOnly;
     if (deps.auditMode === "buffered" && (readOnly || status >= 400)) {
       deps.audit.append(fields);
-      return payload;
+      return done(null, payload);
     }
-    try {
-      await deps.audit.record(fields);
-      return payload;
-    } catch {
-      reply.code(503);
-      reply.header("content-type", "application/json; charset=utf-8");
-      return JSON.stringify({ code: "AuditUnavailable", message: "The audit log could not be written, so the result of this request is withheld.", requestId: req.id });
-    }
+    deps.audit.record(fields).then(
+      () => done(null, payload),
+      () => {
+        reply.code(503);
+        reply.header("content-type", "application/json; charset=utf-8");
+        done(null, JSON.stringify({ code: "AuditUnavailable", message: "The audit log could not be written, so the result of this request is withheld.", requestId: req.id }));
+      },
+    );
   });
 
   app.setErrorHandler((err, req, reply) => {

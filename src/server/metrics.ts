@@ -16,10 +16,13 @@ const labels = (l: Record<string, string>) => `{${Object.entries(l).map(([k, v])
 
 /** The API a request belongs to: the wire of RPC-style adapters, else its route's prefix. */
 export function apiOf(req: FastifyRequest): string {
-  const wire = (req.routeOptions.config as { wire?: unknown } | undefined)?.wire;
+  const info = req.routeInfo;
+  if (!info) return "unmatched";
+  return (info.api ??= apiOfRoute(info.url, info.wire));
+}
+
+function apiOfRoute(url: string, wire: string | undefined): string {
   if (typeof wire === "string") return wire;
-  const url = req.routeOptions.url;
-  if (url === undefined) return "unmatched";
   if (url.startsWith("/v1/")) return "native";
   if (url.startsWith("/iam/") || url.startsWith("/org/")) return "confluent";
   const first = url.split("/")[1];
@@ -37,7 +40,7 @@ export class HttpMetrics {
 
   observe(req: FastifyRequest, reply: FastifyReply): void {
     const api = apiOf(req);
-    const action = actionOf(req, req.routeOptions.config?.auth);
+    const action = req.auditTarget?.action ?? actionOf(req, req.routeInfo?.auth);
     const code = `${Math.floor(reply.statusCode / 100)}xx`;
     const rk = `${api}\u0000${action}\u0000${code}`;
     this.requests.set(rk, (this.requests.get(rk) ?? 0) + 1);
@@ -47,9 +50,7 @@ export class HttpMetrics {
     const seconds = reply.elapsedTime / 1000;
     s.count++;
     s.sum += seconds;
-    BUCKETS.forEach((b, i) => {
-      if (seconds <= b) s.buckets[i]!++;
-    });
+    for (let i = BUCKETS.length - 1; i >= 0 && seconds <= BUCKETS[i]!; i--) s.buckets[i]!++;
   }
 
   render(out: string[]): void {
@@ -114,8 +115,9 @@ export async function renderMetrics(src: MetricsSources): Promise<string> {
 
 /** `GET /metrics`: authenticated (`sys:GetMetrics`) unless the node is started with public metrics. */
 export function registerMetrics(app: FastifyInstance, src: MetricsSources, isPublic: boolean): void {
-  app.addHook("onResponse", async (req, reply) => {
-    if (req.routeOptions.url !== "/metrics") src.http.observe(req, reply);
+  app.addHook("onResponse", (req, reply, done) => {
+    if (req.routeInfo?.url !== "/metrics") src.http.observe(req, reply);
+    done();
   });
   app.get("/metrics", {
     schema: { hide: true },

@@ -52,6 +52,17 @@ export interface RouteAuth {
   authenticator?: (req: FastifyRequest) => Promise<{ principal: import("../identity/index.js").Principal; scope?: import("../scope/scope.js").Scope | undefined }>;
 }
 
+/** What the pipeline binds to each request of a matched route (absent for unmatched URLs). */
+export interface RouteInfo {
+  auth: RouteAuth;
+  /** The route's URL pattern, e.g. `/v1/secrets/:name/value`. */
+  url: string;
+  wire: WireFormat | undefined;
+  hasBodySchema: boolean;
+  /** The API label of metrics (src/server/metrics.ts), computed on first use. */
+  api?: string;
+}
+
 /** Which wire format the route's errors take; each adapter registers its own (errors-http.ts). */
 export type WireFormat = string;
 
@@ -61,6 +72,9 @@ declare module "fastify" {
     wire?: WireFormat;
   }
   interface FastifyRequest {
+    routeInfo?: RouteInfo;
+    /** The action and resource as authorization saw them, reused by the audit record. */
+    auditTarget?: { action: string; resource: string };
     principal?: import("../identity/index.js").Principal;
     scope?: import("../scope/scope.js").Scope;
     auditError?: string;

@@ -3,7 +3,7 @@ import { PostgresStorage } from "./postgres-storage.js";
 import { SqliteStorage } from "./sqlite-storage.js";
 import type { Storage } from "./storage-types.js";
 
-export type { Dialect, Engine, Queryable, SqlParam, Storage, TransactionOptions, Tx } from "./storage-types.js";
+export type { CommitParticipant, Dialect, Engine, GroupMember, Queryable, SqlParam, Storage, TransactionOptions, Tx } from "./storage-types.js";
 export type { InvalidationHandler } from "./invalidation.js";
 export { PostgresStorage } from "./postgres-storage.js";
 export { SqliteStorage } from "./sqlite-storage.js";

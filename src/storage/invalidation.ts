@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import pg from "pg";
+import type pg from "pg";
+import { pgDriver } from "./pg-driver.js";
 
 /**
  * Cross-node cache invalidation. A transaction announces which cache entries its writes
@@ -84,7 +85,7 @@ export class PgInvalidationListener {
 
   private async connect(): Promise<void> {
     if (this.stopped) return;
-    const client = new pg.Client({ ...this.config, application_name: `coffer-listen-${this.local.nodeId}` });
+    const client = new (pgDriver().Client)({ ...this.config, application_name: `coffer-listen-${this.local.nodeId}` });
     let lost = false;
     const onLost = () => {
       if (lost) return;

@@ -1,4 +1,5 @@
-import pg from "pg";
+import type pg from "pg";
+import { pgDriver } from "./pg-driver.js";
 
 /** Advisory lock class id for "the scheduler of this schema" (the object id hashes the schema). */
 const LEADER_LOCK_CLASS = 0x436f6667; // "Cofg"
@@ -42,7 +43,7 @@ export class PgLeaderLock {
   pid: number | undefined;
 
   private async tryAcquire(): Promise<boolean> {
-    const client = new pg.Client({ ...this.config, application_name: `coffer-leader-${this.nodeId}` });
+    const client = new (pgDriver().Client)({ ...this.config, application_name: `coffer-leader-${this.nodeId}` });
     const lost = () => {
       if (this.client === client) this.client = undefined;
       this.pid = undefined;

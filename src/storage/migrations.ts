@@ -341,6 +341,26 @@ CREATE TABLE secret_replicas (
 `;
 }
 
+/**
+ * Ordered tag filters on secrets (issue 9): a secret's tag rows carry its scope and name, so
+ * ListSecrets with a tag filter walks one index in name order and stops after a page,
+ * whatever the tag's share of the secrets (the EXISTS probe it replaces walked every secret
+ * in name order until a page had matched: 1M probes for a tag no secret has). Secrets are
+ * never renamed, so the copy cannot go stale; `putTags` fills it for new rows.
+ */
+function secretTagOrder(engine: "sqlite" | "postgres"): string {
+  const { text } = T(engine);
+  return `
+ALTER TABLE tags ADD COLUMN secret_env ${text};
+ALTER TABLE tags ADD COLUMN secret_region ${text};
+ALTER TABLE tags ADD COLUMN secret_name ${text};
+UPDATE tags SET secret_env = s.environment_id, secret_region = s.region, secret_name = s.name
+  FROM secrets s WHERE tags.resource_kind = 'secret' AND s.id = tags.resource_id;
+CREATE INDEX tags_secret_kv ON tags (tag_key, tag_value, secret_env, secret_region, secret_name) WHERE resource_kind = 'secret';
+CREATE INDEX tags_secret_k ON tags (tag_key, secret_env, secret_region, secret_name) WHERE resource_kind = 'secret';
+`;
+}
+
 export const MIGRATIONS: Migration[] = [
   { id: 1, name: "initial", sqlite: initial("sqlite"), postgres: initial("postgres") },
   { id: 2, name: "identity", sqlite: identity("sqlite"), postgres: identity("postgres") },
@@ -349,6 +369,7 @@ export const MIGRATIONS: Migration[] = [
   { id: 5, name: "request-nonces", sqlite: requestNonces("sqlite"), postgres: requestNonces("postgres") },
   { id: 6, name: "rotations", sqlite: rotations("sqlite"), postgres: rotations("postgres") },
   { id: 8, name: "references", sqlite: references("sqlite"), postgres: references("postgres") },
+  { id: 9, name: "secret-tag-order", sqlite: secretTagOrder("sqlite"), postgres: secretTagOrder("postgres") },
 ];
 
 /** Split a migration into single statements (neither engine's driver takes a script with parameters). */

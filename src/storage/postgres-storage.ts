@@ -1,13 +1,11 @@
-import pg from "pg";
+import type pg from "pg";
 import { CofferError } from "../core/errors.js";
 import { MIGRATIONS, statements } from "./migrations.js";
 import { runHooks } from "./hooks.js";
 import { INVALIDATE_CHANNEL as INVALIDATE_CHANNEL_NAME, encodeInvalidation, LocalInvalidation, PgInvalidationListener, type InvalidationHandler } from "./invalidation.js";
 import { PgLeaderLock } from "./leadership.js";
+import { pgDriver } from "./pg-driver.js";
 import type { Dialect, SqlParam, Storage, TransactionOptions, Tx } from "./storage-types.js";
-
-// BIGINT columns hold epoch milliseconds and counters: well inside 2^53.
-pg.types.setTypeParser(20, (v) => Number(v));
 
 const dialect: Dialect = { engine: "postgres", forUpdate: " FOR UPDATE" };
 const MIGRATION_LOCK = 0x436f6666; // "Coff"
@@ -83,7 +81,7 @@ export class PostgresStorage implements Storage {
     if (schema) options.options = `-c search_path=${schema}`;
     this.clientConfig = { connectionString: url, ...(schema ? { options: `-c search_path=${schema}` } : {}) };
     this.leader = new PgLeaderLock(this.clientConfig, schema, this.local.nodeId);
-    this.pool = new pg.Pool(options);
+    this.pool = new (pgDriver().Pool)(options);
     this.pool.on("error", () => {
       /* idle client lost: the pool replaces it; requests report StorageUnavailable */
     });

@@ -5,7 +5,7 @@ import { CofferError } from "../core/errors.js";
 import { MIGRATIONS, statements } from "./migrations.js";
 import { runHooks } from "./hooks.js";
 import { LocalInvalidation, type InvalidationHandler } from "./invalidation.js";
-import type { Dialect, SqlParam, Storage, TransactionOptions, Tx } from "./storage-types.js";
+import type { CommitParticipant, Dialect, GroupMember, SqlParam, Storage, TransactionOptions, Tx } from "./storage-types.js";
 
 type Db = Database.Database;
 type Stmt = Database.Statement;
@@ -29,8 +29,10 @@ const MAX_CACHED_STATEMENTS = 2000;
  *
  * Group commit: transactions queued in the same turn of the event loop run in one
  * `BEGIN IMMEDIATE … COMMIT`, each inside its own SAVEPOINT (a failing caller rolls
- * back only its own work), so N concurrent writers pay one fsync. Reads outside a
- * transaction use a second connection and so only ever see committed data.
+ * back only its own work), so N concurrent writers pay one fsync. A participant (the
+ * audit log, `joinGroupCommit`) adds its work last in the same transaction: the audit
+ * records of earlier writes share the next writes' fsync. Reads outside a transaction use
+ * a second connection and so only ever see committed data.
  */
 export class SqliteStorage implements Storage {
   readonly dialect = dialect;
@@ -43,6 +45,11 @@ export class SqliteStorage implements Storage {
   private scheduled = false;
   private closed = false;
   private readonly local = new LocalInvalidation();
+  private readonly participants: CommitParticipant[] = [];
+  /** A participant asked for a group (it has work and maybe no caller will come). */
+  private requested = false;
+  /** COMMITs so far, with and without fsync (`synchronous=FULL` / `NORMAL`): metrics and tests. */
+  readonly commits = { durable: 0, relaxed: 0 };
 
   constructor(private readonly file: string) {
     if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
@@ -96,6 +103,17 @@ export class SqliteStorage implements Storage {
     });
   }
 
+  /** A participant (the audit log) joins every group from now on: see CommitParticipant. */
+  joinGroupCommit(participant: CommitParticipant): () => boolean {
+    this.participants.push(participant);
+    return () => {
+      if (this.closed) return false;
+      this.requested = true;
+      this.schedule();
+      return true;
+    };
+  }
+
   private schedule(): void {
     if (this.scheduled || this.flushing) return;
     this.scheduled = true;
@@ -106,7 +124,11 @@ export class SqliteStorage implements Storage {
   }
 
   private async flush(): Promise<void> {
-    if (this.flushing || this.queue.length === 0) return;
+    if (this.flushing) return;
+    const requested = this.requested;
+    this.requested = false;
+    const wanted = requested || this.queue.length > 0 ? this.participants.map((p) => p.pending()) : [];
+    if (this.queue.length === 0 && wanted.every((x) => x === "none")) return;
     this.flushing = true;
     const batch = this.queue;
     this.queue = [];
@@ -114,23 +136,25 @@ export class SqliteStorage implements Storage {
     const w = this.writer;
     const ws = (sql: string) => this.stmt(w, this.writerStmts, sql);
     let committed = false;
-    // A batch of relaxed transactions only skips the commit's fsync; one durable caller makes the whole batch durable.
-    const relaxed = batch.every((b) => b.relaxed);
+    // A batch of relaxed transactions only skips the commit's fsync; one durable caller (or
+    // participant work someone waits on) makes the whole batch durable.
+    const relaxed = !wanted.includes("durable") && batch.every((b) => b.relaxed);
+    const members: { m: GroupMember; hooks: (() => void)[]; error?: { e: unknown } }[] = [];
     if (relaxed) w.pragma("synchronous = NORMAL");
     try {
       ws("BEGIN IMMEDIATE").run();
+      const txFor = (hooks: (() => void)[]): Tx => ({
+        get: async <R>(sql: string, params: readonly SqlParam[] = []) => ws(sql).get(...params) as R | undefined,
+        all: async <R>(sql: string, params: readonly SqlParam[] = []) => ws(sql).all(...params) as R[],
+        run: async (sql: string, params: readonly SqlParam[] = []) => ({ changes: ws(sql).run(...params).changes }),
+        afterCommit: (f) => hooks.push(f),
+        invalidate: (cache, key) => hooks.push(() => this.local.dispatch(cache, key)),
+      });
       for (const item of batch) {
         const hooks: (() => void)[] = [];
-        const tx: Tx = {
-          get: async <R>(sql: string, params: readonly SqlParam[] = []) => ws(sql).get(...params) as R | undefined,
-          all: async <R>(sql: string, params: readonly SqlParam[] = []) => ws(sql).all(...params) as R[],
-          run: async (sql: string, params: readonly SqlParam[] = []) => ({ changes: ws(sql).run(...params).changes }),
-          afterCommit: (f) => hooks.push(f),
-          invalidate: (cache, key) => hooks.push(() => this.local.dispatch(cache, key)),
-        };
         ws("SAVEPOINT caller").run();
         try {
-          const value = await item.fn(tx);
+          const value = await item.fn(txFor(hooks));
           ws("RELEASE caller").run();
           results.push({ ok: true, value, hooks });
         } catch (e) {
@@ -139,8 +163,26 @@ export class SqliteStorage implements Storage {
           results.push({ ok: false, value: e, hooks: [] });
         }
       }
+      // Participants last: they also take what the callers' work queued meanwhile.
+      for (const p of this.participants) {
+        const m = p.pending() === "none" ? undefined : p.join(!relaxed);
+        if (!m) continue;
+        const member: (typeof members)[number] = { m, hooks: [] };
+        members.push(member);
+        ws("SAVEPOINT participant").run();
+        try {
+          await m.run(txFor(member.hooks));
+          ws("RELEASE participant").run();
+        } catch (e) {
+          ws("ROLLBACK TO participant").run();
+          ws("RELEASE participant").run();
+          member.error = { e };
+        }
+      }
       ws("COMMIT").run();
       committed = true;
+      if (relaxed) this.commits.relaxed++;
+      else this.commits.durable++;
     } catch (e) {
       if (w.inTransaction) {
         try {
@@ -151,9 +193,18 @@ export class SqliteStorage implements Storage {
       }
       const err = new CofferError("StorageUnavailable", "The store could not commit the write.", { cause: e });
       for (const item of batch) item.reject(err);
+      for (const member of members) member.error ??= { e: err };
     } finally {
       if (relaxed) w.pragma("synchronous = FULL");
       this.flushing = false;
+    }
+    for (const { m, hooks, error } of members) {
+      try {
+        if (error) m.failed(error.e);
+        else runHooks(hooks), m.committed();
+      } catch (e) {
+        process.emitWarning(`storage: a group commit participant failed: ${(e as Error)?.message ?? String(e)}`, "CofferStorageWarning");
+      }
     }
     if (committed) {
       batch.forEach((item, i) => {
@@ -164,7 +215,7 @@ export class SqliteStorage implements Storage {
         } else item.reject(r.value);
       });
     }
-    if (this.queue.length > 0) this.schedule();
+    if (this.queue.length > 0 || this.requested) this.schedule();
   }
 
   async migrate(): Promise<void> {
@@ -210,7 +261,7 @@ export class SqliteStorage implements Storage {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    while (this.queue.length > 0 || this.flushing) await new Promise((r) => setImmediate(r));
+    while (this.queue.length > 0 || this.flushing || this.scheduled) await new Promise((r) => setImmediate(r));
     this.closed = true;
     if (this.reader !== this.writer) this.reader.close();
     this.writer.close();

@@ -45,8 +45,44 @@ export interface TransactionOptions {
   durability?: "full" | "relaxed";
 }
 
+/**
+ * Work that joins the engine's group commits (the audit log): it runs last inside a group's
+ * transaction, in its own savepoint, and is committed by the same COMMIT as the callers'
+ * work — one fsync for both.
+ */
+export interface CommitParticipant {
+  /**
+   * Asked before a group begins (and again after the callers have run): `none`; work that
+   * may ride on a commit without fsync (`relaxed`); or work someone waits on (`durable`:
+   * the group's COMMIT then fsyncs, whatever its callers asked).
+   */
+  pending(): "none" | "relaxed" | "durable";
+  /**
+   * Called once per group, after every caller's work and before COMMIT, when `pending()`
+   * is not `none`. `durable`: whether this COMMIT fsyncs (work someone waits on must not be
+   * taken by one that does not). Returns the member to run, or undefined.
+   */
+  join(durable: boolean): GroupMember | undefined;
+}
+
+export interface GroupMember {
+  /** Runs inside the group's transaction, in its own savepoint (rolled back if it throws). */
+  run(tx: Tx): Promise<void>;
+  /** The group committed (durably if `join` was told so) and `run` succeeded. */
+  committed(): void;
+  /** `run` threw (its work was rolled back), or the whole group failed to commit. */
+  failed(e: unknown): void;
+}
+
 export interface Storage extends Queryable {
   readonly dialect: Dialect;
+  /**
+   * Optional (SQLite, whose group commit is Coffer's own): lets a participant join every
+   * group commit. Returns `request()`, which asks for a group soon even when no caller has
+   * queued a transaction; it returns false once the store is closed. Engines without it
+   * (PostgreSQL, where each transaction commits on its own) leave it undefined.
+   */
+  joinGroupCommit?(participant: CommitParticipant): () => boolean;
   /**
    * Runs `fn` in one atomic transaction and resolves after the commit is durable.
    * `fn` must not wait on network calls: it may share a commit with other callers

@@ -16,10 +16,17 @@ export async function putTags(tx: Tx, kind: TagResourceKind, id: string, tags: r
   const existing = await listTags(tx, kind, id);
   validateTags(tags, existing.map((t) => t.key));
   for (const t of tags)
-    await tx.run(
-      "INSERT INTO tags (resource_kind, resource_id, tag_key, tag_value) VALUES (?, ?, ?, ?) ON CONFLICT (resource_kind, resource_id, tag_key) DO UPDATE SET tag_value = excluded.tag_value",
-      [kind, id, t.key, t.value],
-    );
+    if (kind === "secret")
+      // A secret's tag rows carry its scope and name (migration 9): ordered tag filters in ListSecrets.
+      await tx.run(
+        "INSERT INTO tags (resource_kind, resource_id, tag_key, tag_value, secret_env, secret_region, secret_name) SELECT 'secret', s.id, ?, ?, s.environment_id, s.region, s.name FROM secrets s WHERE s.id = ? ON CONFLICT (resource_kind, resource_id, tag_key) DO UPDATE SET tag_value = excluded.tag_value",
+        [t.key, t.value, id],
+      );
+    else
+      await tx.run(
+        "INSERT INTO tags (resource_kind, resource_id, tag_key, tag_value) VALUES (?, ?, ?, ?) ON CONFLICT (resource_kind, resource_id, tag_key) DO UPDATE SET tag_value = excluded.tag_value",
+        [kind, id, t.key, t.value],
+      );
 }
 
 export async function removeTags(tx: Tx, kind: TagResourceKind, id: string, keys: readonly string[]): Promise<void> {

@@ -148,7 +148,7 @@ async function stop(r: Running): Promise<{ code: number | null; signal: NodeJS.S
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function call(base: string, method: string, path: string, body?: unknown, authz = auth()): Promise<{ status: number; body: any }> {
+async function call(base: string, method: string, path: string, body?: unknown, authz = auth()): Promise<{ status: number; body: any; requestId: string | null }> {
   const res = await fetch(base + path, {
     method,
     headers: { authorization: authz, ...(body === undefined ? {} : { "content-type": "application/json" }) },
@@ -162,7 +162,7 @@ async function call(base: string, method: string, path: string, body?: unknown, 
   } catch {
     /* not JSON */
   }
-  return { status: res.status, body: parsed };
+  return { status: res.status, body: parsed, requestId: res.headers.get("x-request-id") };
 }
 
 const enc = encodeURIComponent;
@@ -220,6 +220,8 @@ describe(`crash durability (${engine}, real process)`, () => {
       name: string;
       versionId: string;
       value: string;
+      /** Its audit record must survive too: the response waited for it. */
+      requestId: string | null;
     }
     const acked: Ack[] = [];
     const httpErrors: string[] = [];
@@ -237,12 +239,12 @@ describe(`crash durability (${engine}, real process)`, () => {
           if (version === 0) {
             name = `crash/c${c}/s${secret}`;
             const r = await call(s1.url, "POST", "/v1/secrets", { name, value });
-            if (r.status === 201) acked.push({ name, versionId: r.body.versionId, value });
+            if (r.status === 201) acked.push({ name, versionId: r.body.versionId, value, requestId: r.requestId });
             else if (!killed) httpErrors.push(`create ${name}: ${r.status} ${JSON.stringify(r.body)}`);
           } else {
             const versionId = `v-${version}-${randomBytes(3).toString("hex")}`;
             const r = await call(s1.url, "POST", `/v1/secrets/${enc(name)}/versions`, { value, versionId });
-            if (r.status === 201 || r.status === 200) acked.push({ name, versionId: r.body.versionId, value });
+            if (r.status === 201 || r.status === 200) acked.push({ name, versionId: r.body.versionId, value, requestId: r.requestId });
             else if (!killed) httpErrors.push(`put ${name}: ${r.status} ${JSON.stringify(r.body)}`);
           }
         } catch {
@@ -290,6 +292,16 @@ describe(`crash durability (${engine}, real process)`, () => {
     expect(v.status, JSON.stringify(v.body)).toBe(200);
     expect(v.body, JSON.stringify(v.body)).toMatchObject({ valid: true });
     expect((await stop(s2)).code).toBe(0);
+
+    // Every acknowledged write's audit record survived as well (its response waited for it).
+    const st = openStorage(store.storage, store.dataDir);
+    try {
+      const recorded = new Set((await st.all<{ request_id: string }>("SELECT request_id FROM audit_log")).map((r) => r.request_id));
+      const unrecorded = acked.filter((a) => !a.requestId || !recorded.has(a.requestId));
+      expect(unrecorded.length, `${unrecorded.length} of ${acked.length} acknowledged writes lost their audit record: ${unrecorded.slice(0, 5).map((a) => a.requestId).join(", ")}`).toBe(0);
+    } finally {
+      await st.close();
+    }
   });
 
   it("restarts on an existing store: same root API key, secrets and keys readable", { timeout: 120_000 }, async () => {

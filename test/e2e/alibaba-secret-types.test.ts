@@ -132,10 +132,13 @@ describe("managed secret types", () => {
       ExtendedConfig: json({ SecretSubType: "RamUserAccessKey", UserName: "rotated-app", Coffer: { type: "access-key", serviceAccountId: sa.id, graceSeconds: 0 } }),
     });
     expect(await c.call("RotateSecret", { SecretName: name, VersionId: "v2" })).toEqual({ RequestId: expect.any(String), SecretName: name, Arn: `acs:kms:local:000000000000:secret/${name}`, VersionId: "v2" });
+    // Done when v2 is current and the rotation's cleanup has taken ACSPending off it (between
+    // its promote and cleanup steps v2 briefly carries both).
+    const done = (v: Record<string, unknown>) => v.VersionId === "v2" && JSON.stringify(v.VersionStages) === JSON.stringify({ VersionStage: ["ACSCurrent"] });
     let v: Record<string, unknown> = {};
-    for (let i = 0; i < 100 && v.VersionId !== "v2"; i++) {
+    for (let i = 0; i < 100 && !done(v); i++) {
       v = await c.call("GetSecretValue", { SecretName: name });
-      if (v.VersionId !== "v2") await new Promise((r) => setTimeout(r, 100));
+      if (!done(v)) await new Promise((r) => setTimeout(r, 100));
     }
     expect(v).toMatchObject({ VersionId: "v2", VersionStages: { VersionStage: ["ACSCurrent"] } });
     const pair = JSON.parse(v.SecretData as string) as { AccessKeyId: string; AccessKeySecret: string };

@@ -105,7 +105,7 @@ describe("coffer run", () => {
     expect(existsSync(marker)).toBe(false);
   });
 
-  it("starts fast: the whole overhead of `coffer run` is under 150 ms", async () => {
+  it("reports the overhead of `coffer run` (its target, < 150 ms, is measured by npm run bench)", async () => {
     const time = async (cmd: string, args: string[]) => {
       const t0 = process.hrtime.bigint();
       await new Promise((res) => spawn(cmd, args).on("close", res));

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -87,10 +87,13 @@ http {
   access_log off;
   client_body_temp_path ${join(work, "nginx", "body")};
   proxy_temp_path ${join(work, "nginx", "proxy")};
+  # A node that fails (or answers 503: sealed) once is skipped for 2 s; idempotent requests
+  # (GET, HEAD, …) that got a 503 are retried on the next node, POSTs are not (nginx never
+  # retries a non-idempotent request unless told to with non_idempotent, which is unsafe here).
   upstream coffer { ${nodes.map((n) => `server 127.0.0.1:${n.port} max_fails=1 fail_timeout=2s;`).join(" ")} keepalive 16; }
   server {
     listen 127.0.0.1:${lbPort};
-    location / { proxy_pass http://coffer; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $host; proxy_next_upstream error timeout; }
+    location / { proxy_pass http://coffer; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $host; proxy_next_upstream error timeout http_503; }
   }
 }
 `);
@@ -148,6 +151,84 @@ http {
     const took = await Promise.all(nodes.map((n) => until(1000, async () => (await call(n.url, "GET", "/v1/secrets", undefined, auth)).status === 401)));
     console.log(`API key deletion seen on the 3 nodes after ${took.map((t) => Math.round(t)).join(", ")} ms`);
   });
+
+  it("a sealed node refuses data calls with 503 Sealed while the others serve; nginx skips it; unsealed, it serves fresh data", async () => {
+    const sealed = nodes[1]!;
+    const others = [nodes[0]!, nodes[2]!];
+    const valueOn = async (base: string, name: string) => call(base, "GET", `/v1/secrets/${encodeURIComponent(name)}/value`);
+    expect((await call(lb, "POST", "/v1/secrets", { name: "seal/a", value: "before" })).status).toBe(201);
+    // Every node has read (and cached) the value before the seal.
+    for (const n of nodes) await until(10_000, async () => (await valueOn(n.url, "seal/a")).body?.value === "before");
+
+    const r = await call(sealed.url, "POST", "/v1/sys/seal");
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    // The seal happens once its answer has gone out.
+    await until(10_000, async () => (await call(sealed.url, "GET", "/v1/sys/health")).body?.sealed === true);
+    const health = await call(sealed.url, "GET", "/v1/sys/health");
+    expect(health.status).toBe(200); // health answers 200 either way; the body says sealed
+    expect(health.body).toMatchObject({ sealed: true, initialized: true });
+    expect((await call(sealed.url, "GET", "/v1/sys/seal-status")).body).toMatchObject({ sealed: true });
+
+    // The sealed node: data calls answer 503 with the stable code, native and AWS (refused before authentication).
+    const native = await valueOn(sealed.url, "seal/a");
+    expect(native.status).toBe(503);
+    expect(native.body.code).toBe("Sealed");
+    expect((await call(sealed.url, "POST", "/v1/secrets/seal%2Fa/versions", { value: "nope" })).body.code).toBe("Sealed");
+    const aws = await fetch(`${sealed.url}/`, { method: "POST", headers: { "content-type": "application/x-amz-json-1.1", "x-amz-target": "secretsmanager.GetSecretValue" }, body: JSON.stringify({ SecretId: "seal/a" }) });
+    expect(aws.status).toBe(503);
+    expect(JSON.stringify(await aws.json())).toContain("ServiceUnavailable");
+
+    // The others keep serving reads and writes.
+    const put = await call(others[0]!.url, "POST", "/v1/secrets/seal%2Fa/versions", { value: "during" });
+    expect(put.status, JSON.stringify(put.body)).toBe(201);
+    expect((await call(others[1]!.url, "POST", "/v1/secrets", { name: "seal/b", value: "new" })).status).toBe(201);
+    for (const n of others) {
+      await until(10_000, async () => (await valueOn(n.url, "seal/a")).body?.value === "during");
+      expect((await valueOn(n.url, "seal/b")).body.value).toBe("new");
+    }
+
+    // Through nginx (proxy_next_upstream … http_503): every read succeeds, whichever node it
+    // was sent to first. A write that lands on the sealed node is answered 503 Sealed (nginx
+    // does not retry a POST), and the node is then skipped for fail_timeout: a client retry succeeds.
+    for (let i = 0; i < 30; i++) {
+      const g = await valueOn(lb, "seal/a");
+      expect(g.status, JSON.stringify(g.body)).toBe(200);
+      expect(g.body.value).toBe("during");
+    }
+    const refused: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      let w = await call(lb, "POST", "/v1/secrets/seal%2Fb/versions", { value: `lb-${i}`, versionId: `lb-${i}` });
+      for (let attempt = 0; attempt < 5 && w.status === 503; attempt++) {
+        expect(w.body.code).toBe("Sealed");
+        refused.push(i);
+        w = await call(lb, "POST", "/v1/secrets/seal%2Fb/versions", { value: `lb-${i}`, versionId: `lb-${i}` });
+      }
+      expect(w.status, JSON.stringify(w.body)).toBe(201);
+    }
+    console.log(`writes through nginx while one node was sealed: ${refused.length} of 6 answered 503 Sealed first (then retried)`);
+
+    // Unseal with the same key file the node started with (dev mode: the data dir's root key, the single "share").
+    const share = readFileSync(join(work, "data", "dev-root.key"), "utf8").trim();
+    const u = await fetch(`${sealed.url}/v1/sys/unseal`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ share }) });
+    const ub = await u.json();
+    expect(u.status, JSON.stringify(ub)).toBe(200);
+    expect(ub).toMatchObject({ sealed: false });
+    expect((await call(sealed.url, "GET", "/v1/sys/health")).body).toMatchObject({ sealed: false });
+    // It serves again, with what was written while it was sealed (nothing stale from before the seal).
+    expect((await valueOn(sealed.url, "seal/a")).body.value).toBe("during");
+    expect((await valueOn(sealed.url, "seal/b")).body.value).toBe("lb-5");
+    const after = await call(sealed.url, "POST", "/v1/secrets/seal%2Fa/versions", { value: "after" });
+    expect(after.status, JSON.stringify(after.body)).toBe(201);
+    for (const n of nodes) await until(10_000, async () => (await valueOn(n.url, "seal/a")).body?.value === "after");
+    // and nginx sends it requests again: within a few rounds every node has answered a read
+    // (fail_timeout is 2 s; polled, not timed).
+    await until(30_000, async () => {
+      const before = await Promise.all(nodes.map(async (n) => Number(/coffer_http_requests_total\{[^}]*action="secrets:GetSecretValue"[^}]*code="2xx"[^}]*\} (\d+)/.exec(String((await call(n.url, "GET", "/metrics")).body))?.[1] ?? 0)));
+      for (let i = 0; i < 9; i++) expect((await valueOn(lb, "seal/a")).status).toBe(200);
+      const now = await Promise.all(nodes.map(async (n) => Number(/coffer_http_requests_total\{[^}]*action="secrets:GetSecretValue"[^}]*code="2xx"[^}]*\} (\d+)/.exec(String((await call(n.url, "GET", "/metrics")).body))?.[1] ?? 0)));
+      return now[1]! > before[1]!;
+    });
+  }, 120_000);
 
   it("kill -9 of the scheduler's node: another node leads within 10 s", async () => {
     const leaderOf = async () => {

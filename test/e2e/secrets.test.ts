@@ -271,6 +271,40 @@ describe("list", () => {
     expect(seen).toEqual(["page/0", "page/1", "page/2", "page/3", "page/4"]);
   });
 
+  it("pages under a tag filter (the ordered tag index), with tags set after creation, deletion, prefix and description", async () => {
+    for (let i = 0; i < 7; i++) await create({ name: `tp/${i}`, value: "x", description: i % 2 ? "odd" : "even", ...(i % 3 === 0 ? {} : { tags: [{ key: "grp", value: i % 2 ? "a" : "b" }] }) });
+    // tp/0, tp/3, tp/6 get their tag later (TagResource), tp/4 is re-tagged from b to a
+    for (const n of ["tp/0", "tp/3", "tp/6", "tp/4"]) expectStatus(await s.request("PUT", `/v1/secrets/${seg(n)}/tags`, { tags: [{ key: "grp", value: "a" }] }), 200);
+    expectStatus(await s.request("DELETE", `/v1/secrets/${seg("tp/5")}`), 200); // scheduled for deletion
+    const walk = async (q: string) => {
+      const seen: string[] = [];
+      let token: string | null = null;
+      let pages = 0;
+      do {
+        const r = await s.request("GET", `/v1/secrets?${q}&limit=2${token ? `&after=${encodeURIComponent(token)}` : ""}`);
+        expectStatus(r, 200);
+        seen.push(...r.body.secrets.map((x: { name: string }) => x.name));
+        token = r.body.nextToken;
+        pages++;
+      } while (token !== null && pages < 20);
+      return seen;
+    };
+    expect(await walk("tagKey=grp&tagValue=a")).toEqual(["tp/0", "tp/1", "tp/3", "tp/4", "tp/6"]);
+    expect(await walk("tagKey=grp&tagValue=a&includeDeleted=true")).toEqual(["tp/0", "tp/1", "tp/3", "tp/4", "tp/5", "tp/6"]);
+    expect(await walk("tagKey=grp")).toEqual(["tp/0", "tp/1", "tp/2", "tp/3", "tp/4", "tp/6"]);
+    expect(await walk("tagKey=grp&tagValue=b")).toEqual(["tp/2"]);
+    expect(await walk("tagKey=grp&tagValue=a&namePrefix=tp%2F")).toEqual(["tp/0", "tp/1", "tp/3", "tp/4", "tp/6"]);
+    expect(await walk("tagKey=grp&tagValue=a&namePrefix=tp%2F3")).toEqual(["tp/3"]);
+    expect(await walk("tagKey=grp&description=ODD")).toEqual(["tp/1", "tp/3"]);
+    expect(await walk("tagValue=a")).toEqual(["tp/0", "tp/1", "tp/3", "tp/4", "tp/6"]);
+    // removing the tag removes the secret from the filter
+    expectStatus(await s.request("DELETE", `/v1/secrets/${seg("tp/1")}/tags?keys=grp`), 200);
+    expect(await walk("tagKey=grp&tagValue=a")).toEqual(["tp/0", "tp/3", "tp/4", "tp/6"]);
+    // a deleted-at-once secret leaves no tag rows behind
+    expectStatus(await s.request("DELETE", `/v1/secrets/${seg("tp/4")}?force=true`), 200);
+    expect(await walk("tagKey=grp&includeDeleted=true")).toEqual(["tp/0", "tp/2", "tp/3", "tp/5", "tp/6"]);
+  });
+
   it("list items carry tags and keyId but no value", async () => {
     const r = await s.request("GET", "/v1/secrets?namePrefix=app%2Fdb");
     expect(r.body.secrets).toHaveLength(1);

@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac, hash, timingSafeEqual } from "node:crypto";
 
 /**
  * AWS Signature Version 4, header form (`Authorization: AWS4-HMAC-SHA256 Credential=…,
@@ -141,7 +141,7 @@ export function headerMap(rawHeaders: readonly string[]): Map<string, string> {
   return out;
 }
 
-export const sha256Hex = (data: Buffer | string): string => createHash("sha256").update(data).digest("hex");
+export const sha256Hex = (data: Buffer | string): string => hash("sha256", data, "hex");
 const hmac = (key: Buffer | string, data: string): Buffer => createHmac("sha256", key).update(data, "utf8").digest();
 
 /** The signing key: HMAC chain "AWS4"+secret → date → region → service → "aws4_request". */

@@ -1,8 +1,11 @@
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from "node:crypto";
-import pg from "pg";
+import type pg from "pg";
 import type { DatabaseConfig, TlsSetting } from "../../managed-config.js";
 import { RotationError, wrapTargetError } from "../../rotation-errors.js";
 import type { Credential, DatabaseDriver } from "../database/database-rotator.js";
+
+/** The driver, loaded on first use (a server that never rotates PostgreSQL accounts does not load it). */
+const load = async () => (await import("pg")).default;
 
 /** A refused login: invalid_password, invalid_authorization_specification. */
 const isAuthError = (e: unknown) => ["28P01", "28000"].includes(String((e as { code?: unknown } | null)?.code));
@@ -26,7 +29,8 @@ function ssl(t: TlsSetting): pg.ClientConfig["ssl"] {
 }
 
 async function withClient<T>(c: DatabaseConfig, cred: Credential, what: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({
+  const { Client } = await load();
+  const client = new Client({
     host: c.host, port: c.port, user: cred.user, password: cred.password, database: c.database, ssl: ssl(c.tls),
     connectionTimeoutMillis: 10_000, query_timeout: 20_000, statement_timeout: 20_000, application_name: "coffer-rotation",
   });

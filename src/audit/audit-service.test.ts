@@ -1,0 +1,219 @@
+import { createHmac, createSecretKey, randomBytes, type KeyObject } from "node:crypto";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { freshStorage, testEngine } from "../../test/helpers/test-server.js";
+import { systemClock } from "../core/clock.js";
+import { isCofferError } from "../core/errors.js";
+import { SqliteStorage, type Storage, type Tx } from "../storage/index.js";
+import { chainMac } from "./audit-chain.js";
+import { createAuditService, type AuditInput } from "./audit-service.js";
+
+const engine = testEngine();
+let storage: Storage;
+let cleanup: () => Promise<void>;
+let key: KeyObject;
+let keyWorks: boolean;
+let errors: unknown[];
+
+beforeEach(async () => {
+  const f = freshStorage();
+  storage = f.storage;
+  cleanup = f.cleanup;
+  await storage.migrate();
+  key = createSecretKey(randomBytes(32));
+  keyWorks = true;
+  errors = [];
+});
+afterEach(async () => {
+  await storage.close().catch(() => undefined);
+  await cleanup();
+});
+
+/** The audit service under test; a long buffer delay, so no timer writes anything behind a test's back. */
+const newAudit = () =>
+  createAuditService({
+    storage,
+    clock: systemClock,
+    macKey: () => {
+      if (!keyWorks) throw new Error("sealed");
+      return key;
+    },
+    onError: (e) => errors.push(e),
+    bufferMs: 60_000,
+  });
+
+let n = 0;
+const rec = (over: Partial<AuditInput> = {}): AuditInput => {
+  n++;
+  return { time: 1_700_000_000_000 + n, requestId: `req-${n}`, principal: "root", action: "secrets:PutSecretValue", resource: `crn:coffer:env-default:local:secret/s${n}`, outcome: "success", errorCode: null, status: 201, source: "127.0.0.1", detail: "api-key=K1", ...over };
+};
+/** A mutation: one row in a table of its own. */
+const mutate = (q: Pick<Tx, "run">, id: string) => q.run("INSERT INTO environments (id, name, description, created_at) VALUES (?, ?, ?, ?)", [id, id, "", 1]);
+const count = async (table: string) => Number((await storage.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`))!.n);
+const expectAuditUnavailable = async (p: Promise<unknown>) => {
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(isCofferError(e) && e.code === "AuditUnavailable", String(e)).toBe(true);
+};
+
+describe("the chain's MAC", () => {
+  it("keeps its format: existing stores still verify", () => {
+    const k = createSecretKey(Buffer.alloc(32, 7));
+    const r = { seq: 42, time: 1700000000123, requestId: "req-é-\uFFFD", principal: "root", action: "secrets:PutSecretValue", resource: "crn:coffer:env-default:local:secret/app/db", outcome: "success" as const, errorCode: null, status: 201, source: "127.0.0.1", detail: null };
+    const prev = "ab".repeat(32);
+    // As the first release computed it (three updates), and its value then.
+    const canonical = JSON.stringify([r.seq, r.time, r.requestId, r.principal, r.action, r.resource, r.outcome, r.errorCode, r.status, r.source, r.detail]);
+    const original = createHmac("sha256", k).update(prev).update("\n").update(canonical).digest("hex");
+    expect(original).toBe("21d2fb78c3e94d11874eab2c2c55f9641bce2dc27e9e1c473d2660d51e8c1b85");
+    expect(chainMac(k, prev, r)).toBe(original);
+    const { seq, ...withoutSeq } = r;
+    expect(chainMac(k, prev, withoutSeq, seq)).toBe(original);
+  });
+});
+
+describe(`audit writer (${engine})`, () => {
+  it("a mixed load of appends, records and writes, over several batches: contiguous, exact, and it verifies; an edit is found", async () => {
+    const audit = newAudit();
+    const waits: Promise<void>[] = [];
+    const writes: Promise<unknown>[] = [];
+    const all: AuditInput[] = [];
+    for (let i = 0; i < 700; i++) {
+      const r = rec(i % 7 === 3 ? { errorCode: "SecretNotFound", outcome: "failure", status: 404, detail: null, resource: `bad\u0000name-${i}` } : {});
+      all.push(r);
+      if (i % 5 === 0) waits.push(audit.record(r));
+      else audit.append(r);
+      if (i % 50 === 0) writes.push(storage.transaction((tx) => mutate(tx, `env-${i}`)));
+      if (i % 97 === 0) await new Promise((res) => setImmediate(res));
+    }
+    await Promise.all([...waits, ...writes]);
+    await audit.flushAll();
+    expect(audit.pending()).toBe(0);
+    const rows = await storage.all<{ seq: number; request_id: string; resource: string; error_code: string | null; detail: string | null; status: number; time: number }>("SELECT seq, request_id, resource, error_code, detail, status, time FROM audit_log ORDER BY seq");
+    expect(rows.map((r) => r.seq)).toEqual(all.map((_, i) => i + 1));
+    const byId = new Map(rows.map((r) => [r.request_id, r]));
+    expect(byId.size).toBe(all.length);
+    for (const r of all) {
+      const row = byId.get(r.requestId)!;
+      expect(row).toMatchObject({ resource: r.resource.replaceAll("\u0000", "\uFFFD"), error_code: r.errorCode, detail: r.detail, status: r.status, time: r.time });
+    }
+    expect(await audit.verify()).toEqual({ valid: true, records: 700 });
+    await storage.run("UPDATE audit_log SET resource = ? WHERE seq = ?", ["crn:coffer:env-default:local:secret/other", 333]);
+    expect(await audit.verify()).toMatchObject({ valid: false, firstBadSeq: 333 });
+  });
+
+  it("a failing record write answers its waiters AuditUnavailable, keeps unattended records, and never costs the writes beside it", async () => {
+    const audit = newAudit();
+    keyWorks = false;
+    const write = storage.transaction((tx) => mutate(tx, "env-beside"));
+    const waited = audit.record(rec());
+    audit.append(rec({ requestId: "kept" }));
+    await expectAuditUnavailable(waited);
+    await write;
+    expect(await storage.get("SELECT id FROM environments WHERE id = ?", ["env-beside"])).toBeDefined();
+    expect(await count("audit_log")).toBe(0);
+    await expectAuditUnavailable(audit.flushAll());
+    expect(errors.length).toBeGreaterThan(0);
+    keyWorks = true;
+    await audit.flushAll();
+    expect((await storage.all<{ request_id: string }>("SELECT request_id FROM audit_log")).map((r) => r.request_id)).toEqual(["kept"]);
+    expect(await audit.verify()).toEqual({ valid: true, records: 1 });
+  });
+
+  it("flushAll on a closed store rejects instead of waiting forever", async () => {
+    const audit = newAudit();
+    await storage.close();
+    audit.append(rec());
+    await expectAuditUnavailable(audit.flushAll());
+    await expectAuditUnavailable(audit.record(rec()));
+  });
+});
+
+describe.runIf(engine === "sqlite")("audit records in SQLite's group commit", () => {
+  const commits = () => ({ ...(storage as SqliteStorage).commits });
+
+  it("a record queued while a group runs is committed by that group: one fsync for the write and its record", async () => {
+    const audit = newAudit();
+    const before = commits();
+    let recorded: Promise<void> | undefined;
+    await storage.transaction(async (tx) => {
+      await mutate(tx, "env-1");
+      recorded = audit.record(rec({ requestId: "same-group" }));
+    });
+    await recorded;
+    const after = commits();
+    expect(after.durable - before.durable).toBe(1);
+    expect(after.relaxed - before.relaxed).toBe(0);
+    expect(await storage.get("SELECT request_id FROM audit_log WHERE request_id = ?", ["same-group"])).toBeDefined();
+  });
+
+  it("the records of one round of writes ride on the next round's commit", async () => {
+    const audit = newAudit();
+    await storage.transaction((tx) => mutate(tx, "round-1"));
+    const before = commits();
+    // The first write's record and the second write, queued in the same turn.
+    const recorded = audit.record(rec({ requestId: "round-1" }));
+    const second = storage.transaction((tx) => mutate(tx, "round-2"));
+    await Promise.all([recorded, second]);
+    expect(commits().durable - before.durable).toBe(1);
+  });
+
+  it("buffered records go out with the next write instead of a commit of their own", async () => {
+    const audit = newAudit();
+    for (let i = 0; i < 3; i++) audit.append(rec({ requestId: `read-${i}`, action: "secrets:GetSecretValue", status: 200 }));
+    const before = commits();
+    await storage.transaction((tx) => mutate(tx, "env-w"));
+    expect(commits().durable - before.durable).toBe(1);
+    expect(commits().relaxed - before.relaxed).toBe(0);
+    expect(audit.pending()).toBe(0);
+    expect(await count("audit_log")).toBe(3);
+  });
+
+  it("a record someone waits on never rides on a commit without fsync; a buffered one may", async () => {
+    const audit = newAudit();
+    const before = commits();
+    let recorded: Promise<void> | undefined;
+    let durableWhenResolved = -1;
+    await storage.transaction(
+      async (tx) => {
+        await mutate(tx, "env-relaxed");
+        audit.append(rec({ requestId: "buffered" }));
+        recorded = audit.record(rec({ requestId: "waited" })).then(() => {
+          durableWhenResolved = commits().durable;
+        });
+      },
+      { durability: "relaxed" },
+    );
+    // The relaxed group took the buffered record (queued before the waited one), not the waited one.
+    expect(commits().relaxed - before.relaxed).toBe(1);
+    expect(await storage.get("SELECT seq FROM audit_log WHERE request_id = ?", ["buffered"])).toEqual({ seq: 1 });
+    expect(await storage.get("SELECT seq FROM audit_log WHERE request_id = ?", ["waited"])).toBeUndefined();
+    await recorded;
+    expect(durableWhenResolved).toBe(before.durable + 1);
+    expect(await storage.get("SELECT seq FROM audit_log WHERE request_id = ?", ["waited"])).toEqual({ seq: 2 });
+  });
+
+  it("two writers on one store both join its groups (neither starves)", async () => {
+    const a = newAudit();
+    const b = newAudit();
+    const before = commits();
+    await Promise.all([a.record(rec({ requestId: "from-a" })), b.record(rec({ requestId: "from-b" })), storage.transaction((tx) => mutate(tx, "env-ab"))]);
+    expect(commits().durable - before.durable).toBe(1);
+    await Promise.all([a.flushAll(), b.flushAll()]);
+    expect((await storage.all<{ request_id: string }>("SELECT request_id FROM audit_log ORDER BY seq")).map((r) => r.request_id).sort()).toEqual(["from-a", "from-b"]);
+  });
+
+  it("with no write coming, a record gets a group of its own, and appends past a batch are written without the timer", async () => {
+    const audit = newAudit();
+    const before = commits();
+    await audit.record(rec());
+    expect(commits().durable - before.durable).toBe(1);
+    for (let i = 0; i < 260; i++) audit.append(rec());
+    // A full batch (250) does not wait for the buffer delay (60 s here).
+    for (let i = 0; i < 100 && (await count("audit_log")) < 251; i++) await new Promise((r) => setImmediate(r));
+    expect(await count("audit_log")).toBeGreaterThanOrEqual(251);
+    expect(commits().relaxed - before.relaxed).toBeGreaterThanOrEqual(1);
+    await audit.flushAll();
+    expect(await audit.verify()).toEqual({ valid: true, records: 261 });
+  });
+});

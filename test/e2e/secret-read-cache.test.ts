@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { expectError, expectStatus } from "../helpers/expect-error.js";
+import { startTestServer, type TestServer } from "../helpers/test-server.js";
+
+/**
+ * The read path keeps each version's unwrapped data key once read (src/secrets/secret-repo.ts,
+ * `opened`). These tests pin what must still hold with a warm cache: the CMK's state is
+ * checked on every read, and values, stages and versions are never served stale.
+ */
+let s: TestServer;
+beforeAll(async () => {
+  s = await startTestServer();
+});
+afterAll(async () => s.close());
+
+let keyId: string;
+beforeEach(async () => {
+  expectStatus(await s.request("POST", "/v1/sys/reset"), 200);
+  keyId = (await s.request("POST", "/v1/keys", { description: "cache test" })).body.keyId;
+  expectStatus(await s.request("POST", "/v1/secrets", { name: "warm/db", value: "first", keyId }), 201);
+});
+
+const read = (q = "") => s.request("GET", `/v1/secrets/warm%2Fdb/value${q}`);
+/** Reads until every cache on the path is warm (the first read unwraps the data key). */
+async function warm(): Promise<void> {
+  for (let i = 0; i < 3; i++) expect((await read()).body.value).toBe("first");
+}
+
+describe("a warm read still checks the CMK", () => {
+  it("disabling the key refuses reads at once; enabling it serves them again", async () => {
+    await warm();
+    expectStatus(await s.request("POST", `/v1/keys/${keyId}/disable`), 200);
+    expectError(await read(), 409, "KeyDisabled");
+    expectError(await read("?versionId=v1"), 409, "KeyDisabled");
+    expectStatus(await s.request("POST", `/v1/keys/${keyId}/enable`), 200);
+    expect((await read()).body).toMatchObject({ value: "first", versionId: "v1" });
+  });
+
+  it("a key that encrypts secrets cannot be scheduled for deletion, so its warm reads go on", async () => {
+    await warm();
+    expectError(await s.request("POST", `/v1/keys/${keyId}/schedule-deletion`, { pendingWindowDays: 7 }), 409, "InvalidState");
+    expect((await read()).body.value).toBe("first");
+  });
+
+  it("versions written after the key rotates read back, and so do the ones before it", async () => {
+    await warm();
+    expectStatus(await s.request("POST", `/v1/keys/${keyId}/versions`), 201);
+    expectStatus(await s.request("POST", "/v1/secrets/warm%2Fdb/versions", { value: "second", versionId: "v2" }), 201);
+    expect((await read()).body).toMatchObject({ value: "second", versionId: "v2", stages: ["ACSCurrent"] });
+    expect((await read("?versionId=v1")).body).toMatchObject({ value: "first", stages: ["ACSPrevious"] });
+  });
+});
+
+describe("a warm read is never stale", () => {
+  it("stage lists follow every write, including one that moves a stage without a new version", async () => {
+    await warm();
+    expectStatus(await s.request("POST", "/v1/secrets/warm%2Fdb/versions", { value: "second", versionId: "v2" }), 201);
+    for (let i = 0; i < 2; i++) {
+      expect((await read()).body).toMatchObject({ value: "second", versionId: "v2", stages: ["ACSCurrent"] });
+      expect((await read("?versionId=v1")).body).toMatchObject({ value: "first", stages: ["ACSPrevious"] });
+    }
+    expectStatus(await s.request("POST", "/v1/secrets/warm%2Fdb/stages", { stage: "blue", moveToVersionId: "v1" }), 200);
+    expect((await read("?versionId=v1")).body.stages).toEqual(["ACSPrevious", "blue"]);
+    expect((await read("?stage=blue")).body).toMatchObject({ value: "first", versionId: "v1" });
+    expectStatus(await s.request("POST", "/v1/secrets/warm%2Fdb/stages", { stage: "ACSCurrent", moveToVersionId: "v1", removeFromVersionId: "v2" }), 200);
+    expect((await read()).body).toMatchObject({ value: "first", versionId: "v1", stages: ["ACSCurrent", "blue"] });
+  });
+
+  it("a deleted and re-created secret of the same name reads its new value, not the old one's", async () => {
+    await warm();
+    expectStatus(await s.request("DELETE", "/v1/secrets/warm%2Fdb?force=true"), 200);
+    expectError(await read(), 404, "SecretNotFound");
+    expectStatus(await s.request("POST", "/v1/secrets", { name: "warm/db", value: "reborn", keyId }), 201);
+    expect((await read()).body).toMatchObject({ value: "reborn", versionId: "v1" });
+  });
+});
