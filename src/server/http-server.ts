@@ -17,6 +17,7 @@ import { CofferError } from "../core/errors.js";
 import type { ApiKeyService, Principal, PrincipalService } from "../identity/index.js";
 import type { Scope } from "../scope/scope.js";
 import { sendError, toCofferError } from "./errors-http.js";
+import { lazyCompilers } from "./lazy-compilers.js";
 import type { RouteAuth, RouteInfo } from "./route-config.js";
 
 export interface PipelineDeps {
@@ -116,8 +117,12 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
   // With `https`, Fastify builds a node:https server; the instance's API is the same, so it is typed as the plain one.
   // `http.maxHeaderSize` below is ignored for TLS servers (Fastify hands only these options to https.createServer).
   const tls = deps.https ? { https: { cert: deps.https.cert, key: deps.https.key, minVersion: "TLSv1.2" as const, maxHeaderSize: MAX_HEADER_BYTES } } : {};
+  // Route schemas compile on first use (or in the background once listening), not at ready().
+  const compilers = lazyCompilers();
   const app = Fastify({
     ...tls,
+    // Fastify types these factories after the Ajv / fast-json-stringify internals; ours wrap exactly those.
+    schemaController: { compilersFactory: compilers.compilersFactory as never },
     logger: { level: deps.logLevel, redact: ["req.headers.authorization"] },
     // Per-request lines would log URLs at 40k req/s; Coffer logs errors and lifecycle only.
     logController: new LogController({ disableRequestLogging: true }),
@@ -137,6 +142,12 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
       reply.header("x-request-id", req.id);
       return sendError(req, reply, toCofferError(err));
     },
+  });
+  app.decorate("warmUpSchemas", compilers.warmUp);
+  app.addHook("onListen", function () {
+    void compilers.warmUp().then((failed) => {
+      if (failed.length > 0) this.log.error({ routes: failed.slice(0, 20) }, "route schemas failed to compile");
+    });
   });
   // Per-request state, declared up front so every request object has the same shape.
   for (const k of ["routeInfo", "auditTarget", "principal", "scope", "auditError", "rawBody"] as const) app.decorateRequest(k, undefined);

@@ -16,3 +16,15 @@ describe("the request pipeline's rules (docs/contributing.md)", () => {
     expect(offenders).toEqual([]);
   });
 });
+
+describe("route schemas (compiled lazily: src/server/lazy-compilers.ts)", () => {
+  it("every route's validation and response schemas compile", async () => {
+    const { startTestServer } = await import("../../test/helpers/test-server.js");
+    const s = await startTestServer();
+    try {
+      expect(await s.app.http.warmUpSchemas()).toEqual([]);
+    } finally {
+      await s.close();
+    }
+  });
+});

@@ -71,6 +71,10 @@ declare module "fastify" {
     auth?: RouteAuth;
     wire?: WireFormat;
   }
+  interface FastifyInstance {
+    /** Compile every route schema no request has compiled yet; resolves with the ones that failed (src/server/lazy-compilers.ts). */
+    warmUpSchemas(): Promise<string[]>;
+  }
   interface FastifyRequest {
     routeInfo?: RouteInfo;
     /** The action and resource as authorization saw them, reused by the audit record. */

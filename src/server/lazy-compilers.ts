@@ -1,0 +1,94 @@
+import { AjvCompiler } from "@fastify/ajv-compiler";
+import { SerializerSelector } from "@fastify/fast-json-stringify-compiler";
+
+type Validate = ((data: unknown, ctx?: unknown) => unknown) & { errors?: unknown; schemaEnv?: unknown };
+type Serialize = (doc: unknown) => string;
+type ValidatorFactory = (externalSchemas: unknown, options: unknown) => (routeDef: unknown) => Validate;
+type SerializerFactory = (externalSchemas: unknown, options: unknown) => (routeDef: unknown) => Serialize;
+
+export interface LazyCompilers {
+  /** For Fastify's `schemaController.compilersFactory`. */
+  compilersFactory: { buildValidator: ValidatorFactory; buildSerializer: SerializerFactory };
+  /**
+   * Compile whatever no request has compiled yet, a few schemas per event-loop turn so that
+   * requests are served in between. Resolves with every route schema that failed to compile
+   * so far (a programming error: their requests answer 500 InternalError).
+   */
+  warmUp(): Promise<string[]>;
+}
+
+/**
+ * Fastify's own compilers (Ajv and fast-json-stringify, with the server's options),
+ * deferred from start-up to each schema's first use. Compiling every route's schemas at
+ * `ready()` was about a third of the server's start; now the server listens first, and
+ * `warmUp()` compiles the rest in the background. Validation itself is unchanged: the
+ * function that runs is the one Fastify would have built.
+ */
+export function lazyCompilers(): LazyCompilers {
+  const ajv = (AjvCompiler as unknown as () => ValidatorFactory)();
+  const fjs = (SerializerSelector as unknown as () => SerializerFactory)();
+  const pending = new Map<() => unknown, string>();
+  /** Every schema that failed to compile in a warm-up, so far (all callers see them). */
+  const failed: string[] = [];
+
+  function deferred<F>(build: () => F, label: string): () => F {
+    let built: F | undefined;
+    const get = (): F => {
+      if (built === undefined) {
+        built = build();
+        pending.delete(get);
+      }
+      return built;
+    };
+    pending.set(get, label);
+    return get;
+  }
+
+  const labelOf = (def: unknown, part: string): string => {
+    const d = def as { method?: string; url?: string };
+    return `${d.method ?? "?"} ${d.url ?? "?"} (${part})`;
+  };
+
+  return {
+    compilersFactory: {
+      buildValidator(externalSchemas, options) {
+        const compile = ajv(externalSchemas, options);
+        return (def) => {
+          const get = deferred(() => compile(def), labelOf(def, `${(def as { httpPart?: string }).httpPart ?? "?"} validation`));
+          const lazy: Validate = (data, ctx) => {
+            const fn = get();
+            const result = ctx === undefined ? fn(data) : fn(data, ctx);
+            lazy.errors = fn.errors;
+            return result;
+          };
+          // Fastify hands Ajv functions (they carry `schemaEnv`) the parent object, so that
+          // coercion and defaults can replace a root value in place; the lazy one forwards it.
+          lazy.schemaEnv = true;
+          return lazy;
+        };
+      },
+      buildSerializer(externalSchemas, options) {
+        const compile = fjs(externalSchemas, options);
+        return (def) => {
+          const get = deferred(() => compile(def), labelOf(def, `${(def as { httpStatus?: string }).httpStatus ?? "?"} response`));
+          return (doc) => get()(doc);
+        };
+      },
+    },
+
+    async warmUp() {
+      while (pending.size > 0) {
+        for (const [get, label] of [...pending].slice(0, 8)) {
+          try {
+            get();
+          } catch {
+            pending.delete(get);
+            failed.push(label);
+          }
+        }
+        await new Promise((r) => setImmediate(r));
+      }
+      return [...failed];
+    },
+  };
+}
