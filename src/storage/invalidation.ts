@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import type pg from "pg";
 import { pgDriver } from "./pg-driver.js";
 
@@ -16,6 +16,16 @@ export interface InvalidationHandler {
 }
 
 export const INVALIDATE_CHANNEL = "coffer_invalidate";
+
+/**
+ * The channel of one store. NOTIFY channels are database-wide, so a store in a schema of its
+ * own (another Coffer, or a test, in the same database) gets a channel of its own: nodes of
+ * different stores never drop each other's caches. Lower-case letters, digits and `_`, well
+ * under PostgreSQL's 63-byte identifier limit.
+ */
+export function invalidateChannel(schema?: string): string {
+  return schema ? `${INVALIDATE_CHANNEL}_${createHash("sha256").update(schema).digest("hex").slice(0, 16)}` : INVALIDATE_CHANNEL;
+}
 /** PostgreSQL refuses NOTIFY payloads from 8000 bytes on; a longer key widens to the whole cache. */
 const MAX_PAYLOAD = 7000;
 
@@ -73,6 +83,7 @@ export class PgInvalidationListener {
   constructor(
     private readonly config: pg.ClientConfig,
     private readonly local: LocalInvalidation,
+    private readonly channel: string = INVALIDATE_CHANNEL,
   ) {
     this.firstReady = new Promise((r) => (this.resolveFirst = r));
   }
@@ -99,14 +110,14 @@ export class PgInvalidationListener {
     client.on("error", onLost);
     client.on("end", onLost);
     client.on("notification", (msg) => {
-      if (msg.channel !== INVALIDATE_CHANNEL || !msg.payload) return;
+      if (msg.channel !== this.channel || !msg.payload) return;
       const m = decodeInvalidation(msg.payload);
       if (!m) return this.local.clearAll();
       if (m.n !== this.local.nodeId) this.local.dispatch(m.c, m.k);
     });
     try {
       await client.connect();
-      await client.query(`LISTEN ${INVALIDATE_CHANNEL}`);
+      await client.query(`LISTEN ${this.channel}`);
       this.pid = (await client.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]?.pid;
       if (this.stopped || lost) return void client.end().catch(() => undefined);
       this.client = client;

@@ -2,7 +2,7 @@ import type pg from "pg";
 import { CofferError } from "../core/errors.js";
 import { MIGRATIONS, statements } from "./migrations.js";
 import { runHooks } from "./hooks.js";
-import { INVALIDATE_CHANNEL as INVALIDATE_CHANNEL_NAME, encodeInvalidation, LocalInvalidation, PgInvalidationListener, type InvalidationHandler } from "./invalidation.js";
+import { invalidateChannel, encodeInvalidation, LocalInvalidation, PgInvalidationListener, type InvalidationHandler } from "./invalidation.js";
 import { PgLeaderLock } from "./leadership.js";
 import { pgDriver } from "./pg-driver.js";
 import type { Dialect, SqlParam, Storage, TransactionOptions, Tx } from "./storage-types.js";
@@ -68,6 +68,8 @@ export class PostgresStorage implements Storage {
   private drained: (() => void) | undefined;
   private closing: Promise<void> | undefined;
   private readonly local = new LocalInvalidation();
+  /** This store's NOTIFY channel (one per schema: see invalidateChannel). */
+  private readonly channel: string;
   private readonly clientConfig: pg.ClientConfig;
   private listener: PgInvalidationListener | undefined;
   private readonly leader: PgLeaderLock;
@@ -81,6 +83,7 @@ export class PostgresStorage implements Storage {
     if (schema) options.options = `-c search_path=${schema}`;
     this.clientConfig = { connectionString: url, ...(schema ? { options: `-c search_path=${schema}` } : {}) };
     this.leader = new PgLeaderLock(this.clientConfig, schema, this.local.nodeId);
+    this.channel = invalidateChannel(schema);
     this.pool = new (pgDriver().Pool)(options);
     this.pool.on("error", () => {
       /* idle client lost: the pool replaces it; requests report StorageUnavailable */
@@ -169,7 +172,7 @@ export class PostgresStorage implements Storage {
       await client.query("BEGIN");
       value = await fn(tx);
       // Transactional: other nodes receive these only if the COMMIT below succeeds.
-      if (notices.size > 0) await client.query("SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p", [INVALIDATE_CHANNEL_NAME, [...notices]]);
+      if (notices.size > 0) await client.query("SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p", [this.channel, [...notices]]);
       await client.query("COMMIT");
     } catch (e) {
       try {
@@ -227,7 +230,7 @@ export class PostgresStorage implements Storage {
   async onInvalidate(handler: InvalidationHandler): Promise<void> {
     this.local.handler = handler;
     if (this.closing) return;
-    this.listener ??= new PgInvalidationListener(this.clientConfig, this.local);
+    this.listener ??= new PgInvalidationListener(this.clientConfig, this.local, this.channel);
     await this.listener.start();
   }
 

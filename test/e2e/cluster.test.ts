@@ -106,3 +106,30 @@ describe.skipIf(!pg)("cluster: two nodes over one PostgreSQL schema", () => {
     expect(other.scheduler.leader).toBe(true);
   });
 });
+
+describe.skipIf(!pg)("stores in different schemas of one database", () => {
+  it("do not drop each other's caches: each store has its own NOTIFY channel", async () => {
+    const open = (schema: string) => new PostgresStorage(pgUrl(), schema, 2);
+    const tag = randomBytes(4).toString("hex");
+    const x1 = open(`t_chx_${tag}`);
+    const x2 = open(`t_chx_${tag}`);
+    const y = open(`t_chy_${tag}`);
+    const stores = [x1, x2, y];
+    try {
+      for (const s of stores) await s.migrate();
+      const seen = { x2: [] as string[], y: [] as string[] };
+      await x2.onInvalidate({ invalidate: (c, k) => seen.x2.push(`${c}:${k}`), clearAll: () => undefined });
+      await y.onInvalidate({ invalidate: (c, k) => seen.y.push(`${c}:${k}`), clearAll: () => undefined });
+      await x1.transaction(async (tx) => tx.invalidate("test.cache", "from-x"));
+      // The other node of the same store hears it (polled: NOTIFY is asynchronous)…
+      await within(10_000, async () => seen.x2.includes("test.cache:from-x"));
+      // …and the store in the other schema never does (a second notice, heard by x2, has
+      // certainly been delivered by PostgreSQL to every listener of that channel by then).
+      await x1.transaction(async (tx) => tx.invalidate("test.cache", "from-x-2"));
+      await within(10_000, async () => seen.x2.includes("test.cache:from-x-2"));
+      expect(seen.y).toEqual([]);
+    } finally {
+      for (const s of stores) await s.close();
+    }
+  });
+});
