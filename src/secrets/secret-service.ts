@@ -391,12 +391,11 @@ export function createSecretService(deps: SecretServiceDeps) {
       // rare or common the tag; otherwise walk secrets_name. Both order by the name, so the
       // page tokens are the same. A tag key is unique per secret: no duplicates.
       const byTag = f.tagKey !== undefined;
-      const sc = byTag ? "t.secret_" : ""; // scope and name columns: the tag row's copy, or the secret's
       const where = byTag
         ? ["t.resource_kind = 'secret'", "t.tag_key = ?", ...(f.tagValue !== undefined ? ["t.tag_value = ?"] : []), "t.secret_env = ?", "t.secret_region = ?"]
         : ["environment_id = ?", "region = ?"];
       const params: (string | number)[] = byTag ? [f.tagKey!, ...(f.tagValue !== undefined ? [f.tagValue] : []), scope.environmentId, scope.region] : [scope.environmentId, scope.region];
-      const nameCol = byTag ? `${sc}name` : "name";
+      const nameCol = byTag ? "t.secret_name" : "name"; // the tag row's copy of the name, or the secret's own
       const after = decodePageToken(f.after);
       if (after !== undefined) where.push(`${nameCol} > ?`), params.push(after);
       if (f.namePrefix) where.push(`${nameCol} >= ? AND ${nameCol} < ?`), params.push(f.namePrefix, `${f.namePrefix}\u007f`);
