@@ -18,9 +18,6 @@ interface Pending {
   waiter: Waiter | undefined;
 }
 
-/** A batch taken from the queue; `written` once committed (in the chain) but maybe not yet durable. */
-type Batch = Pending[] & { written?: boolean };
-
 interface AuditRow {
   seq: number;
   time: number;
@@ -96,9 +93,7 @@ export function createAuditService(deps: { storage: Storage; clock: Clock; macKe
   /** Records in `queue` with a waiter. */
   let waiting = 0;
   /** The batch being written (taken from the queue, not yet committed or failed). */
-  let inflight: Batch | undefined;
-  /** Batches committed (SQLite, `written`) whose fsync has not finished yet. */
-  let unsynced = 0;
+  let inflight: Pending[] | undefined;
   let timer: NodeJS.Timeout | undefined;
   let immediate = false;
   /** Why the latest flush failed; cleared by the next one that succeeds. */
@@ -111,7 +106,7 @@ export function createAuditService(deps: { storage: Storage; clock: Clock; macKe
   let settledListeners: (() => void)[] = [];
 
   /** Takes the next batch: FIFO, at most MAX_BATCH; `durable` false: only the records before the first waiter. */
-  function take(durable: boolean): Batch {
+  function take(durable: boolean): Pending[] {
     let n = Math.min(queue.length, MAX_BATCH);
     if (!durable) for (let i = 0; i < n; i++) if (queue[i]!.waiter) n = i;
     const batch = n === queue.length ? queue : queue.slice(0, n);
@@ -131,7 +126,7 @@ export function createAuditService(deps: { storage: Storage; clock: Clock; macKe
       const batch = take(durable);
       if (batch.length === 0) return undefined;
       inflight = batch;
-      return { run: (tx) => writeBatch(tx, batch), written: () => written(batch), committed: () => settle(batch, undefined), failed: (e) => settle(batch, e) };
+      return { run: (tx) => writeBatch(tx, batch), committed: () => settle(batch, undefined), failed: (e) => settle(batch, e) };
     },
   };
   const requestGroup = storage.joinGroupCommit?.(participant);
@@ -157,21 +152,9 @@ export function createAuditService(deps: { storage: Storage; clock: Clock; macKe
     }
   }
 
-  /**
-   * The batch's records are in the chain (committed, the next batch may follow them) but,
-   * on SQLite, not yet on disk: its waiters are answered by `settle` once they are.
-   */
-  function written(batch: Batch): void {
-    batch.written = true;
-    unsynced++;
-    if (inflight === batch) inflight = undefined;
-    scheduleRest();
-  }
-
-  /** The batch is durable (`error` undefined) or not; answers its waiters and schedules what is left. */
-  function settle(batch: Batch, error: unknown): void {
-    if (inflight === batch) inflight = undefined;
-    if (batch.written) unsynced--;
+  /** The batch is committed (`error` undefined) or not; answers its waiters and schedules what is left. */
+  function settle(batch: Pending[], error: unknown): void {
+    inflight = undefined;
     if (error === undefined) {
       lastFailure = undefined;
       backoff = false;
@@ -181,9 +164,8 @@ export function createAuditService(deps: { storage: Storage; clock: Clock; macKe
       backoff = true;
       deps.onError(error);
       const err = new CofferError("AuditUnavailable", undefined, { cause: error });
-      // Records nobody waits for are kept and retried (unless they are in the chain already:
-      // a commit whose fsync failed); waiters learn of the failure.
-      const unattended = batch.written ? [] : batch.filter((p) => !p.waiter);
+      // Records nobody waits for are kept and retried; waiters learn of the failure.
+      const unattended = batch.filter((p) => !p.waiter);
       for (const p of batch) p.waiter?.reject(err);
       if (unattended.length > 0) queue = unattended.concat(queue);
     }
@@ -191,17 +173,13 @@ export function createAuditService(deps: { storage: Storage; clock: Clock; macKe
     const listeners = settledListeners;
     settledListeners = [];
     for (const l of listeners) l();
-    scheduleRest();
-  }
-
-  function scheduleRest(): void {
     if (waiting > 0) schedule(true);
     else if (queue.length === 0) {
       if (timer) clearTimeout(timer), (timer = undefined);
     } else schedule(!backoff && queue.length >= MAX_BATCH);
   }
 
-  async function writeBatch(tx: Tx, batch: Batch): Promise<void> {
+  async function writeBatch(tx: Tx, batch: Pending[]): Promise<void> {
     const key = deps.macKey();
     const head = await tx.get<{ value: Buffer }>(`SELECT value FROM meta WHERE name = ?${storage.dialect.forUpdate}`, [HEAD]);
     let { seq, mac } = head ? (JSON.parse(head.value.toString("utf8")) as { seq: number; mac: string }) : { seq: 0, mac: GENESIS };
@@ -272,9 +250,9 @@ export function createAuditService(deps: { storage: Storage; clock: Clock; macKe
 
     /** Write everything queued; rejects with AuditUnavailable when the store refuses (never spins forever). */
     async flushAll(): Promise<void> {
-      while (queue.length > 0 || inflight || unsynced > 0) {
+      while (queue.length > 0 || inflight) {
         const settled = new Promise<void>((r) => settledListeners.push(r));
-        if (!inflight && queue.length > 0) {
+        if (!inflight) {
           forced = true;
           schedule(true);
         }

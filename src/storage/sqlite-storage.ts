@@ -5,7 +5,6 @@ import { CofferError } from "../core/errors.js";
 import { MIGRATIONS, statements } from "./migrations.js";
 import { runHooks } from "./hooks.js";
 import { LocalInvalidation, type InvalidationHandler } from "./invalidation.js";
-import { WalSync } from "./wal-sync.js";
 import type { CommitParticipant, Dialect, GroupMember, SqlParam, Storage, TransactionOptions, Tx } from "./storage-types.js";
 
 type Db = Database.Database;
@@ -23,14 +22,10 @@ const dialect: Dialect = { engine: "sqlite", forUpdate: "" };
 const MAX_CACHED_STATEMENTS = 2000;
 
 
-export interface SqliteOptions {
-  /** Tests only: replaces `fdatasync` of the WAL (to delay it or make it fail). */
-  datasync?: (fd: number) => Promise<void>;
-}
-
 /**
- * SQLite engine (better-sqlite3), WAL. A durable commit is on disk before its promise
- * resolves, so an acknowledged write survives `kill -9` and power loss alike.
+ * SQLite engine (better-sqlite3). WAL with `synchronous=FULL`: a commit is on disk
+ * before its promise resolves, so an acknowledged write survives `kill -9` and power
+ * loss alike.
  *
  * Group commit: transactions queued in the same turn of the event loop run in one
  * `BEGIN IMMEDIATE … COMMIT`, each inside its own SAVEPOINT (a failing caller rolls
@@ -38,15 +33,6 @@ export interface SqliteOptions {
  * audit log, `joinGroupCommit`) adds its work last in the same transaction: the audit
  * records of earlier writes share the next writes' fsync. Reads outside a transaction use
  * a second connection and so only ever see committed data.
- *
- * The fsync is off the event loop: the writer runs with `synchronous=NORMAL` (COMMIT
- * writes the WAL frames, no fsync) and `WalSync` then `fdatasync`s the WAL in the thread
- * pool, the call `synchronous=FULL` would have made inside COMMIT. Callers are answered
- * only after it; meanwhile the event loop serves other requests and the next group may
- * already run (its own sync follows this one's). Committed work is visible (and caches
- * are invalidated) at COMMIT, before it is durable: a reader may see a write a crash then
- * undoes, but no writer is ever told it is done before it is on disk. A failed fsync
- * leaves the store unable to promise anything: it refuses every write after it.
  */
 export class SqliteStorage implements Storage {
   readonly dialect = dialect;
@@ -62,24 +48,14 @@ export class SqliteStorage implements Storage {
   private readonly participants: CommitParticipant[] = [];
   /** A participant asked for a group (it has work and maybe no caller will come). */
   private requested = false;
-  /** COMMITs so far, followed by an fsync or not: metrics and tests. */
+  /** COMMITs so far, with and without fsync (`synchronous=FULL` / `NORMAL`): metrics and tests. */
   readonly commits = { durable: 0, relaxed: 0 };
-  /** Undefined for `:memory:` (nothing to sync). */
-  private readonly wal: WalSync | undefined;
-  /** Durable groups committed and not yet synced (close waits for them). */
-  private syncing = 0;
-  /** Set once an fsync failed: nothing written since can be promised, so writes are refused. */
-  private broken: CofferError | undefined;
 
-  constructor(
-    private readonly file: string,
-    opts: SqliteOptions = {},
-  ) {
+  constructor(private readonly file: string) {
     if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     this.writer = new Database(file);
     this.writer.pragma("journal_mode = WAL");
-    this.writer.pragma("synchronous = NORMAL");
-    this.wal = file === ":memory:" ? undefined : new WalSync(`${file}-wal`, opts.datasync);
+    this.writer.pragma("synchronous = FULL");
     this.writer.pragma("foreign_keys = ON");
     this.writer.pragma("busy_timeout = 5000");
     this.reader = file === ":memory:" ? this.writer : new Database(file, { readonly: false });
@@ -121,7 +97,6 @@ export class SqliteStorage implements Storage {
 
   transaction<T>(fn: (tx: Tx) => Promise<T>, opts?: TransactionOptions): Promise<T> {
     if (this.closed) return Promise.reject(new CofferError("StorageUnavailable", "The store is closed."));
-    if (this.broken) return Promise.reject(this.broken);
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject, relaxed: opts?.durability === "relaxed" });
       this.schedule();
@@ -140,9 +115,7 @@ export class SqliteStorage implements Storage {
   }
 
   private schedule(): void {
-    // While a group's fsync runs, the next group gathers (the event loop meanwhile serves
-    // requests): one big group per fsync writes fewer WAL pages than many small ones.
-    if (this.scheduled || this.flushing || this.syncing > 0) return;
+    if (this.scheduled || this.flushing) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
@@ -163,12 +136,12 @@ export class SqliteStorage implements Storage {
     const w = this.writer;
     const ws = (sql: string) => this.stmt(w, this.writerStmts, sql);
     let committed = false;
-    // A batch of relaxed transactions only skips the fsync; one durable caller (or
+    // A batch of relaxed transactions only skips the commit's fsync; one durable caller (or
     // participant work someone waits on) makes the whole batch durable.
     const relaxed = !wanted.includes("durable") && batch.every((b) => b.relaxed);
     const members: { m: GroupMember; hooks: (() => void)[]; error?: { e: unknown } }[] = [];
+    if (relaxed) w.pragma("synchronous = NORMAL");
     try {
-      if (this.broken) throw this.broken;
       ws("BEGIN IMMEDIATE").run();
       const txFor = (hooks: (() => void)[]): Tx => ({
         get: async <R>(sql: string, params: readonly SqlParam[] = []) => ws(sql).get(...params) as R | undefined,
@@ -218,57 +191,31 @@ export class SqliteStorage implements Storage {
           /* the connection is already out of the transaction */
         }
       }
-      const err = e === this.broken ? this.broken : new CofferError("StorageUnavailable", "The store could not commit the write.", { cause: e });
+      const err = new CofferError("StorageUnavailable", "The store could not commit the write.", { cause: e });
       for (const item of batch) item.reject(err);
       for (const member of members) member.error ??= { e: err };
     } finally {
+      if (relaxed) w.pragma("synchronous = FULL");
       this.flushing = false;
     }
-    // Committed and visible: caches learn it now, and the next group may run meanwhile.
-    for (const member of members) if (member.error) this.settleMember(member.m, member.error.e);
-    if (!committed) return this.scheduleMore();
-    const live = members.filter((x) => !x.error);
-    for (const { m, hooks } of live) runHooks(hooks), this.tellMember(() => m.written?.());
-    for (const r of results) if (r.ok) runHooks(r.hooks);
-    this.scheduleMore();
-    if (!relaxed && this.wal) {
-      this.syncing++;
+    for (const { m, hooks, error } of members) {
       try {
-        await this.wal.sync();
+        if (error) m.failed(error.e);
+        else runHooks(hooks), m.committed();
       } catch (e) {
-        this.broken ??= new CofferError("StorageUnavailable", "The store could not make a commit durable (fsync failed); it refuses writes until restarted.", { cause: e });
-        process.emitWarning(`storage: fsync of the write-ahead log failed, writes are refused until restart: ${(e as Error)?.message ?? String(e)}`, "CofferStorageWarning");
-        for (const { m } of live) this.settleMember(m, this.broken);
-        for (const item of batch) item.reject(this.broken);
-        return;
-      } finally {
-        this.syncing--;
-        this.scheduleMore();
+        process.emitWarning(`storage: a group commit participant failed: ${(e as Error)?.message ?? String(e)}`, "CofferStorageWarning");
       }
     }
-    for (const { m } of live) this.tellMember(() => m.committed());
-    batch.forEach((item, i) => {
-      const r = results[i]!;
-      if (r.ok) item.resolve(r.value);
-      else item.reject(r.value);
-    });
-  }
-
-  private scheduleMore(): void {
-    if (this.queue.length > 0 || this.requested) this.schedule();
-  }
-
-  private settleMember(m: GroupMember, e: unknown): void {
-    this.tellMember(() => m.failed(e));
-  }
-
-  /** A participant's callback must not keep the group's callers from being answered. */
-  private tellMember(f: () => void): void {
-    try {
-      f();
-    } catch (e) {
-      process.emitWarning(`storage: a group commit participant failed: ${(e as Error)?.message ?? String(e)}`, "CofferStorageWarning");
+    if (committed) {
+      batch.forEach((item, i) => {
+        const r = results[i]!;
+        if (r.ok) {
+          runHooks(r.hooks);
+          item.resolve(r.value);
+        } else item.reject(r.value);
+      });
     }
+    if (this.queue.length > 0 || this.requested) this.schedule();
   }
 
   async migrate(): Promise<void> {
@@ -287,7 +234,6 @@ export class SqliteStorage implements Storage {
         w.prepare("INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)").run(m.id, m.name, Date.now());
       }
     }).immediate();
-    await this.wal?.sync();
   }
 
   async truncateAll(except: readonly string[]): Promise<void> {
@@ -315,9 +261,8 @@ export class SqliteStorage implements Storage {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    while (this.queue.length > 0 || this.flushing || this.scheduled || this.syncing > 0) await new Promise((r) => setImmediate(r));
+    while (this.queue.length > 0 || this.flushing || this.scheduled) await new Promise((r) => setImmediate(r));
     this.closed = true;
-    await this.wal?.close();
     if (this.reader !== this.writer) this.reader.close();
     this.writer.close();
   }

@@ -38,7 +38,7 @@ export interface TransactionOptions {
   /**
    * `full` (default): the promise resolves after the commit is on disk (fsync).
    * `relaxed`: committed and visible at once and safe from a process crash, but the fsync
-   * is left to the next durable commit or checkpoint (SQLite: no WAL sync after COMMIT,
+   * is left to the next durable commit or checkpoint (SQLite `synchronous=NORMAL`,
    * PostgreSQL `synchronous_commit = off`). Only for records nobody has been promised,
    * such as the audit records of reads in buffered mode.
    */
@@ -68,17 +68,9 @@ export interface CommitParticipant {
 export interface GroupMember {
   /** Runs inside the group's transaction, in its own savepoint (rolled back if it throws). */
   run(tx: Tx): Promise<void>;
-  /**
-   * The group's COMMIT returned and `run` succeeded: the work is visible and the next group
-   * may build on it, but a durable group is not on disk yet (`committed` or `failed` follows).
-   */
-  written?(): void;
   /** The group committed (durably if `join` was told so) and `run` succeeded. */
   committed(): void;
-  /**
-   * `run` threw (its work was rolled back), the whole group failed to commit, or (after
-   * `written`) the commit could not be made durable.
-   */
+  /** `run` threw (its work was rolled back), or the whole group failed to commit. */
   failed(e: unknown): void;
 }
 
