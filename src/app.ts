@@ -30,7 +30,7 @@ import { createManagedSecrets, createRotationService, createRotators, rotationOp
 import { Scheduler } from "./scheduler/scheduler.js";
 import { registerCaches } from "./app-caches.js";
 import { DEFAULT_ENVIRONMENT_ID, DEFAULT_ENVIRONMENT_NAME, DEFAULT_REGION, defaultScope } from "./scope/scope.js";
-import { createSecretsModule, type SecretsModule } from "./secrets/index.js";
+import { createSecretsModule, type KeyGuard, type SecretsModule } from "./secrets/index.js";
 import { createHttpServer } from "./server/http-server.js";
 import { registerConsole } from "./server/console-static.js";
 import { HttpMetrics, registerMetrics } from "./server/metrics.js";
@@ -257,23 +257,33 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
     bearerVerifiers: [{ prefix: TOKEN_PREFIX, verify: (token) => references.apiTokens.verifyBearer(token) }],
   });
 
+  /** A second permission a handler needs beyond its route's own (e.g. the source key of a re-encrypt). */
+  const authorizeAlso = async (req: FastifyRequest, action: string, short: string): Promise<void> => {
+    const target = `crn:coffer:${req.scope?.environmentId ?? scope.environmentId}:${req.scope?.region ?? scope.region}:${short}`;
+    if (!req.principal || !(await authorize(req.principal, action, target, req))) throw new CofferError("AccessDenied", `Not allowed: ${action} on ${target}.`);
+  };
+  /**
+   * The check of a secret's CMK (kms:Decrypt to read, kms:GenerateDataKey to write) for this
+   * request's principal; none for the root key, which `authorize` always allows, so the
+   * secrets service need not load the secret first to learn its key.
+   */
+  const keyGuard = (req: FastifyRequest): KeyGuard | undefined => {
+    const principal = req.principal;
+    if (principal?.kind === "root" && !principal.allowedActions) return undefined;
+    return async (keyId, action) => {
+      const target = `crn:coffer:${req.scope?.environmentId ?? scope.environmentId}:${req.scope?.region ?? scope.region}:key/${keyId}`;
+      if (!principal || !(await authorize(principal, action, target, req, "secrets")))
+        throw new CofferError("AccessDenied", `Not allowed: ${action} on the secret's key ${keyId}.`);
+    };
+  };
   registerNativeApi(http, {
     kms,
     secrets,
     audit,
     identity: { environments, principals, apiKeys },
     access,
-    authorizeAlso: async (req, action, short) => {
-      const principal = req.principal;
-      const target = `crn:coffer:${req.scope?.environmentId ?? scope.environmentId}:${req.scope?.region ?? scope.region}:${short}`;
-      if (!principal || !(await authorize(principal, action, target, req))) throw new CofferError("AccessDenied", `Not allowed: ${action} on ${target}.`);
-    },
-    keyGuard: (req) => async (keyId, action) => {
-      const principal = req.principal;
-      const target = `crn:coffer:${req.scope?.environmentId ?? scope.environmentId}:${req.scope?.region ?? scope.region}:key/${keyId}`;
-      if (!principal || !(await authorize(principal, action, target, req, "secrets")))
-        throw new CofferError("AccessDenied", `Not allowed: ${action} on the secret's key ${keyId}.`);
-    },
+    authorizeAlso,
+    keyGuard,
     throttle,
     dev: opts.dev,
     scopeOf: (req) => req.scope ?? scope,
@@ -304,14 +314,8 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
     nonces: createNonceStore(storage, clock),
     defaultScope: scope,
     rotation,
-    authorizeAlso: async (req, action, short) => {
-      const target = `crn:coffer:${req.scope?.environmentId ?? scope.environmentId}:${req.scope?.region ?? scope.region}:${short}`;
-      if (!req.principal || !(await authorize(req.principal, action, target, req))) throw new CofferError("AccessDenied", `Not allowed: ${action} on ${target}.`);
-    },
-    keyGuard: (req) => async (keyId, action) => {
-      const target = `crn:coffer:${req.scope?.environmentId ?? scope.environmentId}:${req.scope?.region ?? scope.region}:key/${keyId}`;
-      if (!req.principal || !(await authorize(req.principal, action, target, req, "secrets"))) throw new CofferError("AccessDenied", `Not allowed: ${action} on the secret's key ${keyId}.`);
-    },
+    authorizeAlso,
+    keyGuard,
   });
   registerAwsApi(http, {
     secrets,
@@ -322,12 +326,7 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
     clock,
     // `--account-id` / COFFER_ACCOUNT_ID, else the organization's own (ARNs stay stable across restarts).
     accountId: opts.accountId ?? accountIdOf(organization.id),
-    keyGuard: (req) => async (keyId, action) => {
-      const principal = req.principal;
-      const target = `crn:coffer:${req.scope?.environmentId ?? scope.environmentId}:${req.scope?.region ?? scope.region}:key/${keyId}`;
-      if (!principal || !(await authorize(principal, action, target, req, "secrets")))
-        throw new CofferError("AccessDenied", `Not allowed: ${action} on the secret's key ${keyId}.`);
-    },
+    keyGuard,
     isAllowed: async (req, action, short, where, viaService) =>
       req.principal !== undefined && (await authorize(req.principal, action, `crn:coffer:${where.environmentId}:${where.region}:${short}`, req, viaService)),
   });
@@ -337,17 +336,8 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
     audit,
     clock,
     organization: () => organization,
-    authorizeAlso: async (req, action, short) => {
-      const principal = req.principal;
-      const target = `crn:coffer:${req.scope?.environmentId ?? scope.environmentId}:${req.scope?.region ?? scope.region}:${short}`;
-      if (!principal || !(await authorize(principal, action, target, req))) throw new CofferError("AccessDenied", `Not allowed: ${action} on ${target}.`);
-    },
-    keyGuard: (req) => async (keyId, action) => {
-      const principal = req.principal;
-      const target = `crn:coffer:${req.scope?.environmentId ?? scope.environmentId}:${req.scope?.region ?? scope.region}:key/${keyId}`;
-      if (!principal || !(await authorize(principal, action, target, req, "secrets")))
-        throw new CofferError("AccessDenied", `Not allowed: ${action} on the secret's key ${keyId}.`);
-    },
+    authorizeAlso,
+    keyGuard,
   });
   const metricsSources = { http: new HttpMetrics(), caches: () => caches.entries(), cacheClears: () => caches.clears, sealed: () => barrier.sealed, leader: () => scheduler.leader };
   registerMetrics(http, { ...metricsSources, auditQueue: () => audit.pending(), rotation: () => rotation.metrics() }, opts.metricsPublic ?? process.env.COFFER_METRICS_PUBLIC === "1");

@@ -28,7 +28,8 @@ export interface AlibabaDeps {
   /** The account id in ARNs (`acs:kms:<region>:<account>:…`). */
   accountId: string;
   /** Checks kms:GenerateDataKey / kms:Decrypt on a secret's CMK for the caller (secrets service on its behalf). */
-  keyGuard: (req: FastifyRequest) => KeyGuard;
+  /** Undefined when nothing needs checking (the root key). */
+  keyGuard: (req: FastifyRequest) => KeyGuard | undefined;
   /** A further permission a handler needs (the source key of ReEncrypt, every secret of a batch). */
   authorizeAlso: (req: FastifyRequest, action: string, shortResource: string) => Promise<void>;
   /** Credential rotation; RotateSecret answers Rejected.UnsupportedOperation without it. */

@@ -27,7 +27,8 @@ export interface AwsDeps {
   /** The 12-digit account id in ARNs (`--account-id` / COFFER_ACCOUNT_ID). */
   accountId: string;
   /** Checks kms:GenerateDataKey / kms:Decrypt on a secret's CMK for the caller. */
-  keyGuard: (req: FastifyRequest) => KeyGuard;
+  /** Undefined when nothing needs checking (the root key). */
+  keyGuard: (req: FastifyRequest) => KeyGuard | undefined;
   /**
    * A further permission on another resource (short form, e.g. `secret/app/db`, in `scope`);
    * `viaService` when the secrets service checks it on the caller's behalf (a CMK).

@@ -16,7 +16,8 @@ export interface NativeDeps {
   throttle: FailureThrottle;
   access: AccessService;
   /** Checks kms:GenerateDataKey / kms:Decrypt on a secret's CMK for the calling principal. */
-  keyGuard: (req: FastifyRequest) => KeyGuard;
+  /** Undefined when nothing needs checking (the root key). */
+  keyGuard: (req: FastifyRequest) => KeyGuard | undefined;
   /** A second permission a handler needs beyond its route's own (e.g. the source key of a re-encrypt). */
   authorizeAlso: (req: FastifyRequest, action: string, shortResource: string) => Promise<void>;
   scopeOf: (req: FastifyRequest) => Scope;

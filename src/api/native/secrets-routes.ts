@@ -77,7 +77,7 @@ export function registerSecretRoutes(app: FastifyInstance, d: NativeDeps): void 
     schema: { tags, summary: "Get a value by version id or stage (default ACSCurrent)", params: NameParams, querystring: Type.Object({ versionId: Type.Optional(Type.String({ maxLength: 256 })), stage: Type.Optional(Type.String({ maxLength: 256 })) }, { additionalProperties: false }), response: { 200: SecretValueBody } },
   }, async (req, reply) => {
     const q = req.query as { versionId?: string; stage?: string };
-    const r = await s.getValue(d.scopeOf(req), nativeName(param(req, "name")), q, req.principal?.kind === "root" ? undefined : d.keyGuard(req));
+    const r = await s.getValue(d.scopeOf(req), nativeName(param(req, "name")), q, d.keyGuard(req));
     const out = { name: r.name, versionId: r.versionId, stages: r.stages, dataType: r.dataType, createdAt: r.createdAt, ...(r.dataType === "text" ? { value: r.bytes.toString("utf8") } : { valueBinary: r.bytes.toString("base64") }) };
     r.bytes.fill(0);
     // Exactly the schema's fields: the native serializer escapes a long value faster than the schema-compiled one.

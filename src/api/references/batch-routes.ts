@@ -21,7 +21,7 @@ export function registerBatchRoutes(app: FastifyInstance, d: ReferenceApiDeps): 
     },
   }, async (req) => {
     const b = req.body as { pathPrefix?: string; names?: string[] };
-    const guard = req.principal?.kind === "root" ? undefined : d.keyGuard(req);
+    const guard = d.keyGuard(req);
     const out = await batchRead(d.secrets, scopeOf(req), b, (name) => d.authorizeAlso(req, "secrets:GetSecretValue", `secret/${name}`), guard);
     for (const v of out.values) auditRead(d, req, "secrets:GetSecretValue", `secret/${v.name}`);
     return { secrets: out.values, errors: out.errors };

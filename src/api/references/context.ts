@@ -17,7 +17,8 @@ export interface ReferenceApiDeps {
   /** A second permission a handler needs beyond its route's own (starting a statement also deploys). */
   authorizeAlso: (req: FastifyRequest, action: string, shortResource: string) => Promise<void>;
   /** kms:Decrypt on a secret's CMK, checked for the caller (batch reads). */
-  keyGuard: (req: FastifyRequest) => KeyGuard;
+  /** Undefined when nothing needs checking (the root key). */
+  keyGuard: (req: FastifyRequest) => KeyGuard | undefined;
 }
 
 export const param = (req: FastifyRequest, name: string): string => (req.params as Record<string, string>)[name] ?? "";

@@ -15,7 +15,7 @@ async function valueOf(c: OpContext, name: string, sel: { versionId?: string | u
   const managed = v.secretType !== "Generic";
   // Managed secrets: only ACSCurrent / ACSPrevious, and VersionId is ignored (as the service does).
   if (managed && sel.stage !== undefined && !MANAGED_STAGES.has(sel.stage)) throw invalid(`A ${v.secretType} secret has only the stages ACSCurrent and ACSPrevious.`);
-  const guard = c.principal.kind === "root" ? undefined : deps.keyGuard(c.req);
+  const guard = deps.keyGuard(c.req);
   let r: SecretValueResult;
   try {
     r = await deps.secrets.getValue(scope, name, { versionId: managed ? undefined : sel.versionId, stage: sel.stage }, guard);

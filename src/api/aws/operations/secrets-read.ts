@@ -14,7 +14,7 @@ const noValue = (what: string) => awsError("ResourceNotFoundException", `Secrets
 async function valueOf(d: AwsDeps, req: FastifyRequest, scope: Scope, e: SecretEntry, versionId: string | undefined, stageIn: string | undefined): Promise<Record<string, unknown>> {
   if (e.row.deleted_at !== null) throw new CofferError("SecretDeleted");
   const stage = stageIn === undefined ? undefined : cofferStage(stageIn);
-  const guard = req.principal?.kind === "root" ? undefined : d.keyGuard(req);
+  const guard = d.keyGuard(req);
   if (versionId === undefined && !e.stages.has(stage ?? CURRENT)) throw noValue(`staging label: ${awsStage(stage ?? CURRENT)}`);
   const v = await d.secrets.getValue(scope, e.row.name, versionId === undefined ? { stage } : { versionId }, guard).catch((err: unknown) => {
     if (err instanceof CofferError && err.code === "SecretVersionNotFound") throw versionId === undefined ? noValue(`staging label: ${awsStage(stage ?? CURRENT)}`) : noValue(`VersionId: ${versionId}`);

@@ -125,7 +125,7 @@ export const writeOperations: Record<string, AwsOperation> = {
         const name = e.row.name;
         if (kmsKeyId !== undefined) {
           const key = await d.kms.keys.describeKey(call.scope, kmsKeyRef(kmsKeyId));
-          await d.keyGuard(call.req)(key.keyId, "kms:GenerateDataKey");
+          await d.keyGuard(call.req)?.(key.keyId, "kms:GenerateDataKey");
           if (key.keyId !== e.row.key_id) await d.secrets.settings.changeKey(call.scope, name, key.keyId);
         }
         if (description !== undefined) await d.secrets.updateDescription(call.scope, name, description);
