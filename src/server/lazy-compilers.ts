@@ -53,8 +53,15 @@ export function lazyCompilers(): LazyCompilers {
     compilersFactory: {
       buildValidator(externalSchemas, options) {
         const compile = ajv(externalSchemas, options);
+        // A JSON body states its types: `"value": 12345` or `"length": "32"` is refused, not
+        // coerced. Only the query string, path parameters and headers, which are text by
+        // nature, are coerced to the schema's types (Fastify's `coerceTypes: "array"`).
+        const o = options as { customOptions?: Record<string, unknown> };
+        const compileBody = ajv(externalSchemas, { ...o, customOptions: { ...o.customOptions, coerceTypes: false } });
         return (def) => {
-          const get = deferred(() => compile(def), labelOf(def, `${(def as { httpPart?: string }).httpPart ?? "?"} validation`));
+          const part = (def as { httpPart?: string }).httpPart;
+          const c = part === "body" ? compileBody : compile;
+          const get = deferred(() => c(def), labelOf(def, `${part ?? "?"} validation`));
           const lazy: Validate = (data, ctx) => {
             const fn = get();
             const result = ctx === undefined ? fn(data) : fn(data, ctx);

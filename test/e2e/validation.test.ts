@@ -148,6 +148,21 @@ describe("request bodies", () => {
     expectError(await s.request("GET", "/v1/secrets?limit=abc"), 400, "InvalidParameter");
   });
 
+  it("a JSON body's types are checked, not coerced; query strings are text and are converted", async () => {
+    const name = fresh();
+    expectError(await s.request("POST", "/v1/secrets", { name, value: 12345 }), 400, "InvalidParameter");
+    expectError(await s.request("POST", "/v1/secrets", { name, value: true }), 400, "InvalidParameter");
+    expectError(await s.request("POST", "/v1/secrets", { name, value: "x", tags: { key: "a", value: "b" } }), 400, "InvalidParameter");
+    expectError(await s.request("GET", `/v1/secrets/${name}`), 404, "SecretNotFound"); // nothing was created
+    expectError(await s.request("POST", "/v1/random-password", { length: "32" }), 400, "InvalidParameter");
+    expectError(await s.request("POST", "/v1/random-password", { excludeNumbers: "true" }), 400, "InvalidParameter");
+    expectStatus(await s.request("POST", "/v1/random-password", { length: 16 }), 200);
+    expectStatus(await s.request("POST", "/v1/secrets", { name, value: "12345" }), 201);
+    const page = await s.request("GET", "/v1/secrets?limit=1");
+    expectStatus(page, 200);
+    expect(page.body.secrets).toHaveLength(1);
+  });
+
   it("a body that is not JSON is 415; one over 1 MiB is 413", async () => {
     expectError(await s.request("POST", "/v1/secrets", "name=x&value=y", { headers: { "content-type": "application/x-www-form-urlencoded" } }), 415, "UnsupportedMediaType");
     expectError(await s.request("POST", "/v1/secrets", "name=x", { headers: { "content-type": "text/plain" } }), 415, "UnsupportedMediaType");
