@@ -2,6 +2,7 @@ import type { Clock } from "../core/clock.js";
 import type { KmsService } from "../kms/index.js";
 import type { Storage } from "../storage/index.js";
 import { SecretRepo } from "./secret-repo.js";
+import { scanSecrets, type ScanOptions } from "./secret-scan.js";
 import { createSecretService } from "./secret-service.js";
 import { createSecretSettings } from "./secret-settings.js";
 import { createSecretReplicas } from "./secret-replicas.js";
@@ -14,6 +15,7 @@ export type { CreateSecretInput, KeyGuard, ListSecretsFilter, SecretValueResult 
 export type { SecretView } from "./secret-views.js";
 export type { RotationSettings, SecretSettings } from "./secret-settings.js";
 export type { SecretEntry, SecretRow } from "./secret-repo.js";
+export { positionFits, positionOf, type ScanItem, type ScanOptions, type ScanOrder, type ScanPosition } from "./secret-scan.js";
 export type { ReplicaState, ReplicaStatus, SecretReplicas } from "./secret-replicas.js";
 export { SealedReader, SQL_VALUE_TYPE, WORKFLOW_KEY_TYPE, MANAGED_TYPES, isReservedName } from "./managed-types.js";
 
@@ -42,6 +44,8 @@ export function createSecretsModule(deps: { storage: Storage; clock: Clock; kms:
     replicas: createSecretReplicas({ storage: deps.storage, clock: deps.clock, repo, service }),
     /** Sets the resource policy with the text the client wrote (Alibaba adapter: `policy_source`). */
     setPolicyWithSource: createSecretPolicySource({ storage: deps.storage, clock: deps.clock, repo }),
+    /** The secrets of a scope in an order, a batch at a time (lean rows: see secret-scan.ts). */
+    scan: (scope: Parameters<SecretRepo["entry"]>[0], o: ScanOptions) => scanSecrets(deps.storage, scope, o),
     /** The cached secret entry (row + stages) the read path uses; undefined when absent. */
     entry: (scope: Parameters<SecretRepo["entry"]>[0], name: string) => repo.entry(scope, name),
     clearCaches: () => repo.clear(),

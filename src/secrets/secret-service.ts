@@ -413,6 +413,15 @@ export function createSecretService(deps: SecretServiceDeps) {
       return { items: await buildViews(storage, page.items, deps.accountId), nextToken: page.nextToken };
     },
 
+    /** Views of the secrets with these ids, in the order given (ids that no longer exist are left out). */
+    async viewsOf(ids: readonly string[]): Promise<SecretView[]> {
+      if (ids.length === 0) return [];
+      const rows = await storage.all<SecretRow>(`SELECT * FROM secrets WHERE id IN (${ids.map(() => "?").join(", ")})`, ids);
+      const views = await buildViews(storage, rows, deps.accountId);
+      const byId = new Map(rows.map((r, i) => [r.id, views[i]!]));
+      return ids.flatMap((id) => byId.get(id) ?? []);
+    },
+
     /** The secret's resource policy (JSON text) or undefined; from the read cache. */
     async policyText(scope: Scope, name: string): Promise<string | undefined> {
       const e = await repo.entry(scope, name);

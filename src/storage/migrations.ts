@@ -361,6 +361,21 @@ CREATE INDEX tags_secret_k ON tags (tag_key, secret_env, secret_region, secret_n
 `;
 }
 
+/**
+ * Ordered scans of secrets (AWS ListSecrets sorts by creation, last change, last access or
+ * name): one index per order, so a page resumes with a range scan where the last stopped
+ * instead of sorting the whole scope (`src/secrets/secret-scan.ts`). `last_accessed_at`
+ * changes at most once a day per secret; `updated_at` on every write (one more index entry
+ * to move per write).
+ */
+function secretScanOrders(): string {
+  return `
+CREATE INDEX secrets_created ON secrets (environment_id, region, created_at, name);
+CREATE INDEX secrets_updated ON secrets (environment_id, region, updated_at, name);
+CREATE INDEX secrets_accessed ON secrets (environment_id, region, last_accessed_at, name);
+`;
+}
+
 export const MIGRATIONS: Migration[] = [
   { id: 1, name: "initial", sqlite: initial("sqlite"), postgres: initial("postgres") },
   { id: 2, name: "identity", sqlite: identity("sqlite"), postgres: identity("postgres") },
@@ -370,6 +385,7 @@ export const MIGRATIONS: Migration[] = [
   { id: 6, name: "rotations", sqlite: rotations("sqlite"), postgres: rotations("postgres") },
   { id: 8, name: "references", sqlite: references("sqlite"), postgres: references("postgres") },
   { id: 9, name: "secret-tag-order", sqlite: secretTagOrder("sqlite"), postgres: secretTagOrder("postgres") },
+  { id: 10, name: "secret-scan-orders", sqlite: secretScanOrders(), postgres: secretScanOrders() },
 ];
 
 /** Split a migration into single statements (neither engine's driver takes a script with parameters). */

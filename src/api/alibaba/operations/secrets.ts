@@ -5,8 +5,8 @@ import { aliError, unsupported } from "../alibaba-errors.js";
 import type { OpContext, OperationTable } from "../context.js";
 import type { Reader } from "../params.js";
 import { COFFER_FIELD, SECRET_TYPES, checkCustomData, checkExtendedConfig, checkRotationInterval, checkSecretName, dataTypeOf, initialValues, parseInterval, secretTypeOf, type SecretType } from "../secret-types.js";
-import { aliTime, compact, describeSecretView, extendedConfigText, listedSecretView, page, rotationFields } from "../views.js";
-import { everything, paging, secretName, secretRes, stripKeyArn, tagsParam } from "./common.js";
+import { aliTime, compact, describeSecretView, extendedConfigText, listedSecretView, rotationFields } from "../views.js";
+import { paging, secretName, secretRes, stripKeyArn, tagsParam } from "./common.js";
 import { applyPolicy } from "./policies.js";
 
 /** ExtendedConfig as JSON text, or flattened (`ExtendedConfig.SecretSubType=…&ExtendedConfig.CustomData.k=v`). */
@@ -134,7 +134,7 @@ function filtersOf(r: Reader): Filter[] {
   });
 }
 
-function matches(v: SecretView, f: Filter, c: OpContext): boolean {
+function matches(v: Pick<SecretView, "name" | "description" | "tags" | "secretType">, f: Filter, c: OpContext): boolean {
   return f.values.some((x) => {
     switch (f.key) {
       case "SecretName": return v.name.includes(x);
@@ -153,13 +153,23 @@ async function listSecrets(c: OpContext): Promise<Record<string, unknown>> {
   const fetchTags = p.bool("FetchTags") ?? false;
   const { pageNumber, pageSize } = paging(p, 10);
   const filters = filtersOf(p);
-  const all = await everything((after) => c.deps.secrets.list(c.scope, { limit: 100, after, includeDeleted: true }));
-  const hits = all.filter((v) => filters.every((f) => matches(v, f, c)));
+  // TotalCount needs every match counted: one walk of the scope in name order (lean rows,
+  // tags only for a tag filter), keeping only the requested page's ids.
+  const withTags = filters.some((f) => f.key === "TagKey" || f.key === "TagValue");
+  const first = (pageNumber - 1) * pageSize;
+  const ids: string[] = [];
+  let total = 0;
+  for await (const batch of c.deps.secrets.scan(c.scope, { order: "name", desc: false, includeDeleted: true, withTags }))
+    for (const item of batch) {
+      if (!filters.every((f) => matches(item, f, c))) continue;
+      if (total >= first && ids.length < pageSize) ids.push(item.id);
+      total++;
+    }
   return {
     PageNumber: pageNumber,
     PageSize: pageSize,
-    TotalCount: hits.length,
-    SecretList: { Secret: page(hits, pageNumber, pageSize).map((v) => listedSecretView(v, fetchTags)) },
+    TotalCount: total,
+    SecretList: { Secret: (await c.deps.secrets.viewsOf(ids)).map((v) => listedSecretView(v, fetchTags)) },
   };
 }
 

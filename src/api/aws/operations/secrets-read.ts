@@ -1,7 +1,7 @@
 import type { FastifyRequest } from "fastify";
 import { CofferError } from "../../../core/errors.js";
 import type { Scope } from "../../../scope/scope.js";
-import { CURRENT, type SecretEntry, type SecretView } from "../../../secrets/index.js";
+import { CURRENT, positionFits, positionOf, type ScanItem, type ScanOrder, type ScanPosition, type SecretEntry } from "../../../secrets/index.js";
 import { arnOf, awsStage, awsStages, cofferStage, entryOf, epochOfIso, keyArn, resolveSecretId, type AwsDeps, type AwsOperation } from "../aws-context.js";
 import { awsError, secretNotFound, toAws, validationError } from "../aws-errors.js";
 import type { AwsInput } from "../aws-input.js";
@@ -39,67 +39,53 @@ async function valueOf(d: AwsDeps, req: FastifyRequest, scope: Scope, e: SecretE
 
 type SortKey = "created-date" | "last-accessed-date" | "last-changed-date" | "name";
 const SORT_KEYS: readonly SortKey[] = ["created-date", "last-accessed-date", "last-changed-date", "name"];
+const ORDER_OF: Record<SortKey, ScanOrder> = { "created-date": "created", "last-accessed-date": "accessed", "last-changed-date": "updated", name: "name" };
 
-function sortValue(v: SecretView, by: SortKey): number | string {
-  switch (by) {
-    case "name":
-      return v.name;
-    case "created-date":
-      return Date.parse(v.createdAt);
-    case "last-changed-date":
-      return Date.parse(v.updatedAt);
-    case "last-accessed-date":
-      return v.lastAccessedAt === null ? 0 : Date.parse(v.lastAccessedAt);
-  }
-}
-
-type Position = [number | string, string];
-const compare = (a: Position, b: Position): number => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0);
-
-function encodeToken(p: Position): string {
+function encodeToken(p: ScanPosition): string {
   return Buffer.from(JSON.stringify(p), "utf8").toString("base64url");
 }
 
-function decodeToken(t: string | undefined): Position | undefined {
+function decodeToken(t: string | undefined, order: ScanOrder): ScanPosition | undefined {
   if (t === undefined || t === "") return undefined;
   try {
     const p = JSON.parse(Buffer.from(t, "base64url").toString("utf8")) as unknown;
-    if (Array.isArray(p) && p.length === 2 && (typeof p[0] === "number" || typeof p[0] === "string") && typeof p[1] === "string") return p as Position;
+    if (Array.isArray(p) && p.length === 2 && (typeof p[0] === "number" || typeof p[0] === "string") && typeof p[1] === "string" && positionFits(p as ScanPosition, order)) return p as ScanPosition;
   } catch {
     /* below */
   }
   throw awsError("InvalidNextTokenException", "The NextToken value is invalid.");
 }
 
-/** Every secret of the scope passing the filters (the service pages by name; filters and sorting are AWS's, applied here). */
-async function matching(d: AwsDeps, scope: Scope, filters: readonly ParsedFilter[], includeDeleted: boolean): Promise<SecretView[]> {
-  const out: SecretView[] = [];
-  const onlyName = filters.length === 1 && filters[0]!.key === "name" && filters[0]!.terms.length === 1 && !filters[0]!.terms[0]!.negated ? filters[0]!.terms[0]!.term : undefined;
-  let after: string | undefined;
-  for (;;) {
-    const page = await d.secrets.list(scope, { limit: 100, after, includeDeleted, namePrefix: onlyName });
-    for (const v of page.items) if (matchesFilters(v, filters)) out.push(v);
-    if (page.nextToken === null) return out;
-    after = page.nextToken;
-  }
-}
-
-/** One page of the filtered, sorted secrets. */
+/**
+ * One page of the filtered, sorted secrets: the scope is walked in the requested order
+ * from the token's position (an index range scan, `secrets.scan`), filtered as AWS filters,
+ * and the walk stops once a page and one more match are found. Only the page's secrets are
+ * read in full. A single positive `name` filter narrows the walk to that prefix.
+ */
 async function listPage(d: AwsDeps, scope: Scope, i: AwsInput, opts: { maxResults: number; includeDeleted: boolean; filters: ParsedFilter[] }) {
   const orderIn = i.string("SortOrder", { max: 16 });
   if (orderIn !== undefined && orderIn !== "asc" && orderIn !== "desc") throw validationError("sortOrder", orderIn, "Member must satisfy enum value set: [asc, desc]");
   const byIn = i.string("SortBy", { max: 32 });
   if (byIn !== undefined && !(SORT_KEYS as readonly string[]).includes(byIn)) throw validationError("sortBy", byIn, `Member must satisfy enum value set: [${SORT_KEYS.join(", ")}]`);
-  const by = (byIn ?? "created-date") as SortKey;
-  const desc = orderIn === "desc";
-  const after = decodeToken(i.string("NextToken", { min: 1, max: 4096 }));
-  const all = (await matching(d, scope, opts.filters, opts.includeDeleted)).map((v) => ({ v, pos: [sortValue(v, by), v.name] as Position }));
-  all.sort((a, b) => (desc ? compare(b.pos, a.pos) : compare(a.pos, b.pos)));
-  const start = after === undefined ? 0 : all.findIndex((x) => (desc ? compare(x.pos, after) < 0 : compare(x.pos, after) > 0));
-  const rest = start < 0 ? [] : all.slice(start);
-  const page = rest.slice(0, opts.maxResults);
+  const order = ORDER_OF[(byIn ?? "created-date") as SortKey];
+  const after = decodeToken(i.string("NextToken", { min: 1, max: 4096 }), order);
+  const { filters } = opts;
+  const name = filters.length === 1 && filters[0]!.key === "name" && filters[0]!.terms.length === 1 && !filters[0]!.terms[0]!.negated ? filters[0]!.terms[0]!.term : undefined;
+  const withTags = filters.some((f) => f.key === "tag-key" || f.key === "tag-value" || f.key === "all");
+  const page: ScanItem[] = [];
+  let more = false;
+  walk: for await (const batch of d.secrets.scan(scope, { order, desc: orderIn === "desc", after, includeDeleted: opts.includeDeleted, namePrefix: name, withTags })) {
+    for (const item of batch) {
+      if (!matchesFilters(item, filters)) continue;
+      if (page.length === opts.maxResults) {
+        more = true;
+        break walk;
+      }
+      page.push(item);
+    }
+  }
   const last = page[page.length - 1];
-  return { items: page.map((x) => x.v), nextToken: rest.length > page.length && last ? encodeToken(last.pos) : undefined };
+  return { items: await d.secrets.viewsOf(page.map((x) => x.id)), nextToken: more && last ? encodeToken(positionOf(last, order)) : undefined };
 }
 
 export const readOperations: Record<string, AwsOperation> = {
