@@ -8,6 +8,7 @@ import Fastify, {
   type preValidationAsyncHookHandler,
   type preValidationHookHandler,
 } from "fastify";
+import FindMyWay from "find-my-way";
 import { randomUUID } from "node:crypto";
 import type { AuditService } from "../audit/index.js";
 import { parseBasic } from "../auth/basic-auth.js";
@@ -109,6 +110,34 @@ const header = (req: FastifyRequest, name: string): string | undefined => {
   return typeof v === "string" && v.length > 0 ? v : undefined;
 };
 
+const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] as const;
+
+/**
+ * A server's routes by path and method, without constraints, to tell a method the path
+ * does not accept (405 with `Allow`) from a path no route has (404). Same path syntax and
+ * limits as Fastify's own router.
+ */
+function routeIndex() {
+  const router = FindMyWay({ maxParamLength: 1024 });
+  const seen = new Set<string>();
+  return {
+    add(method: string, url: string): void {
+      const k = `${method} ${url}`;
+      if (seen.has(k)) return; // the same path under another constraint (the wire protocols' `POST /`)
+      seen.add(k);
+      router.on(method as never, url, () => undefined);
+    },
+    /** The methods some route accepts on this concrete path (empty: no route has it). */
+    methodsOf(path: string): string[] {
+      try {
+        return METHODS.filter((m) => router.find(m, path) !== null);
+      } catch {
+        return []; // a path the router cannot decode: 404 as before
+      }
+    },
+  };
+}
+
 /**
  * The Fastify instance with Coffer's one request pipeline: every route authenticates,
  * is authorized and is audited here, never in handlers.
@@ -179,10 +208,12 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
     },
   });
 
+  const routes = routeIndex();
   // Every route's pipeline is bound when it is registered, from its own config: the hooks a
   // route needs and nothing else, each holding its config in a closure (reading
   // `req.routeOptions` builds a fresh object on every access).
   app.addHook("onRoute", (route) => {
+    for (const m of Array.isArray(route.method) ? route.method : [route.method]) routes.add(m, route.url);
     const auth = route.config?.auth;
     if (!auth) throw new Error(`route ${String(route.method)} ${route.url} declares no auth config: every route must name its action`);
     const info: RouteInfo = { auth, url: route.url, wire: route.config?.wire, hasBodySchema: route.schema?.body !== undefined };
@@ -328,7 +359,15 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
     return sendError(req, reply, ce);
   });
 
-  app.setNotFoundHandler((req, reply) => sendError(req, reply, new CofferError("RouteNotFound", `No route ${req.method} ${req.url.split("?")[0]?.slice(0, 200)}.`)));
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split("?")[0] ?? "/";
+    const allowed = routes.methodsOf(path);
+    if (allowed.length > 0 && !allowed.includes(req.method)) {
+      reply.header("allow", allowed.join(", "));
+      return sendError(req, reply, new CofferError("MethodNotAllowed", `${req.method} is not allowed on ${path.slice(0, 200)}; allowed: ${allowed.join(", ")}.`));
+    }
+    return sendError(req, reply, new CofferError("RouteNotFound", `No route ${req.method} ${path.slice(0, 200)}.`));
+  });
 
   return app;
 }

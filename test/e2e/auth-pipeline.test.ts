@@ -126,9 +126,25 @@ describe("every route declares auth", () => {
   it("an unknown route is 404 RouteNotFound JSON, with or without credentials", async () => {
     expectError(await s.request("GET", "/v1/nothing-here"), 404, "RouteNotFound");
     expectError(await s.request("GET", "/v1/nothing-here", undefined, { auth: null }), 404, "RouteNotFound");
-    expectError(await s.request("DELETE", "/v1/sys/health"), 404, "RouteNotFound");
+    expectError(await s.request("DELETE", "/v1/secrets/x/versions/y/z"), 404, "RouteNotFound");
     const r = await s.request("GET", "/nope");
     expect(r.headers.get("content-type")).toMatch(/^application\/json/);
+  });
+
+  it("a method the path does not accept is 405 MethodNotAllowed with Allow, with or without credentials", async () => {
+    const h = await s.request("DELETE", "/v1/sys/health");
+    expectError(h, 405, "MethodNotAllowed");
+    expect(h.headers.get("allow")).toBe("GET, HEAD");
+    const pw = await s.request("GET", "/v1/random-password", undefined, { auth: null });
+    expectError(pw, 405, "MethodNotAllowed");
+    expect(pw.headers.get("allow")).toBe("POST");
+    const list = await s.request("PUT", "/v1/secrets");
+    expectError(list, 405, "MethodNotAllowed");
+    expect(list.headers.get("allow")?.split(", ")).toEqual(expect.arrayContaining(["GET", "POST"]));
+    // A parameterized path: the methods of the route that matches it.
+    const one = await s.request("PATCH", "/v1/secrets/app%2Fdb/value");
+    expectError(one, 405, "MethodNotAllowed");
+    expect(one.headers.get("allow")).toContain("GET");
   });
 });
 
