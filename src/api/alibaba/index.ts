@@ -32,6 +32,27 @@ const operationOf = (req: FastifyRequest): { name: string; op: Operation } | und
   return op && name ? { name, op } : undefined;
 };
 
+/** The operations that change nothing (the native API's `readOnly` routes; crypto calls are not among them). */
+const READ_ONLY: ReadonlySet<string> = new Set([
+  "GetSecretValue",
+  "BatchGetSecretValue",
+  "DescribeSecret",
+  "ListSecrets",
+  "ListSecretVersionIds",
+  "GetRandomPassword",
+  "GetSecretPolicy",
+  "GetKeyPolicy",
+  "DescribeKey",
+  "ListKeys",
+  "DescribeKeyVersion",
+  "ListKeyVersions",
+  "DescribeRegions",
+  "ListAliases",
+  "ListAliasesByKeyId",
+  "ListResourceTags",
+  "ListTagResources",
+]);
+
 /**
  * Alibaba Cloud KMS (2016-01-20, RPC style) on `POST /` and `GET /` beside the other
  * adapters: the router picks these routes when the request carries `x-acs-action` or
@@ -40,9 +61,16 @@ const operationOf = (req: FastifyRequest): { name: string; op: Operation } | und
  */
 export function registerAlibabaApi(app: FastifyInstance, deps: AlibabaDeps): void {
   registerWireFormat("alibaba", formatAlibabaError);
+  for (const n of READ_ONLY) if (!Object.hasOwn(OPERATIONS, n)) throw new Error(`READ_ONLY names an unknown Alibaba operation: ${n}`);
   const authenticator = createAuthenticator(deps, (name) => Object.hasOwn(OPERATIONS, name));
   const auth: RouteAuth = {
     scoped: true,
+    // Reads are audited like every API's reads (buffered unless COFFER_AUDIT_MODE=strict);
+    // everything else waits for its record, as native writes and crypto calls do.
+    readOnly: (req) => {
+      const o = operationOf(req);
+      return o !== undefined && READ_ONLY.has(o.name);
+    },
     action: (req) => {
       const o = operationOf(req);
       if (!o) return "unknown";
