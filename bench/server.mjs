@@ -9,7 +9,7 @@ import { installProfilerToggle } from "./profiler-toggle.mjs";
 
 await installProfilerToggle();
 
-const { runServer } = await import(new URL("../dist/server/run-server.js", import.meta.url).href);
+const { runServer } = await import(new URL("../dist/run-server.js", import.meta.url).href);
 await runServer({
   port: Number(process.env.BENCH_PORT ?? 0),
   host: "127.0.0.1",

@@ -543,7 +543,7 @@ async function waitQuiet() {
 let readerAuth;
 
 async function main() {
-  if (!existsSync(join(ROOT, "dist/server/run-server.js"))) {
+  if (!existsSync(join(ROOT, "dist/run-server.js"))) {
     log("dist/ is missing: npm run build");
     execFileSync("npm", ["run", "build"], { cwd: ROOT, stdio: "inherit" });
   }

@@ -26,6 +26,7 @@ import {
 } from "./identity/index.js";
 import { createKmsService, type KmsService } from "./kms/index.js";
 import { createOperatorDeps } from "./operator/index.js";
+import { initializeStore, isInitialized, KEYRING, readKeyring } from "./operator/keyring.js";
 import { createManagedSecrets, createRotationService, createRotators, rotationOptionsFromEnv, type RotationOptions, type RotationService } from "./rotation/index.js";
 import { Scheduler } from "./scheduler/scheduler.js";
 import { registerCaches } from "./app-caches.js";
@@ -91,24 +92,6 @@ export interface CofferApp {
   /** Forget every key in memory; data calls answer 503 until unsealed again. */
   seal(): Promise<void>;
   close(): Promise<void>;
-}
-
-const KEYRING = "keyring";
-
-async function readKeyring(storage: Storage): Promise<Buffer | undefined> {
-  return (await storage.get<{ value: Buffer }>("SELECT value FROM meta WHERE name = ?", [KEYRING]))?.value;
-}
-
-export async function isInitialized(storage: Storage): Promise<boolean> {
-  return (await readKeyring(storage)) !== undefined;
-}
-
-/** Create the keyring sealed by `rootKey`. Refuses an already initialized store. */
-export async function initializeStore(storage: Storage, rootKey: Buffer, now: number): Promise<void> {
-  await storage.migrate();
-  const fresh = Barrier.createKeyring(rootKey, now);
-  const r = await storage.run("INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING", [KEYRING, fresh]);
-  if (r.changes === 0) throw new Error("the store is already initialized");
 }
 
 /** The composition root: open the store, unseal, build every module, wire the HTTP adapters. */

@@ -28,7 +28,7 @@ function registerServerCommand(program: Command, cli: Cli): void {
     .option("--metrics-public", "serve GET /metrics without credentials, also while sealed (env COFFER_METRICS_PUBLIC=1); default: needs sys:GetMetrics")
     .action(async (flags: ServerFlags) => {
       const opts = resolveServerOptions(flags, cli.io.env);
-      const { runServer } = await import("../server/run-server.js");
+      const { runServer } = await import("../run-server.js");
       await runServer(opts);
     });
 }

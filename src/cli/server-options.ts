@@ -4,7 +4,7 @@ export const DEFAULT_SERVER_PORT = 8270;
 export const DEFAULT_SERVER_HOST = "127.0.0.1";
 export const DEFAULT_DATA_DIR = "./data";
 
-/** What `coffer server` passes to runServer (src/server/run-server.ts). */
+/** What `coffer server` passes to runServer (src/run-server.ts). */
 export interface ServerOptions {
   port: number;
   host: string;

@@ -1,4 +1,10 @@
-import type { InvalidationHandler } from "../storage/index.js";
+/** Told of committed invalidations (storage/invalidation.ts delivers them, this node's and other nodes'). */
+export interface InvalidationHandler {
+  /** Drop one entry (`*`: every entry) of the named cache. */
+  invalidate(cache: string, key: string): void;
+  /** Drop every cache: the channel was lost, notifications may have been missed. */
+  clearAll(): void;
+}
 
 /** What the registry needs of a cache; InvalidatingCache fits, and so do plain adapters. */
 export interface RegisteredCache {

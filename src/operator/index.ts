@@ -1,4 +1,5 @@
 import type { Storage } from "../storage/index.js";
+import { isInitialized } from "./keyring.js";
 import { readSealConfig } from "./seal-config.js";
 import { UnsealCoordinator } from "./unseal-coordinator.js";
 
@@ -23,7 +24,7 @@ export function createOperatorDeps(d: {
   caPem?: string | undefined;
 }): OperatorDeps {
   const coordinator = new UnsealCoordinator({
-    isInitialized: async () => (await d.storage.get("SELECT 1 AS x FROM meta WHERE name = ?", ["keyring"])) !== undefined,
+    isInitialized: () => isInitialized(d.storage),
     readConfig: () => readSealConfig(d.storage),
     isSealed: d.isSealed,
     unseal: d.unseal,

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { initializeStore, isInitialized } from "../app.js";
+import { initializeStore, isInitialized } from "./keyring.js";
 import { systemClock } from "../core/clock.js";
 import { Barrier } from "../crypto/barrier.js";
 import { createPrincipalService } from "../identity/index.js";

@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, renameSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { Barrier } from "../crypto/barrier.js";
-import { readRootKeyFile } from "../server/root-key-file.js";
+import { readRootKeyFile } from "./root-key-file.js";
 import { openStorage, type Storage } from "../storage/index.js";
 import { OperatorInitError } from "./init.js";
 import { META, readSealConfig } from "./seal-config.js";

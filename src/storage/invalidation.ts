@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import type pg from "pg";
+import type { InvalidationHandler } from "../core/cache-registry.js";
 import { pgDriver } from "./pg-driver.js";
 
 /**
@@ -8,12 +9,7 @@ import { pgDriver } from "./pg-driver.js";
  * the local node drops them, and on PostgreSQL the announcement is also a `pg_notify`
  * inside the transaction, so other nodes hear it only once the write is committed.
  */
-export interface InvalidationHandler {
-  /** Drop one entry (`*`: every entry) of the named cache. */
-  invalidate(cache: string, key: string): void;
-  /** Drop every cache: the channel was lost, notifications may have been missed. */
-  clearAll(): void;
-}
+export type { InvalidationHandler };
 
 export const INVALIDATE_CHANNEL = "coffer_invalidate";
 

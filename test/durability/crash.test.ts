@@ -108,7 +108,7 @@ async function startOnce(store: Store, env: Record<string, string | undefined>):
 }
 
 function spawnServer(store: Store, env: Record<string, string | undefined>, port: number): Running {
-  if (!existsSync(join(repo, "dist", "server", "run-server.js"))) throw new Error("dist/ is missing: run `npm run build` first (npm test does)");
+  if (!existsSync(join(repo, "dist", "run-server.js"))) throw new Error("dist/ is missing: run `npm run build` first (npm test does)");
   const entry = existsSync(CLI_BUILT) && process.env.COFFER_DURABILITY_DIRECT !== "1" ? [CLI, "server"] : [LAUNCHER];
   const args = [...entry, "--dev", "--host", "127.0.0.1", "--port", String(port), "--data-dir", store.dataDir, ...(store.storage ? ["--storage", store.storage] : [])];
   const childEnv: Record<string, string> = {};
@@ -209,7 +209,7 @@ afterAll(async () => {
 
 describe(`crash durability (${engine}, real process)`, () => {
   beforeAll(() => {
-    if (!existsSync(join(repo, "dist", "server", "run-server.js"))) throw new Error("dist/ is missing: run `npm run build` first (npm test does)");
+    if (!existsSync(join(repo, "dist", "run-server.js"))) throw new Error("dist/ is missing: run `npm run build` first (npm test does)");
   });
 
   it("every acknowledged write survives kill -9 of the server mid-load", { timeout: 120_000 }, async () => {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Fallback launcher for the durability tests when the CLI (dist/cli/main.js) is not built:
 // `node test/durability/launch-server.mjs --port N --host H --data-dir D [--storage S] [--dev]`.
-import { runServer } from "../../dist/server/run-server.js";
+import { runServer } from "../../dist/run-server.js";
 
 const argv = process.argv.slice(2);
 const opt = (name) => {

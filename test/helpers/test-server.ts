@@ -2,7 +2,8 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createApp, initializeStore, type AppOptions, type CofferApp } from "../../src/app.js";
+import { createApp, type AppOptions, type CofferApp } from "../../src/app.js";
+import { initializeStore } from "../../src/operator/keyring.js";
 import { systemClock, type Clock } from "../../src/core/clock.js";
 import { PostgresStorage, SqliteStorage, type Storage } from "../../src/storage/index.js";
 

@@ -53,7 +53,7 @@ describe.skipIf(!enabled)("a rotation survives kill -9 of Coffer", () => {
   const live = new Set<ChildProcess>();
 
   beforeAll(async () => {
-    if (!existsSync(join(repo, "dist", "server", "run-server.js"))) throw new Error("dist/ is missing: run `npm run build` first (npm test does)");
+    if (!existsSync(join(repo, "dist", "run-server.js"))) throw new Error("dist/ is missing: run `npm run build` first (npm test does)");
     fx = (await pgFixture())!;
     if (testEngine() === "postgres") {
       const u = new URL(pgUrl());

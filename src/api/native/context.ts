@@ -4,9 +4,16 @@ import type { FailureThrottle } from "../../auth/throttle.js";
 import type { ApiKeyService, EnvironmentService, PrincipalService } from "../../identity/index.js";
 import type { KmsService } from "../../kms/index.js";
 import type { OperatorDeps } from "../../operator/index.js";
+import type { ManagedSecrets, RotationService } from "../../rotation/index.js";
 import type { Scope } from "../../scope/scope.js";
 import type { AccessService } from "../../auth/access-service.js";
 import type { KeyGuard, SecretsModule } from "../../secrets/index.js";
+
+/** What the rotation routes need beyond the native deps (src/rotation). */
+export interface NativeRotationDeps {
+  service: RotationService;
+  managed: ManagedSecrets;
+}
 
 export interface NativeDeps {
   kms: KmsService;
@@ -27,7 +34,7 @@ export interface NativeDeps {
   /** Seal status, unseal shares, seal, the instance CA (src/operator). */
   operator: OperatorDeps;
   /** Managed credentials and rotation (src/rotation); its routes are registered only when given. */
-  rotation?: import("./rotation-routes.js").NativeRotationDeps | undefined;
+  rotation?: NativeRotationDeps | undefined;
 }
 
 export const param = (req: FastifyRequest, name: string): string => (req.params as Record<string, string>)[name] ?? "";

@@ -1,15 +1,8 @@
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import type { ManagedSecrets, RotationService } from "../../rotation/index.js";
 import { NATIVE_MAX_NAME, validateSecretName } from "../../secrets/index.js";
-import { param, type NativeDeps } from "./context.js";
+import { param, type NativeDeps, type NativeRotationDeps } from "./context.js";
 import { SecretView, Tags } from "./schemas.js";
-
-/** What the rotation routes need beyond the native deps (src/rotation). */
-export interface NativeRotationDeps {
-  service: RotationService;
-  managed: ManagedSecrets;
-}
 
 const NameParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 1024 }) });
 const nativeName = (name: string) => validateSecretName(name, NATIVE_MAX_NAME);

@@ -1,9 +1,9 @@
 import { join, resolve } from "node:path";
-import { createApp } from "../app.js";
-import { readSealConfig } from "../operator/seal-config.js";
-import { loadTls, type TlsSetup } from "../operator/tls-files.js";
-import { openStorage } from "../storage/index.js";
-import { ensureRootKeyFile, readRootKeyFile } from "./root-key-file.js";
+import { createApp } from "./app.js";
+import { readSealConfig } from "./operator/seal-config.js";
+import { loadTls, type TlsSetup } from "./operator/tls-files.js";
+import { openStorage } from "./storage/index.js";
+import { ensureRootKeyFile, readRootKeyFile } from "./operator/root-key-file.js";
 
 export interface ServerOptions {
   port: number;
