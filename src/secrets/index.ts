@@ -28,7 +28,7 @@ export function createSecretsModule(deps: { storage: Storage; clock: Clock; kms:
     // Managed types (SQL secret values, workflow keys: managed-types.ts) are created and
     // written only through `managed`; the generic paths refuse them.
     create: (...a: Parameters<typeof service.create>) => (assertGenericCreate(a[1].name, a[1].secretType), service.create(...a)),
-    putValue: async (...a: Parameters<typeof service.putValue>) => (assertGenericWrite((await repo.entry(a[0], a[1]))?.row), service.putValue(...a)),
+    putValue: (...[scope, name, value, opts, guard]: Parameters<typeof service.putValue>) => service.putValue(scope, name, value, { ...opts, genericOnly: true }, guard),
     updateStage: async (...a: Parameters<typeof service.updateStage>) => (assertGenericWrite((await repo.entry(a[0], a[1]))?.row), service.updateStage(...a)),
     managed: {
       /** Creates a secret of a managed type under its reserved prefix (src/references only). */

@@ -24,7 +24,7 @@ import {
   type SecretValue,
 } from "./secret-rules.js";
 import { buildViews, type SecretView } from "./secret-views.js";
-import { assertReadable, type SealedReader } from "./managed-types.js";
+import { assertGenericWrite, assertReadable, type SealedReader } from "./managed-types.js";
 import { CACHES } from "../core/cache.js";
 
 export interface SecretServiceDeps {
@@ -250,7 +250,8 @@ export function createSecretService(deps: SecretServiceDeps) {
       return { name, versionId, stages: cachedStagesOf(e, versionId), dataType: v.dataType, bytes: v.bytes, createdAt: v.createdAtIso };
     },
 
-    async putValue(scope: Scope, name: string, value: SecretValue, opts: { versionId?: string | undefined; stages?: string[] | undefined }, guard?: KeyGuard): Promise<{ name: string; versionId: string; stages: string[]; created: boolean }> {
+    /** `genericOnly`: refuse managed types (SQL secret values, workflow keys), checked on the row the write locks. */
+    async putValue(scope: Scope, name: string, value: SecretValue, opts: { versionId?: string | undefined; stages?: string[] | undefined; genericOnly?: boolean }, guard?: KeyGuard): Promise<{ name: string; versionId: string; stages: string[]; created: boolean }> {
       validateSecretName(name);
       if (guard) {
         const pre = await repo.entry(scope, name);
@@ -264,6 +265,7 @@ export function createSecretService(deps: SecretServiceDeps) {
       stages.forEach(validateStage);
       return storage.transaction(async (tx) => {
         const e = await lockEntry(tx, scope, name);
+        if (opts.genericOnly) assertGenericWrite(e.row);
         requireLive(e);
         // A version id of our own is a fresh random UUID: no version can hold it yet (and the
         // primary key would refuse a duplicate), so only a caller's id needs the lookup.
