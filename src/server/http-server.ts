@@ -115,22 +115,32 @@ const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] as const;
 /**
  * A server's routes by path and method, without constraints, to tell a method the path
  * does not accept (405 with `Allow`) from a path no route has (404). Same path syntax and
- * limits as Fastify's own router.
+ * limits as Fastify's own router; built on the first unmatched request, not at start.
  */
 function routeIndex() {
-  const router = FindMyWay({ maxParamLength: 1024 });
-  const seen = new Set<string>();
+  const routes: [method: string, url: string][] = [];
+  let router: ReturnType<typeof FindMyWay> | undefined;
+  function build(): ReturnType<typeof FindMyWay> {
+    const r = FindMyWay({ maxParamLength: 1024 });
+    const seen = new Set<string>();
+    for (const [method, url] of routes) {
+      const k = `${method} ${url}`;
+      if (seen.has(k)) continue; // the same path under another constraint (the wire protocols' `POST /`)
+      seen.add(k);
+      r.on(method as never, url, () => undefined);
+    }
+    return r;
+  }
   return {
     add(method: string, url: string): void {
-      const k = `${method} ${url}`;
-      if (seen.has(k)) return; // the same path under another constraint (the wire protocols' `POST /`)
-      seen.add(k);
-      router.on(method as never, url, () => undefined);
+      routes.push([method, url]);
+      router = undefined;
     },
     /** The methods some route accepts on this concrete path (empty: no route has it). */
     methodsOf(path: string): string[] {
+      router ??= build();
       try {
-        return METHODS.filter((m) => router.find(m, path) !== null);
+        return METHODS.filter((m) => router!.find(m, path) !== null);
       } catch {
         return []; // a path the router cannot decode: 404 as before
       }
