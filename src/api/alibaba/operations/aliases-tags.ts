@@ -90,17 +90,40 @@ async function listTagResources(c: OpContext): Promise<Record<string, unknown>> 
   const { kind, ids } = manyResources(c.p, false);
   await authorizeRest(c, kind, ids, READ_ACTION[kind]);
   const want = keyValueTags(c.p) ?? [];
-  let rows: { id: string; tags: Tag[] }[];
-  if (ids.length > 0) rows = await Promise.all(ids.map(async (id) => ({ id, tags: await tagsOf(c, kind, id) })));
-  else if (kind === "key") rows = (await everything((after) => c.deps.kms.keys.listKeys(c.scope, { limit: 100, after }))).map((k) => ({ id: k.keyId, tags: k.tags }));
-  else rows = (await everything((after) => c.deps.secrets.list(c.scope, { limit: 100, after, includeDeleted: true }))).map((s) => ({ id: s.name, tags: s.tags }));
-  const pairs = rows.flatMap((r) => r.tags.filter((t) => want.length === 0 || want.some((w) => w.key === t.key && (w.value === "" || w.value === t.value))).map((t) => ({ ResourceId: r.id, ResourceType: kind, TagKey: t.key, TagValue: t.value })));
   const token = c.p.str("NextToken", { max: 64 });
   const start = token === undefined ? 0 : /^\d{1,7}$/.test(token) ? Number(token) : NaN;
   if (!Number.isSafeInteger(start)) throw invalid("NextToken is not valid.");
-  const slice = pairs.slice(start, start + 200);
-  return { TagResources: { TagResource: slice }, NextToken: start + 200 < pairs.length ? String(start + 200) : "" };
+  const keep = (t: Tag) => want.length === 0 || want.some((w) => w.key === t.key && (w.value === "" || w.value === t.value));
+  // The page of (resource, tag) pairs from `start` on, and whether any pair follows it.
+  const page: { ResourceId: string; ResourceType: "key" | "secret"; TagKey: string; TagValue: string }[] = [];
+  let seen = 0;
+  const take = (id: string, tags: readonly Tag[]): boolean => {
+    for (const t of tags) {
+      if (!keep(t)) continue;
+      if (seen >= start + TAG_PAGE) return false; // one more than the page: there is a next one
+      if (seen++ >= start) page.push({ ResourceId: id, ResourceType: kind, TagKey: t.key, TagValue: t.value });
+    }
+    return true;
+  };
+  let more = false;
+  if (ids.length > 0) {
+    for (const id of ids) if (!take(id, await tagsOf(c, kind, id))) (more = true);
+  } else if (kind === "key") {
+    for (const k of await everything((after) => c.deps.kms.keys.listKeys(c.scope, { limit: 100, after }))) if (!take(k.keyId, k.tags)) (more = true);
+  } else {
+    // Every secret of the scope in name order, lean rows with their tags, a batch at a time:
+    // no cap on the number of secrets, and nothing held beyond the page.
+    walk: for await (const batch of c.deps.secrets.scan(c.scope, { order: "name", desc: false, includeDeleted: true, withTags: true }))
+      for (const item of batch)
+        if (!take(item.name, [...item.tags].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)))) {
+          more = true;
+          break walk;
+        }
+  }
+  return { TagResources: { TagResource: page }, NextToken: more ? String(start + TAG_PAGE) : "" };
 }
+
+const TAG_PAGE = 200;
 
 export const ALIAS_TAG_OPERATIONS: OperationTable = {
   CreateAlias: {
