@@ -80,7 +80,7 @@ export function createSecretSettings(deps: { storage: Storage; clock: Clock; kms
      * Records that a value was read (the date only, as AWS reports it): at most one write
      * per secret per day, never awaited by the read.
      */
-    recordAccess(scope: Scope, e: SecretEntry): void {
+    recordAccess(e: SecretEntry): void {
       const today = Math.floor(clock.now() / DAY) * DAY;
       if (e.row.last_accessed_at === today) return;
       e.row.last_accessed_at = today;

@@ -29,7 +29,7 @@ export function rotationRules(r: SecretView["rotation"]): Record<string, unknown
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
-export function replicationStatus(d: AwsDeps, scope: Scope, replicas: readonly ReplicaStatus[]): Record<string, unknown>[] {
+export function replicationStatus(replicas: readonly ReplicaStatus[]): Record<string, unknown>[] {
   return replicas.map((r) => ({
     Region: r.region,
     ...(r.kmsKeyId ? { KmsKeyId: r.kmsKeyId } : {}),
@@ -70,6 +70,6 @@ export async function secretDetails(
   if (v.owningService) out.OwningService = v.owningService;
   out.CreatedDate = epochOfIso(v.createdAt);
   if (v.primaryRegion) out.PrimaryRegion = v.primaryRegion;
-  if (opts.replicas && opts.replicas.length > 0) out.ReplicationStatus = replicationStatus(d, scope, opts.replicas);
+  if (opts.replicas && opts.replicas.length > 0) out.ReplicationStatus = replicationStatus(opts.replicas);
   return out;
 }

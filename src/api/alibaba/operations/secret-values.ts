@@ -24,7 +24,7 @@ async function valueOf(c: OpContext, name: string, sel: { versionId?: string | u
     throw e;
   }
   const entry = await deps.secrets.entry(scope, name);
-  if (entry) deps.secrets.settings.recordAccess(scope, entry);
+  if (entry) deps.secrets.settings.recordAccess(entry);
   const out = compact({
     SecretName: r.name,
     SecretType: v.secretType,

@@ -32,7 +32,7 @@ async function replicaScope(d: AwsDeps, call: AwsCall, region: string, action: s
 }
 
 async function statusOf(d: AwsDeps, call: AwsCall, name: string): Promise<Record<string, unknown>[]> {
-  return replicationStatus(d, call.scope, await d.secrets.replicas.list(call.scope, name));
+  return replicationStatus(await d.secrets.replicas.list(call.scope, name));
 }
 
 export const replicationOperations: Record<string, AwsOperation> = {
