@@ -1,5 +1,6 @@
 import type { Scope } from "../scope/scope.js";
 import type { Queryable } from "../storage/index.js";
+import { tagsBySecret } from "./secret-views.js";
 
 /** The orders a scan walks, each backed by an index `(environment_id, region, <key>, name)` (migration 10). */
 export type ScanOrder = "name" | "created" | "updated" | "accessed";
@@ -7,7 +8,7 @@ export type ScanOrder = "name" | "created" | "updated" | "accessed";
 /** A scan's position: the sort key and the name of the last secret seen (names are unique in a scope). */
 export type ScanPosition = [number | string, string];
 
-/** What filters look at, and the sort key; `tags` only when the scan was asked for them. */
+/** What filters look at, and the sort key; `tags` (in key order) only when the scan was asked for them. */
 export interface ScanItem {
   id: string;
   name: string;
@@ -137,7 +138,7 @@ export async function* scanSecrets(db: Queryable, scope: Scope, o: ScanOptions):
         params,
       );
       if (rows.length === 0) break;
-      const tags = o.withTags ? await tagsOf(db, rows.map((r) => r.id)) : undefined;
+      const tags = o.withTags ? await tagsBySecret(db, rows.map((r) => r.id)) : undefined;
       const items = rows.map(
         (r): ScanItem => ({
           id: r.id,
@@ -159,22 +160,4 @@ export async function* scanSecrets(db: Queryable, scope: Scope, o: ScanOptions):
       size = Math.min(size * 2, MAX_BATCH);
     }
   }
-}
-
-async function tagsOf(db: Queryable, ids: string[]): Promise<Map<string, { key: string; value: string }[]>> {
-  const out = new Map<string, { key: string; value: string }[]>();
-  // 500 ids per query: far below either engine's parameter limit.
-  for (let i = 0; i < ids.length; i += 500) {
-    const chunk = ids.slice(i, i + 500);
-    const rows = await db.all<{ resource_id: string; tag_key: string; tag_value: string }>(
-      `SELECT resource_id, tag_key, tag_value FROM tags WHERE resource_kind = 'secret' AND resource_id IN (${chunk.map(() => "?").join(", ")})`,
-      chunk,
-    );
-    for (const r of rows) {
-      let l = out.get(r.resource_id);
-      if (!l) out.set(r.resource_id, (l = []));
-      l.push({ key: r.tag_key, value: r.tag_value });
-    }
-  }
-  return out;
 }

@@ -107,15 +107,23 @@ async function listTagResources(c: OpContext): Promise<Record<string, unknown>> 
   };
   let more = false;
   if (ids.length > 0) {
-    for (const id of ids) if (!take(id, await tagsOf(c, kind, id))) (more = true);
+    for (const id of ids)
+      if (!take(id, await tagsOf(c, kind, id))) {
+        more = true;
+        break;
+      }
   } else if (kind === "key") {
-    for (const k of await everything((after) => c.deps.kms.keys.listKeys(c.scope, { limit: 100, after }))) if (!take(k.keyId, k.tags)) (more = true);
+    for (const k of await everything((after) => c.deps.kms.keys.listKeys(c.scope, { limit: 100, after })))
+      if (!take(k.keyId, k.tags)) {
+        more = true;
+        break;
+      }
   } else {
     // Every secret of the scope in name order, lean rows with their tags, a batch at a time:
     // no cap on the number of secrets, and nothing held beyond the page.
     walk: for await (const batch of c.deps.secrets.scan(c.scope, { order: "name", desc: false, includeDeleted: true, withTags: true }))
       for (const item of batch)
-        if (!take(item.name, [...item.tags].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)))) {
+        if (!take(item.name, item.tags)) {
           more = true;
           break walk;
         }
