@@ -3,7 +3,7 @@
 //
 // Usage: node bench/load.mjs '<json config>'
 //   { url, scenario: "bare"|"bare-value"|"get"|"get-aws"|"put", connections, pipelining, warmup,
-//     duration, authorization, names: { prefix, count, width }, valueBytes, serverPid,
+//     duration, authorization, names: { prefix, count, width }, valueBytes, serverPid (or an array of pids: their CPU is summed),
 //     prime: true (get only: first read every name once, in order, and report that pass),
 //     aws: { accessKeyId, secretAccessKey, presign } (get-aws only: the key pair that signs,
 //     and how many names to pre-sign, one request each, before the warm-up) }
@@ -23,8 +23,12 @@ try {
   /* keep 100 */
 }
 
-/** CPU milliseconds (user + system) a process has used so far, from /proc. */
+/** CPU milliseconds (user + system) a process (or the sum of several: an array) has used so far, from /proc. */
 function procCpuMs(pid) {
+  if (Array.isArray(pid)) {
+    const each = pid.map(procCpuMs);
+    return each.some((x) => x === undefined) ? undefined : each.reduce((a, b) => a + b, 0);
+  }
   if (!pid) return undefined;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");

@@ -192,6 +192,8 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
     barrier.seal();
     auditKey = undefined;
     caches.clearAll();
+    // A sealed node cannot run the scheduled jobs: hand the cluster's scheduler over now.
+    await storage.releaseLeadership().catch(() => undefined);
   }
 
   if (opts.rootKey) await unseal(opts.rootKey);
@@ -217,8 +219,13 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
     ],
     (job, e) => http?.log.error({ job, err: { message: (e as Error)?.message } }, "scheduled job failed"),
     opts.schedulerIntervalMs,
-    // One scheduler per cluster (PostgreSQL advisory lock; SQLite: this process).
-    () => storage.isLeader(),
+    // One scheduler per cluster (PostgreSQL advisory lock; SQLite: this process). A sealed
+    // node neither holds nor seeks it, so the other nodes keep the jobs running.
+    async () => {
+      if (!barrier.sealed) return storage.isLeader();
+      await storage.releaseLeadership();
+      return false;
+    },
   );
 
   const references = createReferencesModule({ storage, clock, secrets, audit, flinkGatewayUrl: opts.flinkGatewayUrl ?? process.env.COFFER_FLINK_GATEWAY_URL });

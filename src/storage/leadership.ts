@@ -70,11 +70,17 @@ export class PgLeaderLock {
     }
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
+  /** Gives the lock up (ends its session, after an attempt in flight); `isLeader` may take it again later. */
+  async release(): Promise<void> {
     await this.acquiring?.catch(() => undefined);
     const c = this.client;
     this.client = undefined;
+    this.pid = undefined;
     if (c) await c.end().catch(() => undefined);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.release();
   }
 }

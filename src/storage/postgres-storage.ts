@@ -238,6 +238,10 @@ export class PostgresStorage implements Storage {
     return this.closing ? Promise.resolve(false) : this.leader.isLeader();
   }
 
+  releaseLeadership(): Promise<void> {
+    return this.leader.release();
+  }
+
   /** This node's id in invalidation payloads, and its listening / leader sessions' backend pids (tests). */
   get node(): { id: string; listenerPid: number | undefined; leaderPid: number | undefined } {
     return { id: this.local.nodeId, listenerPid: this.listener?.pid, leaderPid: this.leader.pid };

@@ -259,6 +259,8 @@ export class SqliteStorage implements Storage {
     return !this.closed;
   }
 
+  async releaseLeadership(): Promise<void> {}
+
   async close(): Promise<void> {
     if (this.closed) return;
     while (this.queue.length > 0 || this.flushing || this.scheduled) await new Promise((r) => setImmediate(r));

@@ -106,4 +106,10 @@ export interface Storage extends Queryable {
    * process per file). PostgreSQL: holds or tries to take a session advisory lock.
    */
   isLeader(): Promise<boolean>;
+  /**
+   * Give leadership up now if this node holds it (a sealed node: it cannot run the jobs,
+   * so another node must). PostgreSQL: ends the lock session, after any attempt to take
+   * it in flight; the next `isLeader` may take it again. SQLite: nothing to give up.
+   */
+  releaseLeadership(): Promise<void>;
 }

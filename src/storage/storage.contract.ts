@@ -198,6 +198,9 @@ export function storageContract(open: () => Storage, opts: ContractOptions = {})
       ).rejects.toBeInstanceOf(Expected);
       expect(seen).toEqual(["test.cache:a\u0000b"]);
       expect(await s.isLeader()).toBe(true);
+      // giving leadership up is not for good: the next ask takes it again (one node here)
+      await s.releaseLeadership();
+      expect(await s.isLeader()).toBe(true);
     });
 
     it("a throwing afterCommit hook neither undoes the commit nor fails the caller or others", async () => {

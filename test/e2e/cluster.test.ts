@@ -81,6 +81,32 @@ describe.skipIf(!pg)("cluster: two nodes over one PostgreSQL schema", () => {
     await within(5000, async () => node(b).listenerPid !== undefined && node(b).listenerPid !== pid);
   });
 
+  it("a sealed leader hands the scheduler over at once and does not take it back while sealed", async () => {
+    await a.scheduler.tick();
+    await b.scheduler.tick();
+    const [leader, follower] = a.scheduler.leader ? [a, b] : [b, a];
+    expect(follower.scheduler.leader).toBe(false);
+    expect(node(leader).leaderPid).toBeDefined();
+    const followerRuns = follower.scheduler.runs;
+    await leader.seal();
+    // the lock session is gone with the seal, not at the next beat
+    expect(node(leader).leaderPid).toBeUndefined();
+    await follower.scheduler.tick();
+    expect(follower.scheduler.leader).toBe(true);
+    expect(follower.scheduler.runs).toBe(followerRuns + 1);
+    // sealed, it neither runs the jobs nor asks for the lock
+    const sealedRuns = leader.scheduler.runs;
+    await leader.scheduler.tick();
+    expect(leader.scheduler.leader).toBe(false);
+    expect(leader.scheduler.runs).toBe(sealedRuns);
+    expect(node(leader).leaderPid).toBeUndefined();
+    // unsealed again, it is a follower: the lock stays where it went
+    await leader.unseal(rootKey);
+    await leader.scheduler.tick();
+    expect(leader.scheduler.leader).toBe(false);
+    expect(follower.scheduler.leader).toBe(true);
+  });
+
   it("exactly one node runs the scheduler; a lost lock session or a closed leader hands over", async () => {
     await a.scheduler.tick();
     await b.scheduler.tick();
