@@ -4,7 +4,7 @@ import { newUuid } from "../core/ids.js";
 import { decodePageToken, pageOf, type Page } from "../core/paging.js";
 import type { Scope } from "../scope/scope.js";
 import type { Storage, Tx } from "../storage/index.js";
-import { deleteAllTags, listTags, putTags, removeTags, validateTags, type Tag } from "../tags/index.js";
+import { deleteAllTags, putTags, removeTags, tagsByResource, validateTags, type Tag } from "../tags/index.js";
 import type { KeyMaterialStore } from "./key-material.js";
 import { requireUsable, type KeyRepo } from "./key-repo.js";
 import { CACHES } from "../core/cache.js";
@@ -53,9 +53,30 @@ export function createKeyService(deps: KeyServiceDeps) {
   const forUpdate = storage.dialect.forUpdate;
   const invalidate = (tx: Tx, keyId: string) => tx.invalidate(CACHES.kmsKeys, keyId);
 
-  async function view(row: KeyRow, db: { all: Storage["all"] } = storage): Promise<KeyView> {
-    const tags = await listTags(storage, "key", row.id);
-    const aliases = await db.all<{ alias_name: string }>("SELECT alias_name FROM kms_aliases WHERE key_id = ? ORDER BY alias_name", [row.id]);
+  async function view(row: KeyRow): Promise<KeyView> {
+    return (await views([row]))[0]!;
+  }
+
+  /** Views of many keys with batched queries (tags, aliases: 500 keys per query), never one per key. */
+  async function views(rows: readonly KeyRow[]): Promise<KeyView[]> {
+    if (rows.length === 0) return [];
+    const ids = rows.map((r) => r.id);
+    const tags = await tagsByResource(storage, "key", ids);
+    const aliases = new Map<string, string[]>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      for (const a of await storage.all<{ key_id: string; alias_name: string }>(`SELECT key_id, alias_name FROM kms_aliases WHERE key_id IN (${chunk.map(() => "?").join(", ")})`, chunk)) {
+        let l = aliases.get(a.key_id);
+        if (!l) aliases.set(a.key_id, (l = []));
+        l.push(a.alias_name);
+      }
+    }
+    // each key's aliases by bytes, as the engines sort (binary collation)
+    for (const l of aliases.values()) if (l.length > 1) l.sort((x, y) => Buffer.compare(Buffer.from(x, "utf8"), Buffer.from(y, "utf8")));
+    return rows.map((row) => toView(row, tags.get(row.id) ?? [], aliases.get(row.id) ?? []));
+  }
+
+  function toView(row: KeyRow, tags: Tag[], aliases: string[]): KeyView {
     return {
       keyId: row.id,
       arn: `acs:kms:${row.region}:${deps.accountId}:key/${row.id}`,
@@ -75,7 +96,7 @@ export function createKeyService(deps: KeyServiceDeps) {
       lastRotationAt: row.last_rotation_at === null ? null : iso(row.last_rotation_at),
       isDefault: row.is_default === 1,
       tags,
-      aliases: aliases.map((a) => a.alias_name),
+      aliases,
     };
   }
 
@@ -192,7 +213,7 @@ export function createKeyService(deps: KeyServiceDeps) {
       const after = decodePageToken(opts.after) ?? "";
       const rows = await storage.all<KeyRow>("SELECT * FROM kms_keys WHERE environment_id = ? AND region = ? AND id > ? ORDER BY id LIMIT ?", [scope.environmentId, scope.region, after, opts.limit + 1]);
       const page = pageOf(rows, opts.limit, (r) => r.id);
-      return { items: await Promise.all(page.items.map((r) => view(r))), nextToken: page.nextToken };
+      return { items: await views(page.items), nextToken: page.nextToken };
     },
 
     updateDescription(scope: Scope, keyId: string, description: string): Promise<KeyView> {

@@ -1,6 +1,6 @@
 import type { Scope } from "../scope/scope.js";
 import type { Queryable } from "../storage/index.js";
-import { tagsBySecret } from "./secret-views.js";
+import { tagsByResource } from "../tags/index.js";
 
 /** The orders a scan walks, each backed by an index `(environment_id, region, <key>, name)` (migration 10). */
 export type ScanOrder = "name" | "created" | "updated" | "accessed";
@@ -138,7 +138,7 @@ export async function* scanSecrets(db: Queryable, scope: Scope, o: ScanOptions):
         params,
       );
       if (rows.length === 0) break;
-      const tags = o.withTags ? await tagsBySecret(db, rows.map((r) => r.id)) : undefined;
+      const tags = o.withTags ? await tagsByResource(db, "secret", rows.map((r) => r.id)) : undefined;
       const items = rows.map(
         (r): ScanItem => ({
           id: r.id,

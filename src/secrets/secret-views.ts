@@ -1,6 +1,6 @@
 import { iso } from "../core/clock.js";
 import type { Queryable } from "../storage/index.js";
-import type { Tag } from "../tags/index.js";
+import { tagsByResource, type Tag } from "../tags/index.js";
 import type { SecretRow } from "./secret-repo.js";
 
 export interface SecretView {
@@ -42,36 +42,12 @@ function parseJson(text: string | null): unknown {
   }
 }
 
-/**
- * The tags of these secrets, each secret's in key order (by bytes, as the engines sort),
- * 500 ids per query (far below either engine's parameter limit). No ORDER BY in SQL: given
- * one, SQLite (no statistics) walks the index (resource_kind, tag_key, …) over every
- * secret's tags to skip a sort — seconds per call at 1M secrets.
- */
-export async function tagsBySecret(db: Queryable, ids: readonly string[]): Promise<Map<string, Tag[]>> {
-  const out = new Map<string, Tag[]>();
-  for (let i = 0; i < ids.length; i += 500) {
-    const chunk = ids.slice(i, i + 500);
-    const rows = await db.all<{ resource_id: string; tag_key: string; tag_value: string }>(
-      `SELECT resource_id, tag_key, tag_value FROM tags WHERE resource_kind = 'secret' AND resource_id IN (${chunk.map(() => "?").join(", ")})`,
-      chunk,
-    );
-    for (const r of rows) {
-      let l = out.get(r.resource_id);
-      if (!l) out.set(r.resource_id, (l = []));
-      l.push({ key: r.tag_key, value: r.tag_value });
-    }
-  }
-  for (const l of out.values()) if (l.length > 1) l.sort((a, b) => Buffer.compare(Buffer.from(a.key, "utf8"), Buffer.from(b.key, "utf8")));
-  return out;
-}
-
 /** Views of many secrets with batched queries (tags, stages, rotations), never one per row. */
 export async function buildViews(db: Queryable, rows: SecretRow[], accountId: string): Promise<SecretView[]> {
   if (rows.length === 0) return [];
   const ids = rows.map((r) => r.id);
   const marks = ids.map(() => "?").join(", ");
-  const tags = await tagsBySecret(db, ids);
+  const tags = await tagsByResource(db, "secret", ids);
   const stages = await db.all<{ secret_id: string; stage: string; version_id: string }>(`SELECT secret_id, stage, version_id FROM secret_stages WHERE secret_id IN (${marks}) ORDER BY stage`, ids);
   const rotating = await db.all<{ secret_id: string; token: string; step: string; attempt: number | string; last_error_code: string | null; last_error_message: string | null }>(
     `SELECT secret_id, token, step, attempt, last_error_code, last_error_message FROM rotations WHERE active = 1 AND secret_id IN (${marks})`, ids);

@@ -3,8 +3,7 @@ import type { CofferAction } from "../../../policy/index.js";
 import type { Tag } from "../../../tags/index.js";
 import type { OpContext, OperationTable } from "../context.js";
 import type { Reader } from "../params.js";
-import { page } from "../views.js";
-import { everything, keyRef, keyRes, keyValueTags, paging, secretRes, stripKeyArn, stripSecretArn, tagsParam } from "./common.js";
+import { eachItem, keyRef, LIST_BATCH, numberedPage, keyRes, keyValueTags, paging, secretRes, stripKeyArn, stripSecretArn, tagsParam } from "./common.js";
 
 const aliasArn = (c: OpContext, name: string) => `acs:kms:${c.scope.region}:${c.deps.accountId}:${name}`;
 const aliasName = (p: Reader): string => {
@@ -18,12 +17,12 @@ const aliasRes = (p: Reader): string => {
 
 async function listAliases(c: OpContext, keyId?: string): Promise<Record<string, unknown>> {
   const { pageNumber, pageSize } = paging(c.p, 10);
-  const all = await everything((after) => c.deps.kms.aliases.list(c.scope, { keyId, limit: 100, after }));
+  const { total, items } = await numberedPage(eachItem((after) => c.deps.kms.aliases.list(c.scope, { keyId, limit: LIST_BATCH, after })), pageNumber, pageSize);
   return {
     PageNumber: pageNumber,
     PageSize: pageSize,
-    TotalCount: all.length,
-    Aliases: { Alias: page(all, pageNumber, pageSize).map((a) => ({ KeyId: a.keyId, AliasName: a.aliasName, AliasArn: aliasArn(c, a.aliasName) })) },
+    TotalCount: total,
+    Aliases: { Alias: items.map((a) => ({ KeyId: a.keyId, AliasName: a.aliasName, AliasArn: aliasArn(c, a.aliasName) })) },
   };
 }
 
@@ -113,7 +112,8 @@ async function listTagResources(c: OpContext): Promise<Record<string, unknown>> 
         break;
       }
   } else if (kind === "key") {
-    for (const k of await everything((after) => c.deps.kms.keys.listKeys(c.scope, { limit: 100, after })))
+    // every key of the scope in id order, a service page at a time (no cap; stops after the page)
+    for await (const k of eachItem((after) => c.deps.kms.keys.listKeys(c.scope, { limit: LIST_BATCH, after })))
       if (!take(k.keyId, k.tags)) {
         more = true;
         break;

@@ -29,16 +29,33 @@ export function paging(r: Reader, size: number, max = 100): { pageNumber: number
   return { pageNumber: r.int("PageNumber", { min: 1, max: 1_000_000 }) ?? 1, pageSize: r.int("PageSize", { min: 1, max }) ?? size };
 }
 
-/** Every item of a cursor-paged service list (the RPC API pages by number and reports totals). */
-export async function everything<T>(fetch: (after: string | undefined) => Promise<Page<T>>, cap = 10_000): Promise<T[]> {
-  const out: T[] = [];
+/** Items per service page when an RPC list walks a whole cursor-paged list. */
+export const LIST_BATCH = 200;
+
+/** Every item of a cursor-paged service list, one service page at a time: no cap, nothing held. */
+export async function* eachItem<T>(fetch: (after: string | undefined) => Promise<Page<T>>): AsyncGenerator<T> {
   let after: string | undefined;
   do {
     const page = await fetch(after);
-    out.push(...page.items);
+    yield* page.items;
     after = page.nextToken ?? undefined;
-  } while (after !== undefined && out.length < cap);
-  return out;
+  } while (after !== undefined);
+}
+
+/**
+ * The RPC APIs' numbered paging over a stream (they report `TotalCount`): every item that
+ * `keep`s is counted, and only page `pageNumber`'s items are held.
+ */
+export async function numberedPage<T>(items: AsyncIterable<T>, pageNumber: number, pageSize: number, keep: (item: T) => boolean = () => true): Promise<{ total: number; items: T[] }> {
+  const first = (pageNumber - 1) * pageSize;
+  const out: T[] = [];
+  let total = 0;
+  for await (const item of items) {
+    if (!keep(item)) continue;
+    if (total >= first && out.length < pageSize) out.push(item);
+    total++;
+  }
+  return { total, items: out };
 }
 
 /** `[{"TagKey":"k","TagValue":"v"}]` (Tags of CreateSecret, CreateKey, TagResource). */
