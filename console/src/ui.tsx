@@ -376,7 +376,15 @@ export function Modal({ title, onClose, children, wide }: { title: string; onClo
 
 /* ------------------------------------------------------------------ data */
 
-export function useLoad<T>(fn: () => Promise<T>, deps: unknown[]): { data: T | undefined; error: string | undefined; loading: boolean; reload: () => void } {
+/** What `useLoad` gives: the data once loaded, or the error, and a way to load again. */
+export interface Loaded<T> {
+  data: T | undefined;
+  error: string | undefined;
+  loading: boolean;
+  reload: () => void;
+}
+
+export function useLoad<T>(fn: () => Promise<T>, deps: unknown[]): Loaded<T> {
   const [state, setState] = useState<{ data: T | undefined; error: string | undefined; loading: boolean }>({ data: undefined, error: undefined, loading: true });
   const [tick, setTick] = useState(0);
   useEffect(() => {
@@ -417,6 +425,72 @@ export function LoadError({ error, retry }: { error: string; retry?: () => void 
 
 export function Empty({ children }: { children: ReactNode }) {
   return <p className="empty">{children}</p>;
+}
+
+/** A loaded list in its states: loading (the first time), an error with Retry, empty, or its items. */
+export function Listed<T>({ list, items, what, empty, children }: { list: Loaded<unknown>; items: readonly T[] | undefined; what: string; empty: ReactNode; children: (items: readonly T[]) => ReactNode }) {
+  return (
+    <>
+      {list.loading && !list.data ? <Loading what={what} /> : null}
+      {list.error ? <LoadError error={list.error} retry={list.reload} /> : null}
+      {items && items.length === 0 ? <Empty>{empty}</Empty> : null}
+      {items && items.length > 0 ? children(items) : null}
+    </>
+  );
+}
+
+/** A table with its column headers; `actions` adds a last column for the rows' buttons, named for screen readers. */
+export function Table({ label, columns, actions, children }: { label: string; columns: readonly string[]; actions?: boolean; children: ReactNode }) {
+  return (
+    <table className="table" aria-label={label}>
+      <thead>
+        <tr>
+          {columns.map((c) => (
+            <th scope="col" key={c}>
+              {c}
+            </th>
+          ))}
+          {actions ? (
+            <th scope="col">
+              <span className="sr-only">Actions</span>
+            </th>
+          ) : null}
+        </tr>
+      </thead>
+      <tbody>{children}</tbody>
+    </table>
+  );
+}
+
+/** A form's buttons: Cancel, then its submit button (primary, or `danger` for a destructive one), disabled while `busy`. */
+export function FormActions({ onCancel, submit, busy, danger }: { onCancel: () => void; submit: ReactNode; busy?: boolean; danger?: boolean }) {
+  return (
+    <div className="form-actions">
+      <button type="button" className="btn" onClick={onCancel}>
+        Cancel
+      </button>
+      <button type="submit" className={danger ? "btn-danger" : "btn-primary"} disabled={busy}>
+        {submit}
+      </button>
+    </div>
+  );
+}
+
+/** Asks before a deletion: the consequences, then Cancel or the danger button. */
+export function ConfirmDelete({ title, children, confirm = "Delete", onCancel, onConfirm }: { title: string; children: ReactNode; confirm?: string; onCancel: () => void; onConfirm: () => void }) {
+  return (
+    <Modal title={title} onClose={onCancel}>
+      {children}
+      <div className="form-actions">
+        <button type="button" className="btn" onClick={onCancel}>
+          Cancel
+        </button>
+        <button type="button" className="btn-danger" onClick={onConfirm}>
+          {confirm}
+        </button>
+      </div>
+    </Modal>
+  );
 }
 
 export function PageHead({ title, children, intro }: { title: string; children?: ReactNode; intro?: ReactNode }) {

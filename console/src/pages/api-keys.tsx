@@ -2,7 +2,7 @@ import { useEffect, useState, type FormEvent } from "react";
 import { enc } from "../api.ts";
 import { useSession } from "../session.tsx";
 import type { ApiKey, PrincipalView } from "../types.ts";
-import { Badge, Empty, FormError, LoadError, Loading, Modal, PageHead, Radios, Select, TextArea, TextField, copyText, downloadText, fmtTime, useLoad, useToast } from "../ui.tsx";
+import { Badge, ConfirmDelete, FormActions, FormError, Listed, Modal, PageHead, Radios, Select, Table, TextArea, TextField, copyText, downloadText, fmtTime, useLoad, useToast } from "../ui.tsx";
 import { describeError, fieldOfError, hasErrors, type Errors } from "../validation.ts";
 
 /** API keys of users and service accounts; a new key's secret is shown once, with copy and download. */
@@ -48,26 +48,10 @@ export function ApiKeysPage() {
       <div className="filters">
         <Select label="Owner" name="filter-owner" value={owner} onChange={setOwner} options={[["", "All owners"], ...principals.map((p) => [p.id, `${p.name} (${p.id})`] as const)]} />
       </div>
-      {keys.loading && !keys.data ? <Loading what="API keys" /> : null}
-      {keys.error ? <LoadError error={keys.error} retry={keys.reload} /> : null}
-      {keys.data && keys.data.apiKeys.length === 0 ? <Empty>No API keys.</Empty> : null}
-      {keys.data && keys.data.apiKeys.length > 0 ? (
-        <table className="table" aria-label="API keys">
-          <thead>
-            <tr>
-              <th scope="col">Key id</th>
-              <th scope="col">Owner</th>
-              <th scope="col">Scope</th>
-              <th scope="col">Name</th>
-              <th scope="col">State</th>
-              <th scope="col">Created</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {keys.data.apiKeys.map((k) => (
+      <Listed list={keys} items={keys.data?.apiKeys} what="API keys" empty="No API keys.">
+        {(apiKeys) => (
+          <Table label="API keys" columns={["Key id", "Owner", "Scope", "Name", "State", "Created"]} actions>
+            {apiKeys.map((k) => (
               <tr key={k.id}>
                 <td>
                   <code>{k.id}</code>
@@ -90,9 +74,9 @@ export function ApiKeysPage() {
                 </td>
               </tr>
             ))}
-          </tbody>
-        </table>
-      ) : null}
+          </Table>
+        )}
+      </Listed>
       {creating ? (
         <CreateApiKey
           principals={principals}
@@ -103,17 +87,9 @@ export function ApiKeysPage() {
         />
       ) : null}
       {deleting ? (
-        <Modal title={`Delete API key ${deleting.id}`} onClose={() => setDeleting(undefined)}>
+        <ConfirmDelete title={`Delete API key ${deleting.id}`} confirm="Delete key" onCancel={() => setDeleting(undefined)} onConfirm={() => void remove(deleting)}>
           <p>Programs using this key fail at once. This cannot be undone.</p>
-          <div className="form-actions">
-            <button type="button" className="btn" onClick={() => setDeleting(undefined)}>
-              Cancel
-            </button>
-            <button type="button" className="btn-danger" onClick={() => void remove(deleting)}>
-              Delete key
-            </button>
-          </div>
-        </Modal>
+        </ConfirmDelete>
       ) : null}
     </div>
   );
@@ -224,14 +200,7 @@ function CreateApiKey({ principals, onClose }: { principals: PrincipalView[]; on
         <TextField label="Name" name="key-name" value={displayName} onChange={setDisplayName} error={e.displayName} hint="Optional." />
         <TextArea label="Description" name="key-description" rows={2} value={description} onChange={setDescription} />
         <FormError error={e.form} />
-        <div className="form-actions">
-          <button type="button" className="btn" onClick={() => onClose()}>
-            Cancel
-          </button>
-          <button type="submit" className="btn-primary" disabled={busy}>
-            Create API key
-          </button>
-        </div>
+        <FormActions onCancel={() => onClose()} submit="Create API key" busy={busy} />
       </form>
     </Modal>
   );

@@ -3,7 +3,7 @@ import { enc } from "../api.ts";
 import { Link, useRouter } from "../router.tsx";
 import { useSession } from "../session.tsx";
 import type { Alias, Key, KeyVersion, Tag } from "../types.ts";
-import { Badge, Checkbox, Empty, FormError, LoadError, Loading, Modal, PageHead, PairsEditor, TextArea, TextField, fmtTime, useLoad, useToast } from "../ui.tsx";
+import { Badge, Checkbox, FormActions, FormError, Listed, LoadError, Loading, Modal, PageHead, PairsEditor, Table, TextArea, TextField, fmtTime, useLoad, useToast } from "../ui.tsx";
 import { MSG, checkIntRange, checkTags, cleanTags, describeError, fieldOfError, hasErrors, type Errors } from "../validation.ts";
 
 const stateBadge = (k: Key) => <Badge kind={k.keyState === "Enabled" ? "ok" : k.keyState === "Disabled" ? "warn" : "bad"}>{k.keyState}</Badge>;
@@ -23,22 +23,10 @@ export function KeysPage() {
           Create key
         </button>
       </PageHead>
-      {keys.loading && !keys.data ? <Loading what="keys" /> : null}
-      {keys.error ? <LoadError error={keys.error} retry={keys.reload} /> : null}
-      {keys.data && keys.data.keys.length === 0 ? <Empty>No keys in this scope yet (the default key is created with the first secret).</Empty> : null}
-      {keys.data && keys.data.keys.length > 0 ? (
-        <table className="table" aria-label="Keys">
-          <thead>
-            <tr>
-              <th scope="col">Key</th>
-              <th scope="col">Aliases</th>
-              <th scope="col">State</th>
-              <th scope="col">Rotation</th>
-              <th scope="col">Created</th>
-            </tr>
-          </thead>
-          <tbody>
-            {keys.data.keys.map((k) => (
+      <Listed list={keys} items={keys.data?.keys} what="keys" empty="No keys in this scope yet (the default key is created with the first secret).">
+        {(items) => (
+          <Table label="Keys" columns={["Key", "Aliases", "State", "Rotation", "Created"]}>
+            {items.map((k) => (
               <tr key={k.keyId}>
                 <td>
                   <Link to={`/keys/${enc(k.keyId)}`}>
@@ -56,9 +44,9 @@ export function KeysPage() {
                 <td className="nowrap">{fmtTime(k.createdAt)}</td>
               </tr>
             ))}
-          </tbody>
-        </table>
-      ) : null}
+          </Table>
+        )}
+      </Listed>
       {creating ? (
         <CreateKey
           onClose={(id) => {
@@ -113,14 +101,7 @@ function CreateKey({ onClose }: { onClose: (keyId?: string) => void }) {
         <Checkbox label="Automatic rotation" name="key-rotate" checked={rotate} onChange={setRotate} />
         {rotate ? <TextField label="Rotation interval (days)" name="key-rotate-days" value={days} onChange={setDays} inputMode="numeric" error={e.days} hint="7 to 365 days." /> : null}
         <FormError error={e.form} />
-        <div className="form-actions">
-          <button type="button" className="btn" onClick={() => onClose()}>
-            Cancel
-          </button>
-          <button type="submit" className="btn-primary" disabled={busy}>
-            Create key
-          </button>
-        </div>
+        <FormActions onCancel={() => onClose()} submit="Create key" busy={busy} />
       </form>
     </Modal>
   );
@@ -301,14 +282,7 @@ function ScheduleDeletion({ path, onClose }: { path: string; onClose: (done: boo
         <p>Every secret and ciphertext encrypted under this key becomes unreadable once the key is deleted. Until then the key is unusable but can be restored (cancel deletion).</p>
         <TextField label="Waiting period (days)" name="pendingWindowDays" value={days} onChange={setDays} inputMode="numeric" error={e.days} hint="7 to 366 days." />
         <FormError error={e.form} />
-        <div className="form-actions">
-          <button type="button" className="btn" onClick={() => onClose(false)}>
-            Cancel
-          </button>
-          <button type="submit" className="btn-danger">
-            Schedule deletion
-          </button>
-        </div>
+        <FormActions onCancel={() => onClose(false)} submit="Schedule deletion" danger />
       </form>
     </Modal>
   );
@@ -337,14 +311,7 @@ function RotationPolicy({ k, path, onClose }: { k: Key; path: string; onClose: (
         <Checkbox label="Rotate automatically" name="kr-enabled" checked={enabled} onChange={setEnabled} />
         {enabled ? <TextField label="Interval (days)" name="kr-days" value={days} onChange={setDays} inputMode="numeric" error={e.days} hint="7 to 365 days." /> : null}
         <FormError error={e.form} />
-        <div className="form-actions">
-          <button type="button" className="btn" onClick={() => onClose(false)}>
-            Cancel
-          </button>
-          <button type="submit" className="btn-primary">
-            Save
-          </button>
-        </div>
+        <FormActions onCancel={() => onClose(false)} submit="Save" />
       </form>
     </Modal>
   );

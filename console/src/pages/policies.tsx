@@ -3,7 +3,7 @@ import { ACTION_CATALOG } from "../../../src/policy/actions.ts";
 import { enc } from "../api.ts";
 import { useSession } from "../session.tsx";
 import type { Policy, Role } from "../types.ts";
-import { Badge, Empty, FormError, LoadError, Loading, Modal, PageHead, TextArea, TextField, fmtTime, useLoad, useToast } from "../ui.tsx";
+import { Badge, ConfirmDelete, FormActions, FormError, Listed, Modal, PageHead, Table, TextArea, TextField, fmtTime, useLoad, useToast } from "../ui.tsx";
 import { describeError, fieldOfError, hasErrors, type Errors } from "../validation.ts";
 
 const TEMPLATE = JSON.stringify(
@@ -57,23 +57,10 @@ export function PoliciesPage() {
       </PageHead>
       <section className="card" aria-labelledby="pol-list">
         <h2 id="pol-list">Policies</h2>
-        {policies.loading && !policies.data ? <Loading what="policies" /> : null}
-        {policies.error ? <LoadError error={policies.error} retry={policies.reload} /> : null}
-        {policies.data && policies.data.length === 0 ? <Empty>No policies.</Empty> : null}
-        {policies.data && policies.data.length > 0 ? (
-          <table className="table" aria-label="Policies">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Statements</th>
-                <th scope="col">Updated</th>
-                <th scope="col">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {policies.data.map((p) => (
+        <Listed list={policies} items={policies.data} what="policies" empty="No policies.">
+          {(items) => (
+            <Table label="Policies" columns={["Name", "Statements", "Updated"]} actions>
+              {items.map((p) => (
                 <tr key={p.id}>
                   <td>
                     {p.name} {p.builtin ? <Badge>built-in</Badge> : null}
@@ -93,26 +80,16 @@ export function PoliciesPage() {
                   </td>
                 </tr>
               ))}
-            </tbody>
-          </table>
-        ) : null}
+            </Table>
+          )}
+        </Listed>
       </section>
       <section className="card" aria-labelledby="role-list">
         <h2 id="role-list">Roles</h2>
-        {roles.error ? <LoadError error={roles.error} /> : null}
-        {roles.data ? (
-          <table className="table" aria-label="Roles">
-            <thead>
-              <tr>
-                <th scope="col">Role</th>
-                <th scope="col">Policies</th>
-                <th scope="col">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {roles.data.map((r) => (
+        <Listed list={roles} items={roles.data} what="roles" empty="No roles.">
+          {(items) => (
+            <Table label="Roles" columns={["Role", "Policies"]} actions>
+              {items.map((r) => (
                 <tr key={r.id}>
                   <td>
                     {r.name} {r.builtin ? <Badge>built-in</Badge> : null}
@@ -131,9 +108,9 @@ export function PoliciesPage() {
                   </td>
                 </tr>
               ))}
-            </tbody>
-          </table>
-        ) : null}
+            </Table>
+          )}
+        </Listed>
         <button type="button" className="btn" onClick={() => setNewRole(true)}>
           Create role
         </button>
@@ -148,17 +125,9 @@ export function PoliciesPage() {
         />
       ) : null}
       {deleting ? (
-        <Modal title={`Delete policy ${deleting.name}`} onClose={() => setDeleting(undefined)}>
+        <ConfirmDelete title={`Delete policy ${deleting.name}`} confirm="Delete policy" onCancel={() => setDeleting(undefined)} onConfirm={() => void remove(deleting)}>
           <p>The policy is detached from every user, service account and role.</p>
-          <div className="form-actions">
-            <button type="button" className="btn" onClick={() => setDeleting(undefined)}>
-              Cancel
-            </button>
-            <button type="button" className="btn-danger" onClick={() => void remove(deleting)}>
-              Delete policy
-            </button>
-          </div>
-        </Modal>
+        </ConfirmDelete>
       ) : null}
       {newRole ? (
         <CreateRole
@@ -252,14 +221,7 @@ function CreateRole({ onClose }: { onClose: (done: boolean) => void }) {
         <TextField label="Name" name="role-name" value={name} onChange={setName} error={e.name} required />
         <TextField label="Description" name="role-description" value={description} onChange={setDescription} />
         <FormError error={e.form} />
-        <div className="form-actions">
-          <button type="button" className="btn" onClick={() => onClose(false)}>
-            Cancel
-          </button>
-          <button type="submit" className="btn-primary">
-            Create role
-          </button>
-        </div>
+        <FormActions onCancel={() => onClose(false)} submit="Create role" />
       </form>
     </Modal>
   );

@@ -3,7 +3,7 @@ import { enc } from "../api.ts";
 import { Link } from "../router.tsx";
 import { useSession } from "../session.tsx";
 import type { Policy, PrincipalView, Role } from "../types.ts";
-import { Badge, Empty, FormError, LoadError, Loading, Modal, PageHead, Select, TextArea, TextField, arrowKeys, fmtTime, useLoad, useToast } from "../ui.tsx";
+import { Badge, ConfirmDelete, FormActions, FormError, Listed, LoadError, Loading, Modal, PageHead, Select, Table, TextArea, TextField, arrowKeys, fmtTime, useLoad, useToast } from "../ui.tsx";
 import { describeError, fieldOfError, hasErrors, type Errors } from "../validation.ts";
 
 type Kind = "user" | "service-account";
@@ -63,24 +63,10 @@ function PrincipalList({ kind }: { kind: Kind }) {
           Create {label}
         </button>
       </div>
-      {list.loading && !list.data ? <Loading what={`${label}s`} /> : null}
-      {list.error ? <LoadError error={list.error} retry={list.reload} /> : null}
-      {list.data && list.data.length === 0 ? <Empty>No {label}s yet.</Empty> : null}
-      {list.data && list.data.length > 0 ? (
-        <table className="table" aria-label={kind === "user" ? "Users" : "Service accounts"}>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Id</th>
-              <th scope="col">State</th>
-              <th scope="col">Created</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.data.map((p) => (
+      <Listed list={list} items={list.data} what={`${label}s`} empty={`No ${label}s yet.`}>
+        {(items) => (
+          <Table label={kind === "user" ? "Users" : "Service accounts"} columns={["Name", "Id", "State", "Created"]} actions>
+            {items.map((p) => (
               <tr key={p.id}>
                 <td>
                   {p.name}
@@ -108,9 +94,9 @@ function PrincipalList({ kind }: { kind: Kind }) {
                 </td>
               </tr>
             ))}
-          </tbody>
-        </table>
-      ) : null}
+          </Table>
+        )}
+      </Listed>
       {kind === "service-account" ? (
         <p className="muted">
           Give a service account an API key on the <Link to="/api-keys">API keys</Link> page.
@@ -127,17 +113,9 @@ function PrincipalList({ kind }: { kind: Kind }) {
       ) : null}
       {access ? <AccessDialog p={access} onClose={() => setAccess(undefined)} /> : null}
       {deleting ? (
-        <Modal title={`Delete ${deleting.name}`} onClose={() => setDeleting(undefined)}>
+        <ConfirmDelete title={`Delete ${deleting.name}`} confirm={`Delete ${label}`} onCancel={() => setDeleting(undefined)} onConfirm={() => void remove(deleting)}>
           <p>Deleting a {label} deletes its API keys and ends its sessions at once.</p>
-          <div className="form-actions">
-            <button type="button" className="btn" onClick={() => setDeleting(undefined)}>
-              Cancel
-            </button>
-            <button type="button" className="btn-danger" onClick={() => void remove(deleting)}>
-              Delete {label}
-            </button>
-          </div>
-        </Modal>
+        </ConfirmDelete>
       ) : null}
     </div>
   );
@@ -201,14 +179,7 @@ function CreatePrincipal({ kind, onClose }: { kind: Kind; onClose: (done: boolea
         <TextArea label="Description" name="principal-description" rows={2} value={description} onChange={setDescription} error={e.description} />
         <Select label="Role" name="principal-role" value={role} onChange={setRole} options={[["", "No role (grant one later)"], ...(roles.data ?? []).map((r) => [r.name, `${r.name}${r.description ? ` — ${r.description}` : ""}`] as const)]} />
         <FormError error={e.form} />
-        <div className="form-actions">
-          <button type="button" className="btn" onClick={() => onClose(false)}>
-            Cancel
-          </button>
-          <button type="submit" className="btn-primary" disabled={busy}>
-            Create
-          </button>
-        </div>
+        <FormActions onCancel={() => onClose(false)} submit="Create" busy={busy} />
       </form>
     </Modal>
   );

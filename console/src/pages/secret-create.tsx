@@ -4,7 +4,7 @@ import { Link, useRouter } from "../router.tsx";
 import { intervalBounds, toSeconds, type IntervalUnit } from "../secret-types.ts";
 import { useSession } from "../session.tsx";
 import type { Key, PrincipalView, Secret, Tag } from "../types.ts";
-import { Checkbox, FormError, PageHead, PairsEditor, Radios, Select, TextArea, TextField, arrowKeys, useToast } from "../ui.tsx";
+import { Checkbox, FormActions, FormError, PageHead, PairsEditor, Radios, Select, TextArea, TextField, arrowKeys, useToast } from "../ui.tsx";
 import { MSG, checkSecretName, checkTags, checkValue, checkVersionId, cleanTags, describeError, fieldOfError, hasErrors, type Errors } from "../validation.ts";
 
 type Kind = "generic" | "database" | "access-key" | "server";
@@ -197,14 +197,7 @@ async function applyPolicy(api: ReturnType<typeof useSession>["api"], name: stri
 function Actions({ busy, label }: { busy: boolean; label?: string }) {
   const { navigate } = useRouter();
   return (
-    <div className="form-actions">
-      <button type="button" className="btn" onClick={() => navigate("/secrets")}>
-        Cancel
-      </button>
-      <button type="submit" className="btn-primary" disabled={busy}>
-        {busy ? "Creating…" : (label ?? "OK")}
-      </button>
-    </div>
+    <FormActions onCancel={() => navigate("/secrets")} submit={busy ? "Creating…" : (label ?? "OK")} busy={busy} />
   );
 }
 

@@ -4,7 +4,7 @@ import { Link, useRouter } from "../router.tsx";
 import { fmtInterval, intervalBounds, managedConfigOf, toSeconds, typeLabel, type IntervalUnit } from "../secret-types.ts";
 import { useSession } from "../session.tsx";
 import type { RotationStatus, Secret, SecretValue, SecretVersion, Tag } from "../types.ts";
-import { Badge, Checkbox, FormError, LoadError, Loading, Modal, PageHead, PairsEditor, Progress, Select, TextArea, TextField, copyText, fmtTime, useLoad, useToast } from "../ui.tsx";
+import { Badge, Checkbox, FormActions, FormError, LoadError, Loading, Modal, PageHead, PairsEditor, Progress, Select, TextArea, TextField, copyText, fmtTime, useLoad, useToast } from "../ui.tsx";
 import { MSG, checkIntRange, checkTags, checkValue, checkVersionId, cleanTags, describeError, fieldOfError, hasErrors, type Errors } from "../validation.ts";
 
 /** One secret: metadata, versions and stages, reveal on click, new version, rotation, deletion. */
@@ -312,14 +312,7 @@ function MoveStage({ path, versionId, versions, onClose }: { path: string; versi
       <form onSubmit={submit} noValidate>
         <TextField label="Stage" name="stage" value={stage} onChange={setStage} error={e.stage} hint="ACSCurrent marks the current version (the one before becomes ACSPrevious); custom stages are allowed." />
         <FormError error={e.form} />
-        <div className="form-actions">
-          <button type="button" className="btn" onClick={() => onClose(false)}>
-            Cancel
-          </button>
-          <button type="submit" className="btn-primary">
-            Move stage
-          </button>
-        </div>
+        <FormActions onCancel={() => onClose(false)} submit="Move stage" />
       </form>
     </Modal>
   );
@@ -374,14 +367,7 @@ function PutVersion({ secret, path, onDone }: { secret: Secret; path: string; on
             <TextField label="Stages" name="new-stages" value={stages} onChange={setStages} error={e.stages} hint="Optional; default ACSCurrent (the current version becomes ACSPrevious)." />
           </div>
           <FormError error={e.form} />
-          <div className="form-actions">
-            <button type="button" className="btn" onClick={() => setOpen(false)}>
-              Cancel
-            </button>
-            <button type="submit" className="btn-primary" disabled={busy}>
-              {busy ? "Storing…" : "Store version"}
-            </button>
-          </div>
+          <FormActions onCancel={() => setOpen(false)} submit={busy ? "Storing…" : "Store version"} busy={busy} />
         </form>
       )}
     </section>
@@ -591,14 +577,7 @@ function RotationSettings({ path, status, kind, onClose }: { path: string; statu
         </div>
         {kind === "generic" ? <TextField label="Rotation webhook URL" name="rot-target" value={target} onChange={setTarget} error={e.target} hint="Generic secrets rotate through a webhook that creates, sets, tests and finishes the new value (docs/rotation.md). Leave empty to keep the current one." /> : null}
         <FormError error={e.form} />
-        <div className="form-actions">
-          <button type="button" className="btn" onClick={() => onClose()}>
-            Cancel
-          </button>
-          <button type="submit" className="btn-primary">
-            Save
-          </button>
-        </div>
+        <FormActions onCancel={() => onClose()} submit="Save" />
       </form>
     </Modal>
   );
@@ -665,14 +644,7 @@ function DeleteRestore({ secret, onChange }: { secret: Secret; onChange: () => v
             <Checkbox label="Delete at once, without a recovery window" name="force" checked={force} onChange={setForce} />
             {force ? <TextField label={`Type ${secret.name} to confirm`} name="confirm" value={confirm} onChange={setConfirm} error={e.confirm} /> : null}
             <FormError error={e.form} />
-            <div className="form-actions">
-              <button type="button" className="btn" onClick={() => setOpen(false)}>
-                Cancel
-              </button>
-              <button type="submit" className="btn-danger">
-                {force ? "Delete now" : "Schedule deletion"}
-              </button>
-            </div>
+            <FormActions onCancel={() => setOpen(false)} submit={force ? "Delete now" : "Schedule deletion"} danger />
           </form>
         </Modal>
       ) : null}

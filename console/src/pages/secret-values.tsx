@@ -2,7 +2,7 @@ import { useState, type FormEvent } from "react";
 import { enc } from "../api.ts";
 import { useSession } from "../session.tsx";
 import type { SqlValue } from "../types.ts";
-import { Empty, FormError, LoadError, Loading, Modal, PageHead, TextField, fmtTime, useLoad, useToast } from "../ui.tsx";
+import { ConfirmDelete, FormActions, FormError, Listed, Modal, PageHead, Table, TextField, fmtTime, useLoad, useToast } from "../ui.tsx";
 import { describeError, fieldOfError, hasErrors, utf8Length, type Errors } from "../validation.ts";
 
 const NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
@@ -49,24 +49,10 @@ export function SecretValuesPage() {
         </button>
       </PageHead>
       <p className="note">If you delete a value that a SQL draft uses, the draft may fail to be published and a deployment must be republished. A published deployment is not affected.</p>
-      {list.loading && !list.data ? <Loading what="secret values" /> : null}
-      {list.error ? <LoadError error={list.error} retry={list.reload} /> : null}
-      {list.data && list.data.length === 0 ? <Empty>No secret values in this environment.</Empty> : null}
-      {list.data && list.data.length > 0 ? (
-        <table className="table" aria-label="Secret values">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Reference</th>
-              <th scope="col">Value</th>
-              <th scope="col">Added</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.data.map((v) => (
+      <Listed list={list} items={list.data} what="secret values" empty="No secret values in this environment.">
+        {(values) => (
+          <Table label="Secret values" columns={["Name", "Reference", "Value", "Added"]} actions>
+            {values.map((v) => (
               <tr key={v.name}>
                 <td>{v.name}</td>
                 <td>
@@ -81,9 +67,9 @@ export function SecretValuesPage() {
                 </td>
               </tr>
             ))}
-          </tbody>
-        </table>
-      ) : null}
+          </Table>
+        )}
+      </Listed>
       {adding ? (
         <AddValue
           onClose={(done) => {
@@ -93,17 +79,9 @@ export function SecretValuesPage() {
         />
       ) : null}
       {deleting ? (
-        <Modal title={`Delete secret value ${deleting.name}`} onClose={() => setDeleting(undefined)}>
+        <ConfirmDelete title={`Delete secret value ${deleting.name}`} onCancel={() => setDeleting(undefined)} onConfirm={() => void remove(deleting)}>
           <p>Proceed with caution: SQL drafts that reference this value can no longer be published.</p>
-          <div className="form-actions">
-            <button type="button" className="btn" onClick={() => setDeleting(undefined)}>
-              Cancel
-            </button>
-            <button type="button" className="btn-danger" onClick={() => void remove(deleting)}>
-              Delete
-            </button>
-          </div>
-        </Modal>
+        </ConfirmDelete>
       ) : null}
     </div>
   );
@@ -142,14 +120,7 @@ function AddValue({ onClose }: { onClose: (done: boolean) => void }) {
         <TextField label="Secret Name" name="sv-name" value={name} onChange={setName} error={e.name} required hint="Referenced as ${secret_values.<name>}; names are case-sensitive." />
         <TextField label="Secret Value" name="sv-value" type="password" autoComplete="new-password" value={value} onChange={setValue} error={e.value} required hint="The value is case-sensitive. It cannot be viewed or changed after you add it." />
         <FormError error={e.form} />
-        <div className="form-actions">
-          <button type="button" className="btn" onClick={() => onClose(false)}>
-            Cancel
-          </button>
-          <button type="submit" className="btn-primary" disabled={busy}>
-            OK
-          </button>
-        </div>
+        <FormActions onCancel={() => onClose(false)} submit="OK" busy={busy} />
       </form>
     </Modal>
   );

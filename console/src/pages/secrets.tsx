@@ -4,7 +4,7 @@ import { Link, useRouter } from "../router.tsx";
 import { TYPE_LABELS, typeLabel } from "../secret-types.ts";
 import { useSession } from "../session.tsx";
 import type { Secret } from "../types.ts";
-import { Badge, Checkbox, Empty, FormError, LoadError, Loading, Modal, PageHead, Progress, Select, TextArea, TextField, fmtTime, useLoad, useToast } from "../ui.tsx";
+import { Badge, Checkbox, Empty, FormActions, FormError, LoadError, Loading, Modal, PageHead, Progress, Select, TextArea, TextField, fmtTime, useLoad, useToast } from "../ui.tsx";
 import { checkSecretName, checkValue, describeError } from "../validation.ts";
 
 interface Filters {
@@ -268,14 +268,7 @@ function BulkImport({ onClose }: { onClose: (changed: boolean) => void }) {
           </div>
           <TextField label="Name prefix" name="import-prefix" value={prefix} onChange={setPrefix} placeholder="app/" hint="Put before every name, e.g. app/ (optional)." />
           <FormError error={undefined} />
-          <div className="form-actions">
-            <button type="button" className="btn" onClick={() => onClose(false)}>
-              Cancel
-            </button>
-            <button type="submit" className="btn-primary">
-              Import
-            </button>
-          </div>
+          <FormActions onCancel={() => onClose(false)} submit="Import" />
         </form>
       )}
     </Modal>

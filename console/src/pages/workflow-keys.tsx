@@ -2,7 +2,7 @@ import { useState, type FormEvent } from "react";
 import { enc } from "../api.ts";
 import { useSession } from "../session.tsx";
 import type { WorkflowKey, WorkflowKeyType } from "../types.ts";
-import { Badge, Empty, FormError, LoadError, Loading, Modal, PageHead, PairsEditor, Select, TextField, fmtTime, useLoad, useToast } from "../ui.tsx";
+import { Badge, ConfirmDelete, Empty, FormActions, FormError, Listed, Modal, PageHead, PairsEditor, Select, Table, TextField, fmtTime, useLoad, useToast } from "../ui.tsx";
 import { describeError, fieldOfError, hasErrors, type Errors } from "../validation.ts";
 
 const TYPES: readonly (readonly [WorkflowKeyType, string])[] = [
@@ -95,24 +95,10 @@ function ServiceKeys({ service }: { service: string }) {
           Add key
         </button>
       </div>
-      {list.loading && !list.data ? <Loading what="keys" /> : null}
-      {list.error ? <LoadError error={list.error} retry={list.reload} /> : null}
-      {list.data && list.data.length === 0 ? <Empty>This service has no keys yet.</Empty> : null}
-      {list.data && list.data.length > 0 ? (
-        <table className="table" aria-label="Workflow keys">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Type</th>
-              <th scope="col">Details</th>
-              <th scope="col">Updated</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.data.map((k) => (
+      <Listed list={list} items={list.data} what="keys" empty="This service has no keys yet.">
+        {(keys) => (
+          <Table label="Workflow keys" columns={["Name", "Type", "Details", "Updated"]} actions>
+            {keys.map((k) => (
               <tr key={k.name}>
                 <td>{k.name}</td>
                 <td>
@@ -131,9 +117,9 @@ function ServiceKeys({ service }: { service: string }) {
                 </td>
               </tr>
             ))}
-          </tbody>
-        </table>
-      ) : null}
+          </Table>
+        )}
+      </Listed>
       {adding ? (
         <AddKey
           base={base}
@@ -145,17 +131,9 @@ function ServiceKeys({ service }: { service: string }) {
         />
       ) : null}
       {deleting ? (
-        <Modal title={`Delete key ${deleting.name}`} onClose={() => setDeleting(undefined)}>
+        <ConfirmDelete title={`Delete key ${deleting.name}`} confirm="Delete key" onCancel={() => setDeleting(undefined)} onConfirm={() => void remove(deleting)}>
           <p>Workflows that declare this key fail to resolve until a key of that name exists again.</p>
-          <div className="form-actions">
-            <button type="button" className="btn" onClick={() => setDeleting(undefined)}>
-              Cancel
-            </button>
-            <button type="button" className="btn-danger" onClick={() => void remove(deleting)}>
-              Delete key
-            </button>
-          </div>
-        </Modal>
+        </ConfirmDelete>
       ) : null}
     </section>
   );
@@ -268,14 +246,7 @@ function AddKey({ base, service, onClose }: { base: string; service: string; onC
           </>
         ) : null}
         <FormError error={e.form} />
-        <div className="form-actions">
-          <button type="button" className="btn" onClick={() => onClose(false)}>
-            Cancel
-          </button>
-          <button type="submit" className="btn-primary" disabled={busy}>
-            OK
-          </button>
-        </div>
+        <FormActions onCancel={() => onClose(false)} submit="OK" busy={busy} />
       </form>
     </Modal>
   );
