@@ -163,34 +163,8 @@ export interface WorkflowKey {
   updatedAt: string;
 }
 
-export interface RotationView {
-  rotationId: string;
-  versionId: string;
-  rotator: string;
-  step: string;
-  attempt: number;
-  failures: number;
-  cancelRequested: boolean;
-  nextAttemptAt: string | null;
-  lastError: { code: string; message: string; at: string } | null;
-  startedAt: string;
-  updatedAt: string;
-  promotedAt: string | null;
-  finishedAt: string | null;
-}
-
-export interface RotationStatus {
-  name: string;
-  managed: boolean;
-  type: string | null;
-  rotator: string | null;
-  enabled: boolean;
-  intervalSeconds: number | null;
-  nextRotationAt: string | null;
-  lastRotationAt: string | null;
-  inProgress: RotationView | null;
-  latest: RotationView | null;
-}
+/** The rotation shapes are the server's own (dependency-free, so the console type-checks against them). */
+export type { RotationStatus, RotationView } from "../../src/rotation/rotation-view.ts";
 
 export interface WhoAmI {
   principalId: string;

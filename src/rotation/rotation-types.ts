@@ -1,13 +1,7 @@
 import type { Scope } from "../scope/scope.js";
 import type { ManagedConfig } from "./managed-config.js";
 
-/**
- * The steps of one rotation, in order: create the pending credential (stored as a secret
- * version with stage ACSPending before anything touches the target), set it on the
- * target, test it with a real login, promote it to ACSCurrent, clean up the old one.
- * `rollback` undoes `set` when a rotation is cancelled before promotion.
- */
-export type RotationStep = "create" | "set" | "test" | "promote" | "cleanup" | "rollback" | "done" | "cancelled";
+export type { RotationStatus, RotationStep, RotationView } from "./rotation-view.js";
 
 export const PENDING = "ACSPending";
 
@@ -58,33 +52,3 @@ export interface Rotator {
   rollback(ctx: RotationContext): Promise<void>;
 }
 
-export interface RotationView {
-  rotationId: string;
-  versionId: string;
-  rotator: string;
-  step: RotationStep;
-  attempt: number;
-  failures: number;
-  cancelRequested: boolean;
-  nextAttemptAt: string | null;
-  lastError: { code: string; message: string; at: string } | null;
-  startedAt: string;
-  updatedAt: string;
-  promotedAt: string | null;
-  finishedAt: string | null;
-}
-
-export interface RotationStatus {
-  name: string;
-  managed: boolean;
-  type: string | null;
-  rotator: string | null;
-  enabled: boolean;
-  intervalSeconds: number | null;
-  nextRotationAt: string | null;
-  lastRotationAt: string | null;
-  /** The rotation under way (not yet promoted, or rolling back), if any. */
-  inProgress: RotationView | null;
-  /** The most recent rotation (any state). */
-  latest: RotationView | null;
-}
