@@ -34,6 +34,13 @@ export interface ScanOptions {
   namePrefix?: string | undefined;
   /** Load each item's tags (for tag filters). */
   withTags: boolean;
+  /**
+   * Only secrets with a tag whose key is (or, with `prefix`, starts with) one of `keys`: a
+   * narrowing the caller's own filters imply (it still applies them). When few secrets of
+   * the scope carry such a tag, the scan reads just those, through the tag index, instead of
+   * walking the scope.
+   */
+  tagKey?: { keys: readonly string[]; prefix: boolean } | undefined;
 }
 
 /** The position of an item in an order (what a page token carries). */
@@ -70,6 +77,81 @@ interface Row {
 
 const FIRST_BATCH = 200;
 const MAX_BATCH = 5000;
+/** Up to this many tag rows, a tag-key scan reads its candidates and sorts them; beyond, it walks the order's index (tests pass a smaller bound). */
+export const TAG_CANDIDATES_MAX = 10_000;
+/** Above every code point a tag may hold (letters, digits, a few symbols): the exclusive end of a prefix range. */
+const PREFIX_END = "\u{10FFFF}";
+const ITEM_COLUMNS = "id, name, secret_type, description, created_at, updated_at, last_accessed_at, primary_region, owning_service, deleted_at";
+const SELECT_ITEM = `SELECT ${ITEM_COLUMNS} FROM secrets`;
+const SELECT_ITEM_SCOPED = `SELECT ${ITEM_COLUMNS}, environment_id, region FROM secrets`;
+
+function itemOf(r: Row, tags: Map<string, { key: string; value: string }[]> | undefined): ScanItem {
+  return {
+    id: r.id,
+    name: r.name,
+    secretType: r.secret_type,
+    description: r.description,
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+    lastAccessedAt: r.last_accessed_at === null ? 0 : Number(r.last_accessed_at),
+    primaryRegion: r.primary_region,
+    owningService: r.owning_service,
+    deleted: r.deleted_at !== null,
+    tags: tags?.get(r.id) ?? [],
+  };
+}
+
+/** Orders two positions as the order's index does: by key, then by name (both by bytes). */
+function comparePositions(a: ScanPosition, b: ScanPosition): number {
+  const byKey = typeof a[0] === "number" && typeof b[0] === "number" ? a[0] - b[0] : compareBytes(String(a[0]), String(b[0]));
+  return byKey !== 0 ? byKey : compareBytes(a[1], b[1]);
+}
+
+const compareBytes = (a: string, b: string): number => Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
+
+/**
+ * The ids of the scope's secrets that carry a tag with one of these keys (or key prefixes),
+ * through the index `tags_secret_k` (migration 9); undefined when there are more than
+ * `TAG_CANDIDATES_MAX` such tags (then walking the order's index is the cheaper way).
+ */
+async function tagCandidates(db: Queryable, scope: Scope, t: NonNullable<ScanOptions["tagKey"]>, max: number): Promise<Set<string> | undefined> {
+  const ranges = t.keys.map(() => (t.prefix ? "(tag_key >= ? AND tag_key < ?)" : "tag_key = ?"));
+  const params = t.keys.flatMap((k) => (t.prefix ? [k, `${k}${PREFIX_END}`] : [k]));
+  const rows = await db.all<{ resource_id: string }>(
+    `SELECT resource_id FROM tags WHERE resource_kind = 'secret' AND (${ranges.join(" OR ")}) AND secret_env = ? AND secret_region = ? LIMIT ?`,
+    [...params, scope.environmentId, scope.region, max + 1],
+  );
+  return rows.length > max ? undefined : new Set(rows.map((r) => r.resource_id));
+}
+
+/**
+ * A scan over a few candidates: their lean rows (500 ids per query), sorted as the order's
+ * index sorts, from the position on, a batch of 200 at a time (tags loaded per batch).
+ */
+async function* scanCandidates(db: Queryable, scope: Scope, o: ScanOptions, ids: readonly string[]): AsyncGenerator<ScanItem[]> {
+  const rows: Row[] = [];
+  // By primary key only: given the scope's columns too, SQLite (no statistics) walks the
+  // scope's index instead of looking the ids up. The scope and the rest are checked here.
+  for (let i = 0; i < ids.length; i += 500) {
+    const chunk = ids.slice(i, i + 500);
+    for (const r of await db.all<Row & { environment_id: string; region: string }>(`${SELECT_ITEM_SCOPED} WHERE id IN (${chunk.map(() => "?").join(", ")})`, chunk))
+      if (r.environment_id === scope.environmentId && r.region === scope.region && (o.includeDeleted || r.deleted_at === null) && (!o.namePrefix || r.name.startsWith(o.namePrefix))) rows.push(r);
+  }
+  const sign = o.desc ? -1 : 1;
+  let items = rows.map((r) => itemOf(r, undefined)).sort((a, b) => sign * comparePositions(positionOf(a, o.order), positionOf(b, o.order)));
+  if (o.after) {
+    const after = o.after;
+    items = items.filter((x) => sign * comparePositions(positionOf(x, o.order), after) > 0);
+  }
+  for (let i = 0; i < items.length; i += FIRST_BATCH) {
+    const batch = items.slice(i, i + FIRST_BATCH);
+    if (o.withTags) {
+      const tags = await tagsByResource(db, "secret", batch.map((x) => x.id));
+      for (const x of batch) x.tags = tags.get(x.id) ?? [];
+    }
+    yield batch;
+  }
+}
 
 /** A stretch of an order that one index walks: rows with `where`, ordered by `key` (or only the name) then name. */
 interface Segment {
@@ -114,7 +196,14 @@ function segmentsOf(order: ScanOrder, desc: boolean, after: ScanPosition | undef
  * and one that filters everything out walks the scope once without sorting or holding it.
  * Lean rows: no values, no views.
  */
-export async function* scanSecrets(db: Queryable, scope: Scope, o: ScanOptions): AsyncGenerator<ScanItem[]> {
+export async function* scanSecrets(db: Queryable, scope: Scope, o: ScanOptions, candidatesMax = TAG_CANDIDATES_MAX): AsyncGenerator<ScanItem[]> {
+  if (o.tagKey && o.tagKey.keys.length > 0) {
+    const ids = await tagCandidates(db, scope, o.tagKey, candidatesMax);
+    if (ids !== undefined) {
+      yield* scanCandidates(db, scope, o, [...ids]);
+      return;
+    }
+  }
   const dir = o.desc ? "DESC" : "ASC";
   const cmp = o.desc ? "<" : ">";
   const base: string[] = ["environment_id = ?", "region = ?"];
@@ -133,27 +222,10 @@ export async function* scanSecrets(db: Queryable, scope: Scope, o: ScanOptions):
         else where.push(`(${seg.key}, name) ${cmp} (?, ?)`), params.push(after[0], after[1]);
       }
       params.push(size);
-      const rows = await db.all<Row>(
-        `SELECT id, name, secret_type, description, created_at, updated_at, last_accessed_at, primary_region, owning_service, deleted_at FROM secrets WHERE ${where.join(" AND ")} ORDER BY ${order} LIMIT ?`,
-        params,
-      );
+      const rows = await db.all<Row>(`${SELECT_ITEM} WHERE ${where.join(" AND ")} ORDER BY ${order} LIMIT ?`, params);
       if (rows.length === 0) break;
       const tags = o.withTags ? await tagsByResource(db, "secret", rows.map((r) => r.id)) : undefined;
-      const items = rows.map(
-        (r): ScanItem => ({
-          id: r.id,
-          name: r.name,
-          secretType: r.secret_type,
-          description: r.description,
-          createdAt: Number(r.created_at),
-          updatedAt: Number(r.updated_at),
-          lastAccessedAt: r.last_accessed_at === null ? 0 : Number(r.last_accessed_at),
-          primaryRegion: r.primary_region,
-          owningService: r.owning_service,
-          deleted: r.deleted_at !== null,
-          tags: tags?.get(r.id) ?? [],
-        }),
-      );
+      const items = rows.map((r) => itemOf(r, tags));
       yield items;
       if (rows.length < size) break;
       after = positionOf(items[items.length - 1]!, o.order);

@@ -9,6 +9,8 @@ import { CreateSecretCommand, DeleteSecretCommand, DescribeSecretCommand, GetSec
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { smClient } from "../helpers/aws.js";
 import { startTestServer, type TestServer } from "../helpers/test-server.js";
+import { defaultScope } from "../../src/scope/scope.js";
+import { positionOf, scanSecrets, type ScanItem, type ScanOptions, type ScanOrder } from "../../src/secrets/secret-scan.js";
 
 let s: TestServer;
 let sm: SecretsManagerClient;
@@ -34,7 +36,9 @@ beforeAll(async () => {
     const j = (i * 7) % N;
     now += i % 3 === 0 ? 1 : 0;
     const tier = j % 37 === 0 ? "gold" : `t${j % 5}`;
-    await sm.send(new CreateSecretCommand({ Name: name(j), SecretString: "x", Description: j % 2 ? "odd one" : "even one", Tags: [{ Key: "tier", Value: tier }] }));
+    // rare tag keys (read through the tag index): gold-star on ~3 %, gold-plated on ~2 %
+    const extra = [...(j % 37 === 0 ? [{ Key: "gold-star", Value: "yes" }] : []), ...(j % 53 === 0 ? [{ Key: "gold-plated", Value: "yes" }] : [])];
+    await sm.send(new CreateSecretCommand({ Name: name(j), SecretString: "x", Description: j % 2 ? "odd one" : "even one", Tags: [{ Key: "tier", Value: tier }, ...extra] }));
   }
   now += 10;
   for (let j = 0; j < N; j += 11) (now += 1), await sm.send(new PutSecretValueCommand({ SecretId: name(j), SecretString: "y" }));
@@ -118,6 +122,51 @@ describe("AWS ListSecrets: ordered walk with filters and paging", () => {
         const got = await walk({ SortBy: by, Filters: [{ Key: "tag-value", Values: ["gold"] }] }, size);
         expect(got, `${by} by ${size}`).toEqual(oracle(by, false, gold, false));
         expect(got.length).toBeGreaterThan(5);
+      }
+  });
+
+  it("tag-key filters read few secrets through the tag index: the oracle's order, both directions, every page size, deleted ones too", async () => {
+    const keyStarts = (...ps: string[]) => (k: Known) => Object.keys(k.tags).some((t) => ps.some((p) => t.startsWith(p)));
+    for (const by of orders)
+      for (const desc of [false, true])
+        for (const size of [1, 4, 100]) {
+          const got = await walk({ SortBy: by, SortOrder: desc ? "desc" : "asc", Filters: [{ Key: "tag-key", Values: ["gold"] }] }, size);
+          expect(got, `${by} ${desc ? "desc" : "asc"} by ${size}`).toEqual(oracle(by, desc, keyStarts("gold"), false));
+        }
+    expect(oracle("name", false, keyStarts("gold"), false).length).toBeGreaterThan(15);
+    // several keys, a key with another filter, planned deletions, and a key on every secret
+    expect(await walk({ SortBy: "last-accessed-date", Filters: [{ Key: "tag-key", Values: ["gold-p", "gold-s"] }] }, 7)).toEqual(oracle("last-accessed-date", false, keyStarts("gold-p", "gold-s"), false));
+    const plated = oracle("created-date", true, (k) => keyStarts("gold-plated")(k) && k.tags.tier !== "gold", true);
+    expect(await walk({ SortOrder: "desc", Filters: [{ Key: "tag-key", Values: ["gold-plated"] }, { Key: "tag-value", Values: ["!gold"] }], IncludePlannedDeletion: true }, 3)).toEqual(plated);
+    expect(plated.length).toBeGreaterThan(3);
+    expect(await walk({ SortBy: "name", Filters: [{ Key: "tag-key", Values: ["tier"] }] }, 100)).toEqual(oracle("name", false, () => true, false));
+    // a negated key cannot narrow: the walk answers
+    expect(await walk({ SortBy: "name", Filters: [{ Key: "tag-key", Values: ["!gold"] }] }, 100)).toEqual(oracle("name", false, (k) => !keyStarts("gold")(k), false));
+  });
+
+  it("the scan with a tag key gives what the walk gives (also when the candidates are too many and it walks)", async () => {
+    const scope = defaultScope("us-east-1"); // the AWS client's region
+    const ids = async (o: Omit<ScanOptions, "withTags">, max?: number) => {
+      const out: string[] = [];
+      // a tag key narrows the scan when it can; the caller's filter still applies (the walk returns everything)
+      for await (const b of scanSecrets(s.app.storage, scope, { ...o, withTags: true }, max)) out.push(...b.filter((x) => x.tags.some((t) => t.key.startsWith("gold"))).map((x) => x.name));
+      return out;
+    };
+    const orderNames: ScanOrder[] = ["name", "created", "updated", "accessed"];
+    for (const order of orderNames)
+      for (const desc of [false, true]) {
+        const all: string[] = [];
+        for await (const b of scanSecrets(s.app.storage, scope, { order, desc, includeDeleted: true, withTags: true }))
+          all.push(...b.filter((x) => x.tags.some((t) => t.key.startsWith("gold"))).map((x) => x.name));
+        const o = { order, desc, includeDeleted: true, tagKey: { keys: ["gold"], prefix: true } };
+        expect(all.length).toBeGreaterThan(15);
+        expect(await ids(o), `${order} ${desc}`).toEqual(all);
+        expect(await ids(o, 0), `${order} ${desc} (walked)`).toEqual(all);
+        // from a position in the middle
+        const items: ScanItem[] = [];
+        for await (const b of scanSecrets(s.app.storage, scope, { ...o, withTags: false })) items.push(...b);
+        const mid = items[Math.floor(items.length / 2)]!;
+        expect(await ids({ ...o, after: positionOf(mid, order) })).toEqual(all.slice(all.indexOf(mid.name) + 1));
       }
   });
 

@@ -72,9 +72,13 @@ async function listPage(d: AwsDeps, scope: Scope, i: AwsInput, opts: { maxResult
   const { filters } = opts;
   const name = filters.length === 1 && filters[0]!.key === "name" && filters[0]!.terms.length === 1 && !filters[0]!.terms[0]!.negated ? filters[0]!.terms[0]!.term : undefined;
   const withTags = filters.some((f) => f.key === "tag-key" || f.key === "tag-value" || f.key === "all");
+  // A tag-key filter without negations narrows the scan to secrets carrying such a tag (read
+  // through the tag index when they are few: a rare tag costs its matches, not the scope).
+  const tagKeyFilter = filters.find((f) => f.key === "tag-key" && f.terms.every((t) => !t.negated));
+  const tagKey = tagKeyFilter ? { keys: tagKeyFilter.terms.map((t) => t.term), prefix: true } : undefined;
   const page: ScanItem[] = [];
   let more = false;
-  walk: for await (const batch of d.secrets.scan(scope, { order, desc: orderIn === "desc", after, includeDeleted: opts.includeDeleted, namePrefix: name, withTags })) {
+  walk: for await (const batch of d.secrets.scan(scope, { order, desc: orderIn === "desc", after, includeDeleted: opts.includeDeleted, namePrefix: name, withTags, tagKey })) {
     for (const item of batch) {
       if (!matchesFilters(item, filters)) continue;
       if (page.length === opts.maxResults) {
