@@ -1,5 +1,5 @@
 import type { Scope } from "../scope/scope.js";
-import type { Queryable } from "../storage/index.js";
+import type { Dialect, Queryable } from "../storage/index.js";
 import { tagsByResource } from "../tags/index.js";
 
 /** The orders a scan walks, each backed by an index `(environment_id, region, <key>, name)` (migration 10). */
@@ -24,6 +24,12 @@ export interface ScanItem {
   tags: { key: string; value: string }[];
 }
 
+export interface TagNarrowing {
+  on: "key" | "value";
+  values: readonly string[];
+  prefix: boolean;
+}
+
 export interface ScanOptions {
   order: ScanOrder;
   desc: boolean;
@@ -35,12 +41,12 @@ export interface ScanOptions {
   /** Load each item's tags (for tag filters). */
   withTags: boolean;
   /**
-   * Only secrets with a tag whose key is (or, with `prefix`, starts with) one of `keys`: a
-   * narrowing the caller's own filters imply (it still applies them). When few secrets of
-   * the scope carry such a tag, the scan reads just those, through the tag index, instead of
-   * walking the scope.
+   * Only secrets with a tag whose key (`on: "key"`) or value (`on: "value"`) is (or, with
+   * `prefix`, starts with) one of `values`: a narrowing the caller's own filters imply (it
+   * still applies them). When few secrets of the scope carry such a tag, the scan reads just
+   * those, through the tag indexes, instead of walking the scope.
    */
-  tagKey?: { keys: readonly string[]; prefix: boolean } | undefined;
+  tag?: TagNarrowing | undefined;
 }
 
 /** The position of an item in an order (what a page token carries). */
@@ -77,7 +83,7 @@ interface Row {
 
 const FIRST_BATCH = 200;
 const MAX_BATCH = 5000;
-/** Up to this many tag rows, a tag-key scan reads its candidates and sorts them; beyond, it walks the order's index (tests pass a smaller bound). */
+/** Up to this many tag rows, a tag-narrowed scan reads its candidates and sorts them; beyond, it walks the order's index (tests pass a smaller bound). */
 export const TAG_CANDIDATES_MAX = 10_000;
 /** Above every code point a tag may hold (letters, digits, a few symbols): the exclusive end of a prefix range. */
 const PREFIX_END = "\u{10FFFF}";
@@ -110,15 +116,20 @@ function comparePositions(a: ScanPosition, b: ScanPosition): number {
 const compareBytes = (a: string, b: string): number => Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
 
 /**
- * The ids of the scope's secrets that carry a tag with one of these keys (or key prefixes),
- * through the index `tags_secret_k` (migration 9); undefined when there are more than
- * `TAG_CANDIDATES_MAX` such tags (then walking the order's index is the cheaper way).
+ * The ids of the scope's secrets that carry a tag with one of these keys or values (or
+ * prefixes of them), through the indexes `tags_kv` / `tags_secret_k` (keys, migration 9) or
+ * `tags_secret_v` (values, migration 11); undefined when there are more than `max` such
+ * tags (then walking the order's index is the cheaper way).
  */
-async function tagCandidates(db: Queryable, scope: Scope, t: NonNullable<ScanOptions["tagKey"]>, max: number): Promise<Set<string> | undefined> {
-  const ranges = t.keys.map(() => (t.prefix ? "(tag_key >= ? AND tag_key < ?)" : "tag_key = ?"));
-  const params = t.keys.flatMap((k) => (t.prefix ? [k, `${k}${PREFIX_END}`] : [k]));
+async function tagCandidates(db: ScanStore, scope: Scope, t: TagNarrowing, max: number): Promise<Set<string> | undefined> {
+  const col = t.on === "key" ? "tag_key" : "tag_value";
+  // SQLite has no statistics and would take tags_kv (resource_kind = ?) for a value range:
+  // every secret's tag. Name the index (PostgreSQL's planner has statistics).
+  const indexed = db.dialect.engine === "sqlite" ? ` INDEXED BY ${t.on === "key" ? "tags_secret_k" : "tags_secret_v"}` : "";
+  const ranges = t.values.map(() => (t.prefix ? `(${col} >= ? AND ${col} < ?)` : `${col} = ?`));
+  const params = t.values.flatMap((k) => (t.prefix ? [k, `${k}${PREFIX_END}`] : [k]));
   const rows = await db.all<{ resource_id: string }>(
-    `SELECT resource_id FROM tags WHERE resource_kind = 'secret' AND (${ranges.join(" OR ")}) AND secret_env = ? AND secret_region = ? LIMIT ?`,
+    `SELECT resource_id FROM tags${indexed} WHERE resource_kind = 'secret' AND (${ranges.join(" OR ")}) AND secret_env = ? AND secret_region = ? LIMIT ?`,
     [...params, scope.environmentId, scope.region, max + 1],
   );
   return rows.length > max ? undefined : new Set(rows.map((r) => r.resource_id));
@@ -128,7 +139,7 @@ async function tagCandidates(db: Queryable, scope: Scope, t: NonNullable<ScanOpt
  * A scan over a few candidates: their lean rows (500 ids per query), sorted as the order's
  * index sorts, from the position on, a batch of 200 at a time (tags loaded per batch).
  */
-async function* scanCandidates(db: Queryable, scope: Scope, o: ScanOptions, ids: readonly string[]): AsyncGenerator<ScanItem[]> {
+async function* scanCandidates(db: ScanStore, scope: Scope, o: ScanOptions, ids: readonly string[]): AsyncGenerator<ScanItem[]> {
   const rows: Row[] = [];
   // By primary key only: given the scope's columns too, SQLite (no statistics) walks the
   // scope's index instead of looking the ids up. The scope and the rest are checked here.
@@ -189,16 +200,20 @@ function segmentsOf(order: ScanOrder, desc: boolean, after: ScanPosition | undef
   }
 }
 
+/** What a scan reads through: queries, and which engine (a query names its index on SQLite). */
+export type ScanStore = Queryable & { readonly dialect: Dialect };
+
 /**
  * The secrets of a scope in an order, from a position on, a batch at a time (growing from
  * 200 to 5,000 rows): each batch is one range scan of an index in that order (migration 10)
  * that resumes where the last stopped, so a caller that stops after a page reads little,
  * and one that filters everything out walks the scope once without sorting or holding it.
- * Lean rows: no values, no views.
+ * Lean rows: no values, no views. A `tag` narrowing with few candidates reads just those
+ * (`scanCandidates`).
  */
-export async function* scanSecrets(db: Queryable, scope: Scope, o: ScanOptions, candidatesMax = TAG_CANDIDATES_MAX): AsyncGenerator<ScanItem[]> {
-  if (o.tagKey && o.tagKey.keys.length > 0) {
-    const ids = await tagCandidates(db, scope, o.tagKey, candidatesMax);
+export async function* scanSecrets(db: ScanStore, scope: Scope, o: ScanOptions, candidatesMax = TAG_CANDIDATES_MAX): AsyncGenerator<ScanItem[]> {
+  if (o.tag && o.tag.values.length > 0) {
+    const ids = await tagCandidates(db, scope, o.tag, candidatesMax);
     if (ids !== undefined) {
       yield* scanCandidates(db, scope, o, [...ids]);
       return;

@@ -376,6 +376,17 @@ CREATE INDEX secrets_accessed ON secrets (environment_id, region, last_accessed_
 `;
 }
 
+/**
+ * Tag-value filters on secrets (AWS `tag-value`, Alibaba `TagValue`): the scope's secrets
+ * carrying a tag value (or a value prefix), read through an index instead of walking the
+ * scope (`src/secrets/secret-scan.ts`). Tags are rarely written; one more entry per tag.
+ */
+function secretTagValues(): string {
+  return `
+CREATE INDEX tags_secret_v ON tags (tag_value, secret_env, secret_region) WHERE resource_kind = 'secret';
+`;
+}
+
 export const MIGRATIONS: Migration[] = [
   { id: 1, name: "initial", sqlite: initial("sqlite"), postgres: initial("postgres") },
   { id: 2, name: "identity", sqlite: identity("sqlite"), postgres: identity("postgres") },
@@ -386,6 +397,7 @@ export const MIGRATIONS: Migration[] = [
   { id: 8, name: "references", sqlite: references("sqlite"), postgres: references("postgres") },
   { id: 9, name: "secret-tag-order", sqlite: secretTagOrder("sqlite"), postgres: secretTagOrder("postgres") },
   { id: 10, name: "secret-scan-orders", sqlite: secretScanOrders(), postgres: secretScanOrders() },
+  { id: 11, name: "secret-tag-values", sqlite: secretTagValues(), postgres: secretTagValues() },
 ];
 
 /** Split a migration into single statements (neither engine's driver takes a script with parameters). */

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { smClient } from "../helpers/aws.js";
 import { startTestServer, type TestServer } from "../helpers/test-server.js";
 import { defaultScope } from "../../src/scope/scope.js";
-import { positionOf, scanSecrets, type ScanItem, type ScanOptions, type ScanOrder } from "../../src/secrets/secret-scan.js";
+import { positionOf, scanSecrets, type ScanItem, type ScanOptions, type ScanOrder, type TagNarrowing } from "../../src/secrets/secret-scan.js";
 
 let s: TestServer;
 let sm: SecretsManagerClient;
@@ -140,28 +140,40 @@ describe("AWS ListSecrets: ordered walk with filters and paging", () => {
     expect(await walk({ SortOrder: "desc", Filters: [{ Key: "tag-key", Values: ["gold-plated"] }, { Key: "tag-value", Values: ["!gold"] }], IncludePlannedDeletion: true }, 3)).toEqual(plated);
     expect(plated.length).toBeGreaterThan(3);
     expect(await walk({ SortBy: "name", Filters: [{ Key: "tag-key", Values: ["tier"] }] }, 100)).toEqual(oracle("name", false, () => true, false));
+    // tag values narrow the same way (tags_secret_v): a prefix, several values, none
+    const valueStarts = (...ps: string[]) => (k: Known) => Object.values(k.tags).some((v) => ps.some((p) => v.startsWith(p)));
+    for (const by of orders) expect(await walk({ SortBy: by, SortOrder: "desc", Filters: [{ Key: "tag-value", Values: ["t1", "t3"] }] }, 50), by).toEqual(oracle(by, true, valueStarts("t1", "t3"), false));
+    expect(await walk({ SortBy: "name", Filters: [{ Key: "tag-value", Values: ["t"] }] }, 100)).toEqual(oracle("name", false, valueStarts("t"), false));
+    expect(await walk({ Filters: [{ Key: "tag-value", Values: ["no-such-value"] }] }, 10)).toEqual([]);
     // a negated key cannot narrow: the walk answers
     expect(await walk({ SortBy: "name", Filters: [{ Key: "tag-key", Values: ["!gold"] }] }, 100)).toEqual(oracle("name", false, (k) => !keyStarts("gold")(k), false));
   });
 
   it("the scan with a tag key gives what the walk gives (also when the candidates are too many and it walks)", async () => {
     const scope = defaultScope("us-east-1"); // the AWS client's region
-    const ids = async (o: Omit<ScanOptions, "withTags">, max?: number) => {
+    const ids = async (o: Omit<ScanOptions, "withTags"> & { tag: TagNarrowing }, max?: number) => {
       const out: string[] = [];
-      // a tag key narrows the scan when it can; the caller's filter still applies (the walk returns everything)
-      for await (const b of scanSecrets(s.app.storage, scope, { ...o, withTags: true }, max)) out.push(...b.filter((x) => x.tags.some((t) => t.key.startsWith("gold"))).map((x) => x.name));
+      // a tag narrows the scan when it can; the caller's filter still applies (the walk returns everything)
+      const keep = (x: ScanItem) =>
+        x.tags.some((t) => {
+          const v = o.tag.on === "key" ? t.key : t.value;
+          return o.tag.prefix ? v.startsWith(o.tag.values[0]!) : v === o.tag.values[0];
+        });
+      for await (const b of scanSecrets(s.app.storage, scope, { ...o, withTags: true }, max)) out.push(...b.filter(keep).map((x) => x.name));
       return out;
     };
     const orderNames: ScanOrder[] = ["name", "created", "updated", "accessed"];
+    const narrowings: TagNarrowing[] = [{ on: "key", values: ["gold"], prefix: true }, { on: "value", values: ["gold"], prefix: false }];
+    for (const tag of narrowings)
     for (const order of orderNames)
       for (const desc of [false, true]) {
         const all: string[] = [];
-        for await (const b of scanSecrets(s.app.storage, scope, { order, desc, includeDeleted: true, withTags: true }))
-          all.push(...b.filter((x) => x.tags.some((t) => t.key.startsWith("gold"))).map((x) => x.name));
-        const o = { order, desc, includeDeleted: true, tagKey: { keys: ["gold"], prefix: true } };
-        expect(all.length).toBeGreaterThan(15);
-        expect(await ids(o), `${order} ${desc}`).toEqual(all);
-        expect(await ids(o, 0), `${order} ${desc} (walked)`).toEqual(all);
+        const matches = (x: ScanItem) => x.tags.some((t) => (tag.on === "key" ? t.key.startsWith("gold") : t.value === "gold"));
+        for await (const b of scanSecrets(s.app.storage, scope, { order, desc, includeDeleted: true, withTags: true })) all.push(...b.filter(matches).map((x) => x.name));
+        const o = { order, desc, includeDeleted: true, tag };
+        expect(all.length).toBeGreaterThan(10);
+        expect(await ids(o), `${tag.on} ${order} ${desc}`).toEqual(all);
+        expect(await ids(o, 0), `${tag.on} ${order} ${desc} (walked)`).toEqual(all);
         // from a position in the middle
         const items: ScanItem[] = [];
         for await (const b of scanSecrets(s.app.storage, scope, { ...o, withTags: false })) items.push(...b);

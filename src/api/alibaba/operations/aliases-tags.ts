@@ -121,8 +121,8 @@ async function listTagResources(c: OpContext): Promise<Record<string, unknown>> 
   } else {
     // Every secret of the scope in name order, lean rows with their tags, a batch at a time:
     // no cap on the number of secrets, and nothing held beyond the page.
-    const tagKey = want.length > 0 ? { keys: want.map((w) => w.key), prefix: false } : undefined;
-    walk: for await (const batch of c.deps.secrets.scan(c.scope, { order: "name", desc: false, includeDeleted: true, withTags: true, tagKey }))
+    const tag = want.length > 0 ? { on: "key" as const, values: want.map((w) => w.key), prefix: false } : undefined;
+    walk: for await (const batch of c.deps.secrets.scan(c.scope, { order: "name", desc: false, includeDeleted: true, withTags: true, tag }))
       for (const item of batch)
         if (!take(item.name, item.tags)) {
           more = true;

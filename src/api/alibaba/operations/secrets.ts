@@ -156,13 +156,14 @@ async function listSecrets(c: OpContext): Promise<Record<string, unknown>> {
   // TotalCount needs every match counted: one walk of the scope in name order (lean rows,
   // tags only for a tag filter), keeping only the requested page's ids.
   const withTags = filters.some((f) => f.key === "TagKey" || f.key === "TagValue");
-  // A TagKey filter narrows the walk to the secrets carrying one of its keys (the tag index).
-  const tagKeyFilter = filters.find((f) => f.key === "TagKey");
-  const tagKey = tagKeyFilter ? { keys: tagKeyFilter.values, prefix: false } : undefined;
+  // A TagKey (else TagValue) filter narrows the walk to the secrets carrying one of its keys
+  // (values), read through a tag index.
+  const tagFilter = filters.find((f) => f.key === "TagKey") ?? filters.find((f) => f.key === "TagValue");
+  const tag = tagFilter ? { on: tagFilter.key === "TagKey" ? ("key" as const) : ("value" as const), values: tagFilter.values, prefix: false } : undefined;
   const first = (pageNumber - 1) * pageSize;
   const ids: string[] = [];
   let total = 0;
-  for await (const batch of c.deps.secrets.scan(c.scope, { order: "name", desc: false, includeDeleted: true, withTags, tagKey }))
+  for await (const batch of c.deps.secrets.scan(c.scope, { order: "name", desc: false, includeDeleted: true, withTags, tag }))
     for (const item of batch) {
       if (!filters.every((f) => matches(item, f, c))) continue;
       if (total >= first && ids.length < pageSize) ids.push(item.id);

@@ -72,13 +72,14 @@ async function listPage(d: AwsDeps, scope: Scope, i: AwsInput, opts: { maxResult
   const { filters } = opts;
   const name = filters.length === 1 && filters[0]!.key === "name" && filters[0]!.terms.length === 1 && !filters[0]!.terms[0]!.negated ? filters[0]!.terms[0]!.term : undefined;
   const withTags = filters.some((f) => f.key === "tag-key" || f.key === "tag-value" || f.key === "all");
-  // A tag-key filter without negations narrows the scan to secrets carrying such a tag (read
-  // through the tag index when they are few: a rare tag costs its matches, not the scope).
-  const tagKeyFilter = filters.find((f) => f.key === "tag-key" && f.terms.every((t) => !t.negated));
-  const tagKey = tagKeyFilter ? { keys: tagKeyFilter.terms.map((t) => t.term), prefix: true } : undefined;
+  // A tag-key (else tag-value) filter without negations narrows the scan to secrets carrying
+  // such a tag (read through a tag index when they are few: a rare tag costs its matches).
+  const positive = (key: "tag-key" | "tag-value") => filters.find((f) => f.key === key && f.terms.every((t) => !t.negated));
+  const tagFilter = positive("tag-key") ?? positive("tag-value");
+  const tag = tagFilter ? { on: tagFilter.key === "tag-key" ? ("key" as const) : ("value" as const), values: tagFilter.terms.map((t) => t.term), prefix: true } : undefined;
   const page: ScanItem[] = [];
   let more = false;
-  walk: for await (const batch of d.secrets.scan(scope, { order, desc: orderIn === "desc", after, includeDeleted: opts.includeDeleted, namePrefix: name, withTags, tagKey })) {
+  walk: for await (const batch of d.secrets.scan(scope, { order, desc: orderIn === "desc", after, includeDeleted: opts.includeDeleted, namePrefix: name, withTags, tag })) {
     for (const item of batch) {
       if (!matchesFilters(item, filters)) continue;
       if (page.length === opts.maxResults) {
