@@ -3,33 +3,9 @@ import type { Cli } from "../context.js";
 import { usageError } from "../exit-codes.js";
 import { seg } from "../http-client.js";
 import { collect, parseIntOption, readInput } from "../input.js";
+import type { RotationStatus } from "../../rotation/rotation-view.js";
 
-interface RotationViewT {
-  versionId: string;
-  step: string;
-  attempt: number;
-  failures: number;
-  nextAttemptAt: string | null;
-  lastError: { code: string; message: string; at: string } | null;
-  startedAt: string;
-  promotedAt: string | null;
-  finishedAt: string | null;
-}
-
-interface RotationStatusT {
-  name: string;
-  managed: boolean;
-  type: string | null;
-  rotator: string | null;
-  enabled: boolean;
-  intervalSeconds: number | null;
-  nextRotationAt: string | null;
-  lastRotationAt: string | null;
-  inProgress: RotationViewT | null;
-  latest: RotationViewT | null;
-}
-
-function statusLines(s: RotationStatusT): string {
+function statusLines(s: RotationStatus): string {
   const row = (k: string, v: unknown) => `${k.padEnd(18)}${v === null || v === undefined || v === "" ? "-" : String(v)}`;
   const lines = [
     row("Name", s.name),
@@ -123,7 +99,7 @@ export function registerRotationCommands(program: Command, cli: Cli): void {
     .option("--token <token>", "client request token (the new version id); retrying with it is idempotent")
     .action(async (name: string, opts: { wait?: boolean; timeout?: string; token?: string }, cmd: Command) => {
       const timeout = parseIntOption(opts.timeout, "--timeout", 1, 300);
-      const res = await cli.client(cmd).call<{ versionId: string; completed?: boolean; status?: RotationStatusT }>({
+      const res = await cli.client(cmd).call<{ versionId: string; completed?: boolean; status?: RotationStatus }>({
         method: "POST", path: `/v1/secrets/${seg(name)}/rotate`, query: { wait: opts.wait === true ? true : undefined, timeoutSeconds: timeout },
         body: opts.token !== undefined ? { clientRequestToken: opts.token } : {},
       });
@@ -136,7 +112,7 @@ export function registerRotationCommands(program: Command, cli: Cli): void {
     .command("rotation <name>")
     .description("show the rotation schedule, the rotation under way and its last error")
     .action(async (name: string, _opts: object, cmd: Command) => {
-      const s = await cli.client(cmd).call<RotationStatusT>({ method: "GET", path: `/v1/secrets/${seg(name)}/rotation` });
+      const s = await cli.client(cmd).call<RotationStatus>({ method: "GET", path: `/v1/secrets/${seg(name)}/rotation` });
       if (cli.isJson(cmd)) cli.json(s);
       else cli.out(statusLines(s));
     });
@@ -151,7 +127,7 @@ export function registerRotationCommands(program: Command, cli: Cli): void {
     .action(async (name: string, opts: { enabled?: boolean; disabled?: boolean; interval?: string; webhook?: string }, cmd: Command) => {
       if (opts.enabled === opts.disabled) throw usageError("give --enabled or --disabled");
       const body = { enabled: opts.enabled === true, ...(opts.interval !== undefined ? { intervalSeconds: parseIntOption(opts.interval, "--interval", 1) } : {}), ...(opts.webhook !== undefined ? { target: opts.webhook } : {}) };
-      const s = await cli.client(cmd).call<RotationStatusT>({ method: "POST", path: `/v1/secrets/${seg(name)}/rotation`, body });
+      const s = await cli.client(cmd).call<RotationStatus>({ method: "POST", path: `/v1/secrets/${seg(name)}/rotation`, body });
       if (cli.isJson(cmd)) cli.json(s);
       else cli.out(statusLines(s));
     });
@@ -160,7 +136,7 @@ export function registerRotationCommands(program: Command, cli: Cli): void {
     .command("cancel-rotation <name>")
     .description("turn automatic rotation off and cancel the rotation under way (rolled back on the target)")
     .action(async (name: string, _opts: object, cmd: Command) => {
-      const r = await cli.client(cmd).call<{ cancelled: boolean; versionId: string | null; status: RotationStatusT }>({ method: "DELETE", path: `/v1/secrets/${seg(name)}/rotation` });
+      const r = await cli.client(cmd).call<{ cancelled: boolean; versionId: string | null; status: RotationStatus }>({ method: "DELETE", path: `/v1/secrets/${seg(name)}/rotation` });
       if (cli.isJson(cmd)) cli.json(r);
       else cli.line(r.cancelled ? `${name}: rotation ${r.versionId ?? ""} cancelled` : `${name}: no rotation under way; automatic rotation off`);
     });
