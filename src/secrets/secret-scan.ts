@@ -117,7 +117,7 @@ const compareBytes = (a: string, b: string): number => Buffer.compare(Buffer.fro
 
 /**
  * The ids of the scope's secrets that carry a tag with one of these keys or values (or
- * prefixes of them), through the indexes `tags_kv` / `tags_secret_k` (keys, migration 9) or
+ * prefixes of them), through the index `tags_secret_k` (keys, migration 9) or
  * `tags_secret_v` (values, migration 11); undefined when there are more than `max` such
  * tags (then walking the order's index is the cheaper way).
  */
