@@ -3,7 +3,7 @@ import { CofferError, invalid } from "../core/errors.js";
 import { newUuid } from "../core/ids.js";
 import { decodePageToken, pageOf, type Page } from "../core/paging.js";
 import type { Scope } from "../scope/scope.js";
-import type { Storage, Tx } from "../storage/index.js";
+import { allByIds, compareBytes, type Storage, type Tx } from "../storage/index.js";
 import { deleteAllTags, putTags, removeTags, tagsByResource, validateTags, type Tag } from "../tags/index.js";
 import type { KeyMaterialStore } from "./key-material.js";
 import { requireUsable, type KeyRepo } from "./key-repo.js";
@@ -57,22 +57,19 @@ export function createKeyService(deps: KeyServiceDeps) {
     return (await views([row]))[0]!;
   }
 
-  /** Views of many keys with batched queries (tags, aliases: 500 keys per query), never one per key. */
+  /** Views of many keys with batched queries (tags, aliases), never one per key. */
   async function views(rows: readonly KeyRow[]): Promise<KeyView[]> {
     if (rows.length === 0) return [];
     const ids = rows.map((r) => r.id);
     const tags = await tagsByResource(storage, "key", ids);
     const aliases = new Map<string, string[]>();
-    for (let i = 0; i < ids.length; i += 500) {
-      const chunk = ids.slice(i, i + 500);
-      for (const a of await storage.all<{ key_id: string; alias_name: string }>(`SELECT key_id, alias_name FROM kms_aliases WHERE key_id IN (${chunk.map(() => "?").join(", ")})`, chunk)) {
-        let l = aliases.get(a.key_id);
-        if (!l) aliases.set(a.key_id, (l = []));
-        l.push(a.alias_name);
-      }
+    for (const a of await allByIds<{ key_id: string; alias_name: string }>(storage, ids, (marks) => `SELECT key_id, alias_name FROM kms_aliases WHERE key_id IN (${marks})`)) {
+      let l = aliases.get(a.key_id);
+      if (!l) aliases.set(a.key_id, (l = []));
+      l.push(a.alias_name);
     }
-    // each key's aliases by bytes, as the engines sort (binary collation)
-    for (const l of aliases.values()) if (l.length > 1) l.sort((x, y) => Buffer.compare(Buffer.from(x, "utf8"), Buffer.from(y, "utf8")));
+    // each key's aliases as the engines sort them (binary collation)
+    for (const l of aliases.values()) if (l.length > 1) l.sort(compareBytes);
     return rows.map((row) => toView(row, tags.get(row.id) ?? [], aliases.get(row.id) ?? []));
   }
 

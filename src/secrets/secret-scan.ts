@@ -1,5 +1,5 @@
 import type { Scope } from "../scope/scope.js";
-import type { Dialect, Queryable } from "../storage/index.js";
+import { allByIds, compareBytes, type Dialect, type Queryable } from "../storage/index.js";
 import { tagsByResource } from "../tags/index.js";
 
 /** The orders a scan walks, each backed by an index `(environment_id, region, <key>, name)` (migration 10). */
@@ -113,8 +113,6 @@ function comparePositions(a: ScanPosition, b: ScanPosition): number {
   return byKey !== 0 ? byKey : compareBytes(a[1], b[1]);
 }
 
-const compareBytes = (a: string, b: string): number => Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
-
 /**
  * The ids of the scope's secrets that carry a tag with one of these keys or values (or
  * prefixes of them), through the index `tags_secret_k` (keys, migration 9) or
@@ -136,24 +134,24 @@ async function tagCandidates(db: ScanStore, scope: Scope, t: TagNarrowing, max: 
 }
 
 /**
- * A scan over a few candidates: their lean rows (500 ids per query), sorted as the order's
+ * A scan over a few candidates: their lean rows (by id, in chunks), sorted as the order's
  * index sorts, from the position on, a batch of 200 at a time (tags loaded per batch).
  */
 async function* scanCandidates(db: ScanStore, scope: Scope, o: ScanOptions, ids: readonly string[]): AsyncGenerator<ScanItem[]> {
-  const rows: Row[] = [];
   // By primary key only: given the scope's columns too, SQLite (no statistics) walks the
   // scope's index instead of looking the ids up. The scope and the rest are checked here.
-  for (let i = 0; i < ids.length; i += 500) {
-    const chunk = ids.slice(i, i + 500);
-    for (const r of await db.all<Row & { environment_id: string; region: string }>(`${SELECT_ITEM_SCOPED} WHERE id IN (${chunk.map(() => "?").join(", ")})`, chunk))
-      if (r.environment_id === scope.environmentId && r.region === scope.region && (o.includeDeleted || r.deleted_at === null) && (!o.namePrefix || r.name.startsWith(o.namePrefix))) rows.push(r);
-  }
+  const rows = (await allByIds<Row & { environment_id: string; region: string }>(db, ids, (marks) => `${SELECT_ITEM_SCOPED} WHERE id IN (${marks})`)).filter(
+    (r) => r.environment_id === scope.environmentId && r.region === scope.region && (o.includeDeleted || r.deleted_at === null) && (!o.namePrefix || r.name.startsWith(o.namePrefix)),
+  );
+  // each item's position once, then the order's sort and the resume point
   const sign = o.desc ? -1 : 1;
-  let items = rows.map((r) => itemOf(r, undefined)).sort((a, b) => sign * comparePositions(positionOf(a, o.order), positionOf(b, o.order)));
-  if (o.after) {
-    const after = o.after;
-    items = items.filter((x) => sign * comparePositions(positionOf(x, o.order), after) > 0);
-  }
+  const placed = rows.map((r) => {
+    const item = itemOf(r, undefined);
+    return { item, at: positionOf(item, o.order) };
+  });
+  placed.sort((a, b) => sign * comparePositions(a.at, b.at));
+  const after = o.after;
+  const items = (after ? placed.filter((p) => sign * comparePositions(p.at, after) > 0) : placed).map((p) => p.item);
   for (let i = 0; i < items.length; i += FIRST_BATCH) {
     const batch = items.slice(i, i + FIRST_BATCH);
     if (o.withTags) {

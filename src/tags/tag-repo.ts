@@ -1,4 +1,4 @@
-import type { Queryable, Tx } from "../storage/index.js";
+import { allByIds, compareBytes, type Queryable, type Tx } from "../storage/index.js";
 import { validateTags, type Tag } from "./tag-rules.js";
 
 export type TagResourceKind = "key" | "secret";
@@ -19,19 +19,18 @@ export async function listTags(db: Queryable, kind: TagResourceKind, id: string)
  */
 export async function tagsByResource(db: Queryable, kind: TagResourceKind, ids: readonly string[]): Promise<Map<string, Tag[]>> {
   const out = new Map<string, Tag[]>();
-  for (let i = 0; i < ids.length; i += 500) {
-    const chunk = ids.slice(i, i + 500);
-    const rows = await db.all<{ resource_id: string; tag_key: string; tag_value: string }>(
-      `SELECT resource_id, tag_key, tag_value FROM tags WHERE resource_kind = ? AND resource_id IN (${chunk.map(() => "?").join(", ")})`,
-      [kind, ...chunk],
-    );
-    for (const r of rows) {
-      let l = out.get(r.resource_id);
-      if (!l) out.set(r.resource_id, (l = []));
-      l.push({ key: r.tag_key, value: r.tag_value });
-    }
+  const rows = await allByIds<{ resource_id: string; tag_key: string; tag_value: string }>(
+    db,
+    ids,
+    (marks) => `SELECT resource_id, tag_key, tag_value FROM tags WHERE resource_kind = ? AND resource_id IN (${marks})`,
+    [kind],
+  );
+  for (const r of rows) {
+    let l = out.get(r.resource_id);
+    if (!l) out.set(r.resource_id, (l = []));
+    l.push({ key: r.tag_key, value: r.tag_value });
   }
-  for (const l of out.values()) if (l.length > 1) l.sort((a, b) => Buffer.compare(Buffer.from(a.key, "utf8"), Buffer.from(b.key, "utf8")));
+  for (const l of out.values()) if (l.length > 1) l.sort((a, b) => compareBytes(a.key, b.key));
   return out;
 }
 

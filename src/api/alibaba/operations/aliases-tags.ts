@@ -3,7 +3,7 @@ import type { CofferAction } from "../../../policy/index.js";
 import type { Tag } from "../../../tags/index.js";
 import type { OpContext, OperationTable } from "../context.js";
 import type { Reader } from "../params.js";
-import { eachItem, keyRef, LIST_BATCH, numberedPage, keyRes, keyValueTags, paging, secretRes, stripKeyArn, stripSecretArn, tagsParam } from "./common.js";
+import { eachPage, keyRef, keyRes, LIST_BATCH, numberedPage, keyValueTags, paging, secretRes, stripKeyArn, stripSecretArn, tagsParam } from "./common.js";
 
 const aliasArn = (c: OpContext, name: string) => `acs:kms:${c.scope.region}:${c.deps.accountId}:${name}`;
 const aliasName = (p: Reader): string => {
@@ -17,7 +17,7 @@ const aliasRes = (p: Reader): string => {
 
 async function listAliases(c: OpContext, keyId?: string): Promise<Record<string, unknown>> {
   const { pageNumber, pageSize } = paging(c.p, 10);
-  const { total, items } = await numberedPage(eachItem((after) => c.deps.kms.aliases.list(c.scope, { keyId, limit: LIST_BATCH, after })), pageNumber, pageSize);
+  const { total, items } = await numberedPage(eachPage((after) => c.deps.kms.aliases.list(c.scope, { keyId, limit: LIST_BATCH, after })), pageNumber, pageSize);
   return {
     PageNumber: pageNumber,
     PageSize: pageSize,
@@ -113,11 +113,12 @@ async function listTagResources(c: OpContext): Promise<Record<string, unknown>> 
       }
   } else if (kind === "key") {
     // every key of the scope in id order, a service page at a time (no cap; stops after the page)
-    for await (const k of eachItem((after) => c.deps.kms.keys.listKeys(c.scope, { limit: LIST_BATCH, after })))
-      if (!take(k.keyId, k.tags)) {
-        more = true;
-        break;
-      }
+    keys: for await (const batch of eachPage((after) => c.deps.kms.keys.listKeys(c.scope, { limit: LIST_BATCH, after })))
+      for (const k of batch)
+        if (!take(k.keyId, k.tags)) {
+          more = true;
+          break keys;
+        }
   } else {
     // Every secret of the scope in name order, lean rows with their tags, a batch at a time:
     // no cap on the number of secrets, and nothing held beyond the page.

@@ -32,29 +32,30 @@ export function paging(r: Reader, size: number, max = 100): { pageNumber: number
 /** Items per service page when an RPC list walks a whole cursor-paged list. */
 export const LIST_BATCH = 200;
 
-/** Every item of a cursor-paged service list, one service page at a time: no cap, nothing held. */
-export async function* eachItem<T>(fetch: (after: string | undefined) => Promise<Page<T>>): AsyncGenerator<T> {
+/** Every page of a cursor-paged service list, in order: no cap, nothing held beyond a page. */
+export async function* eachPage<T>(fetch: (after: string | undefined) => Promise<Page<T>>): AsyncGenerator<readonly T[]> {
   let after: string | undefined;
   do {
     const page = await fetch(after);
-    yield* page.items;
+    yield page.items;
     after = page.nextToken ?? undefined;
   } while (after !== undefined);
 }
 
 /**
- * The RPC APIs' numbered paging over a stream (they report `TotalCount`): every item that
- * `keep`s is counted, and only page `pageNumber`'s items are held.
+ * The RPC APIs' numbered paging over a stream of batches (they report `TotalCount`): every
+ * item that `keep`s is counted, and only page `pageNumber`'s items are held.
  */
-export async function numberedPage<T>(items: AsyncIterable<T>, pageNumber: number, pageSize: number, keep: (item: T) => boolean = () => true): Promise<{ total: number; items: T[] }> {
+export async function numberedPage<T>(batches: AsyncIterable<readonly T[]>, pageNumber: number, pageSize: number, keep: (item: T) => boolean = () => true): Promise<{ total: number; items: T[] }> {
   const first = (pageNumber - 1) * pageSize;
   const out: T[] = [];
   let total = 0;
-  for await (const item of items) {
-    if (!keep(item)) continue;
-    if (total >= first && out.length < pageSize) out.push(item);
-    total++;
-  }
+  for await (const batch of batches)
+    for (const item of batch) {
+      if (!keep(item)) continue;
+      if (total >= first && out.length < pageSize) out.push(item);
+      total++;
+    }
   return { total, items: out };
 }
 

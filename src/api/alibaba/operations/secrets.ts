@@ -6,7 +6,7 @@ import type { OpContext, OperationTable } from "../context.js";
 import type { Reader } from "../params.js";
 import { COFFER_FIELD, SECRET_TYPES, checkCustomData, checkExtendedConfig, checkRotationInterval, checkSecretName, dataTypeOf, initialValues, parseInterval, secretTypeOf, type SecretType } from "../secret-types.js";
 import { aliTime, compact, describeSecretView, extendedConfigText, listedSecretView, rotationFields } from "../views.js";
-import { paging, secretName, secretRes, stripKeyArn, tagsParam } from "./common.js";
+import { numberedPage, paging, secretName, secretRes, stripKeyArn, tagsParam } from "./common.js";
 import { applyPolicy } from "./policies.js";
 
 /** ExtendedConfig as JSON text, or flattened (`ExtendedConfig.SecretSubType=…&ExtendedConfig.CustomData.k=v`). */
@@ -160,20 +160,13 @@ async function listSecrets(c: OpContext): Promise<Record<string, unknown>> {
   // (values), read through a tag index.
   const tagFilter = filters.find((f) => f.key === "TagKey") ?? filters.find((f) => f.key === "TagValue");
   const tag = tagFilter ? { on: tagFilter.key === "TagKey" ? ("key" as const) : ("value" as const), values: tagFilter.values, prefix: false } : undefined;
-  const first = (pageNumber - 1) * pageSize;
-  const ids: string[] = [];
-  let total = 0;
-  for await (const batch of c.deps.secrets.scan(c.scope, { order: "name", desc: false, includeDeleted: true, withTags, tag }))
-    for (const item of batch) {
-      if (!filters.every((f) => matches(item, f, c))) continue;
-      if (total >= first && ids.length < pageSize) ids.push(item.id);
-      total++;
-    }
+  const scan = c.deps.secrets.scan(c.scope, { order: "name", desc: false, includeDeleted: true, withTags, tag });
+  const { total, items } = await numberedPage(scan, pageNumber, pageSize, (item) => filters.every((f) => matches(item, f, c)));
   return {
     PageNumber: pageNumber,
     PageSize: pageSize,
     TotalCount: total,
-    SecretList: { Secret: (await c.deps.secrets.viewsOf(ids)).map((v) => listedSecretView(v, fetchTags)) },
+    SecretList: { Secret: (await c.deps.secrets.viewsOf(items.map((x) => x.id))).map((v) => listedSecretView(v, fetchTags)) },
   };
 }
 
