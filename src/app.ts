@@ -11,8 +11,7 @@ import { iso, systemClock, type Clock } from "./core/clock.js";
 import { CofferError } from "./core/errors.js";
 import { Barrier } from "./crypto/barrier.js";
 import { createAccessService, type AccessService } from "./auth/access-service.js";
-import { tryParseResourceName, type CompiledPolicy } from "./policy/index.js";
-import type { FastifyRequest } from "fastify";
+import { createDecider } from "./auth/decider.js";
 import {
   createApiKeyService,
   createEnvironmentService,
@@ -20,7 +19,6 @@ import {
   ensureOrganization,
   type ApiKeyService,
   type Organization,
-  type Principal,
   type EnvironmentService,
   type PrincipalService,
 } from "./identity/index.js";
@@ -31,7 +29,7 @@ import { createManagedSecrets, createRotationService, createRotators, rotationOp
 import { Scheduler } from "./scheduler/scheduler.js";
 import { registerCaches } from "./app-caches.js";
 import { DEFAULT_ENVIRONMENT_ID, DEFAULT_ENVIRONMENT_NAME, DEFAULT_REGION, defaultScope } from "./scope/scope.js";
-import { createSecretsModule, type KeyGuard, type SecretsModule } from "./secrets/index.js";
+import { createSecretsModule, type SecretsModule } from "./secrets/index.js";
 import { createHttpServer } from "./server/http-server.js";
 import { registerConsole } from "./server/console-static.js";
 import { HttpMetrics, registerMetrics } from "./server/metrics.js";
@@ -119,31 +117,13 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
   const scope = defaultScope(region);
   const caches = await registerCaches(storage, { secrets, kms, apiKeys, access, environments });
 
-  /** The resource policy a secret or key carries, compiled; undefined when it has none. */
-  async function resourcePolicyFor(resource: string): Promise<CompiledPolicy | undefined> {
-    const p = tryParseResourceName(resource);
-    if (!p || !p.environmentId) return undefined;
-    const where = { environmentId: p.environmentId, region: p.region };
-    let text: string | undefined;
-    if (p.path.startsWith("secret/") && p.path !== "secret/*") text = await secrets.policyText(where, p.path.slice(7)).catch(() => undefined);
-    else if (p.path.startsWith("key/") && p.path !== "key/*") text = await kms.keys.policyText(where, p.path.slice(4));
-    return text === undefined ? undefined : access.compileResourcePolicy(text, `resource/${p.path}`);
-  }
-
-  /** Deny by default; root holds every permission; otherwise identity + resource policies decide. */
-  async function authorize(principal: Principal, action: string, resource: string, req: FastifyRequest, viaService?: string): Promise<boolean> {
-    // A credential limited to a role's actions (Ververica-style API tokens) may do exactly those.
-    if (principal.allowedActions) return principal.allowedActions.has(action);
-    if (principal.kind === "root") return true;
-    // A key named by its alias is authorized as the key itself (its id and its policy).
-    const parsed = tryParseResourceName(resource);
-    if (parsed && parsed.path.startsWith("key/alias/")) {
-      const target = await kms.keys.describeKey({ environmentId: parsed.environmentId, region: parsed.region }, parsed.path.slice(4)).catch(() => undefined);
-      if (target) resource = `crn:coffer:${parsed.environmentId}:${parsed.region}:key/${target.keyId}`;
-    }
-    const r = await access.authorize(principal, action, resource, { sourceIp: req.ip, secureTransport: req.protocol === "https", viaService }, await resourcePolicyFor(resource));
-    return r.decision === "Allow";
-  }
+  // The one policy decision; requests reach it only through their `req.access` (src/auth/request-access.ts).
+  const decider = createDecider({
+    access,
+    resourcePolicyText: (where, path) =>
+      path.startsWith("secret/") ? secrets.policyText(where, path.slice(7)).catch(() => undefined) : kms.keys.policyText(where, path.slice(4)),
+    keyOfAlias: async (where, alias) => (await kms.keys.describeKey(where, alias).catch(() => undefined))?.keyId,
+  });
   let auditKey: ReturnType<Barrier["deriveKey"]> | undefined;
   let http: FastifyInstance | undefined;
   const audit = createAuditService({
@@ -236,7 +216,7 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
     principals,
     resolveScope: (env, r) => environments.resolveScope(env, r),
     defaultScope: scope,
-    authorize: (principal, action, resource, req) => authorize(principal, action, resource, req),
+    decider,
     audit,
     throttle,
     isSealed: () => barrier.sealed,
@@ -247,33 +227,12 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
     bearerVerifiers: [{ prefix: TOKEN_PREFIX, verify: (token) => references.apiTokens.verifyBearer(token) }],
   });
 
-  /** A second permission a handler needs beyond its route's own (e.g. the source key of a re-encrypt). */
-  const authorizeAlso = async (req: FastifyRequest, action: string, short: string): Promise<void> => {
-    const target = `crn:coffer:${req.scope?.environmentId ?? scope.environmentId}:${req.scope?.region ?? scope.region}:${short}`;
-    if (!req.principal || !(await authorize(req.principal, action, target, req))) throw new CofferError("AccessDenied", `Not allowed: ${action} on ${target}.`);
-  };
-  /**
-   * The check of a secret's CMK (kms:Decrypt to read, kms:GenerateDataKey to write) for this
-   * request's principal; none for the root key, which `authorize` always allows, so the
-   * secrets service need not load the secret first to learn its key.
-   */
-  const keyGuard = (req: FastifyRequest): KeyGuard | undefined => {
-    const principal = req.principal;
-    if (principal?.kind === "root" && !principal.allowedActions) return undefined;
-    return async (keyId, action) => {
-      const target = `crn:coffer:${req.scope?.environmentId ?? scope.environmentId}:${req.scope?.region ?? scope.region}:key/${keyId}`;
-      if (!principal || !(await authorize(principal, action, target, req, "secrets")))
-        throw new CofferError("AccessDenied", `Not allowed: ${action} on the secret's key ${keyId}.`);
-    };
-  };
   registerNativeApi(http, {
     kms,
     secrets,
     audit,
     identity: { environments, principals, apiKeys },
     access,
-    authorizeAlso,
-    keyGuard,
     throttle,
     dev: opts.dev,
     scopeOf: (req) => req.scope ?? scope,
@@ -304,8 +263,6 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
     nonces: createNonceStore(storage, clock),
     defaultScope: scope,
     rotation,
-    authorizeAlso,
-    keyGuard,
   });
   registerAwsApi(http, {
     secrets,
@@ -316,9 +273,6 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
     clock,
     // `--account-id` / COFFER_ACCOUNT_ID, else the organization's own (ARNs stay stable across restarts).
     accountId: opts.accountId ?? accountIdOf(organization.id),
-    keyGuard,
-    isAllowed: async (req, action, short, where, viaService) =>
-      req.principal !== undefined && (await authorize(req.principal, action, `crn:coffer:${where.environmentId}:${where.region}:${short}`, req, viaService)),
   });
   registerReferenceApis(http, {
     references,
@@ -326,8 +280,6 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
     audit,
     clock,
     organization: () => organization,
-    authorizeAlso,
-    keyGuard,
   });
   const metricsSources = { http: new HttpMetrics(), caches: () => caches.entries(), cacheClears: () => caches.clears, sealed: () => barrier.sealed, leader: () => scheduler.leader };
   registerMetrics(http, { ...metricsSources, auditQueue: () => audit.pending(), rotation: () => rotation.metrics() }, opts.metricsPublic ?? process.env.COFFER_METRICS_PUBLIC === "1");

@@ -28,6 +28,7 @@ export {
   keyResourceName,
   parseResourceName,
   principalResourceName,
+  resourceName,
   secretResourceName,
   sysResourceName,
   tryParseResourceName,

@@ -1,4 +1,4 @@
-import { compileResourcePattern, resourcePatternProblem, tryParseResourceName, type ParsedResourceName } from "./resource-names.js";
+import { compileResourcePattern, resourceName, resourcePatternProblem, tryParseResourceName, type ParsedResourceName } from "./resource-names.js";
 import type { PrincipalMatcher, PrincipalRef } from "./policy-types.js";
 import { compileWildcardSet } from "./wildcard.js";
 
@@ -59,7 +59,7 @@ export function compilePrincipal(raw: unknown, where: string): PrincipalMatcher 
       const m = compileResourcePattern(entry);
       paths.push((p) => {
         const parts: ParsedResourceName = { environmentId: "", region: "", path: p.path };
-        return m(`crn:coffer:::${p.path}`, parts);
+        return m(resourceName(undefined, p.path), parts);
       });
       return;
     }

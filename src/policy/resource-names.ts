@@ -43,6 +43,15 @@ function literal(value: string, what: string): string {
   return value;
 }
 
+/**
+ * The one formatter of request resources: a short name (`secret/app/db`, `key/<id>`,
+ * `iam/user/u-1`) in a scope, or at the organization level when there is none. Every
+ * authorization and audit record names its resource through this.
+ */
+export function resourceName(scope: Scope | undefined, short: string): string {
+  return scope ? `${CRN_PREFIX}${scope.environmentId}:${scope.region}:${short}` : `${CRN_PREFIX}::${short}`;
+}
+
 export function secretResourceName(scope: Scope, name: string): string {
   return `${scopePrefix(scope)}secret/${literal(name, "A secret name")}`;
 }

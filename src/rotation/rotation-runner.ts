@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { AuditInput } from "../audit/index.js";
 import type { Clock } from "../core/clock.js";
+import { resourceName } from "../policy/index.js";
 import { CURRENT, type SecretsModule } from "../secrets/index.js";
 import { managedConfigOf } from "./managed-config.js";
 import { describeError, RotationError, withTimeout } from "./rotation-errors.js";
@@ -77,7 +78,7 @@ export function createRotationRunner(d: RunnerDeps) {
   function audit(r: RotationRow, step: RotationStep, outcome: "success" | "failure", errorCode: string | null, detail: string): void {
     d.audit?.append({
       time: d.clock.now(), requestId: r.id, principal: "coffer-rotation", action: "secrets:RotateSecret",
-      resource: `crn:coffer:${r.environment_id}:${r.region}:secret/${r.secret_name}`, outcome, errorCode,
+      resource: resourceName({ environmentId: r.environment_id, region: r.region }, `secret/${r.secret_name}`), outcome, errorCode,
       status: outcome === "success" ? 200 : 500, source: "scheduler", detail: `step=${step} ${detail}`.trim(),
     });
   }
@@ -115,7 +116,7 @@ export function createRotationRunner(d: RunnerDeps) {
     };
     return {
       scope, secretName: r.secret_name, token: r.token, config, data,
-      secretId: `crn:coffer:${r.environment_id}:${r.region}:secret/${r.secret_name}`,
+      secretId: resourceName({ environmentId: r.environment_id, region: r.region }, `secret/${r.secret_name}`),
       target: e.row.rotation_target ?? undefined,
       previousValue: async () => (r.previous_version_id === null ? undefined : read({ versionId: r.previous_version_id })),
       pendingValue: async () => {

@@ -141,7 +141,7 @@ export function registerConsole(app: FastifyInstance, opts: ConsoleOptions = {})
   }
 
   const config = {
-    auth: { action: "sys:Console", resource: () => "sys/console", public: true, noAudit: true, whileSealed: true, readOnly: true },
+    auth: { within: "none" as const, action: "sys:Console", resource: () => "sys/console", public: true, noAudit: true, whileSealed: true, readOnly: true },
   };
   const schema = { hide: true };
   app.get("/console", { config, schema }, async (_req, reply) => {

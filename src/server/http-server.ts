@@ -12,10 +12,13 @@ import FindMyWay from "find-my-way";
 import { randomUUID } from "node:crypto";
 import type { AuditService } from "../audit/index.js";
 import { parseBasic } from "../auth/basic-auth.js";
+import type { Decider } from "../auth/decider.js";
+import { RequestAccess } from "../auth/request-access.js";
 import type { FailureThrottle } from "../auth/throttle.js";
 import type { Clock } from "../core/clock.js";
 import { CofferError } from "../core/errors.js";
 import type { ApiKeyService, Principal, PrincipalService } from "../identity/index.js";
+import { resourceName } from "../policy/index.js";
 import type { Scope } from "../scope/scope.js";
 import { sendError, toCofferError } from "./errors-http.js";
 import { lazyCompilers } from "./lazy-compilers.js";
@@ -28,8 +31,8 @@ export interface PipelineDeps {
   /** The scope for an environment (id or name) and region; dev mode adds regions on first use. */
   resolveScope: (environment: string, region: string) => Promise<Scope>;
   defaultScope: Scope;
-  /** Deny by default; see src/auth/authorize.ts. */
-  authorize: (principal: Principal, action: string, resource: string, req: FastifyRequest) => Promise<boolean>;
+  /** The one policy decision (src/auth/decider.ts); requests reach it only through `req.access`. */
+  decider: Decider;
   audit: AuditService;
   throttle: FailureThrottle;
   isSealed: () => boolean;
@@ -53,11 +56,6 @@ const MAX_HEADER_BYTES = 128 * 1024;
 
 const hasNul = (v: unknown): boolean =>
   typeof v === "string" ? v.includes("\u0000") : Array.isArray(v) ? v.some(hasNul) : v !== null && typeof v === "object" ? Object.values(v).some(hasNul) : false;
-
-/** The Coffer resource name (CRN) a request acts on: scoped resources name their environment and region. */
-export function resourceName(scope: Scope | undefined, short: string): string {
-  return scope ? `crn:coffer:${scope.environmentId}:${scope.region}:${short}` : `crn:coffer:::${short}`;
-}
 
 export function actionOf(req: FastifyRequest, auth: RouteAuth | undefined): string {
   if (!auth) return "unknown";
@@ -92,13 +90,17 @@ const wireConstraint = {
   },
 };
 
-function auditResource(req: FastifyRequest, auth: RouteAuth | undefined): string {
-  let r: string;
+/** The route's declared resource for this request, short form (`secret/app/db`). */
+function shortResource(req: FastifyRequest, auth: RouteAuth): string {
   try {
-    r = auth ? resourceName(req.scope, auth.resource(req)) : `route${req.url.split("?")[0] ?? ""}`;
+    return auth.resource(req);
   } catch {
-    r = "unknown";
+    return "unknown";
   }
+}
+
+function auditResource(req: FastifyRequest, auth: RouteAuth | undefined): string {
+  const r = auth ? resourceName(req.scope, shortResource(req, auth)) : `route${req.url.split("?")[0] ?? ""}`;
   return r.length > MAX_AUDIT_RESOURCE ? r.slice(0, MAX_AUDIT_RESOURCE) : r;
 }
 
@@ -189,7 +191,7 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
     });
   });
   // Per-request state, declared up front so every request object has the same shape.
-  for (const k of ["routeInfo", "auditTarget", "principal", "scope", "auditError", "rawBody"] as const) app.decorateRequest(k, undefined);
+  for (const k of ["routeInfo", "auditTarget", "principal", "scope", "auditError", "rawBody", "access"] as const) app.decorateRequest(k, undefined);
   // JSON only: a text/plain body is 415 UnsupportedMediaType, not a string handed to validation.
   app.removeContentTypeParser("text/plain");
   // Bodies are kept as bytes too: signature schemes (SigV4, ACS3) hash the exact payload.
@@ -226,6 +228,10 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
     for (const m of Array.isArray(route.method) ? route.method : [route.method]) routes.add(m, route.url);
     const auth = route.config?.auth;
     if (!auth) throw new Error(`route ${String(route.method)} ${route.url} declares no auth config: every route must name its action`);
+    if (!["scope", "organization", "own-scope", "none"].includes(auth.within as string))
+      throw new Error(`route ${String(route.method)} ${route.url} declares no scope (auth.within): every route must say whether it acts in a scope or the organization`);
+    if (auth.within === "none" && !auth.public && !auth.selfService)
+      throw new Error(`route ${String(route.method)} ${route.url}: only public and self-service routes may act within no scope`);
     const info: RouteInfo = { auth, url: route.url, wire: route.config?.wire, hasBodySchema: route.schema?.body !== undefined };
     route.onRequest = [bindRoute(info), ...hooksOf(route.onRequest)];
     route.preValidation = [checkInput(info), ...(auth.authenticator && !auth.public ? [verifySignature(auth)] : []), ...hooksOf(route.preValidation)];
@@ -238,7 +244,10 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
     return async function authenticate(req) {
       req.routeInfo = info;
       if (!auth.whileSealed && deps.isSealed()) throw new CofferError("Sealed");
-      if (auth.public) return;
+      if (auth.public) {
+        req.access = new RequestAccess(accessDeps, req, undefined, undefined);
+        return;
+      }
       const source = req.ip;
       const wait = deps.throttle.retryAfter(source);
       if (wait > 0) throw new CofferError("Throttled", "Too many failed authentications from this address; retry later.", { details: { retryAfterSeconds: Math.ceil(wait / 1000) } });
@@ -263,7 +272,7 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
         }
       }
       req.principal = principal;
-      if (auth.scoped) {
+      if (auth.within === "scope") {
         const env = auth.scopeFrom?.(req).environment ?? header(req, "x-coffer-environment") ?? principal.scope?.environmentId ?? deps.defaultScope.environmentId;
         const region = header(req, "x-coffer-region") ?? principal.scope?.region ?? deps.defaultScope.region;
         admit(req, auth, principal, await deps.resolveScope(env, region));
@@ -271,15 +280,23 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
     };
   }
 
-  /** Binds the principal and scope to the request; refuses a key used outside its own scope. */
+  const accessDeps = { decider: deps.decider, audit: deps.audit, clock: deps.clock };
+
+  /**
+   * Binds the principal, scope and access decision to the request; containment: a key
+   * scoped to an environment + region acts only there, and never on organization-level
+   * routes.
+   */
   function admit(req: FastifyRequest, auth: RouteAuth, principal: Principal, scope: Scope | undefined): void {
     req.principal = principal;
-    if (auth.orgWide && principal.scope)
-      throw new CofferError("AccessDenied", "This API key is scoped to an environment and region; organization APIs need an organization-wide (cloud) key.");
-    if (!scope) return;
-    req.scope = scope;
-    if (principal.scope && (principal.scope.environmentId !== scope.environmentId || principal.scope.region !== scope.region))
-      throw new CofferError("AccessDenied", `This API key is scoped to ${principal.scope.environmentId}/${principal.scope.region}; it cannot act in ${scope.environmentId}/${scope.region}.`);
+    if (scope) req.scope = scope;
+    req.access = new RequestAccess(accessDeps, req, principal, scope);
+    const own = principal.scope;
+    if (!own) return;
+    if (auth.within === "organization")
+      throw new CofferError("AccessDenied", `This API key is scoped to ${own.environmentId}/${own.region}; organization-level operations need an organization-wide credential.`);
+    if (scope && (own.environmentId !== scope.environmentId || own.region !== scope.region))
+      throw new CofferError("AccessDenied", `This API key is scoped to ${own.environmentId}/${own.region}; it cannot act in ${scope.environmentId}/${scope.region}.`);
   }
 
   /** No name, id or filter holds NUL; only the signed RPC protocols take non-JSON bodies; bodies whose fields are all optional may be absent. */
@@ -309,7 +326,7 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
         if (e instanceof CofferError && e.code === "Unauthenticated") deps.throttle.fail(req.ip);
         throw e;
       }
-      admit(req, auth, r.principal, auth.scoped ? (r.scope ?? (r.principal.scope ?? deps.defaultScope)) : undefined);
+      admit(req, auth, r.principal, auth.within === "scope" ? (r.scope ?? (r.principal.scope ?? deps.defaultScope)) : undefined);
     };
   }
 
@@ -317,11 +334,8 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
   // (a new secret's name, the key of an encrypt call) are checked, not a wildcard.
   function authorizeRoute(auth: RouteAuth): preHandlerAsyncHookHandler {
     return async function authorize(req) {
-      if (!req.principal) return;
-      const resource = auditResource(req, auth);
-      const action = actionOf(req, auth);
-      req.auditTarget = { action, resource };
-      if (!(await deps.authorize(req.principal, action, resource, req))) throw new CofferError("AccessDenied", `Not allowed: ${action} on ${resource}.`);
+      if (!req.principal || !req.access) return;
+      await req.access.authorizeRoute(actionOf(req, auth), shortResource(req, auth));
     };
   }
 
@@ -345,7 +359,7 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
       errorCode: req.auditError ?? null,
       status,
       source: req.ip,
-      detail: principal ? `${principal.credential.type}=${principal.credential.id}` : null,
+      detail: principal ? (target?.detail ? `${principal.credential.type}=${principal.credential.id}; ${target.detail}` : `${principal.credential.type}=${principal.credential.id}`) : (target?.detail ?? null),
     };
     const readOnly = typeof auth?.readOnly === "function" ? auth.readOnly(req) : auth?.readOnly;
     if (deps.auditMode === "buffered" && (readOnly || status >= 400)) {

@@ -121,7 +121,7 @@ export function registerMetrics(app: FastifyInstance, src: MetricsSources, isPub
   });
   app.get("/metrics", {
     schema: { hide: true },
-    config: { auth: { action: "sys:GetMetrics", resource: () => "sys/metrics", readOnly: true, noAudit: true, ...(isPublic ? { public: true, whileSealed: true } : {}) } },
+    config: { auth: { within: isPublic ? ("none" as const) : ("organization" as const), action: "sys:GetMetrics", resource: () => "sys/metrics", readOnly: true, noAudit: true, ...(isPublic ? { public: true, whileSealed: true } : {}) } },
     handler: async (_req, reply) => reply.type("text/plain; version=0.0.4; charset=utf-8").send(await renderMetrics(src)),
   });
 }

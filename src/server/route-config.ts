@@ -27,11 +27,20 @@ export interface RouteAuth {
   /** Any authenticated principal may call it about itself (whoami, logout). */
   selfService?: boolean;
   /**
-   * The route acts inside an (environment, region) scope: the pipeline resolves it from
-   * the request (`x-coffer-environment` / `x-coffer-region` on the native API) and the
-   * credential, refuses a key used outside its scope, and hands it to the handler.
+   * Where the route acts, which every authenticated route must declare (the pipeline
+   * refuses to register one that does not):
+   * - `scope`: inside one (environment, region), resolved from the request
+   *   (`x-coffer-environment` / `x-coffer-region` on the native API, `scopeFrom`, the
+   *   signature's region) and the credential; a credential scoped elsewhere is refused.
+   * - `organization`: organization-level work (identities, policies, environments, the
+   *   operator): only organization-wide credentials (not keys scoped to an environment +
+   *   region).
+   * - `own-scope`: API keys and the audit log: an organization-wide credential acts on
+   *   any scope, a scoped one only on its own (the handler states the target's scope
+   *   through `req.access.contain(...)`).
+   * - `none`: public and self-service routes only.
    */
-  scoped?: boolean;
+  within: RouteWithin;
   /**
    * For scoped routes whose URL names the environment (Ververica's
    * `/namespaces/{namespace}/…`, Confluent's `/environments/{env}/…`): it wins over the
@@ -39,8 +48,6 @@ export interface RouteAuth {
    * is then refused as usual).
    */
   scopeFrom?: (req: FastifyRequest) => { environment?: string | undefined };
-  /** Only organization-wide credentials (not keys scoped to an environment + region). */
-  orgWide?: boolean;
   /**
    * A signature scheme the adapter verifies (SigV4, ACS3, HMAC-SHA1) instead of HTTP Basic
    * / Bearer. It runs once the body is read (`req.rawBody` holds its bytes) and returns the
@@ -51,6 +58,8 @@ export interface RouteAuth {
    */
   authenticator?: (req: FastifyRequest) => Promise<{ principal: import("../identity/index.js").Principal; scope?: import("../scope/scope.js").Scope | undefined }>;
 }
+
+export type RouteWithin = "scope" | "organization" | "own-scope" | "none";
 
 /** What the pipeline binds to each request of a matched route (absent for unmatched URLs). */
 export interface RouteInfo {
@@ -77,8 +86,10 @@ declare module "fastify" {
   }
   interface FastifyRequest {
     routeInfo?: RouteInfo;
-    /** The action and resource as authorization saw them, reused by the audit record. */
-    auditTarget?: { action: string; resource: string };
+    /** The action, resource (and detail) the audit record names, set by `req.access`. */
+    auditTarget?: { action: string; resource: string; detail?: string | undefined };
+    /** The request's one access decision (src/auth/request-access.ts); set for every matched route. */
+    access?: import("../auth/request-access.js").RequestAccess;
     principal?: import("../identity/index.js").Principal;
     scope?: import("../scope/scope.js").Scope;
     auditError?: string;

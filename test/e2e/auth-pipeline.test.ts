@@ -80,7 +80,10 @@ describe("every route declares auth", () => {
     try {
       expect(() => app.get("/v1/leaky", async () => ({ secret: true }))).toThrow(/declares no auth config/);
       expect(() => app.post("/v1/leaky2", { config: {} }, async () => ({}))).toThrow(/declares no auth config/);
-      expect(() => app.get("/v1/fine", { config: { auth: { action: "x:Y", resource: () => "x" } } }, async () => ({}))).not.toThrow();
+      // A route that does not say where it acts (a scope or the organization) is refused too.
+      expect(() => app.get("/v1/unscoped", { config: { auth: { action: "x:Y", resource: () => "x" } as never } }, async () => ({}))).toThrow(/declares no scope/);
+      expect(() => app.get("/v1/nowhere", { config: { auth: { within: "none", action: "x:Y", resource: () => "x" } } }, async () => ({}))).toThrow(/only public and self-service/);
+      expect(() => app.get("/v1/fine", { config: { auth: { within: "organization", action: "x:Y", resource: () => "x" } } }, async () => ({}))).not.toThrow();
     } finally {
       await app.close();
     }

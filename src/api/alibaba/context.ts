@@ -1,3 +1,4 @@
+import type { RequestAccess } from "../../auth/request-access.js";
 import type { FastifyRequest } from "fastify";
 import type { AccessService } from "../../auth/access-service.js";
 import type { Clock } from "../../core/clock.js";
@@ -5,7 +6,7 @@ import type { ApiKeyService, EnvironmentService, Principal, PrincipalService } f
 import type { KmsService } from "../../kms/index.js";
 import type { CofferAction } from "../../policy/index.js";
 import type { Scope } from "../../scope/scope.js";
-import type { KeyGuard, SecretsModule } from "../../secrets/index.js";
+import type { SecretsModule } from "../../secrets/index.js";
 import type { NonceStore } from "./nonce-store.js";
 import type { Reader } from "./params.js";
 
@@ -27,11 +28,6 @@ export interface AlibabaDeps {
   defaultScope: Scope;
   /** The account id in ARNs (`acs:kms:<region>:<account>:…`). */
   accountId: string;
-  /** Checks kms:GenerateDataKey / kms:Decrypt on a secret's CMK for the caller (secrets service on its behalf). */
-  /** Undefined when nothing needs checking (the root key). */
-  keyGuard: (req: FastifyRequest) => KeyGuard | undefined;
-  /** A further permission a handler needs (the source key of ReEncrypt, every secret of a batch). */
-  authorizeAlso: (req: FastifyRequest, action: string, shortResource: string) => Promise<void>;
   /** Credential rotation; RotateSecret answers Rejected.UnsupportedOperation without it. */
   rotation?: RotationPort | undefined;
 }
@@ -43,6 +39,8 @@ export interface OpContext {
   scope: Scope;
   principal: Principal;
   deps: AlibabaDeps;
+  /** The request's access decision: every further permission, the secret's CMK guard. */
+  access: RequestAccess;
 }
 
 /** One RPC operation: the Coffer action and resource it is authorized as, and its handler. */

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { CofferError } from "../../core/errors.js";
+import { accessOf } from "../../auth/request-access.js";
 import { registerWireFormat } from "../../server/errors-http.js";
 import type { RouteAuth } from "../../server/route-config.js";
 import { aliError, formatAlibabaError } from "./alibaba-errors.js";
@@ -64,7 +65,7 @@ export function registerAlibabaApi(app: FastifyInstance, deps: AlibabaDeps): voi
   for (const n of READ_ONLY) if (!Object.hasOwn(OPERATIONS, n)) throw new Error(`READ_ONLY names an unknown Alibaba operation: ${n}`);
   const authenticator = createAuthenticator(deps, (name) => Object.hasOwn(OPERATIONS, name));
   const auth: RouteAuth = {
-    scoped: true,
+    within: "scope" as const,
     // Reads are audited like every API's reads (buffered unless COFFER_AUDIT_MODE=strict);
     // everything else waits for its record, as native writes and crypto calls do.
     readOnly: (req) => {
@@ -86,7 +87,7 @@ export function registerAlibabaApi(app: FastifyInstance, deps: AlibabaDeps): voi
     const p = new Reader(paramsOf(req));
     // DryRun: authenticated and authorized, nothing done (the service's answer is this error).
     if (p.bool("DryRun")) throw aliError("InvalidParameter", "DryRunOperationError");
-    const body = await o.op.run({ req, p, scope: req.scope, principal: req.principal, deps });
+    const body = await o.op.run({ req, p, scope: req.scope, principal: req.principal, deps, access: accessOf(req) });
     reply.header("content-type", "application/json;charset=utf-8");
     return reply.send(JSON.stringify({ RequestId: req.id, ...body }));
   };

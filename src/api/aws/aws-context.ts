@@ -1,10 +1,11 @@
+import type { RequestAccess } from "../../auth/request-access.js";
 import { createHash } from "node:crypto";
 import type { FastifyRequest } from "fastify";
 import type { Clock } from "../../core/clock.js";
 import type { ApiKeyService, EnvironmentService } from "../../identity/index.js";
 import type { KmsService } from "../../kms/index.js";
 import type { Scope } from "../../scope/scope.js";
-import type { KeyGuard, SecretEntry, SecretsModule } from "../../secrets/index.js";
+import type { SecretEntry, SecretsModule } from "../../secrets/index.js";
 import { awsError, secretNotFound, validationError } from "./aws-errors.js";
 import type { AwsInput } from "./aws-input.js";
 
@@ -26,20 +27,14 @@ export interface AwsDeps {
   clock: Clock;
   /** The 12-digit account id in ARNs (`--account-id` / COFFER_ACCOUNT_ID). */
   accountId: string;
-  /** Checks kms:GenerateDataKey / kms:Decrypt on a secret's CMK for the caller. */
-  /** Undefined when nothing needs checking (the root key). */
-  keyGuard: (req: FastifyRequest) => KeyGuard | undefined;
-  /**
-   * A further permission on another resource (short form, e.g. `secret/app/db`, in `scope`);
-   * `viaService` when the secrets service checks it on the caller's behalf (a CMK).
-   */
-  isAllowed: (req: FastifyRequest, action: string, short: string, scope: Scope, viaService?: string) => Promise<boolean>;
   rotation?: AwsRotationPort | undefined;
 }
 
 /** One AWS call as operations see it. */
 export interface AwsCall {
   req: FastifyRequest;
+  /** The request's access decision: further permissions (other regions' secrets, the CMK). */
+  access: RequestAccess;
   op: string;
   input: AwsInput;
   scope: Scope;

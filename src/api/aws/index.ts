@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { CofferError } from "../../core/errors.js";
 import type { Principal } from "../../identity/index.js";
 import { DEFAULT_ENVIRONMENT_ID } from "../../scope/scope.js";
+import { accessOf } from "../../auth/request-access.js";
 import { registerWireFormat } from "../../server/errors-http.js";
 import { MAX_SECRET_ID, resolveSecretId, type AwsCall, type AwsDeps, type AwsOperation, type SecretTarget } from "./aws-context.js";
 import { awsError, sendAwsError } from "./aws-errors.js";
@@ -102,7 +103,7 @@ export function registerAwsApi(app: FastifyInstance, d: AwsDeps): void {
     config: {
       wire: "aws",
       auth: {
-        scoped: true,
+        within: "scope" as const,
         action: (req) => operationOf(req)?.op.action ?? "secrets:Unknown",
         resource: resourceOf,
         readOnly: (req) => operationOf(req)?.op.readOnly === true,
@@ -124,7 +125,7 @@ export function registerAwsApi(app: FastifyInstance, d: AwsDeps): void {
     },
   }, async (req, reply) => {
     const o = operationOf(req)!;
-    const call: AwsCall = { req, op: o.name, input: AwsInput.of(req.body), scope: req.scope!, target: calls.get(req)?.target };
+    const call: AwsCall = { req, access: accessOf(req), op: o.name, input: AwsInput.of(req.body), scope: req.scope!, target: calls.get(req)?.target };
     return sendJson(req, reply, await o.op.run(call, d));
   });
 }

@@ -14,7 +14,7 @@ export interface ConfluentDeps {
 const PageQuery = { page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 10 })), page_token: Type.Optional(Type.String({ maxLength: 2048 })) };
 const Id = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) });
 const idOf = (req: FastifyRequest) => (req.params as { id: string }).id;
-const cfg = (action: string, resource: (req: FastifyRequest) => string, readOnly = false) => ({ wire: "confluent" as const, auth: { action, resource, orgWide: true, readOnly } });
+const cfg = (action: string, resource: (req: FastifyRequest) => string, readOnly = false) => ({ wire: "confluent" as const, auth: { action, resource, within: "organization" as const, readOnly } });
 
 /** `<env-id>.<cloud>.<region>` → its parts; the region may itself contain no dots. */
 function parseResourceId(id: string): { environment: string; cloud: string; region: string } | undefined {

@@ -1,4 +1,5 @@
 import { Type } from "@sinclair/typebox";
+import { accessOf } from "../../auth/request-access.js";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { iso } from "../../core/clock.js";
 import { CofferError } from "../../core/errors.js";
@@ -31,7 +32,7 @@ const Body = Type.Object({
 }, { additionalProperties: true });
 
 const fromPath = (req: FastifyRequest) => ({ environment: param(req, "env") });
-const cfg = (action: string, resource: (req: FastifyRequest) => string, readOnly = false) => ({ wire: "confluent" as const, auth: { action, resource, scoped: true, scopeFrom: fromPath, readOnly } });
+const cfg = (action: string, resource: (req: FastifyRequest) => string, readOnly = false) => ({ wire: "confluent" as const, auth: { action, resource, within: "scope" as const, scopeFrom: fromPath, readOnly } });
 const stmtRes = (req: FastifyRequest) => `sql-statement/${param(req, "name")}`;
 
 export function registerFlinkStatementsApi(app: FastifyInstance, d: ReferenceApiDeps): void {
@@ -56,7 +57,7 @@ export function registerFlinkStatementsApi(app: FastifyInstance, d: ReferenceApi
   });
 
   /** Starting a statement deploys it: it also needs the right to resolve secret values. */
-  const mayDeploy = (req: FastifyRequest) => d.authorizeAlso(req, "sql:ResolveSqlScript", "sql-value/*");
+  const mayDeploy = (req: FastifyRequest) => accessOf(req).require("sql:ResolveSqlScript", "sql-value/*");
 
   app.get("/sql/v1/organizations/:org/environments/:env/statements", {
     config: cfg("sql:ListStatements", () => "sql-statement/*", true),

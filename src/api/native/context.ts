@@ -7,7 +7,7 @@ import type { OperatorDeps } from "../../operator/index.js";
 import type { ManagedSecrets, RotationService } from "../../rotation/index.js";
 import type { Scope } from "../../scope/scope.js";
 import type { AccessService } from "../../auth/access-service.js";
-import type { KeyGuard, SecretsModule } from "../../secrets/index.js";
+import type { SecretsModule } from "../../secrets/index.js";
 
 /** What the rotation routes need beyond the native deps (src/rotation). */
 export interface NativeRotationDeps {
@@ -22,11 +22,6 @@ export interface NativeDeps {
   identity: { environments: EnvironmentService; principals: PrincipalService; apiKeys: ApiKeyService };
   throttle: FailureThrottle;
   access: AccessService;
-  /** Checks kms:GenerateDataKey / kms:Decrypt on a secret's CMK for the calling principal. */
-  /** Undefined when nothing needs checking (the root key). */
-  keyGuard: (req: FastifyRequest) => KeyGuard | undefined;
-  /** A second permission a handler needs beyond its route's own (e.g. the source key of a re-encrypt). */
-  authorizeAlso: (req: FastifyRequest, action: string, shortResource: string) => Promise<void>;
   scopeOf: (req: FastifyRequest) => Scope;
   dev: boolean;
   health: () => Promise<Record<string, unknown>>;

@@ -1,4 +1,5 @@
 import { Type } from "@sinclair/typebox";
+import { accessOf } from "../../auth/request-access.js";
 import type { FastifyInstance } from "fastify";
 import { checkContext, decodeBase64Blob } from "../../kms/index.js";
 import type { NativeDeps } from "./context.js";
@@ -21,7 +22,7 @@ export function registerCryptoRoutes(app: FastifyInstance, d: NativeDeps): void 
   const Blob = Type.String({ minLength: 1, maxLength: 16384 });
 
   app.post("/v1/crypto/encrypt", {
-    config: { auth: { scoped: true, action: "kms:Encrypt", resource: bodyKey("keyId") } },
+    config: { auth: { within: "scope", action: "kms:Encrypt", resource: bodyKey("keyId") } },
     schema: { tags, summary: "Encrypt up to 6 KB with a CMK", body: Type.Object({ keyId: Type.String({ maxLength: 300 }), plaintext: Type.String({ maxLength: 16384 }), encryptionContext: Type.Optional(Context) }, { additionalProperties: false }), response: { 200: Type.Object({ keyId: Type.String(), keyVersionId: Type.String(), ciphertextBlob: Type.String() }) } },
   }, async (req) => {
     const b = req.body as { keyId: string; plaintext: string; encryptionContext?: Record<string, string> };
@@ -30,7 +31,7 @@ export function registerCryptoRoutes(app: FastifyInstance, d: NativeDeps): void 
   });
 
   app.post("/v1/crypto/decrypt", {
-    config: { auth: { scoped: true, action: "kms:Decrypt", resource: blobKey } },
+    config: { auth: { within: "scope", action: "kms:Decrypt", resource: blobKey } },
     schema: { tags, summary: "Decrypt a ciphertext blob (the blob names its key and version)", body: Type.Object({ ciphertextBlob: Blob, encryptionContext: Type.Optional(Context) }, { additionalProperties: false }), response: { 200: Type.Object({ keyId: Type.String(), keyVersionId: Type.String(), plaintext: Type.String() }) } },
   }, async (req) => {
     const b = req.body as { ciphertextBlob: string; encryptionContext?: Record<string, string> };
@@ -41,17 +42,17 @@ export function registerCryptoRoutes(app: FastifyInstance, d: NativeDeps): void 
   });
 
   app.post("/v1/crypto/re-encrypt", {
-    config: { auth: { scoped: true, action: "kms:ReEncrypt", resource: bodyKey("destinationKeyId") } },
+    config: { auth: { within: "scope", action: "kms:ReEncrypt", resource: bodyKey("destinationKeyId") } },
     schema: { tags, summary: "Decrypt and encrypt again under another key or context, server-side", body: Type.Object({ ciphertextBlob: Blob, sourceEncryptionContext: Type.Optional(Context), destinationKeyId: Type.String({ maxLength: 300 }), destinationEncryptionContext: Type.Optional(Context) }, { additionalProperties: false }), response: { 200: Type.Object({ sourceKeyId: Type.String(), sourceKeyVersionId: Type.String(), keyId: Type.String(), keyVersionId: Type.String(), ciphertextBlob: Type.String() }) } },
   }, async (req) => {
     const b = req.body as { ciphertextBlob: string; sourceEncryptionContext?: Record<string, string>; destinationKeyId: string; destinationEncryptionContext?: Record<string, string> };
-    await d.authorizeAlso(req, "kms:ReEncrypt", blobKey(req));
+    await accessOf(req).require("kms:ReEncrypt", blobKey(req));
     const r = await crypto.reEncrypt(d.scopeOf(req), decodeBase64Blob(b.ciphertextBlob), checkContext(b.sourceEncryptionContext), b.destinationKeyId, checkContext(b.destinationEncryptionContext));
     return { sourceKeyId: r.sourceKeyId, sourceKeyVersionId: r.sourceKeyVersionId, keyId: r.keyId, keyVersionId: r.keyVersionId, ciphertextBlob: r.blob.toString("base64") };
   });
 
   app.post("/v1/crypto/generate-data-key", {
-    config: { auth: { scoped: true, action: "kms:GenerateDataKey", resource: bodyKey("keyId") } },
+    config: { auth: { within: "scope", action: "kms:GenerateDataKey", resource: bodyKey("keyId") } },
     schema: { tags, summary: "Generate a data key, returned encrypted (and in plaintext unless withoutPlaintext)", body: Type.Object({ keyId: Type.String({ maxLength: 300 }), keySpec: Type.Optional(Type.String({ maxLength: 16 })), numberOfBytes: Type.Optional(Type.Integer()), encryptionContext: Type.Optional(Context), withoutPlaintext: Type.Optional(Type.Boolean()) }, { additionalProperties: false }), response: { 200: Type.Object({ keyId: Type.String(), keyVersionId: Type.String(), ciphertextBlob: Type.String(), plaintext: Type.Optional(Type.String()) }) } },
   }, async (req) => {
     const b = req.body as { keyId: string; keySpec?: string; numberOfBytes?: number; encryptionContext?: Record<string, string>; withoutPlaintext?: boolean };

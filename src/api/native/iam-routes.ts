@@ -19,7 +19,7 @@ export function registerIamRoutes(app: FastifyInstance, d: NativeDeps): void {
 
   // Sessions
   app.post("/v1/auth/login", {
-    config: { auth: { action: "iam:Login", resource: (req) => `iam/user/${String((req.body as { username?: string } | undefined)?.username ?? "*").slice(0, 128)}`, public: true } },
+    config: { auth: { within: "none", action: "iam:Login", resource: (req) => `iam/user/${String((req.body as { username?: string } | undefined)?.username ?? "*").slice(0, 128)}`, public: true } },
     schema: { tags: ["Sessions"], summary: "Log in with a user name and password; returns a short-lived bearer token", security: [], body: Type.Object({ username: Type.String({ maxLength: 128 }), password: Type.String({ maxLength: 1024 }) }, { additionalProperties: false }) },
   }, async (req) => {
     const b = req.body as { username: string; password: string };
@@ -34,7 +34,7 @@ export function registerIamRoutes(app: FastifyInstance, d: NativeDeps): void {
   });
 
   app.post("/v1/auth/logout", {
-    config: { auth: { action: "iam:Logout", resource: () => "iam/session", selfService: true } },
+    config: { auth: { within: "none", action: "iam:Logout", resource: () => "iam/session", selfService: true } },
     schema: { tags: ["Sessions"], summary: "End the current session" },
   }, async (req) => {
     const h = req.headers.authorization ?? "";
@@ -43,7 +43,7 @@ export function registerIamRoutes(app: FastifyInstance, d: NativeDeps): void {
   });
 
   app.get("/v1/auth/whoami", {
-    config: { auth: { action: "iam:WhoAmI", resource: () => "iam/session", readOnly: true, selfService: true } },
+    config: { auth: { within: "none", action: "iam:WhoAmI", resource: () => "iam/session", readOnly: true, selfService: true } },
     schema: { tags: ["Sessions"], summary: "The calling principal and its scope" },
   }, async (req) => ({ principalId: req.principal!.id, kind: req.principal!.kind, credential: req.principal!.credential, scope: req.principal!.scope ?? null }));
 
@@ -51,30 +51,30 @@ export function registerIamRoutes(app: FastifyInstance, d: NativeDeps): void {
   const envTags = ["Environments"];
   const envRes = iam("environment", (req) => param(req, "env"));
   app.post("/v1/environments", {
-    config: { auth: { action: "iam:CreateEnvironment", resource: iam("environment") } },
+    config: { auth: { within: "organization", action: "iam:CreateEnvironment", resource: iam("environment") } },
     schema: { tags: envTags, summary: "Create an environment", body: Type.Object({ name: Type.String({ maxLength: 64 }), description: Type.Optional(Type.String({ maxLength: 1024 })), regions: Type.Optional(Type.Array(Region, { maxItems: 100 })) }, { additionalProperties: false }) },
   }, async (req, reply) => reply.code(201).send(await environments.create(req.body as { name: string; description?: string; regions?: string[] })));
   app.get("/v1/environments", {
-    config: { auth: { action: "iam:ListEnvironments", resource: iam("environment"), readOnly: true } },
+    config: { auth: { within: "organization", action: "iam:ListEnvironments", resource: iam("environment"), readOnly: true } },
     schema: { tags: envTags, summary: "List environments", querystring: Type.Object(Paging, { additionalProperties: false }) },
   }, async (req) => {
     const p = await environments.list(req.query as { limit: number; after?: string });
     return { environments: p.items, nextToken: p.nextToken };
   });
   app.get("/v1/environments/:env", {
-    config: { auth: { action: "iam:DescribeEnvironment", resource: envRes, readOnly: true } },
+    config: { auth: { within: "organization", action: "iam:DescribeEnvironment", resource: envRes, readOnly: true } },
     schema: { tags: envTags, summary: "Describe an environment (by id or name)", params: EnvParams },
   }, async (req) => environments.describe(param(req, "env")));
   app.patch("/v1/environments/:env", {
-    config: { auth: { action: "iam:UpdateEnvironment", resource: envRes } },
+    config: { auth: { within: "organization", action: "iam:UpdateEnvironment", resource: envRes } },
     schema: { tags: envTags, summary: "Rename or describe an environment", params: EnvParams, body: Type.Object({ name: Type.Optional(Type.String({ maxLength: 64 })), description: Type.Optional(Type.String({ maxLength: 1024 })) }, { additionalProperties: false }) },
   }, async (req) => environments.update(param(req, "env"), req.body as { name?: string; description?: string }));
   app.put("/v1/environments/:env/regions", {
-    config: { auth: { action: "iam:UpdateEnvironment", resource: envRes } },
+    config: { auth: { within: "organization", action: "iam:UpdateEnvironment", resource: envRes } },
     schema: { tags: envTags, summary: "Set the regions an environment offers", params: EnvParams, body: Type.Object({ regions: Type.Array(Region, { maxItems: 100 }) }, { additionalProperties: false }) },
   }, async (req) => environments.setRegions(param(req, "env"), (req.body as { regions: string[] }).regions));
   app.delete("/v1/environments/:env", {
-    config: { auth: { action: "iam:DeleteEnvironment", resource: envRes } },
+    config: { auth: { within: "organization", action: "iam:DeleteEnvironment", resource: envRes } },
     schema: { tags: envTags, summary: "Delete an empty environment (and its API keys)", params: EnvParams },
   }, async (req, reply) => {
     await environments.delete(param(req, "env"));
@@ -90,34 +90,34 @@ export function registerIamRoutes(app: FastifyInstance, d: NativeDeps): void {
       ? Type.Object({ name: Type.String({ maxLength: 128 }), password: Type.String({ maxLength: 1024 }), displayName: Type.Optional(Type.String({ maxLength: 128 })), description: Type.Optional(Type.String({ maxLength: 1024 })) }, { additionalProperties: false })
       : Type.Object({ name: Type.String({ maxLength: 64 }), displayName: Type.Optional(Type.String({ maxLength: 128 })), description: Type.Optional(Type.String({ maxLength: 1024 })) }, { additionalProperties: false });
     app.post(`/v1/${path}`, {
-      config: { auth: { action: `iam:Create${action}`, resource: iam(kind) } },
+      config: { auth: { within: "organization", action: `iam:Create${action}`, resource: iam(kind) } },
       schema: { tags, summary: `Create a ${label.toLowerCase().replace(/s$/, "")}`, body: createBody },
     }, async (req, reply) => {
       const b = req.body as { name: string; password: string; displayName?: string; description?: string };
       return reply.code(201).send(kind === "user" ? await principals.createUser(b) : await principals.createServiceAccount(b));
     });
     app.get(`/v1/${path}`, {
-      config: { auth: { action: `iam:List${action}s`, resource: iam(kind), readOnly: true } },
+      config: { auth: { within: "organization", action: `iam:List${action}s`, resource: iam(kind), readOnly: true } },
       schema: { tags, summary: `List ${label.toLowerCase()}`, querystring: Type.Object(Paging, { additionalProperties: false }) },
     }, async (req) => {
       const p = await principals.list(kind as AccountKind, req.query as { limit: number; after?: string });
       return { [kind === "user" ? "users" : "serviceAccounts"]: p.items, nextToken: p.nextToken };
     });
     app.get(`/v1/${path}/:id`, {
-      config: { auth: { action: `iam:Describe${action}`, resource: res, readOnly: true } },
+      config: { auth: { within: "organization", action: `iam:Describe${action}`, resource: res, readOnly: true } },
       schema: { tags, summary: "Describe", params: Id },
     }, async (req) => principals.describe(idOf(req), kind));
     app.patch(`/v1/${path}/:id`, {
-      config: { auth: { action: `iam:Update${action}`, resource: res } },
+      config: { auth: { within: "organization", action: `iam:Update${action}`, resource: res } },
       schema: { tags, summary: kind === "user" ? "Update display name, description or password" : "Update display name or description", params: Id, body: Type.Object({ displayName: Type.Optional(Type.String({ maxLength: 128 })), description: Type.Optional(Type.String({ maxLength: 1024 })), ...(kind === "user" ? { password: Type.Optional(Type.String({ maxLength: 1024 })) } : {}) }, { additionalProperties: false }) },
     }, async (req) => principals.update(idOf(req), kind, req.body as { displayName?: string; description?: string; password?: string }));
     for (const [verb, state] of [["enable", "active"], ["disable", "disabled"]] as const)
       app.post(`/v1/${path}/:id/${verb}`, {
-        config: { auth: { action: `iam:Update${action}`, resource: res } },
+        config: { auth: { within: "organization", action: `iam:Update${action}`, resource: res } },
         schema: { tags, summary: `${verb === "enable" ? "Enable" : "Disable (its sessions and API keys stop working at once)"}`, params: Id },
       }, async (req) => principals.setState(idOf(req), kind, state));
     app.delete(`/v1/${path}/:id`, {
-      config: { auth: { action: `iam:Delete${action}`, resource: res } },
+      config: { auth: { within: "organization", action: `iam:Delete${action}`, resource: res } },
       schema: { tags, summary: "Delete (with its API keys and sessions)", params: Id },
     }, async (req, reply) => {
       await principals.delete(idOf(req), kind);
@@ -129,7 +129,7 @@ export function registerIamRoutes(app: FastifyInstance, d: NativeDeps): void {
   const keyTags = ["API keys"];
   const keyRes = iam("api-key", idOf);
   app.post("/v1/api-keys", {
-    config: { auth: { action: "iam:CreateApiKey", resource: iam("api-key") } },
+    config: { auth: { within: "own-scope", action: "iam:CreateApiKey", resource: iam("api-key") } },
     schema: { tags: keyTags, summary: "Create an API key for a user or service account, scoped to an environment + region or organization-wide; the secret is returned only here", body: Type.Object({ owner: Type.String({ maxLength: 128 }), environment: Type.Optional(Type.String({ maxLength: 64 })), region: Type.Optional(Region), cloud: Type.Optional(Type.String({ maxLength: 32 })), displayName: Type.Optional(Type.String({ maxLength: 128 })), description: Type.Optional(Type.String({ maxLength: 1024 })) }, { additionalProperties: false }) },
   }, async (req, reply) => {
     const b = req.body as { owner: string; environment?: string; region?: string; cloud?: string; displayName?: string; description?: string };
@@ -141,7 +141,7 @@ export function registerIamRoutes(app: FastifyInstance, d: NativeDeps): void {
     return reply.code(201).send({ ...r.key, secret: r.secret });
   });
   app.get("/v1/api-keys", {
-    config: { auth: { action: "iam:ListApiKeys", resource: iam("api-key"), readOnly: true } },
+    config: { auth: { within: "own-scope", action: "iam:ListApiKeys", resource: iam("api-key"), readOnly: true } },
     schema: { tags: keyTags, summary: "List API keys (never their secrets)", querystring: Type.Object({ owner: Type.Optional(Type.String({ maxLength: 128 })), environment: Type.Optional(Type.String({ maxLength: 64 })), region: Type.Optional(Region), ...Paging }, { additionalProperties: false }) },
   }, async (req) => {
     const q = req.query as { owner?: string; environment?: string; region?: string; limit: number; after?: string };
@@ -150,15 +150,15 @@ export function registerIamRoutes(app: FastifyInstance, d: NativeDeps): void {
     return { apiKeys: p.items, nextToken: p.nextToken };
   });
   app.get("/v1/api-keys/:id", {
-    config: { auth: { action: "iam:DescribeApiKey", resource: keyRes, readOnly: true } },
+    config: { auth: { within: "own-scope", action: "iam:DescribeApiKey", resource: keyRes, readOnly: true } },
     schema: { tags: keyTags, summary: "Describe an API key (never its secret)", params: Id },
   }, async (req) => apiKeys.describe(idOf(req)));
   app.patch("/v1/api-keys/:id", {
-    config: { auth: { action: "iam:UpdateApiKey", resource: keyRes } },
+    config: { auth: { within: "own-scope", action: "iam:UpdateApiKey", resource: keyRes } },
     schema: { tags: keyTags, summary: "Update display name and description", params: Id, body: Type.Object({ displayName: Type.Optional(Type.String({ maxLength: 128 })), description: Type.Optional(Type.String({ maxLength: 1024 })) }, { additionalProperties: false }) },
   }, async (req) => apiKeys.update(idOf(req), req.body as { displayName?: string; description?: string }));
   app.delete("/v1/api-keys/:id", {
-    config: { auth: { action: "iam:DeleteApiKey", resource: keyRes } },
+    config: { auth: { within: "own-scope", action: "iam:DeleteApiKey", resource: keyRes } },
     schema: { tags: keyTags, summary: "Delete an API key: it stops working at once", params: Id },
   }, async (req, reply) => {
     await apiKeys.delete(idOf(req));

@@ -14,7 +14,7 @@ export function registerKeyRoutes(app: FastifyInstance, d: NativeDeps): void {
   const ok = { 200: KeyView };
 
   app.post("/v1/keys", {
-    config: { auth: { scoped: true, action: "kms:CreateKey", resource: () => "key/*" } },
+    config: { auth: { within: "scope", action: "kms:CreateKey", resource: () => "key/*" } },
     schema: { tags, summary: "Create a symmetric CMK", body: Type.Object({ description: Type.Optional(Type.String({ maxLength: 8192 })), keySpec: Type.Optional(Type.String({ maxLength: 32 })), tags: Type.Optional(Tags), rotationIntervalSeconds: Type.Optional(Type.Integer()) }, { additionalProperties: false }), response: { 201: KeyView } },
   }, async (req, reply) => {
     const b = req.body as { description?: string; keySpec?: string; tags?: { key: string; value: string }[]; rotationIntervalSeconds?: number };
@@ -22,7 +22,7 @@ export function registerKeyRoutes(app: FastifyInstance, d: NativeDeps): void {
   });
 
   app.get("/v1/keys", {
-    config: { auth: { scoped: true, action: "kms:ListKeys", resource: () => "key/*", readOnly: true } },
+    config: { auth: { within: "scope", action: "kms:ListKeys", resource: () => "key/*", readOnly: true } },
     schema: { tags, summary: "List keys", querystring: Type.Object({ limit: Limit, after: Type.Optional(PageToken) }, { additionalProperties: false }), response: { 200: Type.Object({ keys: Type.Array(KeyView), nextToken: Type.Union([Type.String(), Type.Null()]) }) } },
   }, async (req) => {
     const q = req.query as { limit: number; after?: string };
@@ -31,33 +31,33 @@ export function registerKeyRoutes(app: FastifyInstance, d: NativeDeps): void {
   });
 
   app.get("/v1/keys/:keyId", {
-    config: { auth: { scoped: true, action: "kms:DescribeKey", resource: keyRes, readOnly: true } },
+    config: { auth: { within: "scope", action: "kms:DescribeKey", resource: keyRes, readOnly: true } },
     schema: { tags, summary: "Describe a key (by id or alias)", params: KeyIdParams, response: ok },
   }, async (req) => keys.describeKey(d.scopeOf(req), param(req, "keyId")));
 
   app.patch("/v1/keys/:keyId", {
-    config: { auth: { scoped: true, action: "kms:UpdateKeyDescription", resource: keyRes } },
+    config: { auth: { within: "scope", action: "kms:UpdateKeyDescription", resource: keyRes } },
     schema: { tags, summary: "Update a key's description", params: KeyIdParams, body: Type.Object({ description: Type.String({ maxLength: 8192 }) }, { additionalProperties: false }), response: ok },
   }, async (req) => keys.updateDescription(d.scopeOf(req), param(req, "keyId"), (req.body as { description: string }).description));
 
   for (const [verb, enabled] of [["enable", true], ["disable", false]] as const)
     app.post(`/v1/keys/:keyId/${verb}`, {
-      config: { auth: { action: enabled ? "kms:EnableKey" : "kms:DisableKey", resource: keyRes } },
+      config: { auth: { within: "scope", action: enabled ? "kms:EnableKey" : "kms:DisableKey", resource: keyRes } },
       schema: { tags, summary: `${enabled ? "Enable" : "Disable"} a key`, params: KeyIdParams, response: ok },
     }, async (req) => keys.setEnabled(d.scopeOf(req), param(req, "keyId"), enabled));
 
   app.post("/v1/keys/:keyId/schedule-deletion", {
-    config: { auth: { scoped: true, action: "kms:ScheduleKeyDeletion", resource: keyRes } },
+    config: { auth: { within: "scope", action: "kms:ScheduleKeyDeletion", resource: keyRes } },
     schema: { tags, summary: "Schedule deletion after a pending window (7-366 days)", params: KeyIdParams, body: Type.Object({ pendingWindowDays: Type.Integer() }, { additionalProperties: false }), response: ok },
   }, async (req) => keys.scheduleDeletion(d.scopeOf(req), param(req, "keyId"), (req.body as { pendingWindowDays: number }).pendingWindowDays));
 
   app.post("/v1/keys/:keyId/cancel-deletion", {
-    config: { auth: { scoped: true, action: "kms:CancelKeyDeletion", resource: keyRes } },
+    config: { auth: { within: "scope", action: "kms:CancelKeyDeletion", resource: keyRes } },
     schema: { tags, summary: "Cancel a scheduled deletion", params: KeyIdParams, response: ok },
   }, async (req) => keys.cancelDeletion(d.scopeOf(req), param(req, "keyId")));
 
   app.put("/v1/keys/:keyId/rotation", {
-    config: { auth: { scoped: true, action: "kms:UpdateRotationPolicy", resource: keyRes } },
+    config: { auth: { within: "scope", action: "kms:UpdateRotationPolicy", resource: keyRes } },
     schema: { tags, summary: "Turn automatic rotation on or off", params: KeyIdParams, body: Type.Object({ enabled: Type.Boolean(), rotationIntervalSeconds: Type.Optional(Type.Integer()) }, { additionalProperties: false }), response: ok },
   }, async (req) => {
     const b = req.body as { enabled: boolean; rotationIntervalSeconds?: number };
@@ -65,12 +65,12 @@ export function registerKeyRoutes(app: FastifyInstance, d: NativeDeps): void {
   });
 
   app.post("/v1/keys/:keyId/versions", {
-    config: { auth: { scoped: true, action: "kms:CreateKeyVersion", resource: keyRes } },
+    config: { auth: { within: "scope", action: "kms:CreateKeyVersion", resource: keyRes } },
     schema: { tags, summary: "Rotate now: create a new primary version", params: KeyIdParams, response: { 201: VersionView } },
   }, async (req, reply) => reply.code(201).send(await keys.rotate(d.scopeOf(req), param(req, "keyId"))));
 
   app.get("/v1/keys/:keyId/versions", {
-    config: { auth: { scoped: true, action: "kms:ListKeyVersions", resource: keyRes, readOnly: true } },
+    config: { auth: { within: "scope", action: "kms:ListKeyVersions", resource: keyRes, readOnly: true } },
     schema: { tags, summary: "List key versions", params: KeyIdParams, querystring: Type.Object({ limit: Limit, after: Type.Optional(PageToken) }, { additionalProperties: false }), response: { 200: Type.Object({ versions: Type.Array(VersionView), nextToken: Type.Union([Type.String(), Type.Null()]) }) } },
   }, async (req) => {
     const page = await keys.listVersions(d.scopeOf(req), param(req, "keyId"), req.query as { limit: number; after?: string });
@@ -78,17 +78,17 @@ export function registerKeyRoutes(app: FastifyInstance, d: NativeDeps): void {
   });
 
   app.get("/v1/keys/:keyId/versions/:versionId", {
-    config: { auth: { scoped: true, action: "kms:DescribeKeyVersion", resource: keyRes, readOnly: true } },
+    config: { auth: { within: "scope", action: "kms:DescribeKeyVersion", resource: keyRes, readOnly: true } },
     schema: { tags, summary: "Describe a key version", params: Type.Object({ keyId: Type.String({ maxLength: 300 }), versionId: Type.String({ maxLength: 64 }) }), response: { 200: VersionView } },
   }, async (req) => keys.describeVersion(d.scopeOf(req), param(req, "keyId"), param(req, "versionId")));
 
   app.put("/v1/keys/:keyId/tags", {
-    config: { auth: { scoped: true, action: "kms:TagResource", resource: keyRes } },
+    config: { auth: { within: "scope", action: "kms:TagResource", resource: keyRes } },
     schema: { tags, summary: "Add or overwrite tags", params: KeyIdParams, body: Type.Object({ tags: Tags }, { additionalProperties: false }), response: ok },
   }, async (req) => keys.tag(d.scopeOf(req), param(req, "keyId"), (req.body as { tags: { key: string; value: string }[] }).tags));
 
   app.delete("/v1/keys/:keyId/tags", {
-    config: { auth: { scoped: true, action: "kms:UntagResource", resource: keyRes } },
+    config: { auth: { within: "scope", action: "kms:UntagResource", resource: keyRes } },
     schema: { tags, summary: "Remove tags by key", params: KeyIdParams, querystring: Type.Object({ keys: Type.String({ minLength: 1, maxLength: 4096 }) }, { additionalProperties: false }), response: ok },
   }, async (req) => keys.untag(d.scopeOf(req), param(req, "keyId"), splitKeys((req.query as { keys: string }).keys)));
 
@@ -97,7 +97,7 @@ export function registerKeyRoutes(app: FastifyInstance, d: NativeDeps): void {
   const AliasParams = Type.Object({ aliasName: Type.String({ minLength: 1, maxLength: 300 }) });
 
   app.post("/v1/aliases", {
-    config: { auth: { scoped: true, action: "kms:CreateAlias", resource: (req) => String((req.body as { aliasName?: string } | undefined)?.aliasName ?? "alias/*") } },
+    config: { auth: { within: "scope", action: "kms:CreateAlias", resource: (req) => String((req.body as { aliasName?: string } | undefined)?.aliasName ?? "alias/*") } },
     schema: { tags: aliasTags, summary: "Create an alias", body: Type.Object({ aliasName: Type.String({ maxLength: 300 }), keyId: Type.String({ maxLength: 300 }) }, { additionalProperties: false }), response: { 201: AliasView } },
   }, async (req, reply) => {
     const b = req.body as { aliasName: string; keyId: string };
@@ -105,7 +105,7 @@ export function registerKeyRoutes(app: FastifyInstance, d: NativeDeps): void {
   });
 
   app.get("/v1/aliases", {
-    config: { auth: { scoped: true, action: "kms:ListAliases", resource: () => "alias/*", readOnly: true } },
+    config: { auth: { within: "scope", action: "kms:ListAliases", resource: () => "alias/*", readOnly: true } },
     schema: { tags: aliasTags, summary: "List aliases (optionally of one key)", querystring: Type.Object({ keyId: Type.Optional(Type.String({ maxLength: 300 })), limit: Limit, after: Type.Optional(PageToken) }, { additionalProperties: false }), response: { 200: Type.Object({ aliases: Type.Array(AliasView), nextToken: Type.Union([Type.String(), Type.Null()]) }) } },
   }, async (req) => {
     const page = await aliases.list(d.scopeOf(req), req.query as { keyId?: string; limit: number; after?: string });
@@ -113,12 +113,12 @@ export function registerKeyRoutes(app: FastifyInstance, d: NativeDeps): void {
   });
 
   app.put("/v1/aliases/:aliasName", {
-    config: { auth: { scoped: true, action: "kms:UpdateAlias", resource: aliasRes } },
+    config: { auth: { within: "scope", action: "kms:UpdateAlias", resource: aliasRes } },
     schema: { tags: aliasTags, summary: "Point an alias at another key (URL-encode the name)", params: AliasParams, body: Type.Object({ keyId: Type.String({ maxLength: 300 }) }, { additionalProperties: false }), response: { 200: AliasView } },
   }, async (req) => aliases.update(d.scopeOf(req), param(req, "aliasName"), (req.body as { keyId: string }).keyId));
 
   app.delete("/v1/aliases/:aliasName", {
-    config: { auth: { scoped: true, action: "kms:DeleteAlias", resource: aliasRes } },
+    config: { auth: { within: "scope", action: "kms:DeleteAlias", resource: aliasRes } },
     schema: { tags: aliasTags, summary: "Delete an alias", params: AliasParams },
   }, async (req, reply) => {
     await aliases.delete(d.scopeOf(req), param(req, "aliasName"));

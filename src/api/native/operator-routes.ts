@@ -24,12 +24,12 @@ export function registerOperatorRoutes(app: FastifyInstance, d: NativeDeps): voi
   const op = d.operator;
 
   app.get("/v1/sys/seal-status", {
-    config: { auth: { action: "sys:Health", resource: () => "sys/seal-status", public: true, noAudit: true, whileSealed: true, readOnly: true } },
+    config: { auth: { within: "none", action: "sys:Health", resource: () => "sys/seal-status", public: true, noAudit: true, whileSealed: true, readOnly: true } },
     schema: { tags, summary: "Seal state and unseal progress (no authentication)", security: [], response: { 200: SealStatus } },
   }, async () => op.coordinator.status());
 
   app.post("/v1/sys/unseal", {
-    config: { auth: { action: "sys:Unseal", resource: () => "sys/unseal", public: true, whileSealed: true } },
+    config: { auth: { within: "none", action: "sys:Unseal", resource: () => "sys/unseal", public: true, whileSealed: true } },
     schema: {
       tags,
       summary: "Give one unseal share (base64), or reset the progress; at the threshold the server unseals",
@@ -63,7 +63,7 @@ export function registerOperatorRoutes(app: FastifyInstance, d: NativeDeps): voi
   });
 
   app.post("/v1/sys/seal", {
-    config: { auth: { action: "sys:Seal", resource: () => "sys" } },
+    config: { auth: { within: "organization", action: "sys:Seal", resource: () => "sys" } },
     schema: { tags, summary: "Seal the server: keys leave memory and data calls answer 503 until it is unsealed", response: { 200: Type.Object({ sealed: Type.Boolean() }) } },
     // Seal once the answer (and its audit record, written while the keys are still here) has gone out.
     onResponse: async (req, reply) => {
@@ -74,7 +74,7 @@ export function registerOperatorRoutes(app: FastifyInstance, d: NativeDeps): voi
   }, async () => ({ sealed: true }));
 
   app.get("/v1/sys/ca", {
-    config: { auth: { action: "sys:Health", resource: () => "sys/ca", public: true, noAudit: true, whileSealed: true, readOnly: true } },
+    config: { auth: { within: "none", action: "sys:Health", resource: () => "sys/ca", public: true, noAudit: true, whileSealed: true, readOnly: true } },
     schema: { tags, summary: "The instance CA certificate (PEM) that clients trust to verify this server", security: [], produces: ["application/x-pem-file"] },
   }, async (_req, reply) => {
     const pem = op.caPem();

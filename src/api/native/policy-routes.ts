@@ -18,26 +18,26 @@ export function registerPolicyRoutes(app: FastifyInstance, d: NativeDeps): void 
   const tags = ["Policies"];
 
   app.post("/v1/policies", {
-    config: { auth: { action: "iam:CreatePolicy", resource: iam("policy") } },
+    config: { auth: { within: "organization", action: "iam:CreatePolicy", resource: iam("policy") } },
     schema: { tags, summary: "Create an identity policy", body: Type.Object({ name: Type.String({ maxLength: 128 }), description: Type.Optional(Type.String({ maxLength: 1024 })), document: Document }, { additionalProperties: false }) },
   }, async (req, reply) => reply.code(201).send(await a.createPolicy(req.body as { name: string; description?: string; document: unknown })));
   app.get("/v1/policies", {
-    config: { auth: { action: "iam:ListPolicies", resource: iam("policy"), readOnly: true } },
+    config: { auth: { within: "organization", action: "iam:ListPolicies", resource: iam("policy"), readOnly: true } },
     schema: { tags, summary: "List policies", querystring: Type.Object({ limit: Limit, after: Type.Optional(PageToken) }, { additionalProperties: false }) },
   }, async (req) => {
     const p = await a.listPolicies(req.query as { limit: number; after?: string });
     return { policies: p.items, nextToken: p.nextToken };
   });
   app.get("/v1/policies/:id", {
-    config: { auth: { action: "iam:DescribePolicy", resource: iam("policy", (r) => param(r, "id")), readOnly: true } },
+    config: { auth: { within: "organization", action: "iam:DescribePolicy", resource: iam("policy", (r) => param(r, "id")), readOnly: true } },
     schema: { tags, summary: "Describe a policy (by id or name)", params: Ref },
   }, async (req) => a.describePolicy(param(req, "id")));
   app.put("/v1/policies/:id", {
-    config: { auth: { action: "iam:UpdatePolicy", resource: iam("policy", (r) => param(r, "id")) } },
+    config: { auth: { within: "organization", action: "iam:UpdatePolicy", resource: iam("policy", (r) => param(r, "id")) } },
     schema: { tags, summary: "Replace a policy's document", params: Ref, body: Type.Object({ description: Type.Optional(Type.String({ maxLength: 1024 })), document: Document }, { additionalProperties: false }) },
   }, async (req) => a.updatePolicy(param(req, "id"), req.body as { description?: string; document: unknown }));
   app.delete("/v1/policies/:id", {
-    config: { auth: { action: "iam:DeletePolicy", resource: iam("policy", (r) => param(r, "id")) } },
+    config: { auth: { within: "organization", action: "iam:DeletePolicy", resource: iam("policy", (r) => param(r, "id")) } },
     schema: { tags, summary: "Delete a policy (detaching it everywhere)", params: Ref },
   }, async (req, reply) => {
     await a.deletePolicy(param(req, "id"));
@@ -45,15 +45,15 @@ export function registerPolicyRoutes(app: FastifyInstance, d: NativeDeps): void 
   });
 
   app.get("/v1/roles", {
-    config: { auth: { action: "iam:ListRoles", resource: iam("role"), readOnly: true } },
+    config: { auth: { within: "organization", action: "iam:ListRoles", resource: iam("role"), readOnly: true } },
     schema: { tags, summary: "List roles (built-in: administrator, editor, secret-reader, auditor)" },
   }, async () => ({ roles: await a.listRoles() }));
   app.post("/v1/roles", {
-    config: { auth: { action: "iam:CreateRole", resource: iam("role") } },
+    config: { auth: { within: "organization", action: "iam:CreateRole", resource: iam("role") } },
     schema: { tags, summary: "Create a custom role", body: Type.Object({ name: Type.String({ maxLength: 64 }), description: Type.Optional(Type.String({ maxLength: 1024 })) }, { additionalProperties: false }) },
   }, async (req, reply) => reply.code(201).send(await a.createRole(req.body as { name: string; description?: string })));
   app.delete("/v1/roles/:id", {
-    config: { auth: { action: "iam:DeleteRole", resource: iam("role", (r) => param(r, "id")) } },
+    config: { auth: { within: "organization", action: "iam:DeleteRole", resource: iam("role", (r) => param(r, "id")) } },
     schema: { tags, summary: "Delete a custom role", params: Ref },
   }, async (req, reply) => {
     await a.deleteRole(param(req, "id"));
@@ -62,7 +62,7 @@ export function registerPolicyRoutes(app: FastifyInstance, d: NativeDeps): void 
   for (const [method, attach] of [["post", true], ["delete", false]] as const) {
     const path = attach ? "/v1/roles/:id/policies" : "/v1/roles/:id/policies/:policy";
     app[method](path, {
-      config: { auth: { action: attach ? "iam:AttachPolicy" : "iam:DetachPolicy", resource: iam("role", (r) => param(r, "id")) } },
+      config: { auth: { within: "organization", action: attach ? "iam:AttachPolicy" : "iam:DetachPolicy", resource: iam("role", (r) => param(r, "id")) } },
       schema: { tags, summary: attach ? "Attach a policy to a custom role" : "Detach a policy from a custom role", ...(attach ? { body: Type.Object({ policy: Type.String({ maxLength: 128 }) }, { additionalProperties: false }) } : {}) },
     }, async (req, reply) => {
       await a.attachToRole(param(req, "id"), attach ? (req.body as { policy: string }).policy : param(req, "policy"), attach);
@@ -72,14 +72,14 @@ export function registerPolicyRoutes(app: FastifyInstance, d: NativeDeps): void 
 
   // Attachments to users and service accounts
   app.get("/v1/principals/:principal/policies", {
-    config: { auth: { action: "iam:ListAttachedPolicies", resource: principalRes, readOnly: true } },
+    config: { auth: { within: "organization", action: "iam:ListAttachedPolicies", resource: principalRes, readOnly: true } },
     schema: { tags, summary: "The policies and roles of a user or service account", params: PrincipalParams },
   }, async (req) => a.principalAccess(param(req, "principal")));
   for (const [what, field] of [["policies", "policy"], ["roles", "role"]] as const)
     for (const attach of [true, false]) {
       const path = attach ? `/v1/principals/:principal/${what}` : `/v1/principals/:principal/${what}/:${field}`;
       app[attach ? "post" : "delete"](path, {
-        config: { auth: { action: what === "policies" ? (attach ? "iam:AttachPolicy" : "iam:DetachPolicy") : attach ? "iam:GrantRole" : "iam:RevokeRole", resource: principalRes } },
+        config: { auth: { within: "organization", action: what === "policies" ? (attach ? "iam:AttachPolicy" : "iam:DetachPolicy") : attach ? "iam:GrantRole" : "iam:RevokeRole", resource: principalRes } },
         schema: { tags, summary: `${attach ? "Attach" : "Detach"} a ${field}`, ...(attach ? { body: Type.Object({ [field]: Type.String({ maxLength: 128 }) }, { additionalProperties: false }) } : {}) },
       }, async (req, reply) => {
         const ref = attach ? (req.body as Record<string, string>)[field]! : param(req, field);
@@ -100,16 +100,16 @@ export function registerPolicyRoutes(app: FastifyInstance, d: NativeDeps): void 
   ];
   for (const k of kinds) {
     const params = Type.Object({ [k.id]: Type.String({ minLength: 1, maxLength: 1024 }) });
-    app.get(k.path, { config: { auth: { scoped: true, action: k.get, resource: k.res, readOnly: true } }, schema: { tags, summary: "The resource policy (the default policy applies when none is set)", params } }, async (req) => {
+    app.get(k.path, { config: { auth: { within: "scope", action: k.get, resource: k.res, readOnly: true } }, schema: { tags, summary: "The resource policy (the default policy applies when none is set)", params } }, async (req) => {
       const text = await k.read(req);
       return { document: text === undefined ? null : JSON.parse(text), isDefault: text === undefined };
     });
-    app.put(k.path, { config: { auth: { scoped: true, action: k.set, resource: k.res } }, schema: { tags, summary: "Set the resource policy", params, body: Type.Object({ document: Document }, { additionalProperties: false }) } }, async (req) => {
+    app.put(k.path, { config: { auth: { within: "scope", action: k.set, resource: k.res } }, schema: { tags, summary: "Set the resource policy", params, body: Type.Object({ document: Document }, { additionalProperties: false }) } }, async (req) => {
       const document = (req.body as { document: unknown }).document;
       await k.write(req, a.validateResourcePolicy(document));
       return { document, isDefault: false };
     });
-    app.delete(k.path, { config: { auth: { scoped: true, action: k.set, resource: k.res } }, schema: { tags, summary: "Remove the resource policy (back to the default)", params } }, async (req, reply) => {
+    app.delete(k.path, { config: { auth: { within: "scope", action: k.set, resource: k.res } }, schema: { tags, summary: "Remove the resource policy (back to the default)", params } }, async (req, reply) => {
       await k.write(req, null);
       return reply.code(204).send();
     });

@@ -1,4 +1,5 @@
 import { Type } from "@sinclair/typebox";
+import { accessOf } from "../../auth/request-access.js";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { NATIVE_MAX_NAME, validateSecretName } from "../../secrets/index.js";
 import { param, type NativeDeps, type NativeRotationDeps } from "./context.js";
@@ -69,7 +70,7 @@ export function registerRotationRoutes(app: FastifyInstance, d: NativeDeps, r: N
   const tags = ["Rotation"];
 
   app.post("/v1/managed-secrets", {
-    config: { auth: { scoped: true, action: "secrets:CreateSecret", resource: (req) => `secret/${String((req.body as { name?: string } | undefined)?.name ?? "*").slice(0, 256)}` } },
+    config: { auth: { within: "scope", action: "secrets:CreateSecret", resource: (req) => `secret/${String((req.body as { name?: string } | undefined)?.name ?? "*").slice(0, 256)}` } },
     schema: {
       tags, summary: "Create a managed secret: database accounts, a server login or a service account's access key",
       body: ManagedBody,
@@ -79,23 +80,23 @@ export function registerRotationRoutes(app: FastifyInstance, d: NativeDeps, r: N
     const b = req.body as ManagedBodyT;
     nativeName(b.name);
     // Using an admin credential, or minting API keys, needs the caller's own right to them.
-    if (typeof b.adminSecret === "string") await d.authorizeAlso(req, "secrets:GetSecretValue", `secret/${b.adminSecret}`);
-    if (b.type === "access-key") await d.authorizeAlso(req, "iam:CreateApiKey", "iam/api-key/*");
+    if (typeof b.adminSecret === "string") await accessOf(req).require("secrets:GetSecretValue", `secret/${b.adminSecret}`);
+    if (b.type === "access-key") await accessOf(req).require("iam:CreateApiKey", "iam/api-key/*");
     const settings: Record<string, unknown> = {};
     for (const k of SETTING_KEYS) if (b[k] !== undefined) settings[k] = b[k];
     const out = await r.managed.create(d.scopeOf(req), b.type, {
       name: b.name, description: b.description, keyId: b.keyId, tags: b.tags, settings, account: b.account, value: b.value, rotation: b.rotation,
-    }, d.keyGuard(req));
+    }, accessOf(req).keyGuard());
     return reply.code(201).send({ ...out.secret, versionId: out.versionId, warnings: out.warnings });
   });
 
   app.get("/v1/secrets/:name/rotation", {
-    config: { auth: { scoped: true, action: "secrets:DescribeSecret", resource: secretRes, readOnly: true } },
+    config: { auth: { within: "scope", action: "secrets:DescribeSecret", resource: secretRes, readOnly: true } },
     schema: { tags, summary: "Rotation status: schedule, the rotation under way, the last error", params: NameParams, response: { 200: RotationStatus } },
   }, async (req) => r.service.status(d.scopeOf(req), nativeName(param(req, "name"))));
 
   app.post("/v1/secrets/:name/rotation", {
-    config: { auth: { scoped: true, action: "secrets:UpdateSecretRotationPolicy", resource: secretRes } },
+    config: { auth: { within: "scope", action: "secrets:UpdateSecretRotationPolicy", resource: secretRes } },
     schema: {
       tags, summary: "Turn automatic rotation on or off (interval in seconds; a webhook URL for plain secrets)", params: NameParams,
       body: Type.Object({ enabled: Type.Boolean(), intervalSeconds: Type.Optional(Type.Integer()), target: Type.Optional(Str(2048)) }, { additionalProperties: false }),
@@ -104,7 +105,7 @@ export function registerRotationRoutes(app: FastifyInstance, d: NativeDeps, r: N
   }, async (req) => r.service.configure(d.scopeOf(req), nativeName(param(req, "name")), req.body as { enabled: boolean; intervalSeconds?: number; target?: string }));
 
   app.delete("/v1/secrets/:name/rotation", {
-    config: { auth: { scoped: true, action: "secrets:CancelRotateSecret", resource: secretRes } },
+    config: { auth: { within: "scope", action: "secrets:CancelRotateSecret", resource: secretRes } },
     schema: {
       tags, summary: "Turn automatic rotation off and cancel the rotation under way (rolled back on the target)", params: NameParams,
       response: { 200: Type.Object({ cancelled: Type.Boolean(), versionId: Nullable(Type.String()), status: RotationStatus }) },
@@ -117,7 +118,7 @@ export function registerRotationRoutes(app: FastifyInstance, d: NativeDeps, r: N
   });
 
   app.post("/v1/secrets/:name/rotate", {
-    config: { auth: { scoped: true, action: "secrets:RotateSecret", resource: secretRes } },
+    config: { auth: { within: "scope", action: "secrets:RotateSecret", resource: secretRes } },
     schema: {
       tags, summary: "Rotate now; 202 at once, or with wait=true 200 once the new version is current", params: NameParams,
       querystring: Type.Object({ wait: Type.Optional(Type.Boolean()), timeoutSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 300 })) }, { additionalProperties: false }),
@@ -135,7 +136,7 @@ export function registerRotationRoutes(app: FastifyInstance, d: NativeDeps, r: N
   });
 
   app.get("/v1/rotations/metrics", {
-    config: { auth: { scoped: true, action: "secrets:ListSecrets", resource: () => "secret/*", readOnly: true } },
+    config: { auth: { within: "scope", action: "secrets:ListSecrets", resource: () => "secret/*", readOnly: true } },
     schema: { tags, summary: "Rotation metrics in the Prometheus text format (alert on coffer_rotations_failing > 0)" },
   }, async (_req, reply) => {
     const m = await r.service.metrics();

@@ -1,4 +1,5 @@
 import { Type } from "@sinclair/typebox";
+import { accessOf } from "../../auth/request-access.js";
 import type { FastifyInstance } from "fastify";
 import {
   NATIVE_MAX_NAME,
@@ -24,7 +25,7 @@ export function registerSecretRoutes(app: FastifyInstance, d: NativeDeps): void 
   const tags = ["Secrets"];
 
   app.post("/v1/secrets", {
-    config: { auth: { scoped: true, action: "secrets:CreateSecret", resource: (req) => `secret/${String((req.body as { name?: string } | undefined)?.name ?? "*").slice(0, 256)}` } },
+    config: { auth: { within: "scope", action: "secrets:CreateSecret", resource: (req) => `secret/${String((req.body as { name?: string } | undefined)?.name ?? "*").slice(0, 256)}` } },
     schema: {
       tags, summary: "Create a secret with its first version",
       body: Type.Object({ name: Type.String({ maxLength: 1024 }), ...ValueFields, versionId: Type.Optional(Type.String({ maxLength: 256 })), keyId: Type.Optional(Type.String({ maxLength: 300 })), description: Type.Optional(Type.String({ maxLength: 8192 })), tags: Type.Optional(Tags) }, { additionalProperties: false }),
@@ -35,13 +36,13 @@ export function registerSecretRoutes(app: FastifyInstance, d: NativeDeps): void 
     nativeName(b.name);
     const value = secretValueOf(b);
     checkValueSize(value, NATIVE_MAX_VALUE_BYTES);
-    const r = await s.create(d.scopeOf(req), { name: b.name, value, versionId: b.versionId, keyId: b.keyId, description: b.description, tags: b.tags }, d.keyGuard(req));
+    const r = await s.create(d.scopeOf(req), { name: b.name, value, versionId: b.versionId, keyId: b.keyId, description: b.description, tags: b.tags }, accessOf(req).keyGuard());
     value.bytes.fill(0);
     return reply.code(201).send({ ...r.secret, versionId: r.versionId });
   });
 
   app.get("/v1/secrets", {
-    config: { auth: { scoped: true, action: "secrets:ListSecrets", resource: () => "secret/*", readOnly: true } },
+    config: { auth: { within: "scope", action: "secrets:ListSecrets", resource: () => "secret/*", readOnly: true } },
     schema: {
       tags, summary: "List secrets, filtered and paged",
       querystring: Type.Object({ namePrefix: Type.Optional(Type.String({ maxLength: 512 })), description: Type.Optional(Type.String({ maxLength: 512 })), tagKey: Type.Optional(Type.String({ maxLength: 128 })), tagValue: Type.Optional(Type.String({ maxLength: 128 })), includeDeleted: Type.Optional(Type.Boolean()), limit: Limit, after: Type.Optional(PageToken) }, { additionalProperties: false }),
@@ -53,31 +54,31 @@ export function registerSecretRoutes(app: FastifyInstance, d: NativeDeps): void 
   });
 
   app.get("/v1/secrets/:name", {
-    config: { auth: { scoped: true, action: "secrets:DescribeSecret", resource: secretRes, readOnly: true } },
+    config: { auth: { within: "scope", action: "secrets:DescribeSecret", resource: secretRes, readOnly: true } },
     schema: { tags, summary: "Describe a secret (never its value)", params: NameParams, response: { 200: SecretView } },
   }, async (req) => s.describe(d.scopeOf(req), nativeName(param(req, "name"))));
 
   app.patch("/v1/secrets/:name", {
-    config: { auth: { scoped: true, action: "secrets:UpdateSecret", resource: secretRes } },
+    config: { auth: { within: "scope", action: "secrets:UpdateSecret", resource: secretRes } },
     schema: { tags, summary: "Update a secret's description", params: NameParams, body: Type.Object({ description: Type.String({ maxLength: 8192 }) }, { additionalProperties: false }), response: { 200: SecretView } },
   }, async (req) => s.updateDescription(d.scopeOf(req), nativeName(param(req, "name")), (req.body as { description: string }).description));
 
   app.delete("/v1/secrets/:name", {
-    config: { auth: { scoped: true, action: "secrets:DeleteSecret", resource: secretRes } },
+    config: { auth: { within: "scope", action: "secrets:DeleteSecret", resource: secretRes } },
     schema: { tags, summary: "Delete with a recovery window (7-30 days, default 30) or at once (force)", params: NameParams, querystring: Type.Object({ recoveryWindowDays: Type.Optional(Type.Integer()), force: Type.Optional(Type.Boolean()) }, { additionalProperties: false }), response: { 200: Type.Object({ name: Type.String(), plannedDeleteTime: Type.Union([Type.String(), Type.Null()]) }) } },
   }, async (req) => s.delete(d.scopeOf(req), nativeName(param(req, "name")), req.query as { recoveryWindowDays?: number; force?: boolean }));
 
   app.post("/v1/secrets/:name/restore", {
-    config: { auth: { scoped: true, action: "secrets:RestoreSecret", resource: secretRes } },
+    config: { auth: { within: "scope", action: "secrets:RestoreSecret", resource: secretRes } },
     schema: { tags, summary: "Restore a secret inside its recovery window", params: NameParams, response: { 200: SecretView } },
   }, async (req) => s.restore(d.scopeOf(req), nativeName(param(req, "name"))));
 
   app.get("/v1/secrets/:name/value", {
-    config: { auth: { scoped: true, action: "secrets:GetSecretValue", resource: secretRes, readOnly: true } },
+    config: { auth: { within: "scope", action: "secrets:GetSecretValue", resource: secretRes, readOnly: true } },
     schema: { tags, summary: "Get a value by version id or stage (default ACSCurrent)", params: NameParams, querystring: Type.Object({ versionId: Type.Optional(Type.String({ maxLength: 256 })), stage: Type.Optional(Type.String({ maxLength: 256 })) }, { additionalProperties: false }), response: { 200: SecretValueBody } },
   }, async (req, reply) => {
     const q = req.query as { versionId?: string; stage?: string };
-    const r = await s.getValue(d.scopeOf(req), nativeName(param(req, "name")), q, d.keyGuard(req));
+    const r = await s.getValue(d.scopeOf(req), nativeName(param(req, "name")), q, accessOf(req).keyGuard());
     const out = { name: r.name, versionId: r.versionId, stages: r.stages, dataType: r.dataType, createdAt: r.createdAt, ...(r.dataType === "text" ? { value: r.bytes.toString("utf8") } : { valueBinary: r.bytes.toString("base64") }) };
     r.bytes.fill(0);
     // Exactly the schema's fields: the native serializer escapes a long value faster than the schema-compiled one.
@@ -86,40 +87,40 @@ export function registerSecretRoutes(app: FastifyInstance, d: NativeDeps): void 
   });
 
   app.post("/v1/secrets/:name/versions", {
-    config: { auth: { scoped: true, action: "secrets:PutSecretValue", resource: secretRes } },
+    config: { auth: { within: "scope", action: "secrets:PutSecretValue", resource: secretRes } },
     schema: { tags, summary: "Put a new version (idempotent by version id)", params: NameParams, body: Type.Object({ ...ValueFields, versionId: Type.Optional(Type.String({ maxLength: 256 })), stages: Type.Optional(Type.Array(Type.String({ maxLength: 256 }), { maxItems: 20 })) }, { additionalProperties: false }), response: { "2xx": Type.Object({ name: Type.String(), versionId: Type.String(), stages: Type.Array(Type.String()) }) } },
   }, async (req, reply) => {
     const b = req.body as { value?: string; valueBinary?: string; versionId?: string; stages?: string[] };
     const name = nativeName(param(req, "name"));
     const value = secretValueOf(b);
     checkValueSize(value, NATIVE_MAX_VALUE_BYTES);
-    const r = await s.putValue(d.scopeOf(req), name, value, { versionId: b.versionId, stages: b.stages }, d.keyGuard(req));
+    const r = await s.putValue(d.scopeOf(req), name, value, { versionId: b.versionId, stages: b.stages }, accessOf(req).keyGuard());
     value.bytes.fill(0);
     return reply.code(r.created ? 201 : 200).send({ name: r.name, versionId: r.versionId, stages: r.stages });
   });
 
   app.get("/v1/secrets/:name/versions", {
-    config: { auth: { scoped: true, action: "secrets:ListSecretVersionIds", resource: secretRes, readOnly: true } },
+    config: { auth: { within: "scope", action: "secrets:ListSecretVersionIds", resource: secretRes, readOnly: true } },
     schema: { tags, summary: "List versions with their stages", params: NameParams, querystring: Type.Object({ includeDeprecated: Type.Optional(Type.Boolean()) }, { additionalProperties: false }), response: { 200: Type.Object({ versions: Type.Array(Type.Object({ versionId: Type.String(), stages: Type.Array(Type.String()), createdAt: Type.String() })) }) } },
   }, async (req) => ({ versions: await s.listVersions(d.scopeOf(req), nativeName(param(req, "name")), Boolean((req.query as { includeDeprecated?: boolean }).includeDeprecated)) }));
 
   app.post("/v1/secrets/:name/stages", {
-    config: { auth: { scoped: true, action: "secrets:UpdateSecretVersionStage", resource: secretRes } },
+    config: { auth: { within: "scope", action: "secrets:UpdateSecretVersionStage", resource: secretRes } },
     schema: { tags, summary: "Move a stage to a version and/or remove it from one", params: NameParams, body: Type.Object({ stage: Type.String({ maxLength: 256 }), moveToVersionId: Type.Optional(Type.String({ maxLength: 256 })), removeFromVersionId: Type.Optional(Type.String({ maxLength: 256 })) }, { additionalProperties: false }), response: { 200: Type.Object({ name: Type.String(), stage: Type.String(), versionId: Type.Union([Type.String(), Type.Null()]) }) } },
   }, async (req) => s.updateStage(d.scopeOf(req), nativeName(param(req, "name")), req.body as { stage: string; moveToVersionId?: string; removeFromVersionId?: string }));
 
   app.put("/v1/secrets/:name/tags", {
-    config: { auth: { scoped: true, action: "secrets:TagResource", resource: secretRes } },
+    config: { auth: { within: "scope", action: "secrets:TagResource", resource: secretRes } },
     schema: { tags, summary: "Add or overwrite tags", params: NameParams, body: Type.Object({ tags: Tags }, { additionalProperties: false }), response: { 200: SecretView } },
   }, async (req) => s.tag(d.scopeOf(req), nativeName(param(req, "name")), (req.body as { tags: { key: string; value: string }[] }).tags));
 
   app.delete("/v1/secrets/:name/tags", {
-    config: { auth: { scoped: true, action: "secrets:UntagResource", resource: secretRes } },
+    config: { auth: { within: "scope", action: "secrets:UntagResource", resource: secretRes } },
     schema: { tags, summary: "Remove tags by key", params: NameParams, querystring: Type.Object({ keys: Type.String({ minLength: 1, maxLength: 4096 }) }, { additionalProperties: false }), response: { 200: SecretView } },
   }, async (req) => s.untag(d.scopeOf(req), nativeName(param(req, "name")), splitKeys((req.query as { keys: string }).keys)));
 
   app.post("/v1/random-password", {
-    config: { auth: { scoped: true, action: "secrets:GetRandomPassword", resource: () => "secret/*", readOnly: true } },
+    config: { auth: { within: "scope", action: "secrets:GetRandomPassword", resource: () => "secret/*", readOnly: true } },
     schema: { tags, summary: "Generate a random password (8-128 characters)", body: Type.Object({ length: Type.Optional(Type.Integer()), excludeCharacters: Type.Optional(Type.String({ maxLength: 512 })), excludeLowercase: Type.Optional(Type.Boolean()), excludeUppercase: Type.Optional(Type.Boolean()), excludeNumbers: Type.Optional(Type.Boolean()), excludePunctuation: Type.Optional(Type.Boolean()), requireEachIncludedType: Type.Optional(Type.Boolean()) }, { additionalProperties: false }), response: { 200: Type.Object({ password: Type.String() }) } },
   }, async (req) => {
     const b = (req.body ?? {}) as Partial<PasswordSpec>;

@@ -7,18 +7,18 @@ export function registerSysRoutes(app: FastifyInstance, d: NativeDeps): void {
   const tags = ["System"];
 
   app.get("/v1/sys/health", {
-    config: { auth: { action: "sys:Health", resource: () => "sys/health", public: true, noAudit: true, whileSealed: true, readOnly: true } },
+    config: { auth: { within: "none", action: "sys:Health", resource: () => "sys/health", public: true, noAudit: true, whileSealed: true, readOnly: true } },
     schema: { tags, summary: "Health and seal state (no authentication)", security: [] },
   }, async () => d.health());
 
   app.get("/v1/openapi.json", {
-    config: { auth: { action: "sys:OpenApi", resource: () => "sys/openapi", public: true, noAudit: true, whileSealed: true, readOnly: true } },
+    config: { auth: { within: "none", action: "sys:OpenApi", resource: () => "sys/openapi", public: true, noAudit: true, whileSealed: true, readOnly: true } },
     schema: { hide: true },
   }, async () => app.swagger());
 
   if (d.dev)
     app.post("/v1/sys/reset", {
-      config: { auth: { action: "sys:Reset", resource: () => "sys/reset" } },
+      config: { auth: { within: "organization", action: "sys:Reset", resource: () => "sys/reset" } },
       schema: { tags, summary: "Dev mode only: wipe every key, secret and audit record (the root key stays)" },
     }, async () => {
       await d.reset();
@@ -27,7 +27,7 @@ export function registerSysRoutes(app: FastifyInstance, d: NativeDeps): void {
 
   const auditTags = ["Audit"];
   app.get("/v1/audit", {
-    config: { auth: { action: "audit:ListRecords", resource: () => "audit", readOnly: true } },
+    config: { auth: { within: "own-scope", action: "audit:ListRecords", resource: () => "audit", readOnly: true } },
     schema: { tags: auditTags, summary: "Read audit records (filter by principal, action, resource, time)", querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }), after: Type.Optional(PageToken), principal: Type.Optional(Type.String({ maxLength: 256 })), action: Type.Optional(Type.String({ maxLength: 128 })), resource: Type.Optional(Type.String({ maxLength: 512 })), since: Type.Optional(Type.String({ format: "date-time" })), until: Type.Optional(Type.String({ format: "date-time" })) }, { additionalProperties: false }) },
   }, async (req) => {
     const q = req.query as { limit: number; after?: string; principal?: string; action?: string; resource?: string; since?: string; until?: string };
@@ -35,7 +35,7 @@ export function registerSysRoutes(app: FastifyInstance, d: NativeDeps): void {
   });
 
   app.post("/v1/audit/verify", {
-    config: { auth: { action: "audit:Verify", resource: () => "audit" } },
+    config: { auth: { within: "organization", action: "audit:Verify", resource: () => "audit" } },
     schema: { tags: auditTags, summary: "Verify the audit hash chain" },
   }, async () => d.audit.verify());
 }

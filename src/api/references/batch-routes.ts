@@ -1,7 +1,8 @@
 import { Type } from "@sinclair/typebox";
+import { accessOf } from "../../auth/request-access.js";
 import type { FastifyInstance } from "fastify";
 import { batchRead } from "../../references/index.js";
-import { auditRead, scopeOf, type ReferenceApiDeps } from "./context.js";
+import { scopeOf, type ReferenceApiDeps } from "./context.js";
 
 /**
  * `POST /v1/secrets:batchGet`: the values of many secrets in one round trip, for
@@ -13,7 +14,7 @@ const Value = Type.Object({ name: Type.String(), versionId: Type.String(), dataT
 
 export function registerBatchRoutes(app: FastifyInstance, d: ReferenceApiDeps): void {
   app.post("/v1/secrets::batchGet", {
-    config: { auth: { action: "secrets:BatchGetSecretValue", resource: () => "secret/*", scoped: true, readOnly: true } },
+    config: { auth: { action: "secrets:BatchGetSecretValue", resource: () => "secret/*", within: "scope", readOnly: true } },
     schema: {
       tags: ["Secrets"], summary: "Values of the secrets under a path prefix, or of the secrets named (at most 100)",
       body: Type.Object({ pathPrefix: Type.Optional(Type.String({ maxLength: 512 })), names: Type.Optional(Type.Array(Type.String({ maxLength: 512 }), { maxItems: 100 })) }, { additionalProperties: false }),
@@ -21,9 +22,9 @@ export function registerBatchRoutes(app: FastifyInstance, d: ReferenceApiDeps): 
     },
   }, async (req) => {
     const b = req.body as { pathPrefix?: string; names?: string[] };
-    const guard = d.keyGuard(req);
-    const out = await batchRead(d.secrets, scopeOf(req), b, (name) => d.authorizeAlso(req, "secrets:GetSecretValue", `secret/${name}`), guard);
-    for (const v of out.values) auditRead(d, req, "secrets:GetSecretValue", `secret/${v.name}`);
+    const guard = accessOf(req).keyGuard();
+    const out = await batchRead(d.secrets, scopeOf(req), b, (name) => accessOf(req).require("secrets:GetSecretValue", `secret/${name}`), guard);
+    for (const v of out.values) accessOf(req).recordRead("secrets:GetSecretValue", `secret/${v.name}`);
     return { secrets: out.values, errors: out.errors };
   });
 }

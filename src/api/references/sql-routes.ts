@@ -1,7 +1,8 @@
 import { Type } from "@sinclair/typebox";
+import { accessOf } from "../../auth/request-access.js";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { referencedWarning } from "../ververica/vvp-routes.js";
-import { auditRead, param, scopeOf, type ReferenceApiDeps } from "./context.js";
+import { param, scopeOf, type ReferenceApiDeps } from "./context.js";
 
 /**
  * Native `/v1/sql/…`: SQL secret values, resolution, API tokens and the Flink SQL
@@ -10,7 +11,7 @@ import { auditRead, param, scopeOf, type ReferenceApiDeps } from "./context.js";
  */
 const tags = ["SQL secret values"];
 const Name = Type.Object({ name: Type.String({ minLength: 1, maxLength: 256 }) });
-const cfg = (action: string, resource: (req: FastifyRequest) => string, readOnly = false) => ({ auth: { action, resource, scoped: true, readOnly } });
+const cfg = (action: string, resource: (req: FastifyRequest) => string, readOnly = false) => ({ auth: { action, resource, within: "scope" as const, readOnly } });
 const valueRes = (req: FastifyRequest) => `sql-value/${param(req, "name")}`;
 const ValueView = Type.Object({ id: Type.String(), name: Type.String(), createdAt: Type.String(), modifiedAt: Type.String() });
 
@@ -50,7 +51,7 @@ export function registerSqlRoutes(app: FastifyInstance, d: ReferenceApiDeps): vo
   }, async (req) => {
     const s = scopeOf(req);
     const out = await r.resolveScript(s, (req.body as { statement: string }).statement, `environment ${s.environmentId} (${s.region})`);
-    for (const n of out.names) auditRead(d, req, "sql:ResolveSqlScript", `sql-value/${n}`);
+    for (const n of out.names) accessOf(req).recordRead("sql:ResolveSqlScript", `sql-value/${n}`);
     return { statement: out.statement };
   });
 

@@ -1,7 +1,8 @@
 import { Type } from "@sinclair/typebox";
+import { accessOf } from "../../auth/request-access.js";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { MAX_WORKFLOW_BYTES } from "../../references/workflow-yaml.js";
-import { auditRead, param, scopeOf, type ReferenceApiDeps } from "./context.js";
+import { param, scopeOf, type ReferenceApiDeps } from "./context.js";
 
 /**
  * Native `/v1/workflow-services/{service}/keys`: the keys of a workflow service (image
@@ -11,7 +12,7 @@ import { auditRead, param, scopeOf, type ReferenceApiDeps } from "./context.js";
 const tags = ["Workflow keys"];
 const Svc = Type.Object({ service: Type.String({ minLength: 1, maxLength: 128 }) });
 const SvcName = Type.Object({ service: Type.String({ minLength: 1, maxLength: 128 }), name: Type.String({ minLength: 1, maxLength: 128 }) });
-const cfg = (action: string, resource: (req: FastifyRequest) => string, readOnly = false) => ({ auth: { action, resource, scoped: true, readOnly } });
+const cfg = (action: string, resource: (req: FastifyRequest) => string, readOnly = false) => ({ auth: { action, resource, within: "scope" as const, readOnly } });
 const svc = (req: FastifyRequest) => param(req, "service");
 const keyRes = (req: FastifyRequest) => `workflow/${svc(req)}/key/${param(req, "name")}`;
 const bodyName = (req: FastifyRequest) => {
@@ -69,7 +70,7 @@ export function registerWorkflowRoutes(app: FastifyInstance, d: ReferenceApiDeps
     schema: { tags, summary: "Validate a workflow YAML's keys and render it with their credentials", params: Svc, body: Type.Object({ yaml: Type.String({ maxLength: MAX_WORKFLOW_BYTES }) }, { additionalProperties: false }), response: { 200: Type.Object({ yaml: Type.String(), keys: Type.Array(Type.String()) }) } },
   }, async (req) => {
     const out = await d.references.resolveWorkflow(scopeOf(req), svc(req), (req.body as { yaml: string }).yaml);
-    for (const k of out.keys) auditRead(d, req, "workflows:ResolveWorkflow", `workflow/${svc(req)}/key/${k}`);
+    for (const k of out.keys) accessOf(req).recordRead("workflows:ResolveWorkflow", `workflow/${svc(req)}/key/${k}`);
     return out;
   });
 }

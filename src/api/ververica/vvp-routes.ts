@@ -1,8 +1,9 @@
 import { Type } from "@sinclair/typebox";
+import { accessOf } from "../../auth/request-access.js";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { CofferError, invalid } from "../../core/errors.js";
 import type { ApiTokenView, SqlValueView } from "../../references/index.js";
-import { auditRead, param, scopeOf, type ReferenceApiDeps } from "../references/context.js";
+import { param, scopeOf, type ReferenceApiDeps } from "../references/context.js";
 
 /**
  * The Ververica Platform-compatible surface: secret values (`/api/v1`), API tokens
@@ -15,7 +16,7 @@ const NS = Type.Object({ namespace: Type.String({ minLength: 1, maxLength: 128 }
 const NS_NAME = Type.Object({ namespace: Type.String({ minLength: 1, maxLength: 128 }), name: Type.String({ minLength: 1, maxLength: 256 }) });
 const tags = ["Ververica: secret values and API tokens"];
 const fromPath = (req: FastifyRequest) => ({ environment: param(req, "namespace") });
-const cfg = (action: string, resource: (req: FastifyRequest) => string, readOnly = false) => ({ auth: { action, resource, scoped: true, scopeFrom: fromPath, readOnly } });
+const cfg = (action: string, resource: (req: FastifyRequest) => string, readOnly = false) => ({ auth: { action, resource, within: "scope" as const, scopeFrom: fromPath, readOnly } });
 
 export function renderSecretValue(namespace: string, v: SqlValueView) {
   return {
@@ -90,7 +91,7 @@ export function registerVervericaApi(app: FastifyInstance, d: ReferenceApiDeps):
   for (const method of ["PATCH", "PUT"] as const)
     app.route({
       method, url: "/api/v1/namespaces/:namespace/secret-values/:name",
-      config: { auth: { action: "sql:CreateSecretValue", resource: (req) => `sql-value/${param(req, "name")}`, scoped: true, scopeFrom: fromPath, selfService: true } },
+      config: { auth: { action: "sql:CreateSecretValue", resource: (req) => `sql-value/${param(req, "name")}`, within: "scope", scopeFrom: fromPath, selfService: true } },
       schema: { tags, summary: "Refused: a secret value can only be added and deleted", params: NS_NAME },
       handler: async () => {
         throw new CofferError("MethodNotAllowed", "A secret value cannot be changed: delete it and add it again.");
@@ -126,7 +127,7 @@ export function registerVervericaApi(app: FastifyInstance, d: ReferenceApiDeps):
     schema: { tags, summary: "Resolve ${secret_values.…} references in a SQL script", params: NS, body: Type.Object({ statement: Type.String({ maxLength: 131_072 }) }, { additionalProperties: false }) },
   }, async (req) => {
     const out = await r.resolveScript(scopeOf(req), (req.body as { statement: string }).statement, `namespace ${ns(req)}`);
-    for (const n of out.names) auditRead(d, req, "sql:ResolveSqlScript", `sql-value/${n}`);
+    for (const n of out.names) accessOf(req).recordRead("sql:ResolveSqlScript", `sql-value/${n}`);
     return { statement: out.statement };
   });
 }

@@ -77,7 +77,7 @@ const manyRes = (p: Reader): string => {
 
 /** The other resources of a multi-resource call need the same permission (the route checked the first). */
 async function authorizeRest(c: OpContext, kind: "key" | "secret", ids: string[], action: CofferAction): Promise<void> {
-  for (const id of ids.slice(1)) await c.deps.authorizeAlso(c.req, action, `${kind}/${id}`);
+  for (const id of ids.slice(1)) await c.access.require(action, `${kind}/${id}`);
 }
 
 const TAG_ACTION = { key: "kms:TagResource", secret: "secrets:TagResource" } as const;

@@ -96,7 +96,7 @@ export const CRYPTO_OPERATIONS: OperationTable = {
     run: async (c) => {
       const { p } = c;
       if (p.has("SourceEncryptionAlgorithm") || p.has("SourceKeyVersionId")) throw unsupported("Re-encrypting data encrypted with an asymmetric public key is not supported: Coffer keys are symmetric.");
-      await c.deps.authorizeAlso(c.req, "kms:ReEncrypt", blobKey(p));
+      await c.access.require("kms:ReEncrypt", blobKey(p));
       const r = await c.deps.kms.crypto.reEncrypt(c.scope, blobOf(p), contextOf(p, "SourceEncryptionContext"), keyRef(p, "DestinationKeyId"), contextOf(p, "DestinationEncryptionContext"));
       return { KeyId: r.keyId, KeyVersionId: r.keyVersionId, CiphertextBlob: r.blob.toString("base64") };
     },

@@ -15,7 +15,7 @@ async function valueOf(c: OpContext, name: string, sel: { versionId?: string | u
   const managed = v.secretType !== "Generic";
   // Managed secrets: only ACSCurrent / ACSPrevious, and VersionId is ignored (as the service does).
   if (managed && sel.stage !== undefined && !MANAGED_STAGES.has(sel.stage)) throw invalid(`A ${v.secretType} secret has only the stages ACSCurrent and ACSPrevious.`);
-  const guard = deps.keyGuard(c.req);
+  const guard = c.access.keyGuard();
   let r: SecretValueResult;
   try {
     r = await deps.secrets.getValue(scope, name, { versionId: managed ? undefined : sel.versionId, stage: sel.stage }, guard);
@@ -56,7 +56,7 @@ async function batchGetSecretValue(c: OpContext): Promise<Record<string, unknown
     const str = (k: string) => (typeof o[k] === "string" ? (o[k] as string) : o[k] === undefined ? undefined : String(o[k]));
     return { name: stripSecretArn(o.SecretName), versionId: str("VersionId"), stage: str("VersionStage"), fetchExtended: str("FetchExtendedConfig") === "true" };
   });
-  for (const w of wanted) await c.deps.authorizeAlso(c.req, "secrets:GetSecretValue", `secret/${w.name}`);
+  for (const w of wanted) await c.access.require("secrets:GetSecretValue", `secret/${w.name}`);
   const values: Record<string, unknown>[] = [];
   const errors: Record<string, unknown>[] = [];
   for (const w of wanted) {
@@ -80,7 +80,7 @@ async function putSecretValue(c: OpContext): Promise<Record<string, unknown>> {
   try {
     const v = await deps.secrets.describe(scope, name);
     if (v.secretType !== "Generic") throw unsupported(`PutSecretValue applies to Generic secrets; ${v.secretType} secrets change by rotation (RotateSecret).`);
-    const r = await deps.secrets.putValue(scope, name, value, { versionId, stages: stages && stages.length > 0 ? stages : undefined }, deps.keyGuard(c.req));
+    const r = await deps.secrets.putValue(scope, name, value, { versionId, stages: stages && stages.length > 0 ? stages : undefined }, c.access.keyGuard());
     return { SecretName: r.name, VersionId: r.versionId, VersionStages: { VersionStage: r.stages } };
   } finally {
     value.bytes.fill(0);

@@ -59,8 +59,8 @@ function withManagedConfig(type: SecretType, extended: string | undefined): { te
 async function authorizeManaged(c: OpContext, config: ManagedConfig | undefined): Promise<void> {
   if (!config) return;
   const admin = adminSecretOf(config);
-  if (admin !== undefined) await c.deps.authorizeAlso(c.req, "secrets:GetSecretValue", `secret/${admin}`);
-  if (config.type === "access-key") await c.deps.authorizeAlso(c.req, "iam:CreateApiKey", "iam/api-key/*");
+  if (admin !== undefined) await c.access.require("secrets:GetSecretValue", `secret/${admin}`);
+  if (config.type === "access-key") await c.access.require("iam:CreateApiKey", "iam/api-key/*");
 }
 
 /** The secret's view; a secret that does not exist answers Forbidden.ResourceNotFound. */
@@ -82,7 +82,7 @@ async function createSecret(c: OpContext): Promise<Record<string, unknown>> {
   const interval = enable ? checkRotationInterval(type, parseInterval(p.req("RotationInterval", 32))) : undefined;
   const policy = p.str("Policy", { max: 32 * 1024 });
   const keyId = p.str("EncryptionKeyId", { max: 512 });
-  const guard = c.deps.keyGuard(c.req);
+  const guard = c.access.keyGuard();
   // A two-account secret starts with both accounts: the second one's version is created first and becomes ACSPrevious.
   const previousId = `${versionId.slice(0, 55)}-previous`;
   try {

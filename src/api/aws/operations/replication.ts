@@ -27,7 +27,7 @@ async function replicaScope(d: AwsDeps, call: AwsCall, region: string, action: s
     if (e instanceof CofferError && e.code === "RegionNotOffered") throw awsError("InvalidParameterException", `Invalid replica region: the environment does not offer ${region}.`);
     throw e;
   }
-  if (!(await d.isAllowed(call.req, action, `secret/${name}`, scope))) throw new CofferError("AccessDenied", `Not allowed: ${action} on secret/${name} in ${region}.`);
+  if (!(await call.access.allows(action, `secret/${name}`, { scope: scope }))) throw new CofferError("AccessDenied", `Not allowed: ${action} on secret/${name} in ${region}.`);
   return scope;
 }
 
@@ -64,7 +64,7 @@ export const replicationOperations: Record<string, AwsOperation> = {
         const p = call.req.principal;
         if (p?.scope && p.scope.region !== region) throw new CofferError("AccessDenied", `This API key is scoped to ${p.scope.region}; it cannot act in region ${region}.`);
         const scope = { environmentId: call.scope.environmentId, region };
-        if (!(await d.isAllowed(call.req, "secrets:DeleteSecret", `secret/${e.row.name}`, scope))) throw new CofferError("AccessDenied", `Not allowed: secrets:DeleteSecret on secret/${e.row.name} in ${region}.`);
+        if (!(await call.access.allows("secrets:DeleteSecret", `secret/${e.row.name}`, { scope: scope }))) throw new CofferError("AccessDenied", `Not allowed: secrets:DeleteSecret on secret/${e.row.name} in ${region}.`);
         await d.secrets.replicas.remove(call.scope, e.row.name, scope);
       }
       return { ARN: arnOf(d, e), ReplicationStatus: await statusOf(d, call, e.row.name) };
@@ -96,7 +96,7 @@ export async function replicateTo(d: AwsDeps, call: AwsCall, name: string, regio
     let keyId: string | undefined;
     if (r.kmsKeyId !== undefined) {
       keyId = (await d.kms.keys.describeKey(scope, kmsKeyRef(r.kmsKeyId))).keyId;
-      if (!(await d.isAllowed(call.req, "kms:GenerateDataKey", `key/${keyId}`, scope, "secrets")))
+      if (!(await call.access.allows("kms:GenerateDataKey", `key/${keyId}`, { scope: scope, viaService: "secrets" })))
         throw new CofferError("AccessDenied", `Not allowed: kms:GenerateDataKey on the key ${keyId} in ${r.region}.`);
     }
     await d.secrets.replicas.add(call.scope, name, scope, { keyId, force });

@@ -1,4 +1,5 @@
 import type { FastifyRequest } from "fastify";
+import { accessOf } from "../../../auth/request-access.js";
 import { CofferError } from "../../../core/errors.js";
 import type { Scope } from "../../../scope/scope.js";
 import { CURRENT, positionFits, positionOf, type ScanItem, type ScanOrder, type ScanPosition, type SecretEntry } from "../../../secrets/index.js";
@@ -14,7 +15,7 @@ const noValue = (what: string) => awsError("ResourceNotFoundException", `Secrets
 async function valueOf(d: AwsDeps, req: FastifyRequest, scope: Scope, e: SecretEntry, versionId: string | undefined, stageIn: string | undefined): Promise<Record<string, unknown>> {
   if (e.row.deleted_at !== null) throw new CofferError("SecretDeleted");
   const stage = stageIn === undefined ? undefined : cofferStage(stageIn);
-  const guard = d.keyGuard(req);
+  const guard = accessOf(req).keyGuard();
   if (versionId === undefined && !e.stages.has(stage ?? CURRENT)) throw noValue(`staging label: ${awsStage(stage ?? CURRENT)}`);
   const v = await d.secrets.getValue(scope, e.row.name, versionId === undefined ? { stage } : { versionId }, guard).catch((err: unknown) => {
     if (err instanceof CofferError && err.code === "SecretVersionNotFound") throw versionId === undefined ? noValue(`staging label: ${awsStage(stage ?? CURRENT)}`) : noValue(`VersionId: ${versionId}`);
@@ -123,7 +124,7 @@ export const readOperations: Record<string, AwsOperation> = {
       const one = async (id: string, name: string | undefined) => {
         try {
           const t = name === undefined ? await resolveSecretId(d, call.scope, id) : { name, unresolved: false };
-          if (!(await d.isAllowed(call.req, "secrets:GetSecretValue", `secret/${t.name}`, call.scope)))
+          if (!(await call.access.allows("secrets:GetSecretValue", `secret/${t.name}`)))
             throw awsError("AccessDeniedException", `Not allowed: secrets:GetSecretValue on secret/${t.name}.`, "AccessDenied");
           const e = t.unresolved ? undefined : await d.secrets.entry(call.scope, t.name);
           if (!e) throw secretNotFound();

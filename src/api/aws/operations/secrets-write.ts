@@ -61,7 +61,7 @@ export const writeOperations: Record<string, AwsOperation> = {
           throw awsError("ResourceExistsException", `The operation failed because the secret ${name} already exists.`, "SecretAlreadyExists");
         }
         const keyId = kmsKeyId === undefined ? undefined : kmsKeyRef(kmsKeyId);
-        const r = await d.secrets.create(call.scope, { name, value, versionId: token, keyId, description, tags }, d.keyGuard(call.req)).catch((e: unknown) => {
+        const r = await d.secrets.create(call.scope, { name, value, versionId: token, keyId, description, tags }, call.access.keyGuard()).catch((e: unknown) => {
           if (e instanceof CofferError && e.code === "SecretAlreadyExists") throw awsError("ResourceExistsException", `The operation failed because the secret ${name} already exists.`, "SecretAlreadyExists");
           throw e;
         });
@@ -96,7 +96,7 @@ export const writeOperations: Record<string, AwsOperation> = {
         const wanted = stages ? [...new Set(stages.map(cofferStage))] : [CURRENT];
         // The first version of a secret created without a value becomes AWSCURRENT whatever the labels.
         if (!e.stages.has(CURRENT) && !wanted.includes(CURRENT)) wanted.push(CURRENT);
-        const r = await d.secrets.putValue(call.scope, e.row.name, value, { versionId: token, stages: wanted }, d.keyGuard(call.req)).catch((err: unknown) => {
+        const r = await d.secrets.putValue(call.scope, e.row.name, value, { versionId: token, stages: wanted }, call.access.keyGuard()).catch((err: unknown) => {
           if (err instanceof CofferError && err.code === "VersionConflict") throw tokenInUse(token, arnOf(d, e));
           throw err;
         });
@@ -125,13 +125,13 @@ export const writeOperations: Record<string, AwsOperation> = {
         const name = e.row.name;
         if (kmsKeyId !== undefined) {
           const key = await d.kms.keys.describeKey(call.scope, kmsKeyRef(kmsKeyId));
-          await d.keyGuard(call.req)?.(key.keyId, "kms:GenerateDataKey");
+          await call.access.keyGuard()?.(key.keyId, "kms:GenerateDataKey");
           if (key.keyId !== e.row.key_id) await d.secrets.settings.changeKey(call.scope, name, key.keyId);
         }
         if (description !== undefined) await d.secrets.updateDescription(call.scope, name, description);
         const out: Record<string, unknown> = { ARN: arnOf(d, e), Name: name };
         if (value) {
-          const r = await d.secrets.putValue(call.scope, name, value, { versionId: token, stages: [CURRENT] }, d.keyGuard(call.req)).catch((err: unknown) => {
+          const r = await d.secrets.putValue(call.scope, name, value, { versionId: token, stages: [CURRENT] }, call.access.keyGuard()).catch((err: unknown) => {
             if (err instanceof CofferError && err.code === "VersionConflict") throw tokenInUse(token!, arnOf(d, e));
             throw err;
           });
