@@ -217,6 +217,7 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
     resolveScope: (env, r) => environments.resolveScope(env, r),
     defaultScope: scope,
     decider,
+    holdsAllOf: (actor, ownerId) => access.coversPrincipal(actor, ownerId),
     audit,
     throttle,
     isSealed: () => barrier.sealed,

@@ -70,6 +70,8 @@ export interface AuditListFilter {
   principal?: string | undefined;
   action?: string | undefined;
   resource?: string | undefined;
+  /** Only records whose resource starts with this (a scope's `crn:coffer:<env>:<region>:`). */
+  resourcePrefix?: string | undefined;
   since?: number | undefined;
   until?: number | undefined;
 }
@@ -273,6 +275,7 @@ export function createAuditService(deps: { storage: Storage; clock: Clock; macKe
       if (f.principal) where.push("principal = ?"), params.push(f.principal);
       if (f.action) where.push("action = ?"), params.push(f.action);
       if (f.resource) where.push("resource = ?"), params.push(f.resource);
+      if (f.resourcePrefix) where.push("substr(resource, 1, ?) = ?"), params.push(f.resourcePrefix.length, f.resourcePrefix);
       if (f.since !== undefined) where.push("time >= ?"), params.push(f.since);
       if (f.until !== undefined) where.push("time < ?"), params.push(f.until);
       params.push(f.limit + 1);

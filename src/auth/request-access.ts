@@ -13,6 +13,8 @@ const MAX_AUDIT_DETAIL = 1024;
 
 export interface RequestAccessDeps {
   decider: Decider;
+  /** Whether `actor` holds every permission the principal `ownerId` holds (src/auth/access-service.ts). */
+  holdsAllOf: (actor: Principal, ownerId: string) => Promise<boolean>;
   audit: AuditService;
   clock: Clock;
 }
@@ -71,6 +73,12 @@ export class RequestAccess {
     if (!(await this.allows(action, short, t))) throw new CofferError("AccessDenied", `Not allowed: ${action} on ${resourceName(this.targetScope(t), short).slice(0, MAX_AUDIT_RESOURCE)}.`);
   }
 
+  /** Every one of these permissions (in the request's scope), or AccessDenied naming the first missing and `what` needed them. */
+  async requireAll(permissions: readonly (readonly [action: string, short: string])[], what: string): Promise<void> {
+    for (const [action, short] of permissions)
+      if (!(await this.allows(action, short))) throw new CofferError("AccessDenied", `Not allowed: ${what} needs ${action} on ${this.crn(short).slice(0, MAX_AUDIT_RESOURCE)}, which you do not hold.`);
+  }
+
   /** The route's own decision: its declared action and resource, which its audit record names. */
   async authorizeRoute(action: string, short: string): Promise<void> {
     this.auditAs(action, short);
@@ -100,6 +108,32 @@ export class RequestAccess {
     if (!own) return;
     if (!target) throw new CofferError("AccessDenied", `This API key is scoped to ${scopeText(own)}; ${what} is organization-wide and needs an organization-wide credential.`);
     if (!sameScope(own, target)) throw new CofferError("AccessDenied", `This API key is scoped to ${scopeText(own)}; it cannot act on ${what} in ${scopeText(target)}.`);
+  }
+
+  /**
+   * No amplification through another principal's credentials: minting an API key for an
+   * owner other than the caller, or setting another user's password, needs `action` on
+   * that owner (`iam/user/<id>`, `iam/service-account/<id>`) and every permission the
+   * owner holds. The caller's own credentials need neither. The root key is exempt.
+   */
+  async requireOwner(action: string, owner: { id: string; kind: "user" | "service-account" }): Promise<void> {
+    const p = this.principal;
+    if (!p) throw new CofferError("AccessDenied", `Not allowed: ${action}.`);
+    if (p.kind === "root" && !p.allowedActions) return;
+    if (p.id === owner.id && !p.allowedActions) return;
+    await this.require(action, `iam/${owner.kind}/${owner.id}`, { scope: null });
+    if (!(await this.deps.holdsAllOf(p, owner.id)))
+      throw new CofferError("AccessDenied", `Not allowed: ${action} for ${owner.id}, who holds permissions you do not.`);
+  }
+
+  /**
+   * No amplification when minting an API key: the new key is never broader than the
+   * caller's credential (a scoped credential mints keys of its own scope only, never an
+   * organization-wide one), and a key for another owner needs `requireOwner`.
+   */
+  async requireMint(owner: { id: string; kind: "user" | "service-account" }, scope: Scope | undefined): Promise<void> {
+    this.contain(scope, "the new API key");
+    await this.requireOwner("iam:CreateApiKey", owner);
   }
 
   /** Whether the caller's credential is organization-wide. */

@@ -54,6 +54,12 @@ export interface ApiKeyView {
   updatedAt: string;
 }
 
+/** The scope a key is bound to; undefined for an organization-wide key. */
+export const apiKeyScope = (k: ApiKeyView): Scope | undefined => (k.environmentId && k.region ? { environmentId: k.environmentId, region: k.region } : undefined);
+
+/** What an audit record says of a key (never its secret): its owner and scope. */
+export const apiKeyDetail = (k: ApiKeyView): string => `owner=${k.ownerKind}/${k.ownerId}; scope=${k.environmentId && k.region ? `${k.environmentId}/${k.region}` : "organization"}`;
+
 interface CachedKey {
   principal: Principal;
   digest: Buffer;

@@ -1,4 +1,4 @@
-export { createApiKeyService, type ApiKeyService, type ApiKeyView } from "./api-key-service.js";
+export { apiKeyDetail, apiKeyScope, createApiKeyService, type ApiKeyService, type ApiKeyView } from "./api-key-service.js";
 export { createEnvironmentService, validateRegion, type EnvironmentService, type EnvironmentView } from "./environment-service.js";
 export { createPrincipalService, MIN_PASSWORD, type AccountKind, type PrincipalService, type PrincipalView } from "./principal-service.js";
 export type { Principal, PrincipalKind } from "./principal.js";

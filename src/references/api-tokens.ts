@@ -37,6 +37,19 @@ export const ROLE_ACTIONS: Readonly<Record<TokenRole, ReadonlySet<string>>> = {
   owner: new Set(OWNER),
 };
 
+/** The resource each role action acts on, as the routes declare it (the collection). */
+const actionResource = (action: string): string =>
+  action.includes("Statement") ? "sql-statement/*" : action.includes("Gateway") ? "sql-gateway" : action.includes("ApiToken") ? "sql-api-token/*" : "sql-value/*";
+
+/**
+ * What a token of this role may do, as (action, resource) pairs in its scope: whoever
+ * creates such a token must hold every one of them (no amplification).
+ */
+export function rolePermissions(role: unknown): [action: string, resource: string][] {
+  if (typeof role !== "string" || !(TOKEN_ROLES as readonly string[]).includes(role)) throw invalid("The role must be viewer, editor or owner.");
+  return [...ROLE_ACTIONS[role as TokenRole]].map((a) => [a, actionResource(a)]);
+}
+
 const TOKEN_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 export interface ApiTokenView {

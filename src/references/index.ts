@@ -12,7 +12,7 @@ import { createStatements } from "./statements.js";
 import { createWorkflowKeys } from "./workflow-keys.js";
 import { planWorkflow, renderWorkflow } from "./workflow-yaml.js";
 
-export { TOKEN_PREFIX, ROLE_ACTIONS, TOKEN_ROLES, type ApiTokenView, type TokenRole } from "./api-tokens.js";
+export { TOKEN_PREFIX, ROLE_ACTIONS, TOKEN_ROLES, rolePermissions, type ApiTokenView, type TokenRole } from "./api-tokens.js";
 export { batchRead, type BatchError, type BatchValue } from "./batch-read.js";
 export { refsOf, MAX_STATEMENT, type StatementRow, type Phase } from "./statements.js";
 export type { SqlValueView } from "./sql-values.js";

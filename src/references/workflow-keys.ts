@@ -1,7 +1,7 @@
 import { iso } from "../core/clock.js";
 import { CofferError, invalid } from "../core/errors.js";
 import type { Scope } from "../scope/scope.js";
-import { CURRENT, MANAGED_TYPES, NATIVE_MAX_VALUE_BYTES, WORKFLOW_KEY_TYPE, type SecretsModule } from "../secrets/index.js";
+import { CURRENT, MANAGED_TYPES, NATIVE_MAX_VALUE_BYTES, SealedReader, WORKFLOW_KEY_TYPE, type SecretsModule } from "../secrets/index.js";
 
 /**
  * Keys of a workflow service (the Tencent serverless workflow seed), four types with the
@@ -10,6 +10,9 @@ import { CURRENT, MANAGED_TYPES, NATIVE_MAX_VALUE_BYTES, WORKFLOW_KEY_TYPE, type
  * `WorkflowKey` named `.coffer/workflow-keys/<service>/<name>`, its value the JSON of the
  * key's fields: encrypted, versioned (an update is a new version), audited.
  */
+/** This module alone reads workflow keys' values (src/secrets/managed-types.ts). */
+const reader = new SealedReader(WORKFLOW_KEY_TYPE);
+
 export const KEY_TYPES = ["ImageRepository", "ObjectStorage", "FunctionInvocation", "Custom"] as const;
 export type WorkflowKeyType = (typeof KEY_TYPES)[number];
 
@@ -93,7 +96,7 @@ export function createWorkflowKeys(deps: { secrets: SecretsModule }) {
 
   async function load(scope: Scope, service: string, name: string): Promise<WorkflowKeyData | undefined> {
     if (!(await live(scope, service, name))) return undefined;
-    const r = await secrets.getValue(scope, full(service, name), {});
+    const r = await secrets.getValue(scope, full(service, name), {}, undefined, reader);
     try {
       const parsed = JSON.parse(r.bytes.toString("utf8")) as WorkflowKeyData;
       return parsed;

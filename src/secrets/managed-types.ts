@@ -5,8 +5,10 @@ import { CofferError } from "../core/errors.js";
  * They are ordinary Coffer secrets (encrypted, versioned, audited) under a reserved name
  * prefix, but the generic paths (native, AWS, Alibaba adapters) may not create them, write
  * their values or move their stages; and the values of *sealed* types (SQL secret values:
- * "never shown after being added") are decrypted only for their owner, which proves it with
- * a `SealedReader` (a class instance: no wire format can produce one).
+ * "never shown after being added"; workflow keys: read only through the workflow-key API
+ * and the render path, with `workflows:*` permissions) are decrypted only for their
+ * owner, which proves it with a `SealedReader` (a class instance: no wire format can
+ * produce one). A generic read is refused for every caller, the root key included.
  */
 export const SQL_VALUE_TYPE = "SqlSecretValue";
 export const WORKFLOW_KEY_TYPE = "WorkflowKey";
@@ -16,7 +18,8 @@ export const MANAGED_TYPES: ReadonlyMap<string, string> = new Map([
   [SQL_VALUE_TYPE, `${MANAGED_PREFIX}sql-values/`],
   [WORKFLOW_KEY_TYPE, `${MANAGED_PREFIX}workflow-keys/`],
 ]);
-const SEALED_TYPES: ReadonlySet<string> = new Set([SQL_VALUE_TYPE]);
+/** Types whose values only their own module reads: SQL secret values and workflow keys. */
+const SEALED_TYPES: ReadonlySet<string> = new Set([SQL_VALUE_TYPE, WORKFLOW_KEY_TYPE]);
 
 export const isManagedType = (type: string | undefined): boolean => type !== undefined && MANAGED_TYPES.has(type);
 export const isReservedName = (name: string): boolean => name.startsWith(MANAGED_PREFIX);
@@ -39,6 +42,8 @@ export class SealedReader {
 export function assertReadable(row: { name: string; secret_type: string }, reader: SealedReader | undefined): void {
   if (!SEALED_TYPES.has(row.secret_type)) return;
   if (reader instanceof SealedReader && reader.type === row.secret_type) return;
+  if (row.secret_type === WORKFLOW_KEY_TYPE)
+    throw new CofferError("AccessDenied", `The secret "${row.name}" is a workflow key: read it through the workflow keys API or render a workflow (workflows:* permissions).`);
   throw new CofferError("AccessDenied", `The secret "${row.name}" is a SQL secret value: its value is never shown. Reference it as \${secret_values.<name>} in a SQL script.`);
 }
 

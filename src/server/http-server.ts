@@ -13,7 +13,7 @@ import { randomUUID } from "node:crypto";
 import type { AuditService } from "../audit/index.js";
 import { parseBasic } from "../auth/basic-auth.js";
 import type { Decider } from "../auth/decider.js";
-import { RequestAccess } from "../auth/request-access.js";
+import { RequestAccess, type RequestAccessDeps } from "../auth/request-access.js";
 import type { FailureThrottle } from "../auth/throttle.js";
 import type { Clock } from "../core/clock.js";
 import { CofferError } from "../core/errors.js";
@@ -33,6 +33,8 @@ export interface PipelineDeps {
   defaultScope: Scope;
   /** The one policy decision (src/auth/decider.ts); requests reach it only through `req.access`. */
   decider: Decider;
+  /** Whether an actor holds every permission of another principal (no amplification; src/auth/request-access.ts). */
+  holdsAllOf: RequestAccessDeps["holdsAllOf"];
   audit: AuditService;
   throttle: FailureThrottle;
   isSealed: () => boolean;
@@ -280,7 +282,7 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
     };
   }
 
-  const accessDeps = { decider: deps.decider, audit: deps.audit, clock: deps.clock };
+  const accessDeps: RequestAccessDeps = { decider: deps.decider, holdsAllOf: deps.holdsAllOf, audit: deps.audit, clock: deps.clock };
 
   /**
    * Binds the principal, scope and access decision to the request; containment: a key

@@ -1,7 +1,8 @@
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import { accessOf } from "../../auth/request-access.js";
 import { CofferError } from "../../core/errors.js";
-import type { ApiKeyService, EnvironmentService, Organization, PrincipalService } from "../../identity/index.js";
+import { apiKeyDetail, type ApiKeyService, type EnvironmentService, type Organization, type PrincipalService } from "../../identity/index.js";
 import { renderApiKey, renderEnvironment, renderList, renderServiceAccount, type Renderer } from "./confluent-views.js";
 
 export interface ConfluentDeps {
@@ -96,7 +97,10 @@ export function registerConfluentApi(app: FastifyInstance, d: ConfluentDeps): vo
       scope = await d.environments.resolveScope(parsed.environment, parsed.region);
       cloud = parsed.cloud;
     }
+    const access = accessOf(req);
+    await access.requireMint(owner, scope);
     const r = await d.apiKeys.create({ owner: { id: owner.id, kind: owner.kind }, scope, cloud, displayName: spec.display_name, description: spec.description });
+    access.auditAs("iam:CreateApiKey", `iam/api-key/${r.key.id}`, { scope: null, detail: apiKeyDetail(r.key) });
     return reply.code(202).send(renderApiKey(renderer(req), r.key, r.secret));
   });
   app.get("/iam/v2/api-keys", {
@@ -125,7 +129,9 @@ export function registerConfluentApi(app: FastifyInstance, d: ConfluentDeps): vo
     return renderApiKey(renderer(req), await d.apiKeys.update(idOf(req), { displayName: spec.display_name, description: spec.description }));
   });
   app.delete("/iam/v2/api-keys/:id", { config: cfg("iam:DeleteApiKey", (req) => `iam/api-key/${idOf(req)}`), schema: { tags: keyTags, params: Id } }, async (req, reply) => {
+    const key = await d.apiKeys.describe(idOf(req));
     await d.apiKeys.delete(idOf(req));
+    accessOf(req).auditDetail(apiKeyDetail(key));
     return reply.code(204).send();
   });
 }

@@ -1,7 +1,8 @@
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import { accessOf } from "../../auth/request-access.js";
 import { CofferError } from "../../core/errors.js";
-import type { AccountKind } from "../../identity/index.js";
+import { apiKeyDetail, apiKeyScope, type AccountKind, type ApiKeyView } from "../../identity/index.js";
 import { param, type NativeDeps } from "./context.js";
 import { Limit, PageToken } from "./schemas.js";
 
@@ -53,7 +54,11 @@ export function registerIamRoutes(app: FastifyInstance, d: NativeDeps): void {
   app.post("/v1/environments", {
     config: { auth: { within: "organization", action: "iam:CreateEnvironment", resource: iam("environment") } },
     schema: { tags: envTags, summary: "Create an environment", body: Type.Object({ name: Type.String({ maxLength: 64 }), description: Type.Optional(Type.String({ maxLength: 1024 })), regions: Type.Optional(Type.Array(Region, { maxItems: 100 })) }, { additionalProperties: false }) },
-  }, async (req, reply) => reply.code(201).send(await environments.create(req.body as { name: string; description?: string; regions?: string[] })));
+  }, async (req, reply) => {
+    const e = await environments.create(req.body as { name: string; description?: string; regions?: string[] });
+    accessOf(req).auditAs("iam:CreateEnvironment", `iam/environment/${e.id}`, { scope: null });
+    return reply.code(201).send(e);
+  });
   app.get("/v1/environments", {
     config: { auth: { within: "organization", action: "iam:ListEnvironments", resource: iam("environment"), readOnly: true } },
     schema: { tags: envTags, summary: "List environments", querystring: Type.Object(Paging, { additionalProperties: false }) },
@@ -94,7 +99,9 @@ export function registerIamRoutes(app: FastifyInstance, d: NativeDeps): void {
       schema: { tags, summary: `Create a ${label.toLowerCase().replace(/s$/, "")}`, body: createBody },
     }, async (req, reply) => {
       const b = req.body as { name: string; password: string; displayName?: string; description?: string };
-      return reply.code(201).send(kind === "user" ? await principals.createUser(b) : await principals.createServiceAccount(b));
+      const p = kind === "user" ? await principals.createUser(b) : await principals.createServiceAccount(b);
+      accessOf(req).auditAs(`iam:Create${action}`, `iam/${kind}/${p.id}`, { scope: null });
+      return reply.code(201).send(p);
     });
     app.get(`/v1/${path}`, {
       config: { auth: { within: "organization", action: `iam:List${action}s`, resource: iam(kind), readOnly: true } },
@@ -110,7 +117,12 @@ export function registerIamRoutes(app: FastifyInstance, d: NativeDeps): void {
     app.patch(`/v1/${path}/:id`, {
       config: { auth: { within: "organization", action: `iam:Update${action}`, resource: res } },
       schema: { tags, summary: kind === "user" ? "Update display name, description or password" : "Update display name or description", params: Id, body: Type.Object({ displayName: Type.Optional(Type.String({ maxLength: 128 })), description: Type.Optional(Type.String({ maxLength: 1024 })), ...(kind === "user" ? { password: Type.Optional(Type.String({ maxLength: 1024 })) } : {}) }, { additionalProperties: false }) },
-    }, async (req) => principals.update(idOf(req), kind, req.body as { displayName?: string; description?: string; password?: string }));
+    }, async (req) => {
+      const b = req.body as { displayName?: string; description?: string; password?: string };
+      // Setting another user's password is acting as that user: no amplification.
+      if (b.password !== undefined) await accessOf(req).requireOwner("iam:UpdateUser", { id: (await principals.describe(idOf(req), kind)).id, kind });
+      return principals.update(idOf(req), kind, b);
+    });
     for (const [verb, state] of [["enable", "active"], ["disable", "disabled"]] as const)
       app.post(`/v1/${path}/:id/${verb}`, {
         config: { auth: { within: "organization", action: `iam:Update${action}`, resource: res } },
@@ -125,7 +137,12 @@ export function registerIamRoutes(app: FastifyInstance, d: NativeDeps): void {
     });
   }
 
-  // API keys
+  // API keys: a scoped credential acts on the keys of its own scope only.
+  const keyInScope = async (req: FastifyRequest): Promise<ApiKeyView> => {
+    const key = await apiKeys.describe(idOf(req));
+    accessOf(req).contain(apiKeyScope(key), `the API key ${key.id}`);
+    return key;
+  };
   const keyTags = ["API keys"];
   const keyRes = iam("api-key", idOf);
   app.post("/v1/api-keys", {
@@ -137,7 +154,10 @@ export function registerIamRoutes(app: FastifyInstance, d: NativeDeps): void {
     if (!owner) throw new CofferError("PrincipalNotFound", `The owner "${b.owner.slice(0, 128)}" does not exist.`);
     if ((b.environment === undefined) !== (b.region === undefined)) throw new CofferError("InvalidParameter", "Give both environment and region for a scoped key, or neither for an organization-wide key.");
     const scope = b.environment !== undefined ? await environments.resolveScope(b.environment, b.region!) : undefined;
+    const access = accessOf(req);
+    await access.requireMint(owner, scope);
     const r = await apiKeys.create({ owner: { id: owner.id, kind: owner.kind }, scope, cloud: b.cloud, displayName: b.displayName, description: b.description });
+    access.auditAs("iam:CreateApiKey", `iam/api-key/${r.key.id}`, { scope: null, detail: apiKeyDetail(r.key) });
     return reply.code(201).send({ ...r.key, secret: r.secret });
   });
   app.get("/v1/api-keys", {
@@ -145,23 +165,36 @@ export function registerIamRoutes(app: FastifyInstance, d: NativeDeps): void {
     schema: { tags: keyTags, summary: "List API keys (never their secrets)", querystring: Type.Object({ owner: Type.Optional(Type.String({ maxLength: 128 })), environment: Type.Optional(Type.String({ maxLength: 64 })), region: Type.Optional(Region), ...Paging }, { additionalProperties: false }) },
   }, async (req) => {
     const q = req.query as { owner?: string; environment?: string; region?: string; limit: number; after?: string };
-    const environmentId = q.environment === undefined ? undefined : (await environments.describe(q.environment)).id;
-    const p = await apiKeys.list({ ownerId: q.owner, environmentId, region: q.region, limit: q.limit, after: q.after });
+    let environmentId = q.environment === undefined ? undefined : (await environments.describe(q.environment)).id;
+    let region = q.region;
+    // A scoped credential lists the keys of its own scope only.
+    const own = accessOf(req).principal?.scope;
+    if (own) {
+      accessOf(req).contain({ environmentId: environmentId ?? own.environmentId, region: region ?? own.region }, "API keys");
+      environmentId = own.environmentId;
+      region = own.region;
+    }
+    const p = await apiKeys.list({ ownerId: q.owner, environmentId, region, limit: q.limit, after: q.after });
     return { apiKeys: p.items, nextToken: p.nextToken };
   });
   app.get("/v1/api-keys/:id", {
     config: { auth: { within: "own-scope", action: "iam:DescribeApiKey", resource: keyRes, readOnly: true } },
     schema: { tags: keyTags, summary: "Describe an API key (never its secret)", params: Id },
-  }, async (req) => apiKeys.describe(idOf(req)));
+  }, async (req) => keyInScope(req));
   app.patch("/v1/api-keys/:id", {
     config: { auth: { within: "own-scope", action: "iam:UpdateApiKey", resource: keyRes } },
     schema: { tags: keyTags, summary: "Update display name and description", params: Id, body: Type.Object({ displayName: Type.Optional(Type.String({ maxLength: 128 })), description: Type.Optional(Type.String({ maxLength: 1024 })) }, { additionalProperties: false }) },
-  }, async (req) => apiKeys.update(idOf(req), req.body as { displayName?: string; description?: string }));
+  }, async (req) => {
+    await keyInScope(req);
+    return apiKeys.update(idOf(req), req.body as { displayName?: string; description?: string });
+  });
   app.delete("/v1/api-keys/:id", {
     config: { auth: { within: "own-scope", action: "iam:DeleteApiKey", resource: keyRes } },
     schema: { tags: keyTags, summary: "Delete an API key: it stops working at once", params: Id },
   }, async (req, reply) => {
+    const key = await keyInScope(req);
     await apiKeys.delete(idOf(req));
+    accessOf(req).auditDetail(apiKeyDetail(key));
     return reply.code(204).send();
   });
 }

@@ -81,7 +81,12 @@ export function registerRotationRoutes(app: FastifyInstance, d: NativeDeps, r: N
     nativeName(b.name);
     // Using an admin credential, or minting API keys, needs the caller's own right to them.
     if (typeof b.adminSecret === "string") await accessOf(req).require("secrets:GetSecretValue", `secret/${b.adminSecret}`);
-    if (b.type === "access-key") await accessOf(req).require("iam:CreateApiKey", "iam/api-key/*");
+    if (b.type === "access-key") {
+      // Its rotations mint the service account's keys: the caller must be able to mint them itself.
+      await accessOf(req).require("iam:CreateApiKey", "iam/api-key/*", { scope: null });
+      const owner = typeof b.serviceAccountId === "string" ? await d.identity.principals.find(b.serviceAccountId, "service-account") : undefined;
+      if (owner) await accessOf(req).requireMint({ id: owner.id, kind: "service-account" }, b.keyScope === "organization" ? undefined : d.scopeOf(req));
+    }
     const settings: Record<string, unknown> = {};
     for (const k of SETTING_KEYS) if (b[k] !== undefined) settings[k] = b[k];
     const out = await r.managed.create(d.scopeOf(req), b.type, {

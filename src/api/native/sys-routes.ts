@@ -1,4 +1,5 @@
 import { Type } from "@sinclair/typebox";
+import { accessOf } from "../../auth/request-access.js";
 import type { FastifyInstance } from "fastify";
 import type { NativeDeps } from "./context.js";
 import { PageToken } from "./schemas.js";
@@ -31,7 +32,9 @@ export function registerSysRoutes(app: FastifyInstance, d: NativeDeps): void {
     schema: { tags: auditTags, summary: "Read audit records (filter by principal, action, resource, time)", querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }), after: Type.Optional(PageToken), principal: Type.Optional(Type.String({ maxLength: 256 })), action: Type.Optional(Type.String({ maxLength: 128 })), resource: Type.Optional(Type.String({ maxLength: 512 })), since: Type.Optional(Type.String({ format: "date-time" })), until: Type.Optional(Type.String({ format: "date-time" })) }, { additionalProperties: false }) },
   }, async (req) => {
     const q = req.query as { limit: number; after?: string; principal?: string; action?: string; resource?: string; since?: string; until?: string };
-    return d.audit.list({ ...q, since: q.since ? Date.parse(q.since) : undefined, until: q.until ? Date.parse(q.until) : undefined });
+    // A scoped credential reads the records of its own scope only.
+    const own = accessOf(req).principal?.scope;
+    return d.audit.list({ ...q, resourcePrefix: own ? accessOf(req).crn("", own) : undefined, since: q.since ? Date.parse(q.since) : undefined, until: q.until ? Date.parse(q.until) : undefined });
   });
 
   app.post("/v1/audit/verify", {

@@ -1,4 +1,5 @@
 import { Type } from "@sinclair/typebox";
+import { rolePermissions } from "../../references/index.js";
 import { accessOf } from "../../auth/request-access.js";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { referencedWarning } from "../ververica/vvp-routes.js";
@@ -66,6 +67,8 @@ export function registerSqlRoutes(app: FastifyInstance, d: ReferenceApiDeps): vo
     schema: { tags, summary: "Create an API token (viewer, editor, owner); the secret is in this answer only", body: Type.Object({ name: Type.String({ maxLength: 128 }), role: Type.String({ maxLength: 16 }) }, { additionalProperties: false }), response: { 201: Type.Intersect([TokenView, Type.Object({ secret: Type.String() })]) } },
   }, async (req, reply) => {
     const b = req.body as { name: string; role: string };
+    // No amplification: a token never does more than its creator may.
+    await accessOf(req).requireAll(rolePermissions(b.role), `an API token with the role ${b.role}`);
     const out = await r.apiTokens.create(scopeOf(req), b.name, b.role, req.principal?.id ?? "anonymous");
     return reply.code(201).send({ ...out.token, secret: out.secret });
   });

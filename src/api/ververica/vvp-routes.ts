@@ -1,4 +1,5 @@
 import { Type } from "@sinclair/typebox";
+import { rolePermissions } from "../../references/index.js";
 import { accessOf } from "../../auth/request-access.js";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { CofferError, invalid } from "../../core/errors.js";
@@ -109,6 +110,8 @@ export function registerVervericaApi(app: FastifyInstance, d: ReferenceApiDeps):
     schema: { tags, summary: "Create an API token; its secret is in this answer only", params: NS, body: Type.Object({ name: Type.String({ maxLength: 256 }), role: Type.String({ maxLength: 16 }) }, { additionalProperties: true }) },
   }, async (req, reply) => {
     const b = req.body as { name: string; role: string };
+    // No amplification: a token never does more than its creator may.
+    await accessOf(req).requireAll(rolePermissions(b.role), `an API token with the role ${b.role}`);
     const out = await r.apiTokens.create(scopeOf(req), tokenName(ns(req), b.name), b.role, req.principal?.id ?? "anonymous");
     return reply.code(201).send({ apiToken: renderToken(ns(req), out.token, out.secret) });
   });

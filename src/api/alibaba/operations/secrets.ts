@@ -60,7 +60,12 @@ async function authorizeManaged(c: OpContext, config: ManagedConfig | undefined)
   if (!config) return;
   const admin = adminSecretOf(config);
   if (admin !== undefined) await c.access.require("secrets:GetSecretValue", `secret/${admin}`);
-  if (config.type === "access-key") await c.access.require("iam:CreateApiKey", "iam/api-key/*");
+  if (config.type === "access-key") {
+    // Its rotations mint the service account's keys: the caller must be able to mint them itself.
+    await c.access.require("iam:CreateApiKey", "iam/api-key/*", { scope: null });
+    const owner = await c.deps.principals.find(config.serviceAccountId, "service-account");
+    if (owner) await c.access.requireMint({ id: owner.id, kind: "service-account" }, config.keyScope === "organization" ? undefined : c.scope);
+  }
 }
 
 /** The secret's view; a secret that does not exist answers Forbidden.ResourceNotFound. */
