@@ -154,7 +154,7 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
   async function grantBootstrapAdmins(): Promise<void> {
     const row = await storage.get<{ value: Buffer }>("SELECT value FROM meta WHERE name = 'bootstrap_admins'");
     if (!row) return;
-    for (const id of JSON.parse(row.value.toString("utf8")) as string[]) await access.grantRole(id, "administrator", true).catch(() => undefined);
+    for (const id of JSON.parse(row.value.toString("utf8")) as string[]) await access.grantRoleAtBootstrap(id, "administrator").catch(() => undefined);
     await storage.run("DELETE FROM meta WHERE name = 'bootstrap_admins'");
   }
 

@@ -8,7 +8,9 @@ import {
   BUILTIN_ROLE_NAMES,
   builtinRolePolicy,
   compilePolicy,
+  describeCoverGap,
   evaluate,
+  findCoverGap,
   isBuiltinRoleName,
   type CompiledPolicy,
   type EvaluationResult,
@@ -106,6 +108,50 @@ export function createAccessService(deps: { storage: Storage; clock: Clock }) {
     return out;
   }
 
+  /** The compiled policies a role gives its holders (a built-in role: its own document). */
+  async function rolePolicies(id: string): Promise<{ name: string; policies: CompiledPolicy[] }> {
+    const r = await storage.get<{ name: string; builtin: number }>("SELECT name, builtin FROM roles WHERE id = ?", [id]);
+    if (!r) throw new CofferError("RoleNotFound", `The role "${id.slice(0, 64)}" does not exist.`);
+    if (r.builtin === 1) return { name: r.name, policies: isBuiltinRoleName(r.name) ? [builtinRolePolicy(r.name)] : [] };
+    const rows = await storage.all<PolicyRow>("SELECT p.* FROM policies p JOIN role_policies rp ON rp.policy_id = p.id WHERE rp.role_id = ? ORDER BY p.name", [id]);
+    return { name: r.name, policies: rows.map((p) => compilePolicy(JSON.parse(p.document), { id: p.name, version: p.updated_at })) };
+  }
+
+  /**
+   * No one grants more than they hold: the actor's identity policies must hold every
+   * permission `granted` allows (src/policy/permission-cover.ts). Root is exempt; a
+   * credential limited to a role's actions (API tokens) never grants. `what` opens the
+   * message; the gap names the granted pattern, never the actor's own documents.
+   */
+  async function requireHolds(actor: Principal, granted: readonly CompiledPolicy[], what: string): Promise<void> {
+    if (actor.allowedActions) throw new CofferError("AccessDenied", `${what}: this credential is limited to its role's actions and cannot grant permissions.`);
+    if (actor.kind === "root") return;
+    const gap = findCoverGap(granted, await identityPolicies(actor.id));
+    if (gap) throw new CofferError("AccessDenied", `${what}: ${describeCoverGap(gap)}`);
+  }
+
+  async function writeRoleGrant(principalId: string, roleId: string, grant: boolean): Promise<void> {
+    await storage.transaction(async (tx) => {
+      if (grant) await tx.run("INSERT INTO principal_roles (principal_id, role_id) VALUES (?, ?) ON CONFLICT (principal_id, role_id) DO NOTHING", [principalId, roleId]);
+      else await tx.run("DELETE FROM principal_roles WHERE principal_id = ? AND role_id = ?", [principalId, roleId]);
+      tx.invalidate(CACHES.access, "*");
+    });
+  }
+
+  /**
+   * Does the actor hold every permission the owner principal holds? For acting on another
+   * principal's behalf (minting its API keys, setting its password). Root holds everything;
+   * only root covers root; every principal covers itself; a credential limited to a role's
+   * actions covers no one else.
+   */
+  async function coversPrincipal(actor: Principal, ownerId: string): Promise<boolean> {
+    if (actor.allowedActions) return false;
+    if (actor.kind === "root") return true;
+    if (ownerId === "root") return false;
+    if (actor.id === ownerId) return true;
+    return findCoverGap(await identityPolicies(ownerId), await identityPolicies(actor.id)) === undefined;
+  }
+
   function identityPolicies(principalId: string): Promise<CompiledPolicy[]> {
     let p = perPrincipal.get(principalId);
     if (!p) {
@@ -175,9 +221,12 @@ export function createAccessService(deps: { storage: Storage; clock: Clock }) {
       return view(await policyRow(ref));
     },
 
-    async updatePolicy(ref: string, input: { description?: string | undefined; document: unknown }): Promise<PolicyView> {
+    /** Replacing the document of a policy attached to a principal or role needs the actor to hold the new one. */
+    async updatePolicy(actor: Principal, ref: string, input: { description?: string | undefined; document: unknown }): Promise<PolicyView> {
       const r = await policyRow(ref);
-      compileOrReject(input.document, r.id, "identity");
+      const next = compileOrReject(input.document, r.name, "identity");
+      const attached = await storage.get("SELECT 1 AS x FROM principal_policies WHERE policy_id = ? UNION ALL SELECT 1 AS x FROM role_policies WHERE policy_id = ?", [r.id, r.id]);
+      if (attached) await requireHolds(actor, [next], `You cannot change the policy "${r.name}", which is attached`);
       const description = input.description ?? r.description;
       if (description.length > 1024) throw invalid("A description is at most 1024 characters.");
       await storage.transaction(async (tx) => {
@@ -227,10 +276,12 @@ export function createAccessService(deps: { storage: Storage; clock: Clock }) {
       });
     },
 
-    async attachToRole(role: string, policy: string, attach: boolean): Promise<void> {
+    /** Attaching needs the actor to hold the policy (root exempt); detaching needs no more than the route's permission. */
+    async attachToRole(actor: Principal, role: string, policy: string, attach: boolean): Promise<void> {
       const id = await roleId(role);
       if (id.startsWith("role-") && isBuiltinRoleName(id.slice(5))) throw new CofferError("InvalidState", "Built-in roles have fixed policies.");
       const p = await policyRow(policy);
+      if (attach) await requireHolds(actor, [compilePolicy(JSON.parse(p.document), { id: p.name, version: p.updated_at })], `You cannot attach the policy "${p.name}" to a role`);
       await storage.transaction(async (tx) => {
         if (attach) await tx.run("INSERT INTO role_policies (role_id, policy_id) VALUES (?, ?) ON CONFLICT (role_id, policy_id) DO NOTHING", [id, p.id]);
         else await tx.run("DELETE FROM role_policies WHERE role_id = ? AND policy_id = ?", [id, p.id]);
@@ -238,9 +289,11 @@ export function createAccessService(deps: { storage: Storage; clock: Clock }) {
       });
     },
 
-    async attachPolicy(principalId: string, policy: string, attach: boolean): Promise<void> {
+    /** Attaching needs the actor to hold the policy (root exempt); detaching needs no more than the route's permission. */
+    async attachPolicy(actor: Principal, principalId: string, policy: string, attach: boolean): Promise<void> {
       await principalExists(principalId);
       const p = await policyRow(policy);
+      if (attach) await requireHolds(actor, [compilePolicy(JSON.parse(p.document), { id: p.name, version: p.updated_at })], `You cannot attach the policy "${p.name}"`);
       await storage.transaction(async (tx) => {
         if (attach) await tx.run("INSERT INTO principal_policies (principal_id, policy_id) VALUES (?, ?) ON CONFLICT (principal_id, policy_id) DO NOTHING", [principalId, p.id]);
         else await tx.run("DELETE FROM principal_policies WHERE principal_id = ? AND policy_id = ?", [principalId, p.id]);
@@ -248,14 +301,34 @@ export function createAccessService(deps: { storage: Storage; clock: Clock }) {
       });
     },
 
-    async grantRole(principalId: string, role: string, grant: boolean): Promise<void> {
+    /** Granting needs the actor to hold every policy of the role (root exempt); revoking needs no more than the route's permission. */
+    async grantRole(actor: Principal, principalId: string, role: string, grant: boolean): Promise<void> {
       await principalExists(principalId);
       const id = await roleId(role);
-      await storage.transaction(async (tx) => {
-        if (grant) await tx.run("INSERT INTO principal_roles (principal_id, role_id) VALUES (?, ?) ON CONFLICT (principal_id, role_id) DO NOTHING", [principalId, id]);
-        else await tx.run("DELETE FROM principal_roles WHERE principal_id = ? AND role_id = ?", [principalId, id]);
-        tx.invalidate(CACHES.access, "*");
-      });
+      if (grant) {
+        const r = await rolePolicies(id);
+        await requireHolds(actor, r.policies, `You cannot grant the role "${r.name}"`);
+      }
+      await writeRoleGrant(principalId, id, grant);
+    },
+
+    /** System-level grants (the administrators `operator init` names), made at bootstrap without an acting principal. */
+    async grantRoleAtBootstrap(principalId: string, role: string): Promise<void> {
+      await principalExists(principalId);
+      await writeRoleGrant(principalId, await roleId(role), true);
+    },
+
+    /** The compiled identity policies of a principal (direct, through roles, built-in roles); cached. */
+    policiesOf(principalId: string): Promise<readonly CompiledPolicy[]> {
+      return identityPolicies(principalId);
+    },
+
+    coversPrincipal,
+
+    /** `coversPrincipal`, or AccessDenied (naming no permission of the owner). */
+    async requireCoversPrincipal(actor: Principal, ownerId: string): Promise<void> {
+      if (!(await coversPrincipal(actor, ownerId)))
+        throw new CofferError("AccessDenied", `You do not hold every permission of the principal "${ownerId.slice(0, 64)}", so you cannot act on its behalf.`);
     },
 
     async principalAccess(principalId: string): Promise<{ policies: PolicyView[]; roles: string[] }> {

@@ -60,6 +60,8 @@ export {
 } from "./builtin-roles.js";
 export { createCompiledPolicyCache, type CompiledPolicyCache } from "./compiled-cache.js";
 export { compileWildcard, wildcardRegexSource, type StringMatcher } from "./wildcard.js";
+export { describeCoverGap, findCoverGap, holdsAll, type CoverGap, type CoverOptions } from "./permission-cover.js";
+export { patternCovers, patternsMayIntersect } from "./pattern-cover.js";
 export type {
   CompiledPolicy,
   CompiledStatement,

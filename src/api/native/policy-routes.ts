@@ -35,7 +35,7 @@ export function registerPolicyRoutes(app: FastifyInstance, d: NativeDeps): void 
   app.put("/v1/policies/:id", {
     config: { auth: { within: "organization", action: "iam:UpdatePolicy", resource: iam("policy", (r) => param(r, "id")) } },
     schema: { tags, summary: "Replace a policy's document", params: Ref, body: Type.Object({ description: Type.Optional(Type.String({ maxLength: 1024 })), document: Document }, { additionalProperties: false }) },
-  }, async (req) => a.updatePolicy(param(req, "id"), req.body as { description?: string; document: unknown }));
+  }, async (req) => a.updatePolicy(req.principal!, param(req, "id"), req.body as { description?: string; document: unknown }));
   app.delete("/v1/policies/:id", {
     config: { auth: { within: "organization", action: "iam:DeletePolicy", resource: iam("policy", (r) => param(r, "id")) } },
     schema: { tags, summary: "Delete a policy (detaching it everywhere)", params: Ref },
@@ -65,7 +65,7 @@ export function registerPolicyRoutes(app: FastifyInstance, d: NativeDeps): void 
       config: { auth: { within: "organization", action: attach ? "iam:AttachPolicy" : "iam:DetachPolicy", resource: iam("role", (r) => param(r, "id")) } },
       schema: { tags, summary: attach ? "Attach a policy to a custom role" : "Detach a policy from a custom role", ...(attach ? { body: Type.Object({ policy: Type.String({ maxLength: 128 }) }, { additionalProperties: false }) } : {}) },
     }, async (req, reply) => {
-      await a.attachToRole(param(req, "id"), attach ? (req.body as { policy: string }).policy : param(req, "policy"), attach);
+      await a.attachToRole(req.principal!, param(req, "id"), attach ? (req.body as { policy: string }).policy : param(req, "policy"), attach);
       return reply.code(204).send();
     });
   }
@@ -83,8 +83,8 @@ export function registerPolicyRoutes(app: FastifyInstance, d: NativeDeps): void 
         schema: { tags, summary: `${attach ? "Attach" : "Detach"} a ${field}`, ...(attach ? { body: Type.Object({ [field]: Type.String({ maxLength: 128 }) }, { additionalProperties: false }) } : {}) },
       }, async (req, reply) => {
         const ref = attach ? (req.body as Record<string, string>)[field]! : param(req, field);
-        if (what === "policies") await a.attachPolicy(param(req, "principal"), ref, attach);
-        else await a.grantRole(param(req, "principal"), ref, attach);
+        if (what === "policies") await a.attachPolicy(req.principal!, param(req, "principal"), ref, attach);
+        else await a.grantRole(req.principal!, param(req, "principal"), ref, attach);
         return reply.code(204).send();
       });
     }
