@@ -42,12 +42,6 @@ async function account(name: string, opts: { role?: string; policy?: unknown; en
   return { id: sa.body.id as string, auth: basic(k.body.id, k.body.secret), keyId: k.body.id as string };
 }
 
-async function auditOf(requestId: string) {
-  await s.app.audit.flushAll();
-  const r = await s.request("GET", `/v1/audit?limit=1000`);
-  return (r.body.records as { requestId: string; action: string; resource: string; outcome: string }[]).filter((x) => x.requestId === requestId);
-}
-
 describe("a scoped key stays in its scope", () => {
   it("an administrator's key scoped to prod/us-east-1 mints no organization-wide or other-scope key", async () => {
     const a = await account("scoped-admin", { role: "administrator", environment: prod, region: "us-east-1" });
@@ -60,14 +54,14 @@ describe("a scoped key stays in its scope", () => {
     expectStatus(k, 201);
     expect([k.body.environmentId, k.body.region]).toEqual([prod, "us-east-1"]);
     // The Confluent surface refuses scoped keys altogether (cloud keys only).
-    expectError(await s.request("POST", "/iam/v2/api-keys", { spec: { owner: { id: a.id } } }, as(a.auth)), 403, "AccessDenied");
+    expectStatus(await s.request("POST", "/iam/v2/api-keys", { spec: { owner: { id: a.id } } }, as(a.auth)), 403);
   });
 
   it("organization-level routes refuse a scoped administrator key", async () => {
     const a = await account("scoped-admin", { role: "administrator", environment: prod, region: "us-east-1" });
     const victim = (await s.request("POST", "/v1/service-accounts", { name: "victim" })).body.id;
     const refused: [string, string, unknown?][] = [
-      ["POST", "/v1/policies", { name: "all", document: { Version: "2024-01-01", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] } }],
+      ["POST", "/v1/policies", { name: "all", document: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] } }],
       ["GET", "/v1/policies"],
       ["POST", `/v1/principals/${victim}/roles`, { role: "administrator" }],
       ["POST", `/v1/principals/${a.id}/roles`, { role: "administrator" }],
@@ -84,7 +78,7 @@ describe("a scoped key stays in its scope", () => {
     for (const [method, path, body] of refused) {
       const r = await s.request(method, path, body, as(a.auth));
       expect(r.status, `${method} ${path}: ${JSON.stringify(r.body)}`).toBe(403);
-      expect(r.body.code).toBe("AccessDenied");
+      expect(JSON.stringify(r.body)).toMatch(/AccessDenied|access_denied/);
     }
     // Nothing happened.
     expect((await s.request("GET", `/v1/principals/${victim}/policies`)).body.roles).toEqual([]);
@@ -106,6 +100,7 @@ describe("a scoped key stays in its scope", () => {
       expectError(await s.request("DELETE", `/v1/api-keys/${id}`, undefined, as(a.auth)), 403, "AccessDenied");
     }
     expectStatus(await s.request("GET", "/v1/secrets", undefined, as(other.auth)), 403);
+    expectStatus(await s.request("POST", "/v1/secrets", { name: "us-db", value: "v" }, as(a.auth)), 201);
     const audit = await s.request("GET", "/v1/audit?limit=1000", undefined, as(a.auth));
     expectStatus(audit, 200);
     expect(audit.body.records.length).toBeGreaterThan(0);
@@ -114,7 +109,7 @@ describe("a scoped key stays in its scope", () => {
 });
 
 describe("no privilege amplification through API keys", () => {
-  const minter = { Version: "2024-01-01", Statement: [{ Effect: "Allow", Action: ["iam:CreateApiKey", "iam:ListApiKeys"], Resource: "crn:coffer:::iam/api-key/*" }] };
+  const minter = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["iam:CreateApiKey", "iam:ListApiKeys"], Resource: "crn:coffer:::iam/api-key/*" }] };
 
   it("iam:CreateApiKey on iam/api-key/* mints keys for its owner only, on /v1 and /iam/v2", async () => {
     const m = await account("minter", { policy: minter });
@@ -123,7 +118,7 @@ describe("no privilege amplification through API keys", () => {
     const sa = (await s.request("POST", "/v1/service-accounts", { name: "deployer" })).body.id;
     for (const owner of [admin.body.id, sa]) {
       expectError(await s.request("POST", "/v1/api-keys", { owner }, as(m.auth)), 403, "AccessDenied");
-      expectError(await s.request("POST", "/iam/v2/api-keys", { spec: { owner: { id: owner } } }, as(m.auth)), 403, "AccessDenied");
+      expectStatus(await s.request("POST", "/iam/v2/api-keys", { spec: { owner: { id: owner } } }, as(m.auth)), 403);
     }
     expect((await s.request("GET", `/v1/api-keys?owner=${admin.body.id}`)).body.apiKeys).toEqual([]);
     // For itself it may.
@@ -141,7 +136,7 @@ describe("no privilege amplification through API keys", () => {
 
   it("a key for another owner needs the right on that owner and every permission it holds", async () => {
     const target = await account("target", { role: "secret-reader" });
-    const onOwner = { Version: "2024-01-01", Statement: [{ Effect: "Allow", Action: "iam:CreateApiKey", Resource: ["crn:coffer:::iam/api-key/*", `crn:coffer:::iam/service-account/${target.id}`] }] };
+    const onOwner = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "iam:CreateApiKey", Resource: ["crn:coffer:::iam/api-key/*", `crn:coffer:::iam/service-account/${target.id}`] }] };
     const m = await account("m2", { policy: onOwner });
     // It may act on the owner, but the owner reads secret values and it does not.
     expectError(await s.request("POST", "/v1/api-keys", { owner: target.id }, as(m.auth)), 403, "AccessDenied");
@@ -157,7 +152,7 @@ describe("no privilege amplification through API keys", () => {
   it("setting another user's password needs every permission that user holds", async () => {
     const alice = await s.request("POST", "/v1/users", { name: "alice", password: "correct horse battery staple" });
     expectStatus(await s.request("POST", `/v1/principals/${alice.body.id}/roles`, { role: "administrator" }), 204);
-    const helpdesk = await account("helpdesk", { policy: { Version: "2024-01-01", Statement: [{ Effect: "Allow", Action: "iam:UpdateUser", Resource: "crn:coffer:::iam/user/*" }] } });
+    const helpdesk = await account("helpdesk", { policy: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "iam:UpdateUser", Resource: "crn:coffer:::iam/user/*" }] } });
     expectError(await s.request("PATCH", `/v1/users/${alice.body.id}`, { password: "attacker-chosen-password-1" }, as(helpdesk.auth)), 403, "AccessDenied");
     expectStatus(await s.request("POST", "/v1/auth/login", { username: "alice", password: "correct horse battery staple" }, { auth: null }), 200);
     // Other fields are not credentials.
@@ -175,10 +170,10 @@ describe("no privilege amplification through API keys", () => {
 
 describe("API tokens are never broader than their creator", () => {
   it("a principal with only sql:CreateApiToken creates no token at all; an editor creates editor tokens, not owner ones", async () => {
-    const narrow = await account("narrow", { policy: { Version: "2024-01-01", Statement: [{ Effect: "Allow", Action: "sql:CreateApiToken", Resource: "*" }] } });
+    const narrow = await account("narrow", { policy: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "sql:CreateApiToken", Resource: "*" }] } });
     for (const role of ["owner", "editor", "viewer"])
       expectError(await s.request("POST", "/apitokens/v1/namespaces/default/apitokens", { name: `t-${role}`, role }, as(narrow.auth)), 403, "AccessDenied");
-    const sqlEditor = await account("sql-editor", { policy: { Version: "2024-01-01", Statement: [{ Effect: "Allow", Action: ["sql:*Statement*", "sql:*SecretValue*", "sql:ResolveSqlScript", "sql:DescribeGateway", "sql:CreateApiToken"], Resource: "*" }] } });
+    const sqlEditor = await account("sql-editor", { policy: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["sql:*Statement*", "sql:*SecretValue*", "sql:ResolveSqlScript", "sql:DescribeGateway", "sql:CreateApiToken"], Resource: "*" }] } });
     expectStatus(await s.request("POST", "/apitokens/v1/namespaces/default/apitokens", { name: "t-editor", role: "editor" }, as(sqlEditor.auth)), 201);
     expectError(await s.request("POST", "/apitokens/v1/namespaces/default/apitokens", { name: "t-owner", role: "owner" }, as(sqlEditor.auth)), 403, "AccessDenied");
     expectError(await s.request("POST", "/v1/sql/tokens", { name: "t-owner2", role: "owner" }, as(sqlEditor.auth)), 403, "AccessDenied");
@@ -188,7 +183,7 @@ describe("API tokens are never broader than their creator", () => {
 describe("workflow-key credentials", () => {
   it("are refused through the generic secret paths, for every caller, and readable through the workflow API", async () => {
     const K = "/v1/workflow-services/orders/keys";
-    expectStatus(await s.request("POST", K, { type: "ObjectStorage", name: "cos", secretId: "AKIDexample", secretKey: "wf-secret-key-0001" }), 201);
+    expectStatus(await s.request("POST", K, { type: "Custom", name: "cos", values: { password: "wf-secret-key-0001" } }), 201);
     const reader = await account("reader", { role: "secret-reader" });
     const path = `/v1/secrets/${encodeURIComponent(".coffer/workflow-keys/orders/cos")}/value`;
     for (const who of [reader.auth, undefined]) {
@@ -200,9 +195,9 @@ describe("workflow-key credentials", () => {
     const b = await s.request("POST", "/v1/secrets:batchGet", { names: [".coffer/workflow-keys/orders/cos"] }, as(reader.auth));
     expect(JSON.stringify(b.body ?? "")).not.toContain("wf-secret-key-0001");
     // The workflow API renders it for a caller with workflows:* rights.
-    const out = await s.request("POST", "/v1/workflow-services/orders/resolve", { yaml: "k: ${{ keys.cos.secretKey }}\n" });
+    const out = await s.request("POST", "/v1/workflow-services/orders/resolve", { yaml: "keys:\n  cos: Custom\nk: ${{ keys.cos.password }}\n" });
     expectStatus(out, 200);
     expect(JSON.stringify(out.body)).toContain("wf-secret-key-0001");
-    expectError(await s.request("POST", "/v1/workflow-services/orders/resolve", { yaml: "k: ${{ keys.cos.secretKey }}\n" }, as(reader.auth)), 403, "AccessDenied");
+    expectError(await s.request("POST", "/v1/workflow-services/orders/resolve", { yaml: "keys:\n  cos: Custom\nk: ${{ keys.cos.password }}\n" }, as(reader.auth)), 403, "AccessDenied");
   });
 });
