@@ -83,6 +83,8 @@ declare module "fastify" {
   interface FastifyInstance {
     /** Compile every route schema no request has compiled yet; resolves with the ones that failed (src/server/lazy-compilers.ts). */
     warmUpSchemas(): Promise<string[]>;
+    /** Every registered route with its access declaration (method, URL pattern, auth, wire format). */
+    routeTable(): readonly { method: string; url: string; auth: RouteAuth; wire: string | undefined }[];
   }
   interface FastifyRequest {
     routeInfo?: RouteInfo;
