@@ -12,7 +12,7 @@ import FindMyWay from "find-my-way";
 import { randomUUID } from "node:crypto";
 import type { AuditService } from "../audit/index.js";
 import { parseBasic } from "../auth/basic-auth.js";
-import type { FailureThrottle } from "../auth/throttle.js";
+import { throttled, type FailureThrottle } from "../auth/throttle.js";
 import type { Clock } from "../core/clock.js";
 import { CofferError } from "../core/errors.js";
 import type { ApiKeyService, Principal, PrincipalService } from "../identity/index.js";
@@ -189,7 +189,7 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
     });
   });
   // Per-request state, declared up front so every request object has the same shape.
-  for (const k of ["routeInfo", "auditTarget", "principal", "scope", "auditError", "rawBody"] as const) app.decorateRequest(k, undefined);
+  for (const k of ["routeInfo", "auditTarget", "principal", "scope", "auditError", "rawBody", "claimedKeyId"] as const) app.decorateRequest(k, undefined);
   // JSON only: a text/plain body is 415 UnsupportedMediaType, not a string handed to validation.
   app.removeContentTypeParser("text/plain");
   // Bodies are kept as bytes too: signature schemes (SigV4, ACS3) hash the exact payload.
@@ -239,9 +239,6 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
       req.routeInfo = info;
       if (!auth.whileSealed && deps.isSealed()) throw new CofferError("Sealed");
       if (auth.public) return;
-      const source = req.ip;
-      const wait = deps.throttle.retryAfter(source);
-      if (wait > 0) throw new CofferError("Throttled", "Too many failed authentications from this address; retry later.", { details: { retryAfterSeconds: Math.ceil(wait / 1000) } });
       if (auth.authenticator) return; // verified in preValidation, once the body is read
       const authz = req.headers.authorization;
       let principal: Principal | undefined;
@@ -249,18 +246,12 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
         const token = authz.slice(7).trim();
         const other = deps.bearerVerifiers?.find((v) => token.startsWith(v.prefix));
         principal = other ? await other.verify(token) : await deps.principals.verifySession(token);
-        if (!principal) {
-          deps.throttle.fail(source);
-          throw new CofferError("Unauthenticated", other ? "The API token is not valid or was deleted." : "The session token is not valid or has expired; log in again.");
-        }
+        if (!principal) throw authFailure(req, undefined, other ? "The API token is not valid or was deleted." : "The session token is not valid or has expired; log in again.");
       } else {
         const creds = parseBasic(authz);
         if (!creds) throw new CofferError("Unauthenticated", "Send an API key as HTTP Basic credentials (key id and secret), or a session token as Bearer.");
         principal = await deps.apiKeys.verify(creds.keyId, creds.secret);
-        if (!principal) {
-          deps.throttle.fail(source);
-          throw new CofferError("Unauthenticated", "The API key id or secret is not valid.");
-        }
+        if (!principal) throw authFailure(req, creds.keyId, "The API key id or secret is not valid.");
       }
       req.principal = principal;
       if (auth.scoped) {
@@ -269,6 +260,17 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
         admit(req, auth, principal, await deps.resolveScope(env, region));
       } else admit(req, auth, principal, undefined);
     };
+  }
+
+  /**
+   * A failed credential is counted per source and claimed key id (src/auth/throttle.ts); once
+   * either is over its limit the failure is answered 429 Throttled instead of 401. Only failing
+   * attempts: a correct credential is never refused by the throttle.
+   */
+  function authFailure(req: FastifyRequest, keyId: string | undefined, failure: string | CofferError): CofferError {
+    const wait = deps.throttle.credentialFailed(req.ip, keyId);
+    if (wait > 0) return throttled(wait, "Too many failed authentications for this key id or from this address; retry later.");
+    return typeof failure === "string" ? new CofferError("Unauthenticated", failure) : failure;
   }
 
   /** Binds the principal and scope to the request; refuses a key used outside its own scope. */
@@ -306,8 +308,7 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
       try {
         r = await authenticator(req);
       } catch (e) {
-        if (e instanceof CofferError && e.code === "Unauthenticated") deps.throttle.fail(req.ip);
-        throw e;
+        throw e instanceof CofferError && e.code === "Unauthenticated" ? authFailure(req, req.claimedKeyId, e) : e;
       }
       admit(req, auth, r.principal, auth.scoped ? (r.scope ?? (r.principal.scope ?? deps.defaultScope)) : undefined);
     };
