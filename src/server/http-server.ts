@@ -19,6 +19,7 @@ import type { ApiKeyService, Principal, PrincipalService } from "../identity/ind
 import type { Scope } from "../scope/scope.js";
 import { sendError, toCofferError } from "./errors-http.js";
 import { lazyCompilers } from "./lazy-compilers.js";
+import { parseTrustedProxies } from "./trusted-proxies.js";
 import type { RouteAuth, RouteInfo } from "./route-config.js";
 
 export interface PipelineDeps {
@@ -38,6 +39,11 @@ export interface PipelineDeps {
   version: string;
   /** TLS: the certificate chain and private key (PEM). Plain HTTP when absent. */
   https?: { cert: Buffer; key: Buffer } | undefined;
+  /**
+   * Proxies whose X-Forwarded-For is believed (addresses, CIDR ranges; src/server/trusted-proxies.ts):
+   * `req.ip` is then the client behind them. Without, the peer's address is the source.
+   */
+  trustedProxies?: readonly string[] | undefined;
   /** Other Bearer token kinds, by prefix (Ververica-style API tokens `cvt_…`); anything else is a session token. */
   bearerVerifiers?: readonly BearerVerifier[] | undefined;
 }
@@ -158,8 +164,11 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
   const tls = deps.https ? { https: { cert: deps.https.cert, key: deps.https.key, minVersion: "TLSv1.2" as const, maxHeaderSize: MAX_HEADER_BYTES } } : {};
   // Route schemas compile on first use (or in the background once listening), not at ready().
   const compilers = lazyCompilers();
+  const trustedProxies = parseTrustedProxies(deps.trustedProxies);
   const app = Fastify({
     ...tls,
+    // Fastify's own X-Forwarded-For handling (proxy-addr): only these peers are believed.
+    ...(trustedProxies ? { trustProxy: trustedProxies } : {}),
     // Fastify types these factories after the Ajv / fast-json-stringify internals; ours wrap exactly those.
     schemaController: { compilersFactory: compilers.compilersFactory as never },
     logger: { level: deps.logLevel, redact: ["req.headers.authorization"] },
