@@ -64,6 +64,8 @@ export interface AppOptions {
   metricsPublic?: boolean | undefined;
   /** The Flink SQL Gateway statements run on when their environment names none (`COFFER_FLINK_GATEWAY_URL`). */
   flinkGatewayUrl?: string | undefined;
+  /** Proxies whose X-Forwarded-For is believed (`--trusted-proxies`, `COFFER_TRUSTED_PROXIES`): addresses, CIDR ranges. */
+  trustedProxies?: readonly string[] | undefined;
 }
 
 export interface CofferApp {
@@ -225,6 +227,7 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
     logLevel: opts.logLevel ?? "info",
     version: VERSION,
     https: opts.https,
+    trustedProxies: opts.trustedProxies,
     bearerVerifiers: [{ prefix: TOKEN_PREFIX, verify: (token) => references.apiTokens.verifyBearer(token) }],
   });
 

@@ -25,6 +25,8 @@ export interface ServerOptions {
   flinkGatewayUrl?: string | undefined;
   /** `GET /metrics` without credentials. */
   metricsPublic?: boolean | undefined;
+  /** Proxies whose X-Forwarded-For is believed (addresses, CIDR ranges); default COFFER_TRUSTED_PROXIES. */
+  trustedProxies?: readonly string[] | undefined;
 }
 
 const isLoopback = (host: string): boolean => host === "localhost" || host === "::1" || /^127\./.test(host);
@@ -82,6 +84,7 @@ export async function runServer(o: ServerOptions): Promise<void> {
     caPem: tls?.caPem,
     flinkGatewayUrl: o.flinkGatewayUrl ?? process.env.COFFER_FLINK_GATEWAY_URL,
     metricsPublic: o.metricsPublic,
+    trustedProxies: o.trustedProxies ?? process.env.COFFER_TRUSTED_PROXIES?.split(","),
   }).catch((e: unknown) => fail(`cannot start: ${(e as Error).message}`));
   rootKey?.fill(0);
   const log = app.http.log;

@@ -29,6 +29,12 @@ describe("server options", () => {
     });
   });
 
+  it("trusted proxies: the flag wins over COFFER_TRUSTED_PROXIES; the list is split on commas", () => {
+    expect(resolveServerOptions({}, { COFFER_TRUSTED_PROXIES: "10.0.0.5, 10.1.0.0/16" }).trustedProxies).toEqual(["10.0.0.5", "10.1.0.0/16"]);
+    expect(resolveServerOptions({ trustedProxies: "127.0.0.2" }, { COFFER_TRUSTED_PROXIES: "10.0.0.5" }).trustedProxies).toEqual(["127.0.0.2"]);
+    expect(resolveServerOptions({}, { COFFER_TRUSTED_PROXIES: "" }).trustedProxies).toBeUndefined();
+  });
+
   it("rejects a bad port", () => {
     expect(() => resolveServerOptions({ port: "http" }, {})).toThrow(/port/);
     expect(() => resolveServerOptions({}, { COFFER_PORT: "70000" })).toThrow(/65535/);

@@ -21,6 +21,8 @@ export interface ServerOptions {
   flinkGatewayUrl?: string;
   /** `GET /metrics` without credentials (`--metrics-public`, COFFER_METRICS_PUBLIC=1). */
   metricsPublic?: boolean;
+  /** Proxies whose X-Forwarded-For is believed (`--trusted-proxies`, COFFER_TRUSTED_PROXIES): addresses, CIDR ranges; checked by the server. */
+  trustedProxies?: string[];
 }
 
 /** The raw commander options of `coffer server` (no commander defaults, so env can fill in). */
@@ -39,6 +41,7 @@ export interface ServerFlags {
   tls?: boolean;
   flinkGatewayUrl?: string;
   metricsPublic?: boolean;
+  trustedProxies?: string;
 }
 
 function envValue(env: Record<string, string | undefined>, name: string): string | undefined {
@@ -73,6 +76,8 @@ export function resolveServerOptions(flags: ServerFlags, env: Record<string, str
   if (flags.tlsKey !== undefined) opts.tlsKey = flags.tlsKey;
   if (flags.tls === false) opts.noTls = true;
   if (flags.flinkGatewayUrl !== undefined) opts.flinkGatewayUrl = flags.flinkGatewayUrl;
+  const proxies = flags.trustedProxies ?? envValue(env, "COFFER_TRUSTED_PROXIES");
+  if (proxies !== undefined) opts.trustedProxies = proxies.split(",").map((p) => p.trim()).filter((p) => p !== "");
   if (flags.metricsPublic === true || envValue(env, "COFFER_METRICS_PUBLIC") === "1") opts.metricsPublic = true;
   return opts;
 }

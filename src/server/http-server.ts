@@ -14,7 +14,7 @@ import type { AuditService } from "../audit/index.js";
 import { parseBasic } from "../auth/basic-auth.js";
 import type { Decider } from "../auth/decider.js";
 import { RequestAccess, type RequestAccessDeps } from "../auth/request-access.js";
-import type { FailureThrottle } from "../auth/throttle.js";
+import { throttled, type FailureThrottle } from "../auth/throttle.js";
 import type { Clock } from "../core/clock.js";
 import { CofferError } from "../core/errors.js";
 import type { ApiKeyService, Principal, PrincipalService } from "../identity/index.js";
@@ -22,6 +22,7 @@ import { resourceName } from "../policy/index.js";
 import type { Scope } from "../scope/scope.js";
 import { sendError, toCofferError } from "./errors-http.js";
 import { lazyCompilers } from "./lazy-compilers.js";
+import { parseTrustedProxies } from "./trusted-proxies.js";
 import type { RouteAuth, RouteInfo } from "./route-config.js";
 
 export interface PipelineDeps {
@@ -43,6 +44,11 @@ export interface PipelineDeps {
   version: string;
   /** TLS: the certificate chain and private key (PEM). Plain HTTP when absent. */
   https?: { cert: Buffer; key: Buffer } | undefined;
+  /**
+   * Proxies whose X-Forwarded-For is believed (addresses, CIDR ranges; src/server/trusted-proxies.ts):
+   * `req.ip` is then the client behind them. Without, the peer's address is the source.
+   */
+  trustedProxies?: readonly string[] | undefined;
   /** Other Bearer token kinds, by prefix (Ververica-style API tokens `cvt_…`); anything else is a session token. */
   bearerVerifiers?: readonly BearerVerifier[] | undefined;
 }
@@ -162,8 +168,11 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
   const tls = deps.https ? { https: { cert: deps.https.cert, key: deps.https.key, minVersion: "TLSv1.2" as const, maxHeaderSize: MAX_HEADER_BYTES } } : {};
   // Route schemas compile on first use (or in the background once listening), not at ready().
   const compilers = lazyCompilers();
+  const trustedProxies = parseTrustedProxies(deps.trustedProxies);
   const app = Fastify({
     ...tls,
+    // Fastify's own X-Forwarded-For handling (proxy-addr): only these peers are believed.
+    ...(trustedProxies ? { trustProxy: trustedProxies } : {}),
     // Fastify types these factories after the Ajv / fast-json-stringify internals; ours wrap exactly those.
     schemaController: { compilersFactory: compilers.compilersFactory as never },
     logger: { level: deps.logLevel, redact: ["req.headers.authorization"] },
@@ -193,7 +202,7 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
     });
   });
   // Per-request state, declared up front so every request object has the same shape.
-  for (const k of ["routeInfo", "auditTarget", "principal", "scope", "auditError", "rawBody", "access"] as const) app.decorateRequest(k, undefined);
+  for (const k of ["routeInfo", "auditTarget", "principal", "scope", "auditError", "rawBody", "claimedKeyId", "access"] as const) app.decorateRequest(k, undefined);
   // JSON only: a text/plain body is 415 UnsupportedMediaType, not a string handed to validation.
   app.removeContentTypeParser("text/plain");
   // Bodies are kept as bytes too: signature schemes (SigV4, ACS3) hash the exact payload.
@@ -254,9 +263,6 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
         req.access = new RequestAccess(accessDeps, req, undefined, undefined);
         return;
       }
-      const source = req.ip;
-      const wait = deps.throttle.retryAfter(source);
-      if (wait > 0) throw new CofferError("Throttled", "Too many failed authentications from this address; retry later.", { details: { retryAfterSeconds: Math.ceil(wait / 1000) } });
       if (auth.authenticator) return; // verified in preValidation, once the body is read
       const authz = req.headers.authorization;
       let principal: Principal | undefined;
@@ -264,18 +270,12 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
         const token = authz.slice(7).trim();
         const other = deps.bearerVerifiers?.find((v) => token.startsWith(v.prefix));
         principal = other ? await other.verify(token) : await deps.principals.verifySession(token);
-        if (!principal) {
-          deps.throttle.fail(source);
-          throw new CofferError("Unauthenticated", other ? "The API token is not valid or was deleted." : "The session token is not valid or has expired; log in again.");
-        }
+        if (!principal) throw authFailure(req, undefined, other ? "The API token is not valid or was deleted." : "The session token is not valid or has expired; log in again.");
       } else {
         const creds = parseBasic(authz);
         if (!creds) throw new CofferError("Unauthenticated", "Send an API key as HTTP Basic credentials (key id and secret), or a session token as Bearer.");
         principal = await deps.apiKeys.verify(creds.keyId, creds.secret);
-        if (!principal) {
-          deps.throttle.fail(source);
-          throw new CofferError("Unauthenticated", "The API key id or secret is not valid.");
-        }
+        if (!principal) throw authFailure(req, creds.keyId, "The API key id or secret is not valid.");
       }
       req.principal = principal;
       if (auth.within === "scope") {
@@ -287,6 +287,17 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
   }
 
   const accessDeps: RequestAccessDeps = { decider: deps.decider, holdsAllOf: deps.holdsAllOf, audit: deps.audit, clock: deps.clock };
+
+  /**
+   * A failed credential is counted per source and claimed key id (src/auth/throttle.ts); once
+   * either is over its limit the failure is answered 429 Throttled instead of 401. Only failing
+   * attempts: a correct credential is never refused by the throttle.
+   */
+  function authFailure(req: FastifyRequest, keyId: string | undefined, failure: string | CofferError): CofferError {
+    const wait = deps.throttle.credentialFailed(req.ip, keyId);
+    if (wait > 0) return throttled(wait, "Too many failed authentications for this key id or from this address; retry later.");
+    return typeof failure === "string" ? new CofferError("Unauthenticated", failure) : failure;
+  }
 
   /**
    * Binds the principal, scope and access decision to the request; containment: a key
@@ -329,8 +340,7 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
       try {
         r = await authenticator(req);
       } catch (e) {
-        if (e instanceof CofferError && e.code === "Unauthenticated") deps.throttle.fail(req.ip);
-        throw e;
+        throw e instanceof CofferError && e.code === "Unauthenticated" ? authFailure(req, req.claimedKeyId, e) : e;
       }
       admit(req, auth, r.principal, auth.within === "scope" ? (r.scope ?? (r.principal.scope ?? deps.defaultScope)) : undefined);
     };

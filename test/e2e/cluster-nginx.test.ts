@@ -1,17 +1,27 @@
+import { CreateSecretCommand, GetSecretValueCommand, ListSecretsCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { Agent, request as httpRequest } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PostgresStorage } from "../../src/storage/index.js";
+import { Acs3Client } from "../helpers/alibaba.js";
+import { rejection } from "../helpers/aws.js";
 import { testEngine } from "../helpers/test-server.js";
 
 /**
  * Three `coffer server` processes over one PostgreSQL schema behind Debian's nginx on
  * loopback (issue 9): concurrent writers through the balancer, key deletion seen on every
  * node within 1 s, scheduler failover after `kill -9` of the leader within 10 s.
+ * Signed protocols through nginx (SigV4, ACS3 sign the Host header with its port:
+ * `proxy_set_header Host $http_host`), and the failure throttle behind it: nginx connects to
+ * the nodes from 127.0.0.2 (`proxy_bind`), the nodes trust only that address
+ * (`--trusted-proxies`), and test clients connect from other loopback addresses (127.0.0.x)
+ * so that each is a source of its own.
  * Needs the build (bin/coffer.js → dist) and /usr/sbin/nginx (.ci/run installs nginx-light).
  */
 const NGINX = "/usr/sbin/nginx";
@@ -21,6 +31,41 @@ const bin = resolve(import.meta.dirname, "../../bin/coffer.js");
 const ROOT_ID = "ROOTNGINX0000001";
 const ROOT_SECRET = "root-nginx-secret-0123456789";
 const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString("base64")}`;
+/** nginx's address towards the nodes (proxy_bind), the only one they trust. */
+const NGINX_SOURCE = "127.0.0.2";
+
+/** One HTTP request from a chosen local address (a client of its own on loopback). */
+function callFrom(localAddress: string, base: string, method: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+  const u = new URL(base + path);
+  return new Promise((done, reject) => {
+    const req = httpRequest({ host: u.hostname, port: Number(u.port), method, path: u.pathname + u.search, localAddress, headers: { authorization: basic(ROOT_ID, ROOT_SECRET), ...headers } }, (res) => {
+      let text = "";
+      res.on("data", (c: Buffer) => (text += c.toString("utf8")));
+      res.on("end", () => {
+        let body: unknown = text;
+        try {
+          body = text ? JSON.parse(text) : undefined;
+        } catch {
+          /* text */
+        }
+        done({ status: res.statusCode ?? 0, body });
+      });
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/** The real AWS SDK through nginx, from a chosen local address. */
+function smThrough(lb: string, o: { keyId?: string; secret?: string; localAddress?: string } = {}): SecretsManagerClient {
+  return new SecretsManagerClient({
+    endpoint: lb,
+    region: "us-east-1",
+    credentials: { accessKeyId: o.keyId ?? ROOT_ID, secretAccessKey: o.secret ?? ROOT_SECRET },
+    maxAttempts: 1,
+    ...(o.localAddress ? { requestHandler: new NodeHttpHandler({ httpAgent: new Agent({ localAddress: o.localAddress, keepAlive: true }) }) } : {}),
+  });
+}
 
 function freePort(): Promise<number> {
   return new Promise((done, reject) => {
@@ -63,7 +108,7 @@ describe.skipIf(!enabled)("three nodes behind nginx over one PostgreSQL", () => 
 
   async function startNode(): Promise<void> {
     const port = await freePort();
-    const child = spawn(process.execPath, [bin, "server", "--dev", "--data-dir", join(work, "data"), "--storage", `${pgUrl}?schema=${schema}`, "--port", String(port), "--log-level", "warn"], {
+    const child = spawn(process.execPath, [bin, "server", "--dev", "--data-dir", join(work, "data"), "--storage", `${pgUrl}?schema=${schema}`, "--port", String(port), "--log-level", "warn", "--trusted-proxies", NGINX_SOURCE], {
       env: { PATH: process.env.PATH ?? "", HOME: work, COFFER_ROOT_ACCESS_KEY_ID: ROOT_ID, COFFER_ROOT_ACCESS_KEY_SECRET: ROOT_SECRET },
       stdio: ["ignore", "ignore", "inherit"],
     });
@@ -93,7 +138,16 @@ http {
   upstream coffer { ${nodes.map((n) => `server 127.0.0.1:${n.port} max_fails=1 fail_timeout=2s;`).join(" ")} keepalive 16; }
   server {
     listen 127.0.0.1:${lbPort};
-    location / { proxy_pass http://coffer; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $host; proxy_next_upstream error timeout http_503; }
+    # The client's own Host (with its port: SigV4 and ACS3 sign it), its address appended to
+    # X-Forwarded-For (the nodes trust it from ${NGINX_SOURCE} only), and the scheme it used.
+    location / {
+      proxy_pass http://coffer; proxy_http_version 1.1; proxy_set_header Connection "";
+      proxy_set_header Host $http_host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_bind ${NGINX_SOURCE};
+      proxy_next_upstream error timeout http_503;
+    }
   }
 }
 `);
@@ -241,6 +295,60 @@ http {
       return now[1]! > before[1]!;
     });
   }, 120_000);
+
+  it("SigV4 through nginx: the real AWS SDK with nginx as its endpoint", async () => {
+    const sm = smThrough(lb);
+    await sm.send(new CreateSecretCommand({ Name: "sig/aws", SecretString: "through-nginx" }));
+    // Several calls: nginx spreads them over the three nodes; each verifies the signature.
+    for (let i = 0; i < 6; i++) expect((await sm.send(new GetSecretValueCommand({ SecretId: "sig/aws" }))).SecretString).toBe("through-nginx");
+    expect((await sm.send(new ListSecretsCommand({}))).SecretList?.map((x) => x.Name)).toContain("sig/aws");
+  });
+
+  it("ACS3 through nginx: the Alibaba client with nginx as its endpoint", async () => {
+    const ali = new Acs3Client({ endpoint: lb.replace(/^http:\/\//, "") }, { keyId: ROOT_ID, secret: ROOT_SECRET });
+    await ali.call("CreateSecret", { SecretName: "sig/ali", SecretData: "acs3-through-nginx", VersionId: "v1" });
+    for (let i = 0; i < 6; i++) expect(await ali.call("GetSecretValue", { SecretName: "sig/ali" })).toMatchObject({ SecretData: "acs3-through-nginx" });
+  });
+
+  it("a burst of bad signatures through nginx does not stop a good client; the attacker's failures are throttled on every node", async () => {
+    const attacker = "127.0.0.3";
+    const good = smThrough(lb, { localAddress: attacker }); // a correct client on the attacker's own host
+    const elsewhere = smThrough(lb, { localAddress: "127.0.0.4" });
+    const bad = smThrough(lb, { secret: "wrong", localAddress: attacker });
+    const names: string[] = [];
+    // Each node counts its own failures: 3 × 20 before every node throttles the source.
+    for (let i = 0; i < 75; i++) {
+      names.push((await rejection(bad.send(new ListSecretsCommand({})))).name);
+      if (i % 5 === 0) {
+        expect((await good.send(new GetSecretValueCommand({ SecretId: "sig/aws" }))).SecretString).toBe("through-nginx");
+        expect((await elsewhere.send(new GetSecretValueCommand({ SecretId: "sig/aws" }))).SecretString).toBe("through-nginx");
+      }
+    }
+    expect(names.slice(0, 20).every((n) => n === "InvalidSignatureException"), names.join()).toBe(true);
+    expect(names.slice(-6)).toEqual(Array(6).fill("ThrottlingException"));
+    // The attacker's failing attempts are throttled; another client's failure behind the same
+    // nginx is its own source (the nodes believe nginx's X-Forwarded-For): a plain refusal.
+    const otherBad = smThrough(lb, { keyId: "NOSUCHKEY0000001", secret: "wrong", localAddress: "127.0.0.4" });
+    expect((await rejection(otherBad.send(new ListSecretsCommand({})))).name).toBe("UnrecognizedClientException");
+    for (let i = 0; i < 3; i++) expect((await good.send(new ListSecretsCommand({}))).SecretList?.length).toBeGreaterThan(0);
+  }, 60_000);
+
+  it("audit records name the client behind nginx; X-Forwarded-For a client sends itself is not believed", async () => {
+    // Through nginx from 127.0.0.5, with a forged X-Forwarded-For: nginx appends the real peer,
+    // the nodes believe nginx (127.0.0.2) and stop at the first address it did not vouch for.
+    expect((await callFrom("127.0.0.5", lb, "GET", "/v1/keys", { "x-forwarded-for": "203.0.113.7" })).status).toBe(200);
+    // Straight to a node from 127.0.0.6 with a forged header: the peer is not a trusted proxy.
+    expect((await callFrom("127.0.0.6", nodes[0]!.url, "GET", "/v1/keys", { "x-forwarded-for": "203.0.113.8" })).status).toBe(200);
+    let sources: string[] = [];
+    await until(10_000, async () => {
+      const r = await call(lb, "GET", "/v1/audit?limit=1000&action=kms%3AListKeys");
+      sources = (r.body.records as { source: string }[]).map((x) => x.source);
+      return sources.includes("127.0.0.5") && sources.includes("127.0.0.6");
+    });
+    expect(sources).not.toContain("203.0.113.7");
+    expect(sources).not.toContain("203.0.113.8");
+    expect(sources).not.toContain(NGINX_SOURCE);
+  });
 
   it("kill -9 of the scheduler's node: another node leads within 10 s", async () => {
     const leaderOf = async () => {

@@ -61,8 +61,12 @@ export function sdkError(e: unknown): SdkError {
 export class Acs3Client {
   readonly client: InstanceType<typeof openapi.default>;
 
-  constructor(s: AlibabaServer, creds: Credentials = rootCredentials(s), extra: { regionId?: string } = {}) {
-    this.client = new openapi.default(new openapi.Config({ accessKeyId: creds.keyId, accessKeySecret: creds.secret, endpoint: s.endpoint, ca: s.caPem, protocol: "https", ...extra }));
+  /** A test server over HTTPS (its instance CA trusted), or a plain-HTTP `endpoint` (e.g. nginx in front of dev nodes) with explicit credentials. */
+  constructor(s: AlibabaServer | { endpoint: string }, creds?: Credentials, extra: { regionId?: string } = {}) {
+    const tls = "caPem" in s;
+    const c = creds ?? (tls ? rootCredentials(s) : undefined);
+    if (!c) throw new Error("Acs3Client: give the credentials for a plain endpoint");
+    this.client = new openapi.default(new openapi.Config({ accessKeyId: c.keyId, accessKeySecret: c.secret, endpoint: s.endpoint, ...(tls ? { ca: s.caPem, protocol: "https" } : { protocol: "http" }), ...extra }));
   }
 
   /** One operation; `where: "body"` sends the parameters as a form body instead of the query string. */

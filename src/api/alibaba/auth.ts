@@ -1,5 +1,6 @@
 import type { FastifyRequest } from "fastify";
 import { timingSafeEqual } from "node:crypto";
+import { claimKeyId } from "../../auth/throttle.js";
 import { MINUTE } from "../../core/clock.js";
 import { CofferError, invalid } from "../../core/errors.js";
 import type { Principal } from "../../identity/index.js";
@@ -52,6 +53,7 @@ const sameBytes = (a: Buffer, b: Buffer): boolean => a.length === b.length && ti
 function acs3Claim(req: FastifyRequest, p: Params, authorization: string): Claim {
   const auth = parseAcs3Authorization(authorization);
   if (!auth) throw unauthenticated("IncompleteSignature", "The Authorization header is not `ACS3-HMAC-SHA256 Credential=…,SignedHeaders=…,Signature=…`.");
+  claimKeyId(req, auth.accessKeyId);
   if (auth.algorithm !== ACS3_ALGORITHM) throw unauthenticated("InvalidSignatureMethod", `The signature algorithm "${auth.algorithm.slice(0, 40)}" is not supported; use ${ACS3_ALGORITHM}.`);
   if (!/^[0-9a-f]{64}$/.test(auth.signature)) throw unauthenticated("IncompleteSignature", "The signature must be 64 lowercase hex digits.");
   if (header(req, "x-acs-security-token") !== undefined || header(req, "x-acs-bearer-token") !== undefined)
@@ -83,6 +85,7 @@ function rpcClaim(req: FastifyRequest, p: Params): Claim {
   if (g("SecurityToken") !== undefined) throw unauthenticated("IncompleteSignature", "STS tokens are not supported: sign with an API key pair.");
   const accessKeyId = g("AccessKeyId");
   if (!accessKeyId) throw unauthenticated("IncompleteSignature", "The AccessKeyId parameter is missing.");
+  claimKeyId(req, accessKeyId);
   const presented = Buffer.from(g("Signature") ?? "", "base64");
   const all = p.all;
   return {

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { claimKeyId } from "../../auth/throttle.js";
 import { CofferError } from "../../core/errors.js";
 import type { Principal } from "../../identity/index.js";
 import { DEFAULT_ENVIRONMENT_ID } from "../../scope/scope.js";
@@ -72,6 +73,7 @@ export function registerAwsApi(app: FastifyInstance, d: AwsDeps): void {
           now: d.clock.now(),
           service: SERVICE,
           requiredSignedHeaders: ["x-amz-target"],
+          onClaim: (keyId) => claimKeyId(req, keyId),
           secretOf: async (keyId) => {
             const key = await d.apiKeys.signingKey(keyId);
             principal = key?.principal;

@@ -183,6 +183,8 @@ export interface VerifyOptions {
   requiredSignedHeaders?: readonly string[];
   /** The secret of an access key id; undefined when the key is unknown or unusable. */
   secretOf: (accessKeyId: string) => Promise<Buffer | undefined>;
+  /** Told the access key id the Authorization header claims, as soon as it is parsed (before anything is verified). */
+  onClaim?: (accessKeyId: string) => void;
 }
 
 /**
@@ -199,6 +201,7 @@ export async function verifySigV4(req: SignedRequest, opts: VerifyOptions): Prom
   if (headers.has("x-amz-security-token"))
     throw new SigV4Failure("UnrecognizedClientException", "The security token included in the request is invalid.");
   const auth = parseAuthorization(authorization);
+  opts.onClaim?.(auth.accessKeyId);
   if (auth.terminator !== TERMINATOR) throw invalidSig(`Credential should be scoped with a valid terminator: '${TERMINATOR}', not '${auth.terminator.slice(0, 64)}'. `);
   if (auth.service !== opts.service) throw invalidSig(`Credential should be scoped to correct service: '${opts.service}'. `);
   if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(auth.region)) throw invalidSig("Credential should be scoped to a valid region. ");

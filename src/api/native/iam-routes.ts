@@ -1,6 +1,7 @@
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { accessOf } from "../../auth/request-access.js";
+import { throttled } from "../../auth/throttle.js";
 import { CofferError } from "../../core/errors.js";
 import { apiKeyDetail, apiKeyScope, type AccountKind, type ApiKeyView } from "../../identity/index.js";
 import { param, type NativeDeps } from "./context.js";
@@ -24,13 +25,17 @@ export function registerIamRoutes(app: FastifyInstance, d: NativeDeps): void {
     schema: { tags: ["Sessions"], summary: "Log in with a user name and password; returns a short-lived bearer token", security: [], body: Type.Object({ username: Type.String({ maxLength: 128 }), password: Type.String({ maxLength: 1024 }) }, { additionalProperties: false }) },
   }, async (req) => {
     const b = req.body as { username: string; password: string };
-    const throttled = d.throttle.retryAfter(req.ip);
-    if (throttled > 0) throw new CofferError("Throttled", "Too many failed logins from this address; retry later.", { details: { retryAfterSeconds: Math.ceil(throttled / 1000) } });
+    // A (user, source) pair that failed too often is refused before the password is hashed;
+    // other failures are counted, and past the limit answered 429; a correct password passes.
+    const pairWait = d.throttle.loginRetryAfter(req.ip, b.username);
+    if (pairWait > 0) throw throttled(pairWait, "Too many failed logins for this user from this address; retry later.");
     const r = await principals.login(b.username, b.password);
     if (!r) {
-      d.throttle.fail(req.ip);
+      const wait = d.throttle.loginFailed(req.ip, b.username);
+      if (wait > 0) throw throttled(wait, "Too many failed logins for this user or from this address; retry later.");
       throw new CofferError("Unauthenticated", "The user name or password is wrong, or the user is disabled.");
     }
+    d.throttle.loginSucceeded(req.ip, b.username);
     return r;
   });
 

@@ -1,5 +1,6 @@
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
+import { throttled } from "../../auth/throttle.js";
 import { CofferError, invalid, isCofferError } from "../../core/errors.js";
 import { WRONG_SHARES } from "../../operator/unseal-coordinator.js";
 import type { NativeDeps } from "./context.js";
@@ -39,8 +40,8 @@ export function registerOperatorRoutes(app: FastifyInstance, d: NativeDeps): voi
     },
   }, async (req) => {
     const b = req.body as { share?: string; reset?: boolean };
-    const wait = d.throttle.retryAfter(req.ip);
-    if (wait > 0) throw new CofferError("Throttled", "Too many wrong unseal attempts from this address; retry later.", { details: { retryAfterSeconds: Math.ceil(wait / 1000) } });
+    const wait = d.throttle.unsealRetryAfter(req.ip);
+    if (wait > 0) throw throttled(wait, "Too many wrong unseal attempts from this address; retry later.");
     if (b.reset === true) {
       if (b.share !== undefined) throw invalid("Give either share or reset, not both.");
       op.coordinator.reset();
@@ -53,7 +54,7 @@ export function registerOperatorRoutes(app: FastifyInstance, d: NativeDeps): voi
       return await op.coordinator.submit(share);
     } catch (e) {
       if (isCofferError(e) && e.message === WRONG_SHARES) {
-        d.throttle.fail(req.ip);
+        d.throttle.unsealFailed(req.ip);
         req.log.warn({ requestId: req.id, source: req.ip }, "unseal: the shares given do not open this store; progress reset");
       }
       throw e;
