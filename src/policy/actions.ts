@@ -170,6 +170,8 @@ export const ACTION_CATALOG = {
     Reset: a("sys/reset", "admin"),
     Seal: a("sys", "admin"),
     Unseal: a("sys/unseal", "admin"),
+    /** Prometheus metrics (`GET /metrics`) unless the node serves them publicly. */
+    GetMetrics: a("sys/metrics", "admin"),
     /** The web console's static files (public: the console logs in like any client). */
     Console: a("sys/console", "read"),
   },

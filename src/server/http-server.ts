@@ -233,7 +233,7 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
 
   const routes = routeIndex();
   // Every route's declaration, as registered: the access tests walk it (test/e2e/route-access.test.ts).
-  const table: { method: string; url: string; auth: RouteAuth; wire: string | undefined }[] = [];
+  const table: { method: string; url: string; auth: RouteAuth; wire: string | undefined; schema: unknown }[] = [];
   app.decorate("routeTable", () => table);
   // Every route's pipeline is bound when it is registered, from its own config: the hooks a
   // route needs and nothing else, each holding its config in a closure (reading
@@ -247,7 +247,7 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
     if (auth.within === "none" && !auth.public && !auth.selfService)
       throw new Error(`route ${String(route.method)} ${route.url}: only public and self-service routes may act within no scope`);
     const info: RouteInfo = { auth, url: route.url, wire: route.config?.wire, hasBodySchema: route.schema?.body !== undefined };
-    for (const m of Array.isArray(route.method) ? route.method : [route.method]) table.push({ method: m, url: route.url, auth, wire: info.wire });
+    for (const m of Array.isArray(route.method) ? route.method : [route.method]) table.push({ method: m, url: route.url, auth, wire: info.wire, schema: route.schema });
     route.onRequest = [bindRoute(info), ...hooksOf(route.onRequest)];
     route.preValidation = [checkInput(info), ...(auth.authenticator && !auth.public ? [verifySignature(auth)] : []), ...hooksOf(route.preValidation)];
     if (!auth.public && !auth.selfService) route.preHandler = [authorizeRoute(auth), ...hooksOf(route.preHandler)];

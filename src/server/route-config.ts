@@ -84,7 +84,7 @@ declare module "fastify" {
     /** Compile every route schema no request has compiled yet; resolves with the ones that failed (src/server/lazy-compilers.ts). */
     warmUpSchemas(): Promise<string[]>;
     /** Every registered route with its access declaration (method, URL pattern, auth, wire format). */
-    routeTable(): readonly { method: string; url: string; auth: RouteAuth; wire: string | undefined }[];
+    routeTable(): readonly { method: string; url: string; auth: RouteAuth; wire: string | undefined; schema: unknown }[];
   }
   interface FastifyRequest {
     routeInfo?: RouteInfo;
