@@ -13,8 +13,9 @@ import { tryParseResourceName } from "./resource-names.js";
  * - `patternsMayIntersect(a, b)`: some string matches both (exact: a product of the two
  *   patterns' automata over an unbounded alphabet). Callers treat true as "may overlap".
  *
- * Both are O(|P|·|p|) at worst and spend from a shared work budget; when it runs out they
- * answer conservatively (not covered, intersecting).
+ * Both are O(|P|·|p|) at worst and spend from a shared work budget (one unit per call and
+ * per step); when it runs out they answer conservatively (not covered, intersecting), so a
+ * caller comparing many patterns stops soon after.
  */
 
 export interface WorkBudget {
@@ -22,7 +23,7 @@ export interface WorkBudget {
 }
 
 /** Enough for any realistic documents; pathological ones are refused, never misjudged. */
-export const DEFAULT_WORK_BUDGET = 20_000_000;
+export const DEFAULT_WORK_BUDGET = 5_000_000;
 
 const STAR = -1;
 const ONE = -2;
@@ -53,6 +54,7 @@ const unlimited = (): WorkBudget => ({ left: Number.POSITIVE_INFINITY });
 
 /** Every string matching `inner` matches `outer` (sound; see above). */
 export function patternCovers(outer: string, inner: string, budget: WorkBudget = unlimited()): boolean {
+  if (--budget.left < 0) return false;
   if (outer === inner || /^\*+$/.test(outer)) return true;
   const P = tokens(outer);
   const p = tokens(inner);
@@ -84,7 +86,7 @@ export function patternCovers(outer: string, inner: string, budget: WorkBudget =
 
 /** Some string matches both patterns (exact); true when the budget runs out. */
 export function patternsMayIntersect(a: string, b: string, budget: WorkBudget = unlimited()): boolean {
-  if (a === b || /^\*+$/.test(a) || /^\*+$/.test(b)) return true;
+  if (--budget.left < 0 || a === b || /^\*+$/.test(a) || /^\*+$/.test(b)) return true;
   const A = tokens(a);
   const B = tokens(b);
   const width = B.length + 1;
