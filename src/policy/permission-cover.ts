@@ -54,7 +54,7 @@ export interface CoverGap {
 }
 
 export interface CoverOptions {
-  /** Work units for pattern comparisons (default 5 million: a fraction of a second). */
+  /** Work units for pattern comparisons (default 10 million: at most about half a second). */
   workBudget?: number;
 }
 
