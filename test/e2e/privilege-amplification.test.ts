@@ -167,6 +167,24 @@ describe("changing attached policies", () => {
   });
 });
 
+describe("races", () => {
+  it("attaching and widening the same policy at once never leaves the wide document attached", async () => {
+    const d = await delegate();
+    const victim = await account("victim");
+    for (let i = 0; i < 8; i++) {
+      const id = await policy(`race-${i}`, NARROW);
+      const [attach, update] = await Promise.all([
+        s.request("POST", `/v1/principals/${victim.id}/policies`, { policy: id }, as(d.auth)),
+        s.request("PUT", `/v1/policies/${id}`, { document: BROAD }, as(d.auth)),
+      ]);
+      const attached = (await accessOf(victim.id)).policies.includes(`race-${i}`);
+      const wide = JSON.stringify((await s.request("GET", `/v1/policies/${id}`)).body.document) === JSON.stringify(BROAD);
+      expect(attached && wide, `attach ${attach.status}, update ${update.status}`).toBe(false);
+      expect(attach.status === 204 || update.status === 200).toBe(true); // one of them wins
+    }
+  });
+});
+
 describe("who may grant everything", () => {
   it("an administrator and root grant, attach and change anything", async () => {
     const admin = await account("admin", { roles: ["administrator"] });
