@@ -17,7 +17,7 @@ import {
   type PolicyDocument,
   type RequestContext,
 } from "../policy/index.js";
-import type { Storage } from "../storage/index.js";
+import type { Queryable, Storage } from "../storage/index.js";
 import { CACHES } from "../core/cache.js";
 
 export interface PolicyView {
@@ -123,11 +123,27 @@ export function createAccessService(deps: { storage: Storage; clock: Clock }) {
    * credential limited to a role's actions (API tokens) never grants. `what` opens the
    * message; the gap names the granted pattern, never the actor's own documents.
    */
-  async function requireHolds(actor: Principal, granted: readonly CompiledPolicy[], what: string): Promise<void> {
-    if (actor.allowedActions) throw new CofferError("AccessDenied", `${what}: this credential is limited to its role's actions and cannot grant permissions.`);
-    if (actor.kind === "root") return;
+  async function refusal(actor: Principal, granted: readonly CompiledPolicy[], what: string): Promise<CofferError | undefined> {
+    if (actor.allowedActions) return new CofferError("AccessDenied", `${what}: this credential is limited to its role's actions and cannot grant permissions.`);
+    if (actor.kind === "root") return undefined;
     const gap = findCoverGap(granted, await identityPolicies(actor.id));
-    if (gap) throw new CofferError("AccessDenied", `${what}: ${describeCoverGap(gap)}`);
+    return gap ? new CofferError("AccessDenied", `${what}: ${describeCoverGap(gap)}`) : undefined;
+  }
+
+  async function requireHolds(actor: Principal, granted: readonly CompiledPolicy[], what: string): Promise<void> {
+    const e = await refusal(actor, granted, what);
+    if (e) throw e;
+  }
+
+  /**
+   * Inside an attach transaction: lock the policy row and make sure its document is still
+   * the one the actor was checked against (a concurrent update would otherwise slip a
+   * wider document in between).
+   */
+  async function lockUnchanged(tx: Queryable, p: PolicyRow): Promise<void> {
+    const cur = await tx.get<{ updated_at: number }>(`SELECT updated_at FROM policies WHERE id = ?${storage.dialect.forUpdate}`, [p.id]);
+    if (!cur) throw new CofferError("PolicyNotFound", `The policy "${p.name}" does not exist.`);
+    if (Number(cur.updated_at) !== Number(p.updated_at)) throw new CofferError("InvalidState", `The policy "${p.name}" changed while it was being attached; try again.`);
   }
 
   async function writeRoleGrant(principalId: string, roleId: string, grant: boolean): Promise<void> {
@@ -225,11 +241,15 @@ export function createAccessService(deps: { storage: Storage; clock: Clock }) {
     async updatePolicy(actor: Principal, ref: string, input: { description?: string | undefined; document: unknown }): Promise<PolicyView> {
       const r = await policyRow(ref);
       const next = compileOrReject(input.document, r.name, "identity");
-      const attached = await storage.get("SELECT 1 AS x FROM principal_policies WHERE policy_id = ? UNION ALL SELECT 1 AS x FROM role_policies WHERE policy_id = ?", [r.id, r.id]);
-      if (attached) await requireHolds(actor, [next], `You cannot change the policy "${r.name}", which is attached`);
+      // Decided now, applied under the row lock: whether the policy is attached is read there,
+      // so an attachment racing this update cannot be missed.
+      const refused = await refusal(actor, [next], `You cannot change the policy "${r.name}", which is attached`);
       const description = input.description ?? r.description;
       if (description.length > 1024) throw invalid("A description is at most 1024 characters.");
       await storage.transaction(async (tx) => {
+        if (!(await tx.get(`SELECT 1 AS x FROM policies WHERE id = ?${storage.dialect.forUpdate}`, [r.id]))) throw new CofferError("PolicyNotFound", `The policy "${r.name}" does not exist.`);
+        const attached = await tx.get("SELECT 1 AS x FROM principal_policies WHERE policy_id = ? UNION ALL SELECT 1 AS x FROM role_policies WHERE policy_id = ?", [r.id, r.id]);
+        if (attached && refused) throw refused;
         await tx.run("UPDATE policies SET document = ?, description = ?, updated_at = ? WHERE id = ?", [JSON.stringify(input.document), description, Math.max(clock.now(), r.updated_at + 1), r.id]);
         tx.invalidate(CACHES.access, "*");
       });
@@ -283,6 +303,7 @@ export function createAccessService(deps: { storage: Storage; clock: Clock }) {
       const p = await policyRow(policy);
       if (attach) await requireHolds(actor, [compilePolicy(JSON.parse(p.document), { id: p.name, version: p.updated_at })], `You cannot attach the policy "${p.name}" to a role`);
       await storage.transaction(async (tx) => {
+        if (attach) await lockUnchanged(tx, p);
         if (attach) await tx.run("INSERT INTO role_policies (role_id, policy_id) VALUES (?, ?) ON CONFLICT (role_id, policy_id) DO NOTHING", [id, p.id]);
         else await tx.run("DELETE FROM role_policies WHERE role_id = ? AND policy_id = ?", [id, p.id]);
         tx.invalidate(CACHES.access, "*");
@@ -295,6 +316,7 @@ export function createAccessService(deps: { storage: Storage; clock: Clock }) {
       const p = await policyRow(policy);
       if (attach) await requireHolds(actor, [compilePolicy(JSON.parse(p.document), { id: p.name, version: p.updated_at })], `You cannot attach the policy "${p.name}"`);
       await storage.transaction(async (tx) => {
+        if (attach) await lockUnchanged(tx, p);
         if (attach) await tx.run("INSERT INTO principal_policies (principal_id, policy_id) VALUES (?, ?) ON CONFLICT (principal_id, policy_id) DO NOTHING", [principalId, p.id]);
         else await tx.run("DELETE FROM principal_policies WHERE principal_id = ? AND policy_id = ?", [principalId, p.id]);
         tx.invalidate(CACHES.access, "*");

@@ -13,8 +13,9 @@ import { tryParseResourceName } from "./resource-names.js";
  * - `patternsMayIntersect(a, b)`: some string matches both (exact: a product of the two
  *   patterns' automata over an unbounded alphabet). Callers treat true as "may overlap".
  *
- * Both are O(|P|·|p|) at worst and spend from a shared work budget; when it runs out they
- * answer conservatively (not covered, intersecting).
+ * Both are O(|P|·|p|) at worst and spend from a shared work budget (units per character read and
+ * per step); when it runs out they answer conservatively (not covered, intersecting), so a
+ * caller comparing many patterns stops soon after.
  */
 
 export interface WorkBudget {
@@ -22,7 +23,7 @@ export interface WorkBudget {
 }
 
 /** Enough for any realistic documents; pathological ones are refused, never misjudged. */
-export const DEFAULT_WORK_BUDGET = 20_000_000;
+export const DEFAULT_WORK_BUDGET = 10_000_000;
 
 const STAR = -1;
 const ONE = -2;
@@ -53,6 +54,8 @@ const unlimited = (): WorkBudget => ({ left: Number.POSITIVE_INFINITY });
 
 /** Every string matching `inner` matches `outer` (sound; see above). */
 export function patternCovers(outer: string, inner: string, budget: WorkBudget = unlimited()): boolean {
+  budget.left -= 1 + outer.length + inner.length; // reading both patterns
+  if (budget.left < 0) return false;
   if (outer === inner || /^\*+$/.test(outer)) return true;
   const P = tokens(outer);
   const p = tokens(inner);
@@ -84,7 +87,8 @@ export function patternCovers(outer: string, inner: string, budget: WorkBudget =
 
 /** Some string matches both patterns (exact); true when the budget runs out. */
 export function patternsMayIntersect(a: string, b: string, budget: WorkBudget = unlimited()): boolean {
-  if (a === b || /^\*+$/.test(a) || /^\*+$/.test(b)) return true;
+  budget.left -= 1 + a.length + b.length;
+  if (budget.left < 0 || a === b || /^\*+$/.test(a) || /^\*+$/.test(b)) return true;
   const A = tokens(a);
   const B = tokens(b);
   const width = B.length + 1;

@@ -221,3 +221,17 @@ describe("findCoverGap: reporting", () => {
     expect(() => findCoverGap([role("editor")], [rp])).toThrow(TypeError);
   });
 });
+
+describe("findCoverGap: cost", () => {
+  it("large documents on both sides are decided or refused within the budget, quickly", () => {
+    const actions = ["secrets:GetSecretValue", "secrets:DescribeSecret", "kms:Decrypt", "kms:Encrypt", "iam:ListUsers"];
+    const many = (prefix: string) => Array.from({ length: 100 }, (_, i) => `${prefix}/${"x".repeat(i % 7)}${i}/*`);
+    const granted = [pol(...Array.from({ length: 10 }, () => allow(actions, many("secret/g"))))];
+    const holder = Array.from({ length: 40 }, (_, k) => pol(...Array.from({ length: 10 }, () => allow(actions, many(`secret/h${k}`)))));
+    const t0 = performance.now();
+    const gap = findCoverGap(granted, holder);
+    expect(gap?.reason).toBe("not-held");
+    expect(findCoverGap(granted, holder, { workBudget: 10_000 })?.reason).toBe("too-complex");
+    expect(performance.now() - t0).toBeLessThan(5000);
+  });
+});

@@ -54,7 +54,7 @@ export interface CoverGap {
 }
 
 export interface CoverOptions {
-  /** Work units for pattern comparisons (default 20 million). */
+  /** Work units for pattern comparisons (default 10 million: at most about half a second). */
   workBudget?: number;
 }
 
