@@ -19,6 +19,8 @@ export interface ServerOptions {
   noTls?: boolean;
   /** The Flink SQL Gateway for environments that name none (also COFFER_FLINK_GATEWAY_URL, read by the server). */
   flinkGatewayUrl?: string;
+  /** Hosts and networks outbound requests may reach anyway (also COFFER_EGRESS_ALLOW, read by the server). */
+  egressAllow?: string;
   /** `GET /metrics` without credentials (`--metrics-public`, COFFER_METRICS_PUBLIC=1). */
   metricsPublic?: boolean;
 }
@@ -38,6 +40,7 @@ export interface ServerFlags {
   /** commander's `--no-tls`: false when given. */
   tls?: boolean;
   flinkGatewayUrl?: string;
+  egressAllow?: string;
   metricsPublic?: boolean;
 }
 
@@ -73,6 +76,7 @@ export function resolveServerOptions(flags: ServerFlags, env: Record<string, str
   if (flags.tlsKey !== undefined) opts.tlsKey = flags.tlsKey;
   if (flags.tls === false) opts.noTls = true;
   if (flags.flinkGatewayUrl !== undefined) opts.flinkGatewayUrl = flags.flinkGatewayUrl;
+  if (flags.egressAllow !== undefined) opts.egressAllow = flags.egressAllow;
   if (flags.metricsPublic === true || envValue(env, "COFFER_METRICS_PUBLIC") === "1") opts.metricsPublic = true;
   return opts;
 }
