@@ -1,5 +1,5 @@
+import { MIGRATIONS } from "../../src/storage/migrations.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MIGRATIONS, statements } from "../../src/storage/migrations.js";
 import { expectError, expectStatus } from "../helpers/expect-error.js";
 import { FakeFlinkGateway } from "../helpers/fake-flink-gateway.js";
 import { freshStorage, startTestServer, type TestServer } from "../helpers/test-server.js";
@@ -72,13 +72,11 @@ describe("the Flink SQL Gateway per environment and region", () => {
   it("the migration gives each environment's gateway to every region it offers", async () => {
     const { storage, cleanup } = freshStorage(s.engine);
     try {
-      // The store as it was before migration 12: one gateway row per environment.
-      const old = MIGRATIONS.filter((m) => m.id < 12);
-      await storage.run("CREATE TABLE schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)");
-      for (const m of old) {
-        for (const sql of statements(s.engine === "sqlite" ? m.sqlite : m.postgres)) await storage.run(sql);
-        await storage.run("INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)", [m.id, m.name, 1]);
-      }
+      // The store as it was before the migration: one gateway row per environment.
+      await storage.migrate();
+      await storage.run("DROP TABLE flink_gateways");
+      await storage.run("CREATE TABLE flink_gateways (environment_id TEXT PRIMARY KEY, url TEXT NOT NULL, updated_at BIGINT NOT NULL)");
+      await storage.run("DELETE FROM schema_migrations WHERE id = ?", [MIGRATIONS.find((m) => m.name === "flink-gateway-scopes")!.id]);
       for (const [id, regions] of [["env-a", ["us-east-1", "eu-west-1"]], ["env-b", ["local"]], ["env-c", []]] as const) {
         await storage.run("INSERT INTO environments (id, name, description, created_at, updated_at) VALUES (?, ?, '', 1, 1)", [id, id]);
         for (const region of regions) await storage.run("INSERT INTO environment_regions (environment_id, region, created_at) VALUES (?, ?, 1)", [id, region]);
