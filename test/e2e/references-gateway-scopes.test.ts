@@ -1,5 +1,5 @@
-import { MIGRATIONS } from "../../src/storage/migrations.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MIGRATIONS } from "../../src/storage/migrations.js";
 import { expectError, expectStatus } from "../helpers/expect-error.js";
 import { FakeFlinkGateway } from "../helpers/fake-flink-gateway.js";
 import { freshStorage, startTestServer, type TestServer } from "../helpers/test-server.js";
