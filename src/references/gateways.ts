@@ -13,7 +13,8 @@ import type { Storage } from "../storage/index.js";
 export function validateGatewayUrl(egress: EgressPolicy, url: unknown): string {
   const u = egress.validateUrl(url, "gateway URL");
   if (u.search || u.hash) throw invalid("The gateway URL may not carry a query or a fragment.");
-  return (url as string).replace(/\/+$/, "");
+  // Stored as parsed (what is shown is what is connected to), without trailing slashes.
+  return u.href.replace(/\/+$/, "");
 }
 
 export function createFlinkGateways(deps: { storage: Storage; clock: Clock; egress: EgressPolicy; defaultUrl?: string | undefined }) {
