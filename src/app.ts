@@ -9,6 +9,7 @@ import { createAuditService, type AuditService } from "./audit/index.js";
 import { FailureThrottle } from "./auth/throttle.js";
 import { iso, systemClock, type Clock } from "./core/clock.js";
 import { CofferError } from "./core/errors.js";
+import { createEgressPolicy, type EgressPolicy } from "./egress/index.js";
 import { Barrier } from "./crypto/barrier.js";
 import { createAccessService, type AccessService } from "./auth/access-service.js";
 import { createDecider } from "./auth/decider.js";
@@ -62,10 +63,16 @@ export interface AppOptions {
   rotation?: RotationOptions | undefined;
   /** `GET /metrics` without credentials (and while sealed): `--metrics-public` / COFFER_METRICS_PUBLIC=1. Default: authenticated, `sys:GetMetrics`. */
   metricsPublic?: boolean | undefined;
-  /** The Flink SQL Gateway statements run on when their environment names none (`COFFER_FLINK_GATEWAY_URL`). */
+  /** The Flink SQL Gateway statements run on when their environment and region name none (`COFFER_FLINK_GATEWAY_URL`). */
   flinkGatewayUrl?: string | undefined;
   /** Proxies whose X-Forwarded-For is believed (`--trusted-proxies`, `COFFER_TRUSTED_PROXIES`): addresses, CIDR ranges. */
   trustedProxies?: readonly string[] | undefined;
+  /**
+   * Outbound requests (gateway, webhooks) may reach these host names, IPs and CIDR networks
+   * although they are loopback, private, link-local, … (`--egress-allow`, COFFER_EGRESS_ALLOW,
+   * comma-separated). Dev mode allows loopback besides (src/egress).
+   */
+  egressAllow?: string | readonly string[] | undefined;
 }
 
 export interface CofferApp {
@@ -84,6 +91,8 @@ export interface CofferApp {
   scheduler: Scheduler;
   /** Managed credentials and secret rotation (src/rotation). */
   rotation: RotationService;
+  /** The policy every outbound request goes through (src/egress). */
+  egress: EgressPolicy;
   /** The root API key; `secret` only when it was generated now (print it once). Dev mode, or when a pair is configured. */
   rootAccessKey: { keyId: string; secret: string | undefined } | undefined;
   readonly sealed: boolean;
@@ -180,13 +189,18 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
 
   if (opts.rootKey) await unseal(opts.rootKey);
 
+  const egress = createEgressPolicy({
+    allow: opts.egressAllow ?? process.env.COFFER_EGRESS_ALLOW,
+    allowLoopback: opts.dev,
+    log: (fields, msg) => http?.log.warn(fields, msg),
+  });
   const rotation = createRotationService({
     storage,
     clock,
     secrets,
     audit,
     isSealed: () => barrier.sealed,
-    rotators: createRotators({ secrets, clock, apiKeys, principals }),
+    rotators: createRotators({ secrets, clock, apiKeys, principals, egress }),
     log: (level, msg, fields) => http?.log[level](fields, msg),
     options: { ...rotationOptionsFromEnv(process.env), ...opts.rotation },
   });
@@ -210,7 +224,7 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
     },
   );
 
-  const references = createReferencesModule({ storage, clock, secrets, audit, flinkGatewayUrl: opts.flinkGatewayUrl ?? process.env.COFFER_FLINK_GATEWAY_URL });
+  const references = createReferencesModule({ storage, clock, secrets, audit, egress, flinkGatewayUrl: opts.flinkGatewayUrl ?? process.env.COFFER_FLINK_GATEWAY_URL });
 
   http = await createHttpServer({
     clock,
@@ -306,6 +320,7 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
     access,
     scheduler,
     rotation,
+    egress,
     get rootAccessKey() {
       return rootAccessKey;
     },

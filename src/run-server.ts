@@ -23,6 +23,8 @@ export interface ServerOptions {
   noTls?: boolean | undefined;
   /** The Flink SQL Gateway for environments that name none; default COFFER_FLINK_GATEWAY_URL. */
   flinkGatewayUrl?: string | undefined;
+  /** Hosts and networks outbound requests may reach anyway; default COFFER_EGRESS_ALLOW. */
+  egressAllow?: string | undefined;
   /** `GET /metrics` without credentials. */
   metricsPublic?: boolean | undefined;
   /** Proxies whose X-Forwarded-For is believed (addresses, CIDR ranges); default COFFER_TRUSTED_PROXIES. */
@@ -83,6 +85,7 @@ export async function runServer(o: ServerOptions): Promise<void> {
     https: tls?.https,
     caPem: tls?.caPem,
     flinkGatewayUrl: o.flinkGatewayUrl ?? process.env.COFFER_FLINK_GATEWAY_URL,
+    egressAllow: o.egressAllow ?? process.env.COFFER_EGRESS_ALLOW,
     metricsPublic: o.metricsPublic,
     trustedProxies: o.trustedProxies ?? process.env.COFFER_TRUSTED_PROXIES?.split(","),
   }).catch((e: unknown) => fail(`cannot start: ${(e as Error).message}`));
@@ -94,6 +97,9 @@ export async function runServer(o: ServerOptions): Promise<void> {
     log.warn(`in ${dataDir}. Never use dev mode for real secrets.`);
     log.warn("==================================================================");
   }
+  const egress = app.egress.describe();
+  if (egress.allowLoopback) log.warn("egress: dev mode lets outbound requests (Flink SQL Gateway, rotation webhooks) reach loopback addresses; production refuses them");
+  if (egress.allow.length > 0) log.info({ allow: egress.allow }, "egress: the allow-list lets outbound requests reach these hosts and networks");
   if (!o.dev && !tls) {
     if (isLoopback(o.host)) log.warn("TLS is off: plain HTTP on a loopback address only");
     else {

@@ -24,8 +24,9 @@ function registerServerCommand(program: Command, cli: Cli): void {
     .option("--no-tls", "plain HTTP even when TLS files exist")
     .option("--account-id <id>", "account id used in ARNs")
     .option("--log-level <lvl>", "log level")
-    .option("--flink-gateway-url <url>", "Flink SQL Gateway for SQL statements of environments that set none (env COFFER_FLINK_GATEWAY_URL)")
+    .option("--flink-gateway-url <url>", "Flink SQL Gateway for SQL statements of environments and regions that set none (env COFFER_FLINK_GATEWAY_URL)")
     .option("--trusted-proxies <list>", "comma-separated addresses or CIDR ranges of the load balancers whose X-Forwarded-For is believed (env COFFER_TRUSTED_PROXIES); default: none, the peer's address is the client's")
+    .option("--egress-allow <list>", "host names (*.suffix too), IPs and CIDR networks that outbound requests (gateway, webhooks) may reach although they are loopback, private, link-local, … (comma-separated; env COFFER_EGRESS_ALLOW)")
     .option("--metrics-public", "serve GET /metrics without credentials, also while sealed (env COFFER_METRICS_PUBLIC=1); default: needs sys:GetMetrics")
     .action(async (flags: ServerFlags) => {
       const opts = resolveServerOptions(flags, cli.io.env);

@@ -35,6 +35,11 @@ describe("server options", () => {
     expect(resolveServerOptions({}, { COFFER_TRUSTED_PROXIES: "" }).trustedProxies).toBeUndefined();
   });
 
+  it("passes the egress allow-list flag through (COFFER_EGRESS_ALLOW is read by the server)", () => {
+    expect(resolveServerOptions({ egressAllow: "gw.internal,10.0.0.0/8" }, {}).egressAllow).toBe("gw.internal,10.0.0.0/8");
+    expect(resolveServerOptions({}, { COFFER_EGRESS_ALLOW: "x" }).egressAllow).toBeUndefined();
+  });
+
   it("rejects a bad port", () => {
     expect(() => resolveServerOptions({ port: "http" }, {})).toThrow(/port/);
     expect(() => resolveServerOptions({}, { COFFER_PORT: "70000" })).toThrow(/65535/);

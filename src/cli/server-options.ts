@@ -19,6 +19,8 @@ export interface ServerOptions {
   noTls?: boolean;
   /** The Flink SQL Gateway for environments that name none (also COFFER_FLINK_GATEWAY_URL, read by the server). */
   flinkGatewayUrl?: string;
+  /** Hosts and networks outbound requests may reach anyway (also COFFER_EGRESS_ALLOW, read by the server). */
+  egressAllow?: string;
   /** `GET /metrics` without credentials (`--metrics-public`, COFFER_METRICS_PUBLIC=1). */
   metricsPublic?: boolean;
   /** Proxies whose X-Forwarded-For is believed (`--trusted-proxies`, COFFER_TRUSTED_PROXIES): addresses, CIDR ranges; checked by the server. */
@@ -40,6 +42,7 @@ export interface ServerFlags {
   /** commander's `--no-tls`: false when given. */
   tls?: boolean;
   flinkGatewayUrl?: string;
+  egressAllow?: string;
   metricsPublic?: boolean;
   trustedProxies?: string;
 }
@@ -78,6 +81,7 @@ export function resolveServerOptions(flags: ServerFlags, env: Record<string, str
   if (flags.flinkGatewayUrl !== undefined) opts.flinkGatewayUrl = flags.flinkGatewayUrl;
   const proxies = flags.trustedProxies ?? envValue(env, "COFFER_TRUSTED_PROXIES");
   if (proxies !== undefined) opts.trustedProxies = proxies.split(",").map((p) => p.trim()).filter((p) => p !== "");
+  if (flags.egressAllow !== undefined) opts.egressAllow = flags.egressAllow;
   if (flags.metricsPublic === true || envValue(env, "COFFER_METRICS_PUBLIC") === "1") opts.metricsPublic = true;
   return opts;
 }

@@ -15,6 +15,7 @@ export const ERROR_CATALOG = {
   InvalidAliasName: { status: 400, summary: "The alias name breaks the naming rules." },
   InvalidCiphertext: { status: 400, summary: "The ciphertext blob is malformed, tampered with, or does not match its encryption context." },
   InvalidPasswordSpec: { status: 400, summary: "The random password request cannot be satisfied." },
+  TargetNotAllowed: { status: 400, summary: "The URL names a host that outbound requests may not reach (loopback, private, link-local, metadata, …) unless the egress allow-list names it." },
   InvalidState: { status: 409, summary: "The resource is not in a state that allows the operation." },
   // 401 / 403
   Unauthenticated: { status: 401, summary: "The request carries no valid credentials." },

@@ -1,4 +1,5 @@
 import { CofferError } from "../core/errors.js";
+import { EgressError, type EgressPolicy } from "../egress/index.js";
 
 /**
  * A client of the Apache Flink SQL Gateway REST API (v1; the same paths exist under v2):
@@ -8,9 +9,10 @@ import { CofferError } from "../core/errors.js";
  *   GET    /v1/sessions/{s}/operations/{o}/result/{token}              → {resultType, jobID?, …}
  *   POST   /v1/sessions/{s}/operations/{o}/cancel                      → {status}
  *   DELETE /v1/sessions/{s}                                            → {status: "CLOSED"}
- * Errors are `{"errors": ["…"]}` with a 4xx/5xx status. Everything the gateway says is
- * passed through `redact` before it can reach a message, a log or the store: Flink's
- * errors may quote the (resolved) statement.
+ * Every call goes through the egress policy (src/egress). The gateway's own words never
+ * leave this file: an error is a fixed reason plus the HTTP status (Flink's errors quote
+ * the resolved statement, and a hostile gateway could say anything); from a successful
+ * answer only the handles, the status and the job id are kept, each of a fixed shape.
  */
 export type OperationStatus = "INITIALIZED" | "PENDING" | "RUNNING" | "FINISHED" | "CANCELED" | "CLOSED" | "ERROR" | "TIMEOUT";
 export const TERMINAL: ReadonlySet<string> = new Set(["FINISHED", "CANCELED", "CLOSED", "ERROR", "TIMEOUT"]);
@@ -30,93 +32,97 @@ export interface Submitted {
   jobId: string | undefined;
 }
 
-type Redact = (text: string) => string;
+/** The gateway answered with an error status; `httpStatus` says which. */
+export class GatewayHttpError extends CofferError {
+  readonly httpStatus: number;
+  constructor(httpStatus: number, what: string) {
+    super("GatewayError", `The Flink SQL Gateway answered HTTP ${httpStatus} to ${what}.`);
+    this.httpStatus = httpStatus;
+  }
+}
 
-const MAX_DETAIL = 1000;
+const HANDLE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+const STATUS = /^[A-Za-z_]{1,32}$/;
+const JOB_ID = /^[0-9a-fA-F]{1,64}$/;
+const MAX_ANSWER = 256 * 1024;
 
 export class FlinkGatewayClient {
   private readonly timeoutMs: number;
   private readonly ddlTimeoutMs: number;
   private readonly pollMs: number;
 
-  constructor(opts: GatewayOptions = {}) {
+  constructor(private readonly egress: EgressPolicy, opts: GatewayOptions = {}) {
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.ddlTimeoutMs = opts.ddlTimeoutMs ?? 60_000;
     this.pollMs = opts.pollMs ?? 100;
   }
 
-  private async call(base: string, method: string, path: string, body: unknown, redact: Redact): Promise<Record<string, unknown>> {
-    const url = `${base.replace(/\/+$/, "")}${path}`;
-    let res: Response;
+  private async call(base: string, method: "GET" | "POST" | "DELETE", path: string, body: unknown, what: string): Promise<Record<string, unknown>> {
+    let res;
     try {
-      res = await fetch(url, {
+      res = await this.egress.request(`${base.replace(/\/+$/, "")}${path}`, {
         method,
         headers: body === undefined ? { accept: "application/json" } : { accept: "application/json", "content-type": "application/json" },
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        timeoutMs: this.timeoutMs,
+        maxResponseBytes: MAX_ANSWER,
       });
     } catch (e) {
-      throw new CofferError("GatewayError", `The Flink SQL Gateway at ${base} cannot be reached: ${redact(String((e as Error)?.cause ?? (e as Error)?.message ?? e)).slice(0, 200)}`);
+      if (e instanceof EgressError) throw new CofferError("GatewayError", e.reason === "too-large" ? "The Flink SQL Gateway's answer is larger than allowed." : "The Flink SQL Gateway cannot be reached.");
+      if (e instanceof CofferError && e.code === "TargetNotAllowed") throw new CofferError("GatewayError", "The Flink SQL Gateway's URL is not allowed by the server's egress policy.");
+      throw new CofferError("GatewayError", "The Flink SQL Gateway cannot be reached.");
     }
-    const text = await res.text();
+    if (res.status < 200 || res.status > 299) throw new GatewayHttpError(res.status, what);
     let parsed: unknown;
     try {
-      parsed = text.length === 0 ? {} : JSON.parse(text);
+      parsed = res.body.length === 0 ? {} : JSON.parse(res.body.toString("utf8"));
     } catch {
       parsed = undefined;
     }
-    if (!res.ok || typeof parsed !== "object" || parsed === null) {
-      const errors = (parsed as { errors?: unknown } | undefined)?.errors;
-      const detail = Array.isArray(errors) ? errors.map(String).join("; ") : `HTTP ${res.status}`;
-      throw new CofferError("GatewayError", `The Flink SQL Gateway refused ${method} ${path.replace(/\/sessions\/[^/]+/, "/sessions/…")}: ${redact(detail).slice(0, MAX_DETAIL)}`);
-    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new CofferError("GatewayError", `The Flink SQL Gateway answered ${what} with something other than a JSON object.`);
     return parsed as Record<string, unknown>;
   }
 
-  private str(o: Record<string, unknown>, field: string, what: string): string {
-    const v = o[field];
-    if (typeof v !== "string" || v.length === 0 || v.length > 256) throw new CofferError("GatewayError", `The Flink SQL Gateway answered without a valid ${what}.`);
+  private field(o: Record<string, unknown>, name: string, shape: RegExp, what: string): string {
+    const v = o[name];
+    if (typeof v !== "string" || !shape.test(v)) throw new CofferError("GatewayError", `The Flink SQL Gateway answered without a valid ${what}.`);
     return v;
   }
 
-  async openSession(base: string, properties: Record<string, string>, name: string, redact: Redact): Promise<string> {
-    return this.str(await this.call(base, "POST", "/v1/sessions", { sessionName: name, properties }, redact), "sessionHandle", "session handle");
+  async openSession(base: string, properties: Record<string, string>, name: string): Promise<string> {
+    return this.field(await this.call(base, "POST", "/v1/sessions", { sessionName: name, properties }, "opening a session"), "sessionHandle", HANDLE, "session handle");
   }
 
-  async execute(base: string, session: string, statement: string, redact: Redact): Promise<string> {
-    const r = await this.call(base, "POST", `/v1/sessions/${encodeURIComponent(session)}/statements`, { statement }, redact);
-    return this.str(r, "operationHandle", "operation handle");
+  async execute(base: string, session: string, statement: string): Promise<string> {
+    const r = await this.call(base, "POST", `/v1/sessions/${encodeURIComponent(session)}/statements`, { statement }, "a statement");
+    return this.field(r, "operationHandle", HANDLE, "operation handle");
   }
 
-  async status(base: string, session: string, op: string, redact: Redact = (t) => t): Promise<string> {
-    const r = await this.call(base, "GET", `/v1/sessions/${encodeURIComponent(session)}/operations/${encodeURIComponent(op)}/status`, undefined, redact);
-    return this.str(r, "status", "operation status").toUpperCase();
+  async status(base: string, session: string, op: string): Promise<string> {
+    const r = await this.call(base, "GET", `/v1/sessions/${encodeURIComponent(session)}/operations/${encodeURIComponent(op)}/status`, undefined, "an operation status request");
+    return this.field(r, "status", STATUS, "operation status").toUpperCase();
   }
 
-  /** The first result page: the job id of an INSERT, or the error of a failed operation (as a GatewayError). */
-  async firstResult(base: string, session: string, op: string, redact: Redact): Promise<{ resultType: string; jobId: string | undefined }> {
-    const r = await this.call(base, "GET", `/v1/sessions/${encodeURIComponent(session)}/operations/${encodeURIComponent(op)}/result/0`, undefined, redact);
-    return { resultType: String(r.resultType ?? ""), jobId: typeof r.jobID === "string" ? r.jobID : undefined };
+  /** The first result page: the job id of an INSERT; a failed operation's result is an error status (a GatewayError). */
+  async firstResult(base: string, session: string, op: string): Promise<{ jobId: string | undefined }> {
+    const r = await this.call(base, "GET", `/v1/sessions/${encodeURIComponent(session)}/operations/${encodeURIComponent(op)}/result/0`, undefined, "a result request");
+    return { jobId: typeof r.jobID === "string" && JOB_ID.test(r.jobID) ? r.jobID : undefined };
   }
 
   async cancel(base: string, session: string, op: string): Promise<void> {
-    await this.call(base, "POST", `/v1/sessions/${encodeURIComponent(session)}/operations/${encodeURIComponent(op)}/cancel`, undefined, (t) => t);
+    await this.call(base, "POST", `/v1/sessions/${encodeURIComponent(session)}/operations/${encodeURIComponent(op)}/cancel`, undefined, "a cancel request");
   }
 
   async closeSession(base: string, session: string): Promise<void> {
-    await this.call(base, "DELETE", `/v1/sessions/${encodeURIComponent(session)}`, undefined, (t) => t);
+    await this.call(base, "DELETE", `/v1/sessions/${encodeURIComponent(session)}`, undefined, "closing a session");
   }
 
-  private async waitFinished(base: string, session: string, op: string, index: number, redact: Redact): Promise<void> {
+  private async waitFinished(base: string, session: string, op: string, index: number): Promise<void> {
     const deadline = Date.now() + this.ddlTimeoutMs;
     for (;;) {
-      const s = await this.status(base, session, op, redact);
+      const s = await this.status(base, session, op);
       if (s === "FINISHED") return;
-      if (TERMINAL.has(s)) {
-        // The result endpoint carries the error of a failed operation.
-        await this.firstResult(base, session, op, redact);
-        throw new CofferError("GatewayError", `Statement ${index + 1} of the script ended ${s} on the Flink SQL Gateway.`);
-      }
+      if (TERMINAL.has(s)) throw new CofferError("GatewayError", `Statement ${index + 1} of the script ended ${s} on the Flink SQL Gateway.`);
       if (Date.now() > deadline) throw new CofferError("GatewayError", `Statement ${index + 1} of the script did not finish within ${this.ddlTimeoutMs / 1000} s.`);
       await new Promise((r) => setTimeout(r, this.pollMs));
     }
@@ -127,16 +133,15 @@ export class FlinkGatewayClient {
    * the last one (the job) is submitted and its first status returned. The session is
    * closed again when anything fails.
    */
-  async submitScript(base: string, statements: readonly string[], properties: Record<string, string>, name: string, redact: Redact): Promise<Submitted> {
+  async submitScript(base: string, statements: readonly string[], properties: Record<string, string>, name: string): Promise<Submitted> {
     if (statements.length === 0) throw new CofferError("InvalidParameter", "The statement is empty.");
-    const session = await this.openSession(base, properties, name, redact);
+    const session = await this.openSession(base, properties, name);
     try {
-      for (let i = 0; i < statements.length - 1; i++) await this.waitFinished(base, session, await this.execute(base, session, statements[i]!, redact), i, redact);
-      const op = await this.execute(base, session, statements[statements.length - 1]!, redact);
-      let status = await this.status(base, session, op, redact);
+      for (let i = 0; i < statements.length - 1; i++) await this.waitFinished(base, session, await this.execute(base, session, statements[i]!), i);
+      const op = await this.execute(base, session, statements[statements.length - 1]!);
+      let status = await this.status(base, session, op);
       let jobId: string | undefined;
-      if (status === "ERROR") await this.firstResult(base, session, op, redact);
-      if (status === "RUNNING" || status === "FINISHED") jobId = (await this.firstResult(base, session, op, redact).catch(() => ({ jobId: undefined }))).jobId;
+      if (status === "RUNNING" || status === "FINISHED") jobId = (await this.firstResult(base, session, op).catch(() => ({ jobId: undefined }))).jobId;
       if (status === "INITIALIZED") status = "PENDING";
       return { sessionHandle: session, operationHandle: op, status, jobId };
     } catch (e) {
@@ -147,7 +152,7 @@ export class FlinkGatewayClient {
 }
 
 /** A function that blanks every occurrence of the given values (longest first). */
-export function redactor(values: Iterable<string>): Redact {
+export function redactor(values: Iterable<string>): (text: string) => string {
   const list = [...new Set(values)].filter((v) => v.length > 0).sort((a, b) => b.length - a.length);
   if (list.length === 0) return (t) => t;
   return (t) => {

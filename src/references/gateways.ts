@@ -1,47 +1,54 @@
 import type { Clock } from "../core/clock.js";
-import { invalid } from "../core/errors.js";
+import { CofferError, invalid } from "../core/errors.js";
+import type { EgressPolicy } from "../egress/index.js";
+import type { Scope } from "../scope/scope.js";
 import type { Storage } from "../storage/index.js";
 
 /**
- * Where statements run: the Flink SQL Gateway of an environment (set through the API),
- * else the server-wide one (`COFFER_FLINK_GATEWAY_URL`, `coffer server --flink-gateway-url`).
+ * Where statements run: the Flink SQL Gateway of a scope (environment and region, set
+ * through the API), else the server-wide one (`COFFER_FLINK_GATEWAY_URL`, `coffer server
+ * --flink-gateway-url`). Every URL passes the egress policy when it is set (and every
+ * request again when it is made).
  */
-export function validateGatewayUrl(url: unknown): string {
-  if (typeof url !== "string" || url.length > 2048) throw invalid("A gateway URL is an http(s) URL of at most 2048 characters.");
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw invalid("The gateway URL is not a valid URL.");
-  }
-  if (u.protocol !== "http:" && u.protocol !== "https:") throw invalid("The gateway URL must be http:// or https://.");
-  if (u.username || u.password || u.search || u.hash) throw invalid("The gateway URL may not carry credentials, a query or a fragment.");
-  return url.replace(/\/+$/, "");
+export function validateGatewayUrl(egress: EgressPolicy, url: unknown): string {
+  const u = egress.validateUrl(url, "gateway URL");
+  if (u.search || u.hash) throw invalid("The gateway URL may not carry a query or a fragment.");
+  // Stored as parsed (what is shown is what is connected to), without trailing slashes.
+  return u.href.replace(/\/+$/, "");
 }
 
-export function createFlinkGateways(deps: { storage: Storage; clock: Clock; defaultUrl?: string | undefined }) {
-  const { storage, clock } = deps;
-  const fallback = deps.defaultUrl ? validateGatewayUrl(deps.defaultUrl) : undefined;
+export function createFlinkGateways(deps: { storage: Storage; clock: Clock; egress: EgressPolicy; defaultUrl?: string | undefined }) {
+  const { storage, clock, egress } = deps;
+  let fallback: string | undefined;
+  try {
+    fallback = deps.defaultUrl ? validateGatewayUrl(egress, deps.defaultUrl) : undefined;
+  } catch (e) {
+    const why = e instanceof CofferError ? e.message : "it is not valid";
+    throw new Error(`the server-wide Flink SQL Gateway URL (--flink-gateway-url, COFFER_FLINK_GATEWAY_URL) is refused: ${why}`);
+  }
+  const own = (scope: Scope) =>
+    storage.get<{ url: string }>("SELECT url FROM flink_gateways WHERE environment_id = ? AND region = ?", [scope.environmentId, scope.region]);
   return {
-    async urlFor(environmentId: string): Promise<string | undefined> {
-      const r = await storage.get<{ url: string }>("SELECT url FROM flink_gateways WHERE environment_id = ?", [environmentId]);
-      return r?.url ?? fallback;
+    async urlFor(scope: Scope): Promise<string | undefined> {
+      return (await own(scope))?.url ?? fallback;
     },
 
-    async describe(environmentId: string): Promise<{ url: string | null; source: "environment" | "server" | "none" }> {
-      const r = await storage.get<{ url: string }>("SELECT url FROM flink_gateways WHERE environment_id = ?", [environmentId]);
+    async describe(scope: Scope): Promise<{ url: string | null; source: "environment" | "server" | "none" }> {
+      const r = await own(scope);
       if (r) return { url: r.url, source: "environment" };
       return fallback ? { url: fallback, source: "server" } : { url: null, source: "none" };
     },
 
-    async set(environmentId: string, url: string | null): Promise<void> {
+    async set(scope: Scope, url: string | null): Promise<void> {
       if (url === null) {
-        await storage.run("DELETE FROM flink_gateways WHERE environment_id = ?", [environmentId]);
+        await storage.run("DELETE FROM flink_gateways WHERE environment_id = ? AND region = ?", [scope.environmentId, scope.region]);
         return;
       }
-      const u = validateGatewayUrl(url);
-      await storage.run("INSERT INTO flink_gateways (environment_id, url, updated_at) VALUES (?, ?, ?) ON CONFLICT (environment_id) DO UPDATE SET url = excluded.url, updated_at = excluded.updated_at",
-        [environmentId, u, clock.now()]);
+      const u = validateGatewayUrl(egress, url);
+      await storage.run(
+        "INSERT INTO flink_gateways (environment_id, region, url, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (environment_id, region) DO UPDATE SET url = excluded.url, updated_at = excluded.updated_at",
+        [scope.environmentId, scope.region, u, clock.now()],
+      );
     },
   };
 }

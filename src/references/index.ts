@@ -1,5 +1,6 @@
 import type { AuditService } from "../audit/index.js";
 import type { Clock } from "../core/clock.js";
+import type { EgressPolicy } from "../egress/index.js";
 import type { Scope } from "../scope/scope.js";
 import type { SecretsModule } from "../secrets/index.js";
 import type { Storage } from "../storage/index.js";
@@ -23,10 +24,10 @@ export type { WorkflowKeyView, WorkflowKeyType } from "./workflow-keys.js";
  * their `${secret_values.…}` references, SQL statements run on a Flink SQL Gateway,
  * Ververica-style API tokens, and workflow keys with workflow YAML rendering.
  */
-export function createReferencesModule(deps: { storage: Storage; clock: Clock; secrets: SecretsModule; audit: AuditService; flinkGatewayUrl?: string | undefined; gateway?: GatewayOptions | undefined }) {
+export function createReferencesModule(deps: { storage: Storage; clock: Clock; secrets: SecretsModule; audit: AuditService; egress: EgressPolicy; flinkGatewayUrl?: string | undefined; gateway?: GatewayOptions | undefined }) {
   const values = createSqlValues({ secrets: deps.secrets });
-  const gateways = createFlinkGateways({ storage: deps.storage, clock: deps.clock, defaultUrl: deps.flinkGatewayUrl });
-  const statements = createStatements({ storage: deps.storage, clock: deps.clock, values, gateways, client: new FlinkGatewayClient(deps.gateway) });
+  const gateways = createFlinkGateways({ storage: deps.storage, clock: deps.clock, egress: deps.egress, defaultUrl: deps.flinkGatewayUrl });
+  const statements = createStatements({ storage: deps.storage, clock: deps.clock, values, gateways, client: new FlinkGatewayClient(deps.egress, deps.gateway) });
   const workflowKeys = createWorkflowKeys({ secrets: deps.secrets });
   return {
     values,

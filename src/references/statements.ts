@@ -4,7 +4,7 @@ import { newUuid } from "../core/ids.js";
 import { decodePageToken, pageOf, type Page } from "../core/paging.js";
 import type { Scope } from "../scope/scope.js";
 import type { Storage } from "../storage/index.js";
-import { redactor, TERMINAL, type FlinkGatewayClient } from "./flink-gateway.js";
+import { GatewayHttpError, redactor, TERMINAL, type FlinkGatewayClient } from "./flink-gateway.js";
 import type { FlinkGateways } from "./gateways.js";
 import { analyzeSql, checkPlacement, resolveSql, statementTexts } from "./sql-references.js";
 import type { SqlValues } from "./sql-values.js";
@@ -12,7 +12,7 @@ import type { SqlValues } from "./sql-values.js";
 /**
  * SQL statements (Confluent Cloud for Flink's shape): Coffer is the control plane. The SQL
  * is stored as written, references unresolved; starting a statement resolves them and
- * submits the script to the environment's Flink SQL Gateway; the resolved text exists only
+ * submits the script to the Flink SQL Gateway of its scope (environment and region); the resolved text exists only
  * in that request. The phase follows the gateway's operation status. Deleting a secret
  * value leaves running statements alone (they run with what they started with); starting
  * again fails until the value exists again.
@@ -84,8 +84,8 @@ export function createStatements(deps: { storage: Storage; clock: Clock; values:
     if (starting.has(r.id)) throw new CofferError("InvalidState", `The statement "${r.name}" is being started.`);
     starting.add(r.id);
     try {
-      const url = await gateways.urlFor(scope.environmentId);
-      if (!url) throw new CofferError("InvalidState", "No Flink SQL Gateway is configured for this environment (PUT /v1/sql/gateway, or COFFER_FLINK_GATEWAY_URL).");
+      const url = await gateways.urlFor(scope);
+      if (!url) throw new CofferError("InvalidState", "No Flink SQL Gateway is configured for this environment and region (PUT /v1/sql/gateway, or COFFER_FLINK_GATEWAY_URL).");
       const a = analyzeSql(r.statement);
       checkPlacement(a);
       const found = await values.read(scope, a.names);
@@ -94,17 +94,17 @@ export function createStatements(deps: { storage: Storage; clock: Clock; values:
       const props = { "table.dml-sync": "true", ...(JSON.parse(r.properties) as Record<string, string>) };
       let submitted;
       try {
-        submitted = await client.submitScript(url, statementTexts(resolved), props, `coffer-${r.name}`, redact);
+        submitted = await client.submitScript(url, statementTexts(resolved), props, `coffer-${r.name}`);
       } catch (e) {
         if (!(e instanceof CofferError && e.code === "GatewayError")) throw e;
-        // The gateway's answer decides the phase: FAILED, with its (redacted) reason.
-        await save(r.id, { phase: "FAILED", detail: redact(e.message).slice(0, 1000), stopped: 0, started_at: clock.now(), session_handle: null, operation_handle: null, gateway_url: url });
+        // The gateway's answer decides the phase: FAILED, with a fixed reason (never the gateway's words).
+        await save(r.id, { phase: "FAILED", detail: e.message.slice(0, 1000), stopped: 0, started_at: clock.now(), session_handle: null, operation_handle: null, gateway_url: url });
         return;
       }
       const phase = PHASE_OF[submitted.status] ?? "PENDING";
       await save(r.id, {
         phase, stopped: 0, started_at: clock.now(), gateway_url: url, session_handle: submitted.sessionHandle, operation_handle: submitted.operationHandle,
-        detail: phase === "FAILED" ? "The Flink SQL Gateway reported the statement failed." : submitted.jobId ? `Flink job ${submitted.jobId}` : "",
+        detail: phase === "FAILED" ? "The Flink SQL Gateway reported the statement failed." : submitted.jobId ? `Flink job ${redact(submitted.jobId)}` : "",
       });
     } finally {
       starting.delete(r.id);
@@ -126,7 +126,9 @@ export function createStatements(deps: { storage: Storage; clock: Clock; values:
     try {
       status = await client.status(r.gateway_url, r.session_handle, r.operation_handle);
     } catch (e) {
-      const detail = e instanceof CofferError && /refused/.test(e.message) ? "The Flink SQL Gateway no longer knows this operation." : "The Flink SQL Gateway cannot be reached; the last known phase is shown.";
+      // Fixed reasons only (the client never passes on the gateway's words).
+      const detail = e instanceof GatewayHttpError && e.httpStatus === 404 ? "The Flink SQL Gateway no longer knows this operation."
+        : e instanceof CofferError && e.code === "GatewayError" ? `${e.message} The last known phase is shown.` : "The Flink SQL Gateway cannot be reached; the last known phase is shown.";
       if (detail !== r.detail) await save(r.id, { detail });
       return { ...r, detail };
     }

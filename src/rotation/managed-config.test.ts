@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { checkInterval, extendedConfigText, managedConfigOf, validateManagedConfig } from "./managed-config.js";
 import { redact, wrapTargetError } from "./rotation-errors.js";
 import { scramVerifier } from "./rotators/postgres/postgres-driver.js";
+import { createEgressPolicy } from "../egress/index.js";
 import { signWebhook, validateWebhookUrl, verifyWebhookSignature } from "./rotators/webhook/webhook-rotator.js";
 
 describe("managed configuration", () => {
@@ -48,7 +49,7 @@ describe("errors, signatures, verifiers", () => {
     expect(wrapTargetError(Object.assign(new Error("password authentication failed"), { code: "28P01" }), "login", [], (x) => (x as { code: string }).code === "28P01").code).toBe("AuthenticationFailed");
   });
 
-  it("webhook signatures verify and expire; only https (or loopback http) URLs", () => {
+  it("webhook signatures verify and expire; https URLs the egress policy allows (http only to trusted hosts)", () => {
     const key = Buffer.alloc(32, 7);
     const now = 1_800_000_000;
     const sig = signWebhook(key, '{"a":1}', now);
@@ -56,10 +57,20 @@ describe("errors, signatures, verifiers", () => {
     expect(verifyWebhookSignature(key, '{"a":2}', sig, now)).toBe(false);
     expect(verifyWebhookSignature(key, '{"a":1}', sig, now + 600)).toBe(false);
     expect(verifyWebhookSignature(Buffer.alloc(32, 8), '{"a":1}', sig, now)).toBe(false);
-    expect(() => validateWebhookUrl("https://rotate.example.com/x")).not.toThrow();
-    expect(() => validateWebhookUrl("http://127.0.0.1:9000/x")).not.toThrow();
-    expect(() => validateWebhookUrl("http://rotate.example.com/x")).toThrow();
-    expect(() => validateWebhookUrl("https://u:p@rotate.example.com/x")).toThrow();
+    const production = createEgressPolicy();
+    const dev = createEgressPolicy({ allowLoopback: true });
+    const listed = createEgressPolicy({ allow: "rotate.internal,10.1.0.0/16" });
+    expect(() => validateWebhookUrl(production, "https://rotate.example.com/x")).not.toThrow();
+    expect(() => validateWebhookUrl(production, "http://rotate.example.com/x")).toThrow(/https/);
+    expect(() => validateWebhookUrl(production, "https://u:p@rotate.example.com/x")).toThrow(/credentials/);
+    for (const url of ["http://127.0.0.1:9000/x", "https://127.0.0.1:9000/x", "https://[::1]/x", "https://localhost/x", "https://10.1.2.3/x", "https://169.254.169.254/x", "https://[::ffff:169.254.169.254]/x"])
+      expect(() => validateWebhookUrl(production, url), url).toThrow(/egress allow-list/);
+    expect(() => validateWebhookUrl(dev, "http://127.0.0.1:9000/x")).not.toThrow();
+    expect(() => validateWebhookUrl(dev, "http://localhost:9000/x")).not.toThrow();
+    expect(() => validateWebhookUrl(dev, "https://10.1.2.3/x")).toThrow(/egress allow-list/);
+    expect(() => validateWebhookUrl(listed, "http://rotate.internal/x")).not.toThrow();
+    expect(() => validateWebhookUrl(listed, "http://10.1.2.3/x")).not.toThrow();
+    expect(() => validateWebhookUrl(listed, "http://10.2.0.1/x")).toThrow(/egress allow-list/);
   });
 
   it("PostgreSQL SCRAM verifiers have the stored form", () => {

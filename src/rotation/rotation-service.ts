@@ -9,7 +9,6 @@ import { checkInterval, managedConfigOf, rotatorNameOf } from "./managed-config.
 import { createRotationRunner, type RotationOptions } from "./rotation-runner.js";
 import { createRotationStore, rotationView, type RotationRow } from "./rotation-store.js";
 import type { RotationStatus, Rotator } from "./rotation-types.js";
-import { validateWebhookUrl } from "./rotators/webhook/webhook-rotator.js";
 
 export interface RotationServiceDeps {
   storage: Storage;
@@ -69,6 +68,13 @@ export function createRotationService(deps: RotationServiceDeps) {
   const runner = createRotationRunner({ clock, secrets, store, rotators: deps.rotators, audit: deps.audit, log: deps.log, isSealed: deps.isSealed, options });
   let lastPrune = 0;
 
+  /** A rotation target given by a caller: a webhook URL the webhook rotator (and so the egress policy) accepts. */
+  function checkTarget(target: string): void {
+    const webhook = deps.rotators.get("webhook");
+    if (!webhook?.validateTarget) throw invalid("Rotation webhooks are not available on this server.");
+    webhook.validateTarget(target);
+  }
+
   async function live(scope: Scope, name: string): Promise<SecretEntry> {
     validateSecretName(name);
     const e = await secrets.entry(scope, name);
@@ -93,7 +99,7 @@ export function createRotationService(deps: RotationServiceDeps) {
     const token = opts.clientRequestToken === undefined ? newUuid() : validateVersionId(opts.clientRequestToken);
     if (opts.target !== undefined && opts.target !== e.row.rotation_target) {
       if (managedConfigOf(e.row.extended_config)) throw invalid("A managed secret rotates with its own rotator; it takes no rotation target.");
-      validateWebhookUrl(opts.target);
+      checkTarget(opts.target);
       await secrets.settings.updateRotation(scope, name, { enabled: e.row.rotation_enabled === 1, target: opts.target });
       e = await live(scope, name);
     }
@@ -212,7 +218,7 @@ export function createRotationService(deps: RotationServiceDeps) {
       checkInterval(config, r.intervalSeconds);
       if (r.target !== undefined) {
         if (config) throw invalid("A managed secret rotates with its own rotator; it takes no rotation target.");
-        validateWebhookUrl(r.target);
+        checkTarget(r.target);
       }
       if (r.enabled) {
         if ((r.intervalSeconds ?? e.row.rotation_interval_seconds) === null) throw invalid("Automatic rotation needs intervalSeconds.");

@@ -39,6 +39,8 @@ export interface CleanupResult {
 /** One kind of credential target. Every step is idempotent: a crash anywhere re-runs it. */
 export interface Rotator {
   readonly name: string;
+  /** Checks a rotation target when it is set (a webhook URL against the egress policy); throws a CofferError. */
+  validateTarget?(target: string): void;
   /** The new credential, or undefined when the rotator stores the pending version itself (webhook). */
   create(ctx: RotationContext): Promise<JsonObject | undefined>;
   set(ctx: RotationContext): Promise<void>;

@@ -387,6 +387,28 @@ CREATE INDEX tags_secret_v ON tags (tag_value, secret_env, secret_region) WHERE 
 `;
 }
 
+/**
+ * The Flink SQL Gateway is set per scope (environment and region), not per environment:
+ * each environment's gateway becomes the gateway of every region the environment offers
+ * now (a region added later starts with none: the server-wide gateway applies).
+ */
+function flinkGatewayScopes(engine: "sqlite" | "postgres"): string {
+  const { text, int } = T(engine);
+  return `
+CREATE TABLE flink_gateways_by_scope (
+  environment_id ${text} NOT NULL,
+  region ${text} NOT NULL,
+  url ${text} NOT NULL,
+  updated_at ${int} NOT NULL,
+  PRIMARY KEY (environment_id, region)
+);
+INSERT INTO flink_gateways_by_scope (environment_id, region, url, updated_at)
+  SELECT g.environment_id, r.region, g.url, g.updated_at FROM flink_gateways g JOIN environment_regions r ON r.environment_id = g.environment_id;
+DROP TABLE flink_gateways;
+ALTER TABLE flink_gateways_by_scope RENAME TO flink_gateways;
+`;
+}
+
 export const MIGRATIONS: Migration[] = [
   { id: 1, name: "initial", sqlite: initial("sqlite"), postgres: initial("postgres") },
   { id: 2, name: "identity", sqlite: identity("sqlite"), postgres: identity("postgres") },
@@ -398,6 +420,7 @@ export const MIGRATIONS: Migration[] = [
   { id: 9, name: "secret-tag-order", sqlite: secretTagOrder("sqlite"), postgres: secretTagOrder("postgres") },
   { id: 10, name: "secret-scan-orders", sqlite: secretScanOrders(), postgres: secretScanOrders() },
   { id: 11, name: "secret-tag-values", sqlite: secretTagValues(), postgres: secretTagValues() },
+  { id: 12, name: "flink-gateway-scopes", sqlite: flinkGatewayScopes("sqlite"), postgres: flinkGatewayScopes("postgres") },
 ];
 
 /** Split a migration into single statements (neither engine's driver takes a script with parameters). */

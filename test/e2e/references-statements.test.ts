@@ -113,13 +113,14 @@ describe("Confluent-shaped SQL statements on a Flink SQL Gateway", () => {
     expect(vvp.headers.get("warning")).toMatch(/^299 coffer ".*draft/);
   });
 
-  it("a gateway failure makes the statement FAILED with a detail that never quotes a value", async () => {
+  it("a gateway failure makes the statement FAILED with a fixed reason that never quotes the gateway or a value", async () => {
     const r = await create({ name: "bad", spec: { statement: script("${secret_values.pw}", "INSERT INTO FAIL_ME SELECT * FROM src") } });
     expect(r.status).toBe(200);
     expect(r.body.status.phase).toBe("FAILED");
+    expect(r.body.status.detail).toBe("The Flink SQL Gateway reported the statement failed.");
     const ddl = await create({ name: "bad-ddl", spec: { statement: script("${secret_values.pw}').FAIL_ME('") } });
     expect(ddl.body.status.phase).toBe("FAILED");
-    expect(ddl.body.status.detail).toContain("***");
+    expect(ddl.body.status.detail).toBe("Statement 1 of the script ended ERROR on the Flink SQL Gateway.");
     expect(JSON.stringify(ddl.body)).not.toContain("Pa55");
     const rows = await server.app.storage.all<Record<string, unknown>>("SELECT * FROM sql_statements");
     expect(JSON.stringify(rows)).not.toContain("Pa55");

@@ -59,7 +59,8 @@ export const ROOT_SECRET = "root-test-secret-0123456789abcdef";
 
 /** A real Coffer over HTTP on 127.0.0.1 (random port), on the engine under test. */
 /** `https`: serve TLS with this certificate chain and key (the URL is then https://…; `request` needs a trusted CA). */
-export async function startTestServer(opts: { clock?: Clock; dev?: boolean } & Partial<Pick<AppOptions, "auditMode" | "auditBufferMs" | "https" | "caPem" | "trustedProxies">> = {}): Promise<TestServer> {
+/** `egressAllow`: the egress allow-list (production mode refuses loopback targets such as local fake gateways without it). */
+export async function startTestServer(opts: { clock?: Clock; dev?: boolean } & Partial<Pick<AppOptions, "auditMode" | "auditBufferMs" | "https" | "caPem" | "egressAllow" | "flinkGatewayUrl" | "trustedProxies">> = {}): Promise<TestServer> {
   const { storage, cleanup } = freshStorage();
   const rootKey = randomBytes(32);
   // Production mode needs an initialized store (what `coffer operator init` does).
@@ -75,6 +76,8 @@ export async function startTestServer(opts: { clock?: Clock; dev?: boolean } & P
     auditBufferMs: opts.auditBufferMs ?? 5,
     ...(opts.https ? { https: opts.https, caPem: opts.caPem } : {}),
     ...(opts.trustedProxies ? { trustedProxies: opts.trustedProxies } : {}),
+    ...(opts.egressAllow !== undefined ? { egressAllow: opts.egressAllow } : {}),
+    ...(opts.flinkGatewayUrl !== undefined ? { flinkGatewayUrl: opts.flinkGatewayUrl } : {}),
   });
   await app.http.listen({ port: 0, host: "127.0.0.1" });
   const port = (app.http.server.address() as { port: number }).port;

@@ -55,6 +55,7 @@ const TABLE: Partial<Record<ErrorCode, AwsShape>> = {
   InvalidCiphertext: { type: "DecryptionFailure", status: 400 },
   InvalidPasswordSpec: { type: "InvalidParameterException", status: 400 },
   InvalidState: { type: "InvalidRequestException", status: 400 },
+  TargetNotAllowed: { type: "InvalidParameterException", status: 400 },
   Unauthenticated: { type: "UnrecognizedClientException", status: 400 },
   AccessDenied: { type: "AccessDeniedException", status: 400 },
   MalformedPolicy: { type: "MalformedPolicyDocumentException", status: 400 },

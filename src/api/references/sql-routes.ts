@@ -7,7 +7,7 @@ import { param, scopeOf, type ReferenceApiDeps } from "./context.js";
 
 /**
  * Native `/v1/sql/…`: SQL secret values, resolution, API tokens and the Flink SQL
- * Gateway of the request's environment (the scope comes from `x-coffer-environment` /
+ * Gateway of the request's environment and region (the scope comes from `x-coffer-environment` /
  * `x-coffer-region` like every native route).
  */
 const tags = ["SQL secret values"];
@@ -84,22 +84,22 @@ export function registerSqlRoutes(app: FastifyInstance, d: ReferenceApiDeps): vo
   const Gateway = Type.Object({ url: Type.Union([Type.String(), Type.Null()]), source: Type.String() });
   app.get("/v1/sql/gateway", {
     config: cfg("sql:DescribeGateway", () => "sql-gateway", true),
-    schema: { tags, summary: "The Flink SQL Gateway statements of this environment run on", response: { 200: Gateway } },
-  }, async (req) => r.gateways.describe(scopeOf(req).environmentId));
+    schema: { tags, summary: "The Flink SQL Gateway statements of this environment and region run on", response: { 200: Gateway } },
+  }, async (req) => r.gateways.describe(scopeOf(req)));
 
   app.put("/v1/sql/gateway", {
     config: cfg("sql:SetGateway", () => "sql-gateway"),
-    schema: { tags, summary: "Set this environment's Flink SQL Gateway URL", body: Type.Object({ url: Type.String({ maxLength: 2048 }) }, { additionalProperties: false }), response: { 200: Gateway } },
+    schema: { tags, summary: "Set the Flink SQL Gateway URL of this environment and region", body: Type.Object({ url: Type.String({ maxLength: 2048 }) }, { additionalProperties: false }), response: { 200: Gateway } },
   }, async (req) => {
-    await r.gateways.set(scopeOf(req).environmentId, (req.body as { url: string }).url);
-    return r.gateways.describe(scopeOf(req).environmentId);
+    await r.gateways.set(scopeOf(req), (req.body as { url: string }).url);
+    return r.gateways.describe(scopeOf(req));
   });
 
   app.delete("/v1/sql/gateway", {
     config: cfg("sql:SetGateway", () => "sql-gateway"),
-    schema: { tags, summary: "Clear this environment's gateway (the server-wide one applies again)", response: { 200: Gateway } },
+    schema: { tags, summary: "Clear the gateway of this environment and region (the server-wide one applies again)", response: { 200: Gateway } },
   }, async (req) => {
-    await r.gateways.set(scopeOf(req).environmentId, null);
-    return r.gateways.describe(scopeOf(req).environmentId);
+    await r.gateways.set(scopeOf(req), null);
+    return r.gateways.describe(scopeOf(req));
   });
 }

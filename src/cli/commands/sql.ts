@@ -121,9 +121,9 @@ export function registerSqlCommands(program: Command, cli: Cli): void {
       else cli.line(`${name}: deleted`);
     });
 
-  const gateway = sql.command("gateway").description("the Flink SQL Gateway that statements of the environment run on");
+  const gateway = sql.command("gateway").description("the Flink SQL Gateway that statements of the environment and region run on");
   const show = (cmd: Command, g: { url: string | null; source: string }) => (cli.isJson(cmd) ? cli.json(g) : cli.line(`${g.url ?? "(none)"} (${g.source})`));
   gateway.command("get").description("show the gateway URL and where it comes from").action(async (_o: object, cmd: Command) => show(cmd, await cli.client(cmd).call({ method: "GET", path: "/v1/sql/gateway" })));
-  gateway.command("set <url>").description("set the environment's gateway URL").action(async (url: string, _o: object, cmd: Command) => show(cmd, await cli.client(cmd).call({ method: "PUT", path: "/v1/sql/gateway", body: { url } })));
+  gateway.command("set <url>").description("set the gateway URL of the environment and region").action(async (url: string, _o: object, cmd: Command) => show(cmd, await cli.client(cmd).call({ method: "PUT", path: "/v1/sql/gateway", body: { url } })));
   gateway.command("clear").description("clear it (the server-wide gateway applies)").action(async (_o: object, cmd: Command) => show(cmd, await cli.client(cmd).call({ method: "DELETE", path: "/v1/sql/gateway" })));
 }

@@ -1,4 +1,5 @@
 import type { Clock } from "../../core/clock.js";
+import type { EgressPolicy } from "../../egress/index.js";
 import type { ApiKeyService, PrincipalService } from "../../identity/index.js";
 import type { SecretsModule } from "../../secrets/index.js";
 import type { Rotator } from "../rotation-types.js";
@@ -16,14 +17,14 @@ export type { DatabaseDriver, Credential } from "./database/database-rotator.js"
 export const DATABASE_DRIVERS = { postgres: postgresDriver, mysql: mysqlDriver, redis: redisDriver } as const;
 
 /** Every built-in rotator, by name: postgres, mysql, redis, ssh, access-key, webhook. */
-export function createRotators(deps: { secrets: SecretsModule; clock: Clock; apiKeys: ApiKeyService; principals: PrincipalService }): Map<string, Rotator> {
+export function createRotators(deps: { secrets: SecretsModule; clock: Clock; apiKeys: ApiKeyService; principals: PrincipalService; egress: EgressPolicy }): Map<string, Rotator> {
   const list: Rotator[] = [
     createDatabaseRotator(postgresDriver),
     createDatabaseRotator(mysqlDriver),
     createDatabaseRotator(redisDriver),
     createSshRotator(),
     createAccessKeyRotator({ apiKeys: deps.apiKeys, principals: deps.principals, clock: deps.clock }),
-    createWebhookRotator({ secrets: deps.secrets, clock: deps.clock }),
+    createWebhookRotator({ secrets: deps.secrets, clock: deps.clock, egress: deps.egress }),
   ];
   return new Map(list.map((r) => [r.name, r]));
 }

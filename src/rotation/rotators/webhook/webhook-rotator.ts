@@ -1,28 +1,25 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Clock } from "../../../core/clock.js";
+import { EgressError, type EgressPolicy } from "../../../egress/index.js";
 import { isCofferError, invalid } from "../../../core/errors.js";
 import type { Scope } from "../../../scope/scope.js";
 import type { SecretsModule } from "../../../secrets/index.js";
-import { RotationError, redact } from "../../rotation-errors.js";
+import { RotationError } from "../../rotation-errors.js";
 import type { RotationContext, Rotator } from "../../rotation-types.js";
 
 /** The secret (in each scope) whose value `{"SigningKey": "<hex>"}` signs webhook calls; created on first use. */
 export const WEBHOOK_KEY_SECRET = "coffer/rotation-webhook-key";
 export const SIGNATURE_HEADER = "x-coffer-signature";
 
-const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
-
-/** HTTPS, or plain HTTP to a loopback address (local receivers, tests); no credentials in the URL. */
-export function validateWebhookUrl(url: string): URL {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw invalid("The rotation webhook must be an absolute https:// URL.");
-  }
-  if (url.length > 2048) throw invalid("The rotation webhook URL is at most 2048 characters.");
-  if (u.username || u.password) throw invalid("The rotation webhook URL may not carry credentials.");
-  if (u.protocol !== "https:" && !(u.protocol === "http:" && LOOPBACK.test(u.hostname))) throw invalid("The rotation webhook must use https:// (plain http only to a loopback address).");
+/**
+ * A webhook target passes the egress policy (no loopback, private, link-local or metadata
+ * address unless the operator's allow-list names it) and uses https://; plain http:// only
+ * to a host the operator trusts: one on the egress allow-list, or loopback in dev mode.
+ */
+export function validateWebhookUrl(egress: EgressPolicy, url: string): URL {
+  const u = egress.validateUrl(url, "rotation webhook URL");
+  if (u.protocol !== "https:" && !egress.trusted(u))
+    throw invalid("The rotation webhook must use https:// (plain http:// only to a host on the server's egress allow-list, or to loopback in dev mode).");
   return u;
 }
 
@@ -43,15 +40,15 @@ export function verifyWebhookSignature(key: Buffer, body: string, header: string
 }
 
 /**
- * Generic secrets rotated by an HTTPS endpoint (the AWS rotation-function contract):
+ * Generic secrets rotated by an HTTPS endpoint, reached through the egress policy (the AWS rotation-function contract):
  * Coffer POSTs `{SecretId, ClientRequestToken, Step}` for createSecret, setSecret,
  * testSecret and finishSecret, signed with HMAC-SHA256. The endpoint stores the pending
  * value itself (PutSecretValue with the token and stage ACSPending) and may move
  * ACSCurrent in finishSecret; Coffer promotes the tested version if it did not.
  */
-export function createWebhookRotator(deps: { secrets: SecretsModule; clock: Clock; timeoutMs?: number; fetchImpl?: typeof fetch }): Rotator {
+export function createWebhookRotator(deps: { secrets: SecretsModule; clock: Clock; egress: EgressPolicy; timeoutMs?: number }): Rotator {
   const timeoutMs = deps.timeoutMs ?? 30_000;
-  const doFetch = deps.fetchImpl ?? fetch;
+  const { egress } = deps;
 
   async function signingKey(scope: Scope): Promise<Buffer> {
     const read = async () => {
@@ -75,26 +72,35 @@ export function createWebhookRotator(deps: { secrets: SecretsModule; clock: Cloc
 
   async function call(ctx: RotationContext, step: "createSecret" | "setSecret" | "testSecret" | "finishSecret"): Promise<void> {
     if (!ctx.target) throw new RotationError("InvalidConfiguration", "The secret has no rotation webhook URL.");
-    const url = validateWebhookUrl(ctx.target);
+    let url: URL;
+    try {
+      url = validateWebhookUrl(egress, ctx.target);
+    } catch (e) {
+      // The target was checked when it was set; the policy may have changed since.
+      throw new RotationError("InvalidConfiguration", isCofferError(e) ? e.message : "The rotation webhook URL is not valid.");
+    }
     const body = JSON.stringify({ SecretId: ctx.secretName, ClientRequestToken: ctx.token, Step: step, Scope: ctx.scope });
     const key = await signingKey(ctx.scope);
     const signature = signWebhook(key, body, Math.floor(deps.clock.now() / 1000));
     key.fill(0);
-    let res: Response;
+    let status: number;
     try {
-      res = await doFetch(url, {
-        method: "POST", body, redirect: "error", signal: AbortSignal.timeout(timeoutMs),
+      // A 3xx is an answer (not followed); the answer's body is read (bounded) and dropped.
+      status = (await egress.request(url, {
+        method: "POST", body, timeoutMs, maxResponseBytes: 64 * 1024,
         headers: { "content-type": "application/json", [SIGNATURE_HEADER]: signature, "x-coffer-rotation-step": step, "user-agent": "coffer-rotation" },
-      });
+      })).status;
     } catch (e) {
-      throw new RotationError("WebhookFailed", redact(`${step}: ${url.origin} could not be reached (${(e as Error).message})`, []));
+      // One message for every way of not getting an answer (no port scanner).
+      if (e instanceof EgressError && e.reason === "too-large") throw new RotationError("WebhookFailed", `${step}: ${url.origin} answered with more than 64 KiB`);
+      throw new RotationError("WebhookFailed", `${step}: ${url.origin} cannot be reached`);
     }
-    await res.arrayBuffer().catch(() => undefined);
-    if (!res.ok) throw new RotationError("WebhookFailed", `${step}: ${url.origin} answered HTTP ${res.status}`);
+    if (status < 200 || status > 299) throw new RotationError("WebhookFailed", `${step}: ${url.origin} answered HTTP ${status}`);
   }
 
   return {
     name: "webhook",
+    validateTarget: (target) => void validateWebhookUrl(egress, target),
     async create(ctx) {
       await call(ctx, "createSecret");
       return undefined;
