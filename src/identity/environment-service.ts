@@ -143,6 +143,8 @@ export function createEnvironmentService(deps: { storage: Storage; clock: Clock;
           const used = await tx.get<{ n: number }>("SELECT (SELECT COUNT(*) FROM secrets WHERE environment_id = ? AND region = ?) + (SELECT COUNT(*) FROM kms_keys WHERE environment_id = ? AND region = ?) AS n", [e.row.id, r, e.row.id, r]);
           if (Number(used?.n ?? 0) > 0) throw new CofferError("InvalidState", `The region "${r}" still holds keys or secrets in this environment.`);
           await tx.run("DELETE FROM environment_regions WHERE environment_id = ? AND region = ?", [e.row.id, r]);
+          // Its Flink SQL gateway goes with it: a region added again starts with none.
+          await tx.run("DELETE FROM flink_gateways WHERE environment_id = ? AND region = ?", [e.row.id, r]);
         }
         for (const r of wanted) await tx.run("INSERT INTO environment_regions (environment_id, region, created_at) VALUES (?, ?, ?) ON CONFLICT (environment_id, region) DO NOTHING", [e.row.id, r, clock.now()]);
         tx.invalidate(CACHES.environments, "*");
@@ -158,6 +160,7 @@ export function createEnvironmentService(deps: { storage: Storage; clock: Clock;
         if (Number(used?.n ?? 0) > 0) throw new CofferError("InvalidState", `The environment "${e.row.name}" still holds ${used!.n} keys or secrets; delete them first.`);
         await tx.run("DELETE FROM api_keys WHERE environment_id = ?", [e.row.id]);
         await tx.run("DELETE FROM environment_regions WHERE environment_id = ?", [e.row.id]);
+        await tx.run("DELETE FROM flink_gateways WHERE environment_id = ?", [e.row.id]);
         await tx.run("DELETE FROM environments WHERE id = ?", [e.row.id]);
         tx.invalidate(CACHES.environments, "*");
       });

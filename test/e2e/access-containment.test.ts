@@ -134,6 +134,16 @@ describe("no privilege amplification through API keys", () => {
     expect(raw?.detail).not.toContain(own.body.secret);
   });
 
+  it("audit records of grants name the principal and the role or policy", async () => {
+    const sa = (await s.request("POST", "/v1/service-accounts", { name: "granted" })).body.id;
+    const g = await s.request("POST", `/v1/principals/${sa}/roles`, { role: "secret-reader" });
+    expectStatus(g, 204);
+    await s.app.audit.flushAll();
+    const raw = await s.app.storage.get<{ resource: string; detail: string }>("SELECT resource, detail FROM audit_log WHERE request_id = ?", [g.headers.get("x-request-id")]);
+    expect(raw?.resource).toBe(`crn:coffer:::iam/service-account/${sa}`);
+    expect(raw?.detail).toContain("role=secret-reader");
+  });
+
   it("a key for another owner needs the right on that owner and every permission it holds", async () => {
     const target = await account("target", { role: "secret-reader" });
     const onOwner = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "iam:CreateApiKey", Resource: ["crn:coffer:::iam/api-key/*", `crn:coffer:::iam/service-account/${target.id}`] }] };

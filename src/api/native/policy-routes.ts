@@ -1,4 +1,5 @@
 import { Type } from "@sinclair/typebox";
+import { accessOf } from "../../auth/request-access.js";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { param, type NativeDeps } from "./context.js";
 import { Limit, PageToken } from "./schemas.js";
@@ -20,7 +21,11 @@ export function registerPolicyRoutes(app: FastifyInstance, d: NativeDeps): void 
   app.post("/v1/policies", {
     config: { auth: { within: "organization", action: "iam:CreatePolicy", resource: iam("policy") } },
     schema: { tags, summary: "Create an identity policy", body: Type.Object({ name: Type.String({ maxLength: 128 }), description: Type.Optional(Type.String({ maxLength: 1024 })), document: Document }, { additionalProperties: false }) },
-  }, async (req, reply) => reply.code(201).send(await a.createPolicy(req.body as { name: string; description?: string; document: unknown })));
+  }, async (req, reply) => {
+    const p = await a.createPolicy(req.body as { name: string; description?: string; document: unknown });
+    accessOf(req).auditAs("iam:CreatePolicy", `iam/policy/${p.id}`, { scope: null, detail: `name=${p.name}` });
+    return reply.code(201).send(p);
+  });
   app.get("/v1/policies", {
     config: { auth: { within: "organization", action: "iam:ListPolicies", resource: iam("policy"), readOnly: true } },
     schema: { tags, summary: "List policies", querystring: Type.Object({ limit: Limit, after: Type.Optional(PageToken) }, { additionalProperties: false }) },
@@ -65,7 +70,9 @@ export function registerPolicyRoutes(app: FastifyInstance, d: NativeDeps): void 
       config: { auth: { within: "organization", action: attach ? "iam:AttachPolicy" : "iam:DetachPolicy", resource: iam("role", (r) => param(r, "id")) } },
       schema: { tags, summary: attach ? "Attach a policy to a custom role" : "Detach a policy from a custom role", ...(attach ? { body: Type.Object({ policy: Type.String({ maxLength: 128 }) }, { additionalProperties: false }) } : {}) },
     }, async (req, reply) => {
-      await a.attachToRole(req.principal!, param(req, "id"), attach ? (req.body as { policy: string }).policy : param(req, "policy"), attach);
+      const policy = attach ? (req.body as { policy: string }).policy : param(req, "policy");
+      accessOf(req).auditDetail(`policy=${policy}`);
+      await a.attachToRole(req.principal!, param(req, "id"), policy, attach);
       return reply.code(204).send();
     });
   }
@@ -83,6 +90,8 @@ export function registerPolicyRoutes(app: FastifyInstance, d: NativeDeps): void 
         schema: { tags, summary: `${attach ? "Attach" : "Detach"} a ${field}`, ...(attach ? { body: Type.Object({ [field]: Type.String({ maxLength: 128 }) }, { additionalProperties: false }) } : {}) },
       }, async (req, reply) => {
         const ref = attach ? (req.body as Record<string, string>)[field]! : param(req, field);
+        // The record names the principal (its resource) and what was granted or revoked.
+        accessOf(req).auditDetail(`${field}=${ref}`);
         if (what === "policies") await a.attachPolicy(req.principal!, param(req, "principal"), ref, attach);
         else await a.grantRole(req.principal!, param(req, "principal"), ref, attach);
         return reply.code(204).send();
