@@ -46,7 +46,7 @@ export interface RotServer {
 }
 
 /** Fast retries for tests: 200 ms backoff, short leases. */
-export const FAST: RotationOptions = { backoffBaseMs: 200, backoffMaxMs: 1_000, leaseMs: 5_000, stepTimeoutMs: 30_000 };
+export const FAST: RotationOptions = { backoffBaseMs: 200, backoffMaxMs: 1_000, leaseMs: 5_000, stepTimeoutMs: 30_000, settleMs: 300 };
 
 /** Coffer in-process over HTTP on the engine under test, with rotation options (hooks). */
 export async function startRotServer(opts: { rotation?: RotationOptions; clock?: Clock } = {}): Promise<RotServer> {
