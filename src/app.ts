@@ -273,7 +273,7 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
       if (again) rootAccessKey = { keyId: again.keyId, secret: rootAccessKey?.secret };
     },
     operator: createOperatorDeps({ storage, isSealed: () => barrier.sealed, unseal, seal, caPem: opts.caPem }),
-    rotation: { service: rotation, managed: createManagedSecrets({ secrets, apiKeys, principals, clock }) },
+    rotation: { service: rotation, managed: createManagedSecrets({ secrets, apiKeys, principals, clock, claims: rotation.claims, audit }) },
   });
   registerConfluentApi(http, { environments, principals, apiKeys, organization: () => organization });
   registerAlibabaApi(http, {

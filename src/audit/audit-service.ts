@@ -317,7 +317,7 @@ export function createAuditService(deps: { storage: Storage; clock: Clock; macKe
 }
 
 function toView(r: AuditRow) {
-  return { seq: r.seq, time: iso(r.time), requestId: r.request_id, principal: r.principal, action: r.action, resource: r.resource, outcome: r.outcome, errorCode: r.error_code, status: r.status, source: r.source };
+  return { seq: r.seq, time: iso(r.time), requestId: r.request_id, principal: r.principal, action: r.action, resource: r.resource, outcome: r.outcome, errorCode: r.error_code, status: r.status, source: r.source, detail: r.detail };
 }
 
 export type AuditService = ReturnType<typeof createAuditService>;

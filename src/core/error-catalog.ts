@@ -16,6 +16,8 @@ export const ERROR_CATALOG = {
   InvalidCiphertext: { status: 400, summary: "The ciphertext blob is malformed, tampered with, or does not match its encryption context." },
   InvalidPasswordSpec: { status: 400, summary: "The random password request cannot be satisfied." },
   TargetNotAllowed: { status: 400, summary: "The URL names a host that outbound requests may not reach (loopback, private, link-local, metadata, …) unless the egress allow-list names it." },
+  PrivilegedAccount: { status: 400, summary: "The account holds administrative privileges; managing it needs allowPrivileged." },
+  AccountPasswordRefused: { status: 400, summary: "The account's current password was refused by the target; give the right one or confirm takeOver." },
   InvalidState: { status: 409, summary: "The resource is not in a state that allows the operation." },
   // 401 / 403
   Unauthenticated: { status: 401, summary: "The request carries no valid credentials." },
@@ -46,6 +48,8 @@ export const ERROR_CATALOG = {
   KeyDisabled: { status: 409, summary: "The KMS key is disabled." },
   KeyPendingDeletion: { status: 409, summary: "The KMS key is scheduled for deletion." },
   StageConflict: { status: 409, summary: "The stage is not attached to the version named." },
+  AccountExists: { status: 409, summary: "The database account already exists; import it (with its current password) instead of creating it." },
+  AccountManaged: { status: 409, summary: "Another managed secret already owns this database account." },
   // 405
   MethodNotAllowed: { status: 405, summary: "The route does not accept this method." },
   PayloadTooLarge: { status: 413, summary: "The request body is too large." },

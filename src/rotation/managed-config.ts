@@ -28,6 +28,12 @@ export interface DatabaseConfig {
   /** MySQL/MariaDB: the host part of the accounts ('%' by default). */
   accountHost: string;
   passwordLength: number;
+  /**
+   * Accounts with administrative privileges (PostgreSQL superuser, CREATEROLE, replication;
+   * MySQL global privileges or grant option; Redis admin commands) may be managed. Off by
+   * default: rotating such an account can lock operators out. Set for created privileged accounts.
+   */
+  allowPrivileged: boolean;
 }
 
 export interface ServerConfig {
@@ -83,6 +89,12 @@ function oneOf<T extends string>(o: Raw, k: string, allowed: readonly T[], fallb
   return v as T;
 }
 
+function bool(o: Raw, k: string, fallback: boolean): boolean {
+  const v = o[k] ?? fallback;
+  if (typeof v !== "boolean") throw invalid(`${k} is a boolean.`);
+  return v;
+}
+
 function tls(v: unknown): TlsSetting {
   if (v === undefined || v === false || v === null) return false;
   if (v === true) return { rejectUnauthorized: true };
@@ -113,14 +125,16 @@ export function validateManagedConfig(raw: unknown): ManagedConfig {
       throw invalid(`accounts must name ${mode === "dual" ? "two accounts" : "one account"} (letters, digits, _ . -; at most 63 characters).`);
     if (mode === "dual" && accounts[0] === accounts[1]) throw invalid("The two accounts of dual mode must differ.");
     const database = engine === "redis" ? "" : str(o, "database", /^[A-Za-z0-9_$*-]{1,63}$/, "The database", engine === "mysql" ? "*" : "postgres");
+    const origin = oneOf(o, "origin", ["created", "imported"] as const, "imported");
+    const accountType = oneOf(o, "accountType", ["standard", "privileged"] as const, "standard");
     return {
       type, engine, mode, host: str(o, "host", HOST, "The host"), port: port(o, DB_PORTS[engine]), tls: tls(o.tls), database,
       adminSecret: str(o, "adminSecret", SECRET_NAME, "The admin secret's name"), accounts: accounts as string[],
-      origin: oneOf(o, "origin", ["created", "imported"] as const, "imported"),
-      privileges: oneOf(o, "privileges", ["readwrite", "readonly"] as const, "readwrite"),
-      accountType: oneOf(o, "accountType", ["standard", "privileged"] as const, "standard"),
+      origin, privileges: oneOf(o, "privileges", ["readwrite", "readonly"] as const, "readwrite"), accountType,
       accountHost: engine === "mysql" ? str(o, "accountHost", /^[A-Za-z0-9.%_:-]{1,255}$/, "The account host", "%") : "",
       passwordLength: passwordLength(o),
+      // Privileged accounts Coffer created are its own: allowed unless said otherwise.
+      allowPrivileged: bool(o, "allowPrivileged", origin === "created" && accountType === "privileged"),
     };
   }
   if (type === "server") {

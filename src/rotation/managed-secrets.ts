@@ -1,4 +1,5 @@
 import ssh2 from "ssh2";
+import type { AuditInput } from "../audit/index.js";
 import type { Clock } from "../core/clock.js";
 import { CofferError, invalid } from "../core/errors.js";
 import type { ApiKeyService, PrincipalService } from "../identity/index.js";
@@ -6,9 +7,10 @@ import type { Scope } from "../scope/scope.js";
 import type { KeyGuard, SecretsModule, SecretView } from "../secrets/index.js";
 import type { Tag } from "../tags/index.js";
 import { checkInterval, extendedConfigText, secretTypeOf, validateManagedConfig, type DatabaseConfig, type ManagedConfig, type ServerConfig } from "./managed-config.js";
+import { accountKey, accountLabel, type AccountClaims, type ClaimOwner } from "./account-claims.js";
 import { describeError, RotationError } from "./rotation-errors.js";
 import { issueKey } from "./rotators/access-key/access-key-rotator.js";
-import { credentialOf, newPassword } from "./rotators/database/database-rotator.js";
+import { credentialOf, newPassword, type Credential } from "./rotators/database/database-rotator.js";
 import { DATABASE_DRIVERS } from "./rotators/index.js";
 import { probeHostKey, SshSession } from "./rotators/ssh/ssh-session.js";
 
@@ -20,10 +22,21 @@ export interface ManagedSecretInput {
   /** The target settings (validated into a ManagedConfig); see docs/rotation.md. */
   settings: Record<string, unknown>;
   /** Database: create accounts (prefix) or import existing ones (names + the current password of the first). */
-  account?: { create?: { usernamePrefix: string } | undefined; import?: { accountNames: string[]; password: string } | undefined } | undefined;
+  account?: {
+    create?: { usernamePrefix: string } | undefined;
+    /** `takeOver`: accept a password the target refuses (audited); the first rotation sets one with the admin credential. */
+    import?: { accountNames: string[]; password: string; secondPassword?: string | undefined; takeOver?: boolean | undefined } | undefined;
+  } | undefined;
   /** Server and access-key secrets: the current credential (imported). */
   value?: Record<string, string> | undefined;
   rotation?: { enabled: boolean; intervalSeconds?: number | undefined } | undefined;
+}
+
+/** Who creates the secret (for the audit record of a takeover). */
+export interface ManagedActor {
+  principal: string;
+  requestId: string;
+  source: string;
 }
 
 export interface ManagedSecretResult {
@@ -45,7 +58,10 @@ function targetFailure(e: unknown, what: string, sensitive: string[]): CofferErr
  * Creation of managed secrets. The secret (with its first value) is written before the
  * target is touched; a target that refuses undoes both.
  */
-export function createManagedSecrets(deps: { secrets: SecretsModule; apiKeys: ApiKeyService; principals: PrincipalService; clock: Clock }) {
+export function createManagedSecrets(deps: {
+  secrets: SecretsModule; apiKeys: ApiKeyService; principals: PrincipalService; clock: Clock; claims: AccountClaims;
+  audit?: { record(fields: AuditInput): Promise<void> } | undefined;
+}) {
   const { secrets } = deps;
 
   async function store(scope: Scope, input: ManagedSecretInput, config: ManagedConfig, value: unknown, guard: KeyGuard | undefined) {
@@ -66,7 +82,45 @@ export function createManagedSecrets(deps: { secrets: SecretsModule; apiKeys: Ap
     await secrets.delete(scope, name, { force: true }).catch(() => undefined);
   }
 
-  async function database(scope: Scope, input: ManagedSecretInput, guard: KeyGuard | undefined): Promise<ManagedSecretResult> {
+  /** The ARN of the secret that owns a claimed account (the message names it). */
+  async function ownerArn(o: ClaimOwner): Promise<string> {
+    const view = await secrets.describe({ environmentId: o.environmentId, region: o.region }, o.secretName).catch(() => undefined);
+    return view?.arn ?? `crn:coffer:${o.environmentId}:${o.region}:secret/${o.secretName}`;
+  }
+
+  async function managedElsewhere(config: DatabaseConfig, account: string, o: ClaimOwner): Promise<CofferError> {
+    return new CofferError("AccountManaged", `The account ${accountLabel(config, account)} is already managed by ${await ownerArn(o)}; one account has one managed secret.`);
+  }
+
+  /** Existing accounts may be imported only when standard (or explicitly allowed) and when their password is known (or takeOver is confirmed). */
+  async function admitImport(config: DatabaseConfig, admin: Credential, passwords: (string | undefined)[], takeOver: boolean, sensitive: string[]): Promise<string[]> {
+    const driver = DATABASE_DRIVERS[config.engine];
+    const unverified: string[] = [];
+    for (const [i, account] of config.accounts.entries()) {
+      const info = await driver.inspect(config, admin, account).catch((e: unknown) => {
+        throw targetFailure(e, `The account ${accountLabel(config, account)} could not be checked`, sensitive);
+      });
+      if (!info.exists) throw invalid(`The account ${accountLabel(config, account)} does not exist. To have Coffer create accounts, give account.create {usernamePrefix} (CLI --prefix).`);
+      if (info.privileges.length > 0 && !config.allowPrivileged)
+        throw new CofferError("PrivilegedAccount", `The account ${accountLabel(config, account)} has administrative privileges (${info.privileges.join(", ")}); rotating it can lock operators out. Set allowPrivileged (CLI --allow-privileged) to manage it anyway.`);
+      const password = passwords[i];
+      const refused = password === undefined ? true : await driver.login(config, { user: account, password }).then(() => false, (e: unknown) => {
+        const d = describeError(e, sensitive);
+        if (d.code === "AuthenticationFailed") return true;
+        throw invalid(`The login of ${accountLabel(config, account)} could not be checked: ${d.code}: ${d.message}`);
+      });
+      if (!refused) continue;
+      if (!takeOver) {
+        throw new CofferError("AccountPasswordRefused", password === undefined
+          ? `Give the current password of ${accountLabel(config, account)} (account.import.secondPassword, CLI --second-password-file), or set takeOver (CLI --take-over) to let the first rotation replace it with the admin credential.`
+          : `The password given for ${accountLabel(config, account)} was refused by the target. Give its current password, or set takeOver (CLI --take-over) to let the first rotation replace it with the admin credential.`);
+      }
+      unverified.push(account);
+    }
+    return unverified;
+  }
+
+  async function database(scope: Scope, input: ManagedSecretInput, guard: KeyGuard | undefined, actor: ManagedActor | undefined): Promise<ManagedSecretResult> {
     const a = input.account ?? {};
     if ((a.create === undefined) === (a.import === undefined)) throw invalid("Give account.create {usernamePrefix} or account.import {accountNames, password}.");
     const mode = input.settings.mode ?? "dual";
@@ -77,6 +131,16 @@ export function createManagedSecrets(deps: { secrets: SecretsModule; apiKeys: Ap
     } else accounts = a.import!.accountNames;
     const config = validateManagedConfig({ ...input.settings, type: "database", accounts, origin: a.create ? "created" : "imported" }) as DatabaseConfig;
     const driver = DATABASE_DRIVERS[config.engine];
+    const takeOver = a.import?.takeOver ?? false;
+    if (typeof takeOver !== "boolean") throw invalid("account.import.takeOver is a boolean.");
+    const first = accounts[0]!;
+    const password = a.create ? newPassword(config.passwordLength) : a.import!.password;
+    if (typeof password !== "string" || password.length === 0 || password.length > 1024) throw invalid("The imported password must be 1-1024 characters.");
+    const second = a.import?.secondPassword;
+    if (second !== undefined && (typeof second !== "string" || second.length === 0 || second.length > 1024 || accounts.length !== 2)) throw invalid("account.import.secondPassword (1-1024 characters) is for the second account of dual mode.");
+    const keys = accounts.map((account) => accountKey(config, account));
+    const taken = await deps.claims.otherOwner(keys, undefined);
+    if (taken) throw await managedElsewhere(config, accounts[keys.indexOf(taken.key)]!, taken.owner);
     const adminValue = await secrets.getValue(scope, config.adminSecret, {}).catch((e: unknown) => {
       throw invalid(`The admin secret "${config.adminSecret}" cannot be read: ${(e as Error).message}`);
     });
@@ -88,12 +152,32 @@ export function createManagedSecrets(deps: { secrets: SecretsModule; apiKeys: Ap
     } finally {
       adminValue.bytes.fill(0);
     }
-    const first = accounts[0]!;
-    const password = a.create ? newPassword(config.passwordLength) : a.import!.password;
-    if (typeof password !== "string" || password.length === 0 || password.length > 1024) throw invalid("The imported password must be 1-1024 characters.");
-    const created = await store(scope, input, config, { AccountName: first, AccountPassword: password }, guard);
+    const sensitive = [password, admin.password, ...(second === undefined ? [] : [second])];
     const warnings: string[] = [];
-    const sensitive = [password, admin.password];
+    let unverified: string[] = [];
+    if (a.create) {
+      for (const account of accounts) {
+        const info = await driver.inspect(config, admin, account).catch((e: unknown) => {
+          throw targetFailure(e, `The account ${accountLabel(config, account)} could not be checked`, sensitive);
+        });
+        if (info.exists)
+          throw new CofferError("AccountExists", `The account ${accountLabel(config, account)} already exists; Coffer creates only new accounts. To manage an existing account, import it with its current password: account.import {accountNames, password} (CLI --import-account, --password-file).`);
+      }
+    } else {
+      unverified = await admitImport(config, admin, [password, second], takeOver, sensitive);
+    }
+    const created = await store(scope, input, config, { AccountName: first, AccountPassword: password }, guard);
+    const entry = await secrets.entry(scope, input.name);
+    // The claim decides a race with another secret claiming the same accounts (the primary key).
+    const conflict = entry ? await deps.claims.claim({ id: entry.row.id, scope, name: input.name }, keys).catch(async (e: unknown) => {
+      await undo(scope, input.name);
+      throw e;
+    }) : undefined;
+    if (!entry || conflict) {
+      await undo(scope, input.name);
+      if (conflict) throw await managedElsewhere(config, accounts[keys.indexOf(conflict.key)]!, conflict.owner);
+      throw new CofferError("InternalError", "The new secret disappeared while it was being set up.");
+    }
     if (a.create) {
       const done: string[] = [];
       try {
@@ -108,9 +192,20 @@ export function createManagedSecrets(deps: { secrets: SecretsModule; apiKeys: Ap
         throw targetFailure(e, "The accounts could not be created on the target", sensitive);
       }
     }
-    await driver.login(config, { user: first, password }).catch((e: unknown) => {
-      warnings.push(`The current value does not log in yet (${describeError(e, sensitive).code}); the first rotation sets a new password with the admin credential.`);
-    });
+    if (unverified.length > 0) {
+      // Taking over an account without its password is the admin's explicit decision: on the record.
+      try {
+        await deps.audit?.record({
+          time: deps.clock.now(), requestId: actor?.requestId ?? "managed-secrets", principal: actor?.principal ?? "unknown", action: "secrets:CreateSecret",
+          resource: `crn:coffer:${scope.environmentId}:${scope.region}:secret/${input.name}`, outcome: "success", errorCode: null, status: 201,
+          source: actor?.source ?? "api", detail: `takeOver accounts=${unverified.join(",")} (current password not verified; the first rotation sets one with the admin credential)`,
+        });
+      } catch (e) {
+        await undo(scope, input.name);
+        throw e;
+      }
+      warnings.push(`Taken over without a working password: ${unverified.join(", ")}. The first rotation sets a new password with the admin credential; until then the stored value does not log in.`);
+    }
     return { ...created, warnings };
   }
 
@@ -173,8 +268,8 @@ export function createManagedSecrets(deps: { secrets: SecretsModule; apiKeys: Ap
   }
 
   return {
-    async create(scope: Scope, type: string, input: ManagedSecretInput, guard?: KeyGuard): Promise<ManagedSecretResult> {
-      if (type === "database") return database(scope, input, guard);
+    async create(scope: Scope, type: string, input: ManagedSecretInput, guard?: KeyGuard, actor?: ManagedActor): Promise<ManagedSecretResult> {
+      if (type === "database") return database(scope, input, guard, actor);
       if (type === "server") return server(scope, input, guard);
       if (type === "access-key") return accessKey(scope, input, guard);
       throw invalid('type must be "database", "server" or "access-key".');

@@ -2,7 +2,8 @@ import { randomUUID } from "node:crypto";
 import type { AuditInput } from "../audit/index.js";
 import type { Clock } from "../core/clock.js";
 import { resourceName } from "../policy/index.js";
-import { CURRENT, type SecretsModule } from "../secrets/index.js";
+import { CURRENT, PREVIOUS, type SecretsModule } from "../secrets/index.js";
+import { accountKey, accountLabel, type AccountClaims } from "./account-claims.js";
 import { managedConfigOf } from "./managed-config.js";
 import { describeError, RotationError, withTimeout } from "./rotation-errors.js";
 import { parseData, type RotationRow, type RotationStore } from "./rotation-store.js";
@@ -16,6 +17,11 @@ export interface RotationOptions {
   /** Backoff after a failed step: base × 2^(attempt-1), capped, ±20 % jitter. */
   backoffBaseMs?: number | undefined;
   backoffMaxMs?: number | undefined;
+  /**
+   * Single-account rollback: how long each stage move is left to reach clients before the
+   * next change (a client reads a value, then logs in with it; this covers that gap).
+   */
+  settleMs?: number | undefined;
   /** Test hook: runs after a step completed and was persisted, before the next one starts. */
   afterStep?: ((step: RotationStep, info: { rotationId: string; secretName: string }) => Promise<void>) | undefined;
 }
@@ -25,6 +31,8 @@ export interface RunnerDeps {
   secrets: SecretsModule;
   store: RotationStore;
   rotators: ReadonlyMap<string, Rotator>;
+  /** One owner per managed database account: checked (and taken when missing) before `set`. */
+  claims?: AccountClaims | undefined;
   audit?: { append(fields: AuditInput): void } | undefined;
   log?: ((level: "info" | "warn", msg: string, fields: Record<string, unknown>) => void) | undefined;
   /** Sealed: nothing can be read or written; the scheduler resumes the work after unseal. */
@@ -41,9 +49,12 @@ const parseJson = (bytes: Buffer): JsonObject | undefined => {
   }
 };
 
+/** Fields of credential values that are names, not secrets: they stay readable in error messages. */
+const NOT_SECRET = new Set(["AccountName", "UserName", "username", "user", "AccessKeyId", "PublicKey", "GenerateTimestamp"]);
+
 function leaves(o: unknown, out: string[] = []): string[] {
   if (typeof o === "string") out.push(o);
-  else if (o && typeof o === "object") for (const v of Object.values(o)) leaves(v, out);
+  else if (o && typeof o === "object") for (const [k, v] of Object.entries(o)) if (!NOT_SECRET.has(k) || typeof v !== "string") leaves(v, out);
   return out;
 }
 
@@ -119,6 +130,10 @@ export function createRotationRunner(d: RunnerDeps) {
       secretId: resourceName({ environmentId: r.environment_id, region: r.region }, `secret/${r.secret_name}`),
       target: e.row.rotation_target ?? undefined,
       previousValue: async () => (r.previous_version_id === null ? undefined : read({ versionId: r.previous_version_id })),
+      stagedValue: async (stage: string) => {
+        const holder = (await d.secrets.listVersions(scope, r.secret_name, false)).find((v) => v.stages.includes(stage));
+        return holder ? read({ versionId: holder.versionId }) : undefined;
+      },
       pendingValue: async () => {
         const v = await read({ versionId: r.token });
         if (!v) throw new RotationError("InvalidConfiguration", "The pending version is not a JSON object.");
@@ -147,6 +162,72 @@ export function createRotationRunner(d: RunnerDeps) {
     if (stages.get(PENDING) === ctx.token) await d.secrets.updateStage(ctx.scope, ctx.secretName, { stage: PENDING, removeFromVersionId: ctx.token });
   }
 
+  /** A database secret rotates only accounts it owns: it takes a missing claim, and stops when another secret holds one. */
+  async function checkClaims(r: RotationRow, ctx: RotationContext): Promise<void> {
+    const c = ctx.config;
+    if (c?.type !== "database" || !d.claims) return;
+    const keys = c.accounts.map((a) => accountKey(c, a));
+    const conflict = await d.claims.claim({ id: r.secret_id, scope: ctx.scope, name: r.secret_name }, keys);
+    if (!conflict) return;
+    const o = conflict.owner;
+    const view = await d.secrets.describe({ environmentId: o.environmentId, region: o.region }, o.secretName).catch(() => undefined);
+    const arn = view?.arn ?? `crn:coffer:${o.environmentId}:${o.region}:secret/${o.secretName}`;
+    throw new RotationError("InvalidConfiguration", `The account ${accountLabel(c, c.accounts[keys.indexOf(conflict.key)]!)} is managed by ${arn}; this secret does not rotate it.`);
+  }
+
+  const settle = () => new Promise((res) => setTimeout(res, o.settleMs));
+
+  async function moveStage(ctx: RotationContext, stage: string, to: string | null): Promise<void> {
+    const holder = (await stagesOf(ctx)).get(stage);
+    if (holder === (to ?? undefined)) return;
+    if (to === null) await d.secrets.updateStage(ctx.scope, ctx.secretName, { stage, removeFromVersionId: holder });
+    else await d.secrets.updateStage(ctx.scope, ctx.secretName, { stage, moveToVersionId: to, ...(holder === undefined ? {} : { removeFromVersionId: holder }) });
+  }
+
+  /**
+   * Rolling back a single-account rotation changes the one password back. Clients try
+   * ACSCurrent first and ACSPending when it is refused, so the password on the target may
+   * only ever change from ACSCurrent's to ACSPending's, never the other way. When the
+   * pending password is the one that works, the rollback therefore goes forward:
+   * ACSCurrent → pending version; ACSPending → the old version; the old password on the
+   * target; ACSCurrent (and ACSPrevious) back; ACSPending removed — each move given
+   * `settleMs` to reach clients. Every part is idempotent, so a crash re-runs it.
+   */
+  async function rollbackSingle(r: RotationRow, rotator: Rotator, ctx: RotationContext): Promise<void> {
+    const old = r.previous_version_id;
+    if (old === null) {
+      await rotator.rollback(ctx);
+      await dropPending(ctx);
+      return;
+    }
+    const pendingWorks = await rotator.test(ctx).then(() => true, (e: unknown) => {
+      if (describeError(e, []).code === "AuthenticationFailed") return false;
+      throw e;
+    });
+    if (pendingWorks) {
+      const stages = await stagesOf(ctx);
+      if (stages.get(CURRENT) !== ctx.token) {
+        await moveStage(ctx, CURRENT, ctx.token);
+        await settle();
+      }
+      if (stages.get(PENDING) !== old) {
+        await moveStage(ctx, PENDING, old);
+        await settle();
+      }
+    }
+    // Puts the old password back (the pending one stops working).
+    await rotator.rollback(ctx);
+    const stages = await stagesOf(ctx);
+    if (stages.get(CURRENT) !== old) {
+      await moveStage(ctx, CURRENT, old);
+      const before = ctx.data.stagedPrevious;
+      if (typeof before === "string" || before === null) await moveStage(ctx, PREVIOUS, before).catch(() => undefined);
+      if (stages.get(PENDING) !== undefined) await settle();
+    }
+    const pending = (await stagesOf(ctx)).get(PENDING);
+    if (pending === old || pending === ctx.token) await d.secrets.updateStage(ctx.scope, ctx.secretName, { stage: PENDING, removeFromVersionId: pending });
+  }
+
   async function runStep(r: RotationRow, rotator: Rotator, ctx: RotationContext): Promise<StepResult> {
     const now = d.clock.now();
     if (r.cancel_requested === 1 && (r.step === "create" || r.step === "set" || r.step === "test")) {
@@ -159,6 +240,8 @@ export function createRotationRunner(d: RunnerDeps) {
     }
     switch (r.step) {
       case "create": {
+        // Where ACSPrevious was, so a rollback that has to move stages can put it back.
+        if (!("stagedPrevious" in ctx.data)) (ctx.data as JsonObject).stagedPrevious = (await stagesOf(ctx)).get(PREVIOUS) ?? null;
         const exists = await d.secrets.listVersions(ctx.scope, ctx.secretName, true).then((vs) => vs.some((v) => v.versionId === ctx.token));
         if (!exists) {
           const value = await rotator.create(ctx);
@@ -175,6 +258,7 @@ export function createRotationRunner(d: RunnerDeps) {
         return { step: "set", data: ctx.data };
       }
       case "set":
+        await checkClaims(r, ctx);
         await rotator.set(ctx);
         return { step: "test", data: ctx.data };
       case "test":
@@ -195,8 +279,11 @@ export function createRotationRunner(d: RunnerDeps) {
         return { step: "done", data: ctx.data };
       }
       case "rollback":
-        await rotator.rollback(ctx);
-        await dropPending(ctx);
+        if (ctx.config?.type === "database" && ctx.config.mode === "single") await rollbackSingle(r, rotator, ctx);
+        else {
+          await rotator.rollback(ctx);
+          await dropPending(ctx);
+        }
         return { step: "cancelled", data: ctx.data };
       default:
         throw new RotationError("InternalError", `The rotation is already ${r.step}.`);

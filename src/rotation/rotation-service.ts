@@ -6,6 +6,7 @@ import type { Scope } from "../scope/scope.js";
 import { CURRENT, validateSecretName, validateVersionId, type SecretEntry, type SecretsModule } from "../secrets/index.js";
 import type { Storage } from "../storage/index.js";
 import { checkInterval, managedConfigOf, rotatorNameOf } from "./managed-config.js";
+import { createAccountClaims } from "./account-claims.js";
 import { createRotationRunner, type RotationOptions } from "./rotation-runner.js";
 import { createRotationStore, rotationView, type RotationRow } from "./rotation-store.js";
 import type { RotationStatus, Rotator } from "./rotation-types.js";
@@ -28,8 +29,9 @@ export interface RotateOptions {
   target?: string | undefined;
 }
 
-const DEFAULTS = { leaseMs: 60_000, stepTimeoutMs: 60_000, backoffBaseMs: 5_000, backoffMaxMs: 15 * 60_000 };
+const DEFAULTS = { leaseMs: 60_000, stepTimeoutMs: 60_000, backoffBaseMs: 5_000, backoffMaxMs: 15 * 60_000, settleMs: 2_000 };
 const HISTORY_KEPT = 20;
+const CANCELLABLE: ReadonlySet<string> = new Set(["create", "set", "test", "rollback"]);
 
 /** Rotation settings from the environment (`COFFER_ROTATION_*`), for the server process. */
 export function rotationOptionsFromEnv(env: Record<string, string | undefined>): RotationOptions {
@@ -42,6 +44,7 @@ export function rotationOptionsFromEnv(env: Record<string, string | undefined>):
     stepTimeoutMs: num("COFFER_ROTATION_STEP_TIMEOUT_MS"),
     backoffBaseMs: num("COFFER_ROTATION_BACKOFF_BASE_MS"),
     backoffMaxMs: num("COFFER_ROTATION_BACKOFF_MAX_MS"),
+    settleMs: num("COFFER_ROTATION_SETTLE_MS"),
   };
   // Fault-injection knob for the crash tests: `<step>:<ms>` sleeps after that step is persisted.
   const pause = /^(create|set|test|promote|cleanup):(\d{1,6})$/.exec(env.COFFER_ROTATION_TEST_PAUSE_AFTER ?? "");
@@ -63,9 +66,11 @@ export function createRotationService(deps: RotationServiceDeps) {
     stepTimeoutMs: given.stepTimeoutMs ?? DEFAULTS.stepTimeoutMs,
     backoffBaseMs: given.backoffBaseMs ?? DEFAULTS.backoffBaseMs,
     backoffMaxMs: given.backoffMaxMs ?? DEFAULTS.backoffMaxMs,
+    settleMs: given.settleMs ?? DEFAULTS.settleMs,
     afterStep: given.afterStep,
   };
-  const runner = createRotationRunner({ clock, secrets, store, rotators: deps.rotators, audit: deps.audit, log: deps.log, isSealed: deps.isSealed, options });
+  const claims = createAccountClaims(storage, clock);
+  const runner = createRotationRunner({ clock, secrets, store, claims, rotators: deps.rotators, audit: deps.audit, log: deps.log, isSealed: deps.isSealed, options });
   let lastPrune = 0;
 
   /** A rotation target given by a caller: a webhook URL the webhook rotator (and so the egress policy) accepts. */
@@ -203,7 +208,8 @@ export function createRotationService(deps: RotationServiceDeps) {
       if (opts.disableAutomatic !== false && e.row.rotation_enabled === 1) await secrets.settings.updateRotation(scope, name, { enabled: false });
       const active = await store.active(e.row.id);
       if (!active) return { cancelled: false, versionId: null };
-      if (active.step === "promote") throw new CofferError("InvalidState", `The rotation of "${name}" has passed its test and is being promoted; it cannot be cancelled.`);
+      // Cancellable until its test passes; from then on the new credential is (being) promoted.
+      if (!CANCELLABLE.has(active.step)) throw new CofferError("InvalidState", `The rotation of "${name}" has passed its test (step ${active.step}); it cannot be cancelled.`);
       await store.requestCancel(active.id, clock.now());
       void runner.drive(active.id);
       return { cancelled: true, versionId: active.token };
@@ -266,6 +272,9 @@ export function createRotationService(deps: RotationServiceDeps) {
     },
 
     stop: () => runner.stop(),
+
+    /** One owner per managed database account (managed-secret creation claims through it). */
+    claims,
   };
 }
 

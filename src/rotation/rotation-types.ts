@@ -23,6 +23,8 @@ export interface RotationContext {
   readonly data: JsonObject;
   /** The value that was ACSCurrent when this rotation started; undefined for a secret without one. */
   previousValue(): Promise<JsonObject | undefined>;
+  /** The value of the version that carries `stage` now (e.g. ACSPrevious); undefined when none does. */
+  stagedValue(stage: string): Promise<JsonObject | undefined>;
   /** The pending value (the version named by the token). */
   pendingValue(): Promise<JsonObject>;
   /** Another secret of the same scope (an admin credential), parsed. */

@@ -409,6 +409,26 @@ ALTER TABLE flink_gateways_by_scope RENAME TO flink_gateways;
 `;
 }
 
+/**
+ * Managed database accounts (src/rotation/account-claims.ts): one owner per account on a
+ * target. The primary key decides races between two managed secrets claiming the same
+ * account; a purged secret releases its claims (ON DELETE CASCADE).
+ */
+function accountClaims(engine: "sqlite" | "postgres"): string {
+  const { text, int } = T(engine);
+  return `
+CREATE TABLE account_claims (
+  account_key ${text} PRIMARY KEY,
+  secret_id ${text} NOT NULL REFERENCES secrets(id) ON DELETE CASCADE,
+  environment_id ${text} NOT NULL,
+  region ${text} NOT NULL,
+  secret_name ${text} NOT NULL,
+  created_at ${int} NOT NULL
+);
+CREATE INDEX account_claims_secret ON account_claims (secret_id);
+`;
+}
+
 export const MIGRATIONS: Migration[] = [
   { id: 1, name: "initial", sqlite: initial("sqlite"), postgres: initial("postgres") },
   { id: 2, name: "identity", sqlite: identity("sqlite"), postgres: identity("postgres") },
@@ -421,6 +441,7 @@ export const MIGRATIONS: Migration[] = [
   { id: 10, name: "secret-scan-orders", sqlite: secretScanOrders(), postgres: secretScanOrders() },
   { id: 11, name: "secret-tag-values", sqlite: secretTagValues(), postgres: secretTagValues() },
   { id: 12, name: "flink-gateway-scopes", sqlite: flinkGatewayScopes("sqlite"), postgres: flinkGatewayScopes("postgres") },
+  { id: 13, name: "account-claims", sqlite: accountClaims("sqlite"), postgres: accountClaims("postgres") },
 ];
 
 /** Split a migration into single statements (neither engine's driver takes a script with parameters). */

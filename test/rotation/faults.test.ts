@@ -129,6 +129,21 @@ describe.skipIf(!enabled)("rotation under faults", () => {
     expect((await srv.current("f/cancel")).json).toEqual(before);
   });
 
+  it("cancel is refused once the test has passed (the new credential is being promoted)", async () => {
+    await managed("f/late", "single");
+    let answer: { status: number; body: any } | undefined;
+    onStep = async (s) => {
+      if (s !== "test") return;
+      onStep = undefined;
+      answer = await srv.request("DELETE", "/v1/secrets/f%2Flate/rotation");
+    };
+    const r = await srv.rotate("f/late");
+    expect(r.body.completed, JSON.stringify(r.body)).toBe(true);
+    expect(answer?.status).toBe(409);
+    expect(answer?.body).toMatchObject({ code: "InvalidState", message: expect.stringContaining("passed its test") });
+    expect(await login((await srv.current("f/late")).json)).toBe(true);
+  });
+
   it("a second rotation while one is under way is refused; the same token is idempotent", async () => {
     await managed("f/busy", "dual");
     downAfter("create");

@@ -109,7 +109,8 @@ export async function redisFixture(): Promise<Fixture | undefined> {
     new Redis({ host: u.hostname, port: Number(u.port), ...(username ? { username, password } : {}), lazyConnect: true, enableReadyCheck: false, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
   const root = open();
   await root.connect();
-  await root.call("ACL", "SETUSER", admin.AccountName, "on", `>${admin.AccountPassword}`, "~*", "&*", "+@all");
+  // The least the admin needs (docs/rotation.md): ACL commands, PING, CLIENT SETNAME (the driver names its connection).
+  await root.call("ACL", "SETUSER", admin.AccountName, "on", `>${admin.AccountPassword}`, "+acl", "+ping", "+client|setname");
   root.disconnect();
   return {
     host: u.hostname, port: Number(u.port), tag: t, admin,

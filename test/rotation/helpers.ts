@@ -35,7 +35,7 @@ export interface RotServer {
   url: string;
   app: CofferApp;
   auth: { accessKeyId: string; accessKeySecret: string; endpoint: string };
-  request(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
+  request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
   /** Store a JSON value as a plain secret (admin credentials). */
   putJson(name: string, value: Record<string, unknown>): Promise<void>;
   /** The current value of a secret, parsed. */
@@ -46,7 +46,7 @@ export interface RotServer {
 }
 
 /** Fast retries for tests: 200 ms backoff, short leases. */
-export const FAST: RotationOptions = { backoffBaseMs: 200, backoffMaxMs: 1_000, leaseMs: 5_000, stepTimeoutMs: 30_000 };
+export const FAST: RotationOptions = { backoffBaseMs: 200, backoffMaxMs: 1_000, leaseMs: 5_000, stepTimeoutMs: 30_000, settleMs: 300 };
 
 /** Coffer in-process over HTTP on the engine under test, with rotation options (hooks). */
 export async function startRotServer(opts: { rotation?: RotationOptions; clock?: Clock } = {}): Promise<RotServer> {
@@ -58,8 +58,8 @@ export async function startRotServer(opts: { rotation?: RotationOptions; clock?:
   await app.http.listen({ port: 0, host: "127.0.0.1" });
   const url = `http://127.0.0.1:${(app.http.server.address() as { port: number }).port}`;
   const authz = `Basic ${Buffer.from(`${ROOT_ID}:${ROOT_SECRET}`).toString("base64")}`;
-  async function request(method: string, path: string, body?: unknown) {
-    const res = await fetch(url + path, { method, headers: { authorization: authz, ...(body === undefined ? {} : { "content-type": "application/json" }) }, body: body === undefined ? undefined : JSON.stringify(body) });
+  async function request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+    const res = await fetch(url + path, { method, headers: { authorization: authz, ...headers, ...(body === undefined ? {} : { "content-type": "application/json" }) }, body: body === undefined ? undefined : JSON.stringify(body) });
     const text = await res.text();
     let parsed: unknown = text;
     try {

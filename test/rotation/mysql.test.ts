@@ -48,12 +48,12 @@ describe.skipIf(!enabled)("MariaDB managed accounts", () => {
     }
   });
 
-  it("single account imported with a wrong password: repaired by the first rotation; the old password stops working each time", async () => {
+  it("single account imported with a wrong password and takeOver: repaired by the first rotation; the old password stops working each time", async () => {
     const user = `imp_${fx.tag}`;
     const adm = await mysql.createConnection({ host: fx.host, port: fx.port, user: fx.admin.AccountName, password: fx.admin.AccountPassword });
     await adm.query("CREATE USER ?@'%' IDENTIFIED BY 'the-real-password-1'", [user]);
     await adm.end();
-    const created = await srv.request("POST", "/v1/managed-secrets", { name: "my/single", ...target(), mode: "single", account: { import: { accountNames: [user], password: "a-wrong-password" } } });
+    const created = await srv.request("POST", "/v1/managed-secrets", { name: "my/single", ...target(), mode: "single", account: { import: { accountNames: [user], password: "a-wrong-password", takeOver: true } } });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     expect(created.body.warnings).toHaveLength(1);
     let prev = (await srv.current("my/single")).json;

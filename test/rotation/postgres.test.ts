@@ -67,14 +67,14 @@ describe.skipIf(!enabled)("PostgreSQL managed accounts", () => {
     expect(Date.parse(described.body.rotation.nextRotationAt) - Date.parse(st.lastRotationAt)).toBe(6 * 3600 * 1000);
   });
 
-  it("single account imported with a wrong password: the first rotation repairs it, every rotation retires the old password", async () => {
+  it("single account imported with a wrong password and takeOver: the first rotation repairs it, every rotation retires the old password", async () => {
     const user = `imp_${fx.tag}`;
     const adm = new pg.Client({ host: fx.host, port: fx.port, user: fx.admin.AccountName, password: fx.admin.AccountPassword, database: fx.database });
     await adm.connect();
     await adm.query(`CREATE ROLE ${user} LOGIN PASSWORD 'the-real-password-1'`);
     await adm.query(`GRANT CONNECT ON DATABASE ${fx.database} TO ${user}`);
     await adm.end();
-    const created = await srv.request("POST", "/v1/managed-secrets", { name: "pg/single", ...target(), mode: "single", account: { import: { accountNames: [user], password: "a-wrong-password" } } });
+    const created = await srv.request("POST", "/v1/managed-secrets", { name: "pg/single", ...target(), mode: "single", account: { import: { accountNames: [user], password: "a-wrong-password", takeOver: true } } });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     expect(created.body.warnings).toHaveLength(1);
     let prev = (await srv.current("pg/single")).json;

@@ -41,9 +41,12 @@ const ManagedBody = Type.Object({
   accountType: Type.Optional(Type.Union([Type.Literal("standard"), Type.Literal("privileged")])),
   accountHost: Type.Optional(Str(255)),
   passwordLength: Type.Optional(Type.Integer({ minimum: 16, maximum: 64 })),
+  allowPrivileged: Type.Optional(Type.Boolean()),
   account: Type.Optional(Type.Object({
     create: Type.Optional(Type.Object({ usernamePrefix: Str(24) }, { additionalProperties: false })),
-    import: Type.Optional(Type.Object({ accountNames: Type.Array(Str(63), { minItems: 1, maxItems: 2 }), password: Str(1024) }, { additionalProperties: false })),
+    import: Type.Optional(Type.Object({
+      accountNames: Type.Array(Str(63), { minItems: 1, maxItems: 2 }), password: Str(1024), secondPassword: Type.Optional(Str(1024)), takeOver: Type.Optional(Type.Boolean()),
+    }, { additionalProperties: false })),
   }, { additionalProperties: false })),
   userName: Type.Optional(Str(32)),
   credential: Type.Optional(Type.Union([Type.Literal("password"), Type.Literal("ssh-key")])),
@@ -58,11 +61,11 @@ const ManagedBody = Type.Object({
 
 type ManagedBodyT = {
   name: string; type: "database" | "server" | "access-key"; description?: string; keyId?: string; tags?: { key: string; value: string }[];
-  account?: { create?: { usernamePrefix: string }; import?: { accountNames: string[]; password: string } };
+  account?: { create?: { usernamePrefix: string }; import?: { accountNames: string[]; password: string; secondPassword?: string; takeOver?: boolean } };
   value?: Record<string, string>; rotation?: { enabled: boolean; intervalSeconds?: number }; adminSecret?: string;
 } & Record<string, unknown>;
 
-const SETTING_KEYS = ["engine", "host", "port", "tls", "database", "adminSecret", "mode", "privileges", "accountType", "accountHost", "passwordLength",
+const SETTING_KEYS = ["engine", "host", "port", "tls", "database", "adminSecret", "mode", "privileges", "accountType", "accountHost", "passwordLength", "allowPrivileged",
   "userName", "credential", "keyType", "hostKeySha256", "serviceAccountId", "graceSeconds", "keyScope"] as const;
 
 /** Managed credentials and rotation on the native API (docs/rotation.md). */
@@ -91,7 +94,7 @@ export function registerRotationRoutes(app: FastifyInstance, d: NativeDeps, r: N
     for (const k of SETTING_KEYS) if (b[k] !== undefined) settings[k] = b[k];
     const out = await r.managed.create(d.scopeOf(req), b.type, {
       name: b.name, description: b.description, keyId: b.keyId, tags: b.tags, settings, account: b.account, value: b.value, rotation: b.rotation,
-    }, accessOf(req).keyGuard());
+    }, accessOf(req).keyGuard(), { principal: req.principal?.id ?? "anonymous", requestId: req.id, source: req.ip });
     return reply.code(201).send({ ...out.secret, versionId: out.versionId, warnings: out.warnings });
   });
 

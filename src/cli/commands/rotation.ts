@@ -39,6 +39,9 @@ interface CreateOpts {
   prefix?: string;
   importAccount?: string[];
   passwordFile?: string;
+  secondPasswordFile?: string;
+  takeOver?: boolean;
+  allowPrivileged?: boolean;
   user?: string;
   credential?: string;
   keyType?: string;
@@ -71,8 +74,16 @@ async function managedBody(name: string, o: CreateOpts, cli: Cli): Promise<Recor
     set("privileges", o.privileges);
     set("accountType", o.accountType);
     set("accountHost", o.accountHost);
+    set("allowPrivileged", o.allowPrivileged);
     if ((o.prefix === undefined) === (o.importAccount === undefined)) throw usageError("give --prefix (create accounts) or --import-account (import existing ones)");
-    body.account = o.prefix !== undefined ? { create: { usernamePrefix: o.prefix } } : { import: { accountNames: o.importAccount, password: await secretFile(o.passwordFile, "--password-file") } };
+    if (o.prefix !== undefined && (o.takeOver || o.secondPasswordFile !== undefined)) throw usageError("--take-over and --second-password-file go with --import-account");
+    if (o.prefix !== undefined) body.account = { create: { usernamePrefix: o.prefix } };
+    else {
+      const imported: Record<string, unknown> = { accountNames: o.importAccount, password: await secretFile(o.passwordFile, "--password-file") };
+      if (o.secondPasswordFile !== undefined) imported.secondPassword = await secretFile(o.secondPasswordFile, "--second-password-file");
+      if (o.takeOver) imported.takeOver = true;
+      body.account = { import: imported };
+    }
   } else if (o.type === "server") {
     set("userName", o.user);
     set("credential", o.credential);
@@ -159,6 +170,9 @@ export function registerRotationCommands(program: Command, cli: Cli): void {
     .option("--prefix <prefix>", "database: create the accounts <prefix> (and <prefix>_clone)")
     .option("--import-account <name>", "database: import an existing account (repeat for dual: current first)", collect)
     .option("--password-file <file>", "the current password (import, server password) from a file, `-` for stdin")
+    .option("--second-password-file <file>", "database import, dual: the second account's current password")
+    .option("--take-over", "database import: accept a password the target refuses (audited); the first rotation sets one with the admin credential")
+    .option("--allow-privileged", "database: allow managing an account with administrative privileges (superuser, CREATEROLE, grant option, Redis admin commands)")
     .option("--user <name>", "server: the user on the host")
     .option("--credential <c>", "server: password (default) | ssh-key")
     .option("--key-type <t>", "server: ed25519 (default) | rsa3072")

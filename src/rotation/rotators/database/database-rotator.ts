@@ -8,6 +8,18 @@ export interface Credential {
   password: string;
 }
 
+export interface AccountInfo {
+  exists: boolean;
+  /**
+   * Administrative privileges (PostgreSQL SUPERUSER, CREATEROLE, REPLICATION, BYPASSRLS, also
+   * through role membership; MySQL global privileges and GRANT OPTION; Redis admin-class
+   * commands the ACL allows). Rotating such an account can lock operators out.
+   */
+  privileges: string[];
+}
+
+const PREVIOUS_STAGE = "ACSPrevious";
+
 /** What each database engine does for the database rotator. Every call opens and closes its own connection. */
 export interface DatabaseDriver {
   readonly engine: DatabaseEngine;
@@ -15,8 +27,13 @@ export interface DatabaseDriver {
   login(c: DatabaseConfig, cred: Credential): Promise<void>;
   /** Set an existing account's password as the admin; false when the account does not exist. */
   setPassword(c: DatabaseConfig, admin: Credential, account: string, password: string): Promise<boolean>;
-  /** Create the account with the configured privileges (an existing one gets the password and the grants). */
+  /**
+   * Create the account with the configured privileges. Never touches an existing account:
+   * the target's own "already exists" refusal (or, on Redis, a check just before) fails it.
+   */
   createAccount(c: DatabaseConfig, admin: Credential, account: string, password: string): Promise<void>;
+  /** Whether the account exists and which administrative privileges it holds (empty: none). */
+  inspect(c: DatabaseConfig, admin: Credential, account: string): Promise<AccountInfo>;
   /** Remove an account (managed-secret creation rolling back). */
   dropAccount(c: DatabaseConfig, admin: Credential, account: string): Promise<void>;
 }
@@ -84,6 +101,12 @@ export function createDatabaseRotator(driver: DatabaseDriver): Rotator {
       const c = dbConfig(ctx);
       const p = await pending(ctx);
       const a = await admin(ctx, c);
+      if (!c.allowPrivileged) {
+        // Also for secrets made without the managed-secrets API (an ExtendedConfig), and roles escalated since.
+        const info = await driver.inspect(c, a, p.user);
+        if (info.privileges.length > 0)
+          throw new RotationError("InvalidConfiguration", `The account ${p.user} has administrative privileges (${info.privileges.join(", ")}); it is rotated only with allowPrivileged.`);
+      }
       if (await driver.setPassword(c, a, p.user, p.password)) return;
       if (c.origin !== "created")
         throw new RotationError("TargetError", `The account "${p.user}" does not exist on the target (imported accounts are not created by Coffer).`);
@@ -100,12 +123,22 @@ export function createDatabaseRotator(driver: DatabaseDriver): Rotator {
 
     async rollback(ctx) {
       const c = dbConfig(ctx);
-      if (c.mode !== "single") return;
+      const p = await pending(ctx);
+      if (c.mode !== "single") {
+        // Dual: the pending account is the one ACSPrevious names; give it back ACSPrevious's
+        // password, so that version logs in again (the current account was never touched).
+        const staged = await ctx.stagedValue(PREVIOUS_STAGE);
+        if (!staged) return;
+        const prev = credentialOf(staged, "The ACSPrevious version");
+        ctx.sensitive(prev.password);
+        if (prev.user !== p.user || prev.password === p.password) return;
+        await driver.setPassword(c, await admin(ctx, c), prev.user, prev.password);
+        return;
+      }
       const prev = await ctx.previousValue();
       if (!prev) return;
       const old = credentialOf(prev, "The current version");
       ctx.sensitive(old.password);
-      const p = await pending(ctx);
       if (old.user !== p.user) return;
       await driver.setPassword(c, await admin(ctx, c), old.user, old.password);
     },

@@ -64,13 +64,27 @@ export const mysqlDriver: DatabaseDriver = {
 
   async createAccount(c, admin, account, password) {
     await withConnection(c, admin, `create the account ${account}`, async (conn) => {
-      if (await exists(conn, c, account)) await conn.query("ALTER USER ?@? IDENTIFIED BY ?", [account, c.accountHost, password]);
-      else await conn.query("CREATE USER ?@? IDENTIFIED BY ?", [account, c.accountHost, password]);
+      // CREATE USER fails (1396) when the account exists: an existing account is never taken over.
+      await conn.query("CREATE USER ?@? IDENTIFIED BY ?", [account, c.accountHost, password]);
       if (c.accountType === "privileged") await conn.query("GRANT ALL PRIVILEGES ON *.* TO ?@? WITH GRANT OPTION", [account, c.accountHost]);
       else {
         const privileges = c.privileges === "readonly" ? "SELECT, SHOW VIEW" : "SELECT, INSERT, UPDATE, DELETE, CREATE TEMPORARY TABLES, LOCK TABLES, EXECUTE, SHOW VIEW";
         await conn.query(`GRANT ${privileges} ON ${scopeOf(c)} TO ?@?`, [account, c.accountHost]);
       }
+    });
+  },
+
+  async inspect(c, admin, account) {
+    return withConnection(c, admin, `inspect the account ${account}`, async (conn) => {
+      if (!(await exists(conn, c, account))) return { exists: false, privileges: [] };
+      const grantee = `'${account.replace(/'/g, "''")}'@'${c.accountHost.replace(/'/g, "''")}'`;
+      const [global] = await conn.query("SELECT PRIVILEGE_TYPE AS p, IS_GRANTABLE AS g FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = ? ORDER BY PRIVILEGE_TYPE", [grantee]);
+      const [schema] = await conn.query("SELECT DISTINCT TABLE_SCHEMA AS s FROM information_schema.SCHEMA_PRIVILEGES WHERE GRANTEE = ? AND IS_GRANTABLE = 'YES' ORDER BY TABLE_SCHEMA", [grantee]);
+      const rows = global as { p: string; g: string }[];
+      const privileges = rows.filter((r) => r.p !== "USAGE").map((r) => `${r.p} ON *.*`);
+      if (rows.some((r) => r.g === "YES")) privileges.push("GRANT OPTION ON *.*");
+      for (const r of schema as { s: string }[]) privileges.push(`GRANT OPTION ON ${r.s}.*`);
+      return { exists: true, privileges };
     });
   },
 

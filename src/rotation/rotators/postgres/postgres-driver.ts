@@ -91,10 +91,31 @@ export const postgresDriver: DatabaseDriver = {
 
   async createAccount(c, admin, account, password) {
     await withClient(c, admin, `create the account ${account}`, async (client) => {
-      const exists = await client.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [account]);
-      const verb = exists.rowCount === 0 ? "CREATE" : "ALTER";
-      await client.query(`${verb} ROLE ${ident(client, account)} WITH LOGIN PASSWORD ${literal(client, scramVerifier(password))}`);
+      // CREATE ROLE fails with duplicate_object when the role exists: an existing role is never taken over.
+      await client.query(`CREATE ROLE ${ident(client, account)} WITH LOGIN PASSWORD ${literal(client, scramVerifier(password))}`);
       await grant(client, c, account);
+    });
+  },
+
+  async inspect(c, admin, account) {
+    return withClient(c, admin, `inspect the account ${account}`, async (client) => {
+      const exists = await client.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [account]);
+      if (exists.rowCount === 0) return { exists: false, privileges: [] };
+      // The role's own attributes and those of every role it is a member of (SET ROLE reaches them).
+      const r = await client.query<{ rolname: string; rolsuper: boolean; rolcreaterole: boolean; rolreplication: boolean; rolbypassrls: boolean }>(
+        `SELECT rolname, rolsuper, rolcreaterole, rolreplication, rolbypassrls FROM pg_roles
+          WHERE (rolsuper OR rolcreaterole OR rolreplication OR rolbypassrls) AND pg_has_role($1, oid, 'MEMBER') ORDER BY rolname`,
+        [account],
+      );
+      const privileges: string[] = [];
+      for (const row of r.rows) {
+        const via = row.rolname === account ? "" : ` (member of ${row.rolname})`;
+        if (row.rolsuper) privileges.push(`SUPERUSER${via}`);
+        if (row.rolcreaterole) privileges.push(`CREATEROLE${via}`);
+        if (row.rolreplication) privileges.push(`REPLICATION${via}`);
+        if (row.rolbypassrls) privileges.push(`BYPASSRLS${via}`);
+      }
+      return { exists: true, privileges };
     });
   },
 

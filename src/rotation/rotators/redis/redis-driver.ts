@@ -37,6 +37,12 @@ function rules(c: DatabaseConfig): string[] {
   return ["~*", "&*", "+@all", "-@dangerous"];
 }
 
+/** Admin-class commands (`@admin`, `@dangerous`): an account allowed any of them is privileged. */
+const ADMIN_PROBES: string[][] = [
+  ["ACL", "SETUSER", "coffer-probe"], ["CONFIG", "SET", "maxmemory", "0"], ["MODULE", "LOAD", "/nonexistent"], ["SHUTDOWN"],
+  ["REPLICAOF", "NO", "ONE"], ["DEBUG", "SLEEP", "0"], ["FLUSHALL"], ["MONITOR"],
+];
+
 /** Persist ACL changes when the server has an ACL file; a server without one keeps them in memory. */
 async function save(r: Redis): Promise<void> {
   await r.call("ACL", "SAVE").catch((e: unknown) => {
@@ -70,8 +76,32 @@ export const redisDriver: DatabaseDriver = {
 
   async createAccount(c, admin, account, password) {
     await withRedis(c, admin, `create the account ${account}`, async (r) => {
+      // ACL SETUSER also changes an existing user: refuse one (Redis has no create-only form, so a
+      // user created in the moment between the two commands is the one case this cannot see).
+      if (await exists(r, account)) throw new RotationError("TargetError", `The ACL user ${account} already exists.`);
       await r.call("ACL", "SETUSER", account, "reset", "on", `>${password}`, ...rules(c));
       await save(r);
+    });
+  },
+
+  async inspect(_c, admin, account) {
+    return withRedis(_c, admin, `inspect the account ${account}`, async (r) => {
+      const user = (await r.call("ACL", "GETUSER", account)) as unknown[] | null;
+      if (user === null) return { exists: false, privileges: [] };
+      const privileges: string[] = [];
+      for (const probe of ADMIN_PROBES) {
+        const answer = await r.call("ACL", "DRYRUN", account, ...probe).catch((e: unknown) => e as Error);
+        if (answer instanceof Error) {
+          // Redis 6 has no DRYRUN: judge by the command rules instead.
+          if (!/unknown subcommand|syntax error/i.test(answer.message)) throw answer;
+          const i = user.indexOf("commands");
+          const rules = String(i >= 0 ? user[i + 1] : "");
+          if (/\+@(all|admin|dangerous)\b/.test(rules) && !/-@(admin|dangerous)\b/.test(rules)) privileges.push(`commands ${rules}`);
+          break;
+        }
+        if (answer === "OK") privileges.push(probe.join(" ").split(" ").slice(0, 2).join(" "));
+      }
+      return { exists: true, privileges };
     });
   },
 
