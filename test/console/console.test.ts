@@ -5,6 +5,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import ssh2 from "ssh2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, testEngine, type TestServer } from "../helpers/test-server.js";
+import { mysqlFixture, pgFixture, type Fixture } from "../rotation/fixtures.js";
 import { SCREENSHOTS, assertConsoleBuilt, browserMissing, launch } from "./browser.js";
 
 /**
@@ -35,6 +36,11 @@ let adminId: string;
 let sshServer: InstanceType<typeof Server> | undefined;
 let sshPort = 0;
 let closedPort = 0;
+/** Real PostgreSQL (scram) and MariaDB targets: imported accounts are checked by logging in. */
+let pgT: Fixture | undefined;
+let myT: Fixture | undefined;
+const ORDERS = { first: "", second: "", password: "orders-pass-1", second_password: "orders-pass-2" };
+let reportsUser = "";
 const pageErrors: string[] = [];
 
 /** A 1280×800 screenshot for docs/screenshots (toasts hidden for it: CSSOM, which the CSP allows). */
@@ -107,6 +113,24 @@ beforeAll(async () => {
   expect((await s.request("POST", `/v1/principals/${adminId}/roles`, { role: "administrator" })).status).toBe(204);
   sshPort = await startSsh();
   closedPort = await freePort();
+  pgT = await pgFixture();
+  myT = await mysqlFixture();
+  if (pgT && myT) {
+    // Existing accounts to import: plain logins with known passwords (not privileged).
+    const pgClient = new (await import("pg")).default.Client({ host: pgT.host, port: pgT.port, user: pgT.admin.AccountName, password: pgT.admin.AccountPassword, database: pgT.database });
+    await pgClient.connect();
+    ORDERS.first = `orders_${pgT.tag}`;
+    ORDERS.second = `orders_${pgT.tag}_clone`;
+    await pgClient.query(`CREATE ROLE ${ORDERS.first} LOGIN PASSWORD '${ORDERS.password}'`);
+    await pgClient.query(`CREATE ROLE ${ORDERS.second} LOGIN PASSWORD '${ORDERS.second_password}'`);
+    await pgClient.end();
+    const my = await (await import("mysql2/promise")).default.createConnection({ host: myT.host, port: myT.port, user: myT.admin.AccountName, password: myT.admin.AccountPassword });
+    reportsUser = `reports_${myT.tag}`;
+    await my.query(`CREATE USER '${reportsUser}'@'%' IDENTIFIED BY 'reports-pass-1'`);
+    await my.query(`GRANT SELECT ON ${myT.database}.* TO '${reportsUser}'@'%'`);
+    await my.end();
+    expect((await s.request("POST", "/v1/secrets", { name: "db/mysql-admin", value: JSON.stringify(myT.admin) })).status).toBe(201);
+  }
   browser = await launch();
   ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true, colorScheme: "light", reducedMotion: "reduce" });
   page = await ctx.newPage();
@@ -122,6 +146,8 @@ afterAll(async () => {
   await browser?.close().catch(() => undefined);
   await new Promise<void>((r) => (sshServer ? sshServer.close(() => r()) : r()));
   await s?.close();
+  await pgT?.cleanup().catch(() => undefined);
+  await myT?.cleanup().catch(() => undefined);
 });
 
 // Generous limits: CI runs this next to other test files on 2 cores.
@@ -205,15 +231,16 @@ describe.skipIf(Boolean(skip))("web console in Chromium", { timeout: 120_000 }, 
     await field("Secret name").fill("db/admin");
     await page.getByLabel("Secret Key/Value").check();
     await field("Key 1").fill("AccountName");
-    await field("Value 1").fill("postgres");
+    await field("Value 1").fill(pgT?.admin.AccountName ?? "postgres");
     await page.getByRole("button", { name: "+ Add key" }).click();
     await field("Key 2").fill("AccountPassword");
-    await field("Value 2").fill("admin-pass-1");
+    await field("Value 2").fill(pgT?.admin.AccountPassword ?? "admin-pass-1");
     await button("OK").click();
     await page.getByRole("heading", { name: "db/admin" }).waitFor();
   });
 
-  it("creates database secrets (PostgreSQL dual, MySQL single), and shows a target error at the host field (Redis)", async () => {
+  it("creates database secrets (PostgreSQL dual, MySQL single) by importing real accounts, and shows target errors at the host field", async () => {
+    if (!pgT || !myT) throw new Error("this test needs the real rotation targets (COFFER_TEST_ROTATION_PG_URL, COFFER_TEST_MYSQL_URL; test/rotation/targets.sh)");
     await go("Secrets");
     await button("Create secret").click();
     // The type picker is a radio group: arrow keys move the choice.
@@ -226,11 +253,12 @@ describe.skipIf(Boolean(skip))("web console in Chromium", { timeout: 120_000 }, 
     await field("Database").fill("orders");
     await field("Admin credential secret").selectOption("db/admin");
     await page.getByLabel("Import Existing Accounts").check();
-    await field("Usernames").fill("orders_app");
-    await field("Password").fill("orders-pass-1");
+    await field("Usernames").fill(ORDERS.first);
+    await field("Password").fill(ORDERS.password);
     await button("OK").click();
     await poll(() => page.locator(".field-invalid", { has: field("Usernames") }).textContent()).toContain("Select two usernames");
-    await field("Usernames").fill("orders_app, orders_app_clone");
+    await field("Usernames").fill(`${ORDERS.first}, ${ORDERS.second}`);
+    await field("Second account password").fill(ORDERS.second_password);
     await page.getByLabel("Enable automatic rotation").check();
     await field("Rotation period").fill("2");
     await field("Unit").selectOption("hours");
@@ -240,10 +268,19 @@ describe.skipIf(Boolean(skip))("web console in Chromium", { timeout: 120_000 }, 
     await field("Rotation period").fill("30");
     await shot("secret-create-database", { top: true });
     await button("OK").click();
-    // The imported password cannot log in (no database there): created, with the server's warning.
+    // Nothing listens there: importing needs the target (the accounts are checked first), shown at the host.
+    await expect.poll(() => page.locator(".field-invalid", { has: field("Host") }).textContent(), { timeout: 60_000 }).toMatch(/could not be checked/);
+    await field("Host").fill(pgT.host);
+    await field("Port").fill(String(pgT.port));
+    await field("Database").fill(pgT.database!);
+    // A wrong second password is refused by the target, shown at the field.
+    await field("Second account password").fill("not-the-password");
+    await button("OK").click();
+    await page.locator(".field-invalid").filter({ hasText: /was refused by the target/ }).waitFor({ timeout: 60_000 });
+    await field("Second account password").fill(ORDERS.second_password);
+    await button("OK").click();
+    // Both passwords logged in: created without warnings, and the console opens the secret.
     await page.getByText("Secret db/orders created.").waitFor();
-    await poll(() => page.locator(".notice").textContent()).toMatch(/does not log in yet/);
-    await button("Open the secret").click();
     await page.getByRole("heading", { name: "db/orders" }).waitFor();
     await poll(() => page.locator(".props").first().textContent()).toContain("Database (PostgreSQL, dual accounts)");
 
@@ -252,12 +289,12 @@ describe.skipIf(Boolean(skip))("web console in Chromium", { timeout: 120_000 }, 
     await page.getByRole("radio", { name: /Database secret/ }).click();
     await page.getByLabel("MySQL / MariaDB").check();
     await field("Secret name").fill("db/reports");
-    await field("Host").fill("127.0.0.1");
-    await field("Port").fill(String(closedPort));
-    await field("Admin credential secret").selectOption("db/admin");
+    await field("Host").fill(myT.host);
+    await field("Port").fill(String(myT.port));
+    await field("Admin credential secret").selectOption("db/mysql-admin");
     await page.getByLabel("Manage Single Account").check();
     await page.getByLabel("Import Existing Accounts").check();
-    await field("Username").fill("reports");
+    await field("Username").fill(reportsUser);
     await field("Password").fill("reports-pass-1");
     await button("OK").click();
     await page.getByText("Secret db/reports created.").waitFor();
@@ -272,7 +309,7 @@ describe.skipIf(Boolean(skip))("web console in Chromium", { timeout: 120_000 }, 
     await field("Admin credential secret").selectOption("db/admin");
     await field("Account name").fill("cache");
     await button("OK").click();
-    await expect.poll(() => page.locator(".field-invalid", { has: field("Host") }).textContent(), { timeout: 60_000 }).toMatch(/could not be created on the target/);
+    await expect.poll(() => page.locator(".field-invalid", { has: field("Host") }).textContent(), { timeout: 60_000 }).toMatch(/could not be (checked|created)/);
   });
 
   it("creates an access-key secret for the service account and rotates it with progress", async () => {
@@ -361,7 +398,7 @@ describe.skipIf(Boolean(skip))("web console in Chromium", { timeout: 120_000 }, 
     await shot("secrets");
     await field("Name starts with").fill("db/");
     await button("Search").click();
-    await poll(() => page.getByRole("table", { name: "Secrets" }).getByRole("link").allTextContents()).toEqual(["db/admin", "db/orders", "db/reports"]);
+    await poll(() => page.getByRole("table", { name: "Secrets" }).getByRole("link").allTextContents()).toEqual(["db/admin", "db/mysql-admin", "db/orders", "db/reports"]);
     await button("Clear").click();
     await field("Tag key").fill("team");
     await field("Tag value").fill("core");

@@ -303,6 +303,10 @@ interface Db {
   accountType: "standard" | "privileged";
   accountNames: string;
   password: string;
+  /** Dual import: the second account's current password. */
+  secondPassword: string;
+  /** Import even when the target refuses a password: the first rotation sets one (audited). */
+  takeOver: boolean;
 }
 
 interface Srv {
@@ -336,7 +340,7 @@ function ManagedForm({ kind }: { kind: Exclude<Kind, "generic"> }) {
   const keys = useKeys();
   const [c, setC] = useState<Common>(newCommon);
   const [rot, setRot] = useState<Rotation>({ enabled: false, every: kind === "access-key" ? "30" : "7", unit: "days" });
-  const [db, setDb] = useState<Db>({ engine: "postgres", host: "", port: DB_PORT.postgres, tls: false, database: "", adminSecret: "", mode: "dual", account: "create", usernamePrefix: "", privileges: "readwrite", accountType: "standard", accountNames: "", password: "" });
+  const [db, setDb] = useState<Db>({ engine: "postgres", host: "", port: DB_PORT.postgres, tls: false, database: "", adminSecret: "", mode: "dual", account: "create", usernamePrefix: "", privileges: "readwrite", accountType: "standard", accountNames: "", password: "", secondPassword: "", takeOver: false });
   const [srv, setSrv] = useState<Srv>({ host: "", port: "22", userName: "", credential: "password", password: "", privateKey: "", hostKeySha256: "", adminSecret: "", keyType: "ed25519" });
   const [ak, setAk] = useState<Ak>({ serviceAccountId: "", value: "new", accessKeyId: "", accessKeySecret: "", keyScope: "secret", graceHours: "24" });
   const [sas, setSas] = useState<PrincipalView[]>();
@@ -377,7 +381,8 @@ function ManagedForm({ kind }: { kind: Exclude<Kind, "generic"> }) {
         const names = db.accountNames.split(/[\s,]+/).filter(Boolean);
         const need = db.mode === "dual" ? 2 : 1;
         if (names.length !== need || !names.every((n) => /^[A-Za-z_][A-Za-z0-9_.-]{0,62}$/.test(n))) errs.accountNames = db.mode === "dual" ? "Select two usernames (comma-separated) with identical permissions." : "Select a username.";
-        if (!db.password) errs.password = "Specify the password of the (first) username. If it does not match, the first rotation repairs it.";
+        if (!db.password && !db.takeOver) errs.password = "Enter the current password of the (first) username: Coffer checks it on the target. Without it, choose Take over.";
+        if (db.mode === "dual" && !db.secondPassword && !db.takeOver) errs.secondPassword = "Enter the current password of the second username, or choose Take over.";
       }
     } else if (kind === "server") {
       errs.host = host(srv.host);
@@ -417,7 +422,7 @@ function ManagedForm({ kind }: { kind: Exclude<Kind, "generic"> }) {
         mode: redis ? "dual" : db.mode,
         privileges: db.privileges,
         accountType: db.mode === "single" && !redis ? db.accountType : undefined,
-        account: db.account === "create" ? { create: { usernamePrefix: db.usernamePrefix } } : { import: { accountNames: names, password: db.password } },
+        account: db.account === "create" ? { create: { usernamePrefix: db.usernamePrefix } } : { import: { accountNames: names, password: db.password, ...(db.mode === "dual" && db.secondPassword ? { secondPassword: db.secondPassword } : {}), ...(db.takeOver ? { takeOver: true } : {}) } },
       };
     }
     if (kind === "server")
@@ -450,7 +455,7 @@ function ManagedForm({ kind }: { kind: Exclude<Kind, "generic"> }) {
     setBusy(true);
     try {
       const r = await s.api.post<Secret & { warnings: string[] }>("/v1/managed-secrets", body());
-      setDb((d) => ({ ...d, password: "" }));
+      setDb((d) => ({ ...d, password: "", secondPassword: "" }));
       setSrv((x) => ({ ...x, password: "", privateKey: "" }));
       setAk((x) => ({ ...x, accessKeySecret: "" }));
       const pe = await applyPolicy(s.api, c.name, c.policy);
@@ -469,10 +474,11 @@ function ManagedForm({ kind }: { kind: Exclude<Kind, "generic"> }) {
         rotation: [/rotation interval/i, /intervalSeconds/i],
         adminSecret: [/admin secret/i, /adminSecret/],
         hostKeySha256: [/host key/i, /hostKeySha256/],
-        host: [/on the target/i, /could not be reached/i, /login could not be checked/i, /\bhost\b/i],
+        host: [/on the target/i, /could not be reached/i, /could not be checked/i, /\bhost\b/i],
         port: [/\bport\b/i],
         usernamePrefix: [/usernamePrefix/i, /prefix/i],
-        accountNames: [/accounts must/i, /accountNames/],
+        accountNames: [/accounts must/i, /accountNames/, /does not exist/i, /administrative privileges/i, /managed by/i],
+        secondPassword: [/secondPassword/],
         password: [/password/i],
         privateKey: [/PrivateKey/],
         userName: [/user name/i, /userName/],
@@ -628,8 +634,21 @@ function ManagedForm({ kind }: { kind: Exclude<Kind, "generic"> }) {
                 onChange={(v) => setDb({ ...db, password: v })}
                 error={e.password}
                 required
-                hint="We recommend the password the account has now. If a username and the password do not match, the first rotation sets a valid one."
+                hint="The password the account has now: Coffer logs in with it before it stores anything."
               />
+              {db.mode === "dual" ? (
+                <TextField
+                  label="Second account password"
+                  name="secondPassword"
+                  type="password"
+                  autoComplete="new-password"
+                  value={db.secondPassword}
+                  onChange={(v) => setDb({ ...db, secondPassword: v })}
+                  error={e.secondPassword}
+                  hint="The current password of the second username."
+                />
+              ) : null}
+              <Checkbox label="Take over" name="takeOver" checked={db.takeOver} onChange={(v) => setDb({ ...db, takeOver: v })} hint="Accept passwords the target refuses: the first rotation replaces them with the admin credential. The takeover is audited." />
             </div>
           )}
         </>
