@@ -105,10 +105,10 @@ export async function entryOf(d: AwsDeps, call: AwsCall): Promise<SecretEntry> {
   return e;
 }
 
-/** Writes are refused on a replica: they happen in the primary's region and are copied over. */
+/** Writes are refused on a replica (InvalidParameterException, as AWS): they happen in the primary's region and are copied over. */
 export function requireNotReplica(e: SecretEntry): void {
   if (e.row.primary_region !== null)
-    throw awsError("InvalidRequestException", "Operation not permitted on a replica secret. Call must be made in primary secret's region.", "InvalidState");
+    throw awsError("InvalidParameterException", "Operation not permitted on a replica secret. Call must be made in primary secret's region.", "InvalidState");
 }
 
 // ---------------------------------------------------------------- stages, dates, values

@@ -194,10 +194,10 @@ export const writeOperations: Record<string, AwsOperation> = {
       }
       const entry = e!;
       requireNotReplica(entry);
+      const arn = arnOf(d, entry);
       const replicas = await d.secrets.replicas.list(call.scope, entry.row.name);
       if (replicas.length > 0)
-        throw awsError("InvalidParameterException", `You can't delete secret ${entry.row.name} that still has replica regions [${replicas.map((r) => r.region).join(", ")}]`);
-      const arn = arnOf(d, entry);
+        throw awsError("InvalidParameterException", `You can't delete secret ${arn} that still has replica regions [${replicas.map((r) => r.region).join(", ")}]`);
       const r = await d.secrets.delete(call.scope, entry.row.name, force ? { force: true } : { recoveryWindowDays: days ?? 30 });
       return { ARN: arn, Name: entry.row.name, DeletionDate: r.plannedDeleteTime === null ? epoch(d.clock.now()) : epochOfIso(r.plannedDeleteTime) };
     },
