@@ -224,7 +224,10 @@ export function createSecretService(deps: SecretServiceDeps) {
           await encryptVersion(tx, scope, { id, key_id: keyId }, versionId, input.value, now);
           await setStage(tx, id, CURRENT, versionId);
         }
-        if (input.tags?.length) await putTags(tx, "secret", id, input.tags);
+        if (input.tags?.length) {
+          await putTags(tx, "secret", id, input.tags);
+          await tx.run("UPDATE secrets SET tags_seen = 1 WHERE id = ?", [id]);
+        }
         invalidate(tx, scope, name);
       });
       return { secret: await describeEntry(scope, name), versionId };
@@ -375,6 +378,7 @@ export function createSecretService(deps: SecretServiceDeps) {
       await storage.transaction(async (tx) => {
         const e = await lockEntry(tx, scope, name);
         await putTags(tx, "secret", e.row.id, tags);
+        if (tags.length > 0 && Number(e.row.tags_seen) !== 1) await tx.run("UPDATE secrets SET tags_seen = 1 WHERE id = ?", [e.row.id]);
         invalidate(tx, scope, name);
       });
       return describeEntry(scope, name);

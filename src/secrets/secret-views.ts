@@ -14,6 +14,8 @@ export interface SecretView {
   deletedAt: string | null;
   plannedDeleteTime: string | null;
   tags: Tag[];
+  /** The secret has had tags (AWS shows an empty list rather than none once they are removed). */
+  tagsSeen: boolean;
   versionStages: Record<string, string[]>;
   /** The 6 characters AWS ARNs end with (`…:secret:<name>-<suffix>`). */
   arnSuffix: string;
@@ -67,6 +69,7 @@ export async function buildViews(db: Queryable, rows: SecretRow[], accountId: st
       deletedAt: r.deleted_at === null ? null : iso(r.deleted_at),
       plannedDeleteTime: r.purge_at === null ? null : iso(r.purge_at),
       tags: tags.get(r.id) ?? [],
+      tagsSeen: Number(r.tags_seen) === 1,
       versionStages,
       arnSuffix: r.arn_suffix ?? r.id.replace(/-/g, "").slice(0, 6),
       extendedConfig: parseJson(r.extended_config),

@@ -75,15 +75,13 @@ export const arnOf = (d: AwsDeps, e: SecretEntry): string => secretArn(d.account
 
 /**
  * A SecretId: a name, a full ARN (`…:secret:<name>-<6 characters>`) or a partial ARN
- * (`…:secret:<name>`). The ARN's region and account must be the request's.
+ * (`…:secret:<name>`). The ARN's region and account must be the request's. An id that no
+ * secret can have (other characters, a malformed ARN) is unresolved: ResourceNotFoundException.
  */
 export async function resolveSecretId(d: AwsDeps, scope: Scope, id: string): Promise<SecretTarget> {
   const m = ARN.exec(id);
-  if (!m) {
-    if (id.startsWith("arn:")) throw invalidName();
-    if (!NAME_CHARS.test(id)) throw invalidName();
-    return { name: id, unresolved: false };
-  }
+  // Not pattern-checked, as AWS: an id no secret can have is simply not found.
+  if (!m) return { name: id, unresolved: id.startsWith("arn:") || !NAME_CHARS.test(id) };
   const [, , region, account, rest] = m as unknown as [string, string, string, string, string];
   const full = SUFFIX.exec(rest);
   const guess = full ? full[1]! : rest;
