@@ -101,7 +101,8 @@ export function registerConfluentApi(app: FastifyInstance, d: ConfluentDeps): vo
     await access.requireMint(owner, scope);
     const r = await d.apiKeys.create({ owner: { id: owner.id, kind: owner.kind }, scope, cloud, displayName: spec.display_name, description: spec.description });
     access.auditAs("iam:CreateApiKey", `iam/api-key/${r.key.id}`, { scope: null, detail: apiKeyDetail(r.key) });
-    return reply.code(202).send(renderApiKey(renderer(req), r.key, r.secret));
+    // 202 with a Location naming the new key, as Confluent's API reference shows.
+    return reply.code(202).header("location", self(req, `/iam/v2/api-keys/${r.key.id}`)).send(renderApiKey(renderer(req), r.key, r.secret));
   });
   app.get("/iam/v2/api-keys", {
     config: cfg("iam:ListApiKeys", () => "iam/api-key/*", true),
