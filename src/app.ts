@@ -276,7 +276,7 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
     operator: createOperatorDeps({ storage, isSealed: () => barrier.sealed, unseal, seal, caPem: opts.caPem }),
     rotation: { service: rotation, managed: createManagedSecrets({ secrets, apiKeys, principals, clock, claims: rotation.claims, audit }) },
   });
-  registerConfluentApi(http, { environments, principals, apiKeys, organization: () => organization });
+  registerConfluentApi(http, { environments, principals, apiKeys, access, organization: () => organization });
   registerAlibabaApi(http, {
     kms, secrets, apiKeys, environments, principals, access, clock, accountId,
     nonces: createNonceStore(storage, clock),
