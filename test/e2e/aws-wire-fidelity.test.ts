@@ -21,6 +21,8 @@ import {
   type Filter,
   type SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AwsInput } from "../../src/api/aws/aws-input.js";
 import { matchesFilters, parseFilters } from "../../src/api/aws/list-filters.js";
@@ -224,4 +226,29 @@ describe("one account id", () => {
     await sm.send(new CreateSecretCommand({ Name: "acct/y", SecretString: "v" }));
     expect((await sm.send(new DescribeSecretCommand({ SecretId: "acct/y" }))).ARN).toMatch(/^arn:aws:secretsmanager:us-east-1:000000000000:secret:acct\/y-/);
   });
+});
+
+/** Debian's awscli, where it is installed (CI installs it): the same answers through another client. */
+const AWS = "/usr/bin/aws";
+const cliRequired = ["1", "true", "yes"].includes(process.env.CI ?? "");
+describe.skipIf(!existsSync(AWS) && !cliRequired)("the same through awscli", () => {
+  const aws = (args: string[], region = "us-east-1") =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      const env = { PATH: process.env.PATH ?? "", HOME: "/nonexistent", AWS_ACCESS_KEY_ID: s.keyId, AWS_SECRET_ACCESS_KEY: s.secret, AWS_DEFAULT_REGION: region, AWS_EC2_METADATA_DISABLED: "true", AWS_CONFIG_FILE: "/dev/null", AWS_SHARED_CREDENTIALS_FILE: "/dev/null", AWS_PAGER: "" };
+      execFile(AWS, ["--endpoint-url", s.url, "--output", "json", "secretsmanager", ...args], { env, encoding: "utf8", timeout: 60_000 }, (err, stdout, stderr) =>
+        resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr }));
+    });
+
+  it("a replica by the ARN derived from the primary's, a word filter, an id no secret has", async () => {
+    const arn = (await sm.send(new DescribeSecretCommand({ SecretId: "wire/rep" }))).ARN!.replace(":us-east-1:", ":eu-west-1:");
+    const d = await aws(["describe-secret", "--secret-id", arn], "eu-west-1");
+    expect(d.code, d.stderr).toBe(0);
+    expect(JSON.parse(d.stdout)).toMatchObject({ ARN: arn, PrimaryRegion: "us-east-1" });
+    const l = await aws(["list-secrets", "--filters", "Key=name,Values=AppBeta"]);
+    expect(l.code, l.stderr).toBe(0);
+    expect((JSON.parse(l.stdout) as { SecretList: { Name: string }[] }).SecretList.map((x) => x.Name)).toEqual(["prod/AppBeta/x1"]);
+    const nf = await aws(["get-resource-policy", "--secret-id", "no such secret"]);
+    expect(nf.code).not.toBe(0);
+    expect(nf.stderr).toContain("ResourceNotFoundException");
+  }, 120_000);
 });
