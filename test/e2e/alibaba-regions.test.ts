@@ -4,7 +4,7 @@
  * server's region, a scoped key's in its own region.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Acs3Client, serviceAccount, startAlibabaServer, type AlibabaServer } from "../helpers/alibaba.js";
+import { Acs3Client, RpcSdk, serviceAccount, startAlibabaServer, type AlibabaServer } from "../helpers/alibaba.js";
 
 let s: AlibabaServer;
 beforeAll(async () => {
@@ -26,5 +26,18 @@ describe("Alibaba SDK regions on an instance endpoint", () => {
     expect((await scoped.fail("DescribeSecret", { SecretName: "region/a" })).code).toBe("Forbidden.ResourceNotFound");
     expect((await org.fail("DescribeSecret", { SecretName: "region/b" })).code).toBe("Forbidden.ResourceNotFound");
     expect((await org.call("DescribeSecret", { SecretName: "region/b", RegionId: "cn-hangzhou" })).SecretName).toBe("region/b");
+  });
+
+  it("@alicloud/kms20160120 configured for cn-shanghai: the same", async () => {
+    const k = await serviceAccount(s, "hangzhou-rpc", { role: "administrator", environment: "env-default", region: "cn-hangzhou" });
+    const org = new RpcSdk(s, undefined, { region: "cn-shanghai" });
+    const scoped = new RpcSdk(s, k, { region: "cn-shanghai" });
+    try {
+      expect((await org.call("CreateSecret", { SecretName: "rpc/a", SecretData: "x", VersionId: "v1" })).Arn).toMatch(/^acs:kms:local:\d{12}:secret\/rpc\/a$/);
+      expect((await scoped.call("CreateSecret", { SecretName: "rpc/b", SecretData: "y", VersionId: "v1" })).Arn).toMatch(/^acs:kms:cn-hangzhou:\d{12}:secret\/rpc\/b$/);
+    } finally {
+      org.close();
+      scoped.close();
+    }
   });
 });
