@@ -107,7 +107,6 @@ export interface CofferApp {
 export async function createApp(opts: AppOptions): Promise<CofferApp> {
   const { storage } = opts;
   const clock = opts.clock ?? systemClock;
-  const accountId = opts.accountId ?? "000000000000";
   const region = opts.region ?? DEFAULT_REGION;
   await storage.migrate();
 
@@ -118,6 +117,9 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
     await initializeStore(storage, opts.rootKey, clock.now()).catch(() => undefined);
   }
 
+  const organization: Organization = await ensureOrganization(storage, clock.now());
+  // One account id in every ARN (native, AWS, Alibaba): `--account-id` / COFFER_ACCOUNT_ID, else the organization's own (stable for the store).
+  const accountId = opts.accountId ?? accountIdOf(organization.id);
   const kms = createKmsService({ storage, barrier, clock, accountId });
   const secrets = createSecretsModule({ storage, clock, kms, accountId });
   const apiKeys = createApiKeyService({ storage, barrier, clock });
@@ -159,7 +161,6 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
     return { keyId: root.keyId, secret: root.secret };
   }
   let rootAccessKey: { keyId: string; secret: string | undefined } | undefined;
-  const organization: Organization = await ensureOrganization(storage, clock.now());
 
   /** Users named by `operator init` as first administrators get the administrator role, once. */
   async function grantBootstrapAdmins(): Promise<void> {
@@ -275,7 +276,7 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
     operator: createOperatorDeps({ storage, isSealed: () => barrier.sealed, unseal, seal, caPem: opts.caPem }),
     rotation: { service: rotation, managed: createManagedSecrets({ secrets, apiKeys, principals, clock, claims: rotation.claims, audit }) },
   });
-  registerConfluentApi(http, { environments, principals, apiKeys, organization: () => organization });
+  registerConfluentApi(http, { environments, principals, apiKeys, access, organization: () => organization });
   registerAlibabaApi(http, {
     kms, secrets, apiKeys, environments, principals, access, clock, accountId,
     nonces: createNonceStore(storage, clock),
@@ -289,8 +290,7 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
     apiKeys,
     environments,
     clock,
-    // `--account-id` / COFFER_ACCOUNT_ID, else the organization's own (ARNs stay stable across restarts).
-    accountId: opts.accountId ?? accountIdOf(organization.id),
+    accountId,
   });
   registerReferenceApis(http, {
     references,

@@ -233,6 +233,12 @@ export function createAccessService(deps: { storage: Storage; clock: Clock }) {
       return { items: page.items.map(view), nextToken: page.nextToken };
     },
 
+    /** The policies whose names start with `prefix`, by name (managed policies such as role bindings'). */
+    async policiesNamed(prefix: string): Promise<PolicyView[]> {
+      const rows = await storage.all<PolicyRow>("SELECT * FROM policies WHERE name >= ? AND name < ? ORDER BY name", [prefix, `${prefix}\u007f`]);
+      return rows.map(view);
+    },
+
     async describePolicy(ref: string): Promise<PolicyView> {
       return view(await policyRow(ref));
     },

@@ -30,6 +30,7 @@ export const ERROR_CATALOG = {
   ApiKeyNotFound: { status: 404, summary: "The API key does not exist." },
   PolicyNotFound: { status: 404, summary: "The policy does not exist." },
   RoleNotFound: { status: 404, summary: "The role does not exist." },
+  RoleBindingNotFound: { status: 404, summary: "The role binding does not exist." },
   RouteNotFound: { status: 404, summary: "No such API route." },
   KeyNotFound: { status: 404, summary: "The KMS key or alias does not exist." },
   KeyVersionNotFound: { status: 404, summary: "The KMS key version does not exist." },

@@ -129,6 +129,11 @@ export const ACTION_CATALOG = {
     /** Checked on the user or service account receiving (losing) the role. */
     GrantRole: a("iam/{kind}/{id}", "permissions"),
     RevokeRole: a("iam/{kind}/{id}", "permissions"),
+    /** Confluent role bindings (`/iam/v2/role-bindings`): a role on a principal, as a policy it is attached. */
+    CreateRoleBinding: a("iam/role-binding/*", "permissions"),
+    ListRoleBindings: a("iam/role-binding/*", "list"),
+    DescribeRoleBinding: a("iam/role-binding/{roleBindingId}", "read"),
+    DeleteRoleBinding: a("iam/role-binding/{roleBindingId}", "permissions"),
     DescribeOrganization: a("iam/organization", "read"),
     /** Public (login) and self-service routes: declared for audit, not evaluated. */
     Login: a("iam/user/{userName}", "session"),

@@ -48,6 +48,8 @@ export function createSecretsModule(deps: { storage: Storage; clock: Clock; kms:
     scan: (scope: Parameters<SecretRepo["entry"]>[0], o: ScanOptions) => scanSecrets(deps.storage, scope, o),
     /** The cached secret entry (row + stages) the read path uses; undefined when absent. */
     entry: (scope: Parameters<SecretRepo["entry"]>[0], name: string) => repo.entry(scope, name),
+    /** The secret of the scope with a version of this id (AWS ClientRequestTokens are unique in a region). */
+    versionHolder: (scope: Parameters<SecretRepo["entry"]>[0], versionId: string) => repo.versionHolder(scope, versionId),
     clearCaches: () => repo.clear(),
     /** The read-path caches, for the node's cache registry. */
     caches: { entries: repo.entries, versions: repo.versions },

@@ -34,7 +34,7 @@ const OK = "Replication succeeded";
 
 /**
  * Replicas of a secret in other regions of the same environment: a secret of the same name
- * whose `primary_region` names the primary's region, with the same versions (same ids,
+ * and ARN suffix whose `primary_region` names the primary's region, with the same versions (same ids,
  * values re-encrypted under the replica's key), stages, description and tags. A sync copies
  * what the replica lacks; the primary's `updated_at` at the last sync is kept, so the
  * scheduler re-syncs replicas whose primary changed through any API.
@@ -136,7 +136,7 @@ export function createSecretReplicas(deps: { storage: Storage; clock: Clock; rep
       if (!existing || existing.row.primary_region !== primary.region) {
         const view = await service.describe(primary, name);
         try {
-          await service.create(replica, { name, description: p.row.description, keyId: opts.keyId, tags: view.tags, secretType: p.row.secret_type, primaryRegion: primary.region });
+          await service.create(replica, { name, description: p.row.description, keyId: opts.keyId, tags: view.tags, secretType: p.row.secret_type, primaryRegion: primary.region, arnSuffix: p.row.arn_suffix ?? p.row.id.replace(/-/g, "").slice(0, 6) });
         } catch (e) {
           await setStatus(p.row.id, replica.region, "Failed", `Replication failed: ${e instanceof CofferError ? e.message : "internal error"}`.slice(0, 500));
           return;

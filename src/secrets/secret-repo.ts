@@ -28,6 +28,8 @@ export interface SecretRow {
   last_accessed_at: number | null;
   owning_service: string | null;
   primary_region: string | null;
+  /** 1 once the secret has had tags (migration 14). */
+  tags_seen: number;
   /** A resource policy as the client wrote it (AWS or Alibaba syntax); `policy` holds Coffer's translation. */
   policy_source: string | null;
 }
@@ -90,6 +92,14 @@ export class SecretRepo {
   version(secretId: string, versionId: string, q?: Queryable): Promise<VersionRow | undefined> {
     const load = () => (q ?? this.db).get<VersionRow>("SELECT version_id, data_type, value_enc, wrapped_key, created_at FROM secret_versions WHERE secret_id = ? AND version_id = ?", [secretId, versionId]);
     return q ? load() : this.versions.get(`${secretId}/${versionId}`, load);
+  }
+
+  /** The secret of the scope that has a version with this id, if any (index `secret_versions_version`, migration 14). */
+  async versionHolder(scope: Scope, versionId: string): Promise<SecretRow | undefined> {
+    return this.db.get<SecretRow>(
+      "SELECT s.* FROM secret_versions v JOIN secrets s ON s.id = v.secret_id WHERE v.version_id = ? AND s.environment_id = ? AND s.region = ? LIMIT 1",
+      [versionId, scope.environmentId, scope.region],
+    );
   }
 
   clear(): void {

@@ -18,6 +18,7 @@ export interface ScanItem {
   updatedAt: number;
   /** Epoch ms of the last day a value was read, 0 when never (the order's key). */
   lastAccessedAt: number;
+  /** A replica's primary region; a primary's own region when it has replicas. */
   primaryRegion: string | null;
   owningService: string | null;
   deleted: boolean;
@@ -87,7 +88,9 @@ const MAX_BATCH = 5000;
 export const TAG_CANDIDATES_MAX = 10_000;
 /** Above every code point a tag may hold (letters, digits, a few symbols): the exclusive end of a prefix range. */
 const PREFIX_END = "\u{10FFFF}";
-const ITEM_COLUMNS = "id, name, secret_type, description, created_at, updated_at, last_accessed_at, primary_region, owning_service, deleted_at";
+/** A primary with replicas shows its own region as the primary region (AWS's PrimaryRegion). */
+const PRIMARY_REGION = "COALESCE(primary_region, CASE WHEN EXISTS (SELECT 1 FROM secret_replicas sr WHERE sr.primary_id = secrets.id) THEN region END) AS primary_region";
+const ITEM_COLUMNS = `id, name, secret_type, description, created_at, updated_at, last_accessed_at, ${PRIMARY_REGION}, owning_service, deleted_at`;
 const SELECT_ITEM = `SELECT ${ITEM_COLUMNS} FROM secrets`;
 const SELECT_ITEM_SCOPED = `SELECT ${ITEM_COLUMNS}, environment_id, region FROM secrets`;
 

@@ -49,6 +49,8 @@ export interface CreateSecretInput {
   owningService?: string | undefined;
   /** For a replica: the region of its primary. */
   primaryRegion?: string | undefined;
+  /** For a replica: its primary's ARN suffix (AWS ARNs of a secret and its replicas differ only in the region). */
+  arnSuffix?: string | undefined;
   rotation?: { enabled: boolean; intervalSeconds?: number | undefined; schedule?: string | undefined; target?: string | undefined } | undefined;
 }
 
@@ -214,7 +216,7 @@ export function createSecretService(deps: SecretServiceDeps) {
           `INSERT INTO secrets (id, environment_id, region, name, secret_type, description, key_id, created_at, updated_at, arn_suffix,
              extended_config, owning_service, primary_region, rotation_enabled, rotation_interval_seconds, rotation_schedule, rotation_target, next_rotation_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          [id, scope.environmentId, scope.region, name, input.secretType ?? "Generic", description, keyId, now, now, arnSuffix(),
+          [id, scope.environmentId, scope.region, name, input.secretType ?? "Generic", description, keyId, now, now, input.arnSuffix ?? arnSuffix(),
             input.extendedConfig ?? null, input.owningService ?? null, input.primaryRegion ?? null, rot?.enabled ? 1 : 0, interval,
             rot?.schedule ?? null, rot?.target ?? null, interval === null ? null : now + interval * 1000],
         );
@@ -222,7 +224,10 @@ export function createSecretService(deps: SecretServiceDeps) {
           await encryptVersion(tx, scope, { id, key_id: keyId }, versionId, input.value, now);
           await setStage(tx, id, CURRENT, versionId);
         }
-        if (input.tags?.length) await putTags(tx, "secret", id, input.tags);
+        if (input.tags?.length) {
+          await putTags(tx, "secret", id, input.tags);
+          await tx.run("UPDATE secrets SET tags_seen = 1 WHERE id = ?", [id]);
+        }
         invalidate(tx, scope, name);
       });
       return { secret: await describeEntry(scope, name), versionId };
@@ -373,6 +378,7 @@ export function createSecretService(deps: SecretServiceDeps) {
       await storage.transaction(async (tx) => {
         const e = await lockEntry(tx, scope, name);
         await putTags(tx, "secret", e.row.id, tags);
+        if (tags.length > 0 && Number(e.row.tags_seen) !== 1) await tx.run("UPDATE secrets SET tags_seen = 1 WHERE id = ?", [e.row.id]);
         invalidate(tx, scope, name);
       });
       return describeEntry(scope, name);

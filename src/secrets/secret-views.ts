@@ -14,11 +14,14 @@ export interface SecretView {
   deletedAt: string | null;
   plannedDeleteTime: string | null;
   tags: Tag[];
+  /** The secret has had tags (AWS shows an empty list rather than none once they are removed). */
+  tagsSeen: boolean;
   versionStages: Record<string, string[]>;
   /** The 6 characters AWS ARNs end with (`…:secret:<name>-<suffix>`). */
   arnSuffix: string;
   extendedConfig: unknown;
   owningService: string | null;
+  /** A replica's primary region; a primary's own region when it has replicas (AWS's PrimaryRegion). */
   primaryRegion: string | null;
   lastAccessedAt: string | null;
   rotation: {
@@ -51,6 +54,7 @@ export async function buildViews(db: Queryable, rows: SecretRow[], accountId: st
   const stages = await db.all<{ secret_id: string; stage: string; version_id: string }>(`SELECT secret_id, stage, version_id FROM secret_stages WHERE secret_id IN (${marks}) ORDER BY stage`, ids);
   const rotating = await db.all<{ secret_id: string; token: string; step: string; attempt: number | string; last_error_code: string | null; last_error_message: string | null }>(
     `SELECT secret_id, token, step, attempt, last_error_code, last_error_message FROM rotations WHERE active = 1 AND secret_id IN (${marks})`, ids);
+  const replicated = new Set((await db.all<{ primary_id: string }>(`SELECT DISTINCT primary_id FROM secret_replicas WHERE primary_id IN (${marks})`, ids)).map((x) => x.primary_id));
   return rows.map((r) => {
     const versionStages: Record<string, string[]> = {};
     for (const s of stages) if (s.secret_id === r.id) (versionStages[s.version_id] ??= []).push(s.stage);
@@ -65,11 +69,12 @@ export async function buildViews(db: Queryable, rows: SecretRow[], accountId: st
       deletedAt: r.deleted_at === null ? null : iso(r.deleted_at),
       plannedDeleteTime: r.purge_at === null ? null : iso(r.purge_at),
       tags: tags.get(r.id) ?? [],
+      tagsSeen: Number(r.tags_seen) === 1,
       versionStages,
       arnSuffix: r.arn_suffix ?? r.id.replace(/-/g, "").slice(0, 6),
       extendedConfig: parseJson(r.extended_config),
       owningService: r.owning_service,
-      primaryRegion: r.primary_region,
+      primaryRegion: r.primary_region ?? (replicated.has(r.id) ? r.region : null),
       lastAccessedAt: r.last_accessed_at === null ? null : iso(r.last_accessed_at),
       rotation: {
         enabled: r.rotation_enabled === 1,

@@ -429,6 +429,19 @@ CREATE INDEX account_claims_secret ON account_claims (secret_id);
 `;
 }
 
+/**
+ * Version ids looked up across a scope's secrets (an AWS ClientRequestToken is unique in a
+ * region); `tags_seen`: the secret has had tags (AWS then shows `"Tags": []` once they are gone).
+ */
+function secretVersionIds(engine: "sqlite" | "postgres"): string {
+  const { int } = T(engine);
+  return `
+CREATE INDEX secret_versions_version ON secret_versions (version_id);
+ALTER TABLE secrets ADD COLUMN tags_seen ${int} NOT NULL DEFAULT 0;
+UPDATE secrets SET tags_seen = 1 WHERE id IN (SELECT resource_id FROM tags WHERE resource_kind = 'secret');
+`;
+}
+
 export const MIGRATIONS: Migration[] = [
   { id: 1, name: "initial", sqlite: initial("sqlite"), postgres: initial("postgres") },
   { id: 2, name: "identity", sqlite: identity("sqlite"), postgres: identity("postgres") },
@@ -442,6 +455,7 @@ export const MIGRATIONS: Migration[] = [
   { id: 11, name: "secret-tag-values", sqlite: secretTagValues(), postgres: secretTagValues() },
   { id: 12, name: "flink-gateway-scopes", sqlite: flinkGatewayScopes("sqlite"), postgres: flinkGatewayScopes("postgres") },
   { id: 13, name: "account-claims", sqlite: accountClaims("sqlite"), postgres: accountClaims("postgres") },
+  { id: 14, name: "secret-version-ids", sqlite: secretVersionIds("sqlite"), postgres: secretVersionIds("postgres") },
 ];
 
 /** Split a migration into single statements (neither engine's driver takes a script with parameters). */

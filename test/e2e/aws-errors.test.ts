@@ -126,7 +126,7 @@ describe("AWS errors: bad input", () => {
     await sm.send(new CreateSecretCommand({ Name: "n".repeat(512), SecretString: "x" }));
     expect(await fails(sm.send(new DeleteSecretCommand({ SecretId: "live", RecoveryWindowInDays: 6 })))).toEqual([
       "InvalidParameterException",
-      "The RecoveryWindowInDays value must be between 7 and 30 days (inclusive).",
+      "RecoveryWindowInDays value must be between 7 and 30 days (inclusive).",
       400,
     ]);
     expect(await fails(sm.send(new DeleteSecretCommand({ SecretId: "live", RecoveryWindowInDays: 7, ForceDeleteWithoutRecovery: true })))).toEqual([

@@ -127,19 +127,19 @@ describe("Replication to other regions of the environment", () => {
   const ap = () => smClient(s, { region: "ap-south-1" });
 
   it("ReplicateSecretToRegions copies versions and stages; writes to the primary follow; replicas refuse writes", async () => {
-    await sm.send(new CreateSecretCommand({ Name: "rep/a", SecretString: "one", ClientRequestToken: token(1), Description: "replicated", Tags: [{ Key: "t", Value: "1" }] }));
+    await sm.send(new CreateSecretCommand({ Name: "rep/a", SecretString: "one", ClientRequestToken: token(101), Description: "replicated", Tags: [{ Key: "t", Value: "1" }] }));
     const r = await sm.send(new ReplicateSecretToRegionsCommand({ SecretId: "rep/a", AddReplicaRegions: [{ Region: "eu-west-1" }, { Region: "ap-south-1" }] }));
     expect(r.ReplicationStatus?.map((x) => [x.Region, x.Status])).toEqual([["ap-south-1", "InSync"], ["eu-west-1", "InSync"]]);
     const replica = await eu().send(new GetSecretValueCommand({ SecretId: "rep/a" }));
-    expect(replica).toMatchObject({ SecretString: "one", VersionId: token(1), VersionStages: ["AWSCURRENT"] });
+    expect(replica).toMatchObject({ SecretString: "one", VersionId: token(101), VersionStages: ["AWSCURRENT"] });
     expect(replica.ARN).toMatch(/^arn:aws:secretsmanager:eu-west-1:/);
     expect(await eu().send(new DescribeSecretCommand({ SecretId: "rep/a" }))).toMatchObject({ PrimaryRegion: "us-east-1", Description: "replicated", Tags: [{ Key: "t", Value: "1" }] });
 
-    await sm.send(new PutSecretValueCommand({ SecretId: "rep/a", SecretString: "two", ClientRequestToken: token(2) }));
+    await sm.send(new PutSecretValueCommand({ SecretId: "rep/a", SecretString: "two", ClientRequestToken: token(102) }));
     expect((await eu().send(new GetSecretValueCommand({ SecretId: "rep/a" }))).SecretString).toBe("two");
-    expect((await eu().send(new GetSecretValueCommand({ SecretId: "rep/a", VersionStage: "AWSPREVIOUS" }))).VersionId).toBe(token(1));
+    expect((await eu().send(new GetSecretValueCommand({ SecretId: "rep/a", VersionStage: "AWSPREVIOUS" }))).VersionId).toBe(token(101));
     const refused = await rejection(eu().send(new PutSecretValueCommand({ SecretId: "rep/a", SecretString: "x" })));
-    expect([refused.name, refused.message]).toEqual(["InvalidRequestException", "Operation not permitted on a replica secret. Call must be made in primary secret's region."]);
+    expect([refused.name, refused.message]).toEqual(["InvalidParameterException", "Operation not permitted on a replica secret. Call must be made in primary secret's region."]);
     // A write through the native API reaches the replicas with the next sync (the scheduler's job).
     await s.request("POST", "/v1/secrets/rep%2Fa/versions", { value: "three", versionId: "native-3" }, { headers: { "x-coffer-region": "us-east-1" } });
     await s.app.secrets.replicas.syncDue();

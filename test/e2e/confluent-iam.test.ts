@@ -57,8 +57,11 @@ describe("Confluent-compatible organization and IAM REST", () => {
     expect(c.body.spec.secret).toMatch(/^[A-Za-z0-9+/]{64}$/);
     const keyId: string = c.body.id;
     const secret: string = c.body.spec.secret;
+    // 202 with a Location naming the new key (Confluent's API reference); following it finds the key
+    expect(c.headers.get("location")).toBe(`${s.url}/iam/v2/api-keys/${keyId}`);
+    expect(c.body.metadata.self).toBe(c.headers.get("location"));
 
-    const g = await s.request("GET", `/iam/v2/api-keys/${keyId}`);
+    const g = await s.request("GET", new URL(c.headers.get("location")!).pathname);
     expect(g.status).toBe(200);
     expect(g.body.spec.secret).toBeUndefined();
     expect(JSON.stringify(g.body)).not.toContain(secret);

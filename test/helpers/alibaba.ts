@@ -102,12 +102,13 @@ export class RpcSdk {
   private readonly dir: string;
   stderr = "";
 
-  constructor(s: AlibabaServer, creds: Credentials = rootCredentials(s)) {
+  /** `region`: the SDK config's `regionId` (which this SDK does not send to an instance endpoint). */
+  constructor(s: AlibabaServer, creds: Credentials = rootCredentials(s), opts: { region?: string } = {}) {
     this.dir = mkdtempSync(join(tmpdir(), "coffer-ali-ca-"));
     const caFile = join(this.dir, "PrivateKmsCA_kst-coffer.pem");
     writeFileSync(caFile, s.caPem);
     this.child = spawn(process.execPath, [runnerPath], {
-      env: { PATH: process.env.PATH ?? "", NODE_EXTRA_CA_CERTS: caFile, ALIBABA_CLOUD_ACCESS_KEY_ID: creds.keyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: creds.secret, KMS_ENDPOINT: s.endpoint },
+      env: { PATH: process.env.PATH ?? "", NODE_EXTRA_CA_CERTS: caFile, ALIBABA_CLOUD_ACCESS_KEY_ID: creds.keyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: creds.secret, KMS_ENDPOINT: s.endpoint, ...(opts.region ? { KMS_REGION: opts.region } : {}) },
       stdio: ["pipe", "pipe", "pipe"],
     });
     this.child.stderr?.on("data", (c: Buffer) => (this.stderr += c.toString("utf8")));

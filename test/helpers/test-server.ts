@@ -60,7 +60,8 @@ export const ROOT_SECRET = "root-test-secret-0123456789abcdef";
 /** A real Coffer over HTTP on 127.0.0.1 (random port), on the engine under test. */
 /** `https`: serve TLS with this certificate chain and key (the URL is then https://…; `request` needs a trusted CA). */
 /** `egressAllow`: the egress allow-list (production mode refuses loopback targets such as local fake gateways without it). */
-export async function startTestServer(opts: { clock?: Clock; dev?: boolean } & Partial<Pick<AppOptions, "auditMode" | "auditBufferMs" | "https" | "caPem" | "egressAllow" | "flinkGatewayUrl" | "trustedProxies">> = {}): Promise<TestServer> {
+/** `accountId`: the configured account id (`--account-id`); tests use `000000000000` unless they pass another, or null for none (the organization's own). */
+export async function startTestServer(opts: { clock?: Clock; dev?: boolean; accountId?: string | null } & Partial<Pick<AppOptions, "auditMode" | "auditBufferMs" | "https" | "caPem" | "egressAllow" | "flinkGatewayUrl" | "trustedProxies">> = {}): Promise<TestServer> {
   const { storage, cleanup } = freshStorage();
   const rootKey = randomBytes(32);
   // Production mode needs an initialized store (what `coffer operator init` does).
@@ -71,6 +72,7 @@ export async function startTestServer(opts: { clock?: Clock; dev?: boolean } & P
     dev: opts.dev ?? true,
     ...(opts.clock ? { clock: opts.clock } : {}),
     rootAccessKey: { keyId: ROOT_ID, secret: ROOT_SECRET },
+    ...(opts.accountId === null ? {} : { accountId: opts.accountId ?? "000000000000" }),
     logLevel: "silent",
     auditMode: opts.auditMode ?? "buffered",
     auditBufferMs: opts.auditBufferMs ?? 5,

@@ -75,15 +75,13 @@ export const arnOf = (d: AwsDeps, e: SecretEntry): string => secretArn(d.account
 
 /**
  * A SecretId: a name, a full ARN (`…:secret:<name>-<6 characters>`) or a partial ARN
- * (`…:secret:<name>`). The ARN's region and account must be the request's.
+ * (`…:secret:<name>`). The ARN's region and account must be the request's. An id that no
+ * secret can have (other characters, a malformed ARN) is unresolved: ResourceNotFoundException.
  */
 export async function resolveSecretId(d: AwsDeps, scope: Scope, id: string): Promise<SecretTarget> {
   const m = ARN.exec(id);
-  if (!m) {
-    if (id.startsWith("arn:")) throw invalidName();
-    if (!NAME_CHARS.test(id)) throw invalidName();
-    return { name: id, unresolved: false };
-  }
+  // Not pattern-checked, as AWS: an id no secret can have is simply not found.
+  if (!m) return { name: id, unresolved: id.startsWith("arn:") || !NAME_CHARS.test(id) };
   const [, , region, account, rest] = m as unknown as [string, string, string, string, string];
   const full = SUFFIX.exec(rest);
   const guess = full ? full[1]! : rest;
@@ -105,10 +103,10 @@ export async function entryOf(d: AwsDeps, call: AwsCall): Promise<SecretEntry> {
   return e;
 }
 
-/** Writes are refused on a replica: they happen in the primary's region and are copied over. */
+/** Writes are refused on a replica (InvalidParameterException, as AWS): they happen in the primary's region and are copied over. */
 export function requireNotReplica(e: SecretEntry): void {
   if (e.row.primary_region !== null)
-    throw awsError("InvalidRequestException", "Operation not permitted on a replica secret. Call must be made in primary secret's region.", "InvalidState");
+    throw awsError("InvalidParameterException", "Operation not permitted on a replica secret. Call must be made in primary secret's region.", "InvalidState");
 }
 
 // ---------------------------------------------------------------- stages, dates, values

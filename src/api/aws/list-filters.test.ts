@@ -8,7 +8,7 @@ const secret = (o: Partial<Filterable> = {}): Filterable => ({ name: "prod/db/Pa
 const match = (raw: unknown[], s = secret()) => matchesFilters(s, filters(raw));
 
 describe("ListSecrets filters", () => {
-  it("name, tag-key and tag-value are case-sensitive prefixes", () => {
+  it("name, tag-key and tag-value match case-sensitive word prefixes", () => {
     expect(match([{ Key: "name", Values: ["prod/"] }])).toBe(true);
     expect(match([{ Key: "name", Values: ["Prod/"] }])).toBe(false);
     expect(match([{ Key: "tag-key", Values: ["te"] }])).toBe(true);
@@ -16,7 +16,29 @@ describe("ListSecrets filters", () => {
     expect(match([{ Key: "tag-value", Values: ["Pay"] }])).toBe(false);
   });
 
-  it("description is a case-insensitive prefix of the text or of a word; all matches words anywhere", () => {
+  it("every word of a value prefixes a word, split at separators and case changes", () => {
+    expect(wordsOf("SecretFTag")).toEqual(["Secret", "F", "Tag"]);
+    expect(wordsOf("prod/AppBeta/x1")).toEqual(["prod", "App", "Beta", "x1"]);
+    expect(wordsOf("a b+c=d.e@f-g_h")).toEqual(["a", "b", "c", "d", "e", "f", "g", "h"]);
+    const s = secret({ name: "prod/AppBeta/x1", description: "one and two", tags: [{ key: "cost-center", value: "TeamAlpha" }] });
+    expect(match([{ Key: "all", Values: ["AppBeta"] }], s)).toBe(true);
+    expect(match([{ Key: "all", Values: ["app beta"] }], s)).toBe(true);
+    expect(match([{ Key: "name", Values: ["AppBeta"] }], s)).toBe(true);
+    expect(match([{ Key: "name", Values: ["Beta"] }], s)).toBe(true);
+    expect(match([{ Key: "name", Values: ["appbeta"] }], s)).toBe(false);
+    expect(match([{ Key: "name", Values: ["AppGamma"] }], s)).toBe(false);
+    expect(match([{ Key: "description", Values: ["one two"] }], s)).toBe(true);
+    expect(match([{ Key: "description", Values: ["ONE three"] }], s)).toBe(false);
+    expect(match([{ Key: "tag-key", Values: ["center"] }], s)).toBe(true);
+    expect(match([{ Key: "tag-value", Values: ["Alpha"] }], s)).toBe(true);
+    expect(match([{ Key: "tag-value", Values: ["alpha"] }], s)).toBe(false);
+    // words of one filter value must all match within one tag key
+    expect(match([{ Key: "tag-key", Values: ["cost team"] }], s)).toBe(false);
+    // a value without words matches nothing
+    expect(match([{ Key: "name", Values: ["/"] }], s)).toBe(false);
+  });
+
+  it("description matches case-insensitive words; all matches words anywhere", () => {
     expect(match([{ Key: "description", Values: ["main"] }])).toBe(true);
     expect(match([{ Key: "description", Values: ["DATA"] }])).toBe(true);
     expect(match([{ Key: "description", Values: ["base"] }])).toBe(false);

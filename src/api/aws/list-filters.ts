@@ -2,12 +2,13 @@ import { awsError, validationError } from "./aws-errors.js";
 import type { AwsInput } from "./aws-input.js";
 
 /**
- * ListSecrets / BatchGetSecretValue filters as AWS documents them: `name`, `tag-key`,
- * `tag-value`, `primary-region`, `owning-service` (prefix, case-sensitive), `description`
- * (prefix of the text or of one of its words, not case-sensitive), `all` (every word of the
- * value must prefix a word of the name, description, a tag key or value; not
- * case-sensitive). Values of one filter are alternatives; a value starting with `!` excludes
- * what it matches; filters combine with AND.
+ * ListSecrets / BatchGetSecretValue filters as AWS documents and answers them: names,
+ * descriptions, tags and the filter value are split into words (`wordsOf`) and every word
+ * of the value must prefix a word: of the name, the description, one tag key or one tag
+ * value (`name`, `tag-key`, `tag-value` case-sensitive, `description` not), or of any of
+ * them for `all` (not case-sensitive). `primary-region` and `owning-service` are
+ * case-sensitive prefixes. Values of one filter are alternatives; a value starting with
+ * `!` excludes what it matches; filters combine with AND.
  */
 export const FILTER_KEYS = ["all", "name", "tag-key", "description", "tag-value", "owning-service", "primary-region"] as const;
 export type FilterKey = (typeof FILTER_KEYS)[number];
@@ -55,11 +56,18 @@ export function parseFilters(raw: AwsInput[] | undefined): ParsedFilter[] {
   });
 }
 
-/** Words of an attribute: split at anything but letters and digits, and at lower→upper case changes. */
+/** Where words part: spaces and `/ _ + = . @ -` (AWS's name characters besides letters and digits). */
+const SEPARATORS = /[\s/_+=.@-]+/;
+
+/**
+ * Words as AWS's search splits names, descriptions, tags and filter values: at separators
+ * and at case changes (`SecretFTag` → `Secret`, `F`, `Tag`; `prod/AppBeta` → `prod`,
+ * `App`, `Beta`).
+ */
 export function wordsOf(s: string): string[] {
   return s
-    .split(/[^A-Za-z0-9]+/)
-    .flatMap((w) => w.split(/(?<=[a-z0-9])(?=[A-Z])/))
+    .split(SEPARATORS)
+    .flatMap((w) => w.split(/(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])/))
     .filter((w) => w.length > 0);
 }
 
@@ -82,17 +90,29 @@ function attributes(s: Filterable, key: FilterKey): string[] {
   }
 }
 
-function termMatches(key: FilterKey, term: string, attrs: string[]): boolean {
-  if (key === "description") {
-    const t = term.toLowerCase();
-    return attrs.some((a) => a.toLowerCase().startsWith(t) || wordsOf(a).some((w) => w.toLowerCase().startsWith(t)));
-  }
-  if (key === "all") {
-    const words = term.toLowerCase().split(/\s+/).filter((w) => w.length > 0);
-    const candidates = attrs.flatMap((a) => [a.toLowerCase(), ...wordsOf(a).map((w) => w.toLowerCase())]);
-    return words.length > 0 && words.every((w) => candidates.some((c) => c.startsWith(w)));
-  }
-  return attrs.some((a) => a.startsWith(term));
+/** Keys matched without regard to case (AWS: `description`, `all`); the others are case-sensitive. */
+const CASELESS: ReadonlySet<FilterKey> = new Set<FilterKey>(["description", "all"]);
+/** Keys matched word by word; `primary-region` and `owning-service` are plain prefixes. */
+const BY_WORDS: ReadonlySet<FilterKey> = new Set<FilterKey>(["name", "description", "tag-key", "tag-value", "all"]);
+
+/** Every word of the term prefixes one of `words` (a term without words matches nothing). */
+function wordsMatch(term: string, words: readonly string[], caseless: boolean): boolean {
+  const fold = (w: string) => (caseless ? w.toLowerCase() : w);
+  const want = wordsOf(term).map(fold);
+  const have = words.map(fold);
+  return want.length > 0 && want.every((w) => have.some((h) => h.startsWith(w)));
+}
+
+/**
+ * Whether one filter value matches: `name`, `description`, `tag-key` and `tag-value` by
+ * words within one attribute (one tag key, one tag value); `all` by words across the name,
+ * the description and every tag key and value; the rest as prefixes.
+ */
+export function termMatches(key: FilterKey, term: string, attrs: readonly string[]): boolean {
+  const caseless = CASELESS.has(key);
+  if (!BY_WORDS.has(key)) return attrs.some((a) => a.startsWith(term));
+  if (key === "all") return wordsMatch(term, attrs.flatMap(wordsOf), caseless);
+  return attrs.some((a) => wordsMatch(term, wordsOf(a), caseless));
 }
 
 export function matchesFilters(s: Filterable, filters: readonly ParsedFilter[]): boolean {

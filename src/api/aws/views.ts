@@ -64,7 +64,7 @@ export async function secretDetails(
   if (v.lastAccessedAt !== null) out.LastAccessedDate = epochOfIso(v.lastAccessedAt);
   if (v.deletedAt !== null) out.DeletedDate = epochOfIso(v.deletedAt);
   if (r.enabled && r.nextRotationAt !== null) out.NextRotationDate = epochOfIso(r.nextRotationAt);
-  if (v.tags.length > 0) out.Tags = v.tags.map((t) => ({ Key: t.key, Value: t.value }));
+  if (v.tags.length > 0 || v.tagsSeen) out.Tags = v.tags.map((t) => ({ Key: t.key, Value: t.value }));
   const stages = Object.entries(v.versionStages);
   if (stages.length > 0) out[opts.list ? "SecretVersionsToStages" : "VersionIdsToStages"] = Object.fromEntries(stages.map(([id, s]) => [id, s.map(awsStage).sort()]));
   if (v.owningService) out.OwningService = v.owningService;

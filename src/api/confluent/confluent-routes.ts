@@ -3,13 +3,17 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { accessOf } from "../../auth/request-access.js";
 import { CofferError } from "../../core/errors.js";
 import { apiKeyDetail, type ApiKeyService, type EnvironmentService, type Organization, type PrincipalService } from "../../identity/index.js";
+import type { AccessService } from "../../auth/access-service.js";
+import { createRoleBindings } from "../../identity/role-bindings.js";
 import { renderApiKey, renderEnvironment, renderList, renderServiceAccount, type Renderer } from "./confluent-views.js";
+import { registerRoleBindingRoutes } from "./role-binding-routes.js";
 
 export interface ConfluentDeps {
   environments: EnvironmentService;
   principals: PrincipalService;
   apiKeys: ApiKeyService;
   organization: () => Organization;
+  access: AccessService;
 }
 
 const PageQuery = { page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 10 })), page_token: Type.Optional(Type.String({ maxLength: 2048 })) };
@@ -31,6 +35,8 @@ function parseResourceId(id: string): { environment: string; cloud: string; regi
 export function registerConfluentApi(app: FastifyInstance, d: ConfluentDeps): void {
   const renderer = (req: FastifyRequest): Renderer => ({ base: `${req.protocol}://${req.host}`, orgId: d.organization().id });
   const self = (req: FastifyRequest, path: string) => `${req.protocol}://${req.host}${path}`;
+  const organizationId = () => d.organization().id;
+  registerRoleBindingRoutes(app, { bindings: createRoleBindings({ access: d.access, principals: d.principals, environments: d.environments, organizationId }), organizationId });
 
   app.get("/org/v2/organizations", {
     config: cfg("iam:DescribeOrganization", () => "iam/organization", true),
@@ -101,7 +107,8 @@ export function registerConfluentApi(app: FastifyInstance, d: ConfluentDeps): vo
     await access.requireMint(owner, scope);
     const r = await d.apiKeys.create({ owner: { id: owner.id, kind: owner.kind }, scope, cloud, displayName: spec.display_name, description: spec.description });
     access.auditAs("iam:CreateApiKey", `iam/api-key/${r.key.id}`, { scope: null, detail: apiKeyDetail(r.key) });
-    return reply.code(202).send(renderApiKey(renderer(req), r.key, r.secret));
+    // 202 with a Location naming the new key, as Confluent's API reference shows.
+    return reply.code(202).header("location", self(req, `/iam/v2/api-keys/${r.key.id}`)).send(renderApiKey(renderer(req), r.key, r.secret));
   });
   app.get("/iam/v2/api-keys", {
     config: cfg("iam:ListApiKeys", () => "iam/api-key/*", true),

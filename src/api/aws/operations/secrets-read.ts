@@ -61,7 +61,7 @@ function decodeToken(t: string | undefined, order: ScanOrder): ScanPosition | un
  * One page of the filtered, sorted secrets: the scope is walked in the requested order
  * from the token's position (an index range scan, `secrets.scan`), filtered as AWS filters,
  * and the walk stops once a page and one more match are found. Only the page's secrets are
- * read in full. A single positive `name` filter narrows the walk to that prefix.
+ * read in full.
  */
 async function listPage(d: AwsDeps, scope: Scope, i: AwsInput, opts: { maxResults: number; includeDeleted: boolean; filters: ParsedFilter[] }) {
   const orderIn = i.string("SortOrder", { max: 16 });
@@ -71,16 +71,16 @@ async function listPage(d: AwsDeps, scope: Scope, i: AwsInput, opts: { maxResult
   const order = ORDER_OF[(byIn ?? "created-date") as SortKey];
   const after = decodeToken(i.string("NextToken", { min: 1, max: 4096 }), order);
   const { filters } = opts;
-  const name = filters.length === 1 && filters[0]!.key === "name" && filters[0]!.terms.length === 1 && !filters[0]!.terms[0]!.negated ? filters[0]!.terms[0]!.term : undefined;
   const withTags = filters.some((f) => f.key === "tag-key" || f.key === "tag-value" || f.key === "all");
-  // A tag-key (else tag-value) filter without negations narrows the scan to secrets carrying
-  // such a tag (read through a tag index when they are few: a rare tag costs its matches).
+  // Only a secret with a tag can match a tag-key (tag-value) filter without negations: the
+  // scan reads the secrets that carry any tag through a tag index when they are few. Word
+  // matching (a value matches a word inside a key) rules out narrowing by the value itself.
   const positive = (key: "tag-key" | "tag-value") => filters.find((f) => f.key === key && f.terms.every((t) => !t.negated));
   const tagFilter = positive("tag-key") ?? positive("tag-value");
-  const tag = tagFilter ? { on: tagFilter.key === "tag-key" ? ("key" as const) : ("value" as const), values: tagFilter.terms.map((t) => t.term), prefix: true } : undefined;
+  const tag = tagFilter ? { on: tagFilter.key === "tag-key" ? ("key" as const) : ("value" as const), values: [""], prefix: true } : undefined;
   const page: ScanItem[] = [];
   let more = false;
-  walk: for await (const batch of d.secrets.scan(scope, { order, desc: orderIn === "desc", after, includeDeleted: opts.includeDeleted, namePrefix: name, withTags, tag })) {
+  walk: for await (const batch of d.secrets.scan(scope, { order, desc: orderIn === "desc", after, includeDeleted: opts.includeDeleted, withTags, tag })) {
     for (const item of batch) {
       if (!matchesFilters(item, filters)) continue;
       if (page.length === opts.maxResults) {

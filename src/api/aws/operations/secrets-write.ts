@@ -6,7 +6,6 @@ import {
   TOKEN_REQUIRED,
   arnOf,
   awsStage,
-  awsStages,
   checkName,
   cofferStage,
   entryOf,
@@ -60,6 +59,10 @@ export const writeOperations: Record<string, AwsOperation> = {
             return { ARN: arnOf(d, existing), Name: name, VersionId: token };
           throw awsError("ResourceExistsException", `The operation failed because the secret ${name} already exists.`, "SecretAlreadyExists");
         }
+        if (token !== undefined) {
+          const holder = await d.secrets.versionHolder(call.scope, token);
+          if (holder) throw tokenInUse(token, arnOf(d, { row: holder, stages: new Map() }));
+        }
         const keyId = kmsKeyId === undefined ? undefined : kmsKeyRef(kmsKeyId);
         const r = await d.secrets.create(call.scope, { name, value, versionId: token, keyId, description, tags }, call.access.keyGuard()).catch((e: unknown) => {
           if (e instanceof CofferError && e.code === "SecretAlreadyExists") throw awsError("ResourceExistsException", `The operation failed because the secret ${name} already exists.`, "SecretAlreadyExists");
@@ -88,20 +91,23 @@ export const writeOperations: Record<string, AwsOperation> = {
       i.string("RotationToken", { max: 256 });
       const value = readValue(i);
       try {
-        const e = await entryOf(d, call);
-        requireNotReplica(e);
+        // Parameters first, then the secret (as AWS).
         if (!value) throw awsError("InvalidRequestException", "You must provide either SecretString or SecretBinary.");
         if (token === undefined) throw awsError("InvalidRequestException", TOKEN_REQUIRED);
+        const e = await entryOf(d, call);
+        requireNotReplica(e);
         if (e.row.deleted_at !== null) throw new CofferError("SecretDeleted");
         const wanted = stages ? [...new Set(stages.map(cofferStage))] : [CURRENT];
         // The first version of a secret created without a value becomes AWSCURRENT whatever the labels.
-        if (!e.stages.has(CURRENT) && !wanted.includes(CURRENT)) wanted.push(CURRENT);
+        if (!e.stages.has(CURRENT) && !wanted.includes(CURRENT)) wanted.unshift(CURRENT);
+        // Echoed in the order the request gave them (AWS does not sort them), AWSCURRENT first when added.
+        const echoed = wanted.map(awsStage);
         const r = await d.secrets.putValue(call.scope, e.row.name, value, { versionId: token, stages: wanted }, call.access.keyGuard()).catch((err: unknown) => {
           if (err instanceof CofferError && err.code === "VersionConflict") throw tokenInUse(token, arnOf(d, e));
           throw err;
         });
         await syncReplicas(d, call.scope, e.row.name);
-        return { ARN: arnOf(d, e), Name: e.row.name, VersionId: r.versionId, VersionStages: awsStages(r.stages) };
+        return { ARN: arnOf(d, e), Name: e.row.name, VersionId: r.versionId, VersionStages: echoed };
       } finally {
         value?.bytes.fill(0);
       }
@@ -184,8 +190,9 @@ export const writeOperations: Record<string, AwsOperation> = {
       const i = call.input;
       const days = i.int("RecoveryWindowInDays", { min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER });
       const force = i.bool("ForceDeleteWithoutRecovery") ?? false;
+      // Parameters first, then the secret (as AWS): the window's range, then the combination.
+      if (days !== undefined && (days < 7 || days > 30)) throw awsError("InvalidParameterException", "RecoveryWindowInDays value must be between 7 and 30 days (inclusive).");
       if (force && days !== undefined) throw awsError("InvalidParameterException", "You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.");
-      if (days !== undefined && (days < 7 || days > 30)) throw awsError("InvalidParameterException", "The RecoveryWindowInDays value must be between 7 and 30 days (inclusive).");
       const e = call.target && !call.target.unresolved ? await d.secrets.entry(call.scope, call.target.name) : undefined;
       if (!e) {
         // AWS: forcibly deleting a secret that does not exist is not an error.
@@ -194,10 +201,10 @@ export const writeOperations: Record<string, AwsOperation> = {
       }
       const entry = e!;
       requireNotReplica(entry);
+      const arn = arnOf(d, entry);
       const replicas = await d.secrets.replicas.list(call.scope, entry.row.name);
       if (replicas.length > 0)
-        throw awsError("InvalidParameterException", `You can't delete secret ${entry.row.name} that still has replica regions [${replicas.map((r) => r.region).join(", ")}]`);
-      const arn = arnOf(d, entry);
+        throw awsError("InvalidParameterException", `You can't delete secret ${arn} that still has replica regions [${replicas.map((r) => r.region).join(", ")}]`);
       const r = await d.secrets.delete(call.scope, entry.row.name, force ? { force: true } : { recoveryWindowDays: days ?? 30 });
       return { ARN: arn, Name: entry.row.name, DeletionDate: r.plannedDeleteTime === null ? epoch(d.clock.now()) : epochOfIso(r.plannedDeleteTime) };
     },
