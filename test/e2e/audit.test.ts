@@ -58,7 +58,7 @@ describe("records", () => {
     expect(all[0]).toMatchObject({ action: "sys:Reset", principal: "root" });
     const ids = [c, g, k].map((r) => r.headers.get("x-request-id"));
     expect(all.slice(1).map((r) => r.requestId)).toEqual(ids);
-    expect(all[1]).toEqual({ seq: 2, time: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/), requestId: ids[0], principal: "root", action: "secrets:CreateSecret", resource: crn("secret/app/db"), outcome: "success", errorCode: null, status: 201, source: "127.0.0.1" });
+    expect(all[1]).toEqual({ seq: 2, time: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/), requestId: ids[0], principal: "root", action: "secrets:CreateSecret", resource: crn("secret/app/db"), outcome: "success", errorCode: null, status: 201, source: "127.0.0.1", detail: `api-key=${s.keyId}` });
     expect(all[2]).toMatchObject({ requestId: ids[1], principal: "root", action: "secrets:GetSecretValue", resource: crn("secret/app/db"), outcome: "success", errorCode: null, status: 200 });
     expect(all[3]).toMatchObject({ requestId: ids[2], principal: "root", action: "kms:CreateKey", resource: crn("key/*"), outcome: "success", status: 201 });
   });
