@@ -70,6 +70,9 @@ export interface AuditListFilter {
   principal?: string | undefined;
   action?: string | undefined;
   resource?: string | undefined;
+  outcome?: string | undefined;
+  /** `asc` (default): oldest first; `desc`: newest first (nextToken then continues toward older records). */
+  order?: "asc" | "desc" | undefined;
   /** Only records whose resource starts with this (a scope's `crn:coffer:<env>:<region>:`). */
   resourcePrefix?: string | undefined;
   since?: number | undefined;
@@ -270,16 +273,17 @@ export function createAuditService(deps: { storage: Storage; clock: Clock; macKe
       if (after !== undefined) {
         const seq = Number(after);
         if (!/^\d{1,15}$/.test(after) || !Number.isSafeInteger(seq)) throw new CofferError("InvalidParameter", "The page token is not valid.");
-        where.push("seq > ?"), params.push(seq);
+        where.push(f.order === "desc" ? "seq < ?" : "seq > ?"), params.push(seq);
       }
       if (f.principal) where.push("principal = ?"), params.push(f.principal);
       if (f.action) where.push("action = ?"), params.push(f.action);
       if (f.resource) where.push("resource = ?"), params.push(f.resource);
+      if (f.outcome) where.push("outcome = ?"), params.push(f.outcome);
       if (f.resourcePrefix) where.push("substr(resource, 1, ?) = ?"), params.push(f.resourcePrefix.length, f.resourcePrefix);
       if (f.since !== undefined) where.push("time >= ?"), params.push(f.since);
       if (f.until !== undefined) where.push("time < ?"), params.push(f.until);
       params.push(f.limit + 1);
-      const rows = await storage.all<AuditRow>(`SELECT * FROM audit_log${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY seq LIMIT ?`, params);
+      const rows = await storage.all<AuditRow>(`SELECT * FROM audit_log${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY seq${f.order === "desc" ? " DESC" : ""} LIMIT ?`, params);
       const more = rows.length > f.limit;
       const items = more ? rows.slice(0, f.limit) : rows;
       return { records: items.map(toView), nextToken: more ? encodePageToken(String(items[items.length - 1]!.seq)) : null };

@@ -16,9 +16,11 @@ export interface Profile {
   /** Bearer session of `coffer login` (used when no access key pair is configured). */
   sessionToken?: string;
   sessionExpiresAt?: string;
+  /** The CA certificate file (PEM) that verifies an https server (`--cacert` of login/configure). */
+  caFile?: string;
 }
 
-const PROFILE_FIELDS = ["addr", "accessKeyId", "accessKeySecret", "environment", "region", "sessionToken", "sessionExpiresAt"] as const;
+const PROFILE_FIELDS = ["addr", "accessKeyId", "accessKeySecret", "environment", "region", "sessionToken", "sessionExpiresAt", "caFile"] as const;
 
 export interface ProfileFile {
   profiles: Record<string, Profile>;
@@ -46,7 +48,7 @@ export interface ResolvedConfig {
 }
 
 export interface ResolveInput {
-  flags: { addr?: string | undefined; profile?: string | undefined; environment?: string | undefined; region?: string | undefined };
+  flags: { addr?: string | undefined; profile?: string | undefined; environment?: string | undefined; region?: string | undefined; cacert?: string | undefined };
   env: Record<string, string | undefined>;
   homedir: string;
   readFile?: (path: string) => string;
@@ -142,7 +144,7 @@ function parseTimeout(env: Env): number {
 
 /**
  * Resolves connection settings. Precedence, highest first:
- * address: --addr, COFFER_ADDR, profile addr, default;
+ * address: --addr, COFFER_ADDR, profile addr, default; CA file: --cacert, COFFER_CACERT, profile caFile;
  * credentials: COFFER_ACCESS_KEY_ID + COFFER_ACCESS_KEY_SECRET (as a pair), then the profile.
  * Profile: --profile, COFFER_PROFILE, "default". A profile named explicitly must exist.
  */
@@ -187,7 +189,7 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
     environment: validateScopeValue(nonEmpty(flags.environment) ?? nonEmpty(env.COFFER_ENVIRONMENT) ?? nonEmpty(profile?.environment), "environment"),
     region: validateScopeValue(nonEmpty(flags.region) ?? nonEmpty(env.COFFER_REGION) ?? nonEmpty(profile?.region), "region"),
     timeoutMs: parseTimeout(env),
-    caFile: nonEmpty(env.COFFER_CACERT),
+    caFile: nonEmpty(flags.cacert) ?? nonEmpty(env.COFFER_CACERT) ?? nonEmpty(profile?.caFile),
   };
 }
 

@@ -18,6 +18,7 @@ export interface CliIo extends InputSource {
 
 export interface GlobalOptions {
   addr?: string;
+  cacert?: string;
   profile?: string;
   output?: OutputMode;
   /** Repeatable global options (collected); see scopeFlag(). */
@@ -52,7 +53,7 @@ export class Cli {
   config(cmd: Command, choice: ClientChoice = {}): ResolvedConfig {
     const g = this.globals(cmd);
     const flags = choice.scopeFlags === false ? {} : { environment: scopeFlag(g.environment, "--environment"), region: scopeFlag(g.region, "--region") };
-    return resolveConfig({ flags: { addr: g.addr, profile: g.profile, ...flags }, env: this.io.env, homedir: this.io.homedir });
+    return resolveConfig({ flags: { addr: g.addr, cacert: g.cacert, profile: g.profile, ...flags }, env: this.io.env, homedir: this.io.homedir });
   }
 
   client(cmd: Command, choice: ClientChoice = {}): CofferClient {

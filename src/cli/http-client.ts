@@ -146,7 +146,7 @@ export class CofferClient {
         });
         req.on("error", (err: NodeJS.ErrnoException) => {
           const reason = err.code !== undefined && !err.message.includes(err.code) ? `${err.code}: ${err.message}` : err.message;
-          reject(this.connectionError(reason));
+          reject(this.connectionError(reason + certificateHint(err.code, this.opts.caFile)));
         });
         req.end(payload);
       },
@@ -172,7 +172,35 @@ export class CofferClient {
   private async requestFn(options: RequestOptions): Promise<typeof httpRequest> {
     if (this.base.protocol !== "https:") return httpRequest;
     const https = await import("node:https");
-    if (this.opts.caFile !== undefined) options.ca = readFileSync(this.opts.caFile);
+    if (this.opts.caFile !== undefined) {
+      try {
+        options.ca = readFileSync(this.opts.caFile);
+      } catch (e) {
+        throw new CliError(`cannot read the CA certificate ${this.opts.caFile} (from --cacert, COFFER_CACERT or the profile's caFile): ${(e as Error).message}`, ExitCode.Usage);
+      }
+    }
     return https.request as typeof httpRequest;
   }
+}
+
+const UNTRUSTED_CERT = new Set([
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "CERT_SIGNATURE_FAILURE",
+]);
+
+/** Which option fixes a TLS verification failure ("" for other errors). */
+export function certificateHint(code: string | undefined, caFile: string | undefined): string {
+  if (code === undefined) return "";
+  if (UNTRUSTED_CERT.has(code))
+    return caFile === undefined
+      ? " (the server's certificate is not trusted: give its CA with --cacert <ca.pem> or COFFER_CACERT; `coffer login --cacert` / `coffer configure --cacert` keep it in the profile; `coffer operator ca --fingerprint <sha256> --output-file ca.pem` fetches it)"
+      : ` (the server's certificate is not signed by the CA in ${caFile}: point --cacert or COFFER_CACERT at the server's CA, DATA_DIR/tls/ca.pem)`;
+  if (code === "ERR_TLS_CERT_ALTNAME_INVALID")
+    return " (the certificate does not name this host: use an address it names, or issue one that does with `coffer operator issue-cert --dns-name/--ip`)";
+  if (code === "CERT_HAS_EXPIRED" || code === "CERT_NOT_YET_VALID") return " (renew the server certificate: `coffer operator issue-cert`)";
+  return "";
 }

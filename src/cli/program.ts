@@ -32,6 +32,7 @@ export function buildProgram(cli: Cli): Command {
     })
     .version(CLI_VERSION, "-V, --version", "print the CLI version")
     .option("--addr <url>", "server address (env COFFER_ADDR, default http://127.0.0.1:8270)")
+    .option("--cacert <file>", "CA certificate (PEM) that verifies an https server (env COFFER_CACERT; login and configure save it in the profile)")
     .option("--profile <name>", "profile of the profile file (env COFFER_PROFILE, default \"default\")")
     .addOption(new Option("-o, --output <format>", "output format (default table)").choices(["json", "table"]))
     .option("--environment <env>", "environment (id or name) to act in (env COFFER_ENVIRONMENT)", collect)

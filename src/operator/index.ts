@@ -10,6 +10,7 @@ export { loadTls, tlsPaths, type TlsSetup } from "./tls-files.js";
 /** What the operator routes (`/v1/sys/seal-status`, `unseal`, `seal`, `ca`) need from the app. */
 export interface OperatorDeps {
   coordinator: UnsealCoordinator;
+  isSealed: () => boolean;
   /** Seal now: every key leaves memory; data calls answer 503 until unsealed again. */
   seal: () => Promise<void>;
   /** The instance CA certificate (PEM) clients should trust, when the server has one. */
@@ -31,6 +32,7 @@ export function createOperatorDeps(d: {
   });
   return {
     coordinator,
+    isSealed: d.isSealed,
     seal: async () => {
       coordinator.reset();
       await d.seal();

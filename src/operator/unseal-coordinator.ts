@@ -69,7 +69,13 @@ export class UnsealCoordinator {
     }
     const config = await this.deps.readConfig();
     if (share.length !== shareLength(config))
-      throw invalid(config.threshold === 1 ? "This store is unsealed with its 32-byte root key (base64), not a share." : `This is not an unseal share of this store (a share is ${shareLength(config)} bytes, base64).`);
+      throw invalid(
+        config.threshold === 1
+          ? "This store is unsealed with its 32-byte root key (base64), not a share."
+          : share.length === 32
+            ? `This looks like a root key (an auto-unseal key file), not an unseal share: this store takes ${config.threshold} of its ${config.shares} shares (${shareLength(config)} bytes each, base64). To use the root key file, start the node with \`coffer server --unseal-key-file <file>\`.`
+            : `This is not an unseal share of this store (a share is ${shareLength(config)} bytes, base64).`,
+      );
     if (!this.pending.some((p) => p.equals(share))) this.pending.push(Buffer.from(share));
     if (this.pending.length < config.threshold) return this.status();
     const given = this.pending;

@@ -355,12 +355,14 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
     };
   }
 
-  // Global, so that unmatched URLs (no route, no route hooks) are audited too. Callback
-  // style: a buffered read's record is queued synchronously, with no promise per request.
+  // Global, for the x-request-id of every answer. Unmatched URLs (404 RouteNotFound, 405: no
+  // route bound, so nobody was authenticated and nothing was touched) are not audited: scanners'
+  // probes would bury the records of real calls; refusals of real routes are. Callback style:
+  // a buffered read's record is queued synchronously, with no promise per request.
   app.addHook("onSend", (req, reply, payload, done) => {
     reply.header("x-request-id", req.id);
     const auth = req.routeInfo?.auth;
-    if (auth?.noAudit || deps.isSealed()) return done(null, payload);
+    if (auth === undefined || auth.noAudit || deps.isSealed()) return done(null, payload);
     const status = reply.statusCode;
     const target = req.auditTarget;
     const principal = req.principal;

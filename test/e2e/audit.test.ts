@@ -94,6 +94,32 @@ describe("records", () => {
     expect(p2.body.nextToken).toBeNull();
   });
 
+  it("order=desc lists newest first and pages toward older records; outcome filters", async () => {
+    await someCalls();
+    expectError(await s.request("GET", "/v1/secrets/missing/value"), 404, "SecretNotFound");
+    await s.app.audit.flushAll();
+    const p1 = await s.request("GET", "/v1/audit?order=desc&limit=3");
+    expect(p1.body.records.map((r: AuditRecord) => r.seq)).toEqual([7, 6, 5]);
+    const p2 = await s.request("GET", `/v1/audit?order=desc&limit=3&after=${encodeURIComponent(p1.body.nextToken)}`);
+    expect(p2.body.records.map((r: AuditRecord) => r.seq)).toEqual([4, 3, 2]);
+    expect((await records("outcome=failure")).map((r) => [r.seq, r.errorCode])).toEqual([[7, "SecretNotFound"]]);
+    expectError(await s.request("GET", "/v1/audit?order=sideways"), 400, "InvalidParameter");
+    expectError(await s.request("GET", "/v1/audit?outcome=maybe"), 400, "InvalidParameter");
+  });
+
+  it("unmatched URLs are not audited; refusals of real routes are", async () => {
+    const before = await lastSeq();
+    expectError(await s.request("GET", "/", undefined, { auth: null }), 404, "RouteNotFound");
+    expectError(await s.request("GET", "/v1/nothing-here", undefined, { auth: null }), 404, "RouteNotFound");
+    expectError(await s.request("GET", "/wp-login.php"), 404, "RouteNotFound");
+    await s.app.audit.flushAll();
+    expect(await lastSeq()).toBe(before);
+    const anon = await s.request("GET", "/v1/secrets", undefined, { auth: null });
+    expectError(anon, 401, "Unauthenticated");
+    const all = await records();
+    expect(all.filter((r) => r.requestId === anon.headers.get("x-request-id"))).toEqual([expect.objectContaining({ principal: "anonymous", outcome: "failure", status: 401 })]);
+  });
+
   it("never contains a secret value, in the API or in the table", async () => {
     const marker = "AUDIT-MARKER-6f3a9c1e";
     const name = "marked";

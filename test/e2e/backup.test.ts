@@ -97,6 +97,31 @@ describe("backup and restore", () => {
     expect(again.stderr).toMatch(/not empty/);
   });
 
+  it("`coffer operator backup` / `restore` (built CLI) never guess the store: --addr and a bare call are refused (exit 2)", () => {
+    const bin = resolve(import.meta.dirname, "../../bin/coffer.js");
+    // Run where a local dev store exists (./data/coffer.db), the store the old command backed up silently.
+    const cwd = join(dir, "cwd");
+    const local = spawnSync(process.execPath, [bin, "operator", "restore", join(dir, "sqlite.backup.gz"), "--data-dir", join(cwd, "data")], { encoding: "utf8", env: { PATH: process.env.PATH ?? "", HOME: dir } });
+    expect(local.status, local.stderr).toBe(0);
+    const run = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { cwd, encoding: "utf8", env: { PATH: process.env.PATH ?? "", HOME: dir } });
+    for (const verb of ["backup", "restore"]) {
+      const out = join(dir, `guess-${verb}.gz`);
+      const viaAddr = run("--addr", "https://127.0.0.1:18272", "operator", verb, out);
+      expect(viaAddr.status, viaAddr.stderr).toBe(2);
+      expect(viaAddr.stderr).toMatch(/offline.*not use --addr https:\/\/127\.0\.0\.1:18272.*--storage.*--data-dir/);
+      const bare = run("operator", verb, out);
+      expect(bare.status, bare.stderr).toBe(2);
+      expect(bare.stderr).toMatch(/which store.*--storage.*--data-dir/);
+      const sqliteOnly = run("operator", verb, out, "--storage", "sqlite");
+      expect(sqliteOnly.status, sqliteOnly.stderr).toBe(2);
+      expect(existsSync(out)).toBe(false);
+    }
+    // Named explicitly, the same local store is backed up.
+    const named = run("operator", "backup", join(dir, "named.gz"), "--data-dir", "data");
+    expect(named.status, named.stderr).toBe(0);
+    expect(named.stdout).toMatch(/backed up \d+ rows .* from sqlite/);
+  });
+
   it.skipIf(!pgUrl)("restores SQLite → PostgreSQL, and PostgreSQL → PostgreSQL", async () => {
     const pg1 = pgStore();
     await restoreStore(pg1, file);

@@ -105,6 +105,40 @@ describe("coffer run", () => {
     expect(existsSync(marker)).toBe(false);
   });
 
+  it("skips a binary value with a warning (--binary=base64 passes it, --binary=fail refuses), and warns or fails (--require) on a path matching nothing", async () => {
+    const bytes = Buffer.from([0, 1, 2, 250, 255]);
+    expect((await server.request("POST", "/v1/secrets", { name: "bin/blob", valueBinary: bytes.toString("base64") })).status).toBe(201);
+    await server.request("POST", "/v1/secrets", { name: "bin/text", value: "t-value" });
+    const show = "process.stdout.write(JSON.stringify({ blob: process.env.BIN_BLOB ?? null, text: process.env.BIN_TEXT ?? null }))";
+    const skip = await coffer(["run", "--path", "bin/", "--", process.execPath, "-e", show]);
+    expect(skip.code, skip.stderr).toBe(0);
+    expect(JSON.parse(skip.stdout)).toEqual({ blob: null, text: "t-value" });
+    expect(skip.stderr).toMatch(/warning: skipped binary secret bin\/blob .*--binary=base64/);
+    const b64 = await coffer(["run", "--binary=base64", "--path", "bin/", "--", process.execPath, "-e", show]);
+    expect(b64.code, b64.stderr).toBe(0);
+    expect(b64.stderr).toBe("");
+    expect(JSON.parse(b64.stdout)).toEqual({ blob: bytes.toString("base64"), text: "t-value" });
+    const marker = join(work, "started-binary");
+    const fail = await coffer(["run", "--binary", "fail", "--path", "bin/", "--", "sh", "-c", `touch ${marker}`]);
+    expect(fail.code).toBe(7);
+    expect(fail.stderr).toMatch(/bin\/blob \(binary/);
+    expect(existsSync(marker)).toBe(false);
+    const bad = await coffer(["run", "--binary", "hex", "--", "true"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--binary must be skip, base64 or fail/);
+    // Through the full program as well.
+    const slow = await coffer(["--addr", server.url, "run", "--binary", "base64", "--path", "bin/", "--", process.execPath, "-e", show]);
+    expect(JSON.parse(slow.stdout)).toMatchObject({ blob: bytes.toString("base64") });
+
+    const none = await coffer(["run", "--path", "nothing/", "--", "true"]);
+    expect(none.code).toBe(0);
+    expect(none.stderr).toMatch(/warning: no secret under "nothing\/"/);
+    const req = await coffer(["run", "--require", "--path", "nothing/", "--", "sh", "-c", `touch ${marker}`]);
+    expect(req.code).toBe(3);
+    expect(req.stderr).toMatch(/no secret under "nothing\/" \(--require\); nothing was started/);
+    expect(existsSync(marker)).toBe(false);
+  });
+
   it("reports the overhead of `coffer run` (its target, < 150 ms, is measured by npm run bench)", async () => {
     const time = async (cmd: string, args: string[]) => {
       const t0 = process.hrtime.bigint();

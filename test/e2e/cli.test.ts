@@ -180,6 +180,41 @@ describe("coffer CLI against a real server", () => {
     expect(JSON.parse(described.stdout)).toMatchObject({ keyId, keyState: "Enabled" });
   });
 
+  it("audit list: newest first by default (--order asc: oldest first), filters by principal, action, outcome and resource", async () => {
+    const name = `${run}/audited`;
+    expect((await coffer(["secrets", "create", name, "--value-file", "-"], { input: "audited-value" })).code).toBe(0);
+    expect((await coffer(["secrets", "get", `${run}/audited-missing`])).code).toBe(3);
+    await server.app.audit.flushAll();
+    const newest = JSON.parse((await coffer(["audit", "list", "--limit", "5", "-o", "json"])).stdout) as { records: { seq: number }[] };
+    const seqs = newest.records.map((r) => r.seq);
+    expect(seqs).toEqual([...seqs].sort((x, y) => y - x));
+    const oldest = JSON.parse((await coffer(["audit", "list", "--order", "asc", "--limit", "2", "-o", "json"])).stdout) as { records: { seq: number }[] };
+    expect(oldest.records.map((r) => r.seq)).toEqual([1, 2]);
+    const failed = await coffer(["audit", "list", "--outcome", "failure", "--action", "secrets:GetSecretValue", "--principal", "root"]);
+    expect(failed.code, failed.stderr).toBe(0);
+    expect(failed.stdout).toContain("SecretNotFound");
+    expect(failed.stdout).not.toContain("secrets:CreateSecret");
+    const created = JSON.parse((await coffer(["audit", "list", "--resource", `crn:coffer:env-default:local:secret/${name}`, "-o", "json"])).stdout) as { records: { action: string }[] };
+    expect(created.records.map((r) => r.action)).toEqual(["secrets:CreateSecret"]);
+    const bad = await coffer(["audit", "list", "--order", "newest"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--order must be asc or desc");
+    expect((await coffer(["audit", "list", "--outcome", "ok"])).code).toBe(2);
+  });
+
+  it("secrets: AWS stage names are aliases; an empty list says so", async () => {
+    const name = `${run}/staged`;
+    expect((await coffer(["secrets", "create", name, "--value-file", "-"], { input: "one" })).code).toBe(0);
+    expect((await coffer(["secrets", "put", name, "--value-file", "-"], { input: "two" })).code).toBe(0);
+    expect((await coffer(["secrets", "get", name, "--stage", "AWSCURRENT"])).stdout).toBe("two");
+    expect((await coffer(["secrets", "get", name, "--stage", "AWSPREVIOUS"])).stdout).toBe("one");
+    const empty = await coffer(["secrets", "list", "--name-prefix", `${run}/nothing-here/`]);
+    expect(empty.code).toBe(0);
+    expect(empty.stdout).toBe("no secrets\n");
+    const json = await coffer(["secrets", "list", "--name-prefix", `${run}/nothing-here/`, "-o", "json"]);
+    expect(JSON.parse(json.stdout)).toMatchObject({ secrets: [] });
+  });
+
   it("audit verify reports a valid chain", async () => {
     const r = await coffer(["audit", "verify"]);
     expect(r.code).toBe(0);

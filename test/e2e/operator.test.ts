@@ -240,6 +240,11 @@ describe.runIf(sqliteOnly)("coffer operator: init, TLS, sealed start, unseal, se
     const [s0, s1, s2] = a.unsealShares;
     const status = async () => (await call("GET", "/v1/sys/seal-status")).body as Record<string, unknown>;
     expect(await status()).toEqual({ initialized: true, sealed: true, threshold: 3, shares: 5, progress: 0 });
+    // The root key file is not a share: the answer says what this store takes and where the file goes.
+    const rootKeyFile = await coffer(["operator", "unseal", "--share-file", autoKey], { env: env() });
+    expect(rootKeyFile.code).not.toBe(0);
+    expect(rootKeyFile.stderr).toMatch(/root key .*not an unseal share.*3 of its 5 shares.*coffer server --unseal-key-file/);
+    expect(await status()).toMatchObject({ sealed: true, progress: 0 });
     expect((await call("POST", "/v1/sys/unseal", { share: s0 })).body).toMatchObject({ sealed: true, progress: 1 });
     expect((await call("POST", "/v1/sys/unseal", { share: s0 })).body).toMatchObject({ sealed: true, progress: 1 });
     expectError(await call("POST", "/v1/sys/unseal", { share: "not base64!" }), 400, "InvalidParameter");
@@ -265,8 +270,42 @@ describe.runIf(sqliteOnly)("coffer operator: init, TLS, sealed start, unseal, se
     expect(third.code, third.stderr).toBe(0);
     expect(third.stdout).toContain("unsealed");
     expect((await call("GET", "/v1/sys/health")).body).toMatchObject({ sealed: false });
+    // The server log says so, as after an auto-unseal.
+    expect(serverLog).toMatch(/"msg":"unsealed"/);
     expect(await status()).toEqual({ initialized: true, sealed: false, threshold: 3, shares: 5, progress: 0 });
     expect((await coffer(["operator", "status"], { env: env() })).code).toBe(0);
+  });
+
+  it("`coffer login --cacert` keeps the CA in the profile; a certificate error names --cacert", async () => {
+    const config = join(work, "login-config.json");
+    const pwFile = join(work, "admin-password.txt");
+    writeFileSync(pwFile, a.admin.password, { mode: 0o600 });
+    const caCopy = join(work, "ca-copy.pem");
+    writeFileSync(caCopy, ca);
+    const addr = `https://localhost:${port}`;
+    const untrusted = await coffer(["--addr", addr, "whoami"], { env: { COFFER_CONFIG: config, COFFER_ACCESS_KEY_ID: ROOT_ID, COFFER_ACCESS_KEY_SECRET: ROOT_SECRET } });
+    expect(untrusted.code).toBe(6);
+    expect(untrusted.stderr).toMatch(/SELF_SIGNED_CERT_IN_CHAIN.*--cacert <ca\.pem> or COFFER_CACERT.*coffer login --cacert/);
+    const login = await coffer(["login", "--addr", addr, "--cacert", caCopy, "--username", "admin", "--password-file", pwFile], { env: { COFFER_CONFIG: config } });
+    expect(login.code, login.stderr).toBe(0);
+    const saved = JSON.parse(readFileSync(config, "utf8")) as { profiles: Record<string, { addr: string; caFile?: string }> };
+    expect(saved.profiles.default).toMatchObject({ addr, caFile: caCopy });
+    // A new shell: no flag, no COFFER_CACERT, only the profile.
+    const who = await coffer(["whoami", "-o", "json"], { env: { COFFER_CONFIG: config } });
+    expect(who.code, who.stderr).toBe(0);
+    expect(JSON.parse(who.stdout)).toMatchObject({ principalId: a.admin.id });
+    // configure --cacert writes it too; a wrong CA is named.
+    const cfg2 = join(work, "configure-config.json");
+    const conf = await coffer(["configure", "--addr", addr, "--cacert", caCopy, "--access-key-id", ROOT_ID], { env: { COFFER_CONFIG: cfg2 }, input: ROOT_SECRET });
+    expect(conf.code, conf.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(cfg2, "utf8")).profiles.default).toMatchObject({ addr, accessKeyId: ROOT_ID, caFile: caCopy });
+    expect((await coffer(["secrets", "list"], { env: { COFFER_CONFIG: cfg2 } })).code).toBe(0);
+    const wrongCa = await coffer(["secrets", "list", "--cacert", b.ca.path], { env: { COFFER_CONFIG: cfg2 } });
+    expect(wrongCa.code).toBe(6);
+    expect(wrongCa.stderr).toContain(`not signed by the CA in ${b.ca.path}`);
+    const missing = await coffer(["configure", "--cacert", join(work, "nope.pem"), "--access-key-id", ROOT_ID], { env: { COFFER_CONFIG: cfg2 }, input: ROOT_SECRET });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/--cacert .*nope\.pem: no such file/);
   });
 
   it("unsealed: the first administrator logs in; data calls work", async () => {

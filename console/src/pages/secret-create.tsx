@@ -106,7 +106,7 @@ function CommonBottom({ c, set, e, keys }: { c: Common; set: (c: Common) => void
         addLabel="Add tag"
         max={20}
         error={e.tags}
-        hint="A tag key or a tag value can be up to 128 characters. A tag key cannot start with aliyun or acs:. You can configure up to 20 key-value pairs for each secret."
+        hint="A tag key or a tag value can be up to 128 characters. Tag keys starting with aliyun or acs: are reserved (the Alibaba Cloud KMS API that Coffer also serves keeps them for its own tags), so they are refused. You can configure up to 20 key-value pairs for each secret."
       />
       <TextArea label="Description" name="description" rows={2} value={c.description} onChange={(v) => set({ ...c, description: v })} error={e.description} />
       <details className="advanced">

@@ -51,7 +51,11 @@ export function registerOperatorRoutes(app: FastifyInstance, d: NativeDeps): voi
     if (text === "" || !BASE64.test(text)) throw invalid("Give share: one unseal share, base64 (as `coffer operator init` printed it), or reset: true.");
     const share = Buffer.from(text, "base64");
     try {
-      return await op.coordinator.submit(share);
+      const wasSealed = op.isSealed();
+      const status = await op.coordinator.submit(share);
+      // As after an auto-unseal at start-up: the log says when the node can serve again.
+      if (wasSealed && !status.sealed) req.log.info({ requestId: req.id, source: req.ip }, "unsealed");
+      return status;
     } catch (e) {
       if (isCofferError(e) && e.message === WRONG_SHARES) {
         d.throttle.unsealFailed(req.ip);

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import type { Cli } from "../context.js";
 import type { AuditRecord } from "../api-types.js";
-import { CliError, ExitCode } from "../exit-codes.js";
+import { CliError, ExitCode, usageError } from "../exit-codes.js";
 import { parseIntOption } from "../input.js";
 import { auditTable } from "../views.js";
 
@@ -11,6 +11,8 @@ interface ListOpts {
   principal?: string;
   action?: string;
   resource?: string;
+  outcome?: string;
+  order?: string;
   since?: string;
   until?: string;
   all?: boolean;
@@ -43,17 +45,21 @@ export function registerAuditCommands(program: Command, cli: Cli): void {
 
   audit
     .command("list")
-    .description("list audit records, oldest first")
+    .description("list audit records, newest first (--order asc: oldest first)")
     .option("--limit <n>", "page size")
     .option("--after <token>", "continue after this nextToken")
     .option("--principal <id>", "only records of this principal")
     .option("--action <action>", "only records of this action")
-    .option("--resource <resource>", "only records about this resource")
+    .option("--resource <resource>", "only records about this resource (its CRN, as listed)")
+    .option("--outcome <outcome>", "only records with this outcome: success, failure or denied")
+    .option("--order <order>", "desc (default): newest first; asc: oldest first", "desc")
     .option("--since <time>", "only records at or after this ISO time")
     .option("--until <time>", "only records before this ISO time")
     .option("--all", "follow nextToken and list everything")
     .action(async (opts: ListOpts, cmd: Command) => {
       const limit = parseIntOption(opts.limit, "--limit");
+      if (opts.order !== "asc" && opts.order !== "desc") throw usageError(`--order must be asc or desc, got "${String(opts.order).slice(0, 32)}"`);
+      if (opts.outcome !== undefined && !["success", "failure", "denied"].includes(opts.outcome)) throw usageError(`--outcome must be success, failure or denied, got "${opts.outcome.slice(0, 32)}"`);
       const page = await cli.list<AuditRecord>(
         cli.client(cmd),
         {
@@ -65,6 +71,8 @@ export function registerAuditCommands(program: Command, cli: Cli): void {
             principal: opts.principal,
             action: opts.action,
             resource: opts.resource,
+            outcome: opts.outcome,
+            order: opts.order,
             since: opts.since,
             until: opts.until,
           },

@@ -90,6 +90,22 @@ async function readShares(cli: Cli, file: string | undefined): Promise<string[]>
   return shares;
 }
 
+/**
+ * The store `operator backup` / `restore` open directly. They never talk to a server, so they
+ * refuse `--addr` and refuse to guess: the store is named by --storage / --data-dir (or
+ * COFFER_STORAGE / COFFER_DATA_DIR), never the default ./data of whatever directory they run in.
+ */
+function offlineStore(verb: "backup" | "restore", opts: { dataDir?: string; storage?: string }, env: Record<string, string | undefined>, addr: string | undefined): { storage: string | undefined; dataDir: string } {
+  const how = `name the store itself: --storage postgres://... (or sqlite) and/or --data-dir <dir> (env COFFER_STORAGE, COFFER_DATA_DIR)`;
+  if (addr !== undefined)
+    throw usageError(`operator ${verb} works offline on a store, not through a server, and does not use --addr ${addr}: ${how}`);
+  const storage = opts.storage ?? (env.COFFER_STORAGE || undefined);
+  const dataDir = opts.dataDir ?? (env.COFFER_DATA_DIR || undefined);
+  const named = dataDir !== undefined || (storage !== undefined && storage !== "sqlite");
+  if (!named) throw usageError(`operator ${verb} needs to be told which store to ${verb === "backup" ? "read" : "write"}: ${how}`);
+  return { storage, dataDir: dataDir ?? DEFAULT_DATA_DIR };
+}
+
 export function registerOperatorCommands(program: Command, cli: Cli): void {
   const operator = program.command("operator").description("initialize, seal and unseal the server; the instance CA");
 
@@ -208,16 +224,17 @@ export function registerOperatorCommands(program: Command, cli: Cli): void {
       .command(`${verb} <file>`)
       .description(
         verb === "backup"
-          ? "online, consistent snapshot of the store into a gzip'd file (rows stay sealed by the barrier; the server may keep running)"
-          : "load a backup into a new, empty store (refuses a store with data); SQLite or PostgreSQL, either way from SQLite",
+          ? "offline command on the store itself (--storage or --data-dir, never a server's --addr): a consistent snapshot into a gzip'd file (rows stay sealed by the barrier; the server may keep running)"
+          : "offline command on the store itself (--storage or --data-dir): load a backup into a new, empty store (refuses a store with data); SQLite or PostgreSQL, either way",
       )
       .option("--data-dir <dir>", `data directory of a SQLite store (env COFFER_DATA_DIR, default ${DEFAULT_DATA_DIR})`)
       .option("--storage <spec>", "postgres://...[?schema=S] or sqlite (env COFFER_STORAGE)")
       .action(async (file: string, opts: { dataDir?: string; storage?: string }, cmd: Command) => {
         const env = cli.io.env;
+        const store = offlineStore(verb, opts, env, cli.globals(cmd).addr);
         const { openStorage } = await import("../../storage/index.js");
         const { backupStore, restoreStore, BackupError } = await import("../../operator/backup.js");
-        const storage = openStorage(opts.storage ?? (env.COFFER_STORAGE || undefined), opts.dataDir ?? (env.COFFER_DATA_DIR || DEFAULT_DATA_DIR));
+        const storage = openStorage(store.storage, store.dataDir);
         try {
           const r = await (verb === "backup" ? backupStore(storage, file) : restoreStore(storage, file));
           if (cli.isJson(cmd)) cli.json({ file, store: storage.describe(), ...r });

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { scopeFlag, type Cli } from "../context.js";
 import { CliError, ExitCode, type ExitCodeValue } from "../exit-codes.js";
 import { readInput } from "../input.js";
-import { runCommand } from "../run/run-command.js";
+import { binaryMode, runCommand } from "../run/run-command.js";
 import { renderTemplate, templateNames, writeSecretFile } from "./references-io.js";
 
 /**
@@ -14,11 +14,13 @@ export function registerRunRenderCommands(program: Command, cli: Cli): void {
     .command("run")
     .description("start a command with the secrets under --path as environment variables (app/db-password → APP_DB_PASSWORD); values are never printed")
     .option("--path <prefix>", "only secrets whose names start with this prefix (default: every secret of the scope)")
+    .option("--binary <mode>", "a binary value: skip (with a warning; default), base64 (passed base64-encoded) or fail")
+    .option("--require", "exit 3 when the path matches no secret (default: a warning)")
     .argument("<command...>", "the command and its arguments (after --)")
-    .action(async (command: string[], opts: { path?: string }, cmd: Command) => {
+    .action(async (command: string[], opts: { path?: string; binary?: string; require?: boolean }, cmd: Command) => {
       const g = cli.globals(cmd);
       const code = await runCommand(
-        { addr: g.addr, profile: g.profile, environment: scopeFlag(g.environment, "--environment"), region: scopeFlag(g.region, "--region"), path: opts.path, command },
+        { addr: g.addr, cacert: g.cacert, binary: opts.binary === undefined ? undefined : binaryMode(opts.binary), require: opts.require, profile: g.profile, environment: scopeFlag(g.environment, "--environment"), region: scopeFlag(g.region, "--region"), path: opts.path, command },
         { env: cli.io.env, homedir: cli.io.homedir, stderr: cli.io.stderr },
       );
       // The program path reports through its error line; the fast path (bin/coffer.js) prints nothing of its own.

@@ -5,6 +5,7 @@ import { seg } from "../http-client.js";
 import { usageError } from "../exit-codes.js";
 import { parseIntOption } from "../input.js";
 import { secretDetails, secretTable, secretVersionTable } from "../views.js";
+import { stageName } from "../stage-names.js";
 
 interface ListOpts {
   namePrefix?: string;
@@ -67,7 +68,8 @@ export function registerSecretReadCommands(secrets: Command, cli: Cli): void {
         opts.all === true,
       );
       if (cli.isJson(cmd)) return cli.json(page.raw);
-      cli.out(secretTable(page.items));
+      if (page.items.length === 0 && page.nextToken === null) cli.line(opts.after === undefined ? "no secrets" : "no more secrets");
+      else cli.out(secretTable(page.items));
       cli.moreHint(cmd, page.nextToken);
     });
 
@@ -106,7 +108,7 @@ export function registerSecretReadCommands(secrets: Command, cli: Cli): void {
         method: "POST",
         path: `/v1/secrets/${seg(name)}/stages`,
         body: {
-          stage: opts.stage,
+          stage: stageName(opts.stage),
           ...(opts.moveTo !== undefined ? { moveToVersionId: opts.moveTo } : {}),
           ...(opts.removeFrom !== undefined ? { removeFromVersionId: opts.removeFrom } : {}),
         },

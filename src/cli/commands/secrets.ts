@@ -6,6 +6,7 @@ import { usageError } from "../exit-codes.js";
 import { collect, parseIntOption, parseTags, readSecretValue } from "../input.js";
 import { secretDetails } from "../views.js";
 import { registerSecretReadCommands } from "./secrets-read.js";
+import { stageName } from "../stage-names.js";
 
 interface CreateOpts {
   valueFile?: string;
@@ -74,14 +75,14 @@ export function registerSecretCommands(program: Command, cli: Cli): void {
     .option("--value-file <file>", "file holding the value (`-` for stdin)")
     .option("--binary", "store the file's bytes as a binary value")
     .option("--version-id <id>", "version id (default: generated); retrying with the same id and value is a no-op")
-    .option("--stage <stage>", "stage to attach (repeatable; default ACSCurrent)", collect)
+    .option("--stage <stage>", "stage to attach (repeatable; default ACSCurrent; AWSCURRENT, AWSPREVIOUS, AWSPENDING are aliases)", collect)
     .action(async (name: string, opts: PutOpts, cmd: Command) => {
       const value = await readSecretValue(opts, cli.io);
       const client = cli.client(cmd);
       const body = {
         ...value,
         ...(opts.versionId !== undefined ? { versionId: opts.versionId } : {}),
-        ...(opts.stage !== undefined ? { stages: opts.stage } : {}),
+        ...(opts.stage !== undefined ? { stages: opts.stage.map(stageName) } : {}),
       };
       const res = await client.call<{ versionId: string }>({ method: "POST", path: `/v1/secrets/${seg(name)}/versions`, body });
       if (cli.isJson(cmd)) cli.json(res);
@@ -92,14 +93,14 @@ export function registerSecretCommands(program: Command, cli: Cli): void {
     .command("get <name>")
     .description("print the raw value of a secret, and nothing else")
     .option("--version-id <id>", "version to read")
-    .option("--stage <stage>", "stage to read (default ACSCurrent)")
+    .option("--stage <stage>", "stage to read (default ACSCurrent; AWSCURRENT, AWSPREVIOUS, AWSPENDING are aliases)")
     .action(async (name: string, opts: GetOpts, cmd: Command) => {
       if (opts.versionId !== undefined && opts.stage !== undefined) throw usageError("give --version-id or --stage, not both");
       const client = cli.client(cmd);
       const res = await client.call<SecretValueAnswer>({
         method: "GET",
         path: `/v1/secrets/${seg(name)}/value`,
-        query: { versionId: opts.versionId, stage: opts.stage },
+        query: { versionId: opts.versionId, stage: opts.stage === undefined ? undefined : stageName(opts.stage) },
       });
       if (cli.isJson(cmd)) cli.json(res);
       else if (res.valueBinary !== undefined && res.valueBinary !== null) cli.out(Buffer.from(res.valueBinary, "base64"));

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { resolve } from "node:path";
 import type { Cli } from "../context.js";
 import { configPath, resolveConfig, updateProfile } from "../config.js";
 import { CliError, ExitCode, usageError } from "../exit-codes.js";
@@ -20,7 +21,7 @@ export function registerSessionCommands(program: Command, cli: Cli): void {
     .option("--password-file <file>", "file holding the password (`-` for stdin)")
     .action(async (opts: { username?: string; passwordFile?: string }, cmd: Command) => {
       const g = cli.globals(cmd);
-      const config = resolveConfig({ flags: { addr: g.addr, profile: g.profile }, env: cli.io.env, homedir: cli.io.homedir, allowMissingProfile: true });
+      const config = resolveConfig({ flags: { addr: g.addr, cacert: g.cacert, profile: g.profile }, env: cli.io.env, homedir: cli.io.homedir, allowMissingProfile: true });
       const username = opts.username ?? (await askLine(cli, "Username: "))?.trim();
       if (username === undefined || username === "") throw usageError("give --username <name>");
       const password = await readPassword(cli, { file: opts.passwordFile });
@@ -28,7 +29,9 @@ export function registerSessionCommands(program: Command, cli: Cli): void {
       const r = await client.call<LoginAnswer>({ method: "POST", path: "/v1/auth/login", body: { username, password }, auth: false });
       if (typeof r?.token !== "string") throw new CliError("the server's login answer holds no token", ExitCode.Internal);
       const path = configPath(cli.io.env, cli.io.homedir);
-      updateProfile(path, config.profile, { addr: config.addr, sessionToken: r.token, sessionExpiresAt: r.expiresAt });
+      // The CA that verified this server is kept with its address, so a new shell trusts it too.
+      const caFile = config.caFile === undefined ? {} : { caFile: resolve(config.caFile) };
+      updateProfile(path, config.profile, { addr: config.addr, ...caFile, sessionToken: r.token, sessionExpiresAt: r.expiresAt });
       if (config.credentialSource === "env" || config.credentialSource === "profile") {
         cli.note(`the access key pair from ${config.credentialSource === "env" ? "COFFER_ACCESS_KEY_*" : `profile "${config.profile}"`} is used instead of the session while it is set`);
       }

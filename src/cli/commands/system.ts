@@ -1,4 +1,6 @@
 import type { Command } from "commander";
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
 import type { Cli } from "../context.js";
 import { configPath, DEFAULT_ADDR, DEFAULT_PROFILE, loadProfileFile, validateAddr, writeProfile } from "../config.js";
 import { CliError, ExitCode, usageError } from "../exit-codes.js";
@@ -49,7 +51,7 @@ export function registerSystemCommands(program: Command, cli: Cli): void {
 
   program
     .command("configure")
-    .description("write a profile to the profile file; the access key secret is read from stdin")
+    .description("write a profile to the profile file (address, access key, --cacert); the access key secret is read from stdin")
     .requiredOption("--access-key-id <id>", "access key id")
     .action(async (opts: { accessKeyId: string }, cmd: Command) => {
       const g = cli.globals(cmd);
@@ -60,7 +62,9 @@ export function registerSystemCommands(program: Command, cli: Cli): void {
       const addr = validateAddr(g.addr ?? existing?.addr ?? DEFAULT_ADDR);
       const secret = await readSecret(cli);
       if (secret === "") throw usageError("no access key secret given on stdin");
-      writeProfile(path, name, { addr, accessKeyId: opts.accessKeyId, accessKeySecret: secret });
+      const caFile = g.cacert !== undefined && g.cacert !== "" ? resolve(g.cacert) : existing?.caFile;
+      if (caFile !== undefined && !existsSync(caFile)) throw usageError(`--cacert ${caFile}: no such file`);
+      writeProfile(path, name, { addr, accessKeyId: opts.accessKeyId, accessKeySecret: secret, ...(caFile !== undefined ? { caFile } : {}) });
       cli.line(`profile "${name}" written to ${path}`);
     });
 }

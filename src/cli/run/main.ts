@@ -7,12 +7,14 @@ import { homedir } from "node:os";
 import { formatErrorLine, toCliError } from "../exit-codes.js";
 import { parseRunArgs, runCommand } from "./run-command.js";
 
-export const RUN_USAGE = `Usage: coffer run [--environment E] [--region R] [--path P] [--addr URL] [--profile NAME] -- <command> [args…]
+export const RUN_USAGE = `Usage: coffer run [--environment E] [--region R] [--path P] [--binary skip|base64|fail] [--require] [--addr URL] [--cacert FILE] [--profile NAME] -- <command> [args…]
 
 Starts <command> with every secret of the scope whose name starts with P as an environment
 variable: the name upper-cased, each character other than A-Z and 0-9 turned into _
 (app/db-password → APP_DB_PASSWORD). Values are never printed; signals are forwarded; the
-exit code (or the signal) of the command is coffer's.
+exit code (or the signal) of the command is coffer's. A binary value is skipped with a
+warning (--binary=base64 passes it base64-encoded, --binary=fail refuses to start); a path
+matching no secret is a warning (--require: exit 3, nothing started).
 `;
 
 const args = process.argv.slice(3);

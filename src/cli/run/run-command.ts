@@ -11,8 +11,15 @@ import { CliError, ExitCode, formatErrorLine, toCliError, usageError } from "../
 import { CofferClient } from "../http-client.js";
 import type { Writer } from "../output.js";
 
+export type BinaryMode = "skip" | "base64" | "fail";
+
 export interface RunOptions {
   addr?: string | undefined;
+  cacert?: string | undefined;
+  /** A binary value: skipped with a warning (default), passed base64-encoded, or refused. */
+  binary?: BinaryMode | undefined;
+  /** Fail (exit 3) when the path matches no secret, instead of a warning. */
+  require?: boolean | undefined;
   profile?: string | undefined;
   environment?: string | undefined;
   region?: string | undefined;
@@ -28,7 +35,7 @@ export interface RunIo {
 }
 
 interface BatchAnswer {
-  secrets: { name: string; dataType: string; value?: string }[];
+  secrets: { name: string; dataType: string; value?: string; valueBinary?: string }[];
   errors: { name: string; code: string; message: string }[];
 }
 
@@ -83,7 +90,10 @@ export function parseRunArgs(args: string[]): RunOptions {
     else if (flag === "--path") o.path = take();
     else if (flag === "--addr") o.addr = take();
     else if (flag === "--profile") o.profile = take();
-    else if (a.startsWith("-")) throw usageError(`unknown option ${a} for run (options: --environment, --region, --path, --addr, --profile; then -- and the command)`);
+    else if (flag === "--cacert") o.cacert = take();
+    else if (flag === "--binary") o.binary = binaryMode(take());
+    else if (a === "--require") o.require = true;
+    else if (a.startsWith("-")) throw usageError(`unknown option ${a} for run (options: --environment, --region, --path, --binary, --require, --addr, --cacert, --profile; then -- and the command)`);
     else {
       o.command = args.slice(i);
       break;
@@ -93,18 +103,39 @@ export function parseRunArgs(args: string[]): RunOptions {
   return o;
 }
 
-/** Fetches the secrets (one request) and maps them; throws a CliError naming every secret it could not use. */
+export function binaryMode(v: string): BinaryMode {
+  if (v === "skip" || v === "base64" || v === "fail") return v;
+  throw usageError(`--binary must be skip, base64 or fail, got "${v.slice(0, 32)}"`);
+}
+
+/**
+ * Fetches the secrets (one request) and maps them; throws a CliError naming every secret it
+ * could not use. Binary values follow --binary; a path matching nothing is a warning, or
+ * exit 3 with --require.
+ */
 export async function fetchEnvironment(o: RunOptions, io: RunIo): Promise<Record<string, string>> {
-  const c = resolveConfig({ flags: { addr: o.addr, profile: o.profile, environment: o.environment, region: o.region }, env: io.env, homedir: io.homedir });
+  const c = resolveConfig({ flags: { addr: o.addr, cacert: o.cacert, profile: o.profile, environment: o.environment, region: o.region }, env: io.env, homedir: io.homedir });
   const client = new CofferClient({ addr: c.addr, credentials: c.credentials, sessionToken: c.sessionToken, environment: c.environment, region: c.region, timeoutMs: c.timeoutMs, caFile: c.caFile, userAgent: "coffer-cli/run" });
   const a = await client.call<BatchAnswer>({ method: "POST", path: "/v1/secrets:batchGet", body: { pathPrefix: o.path ?? "" } });
+  const where = o.path === undefined || o.path === "" ? "in the scope" : `under "${o.path}"`;
+  if (a.secrets.length === 0 && a.errors.length === 0) {
+    if (o.require === true) throw new CliError(`no secret ${where} (--require); nothing was started`, ExitCode.NotFound);
+    io.stderr.write(`coffer: warning: no secret ${where}; starting the command without secrets\n`);
+  }
+  const binary = o.binary ?? "skip";
   const problems = a.errors.map((e) => `${e.name} (${e.code})`);
   const usable: { name: string; value: string }[] = [];
+  const skipped: string[] = [];
   for (const s of a.secrets) {
-    if (s.dataType !== "text" || s.value === undefined) problems.push(`${s.name} (binary: cannot be an environment variable)`);
-    else if (s.value.includes("\u0000")) problems.push(`${s.name} (contains NUL)`);
+    if (s.dataType !== "text" || s.value === undefined) {
+      if (binary === "base64" && s.valueBinary !== undefined) usable.push({ name: s.name, value: s.valueBinary });
+      else if (binary === "skip") skipped.push(s.name);
+      else problems.push(`${s.name} (binary: cannot be an environment variable; --binary=skip or --binary=base64)`);
+    } else if (s.value.includes("\u0000")) problems.push(`${s.name} (contains NUL)`);
     else usable.push({ name: s.name, value: s.value });
   }
+  if (skipped.length > 0 && problems.length === 0)
+    io.stderr.write(`coffer: warning: skipped binary secret${skipped.length > 1 ? "s" : ""} ${skipped.slice(0, 20).join(", ")}${skipped.length > 20 ? ", …" : ""} (--binary=base64 passes ${skipped.length > 1 ? "them" : "it"} base64-encoded)\n`);
   if (problems.length > 0) {
     const denied = a.errors.some((e) => e.code === "AccessDenied");
     throw new CliError(`cannot read every secret under "${o.path ?? ""}": ${problems.slice(0, 20).join(", ")}${problems.length > 20 ? ", …" : ""}; nothing was started`, denied ? ExitCode.Auth : ExitCode.InvalidInput);
