@@ -33,6 +33,19 @@ describe("blob header", () => {
     expect(p.sealed.equals(sealed)).toBe(true);
   });
 
+  it("refuses ids with bytes no id has (NUL, non-ASCII): an edited length must not reach the store", () => {
+    for (const bad of ["\u0000", "\u00e9", " ", "/"]) {
+      const h = encodeHeader(keyId, versionId);
+      h[3 + 36 + 1 + 5] = bad.charCodeAt(0);
+      expect(code(() => parseBlob(Buffer.concat([h, sealed])))).toBe("InvalidCiphertext");
+    }
+    // A version id length that runs into the nonce reads nonce bytes as the id.
+    const longer = Buffer.from(blob);
+    longer[39] = 36 + 4;
+    longer.fill(0, 76, 80);
+    expect(code(() => parseBlob(longer))).toBe("InvalidCiphertext");
+  });
+
   it("accepts the shortest sealed part (nonce + tag, empty ciphertext)", () => {
     expect(code(() => parseBlob(Buffer.concat([header, Buffer.alloc(28)])))).toBeUndefined();
     expect(code(() => parseBlob(Buffer.concat([header, Buffer.alloc(27)])))).toBe("InvalidCiphertext");

@@ -9,6 +9,7 @@ import { NONCE_BYTES, TAG_BYTES } from "../crypto/aes-gcm.js";
  */
 const MAGIC = 0x43;
 const FORMAT = 0x01;
+const ID = /^[A-Za-z0-9_.:-]+$/;
 
 export interface BlobHeader {
   keyId: string;
@@ -32,9 +33,13 @@ export function parseBlob(blob: Buffer): BlobHeader {
   const vLen = blob[vLenAt]!;
   const end = vLenAt + 1 + vLen;
   if (kLen === 0 || vLen === 0 || blob.length < end + NONCE_BYTES + TAG_BYTES) throw bad();
+  const keyId = blob.subarray(3, vLenAt).toString("latin1");
+  const keyVersionId = blob.subarray(vLenAt + 1, end).toString("latin1");
+  // Ids are plain ASCII: an edited header never reaches a store with bytes it cannot hold (PostgreSQL text: NUL).
+  if (!ID.test(keyId) || !ID.test(keyVersionId)) throw bad();
   return {
-    keyId: blob.subarray(3, vLenAt).toString("ascii"),
-    keyVersionId: blob.subarray(vLenAt + 1, end).toString("ascii"),
+    keyId,
+    keyVersionId,
     header: blob.subarray(0, end),
     sealed: blob.subarray(end),
   };
