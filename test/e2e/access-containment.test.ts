@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { expectError, expectStatus } from "../helpers/expect-error.js";
+import { testAccount } from "../helpers/accounts.js";
 import { startTestServer, type TestServer } from "../helpers/test-server.js";
 
 let s: TestServer;
@@ -15,7 +16,6 @@ beforeAll(async () => {
 });
 afterAll(async () => s?.close());
 
-const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString("base64")}`;
 const as = (auth: string, headers?: Record<string, string>) => ({ auth, ...(headers ? { headers } : {}) });
 
 let prod: string;
@@ -27,20 +27,7 @@ beforeEach(async () => {
   prod = env.body.id;
 });
 
-/** A principal (service account) with a role and/or a policy, and an API key (organization-wide unless scoped). */
-async function account(name: string, opts: { role?: string; policy?: unknown; environment?: string; region?: string } = {}) {
-  const sa = await s.request("POST", "/v1/service-accounts", { name });
-  expectStatus(sa, 201);
-  if (opts.role) expectStatus(await s.request("POST", `/v1/principals/${sa.body.id}/roles`, { role: opts.role }), 204);
-  if (opts.policy) {
-    const p = await s.request("POST", "/v1/policies", { name: `${name}-policy`, document: opts.policy });
-    expectStatus(p, 201);
-    expectStatus(await s.request("POST", `/v1/principals/${sa.body.id}/policies`, { policy: p.body.id }), 204);
-  }
-  const k = await s.request("POST", "/v1/api-keys", { owner: sa.body.id, ...(opts.environment ? { environment: opts.environment, region: opts.region } : {}) });
-  expectStatus(k, 201);
-  return { id: sa.body.id as string, auth: basic(k.body.id, k.body.secret), keyId: k.body.id as string };
-}
+const account = (name: string, o: Parameters<typeof testAccount>[2] = {}) => testAccount((m, p, b, x) => s.request(m, p, b, x), name, o);
 
 describe("a scoped key stays in its scope", () => {
   it("an administrator's key scoped to prod/us-east-1 mints no organization-wide or other-scope key", async () => {

@@ -17,6 +17,7 @@ import { isKnownAction } from "../../src/policy/index.js";
 import type { RouteAuth } from "../../src/server/route-config.js";
 import { Acs3Client, sdkError, startAlibabaServer, type AlibabaServer } from "../helpers/alibaba.js";
 import { rawAwsCall } from "../helpers/aws.js";
+import { basicAuth, testAccount, type Call, type TestAccount } from "../helpers/accounts.js";
 import { expectStatus } from "../helpers/expect-error.js";
 import { startTestServer, type TestServer } from "../helpers/test-server.js";
 
@@ -24,31 +25,16 @@ import { startTestServer, type TestServer } from "../helpers/test-server.js";
 let s: TestServer;
 let a: AlibabaServer;
 let prod: string;
-const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString("base64")}`;
+type Key = TestAccount;
 
-interface Key { id: string; keyId: string; secret: string; auth: string }
-
-type Call = (method: string, path: string, body?: unknown, o?: { auth?: string; headers?: Record<string, string> }) => Promise<{ status: number; body: any; headers: Headers }>;
-const https: Call = (method, path, body, o = {}) => s.request(method, path, body, o);
+const native: Call = (method, path, body, o = {}) => s.request(method, path, body, o);
 /** The HTTPS server's routes in-process (Fastify inject: the same pipeline, no TLS client needed). */
 const inAlibaba: Call = async (method, path, body, o = {}) => {
-  const r = await a.server.app.http.inject({ method: method as never, url: path, headers: { authorization: o.auth ?? basic(a.server.keyId, a.server.secret), ...(body === undefined ? {} : { "content-type": "application/json" }), ...(o.headers ?? {}) }, ...(body === undefined ? {} : { payload: JSON.stringify(body) }) });
+  const r = await a.server.app.http.inject({ method: method as never, url: path, headers: { authorization: o.auth ?? basicAuth(a.server.keyId, a.server.secret), ...(body === undefined ? {} : { "content-type": "application/json" }), ...(o.headers ?? {}) }, ...(body === undefined ? {} : { payload: JSON.stringify(body) }) });
   return { status: r.statusCode, body: r.body ? JSON.parse(r.body) : undefined, headers: new Headers() };
 };
 
-async function account(name: string, o: { role?: string; policy?: unknown; environment?: string; region?: string } = {}, call: Call = https): Promise<Key> {
-  const sa = await call("POST", "/v1/service-accounts", { name });
-  expectStatus(sa, 201);
-  if (o.role) expectStatus(await call("POST", `/v1/principals/${sa.body.id}/roles`, { role: o.role }), 204);
-  if (o.policy) {
-    const p = await call("POST", "/v1/policies", { name: `${name}-p`, document: o.policy });
-    expectStatus(p, 201);
-    expectStatus(await call("POST", `/v1/principals/${sa.body.id}/policies`, { policy: p.body.id }), 204);
-  }
-  const k = await call("POST", "/v1/api-keys", { owner: sa.body.id, ...(o.environment ? { environment: o.environment, region: o.region } : {}) });
-  expectStatus(k, 201);
-  return { id: sa.body.id, keyId: k.body.id, secret: k.body.secret, auth: basic(k.body.id, k.body.secret) };
-}
+const account = (name: string, o: Parameters<typeof testAccount>[2] = {}, call: Call = native): Promise<Key> => testAccount(call, name, o);
 
 /** Everything but `action`: the route's own permission is the one thing missing. */
 const allBut = (action: string) => ({
@@ -125,7 +111,7 @@ beforeAll(async () => {
     expectStatus(env, 201);
     return env.body.id as string;
   };
-  prod = await prodOf(https);
+  prod = await prodOf(native);
   admin = await account("admin", { role: "administrator" });
   scopedAdmin = await account("eu-admin", { role: "administrator", environment: prod, region: "eu-west-1" });
   const aliProd = await prodOf(inAlibaba);
@@ -168,7 +154,7 @@ describe("every route declares where it acts and what it needs", () => {
     for (const r of routes) {
       if (r.auth.public || r.auth.within === "none" || r.auth.within === "own-scope") continue;
       const { path, body } = requestFor(r as never, prod);
-      const res = await https(r.method, path, body, { auth: scopedAdmin.auth, headers: { "x-coffer-environment": prod, "x-coffer-region": "us-east-1" } });
+      const res = await native(r.method, path, body, { auth: scopedAdmin.auth, headers: { "x-coffer-environment": prod, "x-coffer-region": "us-east-1" } });
       if (!denied(res)) misses.push(`${r.method} ${r.url} (${r.auth.within}) → ${res.status} ${flat(res).slice(0, 160)}`);
     }
     expect(misses).toEqual([]);
@@ -180,7 +166,7 @@ describe("every route declares where it acts and what it needs", () => {
       if (r.auth.public || r.auth.selfService || typeof r.auth.action !== "string") continue;
       const key = holdsAllBut.get(r.auth.action)!;
       const { path, body } = requestFor(r as never, "default");
-      const res = await https(r.method, path, body, { auth: key.auth });
+      const res = await native(r.method, path, body, { auth: key.auth });
       if (!denied(res)) misses.push(`${r.method} ${r.url} [${r.auth.action}] → ${res.status} ${flat(res).slice(0, 160)}`);
     }
     expect(misses).toEqual([]);
@@ -191,7 +177,7 @@ describe("every route declares where it acts and what it needs", () => {
     for (const r of routes) {
       if (r.auth.public || /seal|reset/.test(r.url)) continue;
       const { path, body } = requestFor(r as never, "default");
-      const res = await https(r.method, path, body, { auth: admin.auth });
+      const res = await native(r.method, path, body, { auth: admin.auth });
       if (res.status === 401 || res.status === 403) misses.push(`${r.method} ${r.url} → ${res.status} ${flat(res).slice(0, 160)}`);
     }
     expect(misses).toEqual([]);

@@ -4,7 +4,7 @@ import { accessOf } from "../../auth/request-access.js";
 import { CofferError } from "../../core/errors.js";
 import { apiKeyDetail, type ApiKeyService, type EnvironmentService, type Organization, type PrincipalService } from "../../identity/index.js";
 import type { AccessService } from "../../auth/access-service.js";
-import { createRoleBindings } from "../../identity/role-bindings.js";
+import { createRoleBindings } from "../../auth/role-bindings.js";
 import { renderApiKey, renderEnvironment, renderList, renderServiceAccount, type Renderer } from "./confluent-views.js";
 import { registerRoleBindingRoutes } from "./role-binding-routes.js";
 

@@ -1,10 +1,8 @@
 import { randomBytes } from "node:crypto";
-import type { AccessService } from "../auth/access-service.js";
+import type { AccessService } from "./access-service.js";
 import { CofferError } from "../core/errors.js";
 import type { PolicyDocument } from "../policy/policy-types.js";
-import type { EnvironmentService } from "./environment-service.js";
-import type { Principal } from "./principal.js";
-import type { PrincipalService } from "./principal-service.js";
+import type { EnvironmentService, Principal, PrincipalService } from "../identity/index.js";
 
 /**
  * Confluent role bindings (`/iam/v2/role-bindings`) on Coffer's access control: a binding is
