@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serviceAccountKey } from "../helpers/aws.js";
+import { FakeFlinkGateway } from "../helpers/fake-flink-gateway.js";
 import { startTestServer, type TestServer } from "../helpers/test-server.js";
 
 let s: TestServer;
@@ -54,6 +55,22 @@ describe("Confluent role bindings", () => {
     expect(ok.status).toBe(200);
     expect(ok.body).toMatchObject({ api_version: "sql/v1", kind: "StatementList" });
     expect((await statements(other, otherKey)).status).toBe(403);
+
+    // FlinkDeveloper runs statements there: one that references a SQL secret value reaches the gateway.
+    const gw = await new FakeFlinkGateway().start();
+    try {
+      const here = { "x-coffer-environment": env, "x-coffer-region": "us-east-1" };
+      expect((await s.request("PUT", "/v1/sql/gateway", { url: gw.url }, { headers: here })).status).toBe(200);
+      expect((await s.request("POST", "/v1/sql/values", { name: "pw", value: "flink-dev-pw-1" }, { headers: here })).status).toBe(201);
+      const run = await s.request("POST", `/sql/v1/organizations/${org}/environments/${env}/statements`, { name: "job-dev", spec: { statement: "CREATE TEMPORARY TABLE t (a INT) WITH ('password' = '${secret_values.pw}');\nINSERT INTO t SELECT 1;" } }, { auth: flinkKey });
+      expect(run.status, JSON.stringify(run.body)).toBe(200);
+      expect(run.body.status.phase).toBe("RUNNING");
+      expect(gw.operations.some((o) => o.statement.includes("flink-dev-pw-1"))).toBe(true);
+      // Without the binding's environment, the same key's twin in the other environment cannot.
+      expect((await s.request("POST", `/sql/v1/organizations/${org}/environments/${other}/statements`, { name: "job-x", spec: { statement: "SELECT 1" } }, { auth: otherKey })).status).toBe(403);
+    } finally {
+      await gw.stop();
+    }
   });
 
   it("get, list with filters and paging", async () => {
