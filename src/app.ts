@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { accountIdOf, registerAwsApi } from "./api/aws/index.js";
 import { createNonceStore, registerAlibabaApi } from "./api/alibaba/index.js";
 import { registerConfluentApi } from "./api/confluent/confluent-routes.js";
+import { registerFlinkRegions } from "./api/confluent/flink-regions.js";
 import { registerNativeApi } from "./api/native/index.js";
 import { registerReferenceApis } from "./api/references/index.js";
 import { createReferencesModule, TOKEN_PREFIX, type ReferencesModule } from "./references/index.js";
@@ -277,6 +278,7 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
     rotation: { service: rotation, managed: createManagedSecrets({ secrets, apiKeys, principals, clock, claims: rotation.claims, audit }) },
   });
   registerConfluentApi(http, { environments, principals, apiKeys, organization: () => organization });
+  registerFlinkRegions(http, { environments });
   registerAlibabaApi(http, {
     kms, secrets, apiKeys, environments, principals, access, clock, accountId,
     nonces: createNonceStore(storage, clock),

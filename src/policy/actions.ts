@@ -130,6 +130,8 @@ export const ACTION_CATALOG = {
     GrantRole: a("iam/{kind}/{id}", "permissions"),
     RevokeRole: a("iam/{kind}/{id}", "permissions"),
     DescribeOrganization: a("iam/organization", "read"),
+    /** The regions environments offer (Confluent's `GET /fcpm/v2/regions`). */
+    ListRegions: a("iam/region/*", "list"),
     /** Public (login) and self-service routes: declared for audit, not evaluated. */
     Login: a("iam/user/{userName}", "session"),
     Logout: a("iam/session", "session"),
