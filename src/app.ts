@@ -225,6 +225,7 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
     },
   );
 
+  const managed = createManagedSecrets({ secrets, apiKeys, principals, clock, claims: rotation.claims, audit });
   const references = createReferencesModule({ storage, clock, secrets, audit, egress, flinkGatewayUrl: opts.flinkGatewayUrl ?? process.env.COFFER_FLINK_GATEWAY_URL });
 
   http = await createHttpServer({
@@ -275,12 +276,12 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
       if (again) rootAccessKey = { keyId: again.keyId, secret: rootAccessKey?.secret };
     },
     operator: createOperatorDeps({ storage, isSealed: () => barrier.sealed, unseal, seal, caPem: opts.caPem }),
-    rotation: { service: rotation, managed: createManagedSecrets({ secrets, apiKeys, principals, clock, claims: rotation.claims, audit }) },
+    rotation: { service: rotation, managed },
   });
   registerConfluentApi(http, { environments, principals, apiKeys, organization: () => organization });
   registerFlinkRegions(http, { environments });
   registerAlibabaApi(http, {
-    kms, secrets, apiKeys, environments, principals, access, clock, accountId,
+    kms, secrets, apiKeys, environments, principals, access, clock, accountId, managed,
     nonces: createNonceStore(storage, clock),
     defaultScope: scope,
     rotation,

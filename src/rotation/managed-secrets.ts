@@ -30,6 +30,10 @@ export interface ManagedSecretInput {
   /** Server and access-key secrets: the current credential (imported). */
   value?: Record<string, string> | undefined;
   rotation?: { enabled: boolean; intervalSeconds?: number | undefined } | undefined;
+  /** The first version's id (Alibaba's VersionId); a generated one otherwise. */
+  versionId?: string | undefined;
+  /** Other extended-config keys kept next to Coffer's (Alibaba's InstanceId, RegionId, …). */
+  extended?: Record<string, unknown> | undefined;
 }
 
 /** Who creates the secret (for the audit record of a takeover). */
@@ -70,8 +74,8 @@ export function createManagedSecrets(deps: {
     const v = text(value);
     try {
       return await secrets.create(scope, {
-        name: input.name, value: v, description: input.description, keyId: input.keyId, tags: input.tags,
-        secretType: secretTypeOf(config), extendedConfig: extendedConfigText(config), rotation: input.rotation,
+        name: input.name, value: v, description: input.description, keyId: input.keyId, tags: input.tags, versionId: input.versionId,
+        secretType: secretTypeOf(config), extendedConfig: extendedConfigText(config, input.extended), rotation: input.rotation,
       }, guard);
     } finally {
       v.bytes.fill(0);

@@ -139,6 +139,11 @@ function accountsOf(d: Json, type: SecretType, max: number): Json[] {
   return list.map((a, i) => strings(a, ["AccountName", "AccountPassword"], `SecretData.Accounts[${i}]`));
 }
 
+/** `{"Accounts":[{AccountName, AccountPassword}, …]}` of an Rds/Redis/PolarDB secret, 1..max accounts. */
+export function initialAccounts(data: string, type: SecretType, max: number): { AccountName: string; AccountPassword: string }[] {
+  return accountsOf(parseData(data, type), type, max) as { AccountName: string; AccountPassword: string }[];
+}
+
 /**
  * SecretData as the client sends it → the stored version values, in the format
  * GetSecretValue returns (Rds/Redis/PolarDB `{"AccountName","AccountPassword"}`, RAM

@@ -1,0 +1,87 @@
+/**
+ * Alibaba `CreateSecret` of Redis secrets with Coffer's database settings (seeds 002/003),
+ * through the real Alibaba SDK against a real Redis 7: accounts are created (`$Auto`) or
+ * imported exactly as on the native managed-secrets path, one owner per account.
+ */
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Acs3Client } from "../helpers/alibaba.js";
+import { redisFixture, type Fixture } from "./fixtures.js";
+import { startRotServer, targetEnv, type RotServer } from "./helpers.js";
+
+const enabled = targetEnv("COFFER_TEST_REDIS_URL") !== undefined;
+const json = (o: unknown) => JSON.stringify(o);
+
+describe.skipIf(!enabled)("Alibaba CreateSecret: managed Redis accounts", () => {
+  let fx: Fixture;
+  let srv: RotServer;
+  let c: Acs3Client;
+  const coffer = (accounts: string[], origin: "created" | "imported") => ({ type: "database", engine: "redis", host: fx.host, port: fx.port, adminSecret: "redis/admin", mode: "dual", accounts, origin });
+  /** Alibaba's Redis ExtendedConfig (the seed's form) with Coffer's settings. */
+  const ext = (accounts: string[], origin: "created" | "imported") =>
+    json({ SecretSubType: "DoubleUsers", AccountName: accounts[0], CloneAccountName: accounts[1], AccountPrivilege: "RoleReadWrite", InstanceId: "r-bp1", RegionId: "cn-hangzhou", Coffer: coffer(accounts, origin) });
+
+  beforeAll(async () => {
+    fx = (await redisFixture())!;
+    srv = await startRotServer();
+    await srv.putJson("redis/admin", fx.admin);
+    c = new Acs3Client({ endpoint: srv.url.replace("http://", "") }, { keyId: srv.auth.accessKeyId, secret: srv.auth.accessKeySecret });
+  });
+  afterAll(async () => {
+    await srv?.close();
+    await fx?.cleanup();
+  });
+
+  it('"$Auto" with origin created makes both accounts on Redis; they log in; rotation works; creating again is refused', async () => {
+    const prefix = `ali_${fx.tag}`;
+    const created = await c.call("CreateSecret", {
+      SecretName: "redis-auto", SecretType: "Redis", VersionId: "v1", SecretData: "$Auto",
+      ExtendedConfig: ext([prefix, `${prefix}_clone`], "created"),
+      EnableAutomaticRotation: true, RotationInterval: "7d",
+    });
+    expect(created).toMatchObject({ SecretName: "redis-auto", SecretType: "Redis", VersionId: "v1", AutomaticRotation: "Enabled" });
+    expect(JSON.parse(created.ExtendedConfig as string)).toMatchObject({ SecretSubType: "DoubleUsers", InstanceId: "r-bp1", Coffer: { origin: "created", accounts: [prefix, `${prefix}_clone`] } });
+    const v = JSON.parse((await c.call("GetSecretValue", { SecretName: "redis-auto" })).SecretData as string);
+    expect(v.AccountName).toBe(prefix);
+    expect(v.AccountPassword).toMatch(/^[^"'`\\@:/?#%&]{32}$/);
+    expect(await fx.login(v.AccountName, v.AccountPassword)).toBe(true);
+    const r = await srv.rotate("redis-auto");
+    expect(r.body.completed, JSON.stringify(r.body)).toBe(true);
+    const after = (await srv.current("redis-auto")).json;
+    expect(after.AccountName).toBe(`${prefix}_clone`);
+    expect(await fx.login(after.AccountName, after.AccountPassword)).toBe(true);
+    // The accounts exist now: a second secret can neither create nor claim them.
+    const again = await c.fail("CreateSecret", { SecretName: "redis-auto-2", SecretType: "Redis", VersionId: "v1", SecretData: "$Auto", ExtendedConfig: ext([prefix, `${prefix}_clone`], "created") });
+    expect(again.message).toMatch(/already (exists|managed)/);
+  });
+
+  it("imported: the passwords are checked on Redis; a wrong one is refused and nothing is stored", async () => {
+    const names = [`imp_${fx.tag}`, `imp_${fx.tag}_clone`];
+    const pws = ["Imp0rt-first-pw", "Imp0rt-second-pw"];
+    const root = new Redis(targetEnv("COFFER_TEST_REDIS_URL")!, { lazyConnect: true, maxRetriesPerRequest: 0 });
+    await root.connect();
+    for (const [i, n] of names.entries()) await root.call("ACL", "SETUSER", n, "on", `>${pws[i]}`, "~*", "&*", "+@read", "+@connection", "-@dangerous");
+    root.disconnect();
+    const wrong = await c.fail("CreateSecret", {
+      SecretName: "redis-imported", SecretType: "Redis", VersionId: "v1", SecretData: json({ Accounts: [{ AccountName: names[0], AccountPassword: "not-it" }, { AccountName: names[1], AccountPassword: pws[1] }] }),
+      ExtendedConfig: ext(names, "imported"),
+    });
+    expect(wrong.message).toContain("refused");
+    expect(wrong.message).not.toContain("not-it");
+    expect((await c.fail("DescribeSecret", { SecretName: "redis-imported" })).code).toMatch(/NotFound/);
+    const ok = await c.call("CreateSecret", {
+      SecretName: "redis-imported", SecretType: "Redis", VersionId: "v1", SecretData: json({ Accounts: [{ AccountName: names[0], AccountPassword: pws[0] }, { AccountName: names[1], AccountPassword: pws[1] }] }),
+      ExtendedConfig: ext(names, "imported"),
+    });
+    expect(ok.SecretName).toBe("redis-imported");
+    expect(JSON.parse((await c.call("GetSecretValue", { SecretName: "redis-imported" })).SecretData as string)).toEqual({ AccountName: names[0], AccountPassword: pws[0] });
+    // One owner per account: the same accounts cannot be imported twice.
+    const twice = await c.fail("CreateSecret", {
+      SecretName: "redis-imported-2", SecretType: "Redis", VersionId: "v1", SecretData: json({ Accounts: [{ AccountName: names[0], AccountPassword: pws[0] }, { AccountName: names[1], AccountPassword: pws[1] }] }),
+      ExtendedConfig: ext(names, "imported"),
+    });
+    expect(twice.message).toContain("already managed");
+    const autoImport = await c.fail("CreateSecret", { SecretName: "x", SecretType: "Redis", VersionId: "v1", SecretData: "$Auto", ExtendedConfig: ext(names, "imported") });
+    expect(autoImport.message).toContain("origin");
+  });
+});
