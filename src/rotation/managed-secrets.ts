@@ -32,6 +32,8 @@ export interface ManagedSecretInput {
   rotation?: { enabled: boolean; intervalSeconds?: number | undefined } | undefined;
   /** The first version's id (Alibaba's VersionId); a generated one otherwise. */
   versionId?: string | undefined;
+  /** The Alibaba type of a MySQL/PostgreSQL database secret: Rds (default) or PolarDB (MySQL/PostgreSQL-compatible). */
+  secretType?: "Rds" | "PolarDB" | "Redis" | undefined;
   /** Other extended-config keys kept next to Coffer's (Alibaba's InstanceId, RegionId, …). */
   extended?: Record<string, unknown> | undefined;
 }
@@ -75,7 +77,7 @@ export function createManagedSecrets(deps: {
     try {
       return await secrets.create(scope, {
         name: input.name, value: v, description: input.description, keyId: input.keyId, tags: input.tags, versionId: input.versionId,
-        secretType: secretTypeOf(config), extendedConfig: extendedConfigText(config, input.extended), rotation: input.rotation,
+        secretType: input.secretType === "PolarDB" && config.type === "database" && config.engine !== "redis" ? "PolarDB" : secretTypeOf(config), extendedConfig: extendedConfigText(config, input.extended), rotation: input.rotation,
       }, guard);
     } finally {
       v.bytes.fill(0);

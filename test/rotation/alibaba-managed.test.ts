@@ -6,8 +6,8 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Acs3Client } from "../helpers/alibaba.js";
-import { redisFixture, type Fixture } from "./fixtures.js";
-import { startRotServer, targetEnv, type RotServer } from "./helpers.js";
+import { pgFixture, redisFixture, type Fixture } from "./fixtures.js";
+import { startRotServer, targetEnv, waitFor, type RotServer } from "./helpers.js";
 
 const enabled = targetEnv("COFFER_TEST_REDIS_URL") !== undefined;
 const json = (o: unknown) => JSON.stringify(o);
@@ -83,5 +83,46 @@ describe.skipIf(!enabled)("Alibaba CreateSecret: managed Redis accounts", () => 
     expect(twice.message).toContain("already managed");
     const autoImport = await c.fail("CreateSecret", { SecretName: "x", SecretType: "Redis", VersionId: "v1", SecretData: "$Auto", ExtendedConfig: ext(names, "imported") });
     expect(autoImport.message).toContain("origin");
+  });
+});
+
+const pgEnabled = targetEnv("COFFER_TEST_ROTATION_PG_URL") !== undefined;
+
+describe.skipIf(!pgEnabled)("Alibaba CreateSecret: PolarDB (PostgreSQL-compatible) is managed like RDS", () => {
+  let fx: Fixture;
+  let srv: RotServer;
+  let c: Acs3Client;
+
+  beforeAll(async () => {
+    fx = (await pgFixture())!;
+    srv = await startRotServer();
+    await srv.putJson("pg/admin", fx.admin);
+    c = new Acs3Client({ endpoint: srv.url.replace("http://", "") }, { keyId: srv.auth.accessKeyId, secret: srv.auth.accessKeySecret });
+  });
+  afterAll(async () => {
+    await srv?.close();
+    await fx?.cleanup();
+  });
+
+  it("creates the accounts ($Auto), stays a PolarDB secret, and RotateSecret rotates it", async () => {
+    const prefix = `polar_${fx.tag}`;
+    const coffer = (engine: string) => ({ type: "database", engine, host: fx.host, port: fx.port, database: fx.database, adminSecret: "pg/admin", mode: "dual", accounts: [prefix, `${prefix}_clone`], origin: "created" });
+    const ext = (engine: string) => json({ SecretSubType: "DoubleUsers", RegionId: "cn-hangzhou", DBClusterId: "pc-1", DBType: "PostgreSQL", AccountName: prefix, Coffer: coffer(engine) });
+    const mismatch = await c.fail("CreateSecret", { SecretName: "polar", SecretType: "PolarDB", VersionId: "v1", SecretData: "$Auto", ExtendedConfig: ext("mysql") });
+    expect(mismatch.message).toContain("DBType");
+    const created = await c.call("CreateSecret", { SecretName: "polar", SecretType: "PolarDB", VersionId: "v1", SecretData: "$Auto", ExtendedConfig: ext("postgres"), EnableAutomaticRotation: true, RotationInterval: "6h" });
+    expect(created).toMatchObject({ SecretType: "PolarDB", AutomaticRotation: "Enabled", RotationInterval: "21600s" });
+    const v = JSON.parse((await c.call("GetSecretValue", { SecretName: "polar" })).SecretData as string);
+    expect(v.AccountName).toBe(prefix);
+    expect(await fx.login(v.AccountName, v.AccountPassword)).toBe(true);
+    expect(await c.call("RotateSecret", { SecretName: "polar", VersionId: "r1" })).toMatchObject({ VersionId: "r1" });
+    const st = await waitFor("the rotation", async () => {
+      const x = await srv.status("polar");
+      return x.inProgress === null && x.latest?.step === "done" ? x : undefined;
+    });
+    expect(st).toMatchObject({ managed: true, rotator: "postgres" });
+    const after = (await srv.current("polar")).json;
+    expect(after.AccountName).toBe(`${prefix}_clone`);
+    expect(await fx.login(after.AccountName, after.AccountPassword)).toBe(true);
   });
 });

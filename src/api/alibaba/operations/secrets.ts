@@ -31,6 +31,8 @@ export function extendedParam(r: Reader): Record<string, unknown> | undefined {
 
 const ROTATOR_TYPES: Readonly<Record<string, (c: ManagedConfig) => boolean>> = {
   Rds: (c) => c.type === "database" && c.engine !== "redis",
+  // PolarDB is MySQL- or PostgreSQL-compatible: managed and rotated like RDS of that engine.
+  PolarDB: (c) => c.type === "database" && c.engine !== "redis",
   Redis: (c) => c.type === "database" && c.engine === "redis",
   ECS: (c) => c.type === "server",
   RAMCredentials: (c) => c.type === "access-key",
@@ -47,6 +49,8 @@ function withManagedConfig(type: SecretType, extended: string | undefined): { te
   if (parsed[COFFER_FIELD] === undefined) return { text: extended, config: undefined };
   const config = validateManagedConfig(parsed[COFFER_FIELD]);
   if (!ROTATOR_TYPES[type]?.(config)) throw invalid(`ExtendedConfig.Coffer (${config.type}) does not fit a ${type} secret.`);
+  if (type === "PolarDB" && config.type === "database" && config.engine !== (parsed.DBType === "PostgreSQL" ? "postgres" : "mysql"))
+    throw invalid(`ExtendedConfig.Coffer.engine (${config.engine}) does not match ExtendedConfig.DBType (${String(parsed.DBType)}).`);
   return { text: JSON.stringify({ ...parsed, [COFFER_FIELD]: config }), config };
 }
 
@@ -121,7 +125,7 @@ async function createSecret(c: OpContext): Promise<Record<string, unknown>> {
 }
 
 /**
- * Rds and Redis secrets with Coffer's database settings create or import their accounts
+ * Rds, PolarDB and Redis secrets with Coffer's database settings create or import their accounts
  * exactly as the native managed-secrets path does (the same service): `origin` "created"
  * takes `SecretData: "$Auto"` and creates the accounts (only when absent); "imported" takes
  * `{"Accounts":[{AccountName, AccountPassword}, …]}` naming the configured accounts, each
@@ -151,7 +155,7 @@ async function createManagedDatabase(c: OpContext, type: SecretType, name: strin
   try {
     await deps.managed!.create(scope, "database", {
       name, versionId, description: p.str("Description", { max: 8192, keepEmpty: true }), keyId: keyId === undefined ? undefined : stripKeyArn(keyId), tags: tagsParam(p),
-      settings, account, extended, rotation: enable ? { enabled: true, intervalSeconds: interval } : undefined,
+      settings, account, extended, secretType: type === "PolarDB" ? "PolarDB" : undefined, rotation: enable ? { enabled: true, intervalSeconds: interval } : undefined,
     }, c.access.keyGuard(), { principal: c.principal.id, requestId: c.req.id, source: c.req.ip });
   } catch (e) {
     if (e instanceof CofferError && e.code === "SecretAlreadyExists" && (await deps.secrets.entry(scope, name))?.row.deleted_at != null)
