@@ -544,6 +544,10 @@ describe.skipIf(Boolean(skip))("web console in Chromium", { timeout: 120_000 }, 
     await shot("workflow-keys");
     const api = await s.request("GET", "/v1/workflow-services/orders-wf/keys");
     expect(api.body.keys.map((k: { type: string }) => k.type).sort()).toEqual(["Custom", "FunctionInvocation", "ImageRepository", "ObjectStorage"]);
+    // The service is listed now (seed 004: Key Management starts from a workflow service), with its key count.
+    const services = page.getByRole("table", { name: "Workflow services" });
+    await poll(() => services.textContent()).toContain("orders-wf4");
+    expect((await s.request("GET", "/v1/workflow-services")).body.services).toContainEqual({ name: "orders-wf", keys: 4 });
   });
 
   it("shows policies and roles", async () => {
