@@ -71,6 +71,7 @@ export function createManagedSecrets(deps: {
   const { secrets } = deps;
 
   async function store(scope: Scope, input: ManagedSecretInput, config: ManagedConfig, value: unknown, guard: KeyGuard | undefined) {
+    if (input.secretType === "PolarDB" && !(config.type === "database" && config.engine !== "redis")) throw invalid("A PolarDB secret is a MySQL or PostgreSQL database secret.");
     checkInterval(config, input.rotation?.intervalSeconds);
     if (input.rotation?.enabled && input.rotation.intervalSeconds === undefined) throw invalid("Automatic rotation needs intervalSeconds.");
     const v = text(value);

@@ -125,4 +125,16 @@ describe.skipIf(!pgEnabled)("Alibaba CreateSecret: PolarDB (PostgreSQL-compatibl
     expect(after.AccountName).toBe(`${prefix}_clone`);
     expect(await fx.login(after.AccountName, after.AccountPassword)).toBe(true);
   });
+
+  it("the native API (and the console) create a PolarDB secret the same way; Redis cannot be PolarDB", async () => {
+    const prefix = `pnat_${fx.tag}`;
+    const target = { type: "database", engine: "postgres", host: fx.host, port: fx.port, database: fx.database, adminSecret: "pg/admin", mode: "dual" };
+    const made = await srv.request("POST", "/v1/managed-secrets", { name: "polar-native", ...target, secretType: "PolarDB", account: { create: { usernamePrefix: prefix } } });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    expect(made.body.secretType).toBe("PolarDB");
+    const v = (await srv.current("polar-native")).json;
+    expect(await fx.login(v.AccountName, v.AccountPassword)).toBe(true);
+    const redis = await srv.request("POST", "/v1/managed-secrets", { name: "polar-redis", ...target, engine: "redis", port: 6379, database: undefined, secretType: "PolarDB", account: { create: { usernamePrefix: `x_${fx.tag}` } } });
+    expect(redis.status).toBe(400);
+  });
 });
