@@ -550,6 +550,12 @@ describe.skipIf(Boolean(skip))("web console in Chromium", { timeout: 120_000 }, 
     expect((await s.request("GET", "/v1/workflow-services")).body.services).toContainEqual({ name: "orders-wf", keys: 4 });
   });
 
+  it("offers the Instance CA Certificate; a server without TLS says it has none", async () => {
+    await go("Secrets");
+    await button("Instance CA Certificate").click();
+    await poll(() => page.locator(".toasts").textContent()).toContain("This server has no instance CA");
+  });
+
   it("shows policies and roles", async () => {
     await go("Policies & roles");
     await button("Create policy").click();
