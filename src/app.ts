@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { accountIdOf, registerAwsApi } from "./api/aws/index.js";
 import { createNonceStore, registerAlibabaApi } from "./api/alibaba/index.js";
 import { registerConfluentApi } from "./api/confluent/confluent-routes.js";
+import { registerFlinkRegions } from "./api/confluent/flink-regions.js";
 import { registerNativeApi } from "./api/native/index.js";
 import { registerReferenceApis } from "./api/references/index.js";
 import { createReferencesModule, TOKEN_PREFIX, type ReferencesModule } from "./references/index.js";
@@ -225,13 +226,15 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
     },
   );
 
+  const managed = createManagedSecrets({ secrets, apiKeys, principals, clock, claims: rotation.claims, audit });
   const references = createReferencesModule({ storage, clock, secrets, audit, egress, flinkGatewayUrl: opts.flinkGatewayUrl ?? process.env.COFFER_FLINK_GATEWAY_URL });
 
   http = await createHttpServer({
     clock,
     apiKeys,
     principals,
-    resolveScope: (env, r) => environments.resolveScope(env, r),
+    resolveScope: (env, r) => environments.lookupScope(env, r),
+    offerRegion: (sc) => environments.offerRegion(sc),
     defaultScope: scope,
     decider,
     holdsAllOf: (actor, ownerId) => access.coversPrincipal(actor, ownerId),
@@ -274,11 +277,12 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
       if (again) rootAccessKey = { keyId: again.keyId, secret: rootAccessKey?.secret };
     },
     operator: createOperatorDeps({ storage, isSealed: () => barrier.sealed, unseal, seal, caPem: opts.caPem }),
-    rotation: { service: rotation, managed: createManagedSecrets({ secrets, apiKeys, principals, clock, claims: rotation.claims, audit }) },
+    rotation: { service: rotation, managed },
   });
   registerConfluentApi(http, { environments, principals, apiKeys, access, organization: () => organization });
+  registerFlinkRegions(http, { environments });
   registerAlibabaApi(http, {
-    kms, secrets, apiKeys, environments, principals, access, clock, accountId,
+    kms, secrets, apiKeys, environments, principals, access, clock, accountId, managed,
     nonces: createNonceStore(storage, clock),
     defaultScope: scope,
     rotation,

@@ -328,9 +328,14 @@ export function ToastHost({ children }: { children: ReactNode }) {
 const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
 
 /** A modal dialog: focus moves in (first field), Tab stays inside, Escape closes, focus returns. */
+/** Open dialogs, innermost last: Escape outside any of them (focus lost to the page) closes the innermost. */
+const openModals: HTMLElement[] = [];
+
 export function Modal({ title, onClose, children, wide }: { title: string; onClose: () => void; children: ReactNode; wide?: boolean }) {
   const ref = useRef<HTMLDivElement>(null);
   const titleId = useId();
+  const close = useRef(onClose);
+  close.current = onClose;
   useEffect(() => {
     const before = document.activeElement as HTMLElement | null;
     const el = ref.current;
@@ -338,8 +343,35 @@ export function Modal({ title, onClose, children, wide }: { title: string; onClo
       const first = el.querySelector<HTMLElement>("input:not([disabled]), select:not([disabled]), textarea:not([disabled])");
       (first ?? el.querySelector<HTMLElement>(FOCUSABLE) ?? el).focus();
     }
-    return () => before?.focus?.();
+    if (el) openModals.push(el);
+    // A submit button disabled while busy drops focus to the page (a server error then leaves
+    // it there): Escape still closes the dialog, and the next key press lands back inside it.
+    const onDocKey = (e: KeyboardEvent) => {
+      if (!el || openModals[openModals.length - 1] !== el || el.contains(document.activeElement)) return;
+      if (e.key === "Escape") {
+        e.preventDefault();
+        close.current();
+      } else if (e.key === "Tab") {
+        e.preventDefault();
+        (el.querySelector<HTMLElement>(FOCUSABLE) ?? el).focus();
+      }
+    };
+    document.addEventListener("keydown", onDocKey);
+    return () => {
+      document.removeEventListener("keydown", onDocKey);
+      const i = el ? openModals.indexOf(el) : -1;
+      if (i >= 0) openModals.splice(i, 1);
+      before?.focus?.();
+    };
   }, []);
+  /** Focus dropped to the page (a disabled button, a re-render): back to the dialog. */
+  function onBlur(e: React.FocusEvent) {
+    if (e.relatedTarget !== null) return;
+    setTimeout(() => {
+      const el = ref.current;
+      if (el && (document.activeElement === null || document.activeElement === document.body)) el.focus();
+    }, 0);
+  }
   function onKeyDown(e: React.KeyboardEvent) {
     if (e.key === "Escape") {
       e.stopPropagation();
@@ -361,7 +393,7 @@ export function Modal({ title, onClose, children, wide }: { title: string; onClo
   }
   return (
     <div className="backdrop" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
-      <div className={`dialog${wide ? " dialog-wide" : ""}`} role="dialog" aria-modal="true" aria-labelledby={titleId} ref={ref} tabIndex={-1} onKeyDown={onKeyDown}>
+      <div className={`dialog${wide ? " dialog-wide" : ""}`} role="dialog" aria-modal="true" aria-labelledby={titleId} ref={ref} tabIndex={-1} onKeyDown={onKeyDown} onBlur={onBlur}>
         <div className="dialog-head">
           <h2 id={titleId}>{title}</h2>
           <button type="button" className="btn-icon" aria-label="Close" onClick={onClose}>

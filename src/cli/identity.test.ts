@@ -286,8 +286,23 @@ describe("api-keys", () => {
 
   it("create needs both --environment and --region, or neither", async () => {
     expect((await run(["api-keys", "create", "--owner", "sa-1", "--environment", "env-x"])).code).toBe(2);
-    expect((await run(["api-keys", "create", "--environment", "env-x", "--region", "r"])).code).toBe(2);
+    expect((await run(["api-keys", "create", "--owner", "sa-1", "--service-account", "sa-2"])).code).toBe(2);
     expect(seen).toHaveLength(0);
+  });
+
+  it("create defaults the owner to the caller (whoami); --service-account names one", async () => {
+    reply = (s) => {
+      if (s.url === "/v1/auth/whoami") return { status: 200, body: { principalId: "u-me", kind: "user" } };
+      if (s.url.startsWith("/v1/service-accounts?")) return { status: 200, body: { serviceAccounts: [{ id: "sa-9", name: "flink" }], nextToken: null } };
+      return { status: 201, body: created };
+    };
+    expect((await run(["api-keys", "create", "--environment", "env-x", "--region", "r"])).code).toBe(0);
+    expect(seen.map((x) => x.url)).toEqual(["/v1/auth/whoami", "/v1/api-keys"]);
+    expect(seen[1]?.body).toEqual({ owner: "u-me", environment: "env-x", region: "r" });
+    seen.length = 0;
+    expect((await run(["api-keys", "create", "--service-account", "flink"])).code).toBe(0);
+    expect(seen[seen.length - 1]?.body).toEqual({ owner: "sa-9" });
+    expect(seen.some((x) => x.url.startsWith("/v1/users"))).toBe(false);
   });
 
   it("create resolves an owner name; list/describe/update/delete use the documented routes", async () => {

@@ -15,6 +15,7 @@ import { registerApiKeyCommands } from "./commands/api-keys.js";
 import { registerPolicyCommands } from "./commands/policies.js";
 import { registerResourcePolicyCommands } from "./commands/resource-policies.js";
 import { registerSqlCommands } from "./commands/sql.js";
+import { registerFlinkCommands } from "./commands/flink.js";
 import { registerWorkflowCommands } from "./commands/workflows.js";
 import { registerRunRenderCommands } from "./commands/run-render.js";
 import { collect } from "./input.js";
@@ -52,6 +53,7 @@ export function buildProgram(cli: Cli): Command {
   registerPolicyCommands(program, cli);
   registerResourcePolicyCommands(program, cli);
   registerSqlCommands(program, cli);
+  registerFlinkCommands(program, cli);
   registerWorkflowCommands(program, cli);
   registerRunRenderCommands(program, cli);
   return program;

@@ -171,13 +171,29 @@ export function createEnvironmentService(deps: { storage: Storage; clock: Clock;
      * is added on first use; in production it must be one the environment offers.
      */
     async resolveScope(envRef: string, region: string): Promise<Scope> {
+      const scope = await this.lookupScope(envRef, region);
+      await this.offerRegion(scope);
+      return scope;
+    },
+
+    /**
+     * The scope, changing nothing: in dev mode an unknown region is accepted but not yet
+     * added. The pipeline adds it (`offerRegion`) only once the request is authorized, so a
+     * refused request leaves the environment as it was.
+     */
+    async lookupScope(envRef: string, region: string): Promise<Scope> {
       const e = await get(envRef);
       validateRegion(region);
-      if (!e.regions.has(region)) {
-        if (!deps.dev) throw new CofferError("RegionNotOffered", `The environment "${e.row.name}" does not offer the region "${region}".`);
-        await addRegions(e.row.id, [region]);
-      }
+      if (!e.regions.has(region) && !deps.dev) throw new CofferError("RegionNotOffered", `The environment "${e.row.name}" does not offer the region "${region}".`);
       return { environmentId: e.row.id, region };
+    },
+
+    /** Dev mode: adds the scope's region to its environment when it is not offered yet. */
+    async offerRegion(scope: Scope): Promise<void> {
+      const e = await get(scope.environmentId);
+      if (e.regions.has(scope.region)) return;
+      if (!deps.dev) throw new CofferError("RegionNotOffered", `The environment "${e.row.name}" does not offer the region "${scope.region}".`);
+      await addRegions(e.row.id, [scope.region]);
     },
 
     async exists(envId: string): Promise<boolean> {

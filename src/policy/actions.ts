@@ -135,6 +135,8 @@ export const ACTION_CATALOG = {
     DescribeRoleBinding: a("iam/role-binding/{roleBindingId}", "read"),
     DeleteRoleBinding: a("iam/role-binding/{roleBindingId}", "permissions"),
     DescribeOrganization: a("iam/organization", "read"),
+    /** The regions environments offer (Confluent's `GET /fcpm/v2/regions`). */
+    ListRegions: a("iam/region/*", "list"),
     /** Public (login) and self-service routes: declared for audit, not evaluated. */
     Login: a("iam/user/{userName}", "session"),
     Logout: a("iam/session", "session"),
@@ -146,8 +148,13 @@ export const ACTION_CATALOG = {
     DescribeSecretValue: a("sql-value/{name}", "read"),
     CreateSecretValue: a("sql-value/{name}", "write"),
     DeleteSecretValue: a("sql-value/{name}", "write"),
-    /** Deploying: resolving `${secret_values.…}` (the resolve endpoint, starting a statement). */
-    ResolveSqlScript: a("sql-value/*", "value"),
+    /**
+     * Deploying: starting a statement resolves its `${secret_values.…}` references into the
+     * script sent to the Flink SQL Gateway; the caller never sees a value.
+     */
+    ResolveSqlScript: a("sql-value/*", "write"),
+    /** Validating a script's references (which exist, where allowed) with a redacted rendering; no value. */
+    ValidateSqlScript: a("sql-value/*", "read"),
     ListStatements: a("sql-statement/*", "list"),
     DescribeStatement: a("sql-statement/{name}", "read"),
     CreateStatement: a("sql-statement/{name}", "write"),

@@ -36,7 +36,7 @@ describe("the action catalog", () => {
     expect(new Set(ALL_ACTIONS).size).toBe(ALL_ACTIONS.length);
     for (const a of ACTIONS) expect(() => resourceFor(a.resource), a.action).not.toThrow();
     expect(actionsOf("audit")).toEqual(["audit:ListRecords", "audit:Verify"]);
-    expect(actionsWithAccess("value")).toEqual(["kms:Decrypt", "kms:ReEncrypt", "secrets:GetSecretValue", "secrets:BatchGetSecretValue", "sql:ResolveSqlScript", "workflows:ResolveWorkflow"]);
+    expect(actionsWithAccess("value")).toEqual(["kms:Decrypt", "kms:ReEncrypt", "secrets:GetSecretValue", "secrets:BatchGetSecretValue", "workflows:ResolveWorkflow"]);
     expect(isKnownAction("SECRETS:getsecretvalue")).toBe(true);
     expect(isKnownAction("kms:GetSecretValue")).toBe(false);
     expect(actionInfo("kms:GenerateDataKey")).toMatchObject({ service: "kms", operation: "GenerateDataKey", access: "crypto", resource: "key/{keyId}" });
@@ -72,6 +72,16 @@ describe("built-in roles", () => {
     expect(can("editor", "kms:GenerateDataKey", viaSecrets)).toBe(true);
     expect(can("editor", "kms:Decrypt", viaSecrets)).toBe(false);
     for (const action of actionsWithAccess("value", "permissions", "admin")) expect(can("editor", action, viaSecrets), action).toBe(false);
+  });
+
+  it("editor follows the seeds: adds and deletes SQL secret values and workflow keys, deploys, never reads a value", () => {
+    for (const action of ["sql:CreateSecretValue", "sql:DeleteSecretValue", "sql:ListSecretValues", "sql:DescribeSecretValue", "sql:ValidateSqlScript", "sql:ResolveSqlScript",
+      "sql:CreateStatement", "sql:UpdateStatement", "sql:DeleteStatement", "sql:ListStatements", "sql:DescribeStatement", "sql:DescribeGateway",
+      "workflows:CreateWorkflowKey", "workflows:UpdateWorkflowKey", "workflows:DeleteWorkflowKey", "workflows:ListWorkflowKeys", "workflows:DescribeWorkflowKey"])
+      expect(can("editor", action), action).toBe(true);
+    for (const action of ["workflows:ResolveWorkflow", "sql:CreateApiToken", "sql:DeleteApiToken", "sql:SetGateway"]) expect(can("editor", action), action).toBe(false);
+    for (const role of ["secret-reader", "auditor"] as const)
+      for (const action of ["sql:CreateSecretValue", "sql:ResolveSqlScript", "sql:ValidateSqlScript", "workflows:CreateWorkflowKey", "workflows:ResolveWorkflow"]) expect(can(role, action), `${role} ${action}`).toBe(false);
   });
 
   it("secret-reader reads values but writes nothing", () => {

@@ -58,6 +58,27 @@ const EDITOR: PolicyDocument = {
       ],
       Resource: "*",
     },
+    {
+      // Realtime Compute for Flink's editor (seed 000): adds and deletes secret values (never
+      // reads or changes one), writes, validates and deploys statements; the values go only
+      // to the Flink SQL Gateway. API tokens (permissions) and the gateway (admin) stay out.
+      Sid: "SqlSecretValuesAndStatements",
+      Effect: "Allow",
+      Action: [
+        "sql:ListSecretValues", "sql:DescribeSecretValue", "sql:CreateSecretValue", "sql:DeleteSecretValue",
+        "sql:ValidateSqlScript", "sql:ResolveSqlScript",
+        "sql:ListStatements", "sql:DescribeStatement", "sql:CreateStatement", "sql:UpdateStatement", "sql:DeleteStatement", "sql:DescribeGateway",
+      ],
+      Resource: "*",
+    },
+    {
+      // Tencent's workflow Key Management (seed 004): adds, changes and deletes keys; rendering a
+      // workflow with their credentials (workflows:ResolveWorkflow) is a value read and stays out.
+      Sid: "WorkflowKeys",
+      Effect: "Allow",
+      Action: ["workflows:ListWorkflowKeys", "workflows:DescribeWorkflowKey", "workflows:CreateWorkflowKey", "workflows:UpdateWorkflowKey", "workflows:DeleteWorkflowKey"],
+      Resource: "*",
+    },
     { Sid: "DataKeysForSecretWrites", Effect: "Allow", Action: "kms:GenerateDataKey", Resource: "key/*", Condition: VIA_SECRETS },
   ],
 };
@@ -98,7 +119,7 @@ export const BUILTIN_ROLES: Readonly<Record<BuiltinRoleName, BuiltinRole>> = dee
   editor: {
     name: "editor",
     policyId: "builtin/editor",
-    description: "Creates, changes, rotates, tags and deletes keys, aliases and secrets and writes secret values; cannot read values, use keys directly, or change policies.",
+    description: "Creates, changes, rotates, tags and deletes keys, aliases and secrets and writes secret values; adds and deletes SQL secret values, writes, validates and deploys SQL statements; manages workflow keys; cannot read values, use keys directly, or change policies.",
     document: EDITOR,
   },
   "secret-reader": { name: "secret-reader", policyId: "builtin/secret-reader", description: "Reads secret values (and lists and describes secrets).", document: SECRET_READER },

@@ -21,14 +21,15 @@ export type TokenRole = (typeof TOKEN_ROLES)[number];
 const VIEWER = ["sql:ListStatements", "sql:DescribeStatement", "sql:DescribeGateway"];
 const EDITOR = [
   ...VIEWER,
-  "sql:ListSecretValues", "sql:DescribeSecretValue", "sql:CreateSecretValue", "sql:DeleteSecretValue", "sql:ResolveSqlScript",
+  "sql:ListSecretValues", "sql:DescribeSecretValue", "sql:CreateSecretValue", "sql:DeleteSecretValue", "sql:ValidateSqlScript", "sql:ResolveSqlScript",
   "sql:CreateStatement", "sql:UpdateStatement", "sql:DeleteStatement",
 ];
 const OWNER = [...EDITOR, "sql:ListApiTokens", "sql:CreateApiToken", "sql:DeleteApiToken"];
 
 /**
  * What each role may do (Ververica's table): viewers list and read statements, never
- * secret values; editors also add and delete secret values and deploy (resolve, start);
+ * secret values; editors also add and delete secret values, validate scripts and deploy
+ * (start: values resolved only into what the Flink SQL Gateway receives);
  * owners also manage API tokens.
  */
 export const ROLE_ACTIONS: Readonly<Record<TokenRole, ReadonlySet<string>>> = {

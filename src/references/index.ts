@@ -7,7 +7,7 @@ import type { Storage } from "../storage/index.js";
 import { createApiTokens } from "./api-tokens.js";
 import { FlinkGatewayClient, type GatewayOptions } from "./flink-gateway.js";
 import { createFlinkGateways } from "./gateways.js";
-import { analyzeSql, checkPlacement, resolveSql } from "./sql-references.js";
+import { analyzeSql, validateSql, type ReferenceCheck } from "./sql-references.js";
 import { createSqlValues } from "./sql-values.js";
 import { createStatements } from "./statements.js";
 import { createWorkflowKeys } from "./workflow-keys.js";
@@ -17,6 +17,7 @@ export { TOKEN_PREFIX, ROLE_ACTIONS, TOKEN_ROLES, rolePermissions, type ApiToken
 export { batchRead, type BatchError, type BatchValue } from "./batch-read.js";
 export { refsOf, MAX_STATEMENT, type StatementRow, type Phase } from "./statements.js";
 export type { SqlValueView } from "./sql-values.js";
+export type { ReferenceCheck } from "./sql-references.js";
 export type { WorkflowKeyView, WorkflowKeyType } from "./workflow-keys.js";
 
 /**
@@ -36,12 +37,16 @@ export function createReferencesModule(deps: { storage: Storage; clock: Clock; s
     workflowKeys,
     apiTokens: createApiTokens({ storage: deps.storage, clock: deps.clock }),
 
-    /** `sqlscripts:resolve`: the script with its references replaced; names the values it read. */
-    async resolveScript(scope: Scope, statement: string, where: string): Promise<{ statement: string; names: string[] }> {
+    /**
+     * `sqlscripts:resolve`, `/v1/sql/resolve`: validation and a redacted rendering, never a
+     * value (no value is even read). Values are resolved only into the statement a start
+     * sends to the Flink SQL Gateway (statements.ts).
+     */
+    async validateScript(scope: Scope, statement: string, where: string): Promise<{ statement: string; valid: boolean; references: ReferenceCheck[] }> {
       const a = analyzeSql(statement);
-      checkPlacement(a); // before any value is read
-      const found = await values.read(scope, a.names);
-      return { statement: resolveSql(statement, a, (n) => found.get(n), where), names: a.names };
+      const names = [...new Set(a.references.flatMap((r) => (r.name === undefined ? [] : [r.name])))];
+      const found = await values.existing(scope, names);
+      return validateSql(statement, a, (n) => found.has(n), where);
     },
 
     /** Deletes a secret value and lists the statements that reference it (they keep running; starting them again fails). */

@@ -204,6 +204,43 @@ export function resolveSql(text: string, a: SqlAnalysis, lookup: (name: string) 
   return out + text.slice(at);
 }
 
+export const REDACTED = "******";
+
+export interface ReferenceCheck {
+  line: number;
+  /** The reference as written (shortened when long). */
+  reference: string;
+  name: string | null;
+  /** In a place where references are honoured (a quoted option value of CREATE TEMPORARY TABLE … WITH). */
+  allowed: boolean;
+  /** A secret value of this name exists in the scope. */
+  exists: boolean;
+  /** Why the script could not be deployed because of this reference; absent when it could. */
+  problem?: string;
+}
+
+/**
+ * Validation without any value: each reference with its line, whether its place is allowed
+ * and whether its value exists, and the script with each honoured, existing reference
+ * replaced by `******` (every other byte as written). Nothing here ever holds a value.
+ */
+export function validateSql(text: string, a: SqlAnalysis, exists: (name: string) => boolean, where: string): { statement: string; valid: boolean; references: ReferenceCheck[] } {
+  const references: ReferenceCheck[] = a.references.map((r) => {
+    const allowed = r.refused === undefined;
+    const found = r.name !== undefined && exists(r.name);
+    const problem = !allowed ? r.refused : found ? undefined : `names no secret value in ${where}`;
+    return { line: r.line, reference: shown(r.raw), name: r.name ?? null, allowed, exists: found, ...(problem === undefined ? {} : { problem }) };
+  });
+  let out = "";
+  let at = 0;
+  a.references.forEach((r, i) => {
+    if (!references[i]!.allowed || !references[i]!.exists) return;
+    out += text.slice(at, r.start) + REDACTED;
+    at = r.end;
+  });
+  return { statement: out + text.slice(at), valid: references.every((r) => r.problem === undefined), references };
+}
+
 /** The statements of a (resolved) script, each without its `;`, for one-by-one submission. */
 export function statementTexts(text: string): string[] {
   return analyzeSql(text).statements.map((s) => text.slice(s.start, s.end).trim()).filter((s) => s.length > 0);

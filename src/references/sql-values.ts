@@ -93,7 +93,14 @@ export function createSqlValues(deps: { secrets: SecretsModule }) {
       return v;
     },
 
-    /** The resolver path: the values of the names that exist (missing ones are absent from the map). */
+    /** Which of these names have a value in the scope (no value is read). */
+    async existing(scope: Scope, names: readonly string[]): Promise<Set<string>> {
+      const out = new Set<string>();
+      for (const name of names) if (await live(scope, name)) out.add(name);
+      return out;
+    },
+
+    /** The resolver path (deploy only: the statement sent to the Flink SQL Gateway): the values of the names that exist (missing ones are absent from the map). */
     async read(scope: Scope, names: readonly string[]): Promise<Map<string, string>> {
       const out = new Map<string, string>();
       for (const name of names) {

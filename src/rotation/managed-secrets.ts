@@ -30,6 +30,12 @@ export interface ManagedSecretInput {
   /** Server and access-key secrets: the current credential (imported). */
   value?: Record<string, string> | undefined;
   rotation?: { enabled: boolean; intervalSeconds?: number | undefined } | undefined;
+  /** The first version's id (Alibaba's VersionId); a generated one otherwise. */
+  versionId?: string | undefined;
+  /** The Alibaba type of a MySQL/PostgreSQL database secret: Rds (default) or PolarDB (MySQL/PostgreSQL-compatible). */
+  secretType?: "Rds" | "PolarDB" | "Redis" | undefined;
+  /** Other extended-config keys kept next to Coffer's (Alibaba's InstanceId, RegionId, …). */
+  extended?: Record<string, unknown> | undefined;
 }
 
 /** Who creates the secret (for the audit record of a takeover). */
@@ -65,13 +71,14 @@ export function createManagedSecrets(deps: {
   const { secrets } = deps;
 
   async function store(scope: Scope, input: ManagedSecretInput, config: ManagedConfig, value: unknown, guard: KeyGuard | undefined) {
+    if (input.secretType === "PolarDB" && !(config.type === "database" && config.engine !== "redis")) throw invalid("A PolarDB secret is a MySQL or PostgreSQL database secret.");
     checkInterval(config, input.rotation?.intervalSeconds);
     if (input.rotation?.enabled && input.rotation.intervalSeconds === undefined) throw invalid("Automatic rotation needs intervalSeconds.");
     const v = text(value);
     try {
       return await secrets.create(scope, {
-        name: input.name, value: v, description: input.description, keyId: input.keyId, tags: input.tags,
-        secretType: secretTypeOf(config), extendedConfig: extendedConfigText(config), rotation: input.rotation,
+        name: input.name, value: v, description: input.description, keyId: input.keyId, tags: input.tags, versionId: input.versionId,
+        secretType: input.secretType === "PolarDB" && config.type === "database" && config.engine !== "redis" ? "PolarDB" : secretTypeOf(config), extendedConfig: extendedConfigText(config, input.extended), rotation: input.rotation,
       }, guard);
     } finally {
       v.bytes.fill(0);

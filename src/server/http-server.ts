@@ -29,8 +29,10 @@ export interface PipelineDeps {
   clock: Clock;
   apiKeys: ApiKeyService;
   principals: PrincipalService;
-  /** The scope for an environment (id or name) and region; dev mode adds regions on first use. */
+  /** The scope for an environment (id or name) and region, changing nothing. */
   resolveScope: (environment: string, region: string) => Promise<Scope>;
+  /** Dev mode adds a region on first use: called once the request is authorized. */
+  offerRegion: (scope: Scope) => Promise<void>;
   defaultScope: Scope;
   /** The one policy decision (src/auth/decider.ts); requests reach it only through `req.access`. */
   decider: Decider;
@@ -352,6 +354,8 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
     return async function authorize(req) {
       if (!req.principal || !req.access) return;
       await req.access.authorizeRoute(actionOf(req, auth), shortResource(req, auth));
+      // Only now (a refused request changes nothing): dev mode's first use of a region adds it.
+      if (req.scope) await deps.offerRegion(req.scope);
     };
   }
 

@@ -581,6 +581,26 @@ describe.skipIf(Boolean(skip))("web console in Chromium", { timeout: 120_000 }, 
     await shot("workflow-keys");
     const api = await s.request("GET", "/v1/workflow-services/orders-wf/keys");
     expect(api.body.keys.map((k: { type: string }) => k.type).sort()).toEqual(["Custom", "FunctionInvocation", "ImageRepository", "ObjectStorage"]);
+    // A server error in a dialog (the name exists: 409) keeps the dialog usable from the keyboard: Escape closes it.
+    await button("Add key").click();
+    await field("Key type").selectOption("Custom");
+    await field("Key name").fill("mysql");
+    await field("Variable name 1").fill("A");
+    await field("Variable value 1").fill("b");
+    await dialog().getByRole("button", { name: "OK" }).click();
+    await poll(() => dialog().textContent()).toContain("WorkflowKeyAlreadyExists");
+    await page.keyboard.press("Escape");
+    await poll(() => dialog().count()).toBe(0);
+    // The service is listed now (seed 004: Key Management starts from a workflow service), with its key count.
+    const services = page.getByRole("table", { name: "Workflow services" });
+    await poll(() => services.textContent()).toContain("orders-wf4");
+    expect((await s.request("GET", "/v1/workflow-services")).body.services).toContainEqual({ name: "orders-wf", keys: 4 });
+  });
+
+  it("offers the Instance CA Certificate; a server without TLS says it has none", async () => {
+    await go("Secrets");
+    await button("Instance CA Certificate").click();
+    await poll(() => page.locator(".toasts").textContent()).toContain("This server has no instance CA");
   });
 
   it("shows policies and roles", async () => {

@@ -94,6 +94,8 @@ describe("managed secret types", () => {
     const prev = JSON.parse((await c.call("GetSecretValue", { SecretName: "redis-app", VersionStage: "ACSPrevious" })).SecretData as string);
     expect(cur).toEqual({ AccountName: "app", AccountPassword: expect.stringMatching(/^.{32}$/) });
     expect(prev.AccountName).toBe("app_clone");
+    // The rotation generator's alphabet: no quotes, backslash or URL delimiters (docs/rotation.md).
+    for (const p of [cur.AccountPassword, prev.AccountPassword]) expect(p).toMatch(/^[^"'`\\@:/?#%&]{32}$/);
     await c.call("CreateSecret", {
       SecretName: "polar-app", SecretType: "PolarDB", VersionId: "v1", SecretData: "$Auto",
       ExtendedConfig: json({ SecretSubType: "DoubleUsers", RegionId: "cn-hangzhou", DBClusterId: "pc-1", DBType: "MySQL", AccountName: "pa" }),

@@ -182,7 +182,7 @@ describe("coffer render", () => {
 });
 
 describe("coffer sql and coffer workflows", () => {
-  it("adds a value from stdin, resolves a script, warns on delete; never prints the value", async () => {
+  it("adds a value from stdin, validates a script (redacted), warns on delete; never prints the value", async () => {
     const add = await coffer(["sql", "values", "add", "jdbc-pw"], { input: "sq1-S3cret" });
     expect(add.code).toBe(0);
     expect(add.stdout).toBe("jdbc-pw\n");
@@ -191,10 +191,15 @@ describe("coffer sql and coffer workflows", () => {
     expect(list.stdout).not.toContain("sq1-S3cret");
     const script = file("job.sql", "CREATE TEMPORARY TABLE t (a INT) WITH ('password' = '${secret_values.jdbc-pw}');\n");
     const res = await coffer(["sql", "resolve", script]);
-    expect(res.stdout).toBe("CREATE TEMPORARY TABLE t (a INT) WITH ('password' = 'sq1-S3cret');\n");
-    const bad = await coffer(["sql", "resolve", file("bad.sql", "SELECT '${secret_values.jdbc-pw}';")]);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).toBe("CREATE TEMPORARY TABLE t (a INT) WITH ('password' = '******');\n");
+    const json = await coffer(["sql", "validate", script, "-o", "json"]);
+    expect(JSON.parse(json.stdout)).toMatchObject({ valid: true, references: [{ line: 1, name: "jdbc-pw", allowed: true, exists: true }] });
+    const bad = await coffer(["sql", "resolve", file("bad.sql", "SELECT '${secret_values.jdbc-pw}';\nCREATE TEMPORARY TABLE u (a INT) WITH ('p' = '${secret_values.gone}');")]);
     expect(bad.code).toBe(7);
-    expect(bad.stderr).toContain("line 1: ${secret_values.jdbc-pw}");
+    expect(bad.stderr).toContain("line 1: ${secret_values.jdbc-pw} is outside");
+    expect(bad.stderr).toContain("line 2: ${secret_values.gone} names no secret value");
+    for (const out of [res, json, bad]) expect(out.stdout + out.stderr).not.toContain("sq1-S3cret");
     const tok = await coffer(["sql", "tokens", "create", "ci", "--role", "editor", "-o", "json"]);
     expect(JSON.parse(tok.stdout).secret).toMatch(/^cvt_/);
     expect((await coffer(["sql", "values", "delete", "jdbc-pw"])).stdout).toBe("jdbc-pw: deleted\n");

@@ -70,22 +70,31 @@ describe("Ververica-compatible secret values", () => {
     expect(d.body.secretType).toBe("SqlSecretValue");
   });
 
-  it("resolves a script byte for byte, audits each value used, refuses bad placements with the line", async () => {
+  it("validates a script and renders it redacted: lines, places and existence, never a value (not in a response or the audit log; no value is even read)", async () => {
     const r = await server.request("POST", RESOLVE, { statement: sql("${secret_values.pw}") });
     expect(r.status).toBe(200);
-    expect(r.body.statement).toBe(sql("Case-Sensitive-S3cr3t"));
+    expect(r.body).toEqual({ statement: sql("******"), valid: true, references: [{ line: 5, reference: "${secret_values.pw}", name: "pw", allowed: true, exists: true }] });
     const bad = await server.request("POST", RESOLVE, { statement: "CREATE TABLE t (a INT)\nWITH ('password' = '${secret_values.pw}');" });
-    expect(bad.status).toBe(400);
-    expect(bad.body.code).toBe("InvalidSecretReference");
-    expect(bad.body.message).toContain("line 2: ${secret_values.pw}");
-    expect(JSON.stringify(bad.body)).not.toContain("Case-Sensitive-S3cr3t");
+    expect(bad.status).toBe(200);
+    expect(bad.body.valid).toBe(false);
+    expect(bad.body.references).toEqual([expect.objectContaining({ line: 2, name: "pw", allowed: false, exists: true, problem: expect.stringContaining("CREATE TABLE") })]);
+    expect(bad.body.statement).toContain("'${secret_values.pw}'");
     const missing = await server.request("POST", RESOLVE, { statement: sql("${secret_values.PW}") });
-    expect(missing.status).toBe(400);
-    expect(missing.body.message).toContain("line 5: ${secret_values.PW} names no secret value");
+    expect(missing.body).toMatchObject({ valid: false, references: [{ line: 5, name: "PW", allowed: true, exists: false, problem: expect.stringContaining("names no secret value in namespace default") }] });
+    const lexical = await server.request("POST", RESOLVE, { statement: "CREATE TEMPORARY TABLE t (a INT) WITH ('p' = '${secret_values.pw}" });
+    expect(lexical.status).toBe(400);
+    const quoted = await addValue("quoted", "it's-S3cr3t");
+    expect(quoted.status).toBe(201);
+    const inLonger = await server.request("POST", "/v1/sql/resolve", { statement: "CREATE TEMPORARY TABLE t (a INT) WITH ('url' = 'jdbc:mysql://h/db?password=${secret_values.quoted}&x=${secret_values.pw}');" });
+    expect(inLonger.body.statement).toBe("CREATE TEMPORARY TABLE t (a INT) WITH ('url' = 'jdbc:mysql://h/db?password=******&x=******');");
     await server.app.audit.flushAll();
-    const audit = await server.request("GET", "/v1/audit?action=sql:ResolveSqlScript&limit=100");
-    const resources = (audit.body.records as { resource: string }[]).map((x) => x.resource);
-    expect(resources).toContain("crn:coffer:env-default:local:sql-value/pw");
+    const audit = await server.request("GET", "/v1/audit?action=sql:ValidateSqlScript&limit=100");
+    expect(audit.body.records.length).toBeGreaterThanOrEqual(4);
+    const everything = await server.request("GET", "/v1/audit?limit=1000");
+    for (const body of [r.body, bad.body, missing.body, lexical.body, inLonger.body, everything.body]) {
+      expect(JSON.stringify(body)).not.toContain("Case-Sensitive-S3cr3t");
+      expect(JSON.stringify(body)).not.toContain("it's-S3cr3t");
+    }
   });
 
   it("deleting a value warns about statements only when they reference it; the name can be added again", async () => {
@@ -115,12 +124,13 @@ describe("VVP API tokens", () => {
     expect((await addValue("v1", "x", bearer(viewer))).status).toBe(403);
     expect((await server.request("GET", NS, undefined, bearer(viewer))).status).toBe(403);
     expect((await server.request("POST", RESOLVE, { statement: sql("${secret_values.pw}") }, bearer(viewer))).status).toBe(403);
-    // editor: adds, lists, resolves; no tokens
-    expect((await addValue("from-editor", "e", bearer(editor))).status).toBe(201);
+    // editor: adds, lists, validates (never sees the value); no tokens
+    expect((await addValue("from-editor", "editor-S3cr3t", bearer(editor))).status).toBe(201);
     expect((await server.request("GET", NS, undefined, bearer(editor))).status).toBe(200);
     const res = await server.request("POST", RESOLVE, { statement: sql("${secret_values.from-editor}") }, bearer(editor));
     expect(res.status).toBe(200);
-    expect(res.body.statement).toContain("'password' = 'e'");
+    expect(res.body.statement).toContain("'password' = '******'");
+    expect(JSON.stringify(res.body)).not.toContain("editor-S3cr3t");
     expect((await server.request("POST", TOKENS, { name: "x", role: "owner" }, bearer(editor))).status).toBe(403);
     expect((await server.request("GET", TOKENS, undefined, bearer(editor))).status).toBe(403);
     // owner: manages tokens
@@ -163,14 +173,15 @@ describe("VVP API tokens", () => {
 });
 
 describe("native /v1/sql", () => {
-  it("adds, lists, resolves and deletes in the request scope", async () => {
+  it("adds, lists, validates and deletes in the request scope", async () => {
     const add = await server.request("POST", "/v1/sql/values", { name: "native-pw", value: "n4t1ve" });
     expect(add.status).toBe(201);
     expect(add.body).toEqual({ id: expect.any(String), name: "native-pw", createdAt: expect.any(String), modifiedAt: expect.any(String) });
     const list = await server.request("GET", "/v1/sql/values");
     expect(list.body.values.map((v: { name: string }) => v.name)).toContain("native-pw");
     const res = await server.request("POST", "/v1/sql/resolve", { statement: sql("${secret_values.native-pw}") });
-    expect(res.body.statement).toBe(sql("n4t1ve"));
+    expect(res.body).toMatchObject({ statement: sql("******"), valid: true });
+    expect(JSON.stringify(res.body)).not.toContain("n4t1ve");
     const del = await server.request("DELETE", "/v1/sql/values/native-pw");
     expect(del.body).toEqual({ name: "native-pw", deleted: true, referencedBy: [] });
     const staged = await server.request("GET", "/v1/sql/values", undefined, { headers: { "x-coffer-environment": "staging" } });

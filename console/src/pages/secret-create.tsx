@@ -291,6 +291,8 @@ function GenericForm() {
 
 interface Db {
   engine: "postgres" | "mysql" | "redis";
+  /** A PolarDB cluster (MySQL- or PostgreSQL-compatible), managed like RDS of its engine. */
+  polardb?: boolean;
   host: string;
   port: string;
   tls: boolean;
@@ -414,6 +416,7 @@ function ManagedForm({ kind }: { kind: Exclude<Kind, "generic"> }) {
       return {
         ...common,
         engine: db.engine,
+        ...(db.polardb && !redis ? { secretType: "PolarDB" } : {}),
         host: db.host,
         port: Number(db.port),
         tls: db.tls || undefined,
@@ -524,9 +527,18 @@ function ManagedForm({ kind }: { kind: Exclude<Kind, "generic"> }) {
             onChange={(v) => setDb({ ...db, engine: v, port: DB_PORT[v], mode: v === "redis" ? "dual" : db.mode })}
             options={(["postgres", "mysql", "redis"] as const).map((x) => [x, ENGINE_LABEL[x]] as const)}
           />
+          {redis ? null : (
+            <Checkbox
+              label="PolarDB cluster"
+              name="polardb"
+              checked={Boolean(db.polardb)}
+              onChange={(v) => setDb({ ...db, polardb: v })}
+              hint={`A ${db.engine === "mysql" ? "MySQL" : "PostgreSQL"}-compatible PolarDB cluster: managed and rotated like RDS (6 hours to 365 days), stored as a PolarDB secret.`}
+            />
+          )}
           <CommonTop c={c} set={setC} e={e} />
           <fieldset className="field group">
-            <legend>{redis ? "Redis instance" : "Database instance"}</legend>
+            <legend>{redis ? "Redis instance" : db.polardb ? "PolarDB cluster" : "Database instance"}</legend>
             <div className="row">
               <TextField label="Host" name="host" value={db.host} onChange={(v) => setDb({ ...db, host: v })} error={e.host} required placeholder="db.internal" />
               <TextField label="Port" name="port" value={db.port} inputMode="numeric" onChange={(v) => setDb({ ...db, port: v })} error={e.port} required />

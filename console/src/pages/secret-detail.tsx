@@ -56,7 +56,7 @@ export function SecretDetailPage({ name }: { name: string }) {
             <Tags secret={x} path={path} onChange={secret.reload} disabled={deleted} />
           </section>
           <Versions name={name} path={path} versions={versions.data?.versions} error={versions.error} loading={versions.loading} onChange={reload} disabled={deleted} />
-          {deleted ? null : <PutVersion secret={x} path={path} onDone={reload} />}
+          {deleted || ownTypeOnly(x) ? null : <PutVersion secret={x} path={path} onDone={reload} />}
           <RotationSection secret={x} path={path} onChange={reload} disabled={deleted} />
           <PolicySection path={path} />
         </>
@@ -317,6 +317,9 @@ function MoveStage({ path, versionId, versions, onClose }: { path: string; versi
     </Modal>
   );
 }
+
+/** SQL secret values and workflow keys are written only through their own APIs (the generic put is refused). */
+const ownTypeOnly = (s: Secret): boolean => s.secretType === "SqlSecretValue" || s.secretType === "WorkflowKey";
 
 function PutVersion({ secret, path, onDone }: { secret: Secret; path: string; onDone: () => void }) {
   const s = useSession();

@@ -4,7 +4,7 @@ import { Link, useRouter } from "../router.tsx";
 import { TYPE_LABELS, typeLabel } from "../secret-types.ts";
 import { useSession } from "../session.tsx";
 import type { Secret } from "../types.ts";
-import { Badge, Checkbox, Empty, FormActions, FormError, LoadError, Loading, Modal, PageHead, Progress, Select, TextArea, TextField, fmtTime, useLoad, useToast } from "../ui.tsx";
+import { Badge, Checkbox, Empty, FormActions, FormError, LoadError, Loading, Modal, PageHead, Progress, Select, TextArea, TextField, downloadText, fmtTime, useLoad, useToast } from "../ui.tsx";
 import { checkSecretName, checkValue, describeError } from "../validation.ts";
 
 interface Filters {
@@ -18,6 +18,28 @@ interface Filters {
 const EMPTY: Filters = { name: "", tagKey: "", tagValue: "", type: "", includeDeleted: false };
 
 /** Secrets: search by name (prefix), tag and type; create; bulk import with progress. */
+/**
+ * "Instance CA Certificate" (the KMS seeds): the PEM that SDK clients configure as `ca` to
+ * verify this server, what `coffer operator ca` prints (`GET /v1/sys/ca`, public).
+ */
+function CaDownload() {
+  const toast = useToast();
+  async function download() {
+    try {
+      const res = await fetch("/v1/sys/ca");
+      if (!res.ok) return toast("error", res.status === 404 ? "This server has no instance CA: it runs without TLS or with a certificate from elsewhere." : `The CA certificate could not be fetched (HTTP ${res.status}).`);
+      downloadText("coffer-instance-ca.pem", await res.text(), "application/x-pem-file");
+    } catch {
+      toast("error", "The CA certificate could not be fetched.");
+    }
+  }
+  return (
+    <button type="button" className="btn" onClick={() => void download()}>
+      Instance CA Certificate
+    </button>
+  );
+}
+
 export function SecretsPage() {
   const s = useSession();
   const { navigate } = useRouter();
@@ -54,6 +76,7 @@ export function SecretsPage() {
   return (
     <div>
       <PageHead title="Secrets" intro="Values are encrypted under a KMS key and never shown here unless you reveal one (each reveal is audited).">
+        <CaDownload />
         <button type="button" className="btn" onClick={() => setImporting(true)}>
           Bulk import
         </button>

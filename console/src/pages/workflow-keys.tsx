@@ -23,6 +23,8 @@ export function WorkflowKeysPage() {
   const [service, setService] = useState("");
   const [recent, setRecent] = useState<string[]>([]);
   const [error, setError] = useState<string>();
+  // The services that already have keys; a new one is added by name (its first key creates it).
+  const services = useLoad(() => s.api.get<{ services: { name: string; keys: number }[] }>("/v1/workflow-services").then((r) => r.services), [s.scopeKey, service]);
 
   function open(ev: FormEvent) {
     ev.preventDefault();
@@ -35,8 +37,35 @@ export function WorkflowKeysPage() {
   return (
     <div>
       <PageHead title="Workflow keys" intro={`Credentials a workflow's YAML declares by name (image repositories, object storage, function invocation, custom), per workflow service in ${s.scope.environment} / ${s.scope.region}. Secret fields are never shown.`} />
+      <section className="card" aria-labelledby="wf-services">
+        <h2 id="wf-services">Workflow services</h2>
+        <Listed list={services} items={services.data} what="workflow services" empty="No workflow service has keys yet: add one below.">
+          {(list) => (
+            <Table label="Workflow services" columns={["Service", "Keys"]} actions>
+              {list.map((x) => (
+                <tr key={x.name} aria-current={x.name === service ? "true" : undefined}>
+                  <td>{x.name}</td>
+                  <td>{x.keys}</td>
+                  <td className="row-actions">
+                    <button
+                      type="button"
+                      className="btn"
+                      onClick={() => {
+                        setDraft(x.name);
+                        setService(x.name);
+                      }}
+                    >
+                      Manage keys
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </Table>
+          )}
+        </Listed>
+      </section>
       <form className="filters" onSubmit={open} aria-label="Choose a workflow service">
-        <TextField label="Workflow service" name="service" value={draft} onChange={setDraft} error={error} placeholder="orders-workflow" />
+        <TextField label="Workflow service" name="service" value={draft} onChange={setDraft} error={error} placeholder="orders-workflow" hint="Open a service above, or name a new one: its first key adds it." />
         <div className="filter-actions">
           <button type="submit" className="btn">
             Open
@@ -61,12 +90,12 @@ export function WorkflowKeysPage() {
           </div>
         ) : null}
       </form>
-      {service ? <ServiceKeys key={`${service}|${s.scopeKey}`} service={service} /> : <Empty>Enter the name of a workflow service to see and add its keys.</Empty>}
+      {service ? <ServiceKeys key={`${service}|${s.scopeKey}`} service={service} onChanged={services.reload} /> : <Empty>Choose a workflow service, or name a new one, to see and add its keys.</Empty>}
     </div>
   );
 }
 
-function ServiceKeys({ service }: { service: string }) {
+function ServiceKeys({ service, onChanged }: { service: string; onChanged: () => void }) {
   const s = useSession();
   const toast = useToast();
   const base = `/v1/workflow-services/${enc(service)}/keys`;
@@ -83,6 +112,7 @@ function ServiceKeys({ service }: { service: string }) {
       toast("ok", `Key ${k.name} deleted.`);
       setDeleting(undefined);
       list.reload();
+      onChanged();
     } catch (e) {
       toast("error", describeError(e));
     }
@@ -126,7 +156,10 @@ function ServiceKeys({ service }: { service: string }) {
           service={service}
           onClose={(done) => {
             setAdding(false);
-            if (done) list.reload();
+            if (done) {
+              list.reload();
+              onChanged();
+            }
           }}
         />
       ) : null}

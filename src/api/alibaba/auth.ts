@@ -139,7 +139,7 @@ export function createAuthenticator(deps: Pick<AlibabaDeps, "apiKeys" | "environ
     if (regionParam !== undefined && regionParam.length > 64) throw invalid("RegionId is at most 64 characters.");
     const region = (regionParam || undefined) ?? regionFromHost(header(req, "host")) ?? principal.scope?.region ?? deps.defaultScope.region;
     const environment = principal.scope?.environmentId ?? deps.defaultScope.environmentId;
-    return { principal, scope: await deps.environments.resolveScope(environment, region) };
+    return { principal, scope: await deps.environments.lookupScope(environment, region) };
   };
 }
 

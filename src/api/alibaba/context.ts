@@ -7,6 +7,7 @@ import type { KmsService } from "../../kms/index.js";
 import type { CofferAction } from "../../policy/index.js";
 import type { Scope } from "../../scope/scope.js";
 import type { SecretsModule } from "../../secrets/index.js";
+import type { ManagedSecrets } from "../../rotation/index.js";
 import type { NonceStore } from "./nonce-store.js";
 import type { Reader } from "./params.js";
 
@@ -30,6 +31,8 @@ export interface AlibabaDeps {
   accountId: string;
   /** Credential rotation; RotateSecret answers Rejected.UnsupportedOperation without it. */
   rotation?: RotationPort | undefined;
+  /** Managed database secrets (accounts created or imported exactly as on the native API). */
+  managed?: Pick<ManagedSecrets, "create"> | undefined;
 }
 
 /** What an operation handler gets. */

@@ -1,6 +1,7 @@
 import { HOUR, DAY } from "../../core/clock.js";
 import { invalid } from "../../core/errors.js";
-import { NATIVE_MAX_NAME, NATIVE_MAX_VALUE_BYTES, randomPassword, validateSecretName, type SecretValue } from "../../secrets/index.js";
+import { NATIVE_MAX_NAME, NATIVE_MAX_VALUE_BYTES, validateSecretName, type SecretValue } from "../../secrets/index.js";
+import { newPassword } from "../../rotation/rotators/database/database-rotator.js";
 import { unsupported } from "./alibaba-errors.js";
 
 /**
@@ -138,6 +139,11 @@ function accountsOf(d: Json, type: SecretType, max: number): Json[] {
   return list.map((a, i) => strings(a, ["AccountName", "AccountPassword"], `SecretData.Accounts[${i}]`));
 }
 
+/** `{"Accounts":[{AccountName, AccountPassword}, …]}` of an Rds/Redis/PolarDB secret, 1..max accounts. */
+export function initialAccounts(data: string, type: SecretType, max: number): { AccountName: string; AccountPassword: string }[] {
+  return accountsOf(parseData(data, type), type, max) as { AccountName: string; AccountPassword: string }[];
+}
+
 /**
  * SecretData as the client sends it → the stored version values, in the format
  * GetSecretValue returns (Rds/Redis/PolarDB `{"AccountName","AccountPassword"}`, RAM
@@ -154,7 +160,8 @@ export function initialValues(type: SecretType, extendedText: string | undefined
     if (data === "$Auto") {
       if (type === "Rds") throw invalid('SecretData of an Rds secret is {"Accounts":[{"AccountName":"","AccountPassword":""}]}.');
       // KMS creates the two accounts; Coffer cannot, so it generates their passwords for the operator (or the rotation service) to set.
-      const password = () => randomPassword({ length: 32, excludeCharacters: "\"'\\`" }, { min: 8, max: 128 });
+      // The rotation generator's alphabet: no quotes, backslash or URL delimiters (docs/rotation.md).
+      const password = () => newPassword(32);
       return {
         current: text({ AccountName: ext.AccountName, AccountPassword: password() }),
         previous: text({ AccountName: ext.CloneAccountName ?? `${String(ext.AccountName)}_clone`, AccountPassword: password() }),

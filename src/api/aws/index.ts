@@ -90,7 +90,7 @@ export function registerAwsApi(app: FastifyInstance, d: AwsDeps): void {
     req.principal = principal;
     if (principal.scope && principal.scope.region !== verified.region)
       throw new CofferError("AccessDenied", `This API key is scoped to ${principal.scope.environmentId}/${principal.scope.region}; it cannot act in region ${verified.region}.`);
-    const scope = await d.environments.resolveScope(principal.scope?.environmentId ?? DEFAULT_ENVIRONMENT_ID, verified.region);
+    const scope = await d.environments.lookupScope(principal.scope?.environmentId ?? DEFAULT_ENVIRONMENT_ID, verified.region);
     if (!operationOf(req)) {
       const t = String(req.headers["x-amz-target"] ?? "").slice(0, 128);
       throw awsError("UnknownOperationException", `The operation ${t} is not supported by this endpoint.`, "RouteNotFound");

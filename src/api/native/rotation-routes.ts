@@ -31,6 +31,8 @@ const ManagedBody = Type.Object({
   keyId: Type.Optional(Str(300)),
   tags: Type.Optional(Tags),
   engine: Type.Optional(Type.Union([Type.Literal("postgres"), Type.Literal("mysql"), Type.Literal("redis")])),
+  /** A MySQL/PostgreSQL database secret is of type Rds (default) or PolarDB (a PolarDB cluster, managed alike). */
+  secretType: Type.Optional(Type.Union([Type.Literal("Rds"), Type.Literal("PolarDB")])),
   host: Type.Optional(Str(253)),
   port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65_535 })),
   tls: Type.Optional(Type.Union([Type.Boolean(), Type.Object({ ca: Type.Optional(Str(16_384)), rejectUnauthorized: Type.Optional(Type.Boolean()), servername: Type.Optional(Str(253)) }, { additionalProperties: false })])),
@@ -93,7 +95,7 @@ export function registerRotationRoutes(app: FastifyInstance, d: NativeDeps, r: N
     const settings: Record<string, unknown> = {};
     for (const k of SETTING_KEYS) if (b[k] !== undefined) settings[k] = b[k];
     const out = await r.managed.create(d.scopeOf(req), b.type, {
-      name: b.name, description: b.description, keyId: b.keyId, tags: b.tags, settings, account: b.account, value: b.value, rotation: b.rotation,
+      name: b.name, description: b.description, keyId: b.keyId, tags: b.tags, settings, account: b.account, value: b.value, rotation: b.rotation, secretType: b.secretType as "Rds" | "PolarDB" | undefined,
     }, accessOf(req).keyGuard(), { principal: req.principal?.id ?? "anonymous", requestId: req.id, source: req.ip });
     return reply.code(201).send({ ...out.secret, versionId: out.versionId, warnings: out.warnings });
   });

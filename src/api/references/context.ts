@@ -1,3 +1,4 @@
+import { Type } from "@sinclair/typebox";
 import type { FastifyRequest } from "fastify";
 import type { AuditService } from "../../audit/index.js";
 import type { Clock } from "../../core/clock.js";
@@ -22,3 +23,13 @@ export function scopeOf(req: FastifyRequest): Scope {
   if (!req.scope) throw new CofferError("InternalError", "A scoped route ran without a scope.");
   return req.scope;
 }
+
+/** A validated SQL script: each reference's line, place and existence, and a redacted rendering (`'******'`). */
+export const ScriptCheck = Type.Object({
+  statement: Type.String(),
+  valid: Type.Boolean(),
+  references: Type.Array(Type.Object({
+    line: Type.Integer(), reference: Type.String(), name: Type.Union([Type.String(), Type.Null()]),
+    allowed: Type.Boolean(), exists: Type.Boolean(), problem: Type.Optional(Type.String()),
+  })),
+});

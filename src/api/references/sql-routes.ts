@@ -3,7 +3,7 @@ import { rolePermissions } from "../../references/index.js";
 import { accessOf } from "../../auth/request-access.js";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { referencedWarning } from "../ververica/vvp-routes.js";
-import { param, scopeOf, type ReferenceApiDeps } from "./context.js";
+import { param, ScriptCheck, scopeOf, type ReferenceApiDeps } from "./context.js";
 
 /**
  * Native `/v1/sql/…`: SQL secret values, resolution, API tokens and the Flink SQL
@@ -47,13 +47,11 @@ export function registerSqlRoutes(app: FastifyInstance, d: ReferenceApiDeps): vo
   });
 
   app.post("/v1/sql/resolve", {
-    config: cfg("sql:ResolveSqlScript", () => "sql-value/*"),
-    schema: { tags, summary: "Resolve ${secret_values.…} references in a SQL script (deploy)", body: Type.Object({ statement: Type.String({ maxLength: 131_072 }) }, { additionalProperties: false }), response: { 200: Type.Object({ statement: Type.String() }) } },
+    config: cfg("sql:ValidateSqlScript", () => "sql-value/*", true),
+    schema: { tags, summary: "Validate ${secret_values.…} references in a SQL script; a redacted rendering, never a value", body: Type.Object({ statement: Type.String({ maxLength: 131_072 }) }, { additionalProperties: false }), response: { 200: ScriptCheck } },
   }, async (req) => {
     const s = scopeOf(req);
-    const out = await r.resolveScript(s, (req.body as { statement: string }).statement, `environment ${s.environmentId} (${s.region})`);
-    for (const n of out.names) accessOf(req).recordRead("sql:ResolveSqlScript", `sql-value/${n}`);
-    return { statement: out.statement };
+    return r.validateScript(s, (req.body as { statement: string }).statement, `environment ${s.environmentId} (${s.region})`);
   });
 
   const TokenView = Type.Object({ id: Type.String(), name: Type.String(), role: Type.String(), environmentId: Type.String(), region: Type.String(), createdBy: Type.String(), createdAt: Type.String() });

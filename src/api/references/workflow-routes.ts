@@ -37,6 +37,15 @@ const KeyView = Type.Object({
 export function registerWorkflowRoutes(app: FastifyInstance, d: ReferenceApiDeps): void {
   const w = d.references.workflowKeys;
 
+  app.get("/v1/workflow-services", {
+    config: cfg("workflows:ListWorkflowKeys", () => "workflow/*/key/*", true),
+    schema: { tags, summary: "The workflow services that have keys in this scope, with their key counts", response: { 200: Type.Object({ services: Type.Array(Type.Object({ name: Type.String(), keys: Type.Integer() })) }) } },
+  }, async (req) => {
+    const counts = new Map<string, number>();
+    for (const k of await w.list(scopeOf(req))) counts.set(k.service, (counts.get(k.service) ?? 0) + 1);
+    return { services: [...counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, keys]) => ({ name, keys })) };
+  });
+
   app.get("/v1/workflow-services/:service/keys", {
     config: cfg("workflows:ListWorkflowKeys", (req) => `workflow/${svc(req)}/key/*`, true),
     schema: { tags, summary: "List a workflow service's keys (names and types)", params: Svc, response: { 200: Type.Object({ keys: Type.Array(KeyView) }) } },

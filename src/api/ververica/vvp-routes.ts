@@ -4,7 +4,7 @@ import { accessOf } from "../../auth/request-access.js";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { CofferError, invalid } from "../../core/errors.js";
 import type { ApiTokenView, SqlValueView } from "../../references/index.js";
-import { param, scopeOf, type ReferenceApiDeps } from "../references/context.js";
+import { param, ScriptCheck, scopeOf, type ReferenceApiDeps } from "../references/context.js";
 
 /**
  * The Ververica Platform-compatible surface: secret values (`/api/v1`), API tokens
@@ -124,13 +124,11 @@ export function registerVervericaApi(app: FastifyInstance, d: ReferenceApiDeps):
     return reply.code(204).send();
   });
 
-  // Resolution: only callers who may deploy.
+  // Validation only: values are resolved solely into what a start sends to the Flink SQL Gateway.
   app.post("/sql/v1beta1/namespaces/:namespace/sqlscripts::resolve", {
-    config: cfg("sql:ResolveSqlScript", () => "sql-value/*"),
-    schema: { tags, summary: "Resolve ${secret_values.…} references in a SQL script", params: NS, body: Type.Object({ statement: Type.String({ maxLength: 131_072 }) }, { additionalProperties: false }) },
+    config: cfg("sql:ValidateSqlScript", () => "sql-value/*", true),
+    schema: { tags, summary: "Validate ${secret_values.…} references in a SQL script; a redacted rendering, never a value", params: NS, body: Type.Object({ statement: Type.String({ maxLength: 131_072 }) }, { additionalProperties: false }), response: { 200: ScriptCheck } },
   }, async (req) => {
-    const out = await r.resolveScript(scopeOf(req), (req.body as { statement: string }).statement, `namespace ${ns(req)}`);
-    for (const n of out.names) accessOf(req).recordRead("sql:ResolveSqlScript", `sql-value/${n}`);
-    return { statement: out.statement };
+    return r.validateScript(scopeOf(req), (req.body as { statement: string }).statement, `namespace ${ns(req)}`);
   });
 }

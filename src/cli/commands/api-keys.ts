@@ -10,7 +10,8 @@ import { resolvePrincipal } from "./accounts.js";
 import { pageOptions, type PageOpts } from "./environments.js";
 
 interface CreateOpts {
-  owner: string;
+  owner?: string;
+  serviceAccount?: string;
   cloud?: string;
   displayName?: string;
   description?: string;
@@ -48,7 +49,8 @@ export function registerApiKeyCommands(program: Command, cli: Cli): void {
   keys
     .command("create")
     .description("create an API key; with --environment E --region R it is scoped to them, else organization-wide. The secret is shown only once")
-    .requiredOption("--owner <principal>", "owner: user or service account id (u-…, sa-…) or name")
+    .option("--owner <principal>", "owner: user or service account id (u-…, sa-…) or name; default: you (the logged-in user or the key's own principal)")
+    .option("--service-account <sa>", "owner: this service account (id sa-… or name)")
     .option("--cloud <cloud>", "cloud of a scoped key (aws, gcp, azure, …)")
     .option("--display-name <text>", "display name")
     .option("--description <text>", "description")
@@ -60,7 +62,11 @@ export function registerApiKeyCommands(program: Command, cli: Cli): void {
       const fd = opts.outputFile !== undefined ? openSecretFile(opts.outputFile) : undefined;
       let k: ApiKeyObject;
       try {
-        const owner = await resolvePrincipal(cli, client, opts.owner);
+        if (opts.owner !== undefined && opts.serviceAccount !== undefined) throw usageError("give --owner or --service-account, not both");
+        const owner =
+          opts.serviceAccount !== undefined ? await resolvePrincipal(cli, client, opts.serviceAccount, ["service-accounts"])
+          : opts.owner !== undefined ? await resolvePrincipal(cli, client, opts.owner)
+          : (await client.call<{ principalId: string }>({ method: "GET", path: "/v1/auth/whoami" })).principalId;
         const body = {
           owner,
           ...scope,

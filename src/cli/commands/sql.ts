@@ -1,14 +1,13 @@
 import type { Command } from "commander";
 import type { Cli } from "../context.js";
-import { usageError } from "../exit-codes.js";
+import { CliError, ExitCode, usageError } from "../exit-codes.js";
 import { seg } from "../http-client.js";
 import { readInput } from "../input.js";
 import { formatDetails, formatTable } from "../output.js";
-import { writeSecretFile } from "./references-io.js";
 
 /**
- * `coffer sql …`: SQL secret values (added and deleted, never shown), resolution of
- * `${secret_values.<name>}` references, Ververica-style API tokens and the Flink SQL
+ * `coffer sql …`: SQL secret values (added and deleted, never shown), validation of
+ * `${secret_values.<name>}` references (redacted, never a value), Ververica-style API tokens and the Flink SQL
  * Gateway of an environment. All act in the request scope (--environment / --region).
  */
 interface ValueObject {
@@ -16,6 +15,12 @@ interface ValueObject {
   name: string;
   createdAt: string;
   modifiedAt: string;
+}
+
+interface ScriptCheck {
+  statement: string;
+  valid: boolean;
+  references: { line: number; reference: string; name: string | null; allowed: boolean; exists: boolean; problem?: string }[];
 }
 
 interface TokenObject {
@@ -84,13 +89,17 @@ export function registerSqlCommands(program: Command, cli: Cli): void {
 
   sql
     .command("resolve [file]")
-    .description("print a SQL script with its ${secret_values.<name>} references resolved (deploy permission needed); file - or piped stdin")
-    .option("--output-file <file>", "write the resolved script to this file (mode 0600) instead of stdout")
-    .action(async (file: string | undefined, opts: { outputFile?: string }, cmd: Command) => {
+    .alias("validate")
+    .description("validate a SQL script's ${secret_values.<name>} references (which exist, where allowed, by line) and print it redacted ('******'); values are never shown: they reach only the Flink SQL Gateway when a statement starts; file - or piped stdin")
+    .action(async (file: string | undefined, _o: object, cmd: Command) => {
       const statement = (await readInput(file, "the script file", cli.io)).toString("utf8");
-      const r = await cli.client(cmd).call<{ statement: string }>({ method: "POST", path: "/v1/sql/resolve", body: { statement } });
-      if (opts.outputFile !== undefined) writeSecretFile(opts.outputFile, r.statement);
-      else cli.out(r.statement);
+      const r = await cli.client(cmd).call<ScriptCheck>({ method: "POST", path: "/v1/sql/resolve", body: { statement } });
+      if (cli.isJson(cmd)) cli.json(r);
+      else {
+        for (const ref of r.references) if (ref.problem !== undefined) cli.note(`line ${ref.line}: ${ref.reference} ${ref.problem}`);
+        cli.out(r.statement);
+      }
+      if (!r.valid) throw new CliError("the script's secret value references cannot be resolved (see the lines above)", ExitCode.InvalidInput);
     });
 
   const tokens = sql.command("tokens").description("Ververica-style API tokens of the environment (namespace): Bearer credentials with a role");

@@ -1,10 +1,10 @@
 import { CofferError, invalid } from "../../../core/errors.js";
-import { adminSecretOf, validateManagedConfig, type ManagedConfig } from "../../../rotation/index.js";
+import { adminSecretOf, validateManagedConfig, type ManagedConfig, type ManagedSecretInput } from "../../../rotation/index.js";
 import { CURRENT, type SecretView } from "../../../secrets/index.js";
 import { aliError, unsupported } from "../alibaba-errors.js";
 import type { OpContext, OperationTable } from "../context.js";
 import type { Reader } from "../params.js";
-import { COFFER_FIELD, SECRET_TYPES, checkCustomData, checkExtendedConfig, checkRotationInterval, checkSecretName, dataTypeOf, initialValues, parseInterval, secretTypeOf, type SecretType } from "../secret-types.js";
+import { COFFER_FIELD, SECRET_TYPES, checkCustomData, checkExtendedConfig, checkRotationInterval, checkSecretName, dataTypeOf, initialAccounts, initialValues, parseInterval, secretTypeOf, type SecretType } from "../secret-types.js";
 import { aliTime, compact, describeSecretView, extendedConfigText, listedSecretView, rotationFields } from "../views.js";
 import { numberedPage, paging, secretName, secretRes, stripKeyArn, tagsParam } from "./common.js";
 import { applyPolicy } from "./policies.js";
@@ -31,6 +31,8 @@ export function extendedParam(r: Reader): Record<string, unknown> | undefined {
 
 const ROTATOR_TYPES: Readonly<Record<string, (c: ManagedConfig) => boolean>> = {
   Rds: (c) => c.type === "database" && c.engine !== "redis",
+  // PolarDB is MySQL- or PostgreSQL-compatible: managed and rotated like RDS of that engine.
+  PolarDB: (c) => c.type === "database" && c.engine !== "redis",
   Redis: (c) => c.type === "database" && c.engine === "redis",
   ECS: (c) => c.type === "server",
   RAMCredentials: (c) => c.type === "access-key",
@@ -47,6 +49,8 @@ function withManagedConfig(type: SecretType, extended: string | undefined): { te
   if (parsed[COFFER_FIELD] === undefined) return { text: extended, config: undefined };
   const config = validateManagedConfig(parsed[COFFER_FIELD]);
   if (!ROTATOR_TYPES[type]?.(config)) throw invalid(`ExtendedConfig.Coffer (${config.type}) does not fit a ${type} secret.`);
+  if (type === "PolarDB" && config.type === "database" && config.engine !== (parsed.DBType === "PostgreSQL" ? "postgres" : "mysql"))
+    throw invalid(`ExtendedConfig.Coffer.engine (${config.engine}) does not match ExtendedConfig.DBType (${String(parsed.DBType)}).`);
   return { text: JSON.stringify({ ...parsed, [COFFER_FIELD]: config }), config };
 }
 
@@ -81,6 +85,7 @@ async function createSecret(c: OpContext): Promise<Record<string, unknown>> {
   if (type === "RAMCredentials" && name === "$Auto") name = `acs/ram/user/${String((JSON.parse(extended!) as { UserName: string }).UserName)}`;
   checkSecretName(name, type);
   const versionId = p.req("VersionId", 64);
+  if (managed.config?.type === "database" && deps.managed) return createManagedDatabase(c, type, name, versionId, managed.config, managed.text!);
   const values = initialValues(type, extended, p.str("SecretData", { required: true, max: 64 * 1024 })!, dataTypeOf(p.str("SecretDataType", { max: 16 })), aliTime(new Date(deps.clock.now()).toISOString())!);
   const enable = p.bool("EnableAutomaticRotation") ?? false;
   if (enable && type === "Generic") throw unsupported("Generic secrets do not rotate automatically (EnableAutomaticRotation applies to Rds, Redis, PolarDB, RAMCredentials and ECS secrets).");
@@ -115,6 +120,49 @@ async function createSecret(c: OpContext): Promise<Record<string, unknown>> {
   } finally {
     values.current.bytes.fill(0);
   }
+  const v = await view(c, name);
+  return compact({ Arn: v.arn, VersionId: versionId, SecretName: name, SecretType: v.secretType, DKMSInstanceId: scope.environmentId, ExtendedConfig: extendedConfigText(v), ...rotationFields(v) });
+}
+
+/**
+ * Rds, PolarDB and Redis secrets with Coffer's database settings create or import their accounts
+ * exactly as the native managed-secrets path does (the same service): `origin` "created"
+ * takes `SecretData: "$Auto"` and creates the accounts (only when absent); "imported" takes
+ * `{"Accounts":[{AccountName, AccountPassword}, …]}` naming the configured accounts, each
+ * password checked on the target. One account has one managed secret.
+ */
+async function createManagedDatabase(c: OpContext, type: SecretType, name: string, versionId: string, config: ManagedConfig & { type: "database" }, extendedText: string): Promise<Record<string, unknown>> {
+  const { p, scope, deps } = c;
+  const data = p.str("SecretData", { required: true, max: 64 * 1024 })!;
+  if ((p.str("SecretDataType", { max: 16 }) ?? "text") !== "text") throw invalid(`SecretDataType of a ${type} secret must be text.`);
+  let account: NonNullable<ManagedSecretInput["account"]>;
+  if (config.origin === "created") {
+    if (data !== "$Auto") throw invalid('SecretData of a secret whose accounts Coffer creates (ExtendedConfig.Coffer.origin "created") is "$Auto": Coffer generates the passwords.');
+    account = { create: { usernamePrefix: config.accounts[0]! } };
+  } else {
+    if (data === "$Auto") throw invalid('SecretData "$Auto" creates accounts: set ExtendedConfig.Coffer.origin to "created", or give {"Accounts":[{"AccountName":"","AccountPassword":""}]} to import existing ones.');
+    const accounts = initialAccounts(data, type, config.accounts.length);
+    const names = accounts.map((a) => a.AccountName);
+    if (names.join("\n") !== config.accounts.join("\n")) throw invalid(`SecretData.Accounts name ${names.join(", ")}; ExtendedConfig.Coffer.accounts are ${config.accounts.join(", ")}: give the same accounts in the same order.`);
+    account = { import: { accountNames: names, password: accounts[0]!.AccountPassword, secondPassword: accounts[1]?.AccountPassword } };
+  }
+  const enable = p.bool("EnableAutomaticRotation") ?? false;
+  const interval = enable ? checkRotationInterval(type, parseInterval(p.req("RotationInterval", 32))) : undefined;
+  const policy = p.str("Policy", { max: 32 * 1024 });
+  const keyId = p.str("EncryptionKeyId", { max: 512 });
+  const { Coffer: _c, SecretSubType: _s, ...extended } = JSON.parse(extendedText) as Record<string, unknown>;
+  const { Coffer: _drop, type: _t, accounts: _a, origin: _o, ...settings } = config as unknown as Record<string, unknown>;
+  try {
+    await deps.managed!.create(scope, "database", {
+      name, versionId, description: p.str("Description", { max: 8192, keepEmpty: true }), keyId: keyId === undefined ? undefined : stripKeyArn(keyId), tags: tagsParam(p),
+      settings, account, extended, secretType: type === "PolarDB" ? "PolarDB" : undefined, rotation: enable ? { enabled: true, intervalSeconds: interval } : undefined,
+    }, c.access.keyGuard(), { principal: c.principal.id, requestId: c.req.id, source: c.req.ip });
+  } catch (e) {
+    if (e instanceof CofferError && e.code === "SecretAlreadyExists" && (await deps.secrets.entry(scope, name))?.row.deleted_at != null)
+      throw aliError("SecretAlreadyExists", "Rejected.ResourceInDeleteWindow", `The secret "${name}" exists and is scheduled for deletion; restore it or wait for the purge.`);
+    throw e;
+  }
+  if (policy !== undefined) await applyPolicy(c, "secret", name, policy);
   const v = await view(c, name);
   return compact({ Arn: v.arn, VersionId: versionId, SecretName: name, SecretType: v.secretType, DKMSInstanceId: scope.environmentId, ExtendedConfig: extendedConfigText(v), ...rotationFields(v) });
 }

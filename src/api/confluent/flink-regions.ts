@@ -1,0 +1,58 @@
+import { Type } from "@sinclair/typebox";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { invalid } from "../../core/errors.js";
+import type { EnvironmentService } from "../../identity/index.js";
+import { renderList } from "./confluent-views.js";
+
+/**
+ * Confluent's Flink region list (`GET /fcpm/v2/regions`), linked from every Flink API key's
+ * `spec.resource.related`. A region is one offered by any environment; its cloud is
+ * `COFFER` (a Flink key's resource id is `<env>.coffer.<region>`) and its HTTP endpoint is
+ * this server, which serves the Flink statements API (`/sql/v1/…`).
+ */
+const CLOUD = "COFFER";
+const Query = Type.Object({
+  cloud: Type.Optional(Type.String({ maxLength: 32 })),
+  region_name: Type.Optional(Type.String({ maxLength: 64 })),
+  page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 100 })),
+  page_token: Type.Optional(Type.String({ maxLength: 128 })),
+}, { additionalProperties: false });
+
+export function registerFlinkRegions(app: FastifyInstance, d: { environments: EnvironmentService }): void {
+  app.get("/fcpm/v2/regions", {
+    config: { wire: "confluent" as const, auth: { action: "iam:ListRegions", resource: () => "iam/region/*", within: "organization" as const, readOnly: true } },
+    schema: { tags: ["Confluent: Flink regions"], summary: "The Flink regions (every region an environment offers), filterable by cloud and region_name", querystring: Query },
+  }, async (req: FastifyRequest) => {
+    const q = req.query as { cloud?: string; region_name?: string; page_size: number; page_token?: string };
+    const base = `${req.protocol}://${req.host}`;
+    const regions = new Set<string>();
+    let after: string | undefined;
+    do {
+      const p = await d.environments.list({ limit: 100, after });
+      for (const e of p.items) for (const r of e.regions) regions.add(r);
+      after = p.nextToken ?? undefined;
+    } while (after !== undefined);
+    const cloudOk = q.cloud === undefined || q.cloud.toUpperCase() === CLOUD;
+    const all = [...regions].sort().filter((r) => cloudOk && (q.region_name === undefined || q.region_name === r));
+    let start = 0;
+    if (q.page_token !== undefined) {
+      if (!/^[a-z0-9-]{1,64}$/.test(q.page_token)) throw invalid("page_token is not valid.");
+      start = all.findIndex((r) => r > q.page_token!);
+      if (start < 0) start = all.length;
+    }
+    const page = all.slice(start, start + q.page_size);
+    const next = start + q.page_size < all.length ? page[page.length - 1]! : null;
+    const filters = [q.cloud !== undefined ? `cloud=${encodeURIComponent(q.cloud)}` : "", q.region_name !== undefined ? `region_name=${encodeURIComponent(q.region_name)}` : ""].filter(Boolean).join("&");
+    const data = page.map((r) => ({
+      api_version: "fcpm/v2",
+      kind: "Region",
+      id: `${CLOUD.toLowerCase()}.${r}`,
+      metadata: { self: `${base}/fcpm/v2/regions/${CLOUD.toLowerCase()}.${r}` },
+      display_name: `Coffer (${r})`,
+      cloud: CLOUD,
+      region_name: r,
+      http_endpoint: base,
+    }));
+    return renderList("fcpm/v2", "RegionList", `${base}/fcpm/v2/regions${filters ? `?${filters}` : ""}`, data, next, q.page_size);
+  });
+}
