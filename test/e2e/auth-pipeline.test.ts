@@ -107,7 +107,7 @@ describe("every route declares auth", () => {
         const r = await s.request(method.toUpperCase(), url, ["post", "put", "patch"].includes(method) ? {} : undefined, { auth: null });
         expect(r.status, `${id}: ${JSON.stringify(r.body)}`).toBe(401);
         // The Confluent-compatible shape on its routes (org/v2, iam/v2, Flink sql/v1), else the native one.
-        const confluent = /^\/(org\/v2|iam\/v2|sql\/v1)\//.test(path);
+        const confluent = /^\/(org\/v2|iam\/v2|sql\/v1|fcpm\/v2)\//.test(path);
         const code = confluent ? r.body.errors?.[0]?.code : r.body.code;
         expect(code, id).toBe(confluent ? "unauthenticated" : "Unauthenticated");
       }
