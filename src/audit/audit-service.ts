@@ -321,12 +321,14 @@ export function createAuditService(deps: { storage: Storage; clock: Clock; macKe
 
     /**
      * Check exported lines (a device's file) with the chain key: order, links, seq
-     * continuity and every record's MAC. Lines arrive in order; stops at the first bad one.
+     * continuity and every record's MAC. Lines arrive in order; reports the first bad one.
      */
     async verifyLines(lines: AsyncIterable<string>): Promise<LineCheck> {
       const key = deps.macKey();
       const check = createLineChecker((fields, prevMac, mac) => macEquals(mac, chainMac(key, prevMac, fields)));
-      for await (const line of lines) if (!check.push(line)) break;
+      // Read to the end (an upload is not cut off), checking until the first bad line.
+      let ok = true;
+      for await (const line of lines) if (ok) ok = check.push(line);
       return check.result();
     },
   };
