@@ -93,7 +93,7 @@ export function createLineChecker(macOk?: (fields: AuditFields, prevMac: string,
       if (prev === undefined) {
         if (seq === 1 && r.prevMac !== GENESIS) return fail(`record 1 does not start the chain`, seq), false;
       } else {
-        if (seq !== prev.seq + 1) return fail(seq > prev.seq + 1 ? `records ${prev.seq + 1}–${seq - 1} are missing` : `record ${seq} is out of order (after ${prev.seq})`, prev.seq + 1), false;
+        if (seq !== prev.seq + 1) return fail(seq === prev.seq + 2 ? `record ${prev.seq + 1} is missing` : seq > prev.seq + 2 ? `records ${prev.seq + 1}–${seq - 1} are missing` : `record ${seq} is out of order (after ${prev.seq})`, prev.seq + 1), false;
         if (r.prevMac !== prev.mac) return fail(`record ${seq} does not link to record ${prev.seq}`, seq), false;
       }
       if (macOk && !macOk(r.fields, r.prevMac, r.mac)) return fail(`record ${seq} was altered`, seq), false;
