@@ -47,7 +47,7 @@ export function createAuditRetention(deps: { storage: Storage; clock: Clock; mac
   return {
     enabled: days !== undefined || maxRecords !== undefined,
 
-    /** Returns how many records were deleted. */
+    /** Returns the width of the seq ranges deleted (records at or before the checkpoint). */
     async run(): Promise<number> {
       if (days === undefined && maxRecords === undefined) return 0;
       const key = deps.macKey();
