@@ -6,7 +6,7 @@ import { registerFlinkRegions } from "./api/confluent/flink-regions.js";
 import { registerNativeApi } from "./api/native/index.js";
 import { registerReferenceApis } from "./api/references/index.js";
 import { createReferencesModule, TOKEN_PREFIX, type ReferencesModule } from "./references/index.js";
-import { createAuditService, type AuditService } from "./audit/index.js";
+import { createAuditDevices, createAuditRetention, createAuditService, parseAuditDevices, type AuditDevices, type AuditRetention, type AuditService } from "./audit/index.js";
 import { FailureThrottle } from "./auth/throttle.js";
 import { iso, systemClock, type Clock } from "./core/clock.js";
 import { CofferError } from "./core/errors.js";
@@ -54,6 +54,10 @@ export interface AppOptions {
   rootAccessKey?: { keyId: string; secret: string } | undefined;
   auditMode?: "buffered" | "strict";
   auditBufferMs?: number;
+  /** Audit devices besides the store (`--audit-device`, COFFER_AUDIT_DEVICES): `file:/path`, `stdout`, `syslog:/socket`, each optionally `?fail=open`. */
+  auditDevices?: readonly string[] | undefined;
+  /** Trim the store's audit table (`--audit-retention-days`, `--audit-retention-records`), keeping a signed checkpoint. */
+  auditRetention?: AuditRetention | undefined;
   logLevel?: string;
   schedulerIntervalMs?: number;
   /** TLS: the server certificate chain and its key (PEM). Plain HTTP without. */
@@ -85,6 +89,7 @@ export interface CofferApp {
   /** SQL secret values, statements, VVP API tokens, workflow keys (src/references). */
   references: ReferencesModule;
   audit: AuditService;
+  auditDevices: AuditDevices;
   apiKeys: ApiKeyService;
   environments: EnvironmentService;
   principals: PrincipalService;
@@ -140,7 +145,9 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
   });
   let auditKey: ReturnType<Barrier["deriveKey"]> | undefined;
   let http: FastifyInstance | undefined;
+  const auditDevices = createAuditDevices({ specs: parseAuditDevices(opts.auditDevices ?? []), log: (fields, msg) => http?.log.error(fields, msg) });
   const audit = createAuditService({
+    devices: auditDevices,
     storage,
     clock,
     macKey: () => {
@@ -207,6 +214,7 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
     options: { ...rotationOptionsFromEnv(process.env), ...opts.rotation },
   });
 
+  const auditRetention = createAuditRetention({ storage, clock, macKey: () => barrier.deriveKey("audit-chain"), retention: opts.auditRetention ?? {} });
   const scheduler = new Scheduler(
     [
       // Sealed: nothing can be decrypted or written under the barrier; wait for unseal.
@@ -214,6 +222,7 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
       { name: "secret-purge", run: async () => (barrier.sealed ? undefined : secrets.purgeDue()) },
       { name: "rotations", run: async () => (barrier.sealed ? undefined : rotation.runDue()) },
       { name: "secret-replicas", run: async () => (barrier.sealed ? undefined : secrets.replicas.syncDue()) },
+      { name: "audit-retention", run: async () => (barrier.sealed ? undefined : auditRetention.run()) },
     ],
     (job, e) => http?.log.error({ job, err: { message: (e as Error)?.message } }, "scheduled job failed"),
     opts.schedulerIntervalMs,
@@ -304,7 +313,7 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
     organization: () => organization,
   });
   const metricsSources = { http: new HttpMetrics(), caches: () => caches.entries(), cacheClears: () => caches.clears, sealed: () => barrier.sealed, leader: () => scheduler.leader };
-  registerMetrics(http, { ...metricsSources, auditQueue: () => audit.pending(), rotation: () => rotation.metrics() }, opts.metricsPublic ?? process.env.COFFER_METRICS_PUBLIC === "1");
+  registerMetrics(http, { ...metricsSources, auditQueue: () => audit.pending(), auditDeviceFailures: auditDevices.failures, rotation: () => rotation.metrics() }, opts.metricsPublic ?? process.env.COFFER_METRICS_PUBLIC === "1");
   registerConsole(http);
   await http.ready();
   // Rotations a previous process left under way resume now (and from the scheduler).
@@ -318,6 +327,7 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
     secrets,
     references,
     audit,
+    auditDevices,
     apiKeys,
     environments,
     principals,
@@ -338,6 +348,7 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
       await rotation.stop();
       await http!.close();
       await audit.flushAll().catch(() => undefined);
+      await auditDevices.close();
       barrier.seal();
       await storage.close();
     },

@@ -29,6 +29,10 @@ export interface ServerOptions {
   metricsPublic?: boolean | undefined;
   /** Proxies whose X-Forwarded-For is believed (addresses, CIDR ranges); default COFFER_TRUSTED_PROXIES. */
   trustedProxies?: readonly string[] | undefined;
+  /** Audit devices (`file:/path`, `stdout`, `syslog:/socket`, `?fail=open`); default COFFER_AUDIT_DEVICES. */
+  auditDevices?: readonly string[] | undefined;
+  auditRetentionDays?: number | undefined;
+  auditRetentionRecords?: number | undefined;
 }
 
 const isLoopback = (host: string): boolean => host === "localhost" || host === "::1" || /^127\./.test(host);
@@ -88,6 +92,8 @@ export async function runServer(o: ServerOptions): Promise<void> {
     egressAllow: o.egressAllow ?? process.env.COFFER_EGRESS_ALLOW,
     metricsPublic: o.metricsPublic,
     trustedProxies: o.trustedProxies ?? process.env.COFFER_TRUSTED_PROXIES?.split(","),
+    auditDevices: o.auditDevices ?? (process.env.COFFER_AUDIT_DEVICES ? [process.env.COFFER_AUDIT_DEVICES] : undefined),
+    auditRetention: { days: o.auditRetentionDays, maxRecords: o.auditRetentionRecords },
   }).catch((e: unknown) => fail(`cannot start: ${(e as Error).message}`));
   rootKey?.fill(0);
   const log = app.http.log;
@@ -137,4 +143,8 @@ export async function runServer(o: ServerOptions): Promise<void> {
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
+  // logrotate: audit device files are reopened by path.
+  process.on("SIGHUP", () => {
+    void app.auditDevices.reopen().then(() => log.info("audit devices reopened"));
+  });
 }

@@ -4,6 +4,9 @@ import { CofferError } from "../core/errors.js";
 import { decodePageToken, encodePageToken } from "../core/paging.js";
 import type { CommitParticipant, SqlParam, Storage, Tx } from "../storage/index.js";
 import { GENESIS, chainMac, headMac, macEquals, type AuditFields } from "./audit-chain.js";
+import type { AuditDevices } from "./audit-devices.js";
+import { createLineChecker, formatLine, type LineCheck } from "./audit-line.js";
+import { readCheckpoint } from "./audit-retention.js";
 
 export type AuditInput = Omit<AuditFields, "seq">;
 
@@ -16,6 +19,8 @@ interface Pending {
   fields: AuditInput;
   /** Set for `record()`: someone waits until the record is durable. */
   waiter: Waiter | undefined;
+  /** The record as devices get it, set when its batch is written (only with devices). */
+  line?: string;
 }
 
 interface AuditRow {
@@ -92,8 +97,9 @@ export interface AuditListFilter {
  * is its own transaction. Either way at most one batch is in flight, so the chain is
  * extended in order.
  */
-export function createAuditService(deps: { storage: Storage; clock: Clock; macKey: () => KeyObject; onError: (e: unknown) => void; bufferMs?: number }) {
+export function createAuditService(deps: { storage: Storage; clock: Clock; macKey: () => KeyObject; onError: (e: unknown) => void; bufferMs?: number; devices?: AuditDevices | undefined }) {
   const { storage } = deps;
+  const devices = deps.devices && deps.devices.size > 0 ? deps.devices : undefined;
   let queue: Pending[] = [];
   /** Records in `queue` with a waiter. */
   let waiting = 0;
@@ -122,7 +128,7 @@ export function createAuditService(deps: { storage: Storage; clock: Clock; macKe
 
   const participant: CommitParticipant = {
     pending() {
-      if (inflight || queue.length === 0) return "none";
+      if (inflight || queue.length === 0 || devices?.congested()) return "none";
       if (waiting > 0) return "durable";
       return backoff && !forced ? "none" : "relaxed";
     },
@@ -135,6 +141,10 @@ export function createAuditService(deps: { storage: Storage; clock: Clock; macKe
     },
   };
   const requestGroup = storage.joinGroupCommit?.(participant);
+  // A fail-closed device caught up: write what waited for it.
+  devices?.onDrain(() => {
+    if (queue.length > 0) schedule(true);
+  });
 
   /** Have the queue written: now (`urgent`, a full batch), or within the buffer delay. */
   function schedule(urgent: boolean): void {
@@ -163,7 +173,13 @@ export function createAuditService(deps: { storage: Storage; clock: Clock; macKe
     if (error === undefined) {
       lastFailure = undefined;
       backoff = false;
-      for (const p of batch) p.waiter?.resolve();
+      if (devices) {
+        // Durable in the store; in seq order to the devices. Waiters wait for the fail-closed devices too.
+        const written = devices.write(batch.map((p) => p.line!));
+        const refused = new CofferError("AuditUnavailable", "An audit device could not write the record.");
+        for (const p of batch) if (p.waiter) written.then(p.waiter.resolve, () => p.waiter!.reject(refused));
+        if (!batch.some((p) => p.waiter)) written.catch(() => undefined);
+      } else for (const p of batch) p.waiter?.resolve();
     } else {
       lastFailure = error;
       backoff = true;
@@ -206,6 +222,7 @@ export function createAuditService(deps: { storage: Storage; clock: Clock; macKe
       params[j++] = f.detail;
       params[j++] = mac;
       params[j++] = next;
+      if (devices) p.line = formatLine(f, seq, mac, next);
       mac = next;
     }
     for (let done = 0; done < batch.length; ) {
@@ -219,7 +236,7 @@ export function createAuditService(deps: { storage: Storage; clock: Clock; macKe
 
   /** A flush in a transaction of its own (PostgreSQL, or a closed SQLite store). */
   async function flushOwn(): Promise<void> {
-    if (inflight || queue.length === 0) return;
+    if (inflight || queue.length === 0 || devices?.congested()) return;
     if (timer) clearTimeout(timer), (timer = undefined);
     const batch = take(true);
     inflight = batch;
@@ -264,6 +281,7 @@ export function createAuditService(deps: { storage: Storage; clock: Clock; macKe
         await settled;
         if (lastFailure !== undefined) throw new CofferError("AuditUnavailable", undefined, { cause: lastFailure });
       }
+      await devices?.idle();
     },
 
     async list(f: AuditListFilter): Promise<{ records: ReturnType<typeof toView>[]; nextToken: string | null }> {
@@ -289,35 +307,62 @@ export function createAuditService(deps: { storage: Storage; clock: Clock; macKe
       return { records: items.map(toView), nextToken: more ? encodePageToken(String(items[items.length - 1]!.seq)) : null };
     },
 
-    /** Walk the whole chain; report the first record that does not verify. */
-    async verify(): Promise<{ valid: boolean; records: number; firstBadSeq?: number; reason?: string }> {
+    /**
+     * Walk the chain from the retention checkpoint (or the genesis); report the first record
+     * that does not verify. Trimming while this runs can move the checkpoint past it: then once more.
+     */
+    async verify(): Promise<{ valid: boolean; records: number; firstBadSeq?: number; reason?: string; checkpointSeq?: number }> {
       await this.flushAll();
+      const first = await verifyStore();
+      if (first.valid) return first;
+      const again = await verifyStore();
+      return again.checkpointSeq !== first.checkpointSeq ? again : first;
+    },
+
+    /**
+     * Check exported lines (a device's file) with the chain key: order, links, seq
+     * continuity and every record's MAC. Lines arrive in order; reports the first bad one.
+     */
+    async verifyLines(lines: AsyncIterable<string>): Promise<LineCheck> {
       const key = deps.macKey();
-      let prev = GENESIS;
-      let expectSeq = 1;
-      let count = 0;
-      const PAGE = 5000;
-      for (;;) {
-        const rows = await storage.all<AuditRow>("SELECT * FROM audit_log WHERE seq >= ? ORDER BY seq LIMIT ?", [expectSeq, PAGE]);
-        for (const r of rows) {
-          if (r.seq !== expectSeq) return { valid: false, records: count, firstBadSeq: expectSeq, reason: `record ${expectSeq} is missing` };
-          const fields: AuditFields = { seq: r.seq, time: r.time, requestId: r.request_id, principal: r.principal, action: r.action, resource: r.resource, outcome: r.outcome, errorCode: r.error_code, status: r.status, source: r.source, detail: r.detail };
-          if (!macEquals(r.prev_mac, prev) || !macEquals(r.mac, chainMac(key, prev, fields)))
-            return { valid: false, records: count, firstBadSeq: r.seq, reason: `record ${r.seq} was altered or the chain was broken before it` };
-          prev = r.mac;
-          expectSeq++;
-          count++;
-        }
-        if (rows.length < PAGE) break;
-      }
-      const head = await storage.get<{ value: Buffer }>("SELECT value FROM meta WHERE name = ?", [HEAD]);
-      if (!head) return count === 0 ? { valid: true, records: 0 } : { valid: false, records: count, firstBadSeq: count, reason: "the chain head is missing" };
-      const h = JSON.parse(head.value.toString("utf8")) as { seq: number; mac: string; headMac: string };
-      if (!macEquals(h.headMac, headMac(key, h.seq, h.mac))) return { valid: false, records: count, firstBadSeq: h.seq, reason: "the chain head was altered" };
-      if (h.seq !== count || !macEquals(h.mac, prev)) return { valid: false, records: count, firstBadSeq: count + 1, reason: `records after ${count} were deleted (the head says ${h.seq})` };
-      return { valid: true, records: count };
+      const check = createLineChecker((fields, prevMac, mac) => macEquals(mac, chainMac(key, prevMac, fields)));
+      // Read to the end (an upload is not cut off), checking until the first bad line.
+      let ok = true;
+      for await (const line of lines) if (ok) ok = check.push(line);
+      return check.result();
     },
   };
+
+  async function verifyStore(): Promise<{ valid: boolean; records: number; firstBadSeq?: number; reason?: string; checkpointSeq?: number }> {
+    const key = deps.macKey();
+    const cp = await readCheckpoint(storage, key);
+    if (cp === "altered") return { valid: false, records: 0, reason: "the retention checkpoint was altered" };
+    const base = cp ? { checkpointSeq: cp.seq } : {};
+    let prev = cp?.mac ?? GENESIS;
+    let expectSeq = (cp?.seq ?? 0) + 1;
+    let count = 0;
+    const PAGE = 5000;
+    for (;;) {
+      const rows = await storage.all<AuditRow>("SELECT * FROM audit_log WHERE seq >= ? ORDER BY seq LIMIT ?", [expectSeq, PAGE]);
+      for (const r of rows) {
+        if (r.seq !== expectSeq) return { valid: false, records: count, firstBadSeq: expectSeq, reason: `record ${expectSeq} is missing`, ...base };
+        const fields: AuditFields = { seq: r.seq, time: r.time, requestId: r.request_id, principal: r.principal, action: r.action, resource: r.resource, outcome: r.outcome, errorCode: r.error_code, status: r.status, source: r.source, detail: r.detail };
+        if (!macEquals(r.prev_mac, prev) || !macEquals(r.mac, chainMac(key, prev, fields)))
+          return { valid: false, records: count, firstBadSeq: r.seq, reason: `record ${r.seq} was altered or the chain was broken before it`, ...base };
+        prev = r.mac;
+        expectSeq++;
+        count++;
+      }
+      if (rows.length < PAGE) break;
+    }
+    const last = expectSeq - 1;
+    const head = await storage.get<{ value: Buffer }>("SELECT value FROM meta WHERE name = ?", [HEAD]);
+    if (!head) return last === 0 ? { valid: true, records: 0 } : { valid: false, records: count, firstBadSeq: last, reason: "the chain head is missing", ...base };
+    const h = JSON.parse(head.value.toString("utf8")) as { seq: number; mac: string; headMac: string };
+    if (!macEquals(h.headMac, headMac(key, h.seq, h.mac))) return { valid: false, records: count, firstBadSeq: h.seq, reason: "the chain head was altered", ...base };
+    if (h.seq !== last || !macEquals(h.mac, prev)) return { valid: false, records: count, firstBadSeq: last + 1, reason: `records after ${last} were deleted (the head says ${h.seq})`, ...base };
+    return { valid: true, records: count, ...base };
+  }
 }
 
 function toView(r: AuditRow) {

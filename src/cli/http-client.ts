@@ -1,6 +1,7 @@
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import type { RequestOptions } from "node:https";
 import { readFileSync } from "node:fs";
+import type { Readable } from "node:stream";
 import type { Credentials } from "./config.js";
 import { CliError, ExitCode, exitCodeForStatus } from "./exit-codes.js";
 
@@ -11,6 +12,8 @@ export interface RequestSpec {
   path: string;
   query?: Record<string, QueryValue>;
   body?: unknown;
+  /** A body streamed as is (a file), instead of `body`. */
+  upload?: { contentType: string; stream: Readable };
   /** false for the few unauthenticated routes (health). Default true. */
   auth?: boolean;
 }
@@ -121,7 +124,7 @@ export class CofferClient {
       payload = Buffer.from(JSON.stringify(spec.body), "utf8");
       headers["content-type"] = "application/json";
       headers["content-length"] = String(payload.length);
-    }
+    } else if (spec.upload !== undefined) headers["content-type"] = spec.upload.contentType;
     const basePath = this.base.pathname.replace(/\/+$/, "");
     const options: RequestOptions = {
       method: spec.method,
@@ -148,7 +151,10 @@ export class CofferClient {
           const reason = err.code !== undefined && !err.message.includes(err.code) ? `${err.code}: ${err.message}` : err.message;
           reject(this.connectionError(reason + certificateHint(err.code, this.opts.caFile)));
         });
-        req.end(payload);
+        if (spec.upload !== undefined) {
+          spec.upload.stream.on("error", (e) => req.destroy(e));
+          spec.upload.stream.pipe(req);
+        } else req.end(payload);
       },
     );
     let parsed: unknown = undefined;

@@ -28,6 +28,9 @@ function registerServerCommand(program: Command, cli: Cli): void {
     .option("--trusted-proxies <list>", "comma-separated addresses or CIDR ranges of the load balancers whose X-Forwarded-For is believed (env COFFER_TRUSTED_PROXIES); default: none, the peer's address is the client's")
     .option("--egress-allow <list>", "host names (*.suffix too), IPs and CIDR networks that outbound requests (gateway, webhooks) may reach although they are loopback, private, link-local, … (comma-separated; env COFFER_EGRESS_ALLOW)")
     .option("--metrics-public", "serve GET /metrics without credentials, also while sealed (env COFFER_METRICS_PUBLIC=1); default: needs sys:GetMetrics")
+    .option("--audit-device <spec>", "also write every audit record to file:/path, stdout or syslog:/unix/socket; ?fail=open keeps serving when it cannot write (default fail closed); repeatable, comma-separated (env COFFER_AUDIT_DEVICES)", (v: string, prev: string[] = []) => [...prev, v])
+    .option("--audit-retention-days <n>", "trim audit records older than n days from the store, keeping a signed checkpoint (env COFFER_AUDIT_RETENTION_DAYS)")
+    .option("--audit-retention-records <n>", "keep at most the newest n audit records in the store (env COFFER_AUDIT_RETENTION_RECORDS)")
     .action(async (flags: ServerFlags) => {
       const opts = resolveServerOptions(flags, cli.io.env);
       const { runServer } = await import("../run-server.js");

@@ -40,6 +40,18 @@ describe("server options", () => {
     expect(resolveServerOptions({}, { COFFER_EGRESS_ALLOW: "x" }).egressAllow).toBeUndefined();
   });
 
+  it("takes audit devices (repeatable, comma-separated, or COFFER_AUDIT_DEVICES) and retention, refusing bad ones", () => {
+    expect(resolveServerOptions({ auditDevice: ["file:/var/log/a.log", "stdout?fail=open,syslog:/run/s.sock"] }, { COFFER_AUDIT_DEVICES: "stdout" }).auditDevices).toEqual(["file:/var/log/a.log", "stdout?fail=open", "syslog:/run/s.sock"]);
+    expect(resolveServerOptions({}, { COFFER_AUDIT_DEVICES: "file:/x.log?fail=closed" }).auditDevices).toEqual(["file:/x.log"]);
+    expect(() => resolveServerOptions({ auditDevice: ["file:x.log"] }, {})).toThrow(/absolute/);
+    expect(() => resolveServerOptions({ auditDevice: ["stdout", "stdout"] }, {})).toThrow(/twice/);
+    expect(() => resolveServerOptions({ auditDevice: ["kafka:/x"] }, {})).toThrow(/file:/);
+    const r = resolveServerOptions({ auditRetentionDays: "30" }, { COFFER_AUDIT_RETENTION_RECORDS: "1000000" });
+    expect([r.auditRetentionDays, r.auditRetentionRecords]).toEqual([30, 1000000]);
+    expect(() => resolveServerOptions({ auditRetentionDays: "0" }, {})).toThrow(/positive/);
+    expect(() => resolveServerOptions({}, { COFFER_AUDIT_RETENTION_DAYS: "1.5" })).toThrow(/positive/);
+  });
+
   it("rejects a bad port", () => {
     expect(() => resolveServerOptions({ port: "http" }, {})).toThrow(/port/);
     expect(() => resolveServerOptions({}, { COFFER_PORT: "70000" })).toThrow(/65535/);

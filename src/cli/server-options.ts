@@ -1,3 +1,4 @@
+import { parseAuditDevices } from "../audit/audit-devices.js";
 import { usageError } from "./exit-codes.js";
 
 export const DEFAULT_SERVER_PORT = 8270;
@@ -25,6 +26,12 @@ export interface ServerOptions {
   metricsPublic?: boolean;
   /** Proxies whose X-Forwarded-For is believed (`--trusted-proxies`, COFFER_TRUSTED_PROXIES): addresses, CIDR ranges; checked by the server. */
   trustedProxies?: string[];
+  /** Audit devices (`--audit-device`, COFFER_AUDIT_DEVICES), validated. */
+  auditDevices?: string[];
+  /** `--audit-retention-days` / COFFER_AUDIT_RETENTION_DAYS. */
+  auditRetentionDays?: number;
+  /** `--audit-retention-records` / COFFER_AUDIT_RETENTION_RECORDS. */
+  auditRetentionRecords?: number;
 }
 
 /** The raw commander options of `coffer server` (no commander defaults, so env can fill in). */
@@ -45,6 +52,9 @@ export interface ServerFlags {
   egressAllow?: string;
   metricsPublic?: boolean;
   trustedProxies?: string;
+  auditDevice?: string[];
+  auditRetentionDays?: string;
+  auditRetentionRecords?: string;
 }
 
 function envValue(env: Record<string, string | undefined>, name: string): string | undefined {
@@ -57,6 +67,12 @@ function parsePort(raw: string, from: string): number {
   const n = Number(raw);
   if (n > 65535) throw usageError(`${from} must be at most 65535`);
   return n;
+}
+
+function positiveInt(raw: string | undefined, from: string): number | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^\d{1,12}$/.test(raw) || Number(raw) < 1) throw usageError(`${from} must be a positive whole number, got "${raw.slice(0, 32)}"`);
+  return Number(raw);
 }
 
 /** Flags win over COFFER_PORT / COFFER_DATA_DIR / COFFER_STORAGE / COFFER_DEV, which win over defaults. */
@@ -83,5 +99,17 @@ export function resolveServerOptions(flags: ServerFlags, env: Record<string, str
   if (proxies !== undefined) opts.trustedProxies = proxies.split(",").map((p) => p.trim()).filter((p) => p !== "");
   if (flags.egressAllow !== undefined) opts.egressAllow = flags.egressAllow;
   if (flags.metricsPublic === true || envValue(env, "COFFER_METRICS_PUBLIC") === "1") opts.metricsPublic = true;
+  const devices = flags.auditDevice ?? (envValue(env, "COFFER_AUDIT_DEVICES") === undefined ? undefined : [env.COFFER_AUDIT_DEVICES!]);
+  if (devices !== undefined) {
+    try {
+      opts.auditDevices = parseAuditDevices(devices).map((d) => (d.failOpen ? `${d.name}?fail=open` : d.name));
+    } catch (e) {
+      throw usageError((e as Error).message);
+    }
+  }
+  const days = positiveInt(flags.auditRetentionDays, "--audit-retention-days") ?? positiveInt(envValue(env, "COFFER_AUDIT_RETENTION_DAYS"), "COFFER_AUDIT_RETENTION_DAYS");
+  if (days !== undefined) opts.auditRetentionDays = days;
+  const records = positiveInt(flags.auditRetentionRecords, "--audit-retention-records") ?? positiveInt(envValue(env, "COFFER_AUDIT_RETENTION_RECORDS"), "COFFER_AUDIT_RETENTION_RECORDS");
+  if (records !== undefined) opts.auditRetentionRecords = records;
   return opts;
 }

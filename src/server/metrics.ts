@@ -77,6 +77,8 @@ export interface MetricsSources {
   sealed: () => boolean;
   leader: () => boolean;
   auditQueue: () => number;
+  /** Failed writes per audit device (every device is listed, at 0 until one fails). */
+  auditDeviceFailures?: () => [string, number][];
   rotation: () => Promise<{ inProgress: number; failing: number; failuresRecorded: number }>;
 }
 
@@ -104,6 +106,11 @@ export async function renderMetrics(src: MetricsSources): Promise<string> {
   gauge(out, "coffer_sealed", "1 while the node is sealed.", src.sealed() ? 1 : 0);
   gauge(out, "coffer_scheduler_leader", "1 while this node runs the cluster's scheduler.", src.leader() ? 1 : 0);
   gauge(out, "coffer_audit_queue_length", "Audit records waiting to be written.", src.auditQueue());
+  const devices = src.auditDeviceFailures?.() ?? [];
+  if (devices.length > 0) {
+    out.push("# HELP coffer_audit_device_failures_total Batches of audit records an audit device could not write.", "# TYPE coffer_audit_device_failures_total counter");
+    for (const [device, n] of devices) out.push(`coffer_audit_device_failures_total${labels({ device })} ${n}`);
+  }
   const r = await src.rotation().catch(() => undefined);
   if (r) {
     gauge(out, "coffer_rotations_in_progress", "Rotations under way.", r.inProgress);

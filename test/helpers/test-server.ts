@@ -61,7 +61,7 @@ export const ROOT_SECRET = "root-test-secret-0123456789abcdef";
 /** `https`: serve TLS with this certificate chain and key (the URL is then https://…; `request` needs a trusted CA). */
 /** `egressAllow`: the egress allow-list (production mode refuses loopback targets such as local fake gateways without it). */
 /** `accountId`: the configured account id (`--account-id`); tests use `000000000000` unless they pass another, or null for none (the organization's own). */
-export async function startTestServer(opts: { clock?: Clock; dev?: boolean; accountId?: string | null } & Partial<Pick<AppOptions, "auditMode" | "auditBufferMs" | "https" | "caPem" | "egressAllow" | "flinkGatewayUrl" | "trustedProxies">> = {}): Promise<TestServer> {
+export async function startTestServer(opts: { clock?: Clock; dev?: boolean; accountId?: string | null } & Partial<Pick<AppOptions, "auditMode" | "auditBufferMs" | "auditDevices" | "auditRetention" | "https" | "caPem" | "egressAllow" | "flinkGatewayUrl" | "trustedProxies">> = {}): Promise<TestServer> {
   const { storage, cleanup } = freshStorage();
   const rootKey = randomBytes(32);
   // Production mode needs an initialized store (what `coffer operator init` does).
@@ -78,6 +78,8 @@ export async function startTestServer(opts: { clock?: Clock; dev?: boolean; acco
     auditBufferMs: opts.auditBufferMs ?? 5,
     ...(opts.https ? { https: opts.https, caPem: opts.caPem } : {}),
     ...(opts.trustedProxies ? { trustedProxies: opts.trustedProxies } : {}),
+    ...(opts.auditDevices ? { auditDevices: opts.auditDevices } : {}),
+    ...(opts.auditRetention ? { auditRetention: opts.auditRetention } : {}),
     ...(opts.egressAllow !== undefined ? { egressAllow: opts.egressAllow } : {}),
     ...(opts.flinkGatewayUrl !== undefined ? { flinkGatewayUrl: opts.flinkGatewayUrl } : {}),
   });

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { NativeDeps } from "./context.js";
+import { registerAuditFileRoutes } from "./audit-file-routes.js";
 import { registerCryptoRoutes } from "./crypto-routes.js";
 import { registerIamRoutes } from "./iam-routes.js";
 import { registerPolicyRoutes } from "./policy-routes.js";
@@ -14,6 +15,7 @@ export type { NativeDeps } from "./context.js";
 /** The native REST adapter: `/v1`. */
 export function registerNativeApi(app: FastifyInstance, deps: NativeDeps): void {
   registerSysRoutes(app, deps);
+  registerAuditFileRoutes(app, deps);
   registerOperatorRoutes(app, deps);
   registerKeyRoutes(app, deps);
   registerCryptoRoutes(app, deps);

@@ -1,4 +1,8 @@
 import type { Command } from "commander";
+import { constants, createReadStream } from "node:fs";
+import { access } from "node:fs/promises";
+import { createInterface } from "node:readline";
+import { createLineChecker } from "../../audit/audit-line.js";
 import type { Cli } from "../context.js";
 import type { AuditRecord } from "../api-types.js";
 import { CliError, ExitCode, usageError } from "../exit-codes.js";
@@ -23,6 +27,17 @@ interface VerifyAnswer {
   records: number;
   firstBadSeq?: number;
   reason?: string;
+  firstSeq?: number;
+  lastSeq?: number;
+  badLine?: number;
+}
+
+/** Checks what needs no key, line by line, reading the file as a stream. */
+async function verifyOffline(file: string): Promise<VerifyAnswer> {
+  const check = createLineChecker();
+  let ok = true;
+  for await (const line of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) if (ok) ok = check.push(line);
+  return check.result();
 }
 
 export function registerAuditCommands(program: Command, cli: Cli): void {
@@ -30,17 +45,30 @@ export function registerAuditCommands(program: Command, cli: Cli): void {
 
   audit
     .command("verify")
-    .description("verify the hash chain of the audit log (exit 10 when it is broken)")
-    .action(async (_opts: object, cmd: Command) => {
-      const res = await cli.client(cmd).call<VerifyAnswer>({ method: "POST", path: "/v1/audit/verify" });
+    .description("verify the hash chain of the audit log, or of an audit device's file with --file (exit 10 when it is broken)")
+    .option("--file <path>", "verify this exported file (JSON lines of an audit device): sent to the server, which checks every MAC with the chain key")
+    .option("--offline", "with --file: check it here without the server (order, links, seq continuity; no MAC, see docs/operations.md)")
+    .action(async (opts: { file?: string; offline?: boolean }, cmd: Command) => {
+      if (opts.offline && opts.file === undefined) throw usageError("--offline needs --file");
+      let res: VerifyAnswer;
+      if (opts.file === undefined) res = await cli.client(cmd).call<VerifyAnswer>({ method: "POST", path: "/v1/audit/verify" });
+      else {
+        const file = opts.file;
+        await access(file, constants.R_OK).catch(() => {
+          throw usageError(`cannot read ${file.slice(0, 512)}`);
+        });
+        res = opts.offline ? await verifyOffline(file) : await cli.client(cmd).call<VerifyAnswer>({ method: "POST", path: "/v1/audit/verify-file", upload: { contentType: "application/x-ndjson", stream: createReadStream(file) } });
+      }
       if (cli.isJson(cmd)) cli.json(res);
       if (res.valid) {
-        if (!cli.isJson(cmd)) cli.line(`audit chain valid: ${res.records} records`);
+        const range = res.firstSeq !== undefined ? ` (seq ${res.firstSeq}–${res.lastSeq})` : "";
+        const what = opts.file === undefined ? "audit chain valid" : opts.offline ? "audit file consistent (offline: order and links only, MACs not checked)" : "audit file valid";
+        if (!cli.isJson(cmd)) cli.line(`${what}: ${res.records} records${range}`);
         return;
       }
-      const at = res.firstBadSeq !== undefined ? ` at seq ${res.firstBadSeq}` : "";
+      const at = res.badLine !== undefined ? ` at line ${res.badLine}` : res.firstBadSeq !== undefined ? ` at seq ${res.firstBadSeq}` : "";
       const why = res.reason !== undefined && res.reason !== "" ? `: ${res.reason}` : "";
-      throw new CliError(`audit chain invalid${at}${why} (${res.records} records checked)`, ExitCode.AuditInvalid);
+      throw new CliError(`audit ${opts.file === undefined ? "chain" : "file"} invalid${at}${why} (${res.records} records checked)`, ExitCode.AuditInvalid);
     });
 
   audit
