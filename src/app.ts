@@ -285,7 +285,7 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
       const again = await bootstrap();
       if (again) rootAccessKey = { keyId: again.keyId, secret: rootAccessKey?.secret };
     },
-    operator: createOperatorDeps({ storage, isSealed: () => barrier.sealed, unseal, seal, caPem: opts.caPem }),
+    operator: createOperatorDeps({ storage, isSealed: () => barrier.sealed, unseal, seal, caPem: opts.caPem, flushAudit: () => audit.flushAll() }),
     rotation: { service: rotation, managed },
   });
   registerConfluentApi(http, { environments, principals, apiKeys, access, organization: () => organization });

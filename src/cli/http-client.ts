@@ -1,7 +1,8 @@
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import type { RequestOptions } from "node:https";
 import { readFileSync } from "node:fs";
-import type { Readable } from "node:stream";
+import type { Readable, Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import type { Credentials } from "./config.js";
 import { CliError, ExitCode, exitCodeForStatus } from "./exit-codes.js";
 
@@ -14,6 +15,8 @@ export interface RequestSpec {
   body?: unknown;
   /** A body streamed as is (a file), instead of `body`. */
   upload?: { contentType: string; stream: Readable };
+  /** A 2xx answer's body is streamed into this (a file) instead of being parsed as JSON. */
+  download?: Writable;
   /** false for the few unauthenticated routes (health). Default true. */
   auth?: boolean;
 }
@@ -22,6 +25,7 @@ export interface ApiResponse {
   status: number;
   body: unknown;
   requestId: string | undefined;
+  headers?: IncomingMessage["headers"];
 }
 
 export interface ClientOptions {
@@ -135,12 +139,20 @@ export class CofferClient {
       headers,
     };
     const doRequest = await this.requestFn(options);
-    const { status, body, requestId } = await new Promise<{ status: number; body: Buffer; requestId: string | undefined }>(
+    const { status, body, requestId, headers: resHeaders } = await new Promise<{ status: number; body: Buffer; requestId: string | undefined; headers: IncomingMessage["headers"] }>(
       (resolve, reject) => {
         const req = doRequest(options, (res) => {
           const rid = res.headers["x-request-id"];
+          const ok = (res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300;
+          if (ok && spec.download !== undefined) {
+            pipeline(res, spec.download).then(
+              () => resolve({ status: res.statusCode ?? 0, body: Buffer.alloc(0), requestId: typeof rid === "string" ? rid : undefined, headers: res.headers }),
+              (err: Error) => reject(this.connectionError(`the download broke off: ${err.message}`)),
+            );
+            return;
+          }
           readBody(res).then(
-            (buf) => resolve({ status: res.statusCode ?? 0, body: buf, requestId: typeof rid === "string" ? rid : undefined }),
+            (buf) => resolve({ status: res.statusCode ?? 0, body: buf, requestId: typeof rid === "string" ? rid : undefined, headers: res.headers }),
             (err: Error) => reject(this.connectionError(err.message)),
           );
         });
@@ -172,7 +184,7 @@ export class CofferClient {
       }
     }
     if (status < 200 || status >= 300) throw apiError(status, parsed, requestId);
-    return { status, body: parsed, requestId };
+    return { status, body: parsed, requestId, headers: resHeaders };
   }
 
   private async requestFn(options: RequestOptions): Promise<typeof httpRequest> {

@@ -80,8 +80,9 @@ async function migrationLevel(db: Queryable): Promise<number> {
  * at the same instant; SQLite: the write lock, writers wait for the copy). Written to
  * `file.partial` first and renamed when complete.
  */
-export async function backupStore(storage: Storage, file: string): Promise<{ tables: number; rows: number; migration: number }> {
-  await storage.migrate();
+export async function backupStore(storage: Storage, file: string, opts: { migrate?: boolean } = {}): Promise<{ tables: number; rows: number; migration: number }> {
+  // Offline the store is brought to this version's schema first; a running server's already is.
+  if (opts.migrate !== false) await storage.migrate();
   const engine = storage.dialect.engine;
   const partial = `${file}.partial`;
   const gzip = createGzip();

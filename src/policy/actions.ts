@@ -181,6 +181,8 @@ export const ACTION_CATALOG = {
     OpenApi: a("sys/openapi", "read"),
     Reset: a("sys/reset", "admin"),
     Seal: a("sys", "admin"),
+    /** An online backup of the whole store (`GET /v1/sys/backup`), rows sealed by the barrier. */
+    Backup: a("sys/backup", "admin"),
     Unseal: a("sys/unseal", "admin"),
     /** Prometheus metrics (`GET /metrics`) unless the node serves them publicly. */
     GetMetrics: a("sys/metrics", "admin"),

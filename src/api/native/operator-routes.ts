@@ -78,6 +78,24 @@ export function registerOperatorRoutes(app: FastifyInstance, d: NativeDeps): voi
     },
   }, async () => ({ sealed: true }));
 
+  app.get("/v1/sys/backup", {
+    // Not readOnly: the audit record is durable before the first byte of the backup leaves.
+    config: { auth: { within: "organization", action: "sys:Backup", resource: () => "sys/backup" } },
+    schema: {
+      tags,
+      summary: "Online backup: a consistent snapshot of the whole store as gzip'd JSON lines, rows sealed by the barrier (restore with `coffer operator restore`)",
+      produces: ["application/gzip"],
+    },
+  }, async (req, reply) => {
+    const b = await op.backup();
+    req.log.info({ requestId: req.id, principal: req.principal?.id, rows: b.rows, tables: b.tables }, "online backup");
+    return reply
+      .type("application/gzip")
+      .header("content-disposition", 'attachment; filename="coffer-backup.gz"')
+      .header("x-coffer-backup", JSON.stringify({ tables: b.tables, rows: b.rows, migration: b.migration }))
+      .send(b.stream);
+  });
+
   app.get("/v1/sys/ca", {
     config: { auth: { within: "none", action: "sys:Health", resource: () => "sys/ca", public: true, noAudit: true, whileSealed: true, readOnly: true } },
     schema: { tags, summary: "The instance CA certificate (PEM) that clients trust to verify this server", security: [], produces: ["application/x-pem-file"] },

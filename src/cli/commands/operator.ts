@@ -1,7 +1,7 @@
 import type { OperatorInitResult } from "../../operator/init.js";
 import type { Command } from "commander";
 import { X509Certificate } from "node:crypto";
-import { writeFileSync } from "node:fs";
+import { createWriteStream, renameSync, rmSync, writeFileSync } from "node:fs";
 import type { Cli } from "../context.js";
 import { CliError, ExitCode, usageError } from "../exit-codes.js";
 import { collect, parseIntOption, readInput } from "../input.js";
@@ -91,19 +91,46 @@ async function readShares(cli: Cli, file: string | undefined): Promise<string[]>
 }
 
 /**
- * The store `operator backup` / `restore` open directly. They never talk to a server, so they
- * refuse `--addr` and refuse to guess: the store is named by --storage / --data-dir (or
- * COFFER_STORAGE / COFFER_DATA_DIR), never the default ./data of whatever directory they run in.
+ * The store `operator backup` (offline) / `restore` open directly. Offline they never talk to a
+ * server, so they refuse `--addr` and refuse to guess: the store is named by --storage /
+ * --data-dir (or COFFER_STORAGE / COFFER_DATA_DIR), never the default ./data of whatever
+ * directory they run in. `operator backup --online` goes through the server instead.
  */
 function offlineStore(verb: "backup" | "restore", opts: { dataDir?: string; storage?: string }, env: Record<string, string | undefined>, addr: string | undefined): { storage: string | undefined; dataDir: string } {
   const how = `name the store itself: --storage postgres://... (or sqlite) and/or --data-dir <dir> (env COFFER_STORAGE, COFFER_DATA_DIR)`;
+  const online = verb === "backup" ? "; or back up through the server with `coffer operator backup --online <file>`" : "";
   if (addr !== undefined)
-    throw usageError(`operator ${verb} works offline on a store, not through a server, and does not use --addr ${addr}: ${how}`);
+    throw usageError(`operator ${verb} works offline on a store, not through a server, and does not use --addr ${addr}: ${how}${online}`);
   const storage = opts.storage ?? (env.COFFER_STORAGE || undefined);
   const dataDir = opts.dataDir ?? (env.COFFER_DATA_DIR || undefined);
   const named = dataDir !== undefined || (storage !== undefined && storage !== "sqlite");
-  if (!named) throw usageError(`operator ${verb} needs to be told which store to ${verb === "backup" ? "read" : "write"}: ${how}`);
+  if (!named) throw usageError(`operator ${verb} needs to be told which store to ${verb === "backup" ? "read" : "write"}: ${how}${online}`);
   return { storage, dataDir: dataDir ?? DEFAULT_DATA_DIR };
+}
+
+interface BackupSummary {
+  tables: number;
+  rows: number;
+  migration: number;
+}
+
+/** `operator backup --online`: `GET /v1/sys/backup` streamed into `file.partial`, renamed when complete. */
+async function onlineBackup(cli: Cli, cmd: Command, file: string): Promise<void> {
+  const client = cli.client(cmd);
+  const partial = `${file}.partial`;
+  let summary: BackupSummary;
+  try {
+    const res = await client.send({ method: "GET", path: "/v1/sys/backup", download: createWriteStream(partial, { mode: 0o600 }) });
+    const h = res.headers?.["x-coffer-backup"];
+    summary = JSON.parse(typeof h === "string" ? h : "null") as BackupSummary;
+    if (typeof summary?.rows !== "number") throw new CliError(`the server at ${client.addr} did not answer with a backup`, ExitCode.Internal);
+    renameSync(partial, file);
+  } catch (e) {
+    rmSync(partial, { force: true });
+    throw e;
+  }
+  if (cli.isJson(cmd)) cli.json({ file, server: client.addr, ...summary });
+  else cli.line(`backed up ${summary.rows} rows of ${summary.tables} tables (schema level ${summary.migration}) through ${client.addr} to ${file}`);
 }
 
 export function registerOperatorCommands(program: Command, cli: Cli): void {
@@ -220,17 +247,24 @@ export function registerOperatorCommands(program: Command, cli: Cli): void {
     });
 
   for (const verb of ["backup", "restore"] as const) {
-    operator
+    const cmdOf = operator
       .command(`${verb} <file>`)
       .description(
         verb === "backup"
-          ? "offline command on the store itself (--storage or --data-dir, never a server's --addr): a consistent snapshot into a gzip'd file (rows stay sealed by the barrier; the server may keep running)"
+          ? "a consistent snapshot into a gzip'd file, rows sealed by the barrier: through the server with --online (needs sys:Backup), or offline on the store itself with --storage/--data-dir (never guessed; the server may keep running)"
           : "offline command on the store itself (--storage or --data-dir): load a backup into a new, empty store (refuses a store with data); SQLite or PostgreSQL, either way",
       )
-      .option("--data-dir <dir>", `data directory of a SQLite store (env COFFER_DATA_DIR, default ${DEFAULT_DATA_DIR})`)
-      .option("--storage <spec>", "postgres://...[?schema=S] or sqlite (env COFFER_STORAGE)")
-      .action(async (file: string, opts: { dataDir?: string; storage?: string }, cmd: Command) => {
+      .option("--data-dir <dir>", `offline: data directory of a SQLite store (env COFFER_DATA_DIR, default ${DEFAULT_DATA_DIR})`)
+      .option("--storage <spec>", "offline: postgres://...[?schema=S] or sqlite (env COFFER_STORAGE)");
+    if (verb === "backup") cmdOf.option("--online", "back up through the server (--addr, COFFER_ADDR or the profile; needs sys:Backup) instead of opening a store");
+    cmdOf
+      .action(async (file: string, opts: { dataDir?: string; storage?: string; online?: boolean }, cmd: Command) => {
         const env = cli.io.env;
+        if (opts.online === true) {
+          if (opts.storage !== undefined || opts.dataDir !== undefined)
+            throw usageError("operator backup --online goes through the server and opens no store: give either --online or --storage/--data-dir, not both");
+          return onlineBackup(cli, cmd, file);
+        }
         const store = offlineStore(verb, opts, env, cli.globals(cmd).addr);
         const { openStorage } = await import("../../storage/index.js");
         const { backupStore, restoreStore, BackupError } = await import("../../operator/backup.js");
