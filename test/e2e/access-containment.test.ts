@@ -88,7 +88,7 @@ describe("a scoped key stays in its scope", () => {
     }
     expectStatus(await s.request("GET", "/v1/secrets", undefined, as(other.auth)), 403);
     expectStatus(await s.request("POST", "/v1/secrets", { name: "us-db", value: "v" }, as(a.auth)), 201);
-    const audit = await s.request("GET", "/v1/audit?limit=1000", undefined, as(a.auth));
+    const audit = await s.request("GET", "/v1/audit?order=asc&limit=1000", undefined, as(a.auth));
     expectStatus(audit, 200);
     expect(audit.body.records.length).toBeGreaterThan(0);
     for (const r of audit.body.records) expect(r.resource.startsWith(`crn:coffer:${prod}:us-east-1:`)).toBe(true);
@@ -113,7 +113,7 @@ describe("no privilege amplification through API keys", () => {
     expectStatus(own, 201);
     // The audit record names the new key, its owner and scope.
     await s.app.audit.flushAll();
-    const rec = (await s.request("GET", `/v1/audit?action=iam:CreateApiKey&limit=1000`)).body.records.filter((r: { outcome: string; principal: string }) => r.outcome === "success" && r.principal === m.id);
+    const rec = (await s.request("GET", `/v1/audit?order=asc&action=iam:CreateApiKey&limit=1000`)).body.records.filter((r: { outcome: string; principal: string }) => r.outcome === "success" && r.principal === m.id);
     expect(rec.map((r: { resource: string }) => r.resource)).toEqual([`crn:coffer:::iam/api-key/${own.body.id}`]);
     const raw = await s.app.storage.get<{ detail: string }>("SELECT detail FROM audit_log WHERE resource = ?", [`crn:coffer:::iam/api-key/${own.body.id}`]);
     expect(raw?.detail).toContain(`owner=service-account/${m.id}`);

@@ -74,7 +74,7 @@ describe("signature refusals", () => {
     const ok = await signedRpcRequest(s, rootCredentials(s), "GetSecretValue", { SecretName: "sig" });
     const bad = await signedRpcRequest(s, { keyId: s.server.keyId, secret: "wrong" }, "DescribeSecret", { SecretName: "sig" });
     await new Promise((r) => setTimeout(r, 100));
-    const records = ((await native(s, "GET", "/v1/audit?limit=100")).body as { records: Record<string, unknown>[] }).records;
+    const records = ((await native(s, "GET", "/v1/audit?order=asc&limit=100")).body as { records: Record<string, unknown>[] }).records;
     expect(records.find((r) => r.requestId === ok.body.RequestId)).toMatchObject({ principal: "root", action: "secrets:GetSecretValue", resource: "crn:coffer:env-default:local:secret/sig", outcome: "success", status: 200 });
     expect(records.find((r) => r.requestId === bad.body.RequestId)).toMatchObject({ principal: "anonymous", action: "secrets:DescribeSecret", outcome: "failure", errorCode: "Unauthenticated", status: 400 });
   });

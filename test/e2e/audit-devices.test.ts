@@ -28,7 +28,7 @@ async function start(opts: Parameters<typeof startTestServer>[0]): Promise<TestS
 
 const lines = (file: string) => readFileSync(file, "utf8").split("\n").filter((l) => l !== "").map((l) => JSON.parse(l) as { seq: number; mac: string; prevMac: string; action: string; requestId: string; time: string });
 async function storeRecords(s: TestServer): Promise<{ seq: number; requestId: string; action: string }[]> {
-  const r = await s.request("GET", "/v1/audit?limit=1000");
+  const r = await s.request("GET", "/v1/audit?order=asc&limit=1000");
   expectStatus(r, 200);
   return r.body.records;
 }

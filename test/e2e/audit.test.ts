@@ -28,7 +28,7 @@ const crn = (short: string) => `crn:coffer:env-default:local:${short}`;
 
 async function records(q = "limit=1000"): Promise<AuditRecord[]> {
   await s.app.audit.flushAll();
-  const r = await s.request("GET", `/v1/audit?${q}`);
+  const r = await s.request("GET", `/v1/audit?order=asc&${q}`);
   expectStatus(r, 200);
   return r.body.records;
 }
@@ -87,14 +87,14 @@ describe("records", () => {
     expect((await records("principal=nobody")).length).toBe(0);
     expect((await records(`resource=${encodeURIComponent(crn("secret/a"))}`)).map((r) => r.seq)).toEqual([2, 3, 4, 6]);
     const res = `resource=${encodeURIComponent(crn("secret/a"))}`;
-    const p1 = await s.request("GET", `/v1/audit?limit=3&${res}`);
+    const p1 = await s.request("GET", `/v1/audit?order=asc&limit=3&${res}`);
     expect(p1.body.records.map((r: AuditRecord) => r.seq)).toEqual([2, 3, 4]);
-    const p2 = await s.request("GET", `/v1/audit?limit=3&${res}&after=${encodeURIComponent(p1.body.nextToken)}`);
+    const p2 = await s.request("GET", `/v1/audit?order=asc&limit=3&${res}&after=${encodeURIComponent(p1.body.nextToken)}`);
     expect(p2.body.records.map((r: AuditRecord) => r.seq)).toEqual([6]);
     expect(p2.body.nextToken).toBeNull();
   });
 
-  it("order=desc lists newest first and pages toward older records; outcome filters", async () => {
+  it("newest first by default (order=desc) and pages toward older records; outcome filters", async () => {
     await someCalls();
     expectError(await s.request("GET", "/v1/secrets/missing/value"), 404, "SecretNotFound");
     await s.app.audit.flushAll();
@@ -102,6 +102,11 @@ describe("records", () => {
     expect(p1.body.records.map((r: AuditRecord) => r.seq)).toEqual([7, 6, 5]);
     const p2 = await s.request("GET", `/v1/audit?order=desc&limit=3&after=${encodeURIComponent(p1.body.nextToken)}`);
     expect(p2.body.records.map((r: AuditRecord) => r.seq)).toEqual([4, 3, 2]);
+    // Newest first is the default (issue 19), as in `coffer audit list`; order=asc pages from the oldest.
+    const byDefault = await s.request("GET", "/v1/audit?limit=3");
+    expect(byDefault.body.records.map((r: AuditRecord) => r.seq)).toEqual([7, 6, 5]);
+    expect((await s.request("GET", `/v1/audit?limit=3&after=${encodeURIComponent(byDefault.body.nextToken)}`)).body.records.map((r: AuditRecord) => r.seq)).toEqual([4, 3, 2]);
+    expect((await s.request("GET", "/v1/audit?order=asc&limit=3")).body.records.map((r: AuditRecord) => r.seq)).toEqual([1, 2, 3]);
     expect((await records("outcome=failure")).map((r) => [r.seq, r.errorCode])).toEqual([[7, "SecretNotFound"]]);
     expectError(await s.request("GET", "/v1/audit?order=sideways"), 400, "InvalidParameter");
     expectError(await s.request("GET", "/v1/audit?outcome=maybe"), 400, "InvalidParameter");
@@ -223,7 +228,7 @@ describe("store outage", () => {
       const after = await o.request("POST", "/v1/keys", { description: "after outage" });
       expectStatus(after, 201);
       await o.app.audit.flushAll();
-      const recs = (await o.request("GET", "/v1/audit?limit=1000")).body.records as { requestId: string }[];
+      const recs = (await o.request("GET", "/v1/audit?order=asc&limit=1000")).body.records as { requestId: string }[];
       const ids = recs.map((r) => r.requestId);
       expect(ids).toContain(read.headers.get("x-request-id")); // kept and written once the store was back
       expect(ids).not.toContain(write.headers.get("x-request-id")); // its caller was told it failed

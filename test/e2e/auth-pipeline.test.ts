@@ -157,7 +157,7 @@ describe("dev reset", () => {
     expectStatus(await s.request("POST", "/v1/keys", { description: "k" }), 201);
     expectStatus(await s.request("POST", "/v1/aliases", { aliasName: "alias/r", keyId: (await s.request("GET", "/v1/keys")).body.keys[0].keyId }), 201);
     await s.app.audit.flushAll();
-    expect((await s.request("GET", "/v1/audit?limit=1000")).body.records.length).toBeGreaterThan(3);
+    expect((await s.request("GET", "/v1/audit?order=asc&limit=1000")).body.records.length).toBeGreaterThan(3);
 
     const r = await s.request("POST", "/v1/sys/reset");
     expectStatus(r, 200);
@@ -168,7 +168,7 @@ describe("dev reset", () => {
     expect((await s.request("GET", "/v1/aliases")).body.aliases).toEqual([]);
     expectError(await s.request("GET", "/v1/secrets/before-reset"), 404, "SecretNotFound");
     await s.app.audit.flushAll();
-    const records = (await s.request("GET", "/v1/audit?limit=1000")).body.records as { action: string; seq: number }[];
+    const records = (await s.request("GET", "/v1/audit?order=asc&limit=1000")).body.records as { action: string; seq: number }[];
     expect(records[0]).toMatchObject({ seq: 1, action: "sys:Reset" });
     expect(records.map((x) => x.action)).not.toContain("secrets:CreateSecret");
     expect((await s.request("POST", "/v1/audit/verify")).body).toMatchObject({ valid: true });

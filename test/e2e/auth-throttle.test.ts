@@ -15,7 +15,7 @@ const xff = (address: string) => ({ headers: { "x-forwarded-for": address } });
 
 async function auditRecords(s: TestServer, action: string): Promise<{ source: string; status: number; principal: string; errorCode: string | null }[]> {
   await s.app.audit.flushAll();
-  const r = await s.request("GET", `/v1/audit?limit=1000&action=${encodeURIComponent(action)}`);
+  const r = await s.request("GET", `/v1/audit?order=asc&limit=1000&action=${encodeURIComponent(action)}`);
   expectStatus(r, 200);
   return r.body.records;
 }

@@ -101,7 +101,7 @@ describe("SigV4 scopes: the region selects the region, keys stay in their scope"
     expect(elsewhere.name).toBe("AccessDeniedException");
     expect(elsewhere.message).toMatch(/scoped to env-[a-z0-9]+\/ap-south-1/);
     await s.app.audit.flushAll();
-    const audit = await s.request("GET", `/v1/audit?principal=${k.id}&action=secrets:ListSecrets`);
+    const audit = await s.request("GET", `/v1/audit?order=asc&principal=${k.id}&action=secrets:ListSecrets`);
     expect(audit.body.records.map((r: { outcome: string }) => r.outcome)).toContain("denied");
     // The native view of the same secret, in the same scope.
     const native = await s.request("GET", "/v1/secrets/sig%2Fprod/value", undefined, { headers: { "x-coffer-environment": "prod", "x-coffer-region": "ap-south-1" } });

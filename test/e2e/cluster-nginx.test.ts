@@ -341,7 +341,7 @@ http {
     expect((await callFrom("127.0.0.6", nodes[0]!.url, "GET", "/v1/keys", { "x-forwarded-for": "203.0.113.8" })).status).toBe(200);
     let sources: string[] = [];
     await until(10_000, async () => {
-      const r = await call(lb, "GET", "/v1/audit?limit=1000&action=kms%3AListKeys");
+      const r = await call(lb, "GET", "/v1/audit?order=asc&limit=1000&action=kms%3AListKeys");
       sources = (r.body.records as { source: string }[]).map((x) => x.source);
       return sources.includes("127.0.0.5") && sources.includes("127.0.0.6");
     });

@@ -87,7 +87,7 @@ describe("Confluent-compatible organization and IAM REST", () => {
     expect(outside.status).toBe(403);
     expect(outside.body.message).toContain("scoped");
     await s.app.audit.flushAll();
-    const audit = await s.request("GET", `/v1/audit?principal=${sa.body.id}`);
+    const audit = await s.request("GET", `/v1/audit?order=asc&principal=${sa.body.id}`);
     expect(audit.body.records.some((r: { status: number; outcome: string }) => r.status === 403 && r.outcome === "denied")).toBe(true);
     // A scoped key cannot use the organization APIs.
     const org = await s.request("GET", "/iam/v2/api-keys", undefined, { auth: basic(keyId, secret) });

@@ -165,7 +165,7 @@ describe("egress: a gateway's words never reach a caller", () => {
     ]);
     expect(stored).not.toContain(MARKER);
     expect(stored).not.toContain(PW);
-    const listing = await listed.request("GET", "/v1/audit?limit=1000");
+    const listing = await listed.request("GET", "/v1/audit?order=asc&limit=1000");
     expect(JSON.stringify(listing.body)).not.toContain(MARKER);
   });
 });

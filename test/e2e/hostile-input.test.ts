@@ -27,7 +27,7 @@ describe("NUL characters", () => {
     expectStatus(await s.request("POST", "/v1/secrets", { name: "after-nul", value: "still writable" }), 201);
     expectStatus(await s.request("POST", "/v1/keys", {}), 201);
     await s.app.audit.flushAll();
-    const recs = (await s.request("GET", "/v1/audit?limit=1000")).body.records as { requestId: string; resource: string }[];
+    const recs = (await s.request("GET", "/v1/audit?order=asc&limit=1000")).body.records as { requestId: string; resource: string }[];
     const rec = recs.find((x) => x.requestId === r.headers.get("x-request-id"));
     expect(rec?.resource).toBe("crn:coffer:::key/\uFFFD");
     expect((await s.request("POST", "/v1/audit/verify")).body).toMatchObject({ valid: true });
@@ -94,9 +94,9 @@ describe("forged page tokens", () => {
   });
 
   it("a real token still pages", async () => {
-    const p1 = await s.request("GET", "/v1/audit?limit=1");
+    const p1 = await s.request("GET", "/v1/audit?order=asc&limit=1");
     expectStatus(p1, 200);
-    const p2 = await s.request("GET", `/v1/audit?limit=1&after=${encodeURIComponent(p1.body.nextToken)}`);
+    const p2 = await s.request("GET", `/v1/audit?order=asc&limit=1&after=${encodeURIComponent(p1.body.nextToken)}`);
     expectStatus(p2, 200);
     expect(p2.body.records[0].seq).toBe(p1.body.records[0].seq + 1);
   });

@@ -329,7 +329,7 @@ describe.runIf(sqliteOnly)("coffer operator: init, TLS, sealed start, unseal, se
     // Unseal again with three other shares, then read the audit log.
     const again = await coffer(["operator", "unseal"], { env: env(), input: `${a.unsealShares[1]}\n${a.unsealShares[3]}\n${a.unsealShares[4]}\n` });
     expect(again.stdout).toContain("unsealed");
-    const audit = await call("GET", "/v1/audit?action=sys:Seal", undefined, { auth: rootBasic });
+    const audit = await call("GET", "/v1/audit?order=asc&action=sys:Seal", undefined, { auth: rootBasic });
     expectStatus(audit, 200);
     expect(audit.body.records.map((x: { status: number; principal: string }) => [x.status, x.principal])).toContainEqual([200, expect.stringMatching(/./)]);
     expect((await call("POST", "/v1/audit/verify", undefined, { auth: rootBasic })).body).toMatchObject({ valid: true });

@@ -88,9 +88,9 @@ describe("Ververica-compatible secret values", () => {
     const inLonger = await server.request("POST", "/v1/sql/resolve", { statement: "CREATE TEMPORARY TABLE t (a INT) WITH ('url' = 'jdbc:mysql://h/db?password=${secret_values.quoted}&x=${secret_values.pw}');" });
     expect(inLonger.body.statement).toBe("CREATE TEMPORARY TABLE t (a INT) WITH ('url' = 'jdbc:mysql://h/db?password=******&x=******');");
     await server.app.audit.flushAll();
-    const audit = await server.request("GET", "/v1/audit?action=sql:ValidateSqlScript&limit=100");
+    const audit = await server.request("GET", "/v1/audit?order=asc&action=sql:ValidateSqlScript&limit=100");
     expect(audit.body.records.length).toBeGreaterThanOrEqual(4);
-    const everything = await server.request("GET", "/v1/audit?limit=1000");
+    const everything = await server.request("GET", "/v1/audit?order=asc&limit=1000");
     for (const body of [r.body, bad.body, missing.body, lexical.body, inLonger.body, everything.body]) {
       expect(JSON.stringify(body)).not.toContain("Case-Sensitive-S3cr3t");
       expect(JSON.stringify(body)).not.toContain("it's-S3cr3t");

@@ -96,7 +96,7 @@ describe("workflow YAML resolution", () => {
     expect(doc.steps[1].tenant).toEqual({ name: "scf-tenant", secretId: "AKIDtenant", secretKey: SECRETS[2] });
     expect(doc.steps[2].env).toEqual({ DB_HOST: "db.internal", DB_URL: `mysql://app:${SECRETS[3]}@db.internal/orders` });
     await server.app.audit.flushAll();
-    const audit = await server.request("GET", "/v1/audit?action=workflows:ResolveWorkflow&limit=100");
+    const audit = await server.request("GET", "/v1/audit?order=asc&action=workflows:ResolveWorkflow&limit=100");
     expect(audit.body.records.map((x: { resource: string }) => x.resource)).toContain("crn:coffer:env-default:local:workflow/orders/key/registry");
   });
 

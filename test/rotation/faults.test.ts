@@ -77,7 +77,7 @@ describe.skipIf(!enabled)("rotation under faults", () => {
     expect(described.body.rotation.inProgress).toMatchObject({ versionId: started.body.versionId, step: "set", lastError: { code: "TargetUnreachable" } });
     const metrics = await srv.request("GET", "/v1/rotations/metrics");
     expect(metrics.body).toMatch(/^coffer_rotations_failing [1-9]/m);
-    const audit = await srv.request("GET", `/v1/audit?limit=1000&principal=coffer-rotation`);
+    const audit = await srv.request("GET", `/v1/audit?order=asc&limit=1000&principal=coffer-rotation`);
     expect(audit.body.records.some((r: { outcome: string; errorCode: string; resource: string }) => r.outcome === "failure" && r.errorCode === "TargetUnreachable" && r.resource.endsWith("secret/f/dual"))).toBe(true);
 
     await proxy.up();

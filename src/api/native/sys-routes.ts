@@ -29,12 +29,12 @@ export function registerSysRoutes(app: FastifyInstance, d: NativeDeps): void {
   const auditTags = ["Audit"];
   app.get("/v1/audit", {
     config: { auth: { within: "own-scope", action: "audit:ListRecords", resource: () => "audit", readOnly: true } },
-    schema: { tags: auditTags, summary: "Read audit records (filter by principal, action, resource, outcome, time; order=asc oldest first (default) or desc newest first)", querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }), after: Type.Optional(PageToken), principal: Type.Optional(Type.String({ maxLength: 256 })), action: Type.Optional(Type.String({ maxLength: 128 })), resource: Type.Optional(Type.String({ maxLength: 512 })), outcome: Type.Optional(Type.Union([Type.Literal("success"), Type.Literal("failure"), Type.Literal("denied")])), order: Type.Optional(Type.Union([Type.Literal("asc"), Type.Literal("desc")])), since: Type.Optional(Type.String({ format: "date-time" })), until: Type.Optional(Type.String({ format: "date-time" })) }, { additionalProperties: false }) },
+    schema: { tags: auditTags, summary: "Read audit records (filter by principal, action, resource, outcome, time; newest first by default (order=desc), order=asc oldest first)", querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }), after: Type.Optional(PageToken), principal: Type.Optional(Type.String({ maxLength: 256 })), action: Type.Optional(Type.String({ maxLength: 128 })), resource: Type.Optional(Type.String({ maxLength: 512 })), outcome: Type.Optional(Type.Union([Type.Literal("success"), Type.Literal("failure"), Type.Literal("denied")])), order: Type.Optional(Type.Union([Type.Literal("asc"), Type.Literal("desc")])), since: Type.Optional(Type.String({ format: "date-time" })), until: Type.Optional(Type.String({ format: "date-time" })) }, { additionalProperties: false }) },
   }, async (req) => {
     const q = req.query as { limit: number; after?: string; principal?: string; action?: string; resource?: string; outcome?: string; order?: "asc" | "desc"; since?: string; until?: string };
     // A scoped credential reads the records of its own scope only.
     const own = accessOf(req).principal?.scope;
-    return d.audit.list({ ...q, resourcePrefix: own ? accessOf(req).crn("", own) : undefined, since: q.since ? Date.parse(q.since) : undefined, until: q.until ? Date.parse(q.until) : undefined });
+    return d.audit.list({ ...q, order: q.order ?? "desc", resourcePrefix: own ? accessOf(req).crn("", own) : undefined, since: q.since ? Date.parse(q.since) : undefined, until: q.until ? Date.parse(q.until) : undefined });
   });
 
   app.post("/v1/audit/verify", {
