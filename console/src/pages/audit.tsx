@@ -36,7 +36,7 @@ export function AuditPage() {
   const [tick, setTick] = useState(0);
   const [verify, setVerify] = useState<{ valid: boolean; records: number; firstBadSeq?: number; reason?: string }>();
 
-  const q = (after?: string) => ({ limit: 500, after, principal: filters.principal || undefined, action: filters.action || undefined, resource: filters.resource || undefined, since: toIso(filters.since), until: toIso(filters.until) });
+  const q = (after?: string) => ({ limit: 500, order: "asc", after, principal: filters.principal || undefined, action: filters.action || undefined, resource: filters.resource || undefined, since: toIso(filters.since), until: toIso(filters.until) });
   // The API pages oldest first; the console reads up to MAX_PAGES pages and shows the newest first.
   const first = useLoad(async () => {
     const out: AuditRecord[] = [];
