@@ -475,6 +475,8 @@ describe.skipIf(Boolean(skip))("web console in Chromium", { timeout: 120_000 }, 
     const keyId = (await page.getByTestId("new-key-id").textContent())!;
     const secret = (await page.getByTestId("new-key-secret").textContent())!;
     expect(secret.length).toBe(64);
+    // The list below the one-time panel already has the new key (its id only, never the secret).
+    await page.getByRole("table", { name: "API keys" }).getByRole("cell", { name: keyId, exact: true }).waitFor({ timeout: 5_000 });
     await shot("api-key-created");
     const [download] = await Promise.all([page.waitForEvent("download"), button("Download").click()]);
     expect(download.suggestedFilename()).toBe(`coffer-api-key-${keyId}.json`);
