@@ -689,7 +689,7 @@ describe.skipIf(Boolean(skip))("web console in Chromium", { timeout: 120_000 }, 
       // The tables are there, and a wide one scrolls inside its own box.
       const audit = phone.getByRole("table", { name: "Audit records" });
       await audit.waitFor();
-      expect(await audit.evaluate("(t) => t.parentElement.scrollWidth > t.parentElement.clientWidth")).toBe(true);
+      expect(await audit.evaluate((t: { parentElement: { scrollWidth: number; clientWidth: number } | null }) => t.parentElement!.scrollWidth > t.parentElement!.clientWidth)).toBe(true);
       // Create secret (on the Secrets page) is on screen and opens its form; a secret's and a key's details fit too.
       await phone.getByRole("navigation", { name: "Pages" }).getByRole("link", { name: "Secrets", exact: true }).click();
       const create = phone.getByRole("button", { name: "Create secret", exact: true });
