@@ -683,7 +683,7 @@ describe.skipIf(Boolean(skip))("web console in Chromium", { timeout: 120_000 }, 
         await phone.getByRole("navigation", { name: "Pages" }).getByRole("link", { name: link, exact: true }).click();
         await phone.getByRole("heading", { name: heading, exact: true }).waitFor();
         await poll(() => phone.getByRole("status").filter({ hasText: /^Loading/ }).count()).toBe(0);
-        await phone.screenshot({ path: join(ROOT_OUT, "phone", `${link.replace(/\W+/g, "-").toLowerCase()}.png`), fullPage: true });
+        await phone.screenshot({ path: join(ROOT_OUT, "phone", `${link.replace(/\W+/g, "-").toLowerCase()}.png`) });
         await fits(link);
       }
       // The tables are there, and a wide one scrolls inside its own box.
