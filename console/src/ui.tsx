@@ -471,26 +471,28 @@ export function Listed<T>({ list, items, what, empty, children }: { list: Loaded
   );
 }
 
-/** A table with its column headers; `actions` adds a last column for the rows' buttons, named for screen readers. */
+/** A table with its column headers (scrolling sideways inside its box on a narrow screen); `actions` adds a last column for the rows' buttons, named for screen readers. */
 export function Table({ label, columns, actions, children }: { label: string; columns: readonly string[]; actions?: boolean; children: ReactNode }) {
   return (
-    <table className="table" aria-label={label}>
-      <thead>
-        <tr>
-          {columns.map((c) => (
-            <th scope="col" key={c}>
-              {c}
-            </th>
-          ))}
-          {actions ? (
-            <th scope="col">
-              <span className="sr-only">Actions</span>
-            </th>
-          ) : null}
-        </tr>
-      </thead>
-      <tbody>{children}</tbody>
-    </table>
+    <div className="table-wrap">
+      <table className="table" aria-label={label}>
+        <thead>
+          <tr>
+            {columns.map((c) => (
+              <th scope="col" key={c}>
+                {c}
+              </th>
+            ))}
+            {actions ? (
+              <th scope="col">
+                <span className="sr-only">Actions</span>
+              </th>
+            ) : null}
+          </tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
+    </div>
   );
 }
 

@@ -6,7 +6,7 @@ import ssh2 from "ssh2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, testEngine, type TestServer } from "../helpers/test-server.js";
 import { mysqlFixture, pgFixture, type Fixture } from "../rotation/fixtures.js";
-import { SCREENSHOTS, assertConsoleBuilt, browserMissing, launch } from "./browser.js";
+import { ROOT, SCREENSHOTS, assertConsoleBuilt, browserMissing, launch } from "./browser.js";
 
 /**
  * The web console in a real browser (Debian's Chromium, headless, driven by playwright-core)
@@ -42,6 +42,10 @@ let myT: Fixture | undefined;
 const ORDERS = { first: "", second: "", password: "orders-pass-1", second_password: "orders-pass-2" };
 let reportsUser = "";
 const pageErrors: string[] = [];
+/** The phone-sized context (New York time), kept from the 390 px test for the audit test. */
+let phoneAudit: { ctx: BrowserContext; page: Page } | undefined;
+let phoneLoginAt = 0;
+const ROOT_OUT = join(ROOT, "test-output");
 
 /** A 1280×800 screenshot for docs/screenshots (toasts hidden for it: CSSOM, which the CSP allows). */
 async function shot(name: string, opts: { top?: boolean } = {}): Promise<void> {
@@ -475,6 +479,8 @@ describe.skipIf(Boolean(skip))("web console in Chromium", { timeout: 120_000 }, 
     const keyId = (await page.getByTestId("new-key-id").textContent())!;
     const secret = (await page.getByTestId("new-key-secret").textContent())!;
     expect(secret.length).toBe(64);
+    // The list below the one-time panel already has the new key (its id only, never the secret).
+    await page.getByRole("table", { name: "API keys" }).getByRole("cell", { name: keyId, exact: true }).waitFor({ timeout: 5_000 });
     await shot("api-key-created");
     const [download] = await Promise.all([page.waitForEvent("download"), button("Download").click()]);
     expect(download.suggestedFilename()).toBe(`coffer-api-key-${keyId}.json`);
@@ -636,6 +642,117 @@ describe.skipIf(Boolean(skip))("web console in Chromium", { timeout: 120_000 }, 
     await button("Filter").click();
     await poll(async () => (await table.textContent()) ?? "").toMatch(/workflows:CreateWorkflowKey/);
     await shot("audit");
+  });
+
+  it("is usable on a phone (390×844): no page wider than the screen, the header's controls visible and clickable", async () => {
+    // Another time zone than UTC, so a local-time filter would show (the audit test below relies on it).
+    const phoneCtx = await browser.newContext({ viewport: { width: 390, height: 844 }, timezoneId: "America/New_York", colorScheme: "light", reducedMotion: "reduce" });
+    const phone = await phoneCtx.newPage();
+    phone.setDefaultTimeout(20_000);
+    phone.on("pageerror", (e) => pageErrors.push(String(e)));
+    try {
+      phoneLoginAt = Date.now();
+      await phone.goto(`${s.url}/console/`);
+      await phone.getByLabel("User name", { exact: true }).fill(ADMIN.name);
+      await phone.getByLabel("Password", { exact: true }).fill(ADMIN.password);
+      await phone.keyboard.press("Enter");
+      const header = phone.getByRole("banner");
+      const fits = async (what: string) => {
+        const [sw, iw] = (await phone.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")) as [number, number];
+        expect(sw, `${what}: the page is ${sw} px wide in a ${iw} px screen`).toBeLessThanOrEqual(iw);
+        for (const c of [header.getByLabel("Environment", { exact: true }), header.getByLabel("Region", { exact: true }), header.getByRole("button", { name: "Log out" })]) {
+          const b = (await c.boundingBox())!;
+          expect(b, `${what}: a header control is not shown`).toBeTruthy();
+          expect(b.width, `${what}: a header control collapsed`).toBeGreaterThanOrEqual(40);
+          expect(b.x >= 0 && b.x + b.width <= iw, `${what}: a header control is cut off (${b.x}+${b.width})`).toBe(true);
+          await c.click({ trial: true, timeout: 2_000 }); // visible, enabled, not covered
+        }
+      };
+      const pages: [string, string][] = [
+        ["Secrets", "Secrets"],
+        ["KMS keys", "KMS keys"],
+        ["Secret values", "Secret values"],
+        ["Workflow keys", "Workflow keys"],
+        ["API keys", "API keys"],
+        ["Users & service accounts", "Users and service accounts"],
+        ["Policies & roles", "Policies and roles"],
+        ["Audit log", "Audit log"],
+      ];
+      mkdirSync(join(ROOT_OUT, "phone"), { recursive: true });
+      for (const [link, heading] of pages) {
+        await phone.getByRole("navigation", { name: "Pages" }).getByRole("link", { name: link, exact: true }).click();
+        await phone.getByRole("heading", { name: heading, exact: true }).waitFor();
+        await poll(() => phone.getByRole("status").filter({ hasText: /^Loading/ }).count()).toBe(0);
+        await phone.screenshot({ path: join(ROOT_OUT, "phone", `${link.replace(/\W+/g, "-").toLowerCase()}.png`) });
+        await fits(link);
+      }
+      // The tables are there, and a wide one scrolls inside its own box.
+      const audit = phone.getByRole("table", { name: "Audit records" });
+      await audit.waitFor();
+      expect(await audit.evaluate((t: { parentElement: { scrollWidth: number; clientWidth: number } | null }) => t.parentElement!.scrollWidth > t.parentElement!.clientWidth)).toBe(true);
+      // Create secret (on the Secrets page) is on screen and opens its form; a secret's and a key's details fit too.
+      await phone.getByRole("navigation", { name: "Pages" }).getByRole("link", { name: "Secrets", exact: true }).click();
+      const create = phone.getByRole("button", { name: "Create secret", exact: true });
+      const cb = (await create.boundingBox())!;
+      expect(cb.x + cb.width).toBeLessThanOrEqual(390);
+      await create.click();
+      await phone.getByRole("heading", { name: "Create secret", exact: true }).waitFor();
+      await fits("Create secret");
+      await phone.getByRole("navigation", { name: "Pages" }).getByRole("link", { name: "Secrets", exact: true }).click();
+      await phone.getByRole("link", { name: "app/api-token", exact: true }).click();
+      await phone.getByRole("heading", { name: "app/api-token" }).waitFor();
+      await poll(() => phone.getByRole("status").filter({ hasText: /^Loading/ }).count()).toBe(0);
+      await phone.screenshot({ path: join(ROOT_OUT, "phone", "secret-detail.png"), fullPage: true });
+      await fits("a secret");
+      phoneAudit = { ctx: phoneCtx, page: phone };
+    } catch (e) {
+      await phoneCtx.close();
+      throw e;
+    }
+  });
+
+  it("audit log: newest first, in UTC whatever the browser's zone, filtered by outcome; the console's background reads hidden unless asked", async () => {
+    const { ctx: phoneCtx, page: phone } = phoneAudit!;
+    try {
+      await s.app.audit.flushAll();
+      await phone.setViewportSize({ width: 1280, height: 800 });
+      const pf = (label: string) => phone.getByLabel(label, { exact: true });
+      await phone.getByRole("navigation", { name: "Pages" }).getByRole("link", { name: "Audit log", exact: true }).click();
+      // The default range starts 24 hours ago, written in UTC (the browser is in New York).
+      const since = await pf("Since (UTC)").inputValue();
+      expect(Math.abs(Date.parse(`${since}Z`) - (Date.now() - 86_400_000))).toBeLessThan(180_000);
+      // From a minute before the phone's login (UTC): its WhoAmI and ListEnvironments are recorded, and hidden.
+      await pf("Since (UTC)").fill(new Date(phoneLoginAt - 60_000).toISOString().slice(0, 16));
+      await pf("Principal").fill(adminId);
+      await phone.getByRole("button", { name: "Filter", exact: true }).click();
+      const table = phone.getByRole("table", { name: "Audit records" });
+      await poll(() => phone.getByTestId("chrome-hidden").textContent()).toMatch(/^\d+ of the console's background reads/);
+      const actions = () => table.locator("tbody tr td:nth-child(3)").allTextContents();
+      await poll(actions).toContain("secrets:ListSecrets");
+      expect((await actions()).filter((a) => /iam:(WhoAmI|ListEnvironments)/.test(a))).toEqual([]);
+      // Newest first, each time in UTC.
+      const times = await table.locator("tbody tr td:first-child").allTextContents();
+      expect(times.length).toBeGreaterThan(1);
+      for (const t of times) expect(t).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$/);
+      expect([...times].sort().reverse()).toEqual(times);
+      expect(await table.getByRole("columnheader").first().textContent()).toBe("Time (UTC)");
+      // Shown when asked: the background reads are recorded.
+      await pf("Show the console's background reads").check();
+      await poll(actions).toContain("iam:WhoAmI");
+      expect(await actions()).toContain("iam:ListEnvironments");
+      expect(await phone.getByTestId("chrome-hidden").count()).toBe(0);
+      // Outcome: only the refused calls (the service account's read without a role, earlier).
+      await pf("Principal").fill("");
+      await pf("Since (UTC)").fill("");
+      await pf("Outcome").selectOption("denied");
+      await phone.getByRole("button", { name: "Filter", exact: true }).click();
+      await poll(async () => (await table.locator("tbody tr td:nth-child(5)").allTextContents()).join("|")).toMatch(/^denied 403/);
+      const outcomes = await table.locator("tbody tr td:nth-child(5)").allTextContents();
+      expect(outcomes.every((o) => o.startsWith("denied"))).toBe(true);
+      expect(await actions()).toContain("secrets:GetSecretValue");
+    } finally {
+      await phoneCtx.close();
+    }
   });
 
   it("keeps nothing in browser storage, and a reload logs out", async () => {

@@ -82,7 +82,10 @@ export function ApiKeysPage() {
           principals={principals}
           onClose={(k) => {
             setCreating(false);
-            if (k) setCreated(k);
+            if (k) {
+              setCreated(k);
+              keys.reload(); // the new key is listed below its one-time panel at once
+            }
           }}
         />
       ) : null}

@@ -1,31 +1,38 @@
 import { useState, type FormEvent } from "react";
 import { useSession } from "../session.tsx";
 import type { AuditRecord } from "../types.ts";
-import { Badge, Empty, LoadError, Loading, PageHead, TextField, fmtTime, useLoad, useToast } from "../ui.tsx";
+import { Badge, Checkbox, Empty, LoadError, Loading, PageHead, Select, TextField, fmtTime, useLoad, useToast } from "../ui.tsx";
 import { describeError, hasErrors, type Errors } from "../validation.ts";
 
 interface Filters {
   principal: string;
   action: string;
   resource: string;
+  outcome: "" | AuditRecord["outcome"];
   since: string;
   until: string;
 }
 
 const MAX_PAGES = 4;
-/** A `datetime-local` value (local time, minutes) for a time. */
-const localInput = (ms: number): string => new Date(ms - new Date(ms).getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
-const EMPTY: Filters = { principal: "", action: "", resource: "", since: "", until: "" };
-const lastDay = (): Filters => ({ ...EMPTY, since: localInput(Date.now() - 86_400_000) });
+/**
+ * The console's own background reads, made for the page chrome (who is logged in, the
+ * environment picker's list) rather than for anything the user asked for. They are
+ * recorded like every call; the page hides them unless asked (or filtered by action).
+ */
+export const CHROME_ACTIONS: ReadonlySet<string> = new Set(["iam:WhoAmI", "iam:ListEnvironments"]);
+/** The time inputs are in UTC, like every time the console shows: `YYYY-MM-DDTHH:MM` of a time. */
+const utcInput = (ms: number): string => new Date(ms).toISOString().slice(0, 16);
+const EMPTY: Filters = { principal: "", action: "", resource: "", outcome: "", since: "", until: "" };
+const lastDay = (): Filters => ({ ...EMPTY, since: utcInput(Date.now() - 86_400_000) });
 
-/** `datetime-local` (the browser's time zone) → ISO 8601 with zone, as the API wants. */
-function toIso(local: string): string | undefined {
-  if (!local) return undefined;
-  const d = new Date(local);
+/** A `YYYY-MM-DDTHH:MM` input read as UTC → ISO 8601, as the API wants. */
+function toIso(utc: string): string | undefined {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(utc)) return undefined;
+  const d = new Date(`${utc}Z`);
   return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
 }
 
-/** The audit log: filter by principal, action, resource and time; verify the hash chain. */
+/** The audit log, newest first: filter by principal, action, resource, outcome and time (UTC); verify the hash chain. */
 export function AuditPage() {
   const s = useSession();
   const toast = useToast();
@@ -34,10 +41,21 @@ export function AuditPage() {
   const [next, setNext] = useState<string | null>(null);
   const [e, setE] = useState<Errors>({});
   const [tick, setTick] = useState(0);
+  const [showChrome, setShowChrome] = useState(false);
   const [verify, setVerify] = useState<{ valid: boolean; records: number; firstBadSeq?: number; reason?: string }>();
 
-  const q = (after?: string) => ({ limit: 500, order: "asc", after, principal: filters.principal || undefined, action: filters.action || undefined, resource: filters.resource || undefined, since: toIso(filters.since), until: toIso(filters.until) });
-  // The API pages oldest first; the console reads up to MAX_PAGES pages and shows the newest first.
+  const q = (after?: string) => ({
+    limit: 500,
+    after,
+    order: "desc",
+    principal: filters.principal || undefined,
+    action: filters.action || undefined,
+    resource: filters.resource || undefined,
+    outcome: filters.outcome || undefined,
+    since: toIso(filters.since),
+    until: toIso(filters.until),
+  });
+  // The API pages newest first (order=desc); the console reads up to MAX_PAGES pages.
   const first = useLoad(async () => {
     const out: AuditRecord[] = [];
     let after: string | undefined;
@@ -48,14 +66,14 @@ export function AuditPage() {
       if (!after) break;
     }
     setNext(after ?? null);
-    return out.reverse();
+    return out;
   }, [filters, tick]);
 
   function search(ev: FormEvent) {
     ev.preventDefault();
     const errs: Errors = {
-      since: draft.since && !toIso(draft.since) ? "Not a valid time." : undefined,
-      until: draft.until && !toIso(draft.until) ? "Not a valid time." : draft.since && draft.until && toIso(draft.until)! < toIso(draft.since)! ? "Until is before since." : undefined,
+      since: draft.since && !toIso(draft.since) ? "Not a valid time (YYYY-MM-DDTHH:MM, UTC)." : undefined,
+      until: draft.until && !toIso(draft.until) ? "Not a valid time (YYYY-MM-DDTHH:MM, UTC)." : draft.since && draft.until && toIso(draft.until)! < toIso(draft.since)! ? "Until is before since." : undefined,
     };
     setE(errs);
     if (hasErrors(errs)) return;
@@ -71,10 +89,14 @@ export function AuditPage() {
     }
   }
 
-  const rows = first.data ?? [];
+  const all = first.data ?? [];
+  // Filtering by a chrome action asks for those records: they are shown then.
+  const hideChrome = !showChrome && !CHROME_ACTIONS.has(filters.action);
+  const rows = hideChrome ? all.filter((r) => !CHROME_ACTIONS.has(r.action)) : all;
+  const hidden = all.length - rows.length;
   return (
     <div>
-      <PageHead title="Audit log" intro="One record per API call, allowed or refused, HMAC-chained (append-only). Values never appear here.">
+      <PageHead title="Audit log" intro="One record per API call, allowed or refused, HMAC-chained (append-only), newest first. Values never appear here. Times are UTC.">
         <button type="button" className="btn" onClick={() => void runVerify()}>
           Verify chain
         </button>
@@ -88,8 +110,21 @@ export function AuditPage() {
         <TextField label="Principal" name="a-principal" value={draft.principal} onChange={(v) => setDraft({ ...draft, principal: v })} placeholder="u-… / sa-… / root" />
         <TextField label="Action" name="a-action" value={draft.action} onChange={(v) => setDraft({ ...draft, action: v })} placeholder="secrets:GetSecretValue" />
         <TextField label="Resource" name="a-resource" value={draft.resource} onChange={(v) => setDraft({ ...draft, resource: v })} placeholder="crn:coffer:…:secret/app/db" />
-        <TextField label="Since" name="a-since" type="datetime-local" value={draft.since} onChange={(v) => setDraft({ ...draft, since: v })} error={e.since} />
-        <TextField label="Until" name="a-until" type="datetime-local" value={draft.until} onChange={(v) => setDraft({ ...draft, until: v })} error={e.until} />
+        <Select
+          label="Outcome"
+          name="a-outcome"
+          value={draft.outcome}
+          onChange={(v) => setDraft({ ...draft, outcome: v })}
+          options={[
+            ["", "Any"],
+            ["success", "success"],
+            ["failure", "failure"],
+            ["denied", "denied"],
+          ]}
+        />
+        <TextField label="Since (UTC)" name="a-since" value={draft.since} onChange={(v) => setDraft({ ...draft, since: v })} error={e.since} placeholder="YYYY-MM-DDTHH:MM" />
+        <TextField label="Until (UTC)" name="a-until" value={draft.until} onChange={(v) => setDraft({ ...draft, until: v })} error={e.until} placeholder="YYYY-MM-DDTHH:MM" />
+        <Checkbox label="Show the console's background reads" name="a-chrome" checked={showChrome} onChange={setShowChrome} />
         <div className="filter-actions">
           <button type="submit" className="btn">
             Filter
@@ -110,49 +145,56 @@ export function AuditPage() {
       {first.loading && !first.data ? <Loading what="audit records" /> : null}
       {first.error ? <LoadError error={first.error} retry={() => setTick((t) => t + 1)} /> : null}
       {!first.loading && !first.error && rows.length === 0 ? <Empty>No records match.</Empty> : null}
+      {hideChrome && hidden > 0 ? (
+        <p className="muted small" data-testid="chrome-hidden">
+          {hidden} of the console&apos;s background reads ({[...CHROME_ACTIONS].join(", ")}) hidden.
+        </p>
+      ) : null}
       {next ? (
         <div className="notice notice-warn" role="status">
-          More than {rows.length} records match: showing the oldest {rows.length}, newest first. Narrow the time range or the filters to see later ones.
+          More than {all.length} records match: showing the newest {all.length}. Narrow the time range or the filters to see earlier ones.
         </div>
       ) : null}
       {rows.length > 0 ? (
-        <table className="table table-compact" aria-label="Audit records">
-          <thead>
-            <tr>
-              <th scope="col">Time</th>
-              <th scope="col">Principal</th>
-              <th scope="col">Action</th>
-              <th scope="col">Resource</th>
-              <th scope="col">Outcome</th>
-              <th scope="col">Source</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((r) => (
-              <tr key={String(r.seq)}>
-                <td className="nowrap">{fmtTime(r.time)}</td>
-                <td>
-                  <button type="button" className="btn-link" title="Filter by this principal" onClick={() => setFilterOf("principal", r.principal)}>
-                    {r.principal}
-                  </button>
-                </td>
-                <td>
-                  <button type="button" className="btn-link" title="Filter by this action" onClick={() => setFilterOf("action", r.action)}>
-                    {r.action}
-                  </button>
-                </td>
-                <td className="break">{r.resource}</td>
-                <td>
-                  <Badge kind={r.outcome === "success" ? "ok" : r.outcome === "denied" ? "bad" : "warn"}>
-                    {r.outcome} {r.status}
-                  </Badge>
-                  {r.errorCode ? <div className="muted small">{r.errorCode}</div> : null}
-                </td>
-                <td className="small">{r.source}</td>
+        <div className="table-wrap">
+          <table className="table table-compact" aria-label="Audit records">
+            <thead>
+              <tr>
+                <th scope="col">Time (UTC)</th>
+                <th scope="col">Principal</th>
+                <th scope="col">Action</th>
+                <th scope="col">Resource</th>
+                <th scope="col">Outcome</th>
+                <th scope="col">Source</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {rows.map((r) => (
+                <tr key={String(r.seq)}>
+                  <td className="nowrap">{fmtTime(r.time)}</td>
+                  <td>
+                    <button type="button" className="btn-link" title="Filter by this principal" onClick={() => setFilterOf("principal", r.principal)}>
+                      {r.principal}
+                    </button>
+                  </td>
+                  <td>
+                    <button type="button" className="btn-link" title="Filter by this action" onClick={() => setFilterOf("action", r.action)}>
+                      {r.action}
+                    </button>
+                  </td>
+                  <td className="break">{r.resource}</td>
+                  <td>
+                    <Badge kind={r.outcome === "success" ? "ok" : r.outcome === "denied" ? "bad" : "warn"}>
+                      {r.outcome} {r.status}
+                    </Badge>
+                    {r.errorCode ? <div className="muted small">{r.errorCode}</div> : null}
+                  </td>
+                  <td className="small">{r.source}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       ) : null}
     </div>
   );

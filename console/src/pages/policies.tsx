@@ -282,28 +282,30 @@ function ActionCatalog({ onClose }: { onClose: () => void }) {
     <Modal title="Action catalog" onClose={onClose} wide>
       <TextField label="Filter" name="action-filter" value={q} onChange={setQ} placeholder="secrets:Get" />
       <div className="scroll">
-        <table className="table" aria-label="Actions">
-          <thead>
-            <tr>
-              <th scope="col">Action</th>
-              <th scope="col">Resource</th>
-              <th scope="col">Access</th>
-            </tr>
-          </thead>
-          <tbody>
-            {shown.map((r) => (
-              <tr key={r.action}>
-                <td>
-                  <code>{r.action}</code>
-                </td>
-                <td>
-                  <code>{r.resource}</code>
-                </td>
-                <td>{r.access}</td>
+        <div className="table-wrap">
+          <table className="table" aria-label="Actions">
+            <thead>
+              <tr>
+                <th scope="col">Action</th>
+                <th scope="col">Resource</th>
+                <th scope="col">Access</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {shown.map((r) => (
+                <tr key={r.action}>
+                  <td>
+                    <code>{r.action}</code>
+                  </td>
+                  <td>
+                    <code>{r.resource}</code>
+                  </td>
+                  <td>{r.access}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       </div>
     </Modal>
   );

@@ -178,43 +178,45 @@ function Versions(p: { name: string; path: string; versions: SecretVersion[] | u
       {p.loading && !p.versions ? <Loading what="versions" /> : null}
       {p.error ? <LoadError error={p.error} /> : null}
       {p.versions ? (
-        <table className="table" aria-label="Versions">
-          <thead>
-            <tr>
-              <th scope="col">Version</th>
-              <th scope="col">Stages</th>
-              <th scope="col">Created</th>
-              <th scope="col">Value</th>
-            </tr>
-          </thead>
-          <tbody>
-            {p.versions.map((v) => (
-              <tr key={v.versionId}>
-                <td>
-                  <code>{v.versionId}</code>
-                </td>
-                <td>
-                  {v.stages.length ? (
-                    v.stages.map((st) => (
-                      <Badge key={st} kind={st === "ACSCurrent" ? "ok" : st === "ACSPending" ? "warn" : "info"}>
-                        {st}
-                      </Badge>
-                    ))
-                  ) : (
-                    <span className="muted">deprecated</span>
-                  )}
-                  {p.disabled ? null : (
-                    <button type="button" className="btn-link" onClick={() => setMoving(v.versionId)} aria-label={`Move a stage to version ${v.versionId}`}>
-                      Move stage here
-                    </button>
-                  )}
-                </td>
-                <td>{fmtTime(v.createdAt)}</td>
-                <td>{p.disabled ? <span className="muted">—</span> : <Reveal path={p.path} versionId={v.versionId} />}</td>
+        <div className="table-wrap">
+          <table className="table" aria-label="Versions">
+            <thead>
+              <tr>
+                <th scope="col">Version</th>
+                <th scope="col">Stages</th>
+                <th scope="col">Created</th>
+                <th scope="col">Value</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {p.versions.map((v) => (
+                <tr key={v.versionId}>
+                  <td>
+                    <code>{v.versionId}</code>
+                  </td>
+                  <td>
+                    {v.stages.length ? (
+                      v.stages.map((st) => (
+                        <Badge key={st} kind={st === "ACSCurrent" ? "ok" : st === "ACSPending" ? "warn" : "info"}>
+                          {st}
+                        </Badge>
+                      ))
+                    ) : (
+                      <span className="muted">deprecated</span>
+                    )}
+                    {p.disabled ? null : (
+                      <button type="button" className="btn-link" onClick={() => setMoving(v.versionId)} aria-label={`Move a stage to version ${v.versionId}`}>
+                        Move stage here
+                      </button>
+                    )}
+                  </td>
+                  <td>{fmtTime(v.createdAt)}</td>
+                  <td>{p.disabled ? <span className="muted">—</span> : <Reveal path={p.path} versionId={v.versionId} />}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       ) : null}
       {moving ? (
         <MoveStage

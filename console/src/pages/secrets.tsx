@@ -116,40 +116,42 @@ export function SecretsPage() {
       {first.error ? <LoadError error={first.error} retry={first.reload} /> : null}
       {!first.loading && !first.error && rows.length === 0 ? <Empty>No secrets match in {s.scope.environment} / {s.scope.region}.</Empty> : null}
       {rows.length > 0 ? (
-        <table className="table" aria-label="Secrets">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Type</th>
-              <th scope="col">Tags</th>
-              <th scope="col">Rotation</th>
-              <th scope="col">Updated</th>
-              <th scope="col">State</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((x) => (
-              <tr key={x.name}>
-                <td>
-                  <Link to={`/secrets/${enc(x.name)}`}>{x.name}</Link>
-                  {x.description ? <div className="muted small">{x.description}</div> : null}
-                </td>
-                <td>{typeLabel(x)}</td>
-                <td>
-                  {x.tags.map((t) => (
-                    <span key={t.key} className="tag">
-                      {t.key}
-                      {t.value ? `=${t.value}` : ""}
-                    </span>
-                  ))}
-                </td>
-                <td>{(x.rotation as { enabled?: boolean } | undefined)?.enabled ? <Badge kind="ok">on</Badge> : <span className="muted">off</span>}</td>
-                <td>{fmtTime(x.updatedAt)}</td>
-                <td>{x.plannedDeleteTime || x.deletedAt ? <Badge kind="bad">deleted · purge {fmtTime(x.plannedDeleteTime)}</Badge> : <Badge kind="ok">active</Badge>}</td>
+        <div className="table-wrap">
+          <table className="table" aria-label="Secrets">
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Type</th>
+                <th scope="col">Tags</th>
+                <th scope="col">Rotation</th>
+                <th scope="col">Updated</th>
+                <th scope="col">State</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {rows.map((x) => (
+                <tr key={x.name}>
+                  <td>
+                    <Link to={`/secrets/${enc(x.name)}`}>{x.name}</Link>
+                    {x.description ? <div className="muted small">{x.description}</div> : null}
+                  </td>
+                  <td>{typeLabel(x)}</td>
+                  <td>
+                    {x.tags.map((t) => (
+                      <span key={t.key} className="tag">
+                        {t.key}
+                        {t.value ? `=${t.value}` : ""}
+                      </span>
+                    ))}
+                  </td>
+                  <td>{(x.rotation as { enabled?: boolean } | undefined)?.enabled ? <Badge kind="ok">on</Badge> : <span className="muted">off</span>}</td>
+                  <td>{fmtTime(x.updatedAt)}</td>
+                  <td>{x.plannedDeleteTime || x.deletedAt ? <Badge kind="bad">deleted · purge {fmtTime(x.plannedDeleteTime)}</Badge> : <Badge kind="ok">active</Badge>}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       ) : null}
       {next ? (
         <button type="button" className="btn" onClick={() => void more()}>
