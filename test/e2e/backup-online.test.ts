@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { freePort, runCoffer } from "../helpers/cli-process.js";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { gunzipSync } from "node:zlib";
@@ -39,36 +39,7 @@ function store(name: string): string[] {
   return args;
 }
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function coffer(args: string[], o: { input?: string; env?: Record<string, string>; cwd?: string } = {}): Promise<Result> {
-  const env = { PATH: process.env.PATH ?? "", HOME: work, COFFER_CONFIG: join(work, "no-config.json"), ...o.env };
-  return new Promise((done, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { env, cwd: o.cwd ?? work, stdio: [o.input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout?.on("data", (c: Buffer) => (stdout += c.toString("utf8")));
-    child.stderr?.on("data", (c: Buffer) => (stderr += c.toString("utf8")));
-    child.on("error", reject);
-    child.on("close", (code) => done({ code: code ?? -1, stdout, stderr }));
-    if (o.input !== undefined) child.stdin?.end(o.input);
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((done, reject) => {
-    const srv = createServer();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => done(port));
-    });
-  });
-}
+const coffer = (args: string[], o: { input?: string; env?: Record<string, string>; cwd?: string } = {}) => runCoffer(args, { home: work, ...o });
 
 interface Server {
   child: ChildProcess;

@@ -1,9 +1,9 @@
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
+import { freePort, runCoffer } from "../helpers/cli-process.js";
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes, X509Certificate } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { request as httpsRequest } from "node:https";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { connect as tlsConnect } from "node:tls";
@@ -35,36 +35,7 @@ interface InitJson {
   autoUnsealKeyFile: string | null;
 }
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function coffer(args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<Result> {
-  const env = { PATH: process.env.PATH ?? "", HOME: work, COFFER_CONFIG: join(work, "no-config.json"), ...opts.env };
-  return new Promise((done, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { env, stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout?.on("data", (c: Buffer) => (stdout += c.toString("utf8")));
-    child.stderr?.on("data", (c: Buffer) => (stderr += c.toString("utf8")));
-    child.on("error", reject);
-    child.on("close", (code) => done({ code: code ?? -1, stdout, stderr }));
-    if (opts.input !== undefined) child.stdin?.end(opts.input);
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((done, reject) => {
-    const srv = createServer();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => done(port));
-    });
-  });
-}
+const coffer = (args: string[], opts: { input?: string; env?: Record<string, string> } = {}) => runCoffer(args, { home: work, ...opts });
 
 let port = 0;
 let ca: Buffer;

@@ -8,10 +8,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort, runCoffer } from "../helpers/cli-process.js";
 import { PostgresStorage } from "../../src/storage/index.js";
 import { pgUrl, testEngine } from "../helpers/test-server.js";
 
@@ -24,34 +24,7 @@ const ROOT_SECRET = "scale-out-root-secret-0123456789";
 const schemas: string[] = [];
 const nodes: { child: ChildProcess; log: string }[] = [];
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function coffer(args: string[], cwd: string, env: Record<string, string> = {}): Promise<Result> {
-  return new Promise((done, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd, env: { PATH: process.env.PATH ?? "", HOME: work, COFFER_CONFIG: join(work, "no-config.json"), ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout?.on("data", (c: Buffer) => (stdout += c.toString("utf8")));
-    child.stderr?.on("data", (c: Buffer) => (stderr += c.toString("utf8")));
-    child.on("error", reject);
-    child.on("close", (code) => done({ code: code ?? -1, stdout, stderr }));
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((done, reject) => {
-    const srv = createServer();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => done(port));
-    });
-  });
-}
+const coffer = (args: string[], cwd: string, env: Record<string, string> = {}) => runCoffer(args, { home: work, cwd, env });
 
 /** `coffer server` as the recipe starts it (production mode, TLS from the data directory). */
 async function node(cwd: string, storage: string, extra: string[], waitFor: RegExp): Promise<{ port: number; log: () => string }> {
