@@ -146,14 +146,16 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
   let auditKey: ReturnType<Barrier["deriveKey"]> | undefined;
   let http: FastifyInstance | undefined;
   const auditDevices = createAuditDevices({ specs: parseAuditDevices(opts.auditDevices ?? []), log: (fields, msg) => http?.log.error(fields, msg) });
+  /** The audit chain's HMAC key, derived once per unseal (the audit writer and retention's checkpoint). */
+  const chainKey = () => {
+    if (!auditKey) throw new Error("sealed");
+    return auditKey;
+  };
   const audit = createAuditService({
     devices: auditDevices,
     storage,
     clock,
-    macKey: () => {
-      if (!auditKey) throw new Error("sealed");
-      return auditKey;
-    },
+    macKey: chainKey,
     onError: (e) => http?.log.error({ err: { message: (e as Error)?.message } }, "audit write failed"),
     ...(opts.auditBufferMs === undefined ? {} : { bufferMs: opts.auditBufferMs }),
   });
@@ -214,7 +216,7 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
     options: { ...rotationOptionsFromEnv(process.env), ...opts.rotation },
   });
 
-  const auditRetention = createAuditRetention({ storage, clock, macKey: () => barrier.deriveKey("audit-chain"), retention: opts.auditRetention ?? {} });
+  const auditRetention = createAuditRetention({ storage, clock, macKey: chainKey, retention: opts.auditRetention ?? {} });
   const scheduler = new Scheduler(
     [
       // Sealed: nothing can be decrypted or written under the barrier; wait for unseal.
@@ -243,7 +245,8 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
     apiKeys,
     principals,
     resolveScope: (env, r) => environments.lookupScope(env, r),
-    offerRegion: (sc) => environments.offerRegion(sc),
+    // Production resolves only offered regions; dev mode adds a new one once the request is authorized.
+    offerRegion: opts.dev ? (sc) => environments.offerRegion(sc) : undefined,
     defaultScope: scope,
     decider,
     holdsAllOf: (actor, ownerId) => access.coversPrincipal(actor, ownerId),

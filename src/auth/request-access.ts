@@ -103,11 +103,11 @@ export class RequestAccess {
    * Containment: a credential scoped to an environment + region acts only there. `target`
    * undefined means organization-wide (e.g. an API key without a scope).
    */
-  contain(target: Scope | undefined, what: string): void {
+  contain(target: Scope | undefined, what?: string): void {
     const own = this.principal?.scope;
     if (!own) return;
-    if (!target) throw new CofferError("AccessDenied", `This API key is scoped to ${scopeText(own)}; ${what} is organization-wide and needs an organization-wide credential.`);
-    if (!sameScope(own, target)) throw new CofferError("AccessDenied", `This API key is scoped to ${scopeText(own)}; it cannot act on ${what} in ${scopeText(target)}.`);
+    if (!target) throw new CofferError("AccessDenied", `This API key is scoped to ${scopeText(own)}; ${what ?? "this operation"} is organization-level and needs an organization-wide credential.`);
+    if (!sameScope(own, target)) throw new CofferError("AccessDenied", `This API key is scoped to ${scopeText(own)}; it cannot act ${what ? `on ${what} ` : ""}in ${scopeText(target)}.`);
   }
 
   /**

@@ -32,7 +32,7 @@ export interface PipelineDeps {
   /** The scope for an environment (id or name) and region, changing nothing. */
   resolveScope: (environment: string, region: string) => Promise<Scope>;
   /** Dev mode adds a region on first use: called once the request is authorized. */
-  offerRegion: (scope: Scope) => Promise<void>;
+  offerRegion?: ((scope: Scope) => Promise<void>) | undefined;
   defaultScope: Scope;
   /** The one policy decision (src/auth/decider.ts); requests reach it only through `req.access`. */
   decider: Decider;
@@ -310,12 +310,8 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
     req.principal = principal;
     if (scope) req.scope = scope;
     req.access = new RequestAccess(accessDeps, req, principal, scope);
-    const own = principal.scope;
-    if (!own) return;
-    if (auth.within === "organization")
-      throw new CofferError("AccessDenied", `This API key is scoped to ${own.environmentId}/${own.region}; organization-level operations need an organization-wide credential.`);
-    if (scope && (own.environmentId !== scope.environmentId || own.region !== scope.region))
-      throw new CofferError("AccessDenied", `This API key is scoped to ${own.environmentId}/${own.region}; it cannot act in ${scope.environmentId}/${scope.region}.`);
+    if (auth.within === "organization") req.access.contain(undefined, "this operation");
+    else if (scope) req.access.contain(scope);
   }
 
   /** No name, id or filter holds NUL; only the signed RPC protocols take non-JSON bodies; bodies whose fields are all optional may be absent. */
@@ -355,7 +351,7 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
       if (!req.principal || !req.access) return;
       await req.access.authorizeRoute(actionOf(req, auth), shortResource(req, auth));
       // Only now (a refused request changes nothing): dev mode's first use of a region adds it.
-      if (req.scope) await deps.offerRegion(req.scope);
+      if (req.scope && deps.offerRegion) await deps.offerRegion(req.scope);
     };
   }
 
