@@ -106,7 +106,8 @@ export class RequestAccess {
   contain(target: Scope | undefined, what?: string): void {
     const own = this.principal?.scope;
     if (!own) return;
-    if (!target) throw new CofferError("AccessDenied", `This API key is scoped to ${scopeText(own)}; ${what ?? "this operation"} is organization-level and needs an organization-wide credential.`);
+    if (!target)
+      throw new CofferError("AccessDenied", `This API key is scoped to ${scopeText(own)}; ${what === undefined ? "organization-level operations need" : `${what} is organization-level and needs`} an organization-wide credential.`);
     if (!sameScope(own, target)) throw new CofferError("AccessDenied", `This API key is scoped to ${scopeText(own)}; it cannot act ${what ? `on ${what} ` : ""}in ${scopeText(target)}.`);
   }
 

@@ -310,7 +310,7 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
     req.principal = principal;
     if (scope) req.scope = scope;
     req.access = new RequestAccess(accessDeps, req, principal, scope);
-    if (auth.within === "organization") req.access.contain(undefined, "this operation");
+    if (auth.within === "organization") req.access.contain(undefined);
     else if (scope) req.access.contain(scope);
   }
 
