@@ -1,10 +1,12 @@
 import type { FastifyInstance } from "fastify";
-import { accountIdOf, registerAwsApi } from "./api/aws/index.js";
-import { createNonceStore, registerAlibabaApi } from "./api/alibaba/index.js";
-import { registerConfluentApi } from "./api/confluent/confluent-routes.js";
-import { registerFlinkRegions } from "./api/confluent/flink-regions.js";
-import { registerNativeApi } from "./api/native/index.js";
-import { registerReferenceApis } from "./api/references/index.js";
+import { accountIdOf, awsAdapter } from "./api/aws/index.js";
+import { alibabaAdapter, createNonceStore } from "./api/alibaba/index.js";
+import { confluentAdapter } from "./api/confluent/index.js";
+import { flinkAdapter } from "./api/flink/index.js";
+import { nativeAdapter } from "./api/native/index.js";
+import { referencesAdapter } from "./api/references/index.js";
+import { ververicaAdapter } from "./api/ververica/index.js";
+import { workflowsAdapter } from "./api/workflows/index.js";
 import { createReferencesModule, TOKEN_PREFIX, type ReferencesModule } from "./references/index.js";
 import { createAuditDevices, createAuditRetention, createAuditService, parseAuditDevices, type AuditDevices, type AuditRetention, type AuditService } from "./audit/index.js";
 import { FailureThrottle } from "./auth/throttle.js";
@@ -261,7 +263,9 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
     bearerVerifiers: [{ prefix: TOKEN_PREFIX, verify: (token) => references.apiTokens.verifyBearer(token) }],
   });
 
-  registerNativeApi(http, {
+  // The wire adapters: the server learns its protocols from these (src/server/wire-adapter.ts).
+  // Order matters only among adapters sharing `POST /`: AWS's `X-Amz-Target` wins over Alibaba's `Action`.
+  http.mountAdapter(nativeAdapter, {
     kms,
     secrets,
     audit,
@@ -291,15 +295,8 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
     operator: createOperatorDeps({ storage, isSealed: () => barrier.sealed, unseal, seal, caPem: opts.caPem, flushAudit: () => audit.flushAll() }),
     rotation: { service: rotation, managed },
   });
-  registerConfluentApi(http, { environments, principals, apiKeys, access, organization: () => organization });
-  registerFlinkRegions(http, { environments });
-  registerAlibabaApi(http, {
-    kms, secrets, apiKeys, environments, principals, access, clock, accountId, managed,
-    nonces: createNonceStore(storage, clock),
-    defaultScope: scope,
-    rotation,
-  });
-  registerAwsApi(http, {
+  http.mountAdapter(confluentAdapter, { environments, principals, apiKeys, access, organization: () => organization });
+  http.mountAdapter(awsAdapter, {
     secrets,
     rotation,
     kms,
@@ -308,13 +305,16 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
     clock,
     accountId,
   });
-  registerReferenceApis(http, {
-    references,
-    secrets,
-    audit,
-    clock,
-    organization: () => organization,
+  http.mountAdapter(alibabaAdapter, {
+    kms, secrets, apiKeys, environments, principals, access, clock, accountId, managed,
+    nonces: createNonceStore(storage, clock),
+    defaultScope: scope,
+    rotation,
   });
+  http.mountAdapter(ververicaAdapter, { references });
+  http.mountAdapter(flinkAdapter, { references, organization: () => organization });
+  http.mountAdapter(referencesAdapter, { references, secrets });
+  http.mountAdapter(workflowsAdapter, { references });
   const metricsSources = { http: new HttpMetrics(), caches: () => caches.entries(), cacheClears: () => caches.clears, sealed: () => barrier.sealed, leader: () => scheduler.leader };
   registerMetrics(http, { ...metricsSources, auditQueue: () => audit.pending(), auditDeviceFailures: auditDevices.failures, rotation: () => rotation.metrics() }, opts.metricsPublic ?? process.env.COFFER_METRICS_PUBLIC === "1");
   registerConsole(http);

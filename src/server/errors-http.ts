@@ -30,32 +30,13 @@ export function toCofferError(err: unknown): CofferError {
   return new CofferError("InternalError", undefined, { cause: err });
 }
 
-const TITLES: Record<number, string> = { 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 409: "Conflict", 413: "Payload Too Large", 415: "Unsupported Media Type", 429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable" };
-
-/** Confluent Cloud's error codes (snake case), from Coffer's catalog codes. */
-function confluentCode(code: string): string {
-  return code.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase();
-}
-
-/** How an adapter writes an error on its wire: status, headers and body from a CofferError. */
-export type ErrorFormatter = (err: CofferError, req: FastifyRequest, reply: FastifyReply) => FastifyReply;
-const formats = new Map<string, ErrorFormatter>();
-
-/** Adapters register their error shape once, by the `config.wire` name their routes carry. */
-export function registerWireFormat(wire: string, formatter: ErrorFormatter): void {
-  formats.set(wire, formatter);
-}
-
-registerWireFormat("confluent", (err, req, reply) =>
-  reply.send({ errors: [{ id: req.id, status: String(err.status), code: confluentCode(err.code), title: TITLES[err.status] ?? "Error", detail: err.message }] }));
-
 export function sendError(req: FastifyRequest, reply: FastifyReply, err: CofferError): FastifyReply {
   req.auditError = err.code;
   if (err.code === "Unauthenticated") reply.header("www-authenticate", 'Basic realm="coffer", charset="UTF-8"');
   if (err.code === "Throttled" && err.details?.retryAfterSeconds !== undefined) reply.header("retry-after", String(err.details.retryAfterSeconds));
   reply.code(err.status);
-  const wire = req.routeInfo?.wire ?? req.routeOptions?.config?.wire;
-  const format = wire === undefined ? undefined : formats.get(wire);
+  // The shape of the protocol whose adapter registered the route (src/server/wire-adapter.ts).
+  const format = req.routeInfo?.errorFormat;
   if (format) return format(err, req, reply);
   return reply.send({ code: err.code, message: err.message, requestId: req.id });
 }

@@ -1,168 +1,22 @@
 import swagger from "@fastify/swagger";
-import Fastify, {
-  LogController,
-  type FastifyInstance,
-  type FastifyRequest,
-  type onRequestAsyncHookHandler,
-  type preHandlerAsyncHookHandler,
-  type preValidationAsyncHookHandler,
-  type preValidationHookHandler,
-} from "fastify";
-import FindMyWay from "find-my-way";
+import Fastify, { LogController, type FastifyInstance } from "fastify";
 import { randomUUID } from "node:crypto";
-import type { AuditService } from "../audit/index.js";
-import { parseBasic } from "../auth/basic-auth.js";
-import type { Decider } from "../auth/decider.js";
-import { RequestAccess, type RequestAccessDeps } from "../auth/request-access.js";
-import { throttled, type FailureThrottle } from "../auth/throttle.js";
-import type { Clock } from "../core/clock.js";
-import { CofferError } from "../core/errors.js";
-import type { ApiKeyService, Principal, PrincipalService } from "../identity/index.js";
-import { resourceName } from "../policy/index.js";
-import type { Scope } from "../scope/scope.js";
+import { installBodyParsers } from "./body-parsers.js";
 import { sendError, toCofferError } from "./errors-http.js";
 import { lazyCompilers } from "./lazy-compilers.js";
+import { installPipeline, type PipelineDeps } from "./pipeline.js";
 import { parseTrustedProxies } from "./trusted-proxies.js";
-import type { RouteAuth, RouteInfo } from "./route-config.js";
+import { wireDispatch } from "./wire-dispatch.js";
 
-export interface PipelineDeps {
-  clock: Clock;
-  apiKeys: ApiKeyService;
-  principals: PrincipalService;
-  /** The scope for an environment (id or name) and region, changing nothing. */
-  resolveScope: (environment: string, region: string) => Promise<Scope>;
-  /** Dev mode adds a region on first use: called once the request is authorized. */
-  offerRegion?: ((scope: Scope) => Promise<void>) | undefined;
-  defaultScope: Scope;
-  /** The one policy decision (src/auth/decider.ts); requests reach it only through `req.access`. */
-  decider: Decider;
-  /** Whether an actor holds every permission of another principal (no amplification; src/auth/request-access.ts). */
-  holdsAllOf: RequestAccessDeps["holdsAllOf"];
-  audit: AuditService;
-  throttle: FailureThrottle;
-  isSealed: () => boolean;
-  auditMode: "buffered" | "strict";
-  logLevel: string;
-  version: string;
-  /** TLS: the certificate chain and private key (PEM). Plain HTTP when absent. */
-  https?: { cert: Buffer; key: Buffer } | undefined;
-  /**
-   * Proxies whose X-Forwarded-For is believed (addresses, CIDR ranges; src/server/trusted-proxies.ts):
-   * `req.ip` is then the client behind them. Without, the peer's address is the source.
-   */
-  trustedProxies?: readonly string[] | undefined;
-  /** Other Bearer token kinds, by prefix (Ververica-style API tokens `cvt_…`); anything else is a session token. */
-  bearerVerifiers?: readonly BearerVerifier[] | undefined;
-}
+export { actionOf, type BearerVerifier, type PipelineDeps } from "./pipeline.js";
 
-export interface BearerVerifier {
-  prefix: string;
-  verify: (token: string) => Promise<Principal | undefined>;
-}
-
-const MAX_AUDIT_RESOURCE = 512;
 /** Alibaba's older SDK puts every parameter, a 30,720-byte secret value included, in the URL. */
 const MAX_HEADER_BYTES = 128 * 1024;
 
-const hasNul = (v: unknown): boolean =>
-  typeof v === "string" ? v.includes("\u0000") : Array.isArray(v) ? v.some(hasNul) : v !== null && typeof v === "object" ? Object.values(v).some(hasNul) : false;
-
-export function actionOf(req: FastifyRequest, auth: RouteAuth | undefined): string {
-  if (!auth) return "unknown";
-  if (typeof auth.action === "string") return auth.action;
-  try {
-    return auth.action(req);
-  } catch {
-    return "unknown";
-  }
-}
-
 /**
- * RPC-style protocols share `POST /`: the router picks the adapter from the request's
- * headers (AWS: `X-Amz-Target`; Alibaba: `x-acs-action`, or `Action` in the query).
- */
-const wireConstraint = {
-  name: "wire",
-  storage() {
-    const m = new Map<string, unknown>();
-    return { get: (k: string) => (m.get(k) ?? null) as never, set: (k: string, v: unknown) => void m.set(k, v) };
-  },
-  deriveConstraint(req: { headers: Record<string, string | string[] | undefined>; url?: string }): string | undefined {
-    if (req.headers["x-amz-target"] !== undefined) return "aws";
-    if (req.headers["x-acs-action"] !== undefined) return "alibaba";
-    const q = req.url?.indexOf("?") ?? -1;
-    if (q >= 0 && /(?:^|&)Action=/.test(req.url!.slice(q + 1))) return "alibaba";
-    return undefined;
-  },
-  mustMatchWhenDerived: true,
-  validate(value: unknown) {
-    if (value !== "aws" && value !== "alibaba") throw new Error(`unknown wire "${String(value)}"`);
-  },
-};
-
-/** The route's declared resource for this request, short form (`secret/app/db`). */
-function shortResource(req: FastifyRequest, auth: RouteAuth): string {
-  try {
-    return auth.resource(req);
-  } catch {
-    return "unknown";
-  }
-}
-
-function auditResource(req: FastifyRequest, auth: RouteAuth | undefined): string {
-  const r = auth ? resourceName(req.scope, shortResource(req, auth)) : `route${req.url.split("?")[0] ?? ""}`;
-  return r.length > MAX_AUDIT_RESOURCE ? r.slice(0, MAX_AUDIT_RESOURCE) : r;
-}
-
-/** A route's own hooks as an array (Fastify accepts one function or an array). */
-const hooksOf = <T>(h: T | T[] | undefined): T[] => (h === undefined ? [] : Array.isArray(h) ? h : [h]);
-
-const header = (req: FastifyRequest, name: string): string | undefined => {
-  const v = req.headers[name];
-  return typeof v === "string" && v.length > 0 ? v : undefined;
-};
-
-const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] as const;
-
-/**
- * A server's routes by path and method, without constraints, to tell a method the path
- * does not accept (405 with `Allow`) from a path no route has (404). Same path syntax and
- * limits as Fastify's own router; built on the first unmatched request, not at start.
- */
-function routeIndex() {
-  const routes: [method: string, url: string][] = [];
-  let router: ReturnType<typeof FindMyWay> | undefined;
-  function build(): ReturnType<typeof FindMyWay> {
-    const r = FindMyWay({ maxParamLength: 1024 });
-    const seen = new Set<string>();
-    for (const [method, url] of routes) {
-      const k = `${method} ${url}`;
-      if (seen.has(k)) continue; // the same path under another constraint (the wire protocols' `POST /`)
-      seen.add(k);
-      r.on(method as never, url, () => undefined);
-    }
-    return r;
-  }
-  return {
-    add(method: string, url: string): void {
-      routes.push([method, url]);
-      router = undefined;
-    },
-    /** The methods some route accepts on this concrete path (empty: no route has it). */
-    methodsOf(path: string): string[] {
-      router ??= build();
-      try {
-        return METHODS.filter((m) => router!.find(m, path) !== null);
-      } catch {
-        return []; // a path the router cannot decode: 404 as before
-      }
-    },
-  };
-}
-
-/**
- * The Fastify instance with Coffer's one request pipeline: every route authenticates,
- * is authorized and is audited here, never in handlers.
+ * The Fastify instance: body parsing (body-parsers.ts), Coffer's one request pipeline
+ * (pipeline.ts: every route authenticates, is authorized and is audited there, never in
+ * handlers) and the wire dispatcher (wire-dispatch.ts: the adapters mounted on it, 404, 405).
  */
 export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInstance> {
   // With `https`, Fastify builds a node:https server; the instance's API is the same, so it is typed as the plain one.
@@ -171,6 +25,8 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
   // Route schemas compile on first use (or in the background once listening), not at ready().
   const compilers = lazyCompilers();
   const trustedProxies = parseTrustedProxies(deps.trustedProxies);
+  // Which adapter answers: the wire constraint, the mounted adapters, 404 and 405.
+  const dispatch = wireDispatch();
   const app = Fastify({
     ...tls,
     // Fastify's own X-Forwarded-For handling (proxy-addr): only these peers are believed.
@@ -185,8 +41,7 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
     // themselves (and no route sets its own log level).
     childLoggerFactory: (logger) => logger,
     bodyLimit: 1024 * 1024,
-    // find-my-way types a strategy over its own request type; ours reads only headers and url.
-    routerOptions: { maxParamLength: 1024, constraints: { wire: wireConstraint as never } },
+    routerOptions: { maxParamLength: 1024, constraints: { wire: dispatch.constraint as never } },
     // Alibaba's old SDK puts whole secret values in the URL; room for them later.
     http: { maxHeaderSize: MAX_HEADER_BYTES },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", useDefaults: true, allErrors: false } },
@@ -205,25 +60,7 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
   });
   // Per-request state, declared up front so every request object has the same shape.
   for (const k of ["routeInfo", "auditTarget", "principal", "scope", "auditError", "rawBody", "claimedKeyId", "access"] as const) app.decorateRequest(k, undefined);
-  // JSON only: a text/plain body is 415 UnsupportedMediaType, not a string handed to validation.
-  app.removeContentTypeParser("text/plain");
-  // Bodies are kept as bytes too: signature schemes (SigV4, ACS3) hash the exact payload.
-  const jsonBody = (req: FastifyRequest, body: Buffer, done: (err: Error | null, value?: unknown) => void) => {
-    req.rawBody = body;
-    if (body.length === 0) return done(null, undefined);
-    try {
-      done(null, JSON.parse(body.toString("utf8")));
-    } catch {
-      done(new CofferError("InvalidParameter", "The request body is not valid JSON."));
-    }
-  };
-  app.removeContentTypeParser("application/json");
-  app.addContentTypeParser("application/json", { parseAs: "buffer" }, jsonBody);
-  app.addContentTypeParser(/^application\/x-amz-json-1\.[01]$/, { parseAs: "buffer" }, jsonBody);
-  app.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "buffer" }, (req, body: Buffer, done) => {
-    req.rawBody = body;
-    done(null, Object.fromEntries(new URLSearchParams(body.toString("utf8"))));
-  });
+  installBodyParsers(app);
   await app.register(swagger, {
     openapi: {
       openapi: "3.0.3",
@@ -233,183 +70,7 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
     },
   });
 
-  const routes = routeIndex();
-  // Every route's declaration, as registered: the access tests walk it (test/e2e/route-access.test.ts).
-  const table: { method: string; url: string; auth: RouteAuth; wire: string | undefined; schema: unknown }[] = [];
-  app.decorate("routeTable", () => table);
-  // Every route's pipeline is bound when it is registered, from its own config: the hooks a
-  // route needs and nothing else, each holding its config in a closure (reading
-  // `req.routeOptions` builds a fresh object on every access).
-  app.addHook("onRoute", (route) => {
-    for (const m of Array.isArray(route.method) ? route.method : [route.method]) routes.add(m, route.url);
-    const auth = route.config?.auth;
-    if (!auth) throw new Error(`route ${String(route.method)} ${route.url} declares no auth config: every route must name its action`);
-    if (!["scope", "organization", "own-scope", "none"].includes(auth.within as string))
-      throw new Error(`route ${String(route.method)} ${route.url} declares no scope (auth.within): every route must say whether it acts in a scope or the organization`);
-    if (auth.within === "none" && !auth.public && !auth.selfService)
-      throw new Error(`route ${String(route.method)} ${route.url}: only public and self-service routes may act within no scope`);
-    const info: RouteInfo = { auth, url: route.url, wire: route.config?.wire, hasBodySchema: route.schema?.body !== undefined };
-    for (const m of Array.isArray(route.method) ? route.method : [route.method]) table.push({ method: m, url: route.url, auth, wire: info.wire, schema: route.schema });
-    route.onRequest = [bindRoute(info), ...hooksOf(route.onRequest)];
-    route.preValidation = [checkInput(info), ...(auth.authenticator && !auth.public ? [verifySignature(auth)] : []), ...hooksOf(route.preValidation)];
-    if (!auth.public && !auth.selfService) route.preHandler = [authorizeRoute(auth), ...hooksOf(route.preHandler)];
-  });
-
-  /** Authentication: Basic API keys, Bearer sessions and tokens; signature schemes wait for the body (verifySignature). */
-  function bindRoute(info: RouteInfo): onRequestAsyncHookHandler {
-    const { auth } = info;
-    return async function authenticate(req) {
-      req.routeInfo = info;
-      if (!auth.whileSealed && deps.isSealed()) throw new CofferError("Sealed");
-      if (auth.public) {
-        req.access = new RequestAccess(accessDeps, req, undefined, undefined);
-        return;
-      }
-      if (auth.authenticator) return; // verified in preValidation, once the body is read
-      const authz = req.headers.authorization;
-      let principal: Principal | undefined;
-      if (authz !== undefined && /^Bearer /i.test(authz)) {
-        const token = authz.slice(7).trim();
-        const other = deps.bearerVerifiers?.find((v) => token.startsWith(v.prefix));
-        principal = other ? await other.verify(token) : await deps.principals.verifySession(token);
-        if (!principal) throw authFailure(req, undefined, other ? "The API token is not valid or was deleted." : "The session token is not valid or has expired; log in again.");
-      } else {
-        const creds = parseBasic(authz);
-        if (!creds) throw new CofferError("Unauthenticated", "Send an API key as HTTP Basic credentials (key id and secret), or a session token as Bearer.");
-        principal = await deps.apiKeys.verify(creds.keyId, creds.secret);
-        if (!principal) throw authFailure(req, creds.keyId, "The API key id or secret is not valid.");
-      }
-      req.principal = principal;
-      if (auth.within === "scope") {
-        const env = auth.scopeFrom?.(req).environment ?? header(req, "x-coffer-environment") ?? principal.scope?.environmentId ?? deps.defaultScope.environmentId;
-        const region = header(req, "x-coffer-region") ?? principal.scope?.region ?? deps.defaultScope.region;
-        admit(req, auth, principal, await deps.resolveScope(env, region));
-      } else admit(req, auth, principal, undefined);
-    };
-  }
-
-  const accessDeps: RequestAccessDeps = { decider: deps.decider, holdsAllOf: deps.holdsAllOf, audit: deps.audit, clock: deps.clock };
-
-  /**
-   * A failed credential is counted per source and claimed key id (src/auth/throttle.ts); once
-   * either is over its limit the failure is answered 429 Throttled instead of 401. Only failing
-   * attempts: a correct credential is never refused by the throttle.
-   */
-  function authFailure(req: FastifyRequest, keyId: string | undefined, failure: string | CofferError): CofferError {
-    const wait = deps.throttle.credentialFailed(req.ip, keyId);
-    if (wait > 0) return throttled(wait, "Too many failed authentications for this key id or from this address; retry later.");
-    return typeof failure === "string" ? new CofferError("Unauthenticated", failure) : failure;
-  }
-
-  /**
-   * Binds the principal, scope and access decision to the request; containment: a key
-   * scoped to an environment + region acts only there, and never on organization-level
-   * routes.
-   */
-  function admit(req: FastifyRequest, auth: RouteAuth, principal: Principal, scope: Scope | undefined): void {
-    req.principal = principal;
-    if (scope) req.scope = scope;
-    req.access = new RequestAccess(accessDeps, req, principal, scope);
-    if (auth.within === "organization") req.access.contain(undefined);
-    else if (scope) req.access.contain(scope);
-  }
-
-  /** No name, id or filter holds NUL; only the signed RPC protocols take non-JSON bodies; bodies whose fields are all optional may be absent. */
-  function checkInput(info: RouteInfo): preValidationHookHandler {
-    const signed = info.auth.authenticator !== undefined;
-    return function checkInput(req, _reply, done) {
-      // Refused here, NUL never reaches a store (PostgreSQL text cannot hold it).
-      if (hasNul(req.params) || hasNul(req.query)) return done(new CofferError("InvalidParameter", "The URL may not contain NUL (%00)."));
-      if (req.rawBody !== undefined && !signed) {
-        const type = req.headers["content-type"];
-        if (typeof type === "string" && !/^application\/json\s*(;|$)/i.test(type))
-          return done(new CofferError("UnsupportedMediaType", "The request body must be JSON (Content-Type: application/json)."));
-      }
-      if (req.body === undefined && info.hasBodySchema) req.body = {};
-      done();
-    };
-  }
-
-  /** Signature schemes need the body: they run after it is read and before validation. */
-  function verifySignature(auth: RouteAuth): preValidationAsyncHookHandler {
-    const authenticator = auth.authenticator!;
-    return async function verifySignature(req) {
-      let r: Awaited<ReturnType<NonNullable<RouteAuth["authenticator"]>>>;
-      try {
-        r = await authenticator(req);
-      } catch (e) {
-        throw e instanceof CofferError && e.code === "Unauthenticated" ? authFailure(req, req.claimedKeyId, e) : e;
-      }
-      admit(req, auth, r.principal, auth.within === "scope" ? (r.scope ?? (r.principal.scope ?? deps.defaultScope)) : undefined);
-    };
-  }
-
-  // Authorization runs once the body is parsed and validated: resources named in the body
-  // (a new secret's name, the key of an encrypt call) are checked, not a wildcard.
-  function authorizeRoute(auth: RouteAuth): preHandlerAsyncHookHandler {
-    return async function authorize(req) {
-      if (!req.principal || !req.access) return;
-      await req.access.authorizeRoute(actionOf(req, auth), shortResource(req, auth));
-      // Only now (a refused request changes nothing): dev mode's first use of a region adds it.
-      if (req.scope && deps.offerRegion) await deps.offerRegion(req.scope);
-    };
-  }
-
-  // Global, for the x-request-id of every answer. Unmatched URLs (404 RouteNotFound, 405: no
-  // route bound, so nobody was authenticated and nothing was touched) are not audited: scanners'
-  // probes would bury the records of real calls; refusals of real routes are. Callback style:
-  // a buffered read's record is queued synchronously, with no promise per request.
-  app.addHook("onSend", (req, reply, payload, done) => {
-    reply.header("x-request-id", req.id);
-    const auth = req.routeInfo?.auth;
-    if (auth === undefined || auth.noAudit || deps.isSealed()) return done(null, payload);
-    const status = reply.statusCode;
-    const target = req.auditTarget;
-    const principal = req.principal;
-    const fields = {
-      time: deps.clock.now(),
-      requestId: req.id,
-      principal: principal?.id ?? "anonymous",
-      action: target?.action ?? actionOf(req, auth),
-      resource: target?.resource ?? auditResource(req, auth),
-      // Wire formats that answer refusals with another status (AWS: 400) still audit them as denied.
-      outcome: (status < 400 ? "success" : status === 403 || req.auditError === "AccessDenied" ? "denied" : "failure") as "success" | "failure" | "denied",
-      errorCode: req.auditError ?? null,
-      status,
-      source: req.ip,
-      detail: principal ? (target?.detail ? `${principal.credential.type}=${principal.credential.id}; ${target.detail}` : `${principal.credential.type}=${principal.credential.id}`) : (target?.detail ?? null),
-    };
-    const readOnly = typeof auth?.readOnly === "function" ? auth.readOnly(req) : auth?.readOnly;
-    if (deps.auditMode === "buffered" && (readOnly || status >= 400)) {
-      deps.audit.append(fields);
-      return done(null, payload);
-    }
-    deps.audit.record(fields).then(
-      () => done(null, payload),
-      () => {
-        reply.code(503);
-        reply.header("content-type", "application/json; charset=utf-8");
-        done(null, JSON.stringify({ code: "AuditUnavailable", message: "The audit log could not be written, so the result of this request is withheld.", requestId: req.id }));
-      },
-    );
-  });
-
-  app.setErrorHandler((err, req, reply) => {
-    const ce = toCofferError(err);
-    if (ce.code === "InternalError") req.log.error({ requestId: req.id, err: { type: (err as Error)?.name, message: (err as Error)?.message, stack: (err as Error)?.stack } }, "internal error");
-    else if (ce.code === "StorageUnavailable" || ce.code === "AuditUnavailable") req.log.warn({ requestId: req.id, code: ce.code, cause: String((ce.cause as Error)?.message ?? "") }, "service unavailable");
-    return sendError(req, reply, ce);
-  });
-
-  app.setNotFoundHandler((req, reply) => {
-    const path = req.url.split("?")[0] ?? "/";
-    const allowed = routes.methodsOf(path);
-    if (allowed.length > 0 && !allowed.includes(req.method)) {
-      reply.header("allow", allowed.join(", "));
-      return sendError(req, reply, new CofferError("MethodNotAllowed", `${req.method} is not allowed on ${path.slice(0, 200)}; allowed: ${allowed.join(", ")}.`));
-    }
-    return sendError(req, reply, new CofferError("RouteNotFound", `No route ${req.method} ${path.slice(0, 200)}.`));
-  });
-
+  installPipeline(app, deps, dispatch.routes);
+  dispatch.install(app);
   return app;
 }

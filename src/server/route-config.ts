@@ -68,11 +68,13 @@ export interface RouteInfo {
   url: string;
   wire: WireFormat | undefined;
   hasBodySchema: boolean;
+  /** The error shape of the adapter that registered the route (none: Coffer's own). */
+  errorFormat: import("./wire-adapter.js").ErrorFormatter | undefined;
   /** The API label of metrics (src/server/metrics.ts), computed on first use. */
   api?: string;
 }
 
-/** Which wire format the route's errors take; each adapter registers its own (errors-http.ts). */
+/** The protocol a route is labelled with in metrics (`aws`, `confluent`, …); its errors take its adapter's shape (wire-adapter.ts). */
 export type WireFormat = string;
 
 declare module "fastify" {

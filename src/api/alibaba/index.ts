@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { CofferError } from "../../core/errors.js";
 import { accessOf } from "../../auth/request-access.js";
-import { registerWireFormat } from "../../server/errors-http.js";
 import type { RouteAuth } from "../../server/route-config.js";
+import type { WireAdapter } from "../../server/wire-adapter.js";
 import { aliError, formatAlibabaError } from "./alibaba-errors.js";
 import { actionName, createAuthenticator } from "./auth.js";
 import type { AlibabaDeps, Operation, OperationTable } from "./context.js";
@@ -60,8 +60,7 @@ const READ_ONLY: ReadonlySet<string> = new Set([
  * `Action=` in its query. Signatures: ACS3-HMAC-SHA256 and HMAC-SHA1 (version 1.0),
  * verified with Coffer API keys. Responses and errors take the service's JSON shapes.
  */
-export function registerAlibabaApi(app: FastifyInstance, deps: AlibabaDeps): void {
-  registerWireFormat("alibaba", formatAlibabaError);
+function registerAlibabaApi(app: FastifyInstance, deps: AlibabaDeps): void {
   for (const n of READ_ONLY) if (!Object.hasOwn(OPERATIONS, n)) throw new Error(`READ_ONLY names an unknown Alibaba operation: ${n}`);
   const authenticator = createAuthenticator(deps, (name) => Object.hasOwn(OPERATIONS, name));
   const auth: RouteAuth = {
@@ -95,3 +94,15 @@ export function registerAlibabaApi(app: FastifyInstance, deps: AlibabaDeps): voi
   for (const method of ["POST", "GET"] as const)
     app.route({ method, url: "/", constraints: { wire: "alibaba" }, config: { wire: "alibaba", auth }, schema: { hide: true }, handler });
 }
+
+/** Alibaba Cloud KMS: requests on `/` that carry `x-acs-action`, or `Action=` in the query. */
+export const alibabaAdapter: WireAdapter<AlibabaDeps> = {
+  name: "alibaba",
+  match: (req) => {
+    if (req.headers["x-acs-action"] !== undefined) return true;
+    const q = req.url?.indexOf("?") ?? -1;
+    return q >= 0 && /(?:^|&)Action=/.test(req.url!.slice(q + 1));
+  },
+  errorFormat: formatAlibabaError,
+  register: registerAlibabaApi,
+};

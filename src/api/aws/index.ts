@@ -4,7 +4,7 @@ import { CofferError } from "../../core/errors.js";
 import type { Principal } from "../../identity/index.js";
 import { DEFAULT_ENVIRONMENT_ID } from "../../scope/scope.js";
 import { accessOf } from "../../auth/request-access.js";
-import { registerWireFormat } from "../../server/errors-http.js";
+import type { WireAdapter } from "../../server/wire-adapter.js";
 import { MAX_SECRET_ID, resolveSecretId, type AwsCall, type AwsDeps, type AwsOperation, type SecretTarget } from "./aws-context.js";
 import { awsError, sendAwsError } from "./aws-errors.js";
 import { AwsInput } from "./aws-input.js";
@@ -60,9 +60,7 @@ function resourceOf(req: FastifyRequest): string {
  * selects the region within the key's environment (the default environment for an
  * organization-wide key).
  */
-export function registerAwsApi(app: FastifyInstance, d: AwsDeps): void {
-  registerWireFormat("aws", (err, req, reply) => sendAwsError(err, req, reply, operationOf(req)?.op.readsValues === true));
-
+function registerAwsApi(app: FastifyInstance, d: AwsDeps): void {
   async function authenticate(req: FastifyRequest) {
     let verified;
     let principal: Principal | undefined;
@@ -131,6 +129,14 @@ export function registerAwsApi(app: FastifyInstance, d: AwsDeps): void {
     return sendJson(req, reply, await o.op.run(call, d));
   });
 }
+
+/** AWS Secrets Manager: requests that carry `X-Amz-Target` on `POST /`. */
+export const awsAdapter: WireAdapter<AwsDeps> = {
+  name: "aws",
+  match: (req) => req.headers["x-amz-target"] !== undefined,
+  errorFormat: (err, req, reply) => sendAwsError(err, req, reply, operationOf(req)?.op.readsValues === true),
+  register: registerAwsApi,
+};
 
 function sendJson(req: FastifyRequest, reply: FastifyReply, body: Record<string, unknown>): FastifyReply {
   reply.header("x-amzn-requestid", req.id);

@@ -5,7 +5,8 @@ import { CofferError } from "../../core/errors.js";
 import { apiKeyDetail, type ApiKeyService, type EnvironmentService, type Organization, type PrincipalService } from "../../identity/index.js";
 import type { AccessService } from "../../auth/access-service.js";
 import { createRoleBindings } from "../../auth/role-bindings.js";
-import { renderApiKey, renderEnvironment, renderList, renderServiceAccount, type Renderer } from "./confluent-views.js";
+import { renderList } from "../kit/confluent-envelope.js";
+import { renderApiKey, renderEnvironment, renderServiceAccount, type Renderer } from "./confluent-views.js";
 import { registerRoleBindingRoutes } from "./role-binding-routes.js";
 
 export interface ConfluentDeps {

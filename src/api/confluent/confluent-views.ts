@@ -63,14 +63,3 @@ export function renderServiceAccount(r: Renderer, p: PrincipalView) {
     description: p.description,
   };
 }
-
-/** A Confluent list: `{api_version, kind, metadata: {first, next?}, data}`. */
-export function renderList<T>(apiVersion: string, kind: string, self: string, data: T[], nextToken: string | null, pageSize: number) {
-  const sep = self.includes("?") ? "&" : "?";
-  return {
-    api_version: apiVersion,
-    kind,
-    metadata: { first: self, ...(nextToken ? { next: `${self}${sep}page_size=${pageSize}&page_token=${encodeURIComponent(nextToken)}` } : {}) },
-    data,
-  };
-}

@@ -2,7 +2,7 @@ import { Type } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { invalid } from "../../core/errors.js";
 import type { EnvironmentService } from "../../identity/index.js";
-import { renderList } from "./confluent-views.js";
+import { renderList } from "../kit/confluent-envelope.js";
 
 /**
  * Confluent's Flink region list (`GET /fcpm/v2/regions`), linked from every Flink API key's

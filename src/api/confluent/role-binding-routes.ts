@@ -2,7 +2,7 @@ import { Type } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { accessOf } from "../../auth/request-access.js";
 import type { RoleBinding, RoleBindings } from "../../auth/role-bindings.js";
-import { renderList } from "./confluent-views.js";
+import { renderList } from "../kit/confluent-envelope.js";
 
 const cfg = (action: string, resource: (req: FastifyRequest) => string, readOnly = false) => ({ wire: "confluent" as const, auth: { action, resource, within: "organization" as const, readOnly } });
 const Id = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });

@@ -3,9 +3,10 @@ import { accessOf } from "../../auth/request-access.js";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { iso } from "../../core/clock.js";
 import { CofferError } from "../../core/errors.js";
-import { MAX_STATEMENT, type StatementRow } from "../../references/index.js";
-import { renderList } from "../confluent/confluent-views.js";
-import { param, scopeOf, type ReferenceApiDeps } from "../references/context.js";
+import type { Organization } from "../../identity/index.js";
+import { MAX_STATEMENT, type ReferencesModule, type StatementRow } from "../../references/index.js";
+import { renderList } from "../kit/confluent-envelope.js";
+import { param, scopeOf } from "../kit/request.js";
 
 /**
  * SQL statements as Confluent Cloud for Apache Flink manages them:
@@ -35,7 +36,12 @@ const fromPath = (req: FastifyRequest) => ({ environment: param(req, "env") });
 const cfg = (action: string, resource: (req: FastifyRequest) => string, readOnly = false) => ({ wire: "confluent" as const, auth: { action, resource, within: "scope" as const, scopeFrom: fromPath, readOnly } });
 const stmtRes = (req: FastifyRequest) => `sql-statement/${param(req, "name")}`;
 
-export function registerFlinkStatementsApi(app: FastifyInstance, d: ReferenceApiDeps): void {
+export interface FlinkDeps {
+  references: ReferencesModule;
+  organization: () => Organization;
+}
+
+export function registerFlinkStatementsApi(app: FastifyInstance, d: FlinkDeps): void {
   const st = d.references.statements;
   const base = (req: FastifyRequest) => `${req.protocol}://${req.host}/sql/v1/organizations/${param(req, "org")}/environments/${param(req, "env")}/statements`;
 

@@ -32,4 +32,4 @@ export interface NativeDeps {
   rotation?: NativeRotationDeps | undefined;
 }
 
-export const param = (req: FastifyRequest, name: string): string => (req.params as Record<string, string>)[name] ?? "";
+export { param } from "../kit/request.js";

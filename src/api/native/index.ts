@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import type { WireAdapter } from "../../server/wire-adapter.js";
 import type { NativeDeps } from "./context.js";
 import { registerAuditFileRoutes } from "./audit-file-routes.js";
 import { registerCryptoRoutes } from "./crypto-routes.js";
@@ -13,7 +14,7 @@ import { registerSysRoutes } from "./sys-routes.js";
 export type { NativeDeps } from "./context.js";
 
 /** The native REST adapter: `/v1`. */
-export function registerNativeApi(app: FastifyInstance, deps: NativeDeps): void {
+function registerNativeApi(app: FastifyInstance, deps: NativeDeps): void {
   registerSysRoutes(app, deps);
   registerAuditFileRoutes(app, deps);
   registerOperatorRoutes(app, deps);
@@ -24,3 +25,5 @@ export function registerNativeApi(app: FastifyInstance, deps: NativeDeps): void 
   registerPolicyRoutes(app, deps);
   if (deps.rotation) registerRotationRoutes(app, deps, deps.rotation);
 }
+
+export const nativeAdapter: WireAdapter<NativeDeps> = { name: "native", register: registerNativeApi };

@@ -2,7 +2,8 @@ import { Type } from "@sinclair/typebox";
 import { accessOf } from "../../auth/request-access.js";
 import type { FastifyInstance } from "fastify";
 import { batchRead } from "../../references/index.js";
-import { scopeOf, type ReferenceApiDeps } from "./context.js";
+import { scopeOf } from "../kit/request.js";
+import type { ReferenceApiDeps } from "./context.js";
 
 /**
  * `POST /v1/secrets:batchGet`: the values of many secrets in one round trip, for

@@ -2,8 +2,9 @@ import { Type } from "@sinclair/typebox";
 import { rolePermissions } from "../../references/index.js";
 import { accessOf } from "../../auth/request-access.js";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { referencedWarning } from "../ververica/vvp-routes.js";
-import { param, ScriptCheck, scopeOf, type ReferenceApiDeps } from "./context.js";
+import { param, scopeOf } from "../kit/request.js";
+import { referencedWarning, ScriptCheck } from "../kit/sql-values.js";
+import type { ReferenceApiDeps } from "./context.js";
 
 /**
  * Native `/v1/sql/…`: SQL secret values, resolution, API tokens and the Flink SQL

@@ -1,10 +1,11 @@
 import { Type } from "@sinclair/typebox";
-import { rolePermissions } from "../../references/index.js";
+import { rolePermissions, type ApiTokenView, type SqlValueView } from "../../references/index.js";
 import { accessOf } from "../../auth/request-access.js";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { CofferError, invalid } from "../../core/errors.js";
-import type { ApiTokenView, SqlValueView } from "../../references/index.js";
-import { param, ScriptCheck, scopeOf, type ReferenceApiDeps } from "../references/context.js";
+import type { ReferencesModule } from "../../references/index.js";
+import { param, scopeOf } from "../kit/request.js";
+import { referencedWarning, ScriptCheck } from "../kit/sql-values.js";
 
 /**
  * The Ververica Platform-compatible surface: secret values (`/api/v1`), API tokens
@@ -40,13 +41,11 @@ function tokenName(namespace: string, raw: string): string {
   return m[2]!;
 }
 
-/** The `Warning` header of a deletion that statements still reference (RFC 7234, code 299). */
-export function referencedWarning(name: string, statements: string[]): string {
-  const list = statements.slice(0, 20).join(", ") + (statements.length > 20 ? `, … (${statements.length} in all)` : "");
-  return `299 coffer "The secret value ${name} is referenced by the statements ${list}: those already running keep running; starting them again fails until the value exists again."`;
+export interface VervericaDeps {
+  references: ReferencesModule;
 }
 
-export function registerVervericaApi(app: FastifyInstance, d: ReferenceApiDeps): void {
+export function registerVervericaApi(app: FastifyInstance, d: VervericaDeps): void {
   const r = d.references;
   const ns = (req: FastifyRequest) => param(req, "namespace");
 

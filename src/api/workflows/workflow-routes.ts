@@ -2,7 +2,8 @@ import { Type } from "@sinclair/typebox";
 import { accessOf } from "../../auth/request-access.js";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { MAX_WORKFLOW_BYTES } from "../../references/workflow-yaml.js";
-import { param, scopeOf, type ReferenceApiDeps } from "./context.js";
+import type { ReferencesModule } from "../../references/index.js";
+import { param, scopeOf } from "../kit/request.js";
 
 /**
  * Native `/v1/workflow-services/{service}/keys`: the keys of a workflow service (image
@@ -34,7 +35,11 @@ const KeyView = Type.Object({
   versionId: Type.Optional(Type.String()), createdAt: Type.String(), updatedAt: Type.String(),
 });
 
-export function registerWorkflowRoutes(app: FastifyInstance, d: ReferenceApiDeps): void {
+export interface WorkflowDeps {
+  references: ReferencesModule;
+}
+
+export function registerWorkflowRoutes(app: FastifyInstance, d: WorkflowDeps): void {
   const w = d.references.workflowKeys;
 
   app.get("/v1/workflow-services", {
