@@ -164,7 +164,7 @@ export interface WorkflowKey {
 }
 
 /** The rotation shapes are the server's own (dependency-free, so the console type-checks against them). */
-export type { RotationStatus, RotationView } from "../../src/rotation/rotation-view.ts";
+export type { RotationStatus, RotationView } from "../../src/contract/rotation.ts";
 
 export interface WhoAmI {
   principalId: string;

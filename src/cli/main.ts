@@ -3,11 +3,12 @@ import type { Command } from "commander";
 import { Cli } from "./context.js";
 import { stdinIsPiped } from "./input.js";
 import { buildProgram, runProgram } from "./program.js";
+import { serverSide } from "./server-entry.js";
 import { DEFAULT_DATA_DIR, DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT, resolveServerOptions, type ServerFlags } from "./server-options.js";
 
 /**
- * `coffer server`: a lazy hook. The server code is imported only when this command runs,
- * so client commands never load it.
+ * `coffer server`: a lazy hook. The server code is imported only when this command runs
+ * (through src/cli/server-entry.ts), so client commands never load it.
  */
 function registerServerCommand(program: Command, cli: Cli): void {
   program
@@ -33,7 +34,7 @@ function registerServerCommand(program: Command, cli: Cli): void {
     .option("--audit-retention-records <n>", "keep at most the newest n audit records in the store (env COFFER_AUDIT_RETENTION_RECORDS)")
     .action(async (flags: ServerFlags) => {
       const opts = resolveServerOptions(flags, cli.io.env);
-      const { runServer } = await import("../run-server.js");
+      const runServer = await serverSide.runServer();
       await runServer(opts);
     });
 }

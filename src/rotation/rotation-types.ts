@@ -1,7 +1,7 @@
 import type { Scope } from "../scope/scope.js";
 import type { ManagedConfig } from "./managed-config.js";
 
-export type { RotationStatus, RotationStep, RotationView } from "./rotation-view.js";
+export type { RotationStatus, RotationStep, RotationView } from "../contract/rotation.js";
 
 export const PENDING = "ACSPending";
 

@@ -2,8 +2,8 @@ import type { Command } from "commander";
 import { constants, createReadStream } from "node:fs";
 import { access } from "node:fs/promises";
 import { createInterface } from "node:readline";
-import { createLineChecker } from "../../audit/audit-line.js";
 import type { Cli } from "../context.js";
+import { serverSide } from "../server-entry.js";
 import type { AuditRecord } from "../api-types.js";
 import { CliError, ExitCode, usageError } from "../exit-codes.js";
 import { parseIntOption } from "../input.js";
@@ -34,7 +34,7 @@ interface VerifyAnswer {
 
 /** Checks what needs no key, line by line, reading the file as a stream. */
 async function verifyOffline(file: string): Promise<VerifyAnswer> {
-  const check = createLineChecker();
+  const check = (await serverSide.auditLines()).createLineChecker();
   let ok = true;
   for await (const line of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) if (ok) ok = check.push(line);
   return check.result();

@@ -1,4 +1,4 @@
-import type { OperatorInitResult } from "../../operator/init.js";
+import { serverSide, type OperatorInitResult } from "../server-entry.js";
 import type { Command } from "commander";
 import { X509Certificate } from "node:crypto";
 import { createWriteStream, renameSync, rmSync, writeFileSync } from "node:fs";
@@ -151,7 +151,7 @@ export function registerOperatorCommands(program: Command, cli: Cli): void {
       const shares = parseIntOption(opts.shares, "--shares", 1, 255) ?? 5;
       const threshold = parseIntOption(opts.threshold, "--threshold", 1, 255) ?? 3;
       const env = cli.io.env;
-      const { operatorInit, OperatorInitError } = await import("../../operator/init.js");
+      const { operatorInit, OperatorInitError } = await serverSide.operatorInit();
       let result: InitResult;
       try {
         result = await operatorInit({
@@ -188,8 +188,8 @@ export function registerOperatorCommands(program: Command, cli: Cli): void {
     .action(async (opts: { dataDir?: string; storage?: string; dnsName?: string[]; ip?: string[]; unsealKeyFile?: string; shareFile?: string }, cmd: Command) => {
       const env = cli.io.env;
       const shares = opts.unsealKeyFile === undefined ? await readShares(cli, opts.shareFile) : undefined;
-      const { operatorIssueCert } = await import("../../operator/issue-cert.js");
-      const { OperatorInitError } = await import("../../operator/init.js");
+      const operatorIssueCert = await serverSide.issueCert();
+      const { OperatorInitError } = await serverSide.operatorInit();
       const r = await operatorIssueCert({
         dataDir: opts.dataDir ?? (env.COFFER_DATA_DIR || DEFAULT_DATA_DIR),
         storage: opts.storage ?? (env.COFFER_STORAGE || undefined),
@@ -266,8 +266,8 @@ export function registerOperatorCommands(program: Command, cli: Cli): void {
           return onlineBackup(cli, cmd, file);
         }
         const store = offlineStore(verb, opts, env, cli.globals(cmd).addr);
-        const { openStorage } = await import("../../storage/index.js");
-        const { backupStore, restoreStore, BackupError } = await import("../../operator/backup.js");
+        const openStorage = await serverSide.openStorage();
+        const { backupStore, restoreStore, BackupError } = await serverSide.backup();
         const storage = openStorage(store.storage, store.dataDir);
         try {
           const r = await (verb === "backup" ? backupStore(storage, file) : restoreStore(storage, file));

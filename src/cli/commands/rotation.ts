@@ -3,7 +3,7 @@ import type { Cli } from "../context.js";
 import { usageError } from "../exit-codes.js";
 import { seg } from "../http-client.js";
 import { collect, parseIntOption, readInput } from "../input.js";
-import type { RotationStatus } from "../../rotation/rotation-view.js";
+import type { RotationStatus } from "../../contract/rotation.js";
 
 function statusLines(s: RotationStatus): string {
   const row = (k: string, v: unknown) => `${k.padEnd(18)}${v === null || v === undefined || v === "" ? "-" : String(v)}`;

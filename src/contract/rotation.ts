@@ -1,6 +1,6 @@
 /**
- * The wire shapes of a rotation (the native API's `GET …/rotation`), with no imports so that
- * the console type-checks against them too (`console/src/types.ts`).
+ * The wire shapes of a rotation (the native API's `GET …/rotation`), read by the CLI and the
+ * console (`console/src/types.ts`). Like all of src/contract, it imports nothing.
  */
 
 /**
