@@ -1,3 +1,4 @@
+import { DATABASE_ENGINE_INFO, type DatabaseEngine, type ManagedType } from "../../src/contract/rotation-targets.ts";
 import type { Secret } from "./types.ts";
 
 /**
@@ -16,15 +17,15 @@ export const TYPE_LABELS: Record<string, string> = {
 
 export function typeLabel(s: Pick<Secret, "secretType" | "extendedConfig">): string {
   const c = managedConfigOf(s);
-  if (c?.type === "database") return `Database (${c.engine === "postgres" ? "PostgreSQL" : c.engine === "mysql" ? "MySQL" : "Redis"}, ${c.mode === "dual" ? "dual accounts" : "single account"})`;
+  if (c?.type === "database") return `Database (${DATABASE_ENGINE_INFO[c.engine ?? "redis"]?.shortLabel ?? "Redis"}, ${c.mode === "dual" ? "dual accounts" : "single account"})`;
   if (c?.type === "server") return `Server login (${c.credential === "ssh-key" ? "SSH key" : "password"})`;
   if (c?.type === "access-key") return "Access key";
   return TYPE_LABELS[s.secretType] ?? s.secretType;
 }
 
 export interface ManagedConfigView {
-  type: "database" | "server" | "access-key";
-  engine?: "postgres" | "mysql" | "redis";
+  type: ManagedType;
+  engine?: DatabaseEngine;
   mode?: "dual" | "single";
   credential?: "password" | "ssh-key";
   host?: string;

@@ -1,3 +1,4 @@
+import { DATABASE_ENGINE_INFO, DATABASE_ENGINES, MANAGED_TYPES, type DatabaseEngine } from "../contract/rotation-targets.js";
 import { invalid } from "../core/errors.js";
 
 /**
@@ -7,7 +8,7 @@ import { invalid } from "../core/errors.js";
  */
 export type TlsSetting = false | { ca?: string | undefined; rejectUnauthorized: boolean; servername?: string | undefined };
 
-export type DatabaseEngine = "postgres" | "mysql" | "redis";
+export type { DatabaseEngine } from "../contract/rotation-targets.js";
 
 export interface DatabaseConfig {
   type: "database";
@@ -62,7 +63,6 @@ export interface AccessKeyConfig {
 export type ManagedConfig = DatabaseConfig | ServerConfig | AccessKeyConfig;
 export type ManagedType = ManagedConfig["type"];
 
-export const DB_PORTS: Record<DatabaseEngine, number> = { postgres: 5432, mysql: 3306, redis: 6379 };
 const HOST = /^[A-Za-z0-9]([A-Za-z0-9._:-]{0,252})$/;
 const ACCOUNT = /^[A-Za-z_][A-Za-z0-9_.-]{0,62}$/;
 const UNIX_USER = /^[a-z_][a-z0-9_.-]{0,31}\$?$/;
@@ -116,9 +116,9 @@ function passwordLength(o: Raw): number {
 export function validateManagedConfig(raw: unknown): ManagedConfig {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw invalid("The managed configuration must be an object.");
   const o = raw as Raw;
-  const type = oneOf(o, "type", ["database", "server", "access-key"] as const, "database");
+  const type = oneOf(o, "type", MANAGED_TYPES, "database");
   if (type === "database") {
-    const engine = oneOf(o, "engine", ["postgres", "mysql", "redis"] as const, "postgres");
+    const engine = oneOf(o, "engine", DATABASE_ENGINES, "postgres");
     const mode = oneOf(o, "mode", ["dual", "single"] as const, "dual");
     const accounts = o.accounts;
     if (!Array.isArray(accounts) || accounts.length !== (mode === "dual" ? 2 : 1) || !accounts.every((a) => typeof a === "string" && ACCOUNT.test(a)))
@@ -128,7 +128,7 @@ export function validateManagedConfig(raw: unknown): ManagedConfig {
     const origin = oneOf(o, "origin", ["created", "imported"] as const, "imported");
     const accountType = oneOf(o, "accountType", ["standard", "privileged"] as const, "standard");
     return {
-      type, engine, mode, host: str(o, "host", HOST, "The host"), port: port(o, DB_PORTS[engine]), tls: tls(o.tls), database,
+      type, engine, mode, host: str(o, "host", HOST, "The host"), port: port(o, DATABASE_ENGINE_INFO[engine].defaultPort), tls: tls(o.tls), database,
       adminSecret: str(o, "adminSecret", SECRET_NAME, "The admin secret's name"), accounts: accounts as string[],
       origin, privileges: oneOf(o, "privileges", ["readwrite", "readonly"] as const, "readwrite"), accountType,
       accountHost: engine === "mysql" ? str(o, "accountHost", /^[A-Za-z0-9.%_:-]{1,255}$/, "The account host", "%") : "",

@@ -1,4 +1,5 @@
 import { useEffect, useState, type FormEvent, type ReactNode } from "react";
+import { DATABASE_ENGINE_INFO, DATABASE_ENGINES, type DatabaseEngine } from "../../../src/contract/rotation-targets.ts";
 import { enc } from "../api.ts";
 import { Link, useRouter } from "../router.tsx";
 import { intervalBounds, toSeconds, type IntervalUnit } from "../secret-types.ts";
@@ -290,7 +291,7 @@ function GenericForm() {
 /* ------------------------------------------------------------------ managed */
 
 interface Db {
-  engine: "postgres" | "mysql" | "redis";
+  engine: DatabaseEngine;
   /** A PolarDB cluster (MySQL- or PostgreSQL-compatible), managed like RDS of its engine. */
   polardb?: boolean;
   host: string;
@@ -332,8 +333,7 @@ interface Ak {
   graceHours: string;
 }
 
-const DB_PORT = { postgres: "5432", mysql: "3306", redis: "6379" } as const;
-const ENGINE_LABEL = { postgres: "PostgreSQL", mysql: "MySQL / MariaDB", redis: "Redis" } as const;
+const defaultPort = (e: DatabaseEngine) => String(DATABASE_ENGINE_INFO[e].defaultPort);
 
 function ManagedForm({ kind }: { kind: Exclude<Kind, "generic"> }) {
   const s = useSession();
@@ -342,7 +342,7 @@ function ManagedForm({ kind }: { kind: Exclude<Kind, "generic"> }) {
   const keys = useKeys();
   const [c, setC] = useState<Common>(newCommon);
   const [rot, setRot] = useState<Rotation>({ enabled: false, every: kind === "access-key" ? "30" : "7", unit: "days" });
-  const [db, setDb] = useState<Db>({ engine: "postgres", host: "", port: DB_PORT.postgres, tls: false, database: "", adminSecret: "", mode: "dual", account: "create", usernamePrefix: "", privileges: "readwrite", accountType: "standard", accountNames: "", password: "", secondPassword: "", takeOver: false });
+  const [db, setDb] = useState<Db>({ engine: "postgres", host: "", port: defaultPort("postgres"), tls: false, database: "", adminSecret: "", mode: "dual", account: "create", usernamePrefix: "", privileges: "readwrite", accountType: "standard", accountNames: "", password: "", secondPassword: "", takeOver: false });
   const [srv, setSrv] = useState<Srv>({ host: "", port: "22", userName: "", credential: "password", password: "", privateKey: "", hostKeySha256: "", adminSecret: "", keyType: "ed25519" });
   const [ak, setAk] = useState<Ak>({ serviceAccountId: "", value: "new", accessKeyId: "", accessKeySecret: "", keyScope: "secret", graceHours: "24" });
   const [sas, setSas] = useState<PrincipalView[]>();
@@ -524,8 +524,8 @@ function ManagedForm({ kind }: { kind: Exclude<Kind, "generic"> }) {
             legend="Database type"
             name="engine"
             value={db.engine}
-            onChange={(v) => setDb({ ...db, engine: v, port: DB_PORT[v], mode: v === "redis" ? "dual" : db.mode })}
-            options={(["postgres", "mysql", "redis"] as const).map((x) => [x, ENGINE_LABEL[x]] as const)}
+            onChange={(v) => setDb({ ...db, engine: v, port: defaultPort(v), mode: v === "redis" ? "dual" : db.mode })}
+            options={DATABASE_ENGINES.map((x) => [x, DATABASE_ENGINE_INFO[x].label] as const)}
           />
           {redis ? null : (
             <Checkbox

@@ -1,6 +1,7 @@
 import { Type } from "@sinclair/typebox";
 import { accessOf } from "../../auth/request-access.js";
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import { DATABASE_ENGINES, MANAGED_TYPES } from "../../contract/rotation-targets.js";
 import { NATIVE_MAX_NAME, validateSecretName } from "../../secrets/index.js";
 import { param, type NativeDeps, type NativeRotationDeps } from "./context.js";
 import { SecretView, Tags } from "./schemas.js";
@@ -26,11 +27,11 @@ const RotationStatus = Type.Object({
 /** Body of POST /v1/managed-secrets: the target settings are flat; see docs/rotation.md. */
 const ManagedBody = Type.Object({
   name: Type.String({ maxLength: 1024 }),
-  type: Type.Union([Type.Literal("database"), Type.Literal("server"), Type.Literal("access-key")]),
+  type: Type.Union(MANAGED_TYPES.map((t) => Type.Literal(t))),
   description: Type.Optional(Type.String({ maxLength: 8192 })),
   keyId: Type.Optional(Str(300)),
   tags: Type.Optional(Tags),
-  engine: Type.Optional(Type.Union([Type.Literal("postgres"), Type.Literal("mysql"), Type.Literal("redis")])),
+  engine: Type.Optional(Type.Union(DATABASE_ENGINES.map((e) => Type.Literal(e)))),
   /** A MySQL/PostgreSQL database secret is of type Rds (default) or PolarDB (a PolarDB cluster, managed alike). */
   secretType: Type.Optional(Type.Union([Type.Literal("Rds"), Type.Literal("PolarDB")])),
   host: Type.Optional(Str(253)),

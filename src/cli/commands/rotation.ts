@@ -4,6 +4,7 @@ import { usageError } from "../exit-codes.js";
 import { seg } from "../http-client.js";
 import { collect, parseIntOption, readInput } from "../input.js";
 import type { RotationStatus } from "../../contract/rotation.js";
+import { DATABASE_ENGINES, MANAGED_TYPES } from "../../contract/rotation-targets.js";
 
 function statusLines(s: RotationStatus): string {
   const row = (k: string, v: unknown) => `${k.padEnd(18)}${v === null || v === undefined || v === "" ? "-" : String(v)}`;
@@ -156,8 +157,8 @@ export function registerRotationCommands(program: Command, cli: Cli): void {
   managed
     .command("create <name>")
     .description("create a managed secret: database accounts, a server login or a service account's access key")
-    .requiredOption("--type <type>", "database | server | access-key")
-    .option("--engine <engine>", "database: postgres | mysql | redis")
+    .requiredOption("--type <type>", MANAGED_TYPES.join(" | "))
+    .option("--engine <engine>", `database: ${DATABASE_ENGINES.join(" | ")}`)
     .option("--host <host>", "database/server: host name or address")
     .option("--port <port>", "database/server: port")
     .option("--tls", "database: connect with TLS (verified)")
