@@ -1,79 +1,16 @@
 /** The shapes of the native API's answers the console reads (docs/api.md, docs/identity.md). */
-export interface Tag {
-  key: string;
-  value: string;
-}
+/** Secrets, keys, aliases and audit records are the server's own wire shapes (src/contract: they import nothing). */
+export type { Alias, AuditRecord, Key, KeyVersion, SecretValue, SecretVersion, Tag } from "../../src/contract/native-api.ts";
+import type { Secret as SecretShape } from "../../src/contract/native-api.ts";
 
-export interface Secret {
-  name: string;
-  arn: string;
-  secretType: string;
-  description: string;
-  keyId: string;
-  createdAt: string;
-  updatedAt: string;
-  deletedAt?: string | null;
-  plannedDeleteTime: string | null;
-  tags: Tag[];
-  versionStages?: Record<string, string[]>;
+/** A secret as the console reads it: the server's shape, and the rotation fields some answers add. */
+export interface Secret extends SecretShape {
   extendedConfig?: string | null;
   rotation?: unknown;
   automaticRotation?: string;
   rotationInterval?: string | number | null;
   nextRotationDate?: string | null;
   lastRotationDate?: string | null;
-  [k: string]: unknown;
-}
-
-export interface SecretVersion {
-  versionId: string;
-  stages: string[];
-  createdAt: string;
-}
-
-export interface SecretValue {
-  name: string;
-  versionId: string;
-  stages: string[];
-  dataType: "text" | "binary";
-  value?: string;
-  valueBinary?: string;
-  createdAt: string;
-}
-
-export interface Key {
-  keyId: string;
-  arn: string;
-  description: string;
-  keySpec: string;
-  keyUsage: string;
-  origin: string;
-  keyState: "Enabled" | "Disabled" | "PendingDeletion" | string;
-  primaryKeyVersion: string;
-  createdAt: string;
-  updatedAt: string;
-  deleteDate: string | null;
-  pendingWindowDays: number | null;
-  automaticRotation: "Enabled" | "Disabled" | string;
-  rotationIntervalSeconds: number | null;
-  nextRotationAt: string | null;
-  lastRotationAt: string | null;
-  isDefault?: boolean;
-  tags: Tag[];
-  aliases: string[];
-}
-
-export interface KeyVersion {
-  keyId: string;
-  keyVersionId: string;
-  createdAt: string;
-}
-
-export interface Alias {
-  aliasName: string;
-  keyId: string;
-  createdAt: string;
-  updatedAt: string;
 }
 
 export interface Environment {
@@ -127,20 +64,6 @@ export interface Role {
   description: string;
   builtin: boolean;
   policies: string[];
-}
-
-export interface AuditRecord {
-  seq: number | string;
-  time: string;
-  requestId: string;
-  principal: string;
-  action: string;
-  resource: string;
-  outcome: "success" | "failure" | "denied";
-  errorCode: string | null;
-  status: number;
-  source: string;
-  detail?: string | null;
 }
 
 export interface SqlValue {

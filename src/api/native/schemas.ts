@@ -1,4 +1,5 @@
 import { Type, type Static } from "@sinclair/typebox";
+import type * as Wire from "../../contract/native-api.js";
 import { CofferError } from "../../core/errors.js";
 import type { SecretValue } from "../../secrets/index.js";
 
@@ -33,7 +34,8 @@ export const SecretView = Type.Object(
 
 export const SecretValueBody = Type.Object(
   {
-    name: Type.String(), versionId: Type.String(), stages: Type.Array(Type.String()), dataType: Type.String(),
+    // A plain string schema (no per-answer enum check on the hot path) typed as what it holds.
+    name: Type.String(), versionId: Type.String(), stages: Type.Array(Type.String()), dataType: Type.Unsafe<"text" | "binary">(Type.String()),
     value: Type.Optional(Type.String()), valueBinary: Type.Optional(Type.String()), createdAt: Type.String(),
   },
   { additionalProperties: false },
@@ -58,3 +60,12 @@ export type TagT = Static<typeof Tag>;
 export function splitKeys(keys: string): string[] {
   return keys.split(",").map((k) => k.trim()).filter((k) => k.length > 0);
 }
+
+/** A compile error unless what a schema answers is what src/contract promises the CLI and the console. */
+type Answers<S extends C, C> = [S, C];
+export type SchemasKeepTheContract = [
+  Answers<Static<typeof KeyView>, Wire.Key>,
+  Answers<Static<typeof SecretView>, Wire.Secret>,
+  Answers<Static<typeof SecretValueBody>, Wire.SecretValue>,
+  Answers<Static<typeof Tag>, Wire.Tag>,
+];
