@@ -11,6 +11,7 @@ export interface Secret extends SecretShape {
   rotationInterval?: string | number | null;
   nextRotationDate?: string | null;
   lastRotationDate?: string | null;
+  [k: string]: unknown;
 }
 
 export interface Environment {

@@ -1,17 +1,9 @@
 import { createHmac, timingSafeEqual, type KeyObject } from "node:crypto";
+import type { AuditRecord } from "../contract/native-api.js";
 
-export interface AuditFields {
-  seq: number;
+/** An audit record as the chain MACs it: the native API's record (src/contract) with its time in epoch ms. */
+export interface AuditFields extends Omit<AuditRecord, "time"> {
   time: number;
-  requestId: string;
-  principal: string;
-  action: string;
-  resource: string;
-  outcome: "success" | "failure" | "denied";
-  errorCode: string | null;
-  status: number;
-  source: string;
-  detail: string | null;
 }
 
 export const GENESIS = "0".repeat(64);

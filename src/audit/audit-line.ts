@@ -1,19 +1,9 @@
+import type { AuditRecord } from "../contract/native-api.js";
 import type { AuditFields } from "./audit-chain.js";
 import { GENESIS } from "./audit-chain.js";
 
 /** One record as a device writes it: the store's record (time as UTC ISO-8601 with milliseconds) plus its chain links. */
-export interface AuditLine {
-  seq: number;
-  time: string;
-  requestId: string;
-  principal: string;
-  action: string;
-  resource: string;
-  outcome: AuditFields["outcome"];
-  errorCode: string | null;
-  status: number;
-  source: string;
-  detail: string | null;
+export interface AuditLine extends AuditRecord {
   prevMac: string;
   mac: string;
 }

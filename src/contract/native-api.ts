@@ -47,7 +47,7 @@ export interface Alias {
   updatedAt: string;
 }
 
-/** `GET /v1/secrets/{name}` and the secret lists (more fields may follow: rotation, extendedConfig, …). */
+/** `GET /v1/secrets/{name}` and the secret lists (answers may add fields: rotation, extendedConfig, …). */
 export interface Secret {
   name: string;
   arn: string;
@@ -60,7 +60,6 @@ export interface Secret {
   plannedDeleteTime: string | null;
   tags: Tag[];
   versionStages: Record<string, string[]>;
-  [field: string]: unknown;
 }
 
 /** `GET /v1/secrets/{name}/versions`. */

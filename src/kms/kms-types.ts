@@ -1,4 +1,4 @@
-import type { Tag } from "../tags/index.js";
+import type { Alias, KeyVersion, Key as WireKey } from "../contract/native-api.js";
 
 export type KeyState = "Enabled" | "Disabled" | "PendingDeletion";
 export const KEY_SPECS = ["AES_256"] as const;
@@ -26,40 +26,15 @@ export interface KeyRow {
   updated_at: number;
 }
 
-export interface KeyView {
-  keyId: string;
-  arn: string;
-  description: string;
-  keySpec: string;
-  keyUsage: string;
-  origin: string;
+/** A key as the native API answers it (src/contract), with the states the service knows. */
+export interface KeyView extends WireKey {
   keyState: KeyState;
-  primaryKeyVersion: string;
-  createdAt: string;
-  updatedAt: string;
-  deleteDate: string | null;
-  pendingWindowDays: number | null;
   automaticRotation: "Enabled" | "Disabled";
-  rotationIntervalSeconds: number | null;
-  nextRotationAt: string | null;
-  lastRotationAt: string | null;
-  isDefault: boolean;
-  tags: Tag[];
-  aliases: string[];
 }
 
-export interface KeyVersionView {
-  keyId: string;
-  keyVersionId: string;
-  createdAt: string;
-}
+export type KeyVersionView = KeyVersion;
 
-export interface AliasView {
-  aliasName: string;
-  keyId: string;
-  createdAt: string;
-  updatedAt: string;
-}
+export type AliasView = Alias;
 
 /** Limits (Alibaba KMS): rotation 7–365 days, deletion window 7–366 days. */
 export const MIN_ROTATION_SECONDS = 7 * 86400;

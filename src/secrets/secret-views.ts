@@ -1,22 +1,13 @@
+import type { Secret } from "../contract/native-api.js";
 import { iso } from "../core/clock.js";
 import type { Queryable } from "../storage/index.js";
-import { tagsByResource, type Tag } from "../tags/index.js";
+import { tagsByResource } from "../tags/index.js";
 import type { SecretRow } from "./secret-repo.js";
 
-export interface SecretView {
-  name: string;
-  arn: string;
-  secretType: string;
-  description: string;
-  keyId: string;
-  createdAt: string;
-  updatedAt: string;
-  deletedAt: string | null;
-  plannedDeleteTime: string | null;
-  tags: Tag[];
+/** A secret as the native API answers it (src/contract), and what the other protocols render from it. */
+export interface SecretView extends Secret {
   /** The secret has had tags (AWS shows an empty list rather than none once they are removed). */
   tagsSeen: boolean;
-  versionStages: Record<string, string[]>;
   /** The 6 characters AWS ARNs end with (`…:secret:<name>-<suffix>`). */
   arnSuffix: string;
   extendedConfig: unknown;

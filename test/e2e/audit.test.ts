@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { b64, expectError, expectStatus } from "../helpers/expect-error.js";
 import { startTestServer, type TestServer } from "../helpers/test-server.js";
+import type { AuditRecord } from "../../src/contract/native-api.js";
 
 let s: TestServer;
 beforeAll(async () => {
@@ -10,19 +11,6 @@ afterAll(async () => s.close());
 beforeEach(async () => {
   expectStatus(await s.request("POST", "/v1/sys/reset"), 200);
 });
-
-interface AuditRecord {
-  seq: number;
-  time: string;
-  requestId: string;
-  principal: string;
-  action: string;
-  resource: string;
-  outcome: string;
-  errorCode: string | null;
-  status: number;
-  source: string;
-}
 
 const crn = (short: string) => `crn:coffer:env-default:local:${short}`;
 
