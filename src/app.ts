@@ -30,7 +30,7 @@ import { createKmsService, type KmsService } from "./kms/index.js";
 import { createOperatorDeps } from "./operator/index.js";
 import { initializeStore, isInitialized, KEYRING, readKeyring } from "./operator/keyring.js";
 import { createManagedSecrets, createRotationService, createRotators, rotationOptionsFromEnv, type RotationOptions, type RotationService } from "./rotation/index.js";
-import { Scheduler } from "./scheduler/scheduler.js";
+import { Scheduler } from "./core/scheduler.js";
 import { registerCaches } from "./app-caches.js";
 import { DEFAULT_ENVIRONMENT_ID, DEFAULT_ENVIRONMENT_NAME, DEFAULT_REGION, defaultScope } from "./scope/scope.js";
 import { createSecretsModule, type SecretsModule } from "./secrets/index.js";

@@ -1,3 +1,4 @@
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import { accessOf } from "../../auth/request-access.js";
 import type { FastifyInstance } from "fastify";
@@ -16,7 +17,9 @@ const blobKey = (req: { body?: unknown }) => {
   }
 };
 
-export function registerCryptoRoutes(app: FastifyInstance, d: NativeDeps): void {
+export function registerCryptoRoutes(fastify: FastifyInstance, d: NativeDeps): void {
+  // Handlers take their body, query and answer types from the route schemas.
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { crypto } = d.kms;
   const tags = ["Cryptographic operations"];
   const Blob = Type.String({ minLength: 1, maxLength: 16384 });
@@ -25,7 +28,7 @@ export function registerCryptoRoutes(app: FastifyInstance, d: NativeDeps): void 
     config: { auth: { within: "scope", action: "kms:Encrypt", resource: bodyKey("keyId") } },
     schema: { tags, summary: "Encrypt up to 6 KB with a CMK", body: Type.Object({ keyId: Type.String({ maxLength: 300 }), plaintext: Type.String({ maxLength: 16384 }), encryptionContext: Type.Optional(Context) }, { additionalProperties: false }), response: { 200: Type.Object({ keyId: Type.String(), keyVersionId: Type.String(), ciphertextBlob: Type.String() }) } },
   }, async (req) => {
-    const b = req.body as { keyId: string; plaintext: string; encryptionContext?: Record<string, string> };
+    const b = req.body;
     const r = await crypto.encrypt(d.scopeOf(req), b.keyId, decodeBase64(b.plaintext, "plaintext"), checkContext(b.encryptionContext));
     return { keyId: r.keyId, keyVersionId: r.keyVersionId, ciphertextBlob: r.blob.toString("base64") };
   });
@@ -34,7 +37,7 @@ export function registerCryptoRoutes(app: FastifyInstance, d: NativeDeps): void 
     config: { auth: { within: "scope", action: "kms:Decrypt", resource: blobKey } },
     schema: { tags, summary: "Decrypt a ciphertext blob (the blob names its key and version)", body: Type.Object({ ciphertextBlob: Blob, encryptionContext: Type.Optional(Context) }, { additionalProperties: false }), response: { 200: Type.Object({ keyId: Type.String(), keyVersionId: Type.String(), plaintext: Type.String() }) } },
   }, async (req) => {
-    const b = req.body as { ciphertextBlob: string; encryptionContext?: Record<string, string> };
+    const b = req.body;
     const r = await crypto.decrypt(d.scopeOf(req), decodeBase64Blob(b.ciphertextBlob), checkContext(b.encryptionContext));
     const out = { keyId: r.keyId, keyVersionId: r.keyVersionId, plaintext: r.plaintext.toString("base64") };
     r.plaintext.fill(0);
@@ -45,7 +48,7 @@ export function registerCryptoRoutes(app: FastifyInstance, d: NativeDeps): void 
     config: { auth: { within: "scope", action: "kms:ReEncrypt", resource: bodyKey("destinationKeyId") } },
     schema: { tags, summary: "Decrypt and encrypt again under another key or context, server-side", body: Type.Object({ ciphertextBlob: Blob, sourceEncryptionContext: Type.Optional(Context), destinationKeyId: Type.String({ maxLength: 300 }), destinationEncryptionContext: Type.Optional(Context) }, { additionalProperties: false }), response: { 200: Type.Object({ sourceKeyId: Type.String(), sourceKeyVersionId: Type.String(), keyId: Type.String(), keyVersionId: Type.String(), ciphertextBlob: Type.String() }) } },
   }, async (req) => {
-    const b = req.body as { ciphertextBlob: string; sourceEncryptionContext?: Record<string, string>; destinationKeyId: string; destinationEncryptionContext?: Record<string, string> };
+    const b = req.body;
     await accessOf(req).require("kms:ReEncrypt", blobKey(req));
     const r = await crypto.reEncrypt(d.scopeOf(req), decodeBase64Blob(b.ciphertextBlob), checkContext(b.sourceEncryptionContext), b.destinationKeyId, checkContext(b.destinationEncryptionContext));
     return { sourceKeyId: r.sourceKeyId, sourceKeyVersionId: r.sourceKeyVersionId, keyId: r.keyId, keyVersionId: r.keyVersionId, ciphertextBlob: r.blob.toString("base64") };
@@ -55,7 +58,7 @@ export function registerCryptoRoutes(app: FastifyInstance, d: NativeDeps): void 
     config: { auth: { within: "scope", action: "kms:GenerateDataKey", resource: bodyKey("keyId") } },
     schema: { tags, summary: "Generate a data key, returned encrypted (and in plaintext unless withoutPlaintext)", body: Type.Object({ keyId: Type.String({ maxLength: 300 }), keySpec: Type.Optional(Type.String({ maxLength: 16 })), numberOfBytes: Type.Optional(Type.Integer()), encryptionContext: Type.Optional(Context), withoutPlaintext: Type.Optional(Type.Boolean()) }, { additionalProperties: false }), response: { 200: Type.Object({ keyId: Type.String(), keyVersionId: Type.String(), ciphertextBlob: Type.String(), plaintext: Type.Optional(Type.String()) }) } },
   }, async (req) => {
-    const b = req.body as { keyId: string; keySpec?: string; numberOfBytes?: number; encryptionContext?: Record<string, string>; withoutPlaintext?: boolean };
+    const b = req.body;
     const r = await crypto.generateDataKey(d.scopeOf(req), b.keyId, { keySpec: b.keySpec, numberOfBytes: b.numberOfBytes, context: checkContext(b.encryptionContext) });
     const out: { keyId: string; keyVersionId: string; ciphertextBlob: string; plaintext?: string } = { keyId: r.keyId, keyVersionId: r.keyVersionId, ciphertextBlob: r.blob.toString("base64") };
     if (!b.withoutPlaintext) out.plaintext = r.plaintext.toString("base64");

@@ -1,3 +1,4 @@
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
 import { throttled } from "../../auth/throttle.js";
@@ -20,7 +21,9 @@ const SealStatus = Type.Object({
  * shares may unseal, as with Vault — and throttled per source after wrong combinations;
  * sealing needs `sys:Seal`.
  */
-export function registerOperatorRoutes(app: FastifyInstance, d: NativeDeps): void {
+export function registerOperatorRoutes(fastify: FastifyInstance, d: NativeDeps): void {
+  // Handlers take their body, query and answer types from the route schemas.
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ["System"];
   const op = d.operator;
 
@@ -39,7 +42,7 @@ export function registerOperatorRoutes(app: FastifyInstance, d: NativeDeps): voi
       response: { 200: SealStatus },
     },
   }, async (req) => {
-    const b = req.body as { share?: string; reset?: boolean };
+    const b = req.body;
     const wait = d.throttle.unsealRetryAfter(req.ip);
     if (wait > 0) throw throttled(wait, "Too many wrong unseal attempts from this address; retry later.");
     if (b.reset === true) {

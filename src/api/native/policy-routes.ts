@@ -1,3 +1,4 @@
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import { accessOf } from "../../auth/request-access.js";
 import type { FastifyInstance, FastifyRequest } from "fastify";
@@ -14,7 +15,9 @@ const principalRes = (req: FastifyRequest) => {
 };
 
 /** Policies, roles, attachments, and the resource policies of secrets and keys. */
-export function registerPolicyRoutes(app: FastifyInstance, d: NativeDeps): void {
+export function registerPolicyRoutes(fastify: FastifyInstance, d: NativeDeps): void {
+  // Handlers take their body, query and answer types from the route schemas.
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const a = d.access;
   const tags = ["Policies"];
 
@@ -22,7 +25,7 @@ export function registerPolicyRoutes(app: FastifyInstance, d: NativeDeps): void 
     config: { auth: { within: "organization", action: "iam:CreatePolicy", resource: iam("policy") } },
     schema: { tags, summary: "Create an identity policy", body: Type.Object({ name: Type.String({ maxLength: 128 }), description: Type.Optional(Type.String({ maxLength: 1024 })), document: Document }, { additionalProperties: false }) },
   }, async (req, reply) => {
-    const p = await a.createPolicy(req.body as { name: string; description?: string; document: unknown });
+    const p = await a.createPolicy(req.body);
     accessOf(req).auditAs("iam:CreatePolicy", `iam/policy/${p.id}`, { scope: null, detail: `name=${p.name}` });
     return reply.code(201).send(p);
   });
@@ -30,7 +33,7 @@ export function registerPolicyRoutes(app: FastifyInstance, d: NativeDeps): void 
     config: { auth: { within: "organization", action: "iam:ListPolicies", resource: iam("policy"), readOnly: true } },
     schema: { tags, summary: "List policies", querystring: Type.Object({ limit: Limit, after: Type.Optional(PageToken) }, { additionalProperties: false }) },
   }, async (req) => {
-    const p = await a.listPolicies(req.query as { limit: number; after?: string });
+    const p = await a.listPolicies(req.query);
     return { policies: p.items, nextToken: p.nextToken };
   });
   app.get("/v1/policies/:id", {
@@ -40,7 +43,7 @@ export function registerPolicyRoutes(app: FastifyInstance, d: NativeDeps): void 
   app.put("/v1/policies/:id", {
     config: { auth: { within: "organization", action: "iam:UpdatePolicy", resource: iam("policy", (r) => param(r, "id")) } },
     schema: { tags, summary: "Replace a policy's document", params: Ref, body: Type.Object({ description: Type.Optional(Type.String({ maxLength: 1024 })), document: Document }, { additionalProperties: false }) },
-  }, async (req) => a.updatePolicy(req.principal!, param(req, "id"), req.body as { description?: string; document: unknown }));
+  }, async (req) => a.updatePolicy(req.principal!, param(req, "id"), req.body));
   app.delete("/v1/policies/:id", {
     config: { auth: { within: "organization", action: "iam:DeletePolicy", resource: iam("policy", (r) => param(r, "id")) } },
     schema: { tags, summary: "Delete a policy (detaching it everywhere)", params: Ref },
@@ -56,7 +59,7 @@ export function registerPolicyRoutes(app: FastifyInstance, d: NativeDeps): void 
   app.post("/v1/roles", {
     config: { auth: { within: "organization", action: "iam:CreateRole", resource: iam("role") } },
     schema: { tags, summary: "Create a custom role", body: Type.Object({ name: Type.String({ maxLength: 64 }), description: Type.Optional(Type.String({ maxLength: 1024 })) }, { additionalProperties: false }) },
-  }, async (req, reply) => reply.code(201).send(await a.createRole(req.body as { name: string; description?: string })));
+  }, async (req, reply) => reply.code(201).send(await a.createRole(req.body)));
   app.delete("/v1/roles/:id", {
     config: { auth: { within: "organization", action: "iam:DeleteRole", resource: iam("role", (r) => param(r, "id")) } },
     schema: { tags, summary: "Delete a custom role", params: Ref },
@@ -114,7 +117,7 @@ export function registerPolicyRoutes(app: FastifyInstance, d: NativeDeps): void 
       return { document: text === undefined ? null : JSON.parse(text), isDefault: text === undefined };
     });
     app.put(k.path, { config: { auth: { within: "scope", action: k.set, resource: k.res } }, schema: { tags, summary: "Set the resource policy", params, body: Type.Object({ document: Document }, { additionalProperties: false }) } }, async (req) => {
-      const document = (req.body as { document: unknown }).document;
+      const document = req.body.document;
       await k.write(req, a.validateResourcePolicy(document));
       return { document, isDefault: false };
     });

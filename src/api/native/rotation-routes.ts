@@ -1,3 +1,4 @@
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import { accessOf } from "../../auth/request-access.js";
 import type { FastifyInstance, FastifyRequest } from "fastify";
@@ -62,17 +63,13 @@ const ManagedBody = Type.Object({
   rotation: Type.Optional(Type.Object({ enabled: Type.Boolean(), intervalSeconds: Type.Optional(Type.Integer()) }, { additionalProperties: false })),
 }, { additionalProperties: false });
 
-type ManagedBodyT = {
-  name: string; type: "database" | "server" | "access-key"; description?: string; keyId?: string; tags?: { key: string; value: string }[];
-  account?: { create?: { usernamePrefix: string }; import?: { accountNames: string[]; password: string; secondPassword?: string; takeOver?: boolean } };
-  value?: Record<string, string>; rotation?: { enabled: boolean; intervalSeconds?: number }; adminSecret?: string;
-} & Record<string, unknown>;
-
 const SETTING_KEYS = ["engine", "host", "port", "tls", "database", "adminSecret", "mode", "privileges", "accountType", "accountHost", "passwordLength", "allowPrivileged",
   "userName", "credential", "keyType", "hostKeySha256", "serviceAccountId", "graceSeconds", "keyScope"] as const;
 
 /** Managed credentials and rotation on the native API (docs/rotation.md). */
-export function registerRotationRoutes(app: FastifyInstance, d: NativeDeps, r: NativeRotationDeps): void {
+export function registerRotationRoutes(fastify: FastifyInstance, d: NativeDeps, r: NativeRotationDeps): void {
+  // Handlers take their body, query and answer types from the route schemas.
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ["Rotation"];
 
   app.post("/v1/managed-secrets", {
@@ -83,7 +80,7 @@ export function registerRotationRoutes(app: FastifyInstance, d: NativeDeps, r: N
       response: { 201: Type.Intersect([SecretView, Type.Object({ versionId: Type.String(), warnings: Type.Array(Type.String()) })]) },
     },
   }, async (req, reply) => {
-    const b = req.body as ManagedBodyT;
+    const b = req.body;
     nativeName(b.name);
     // Using an admin credential, or minting API keys, needs the caller's own right to them.
     if (typeof b.adminSecret === "string") await accessOf(req).require("secrets:GetSecretValue", `secret/${b.adminSecret}`);
@@ -113,7 +110,7 @@ export function registerRotationRoutes(app: FastifyInstance, d: NativeDeps, r: N
       body: Type.Object({ enabled: Type.Boolean(), intervalSeconds: Type.Optional(Type.Integer()), target: Type.Optional(Str(2048)) }, { additionalProperties: false }),
       response: { 200: RotationStatus },
     },
-  }, async (req) => r.service.configure(d.scopeOf(req), nativeName(param(req, "name")), req.body as { enabled: boolean; intervalSeconds?: number; target?: string }));
+  }, async (req) => r.service.configure(d.scopeOf(req), nativeName(param(req, "name")), req.body));
 
   app.delete("/v1/secrets/:name/rotation", {
     config: { auth: { within: "scope", action: "secrets:CancelRotateSecret", resource: secretRes } },
@@ -139,8 +136,8 @@ export function registerRotationRoutes(app: FastifyInstance, d: NativeDeps, r: N
   }, async (req, reply) => {
     const scope = d.scopeOf(req);
     const name = nativeName(param(req, "name"));
-    const q = req.query as { wait?: boolean; timeoutSeconds?: number };
-    const token = (req.body as { clientRequestToken?: string } | undefined)?.clientRequestToken;
+    const q = req.query;
+    const token = (req.body)?.clientRequestToken;
     if (!q.wait) return reply.code(202).send(await r.service.rotate(scope, name, { clientRequestToken: token }));
     const out = await r.service.rotateAndWait(scope, name, { clientRequestToken: token }, (q.timeoutSeconds ?? 60) * 1000);
     return reply.code(out.completed ? 200 : 202).send(out);

@@ -1,3 +1,4 @@
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import { accessOf } from "../../auth/request-access.js";
 import type { FastifyInstance } from "fastify";
@@ -20,7 +21,9 @@ const ValueFields = { value: Type.Optional(Type.String({ maxLength: MAX_TEXT }))
 /** The native API keeps the KMS seeds' limits (192-character names, 30,720-byte values). */
 const nativeName = (name: string) => validateSecretName(name, NATIVE_MAX_NAME);
 
-export function registerSecretRoutes(app: FastifyInstance, d: NativeDeps): void {
+export function registerSecretRoutes(fastify: FastifyInstance, d: NativeDeps): void {
+  // Handlers take their body, query and answer types from the route schemas.
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const s = d.secrets;
   const tags = ["Secrets"];
 
@@ -32,7 +35,7 @@ export function registerSecretRoutes(app: FastifyInstance, d: NativeDeps): void 
       response: { 201: Type.Intersect([SecretView, Type.Object({ versionId: Type.String() })]) },
     },
   }, async (req, reply) => {
-    const b = req.body as { name: string; value?: string; valueBinary?: string; versionId?: string; keyId?: string; description?: string; tags?: { key: string; value: string }[] };
+    const b = req.body;
     nativeName(b.name);
     const value = secretValueOf(b);
     checkValueSize(value, NATIVE_MAX_VALUE_BYTES);
@@ -49,7 +52,7 @@ export function registerSecretRoutes(app: FastifyInstance, d: NativeDeps): void 
       response: { 200: Type.Object({ secrets: Type.Array(SecretView), nextToken: Type.Union([Type.String(), Type.Null()]) }) },
     },
   }, async (req) => {
-    const page = await s.list(d.scopeOf(req), req.query as Parameters<typeof s.list>[1]);
+    const page = await s.list(d.scopeOf(req), req.query);
     return { secrets: page.items, nextToken: page.nextToken };
   });
 
@@ -61,12 +64,12 @@ export function registerSecretRoutes(app: FastifyInstance, d: NativeDeps): void 
   app.patch("/v1/secrets/:name", {
     config: { auth: { within: "scope", action: "secrets:UpdateSecret", resource: secretRes } },
     schema: { tags, summary: "Update a secret's description", params: NameParams, body: Type.Object({ description: Type.String({ maxLength: 8192 }) }, { additionalProperties: false }), response: { 200: SecretView } },
-  }, async (req) => s.updateDescription(d.scopeOf(req), nativeName(param(req, "name")), (req.body as { description: string }).description));
+  }, async (req) => s.updateDescription(d.scopeOf(req), nativeName(param(req, "name")), req.body.description));
 
   app.delete("/v1/secrets/:name", {
     config: { auth: { within: "scope", action: "secrets:DeleteSecret", resource: secretRes } },
     schema: { tags, summary: "Delete with a recovery window (7-30 days, default 30) or at once (force)", params: NameParams, querystring: Type.Object({ recoveryWindowDays: Type.Optional(Type.Integer()), force: Type.Optional(Type.Boolean()) }, { additionalProperties: false }), response: { 200: Type.Object({ name: Type.String(), plannedDeleteTime: Type.Union([Type.String(), Type.Null()]) }) } },
-  }, async (req) => s.delete(d.scopeOf(req), nativeName(param(req, "name")), req.query as { recoveryWindowDays?: number; force?: boolean }));
+  }, async (req) => s.delete(d.scopeOf(req), nativeName(param(req, "name")), req.query));
 
   app.post("/v1/secrets/:name/restore", {
     config: { auth: { within: "scope", action: "secrets:RestoreSecret", resource: secretRes } },
@@ -77,7 +80,7 @@ export function registerSecretRoutes(app: FastifyInstance, d: NativeDeps): void 
     config: { auth: { within: "scope", action: "secrets:GetSecretValue", resource: secretRes, readOnly: true } },
     schema: { tags, summary: "Get a value by version id or stage (default ACSCurrent)", params: NameParams, querystring: Type.Object({ versionId: Type.Optional(Type.String({ maxLength: 256 })), stage: Type.Optional(Type.String({ maxLength: 256 })) }, { additionalProperties: false }), response: { 200: SecretValueBody } },
   }, async (req, reply) => {
-    const q = req.query as { versionId?: string; stage?: string };
+    const q = req.query;
     const r = await s.getValue(d.scopeOf(req), nativeName(param(req, "name")), q, accessOf(req).keyGuard());
     const out = { name: r.name, versionId: r.versionId, stages: r.stages, dataType: r.dataType, createdAt: r.createdAt, ...(r.dataType === "text" ? { value: r.bytes.toString("utf8") } : { valueBinary: r.bytes.toString("base64") }) };
     r.bytes.fill(0);
@@ -90,7 +93,7 @@ export function registerSecretRoutes(app: FastifyInstance, d: NativeDeps): void 
     config: { auth: { within: "scope", action: "secrets:PutSecretValue", resource: secretRes } },
     schema: { tags, summary: "Put a new version (idempotent by version id)", params: NameParams, body: Type.Object({ ...ValueFields, versionId: Type.Optional(Type.String({ maxLength: 256 })), stages: Type.Optional(Type.Array(Type.String({ maxLength: 256 }), { maxItems: 20 })) }, { additionalProperties: false }), response: { "2xx": Type.Object({ name: Type.String(), versionId: Type.String(), stages: Type.Array(Type.String()) }) } },
   }, async (req, reply) => {
-    const b = req.body as { value?: string; valueBinary?: string; versionId?: string; stages?: string[] };
+    const b = req.body;
     const name = nativeName(param(req, "name"));
     const value = secretValueOf(b);
     checkValueSize(value, NATIVE_MAX_VALUE_BYTES);
@@ -102,22 +105,22 @@ export function registerSecretRoutes(app: FastifyInstance, d: NativeDeps): void 
   app.get("/v1/secrets/:name/versions", {
     config: { auth: { within: "scope", action: "secrets:ListSecretVersionIds", resource: secretRes, readOnly: true } },
     schema: { tags, summary: "List versions with their stages", params: NameParams, querystring: Type.Object({ includeDeprecated: Type.Optional(Type.Boolean()) }, { additionalProperties: false }), response: { 200: Type.Object({ versions: Type.Array(Type.Object({ versionId: Type.String(), stages: Type.Array(Type.String()), createdAt: Type.String() })) }) } },
-  }, async (req) => ({ versions: await s.listVersions(d.scopeOf(req), nativeName(param(req, "name")), Boolean((req.query as { includeDeprecated?: boolean }).includeDeprecated)) }));
+  }, async (req) => ({ versions: await s.listVersions(d.scopeOf(req), nativeName(param(req, "name")), Boolean(req.query.includeDeprecated)) }));
 
   app.post("/v1/secrets/:name/stages", {
     config: { auth: { within: "scope", action: "secrets:UpdateSecretVersionStage", resource: secretRes } },
     schema: { tags, summary: "Move a stage to a version and/or remove it from one", params: NameParams, body: Type.Object({ stage: Type.String({ maxLength: 256 }), moveToVersionId: Type.Optional(Type.String({ maxLength: 256 })), removeFromVersionId: Type.Optional(Type.String({ maxLength: 256 })) }, { additionalProperties: false }), response: { 200: Type.Object({ name: Type.String(), stage: Type.String(), versionId: Type.Union([Type.String(), Type.Null()]) }) } },
-  }, async (req) => s.updateStage(d.scopeOf(req), nativeName(param(req, "name")), req.body as { stage: string; moveToVersionId?: string; removeFromVersionId?: string }));
+  }, async (req) => s.updateStage(d.scopeOf(req), nativeName(param(req, "name")), req.body));
 
   app.put("/v1/secrets/:name/tags", {
     config: { auth: { within: "scope", action: "secrets:TagResource", resource: secretRes } },
     schema: { tags, summary: "Add or overwrite tags", params: NameParams, body: Type.Object({ tags: Tags }, { additionalProperties: false }), response: { 200: SecretView } },
-  }, async (req) => s.tag(d.scopeOf(req), nativeName(param(req, "name")), (req.body as { tags: { key: string; value: string }[] }).tags));
+  }, async (req) => s.tag(d.scopeOf(req), nativeName(param(req, "name")), req.body.tags));
 
   app.delete("/v1/secrets/:name/tags", {
     config: { auth: { within: "scope", action: "secrets:UntagResource", resource: secretRes } },
     schema: { tags, summary: "Remove tags by key", params: NameParams, querystring: Type.Object({ keys: Type.String({ minLength: 1, maxLength: 4096 }) }, { additionalProperties: false }), response: { 200: SecretView } },
-  }, async (req) => s.untag(d.scopeOf(req), nativeName(param(req, "name")), splitKeys((req.query as { keys: string }).keys)));
+  }, async (req) => s.untag(d.scopeOf(req), nativeName(param(req, "name")), splitKeys(req.query.keys)));
 
   app.post("/v1/random-password", {
     config: { auth: { within: "scope", action: "secrets:GetRandomPassword", resource: () => "secret/*", readOnly: true } },

@@ -1,3 +1,4 @@
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import { accessOf } from "../../auth/request-access.js";
 import type { FastifyInstance } from "fastify";
@@ -13,7 +14,9 @@ import type { ReferenceApiDeps } from "./context.js";
  */
 const Value = Type.Object({ name: Type.String(), versionId: Type.String(), dataType: Type.String(), value: Type.Optional(Type.String()), valueBinary: Type.Optional(Type.String()) });
 
-export function registerBatchRoutes(app: FastifyInstance, d: ReferenceApiDeps): void {
+export function registerBatchRoutes(fastify: FastifyInstance, d: ReferenceApiDeps): void {
+  // Handlers take their body, query and answer types from the route schemas.
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.post("/v1/secrets::batchGet", {
     config: { auth: { action: "secrets:BatchGetSecretValue", resource: () => "secret/*", within: "scope", readOnly: true } },
     schema: {
@@ -22,7 +25,7 @@ export function registerBatchRoutes(app: FastifyInstance, d: ReferenceApiDeps): 
       response: { 200: Type.Object({ secrets: Type.Array(Value), errors: Type.Array(Type.Object({ name: Type.String(), code: Type.String(), message: Type.String() })) }) },
     },
   }, async (req) => {
-    const b = req.body as { pathPrefix?: string; names?: string[] };
+    const b = req.body;
     const guard = accessOf(req).keyGuard();
     const out = await batchRead(d.secrets, scopeOf(req), b, (name) => accessOf(req).require("secrets:GetSecretValue", `secret/${name}`), guard);
     for (const v of out.values) accessOf(req).recordRead("secrets:GetSecretValue", `secret/${v.name}`);

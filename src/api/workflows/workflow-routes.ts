@@ -1,3 +1,4 @@
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import { accessOf } from "../../auth/request-access.js";
 import type { FastifyInstance, FastifyRequest } from "fastify";
@@ -39,7 +40,9 @@ export interface WorkflowDeps {
   references: ReferencesModule;
 }
 
-export function registerWorkflowRoutes(app: FastifyInstance, d: WorkflowDeps): void {
+export function registerWorkflowRoutes(fastify: FastifyInstance, d: WorkflowDeps): void {
+  // Handlers take their body, query and answer types from the route schemas.
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const w = d.references.workflowKeys;
 
   app.get("/v1/workflow-services", {
@@ -59,7 +62,7 @@ export function registerWorkflowRoutes(app: FastifyInstance, d: WorkflowDeps): v
   app.post("/v1/workflow-services/:service/keys", {
     config: cfg("workflows:CreateWorkflowKey", (req) => `workflow/${svc(req)}/key/${bodyName(req)}`),
     schema: { tags, summary: "Add a key (ImageRepository, ObjectStorage, FunctionInvocation, Custom)", params: Svc, body: KeyBody, response: { 201: KeyView } },
-  }, async (req, reply) => reply.code(201).send(await w.create(scopeOf(req), svc(req), req.body as Record<string, unknown>)));
+  }, async (req, reply) => reply.code(201).send(await w.create(scopeOf(req), svc(req), req.body)));
 
   app.get("/v1/workflow-services/:service/keys/:name", {
     config: cfg("workflows:DescribeWorkflowKey", keyRes, true),
@@ -69,7 +72,7 @@ export function registerWorkflowRoutes(app: FastifyInstance, d: WorkflowDeps): v
   app.put("/v1/workflow-services/:service/keys/:name", {
     config: cfg("workflows:UpdateWorkflowKey", keyRes),
     schema: { tags, summary: "New fields for a key (a new version; the type stays)", params: SvcName, body: KeyBody, response: { 200: KeyView } },
-  }, async (req) => w.update(scopeOf(req), svc(req), param(req, "name"), req.body as Record<string, unknown>));
+  }, async (req) => w.update(scopeOf(req), svc(req), param(req, "name"), req.body));
 
   app.delete("/v1/workflow-services/:service/keys/:name", {
     config: cfg("workflows:DeleteWorkflowKey", keyRes),
@@ -83,7 +86,7 @@ export function registerWorkflowRoutes(app: FastifyInstance, d: WorkflowDeps): v
     config: cfg("workflows:ResolveWorkflow", (req) => `workflow/${svc(req)}/key/*`),
     schema: { tags, summary: "Validate a workflow YAML's keys and render it with their credentials", params: Svc, body: Type.Object({ yaml: Type.String({ maxLength: MAX_WORKFLOW_BYTES }) }, { additionalProperties: false }), response: { 200: Type.Object({ yaml: Type.String(), keys: Type.Array(Type.String()) }) } },
   }, async (req) => {
-    const out = await d.references.resolveWorkflow(scopeOf(req), svc(req), (req.body as { yaml: string }).yaml);
+    const out = await d.references.resolveWorkflow(scopeOf(req), svc(req), req.body.yaml);
     for (const k of out.keys) accessOf(req).recordRead("workflows:ResolveWorkflow", `workflow/${svc(req)}/key/${k}`);
     return out;
   });
