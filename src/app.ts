@@ -8,6 +8,7 @@ import { referencesAdapter } from "./api/references/index.js";
 import { ververicaAdapter } from "./api/ververica/index.js";
 import { workflowsAdapter } from "./api/workflows/index.js";
 import { createReferencesModule, TOKEN_PREFIX, type ReferencesModule } from "./references/index.js";
+import { createWorkflows } from "./workflows/index.js";
 import { createAuditDevices, createAuditRetention, createAuditService, parseAuditDevices, type AuditDevices, type AuditRetention, type AuditService } from "./audit/index.js";
 import { FailureThrottle } from "./auth/throttle.js";
 import { iso, systemClock, type Clock } from "./core/clock.js";
@@ -88,7 +89,7 @@ export interface CofferApp {
   clock: Clock;
   kms: KmsService;
   secrets: SecretsModule;
-  /** SQL secret values, statements, VVP API tokens, workflow keys (src/references). */
+  /** SQL secret values, statements, VVP API tokens (src/references). */
   references: ReferencesModule;
   audit: AuditService;
   auditDevices: AuditDevices;
@@ -314,7 +315,7 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
   http.mountAdapter(ververicaAdapter, { references });
   http.mountAdapter(flinkAdapter, { references, organization: () => organization });
   http.mountAdapter(referencesAdapter, { references, secrets });
-  http.mountAdapter(workflowsAdapter, { references });
+  http.mountAdapter(workflowsAdapter, { workflows: createWorkflows({ secrets }) });
   const metricsSources = { http: new HttpMetrics(), caches: () => caches.entries(), cacheClears: () => caches.clears, sealed: () => barrier.sealed, leader: () => scheduler.leader };
   registerMetrics(http, { ...metricsSources, auditQueue: () => audit.pending(), auditDeviceFailures: auditDevices.failures, rotation: () => rotation.metrics() }, opts.metricsPublic ?? process.env.COFFER_METRICS_PUBLIC === "1");
   registerConsole(http);

@@ -10,31 +10,27 @@ import { createFlinkGateways } from "./gateways.js";
 import { analyzeSql, validateSql, type ReferenceCheck } from "./sql-references.js";
 import { createSqlValues } from "./sql-values.js";
 import { createStatements } from "./statements.js";
-import { createWorkflowKeys } from "./workflow-keys.js";
-import { planWorkflow, renderWorkflow } from "./workflow-yaml.js";
 
 export { TOKEN_PREFIX, ROLE_ACTIONS, TOKEN_ROLES, rolePermissions, type ApiTokenView, type TokenRole } from "./api-tokens.js";
 export { batchRead, type BatchError, type BatchValue } from "./batch-read.js";
 export { refsOf, MAX_STATEMENT, type StatementRow, type Phase } from "./statements.js";
 export type { SqlValueView } from "./sql-values.js";
 export type { ReferenceCheck } from "./sql-references.js";
-export type { WorkflowKeyView, WorkflowKeyType } from "./workflow-keys.js";
 
 /**
  * Secrets referenced by name and resolved at deploy or run time: SQL secret values and
  * their `${secret_values.…}` references, SQL statements run on a Flink SQL Gateway,
- * Ververica-style API tokens, and workflow keys with workflow YAML rendering.
+ * Ververica-style API tokens, and batch reads for programs (`coffer run`). Workflow keys are
+ * src/workflows.
  */
 export function createReferencesModule(deps: { storage: Storage; clock: Clock; secrets: SecretsModule; audit: AuditService; egress: EgressPolicy; flinkGatewayUrl?: string | undefined; gateway?: GatewayOptions | undefined }) {
   const values = createSqlValues({ secrets: deps.secrets });
   const gateways = createFlinkGateways({ storage: deps.storage, clock: deps.clock, egress: deps.egress, defaultUrl: deps.flinkGatewayUrl });
   const statements = createStatements({ storage: deps.storage, clock: deps.clock, values, gateways, client: new FlinkGatewayClient(deps.egress, deps.gateway) });
-  const workflowKeys = createWorkflowKeys({ secrets: deps.secrets });
   return {
     values,
     statements,
     gateways,
-    workflowKeys,
     apiTokens: createApiTokens({ storage: deps.storage, clock: deps.clock }),
 
     /**
@@ -53,14 +49,6 @@ export function createReferencesModule(deps: { storage: Storage; clock: Clock; s
     async deleteValue(scope: Scope, name: string): Promise<{ value: Awaited<ReturnType<typeof values.delete>>; referencedBy: string[] }> {
       const value = await values.delete(scope, name);
       return { value, referencedBy: await statements.referencing(scope, name) };
-    },
-
-    /** Renders a workflow YAML for a service; names the keys it read. */
-    async resolveWorkflow(scope: Scope, service: string, yaml: string): Promise<{ yaml: string; keys: string[] }> {
-      const plan = planWorkflow(yaml);
-      const names = [...plan.declared.keys()];
-      const keys = await workflowKeys.read(scope, service, names);
-      return { yaml: renderWorkflow(plan, keys, service), keys: names };
     },
   };
 }

@@ -50,7 +50,7 @@ const LAYERS: readonly (readonly [prefix: string, layer: Layer])[] = [
   ["core/", "core"],
   ["crypto/", "crypto"],
   ["storage/", "storage"],
-  ...["auth/", "identity/", "kms/", "secrets/", "tags/", "audit/", "rotation/", "references/", "egress/", "policy/", "operator/", "scope/"].map((p) => [p, "service"] as const),
+  ...["auth/", "identity/", "kms/", "secrets/", "tags/", "audit/", "rotation/", "references/", "workflows/", "egress/", "policy/", "operator/", "scope/"].map((p) => [p, "service"] as const),
 ];
 
 /** Which layers each layer may import (besides itself; an adapter only its own folder). `type:` = `import type` only. */

@@ -2,8 +2,7 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import { accessOf } from "../../auth/request-access.js";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { MAX_WORKFLOW_BYTES } from "../../references/workflow-yaml.js";
-import type { ReferencesModule } from "../../references/index.js";
+import { MAX_WORKFLOW_BYTES, type WorkflowsModule } from "../../workflows/index.js";
 import { param, scopeOf } from "../kit/request.js";
 
 /**
@@ -37,13 +36,13 @@ const KeyView = Type.Object({
 });
 
 export interface WorkflowDeps {
-  references: ReferencesModule;
+  workflows: WorkflowsModule;
 }
 
 export function registerWorkflowRoutes(fastify: FastifyInstance, d: WorkflowDeps): void {
   // Handlers take their body, query and answer types from the route schemas.
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  const w = d.references.workflowKeys;
+  const w = d.workflows.keys;
 
   app.get("/v1/workflow-services", {
     config: cfg("workflows:ListWorkflowKeys", () => "workflow/*/key/*", true),
@@ -86,7 +85,7 @@ export function registerWorkflowRoutes(fastify: FastifyInstance, d: WorkflowDeps
     config: cfg("workflows:ResolveWorkflow", (req) => `workflow/${svc(req)}/key/*`),
     schema: { tags, summary: "Validate a workflow YAML's keys and render it with their credentials", params: Svc, body: Type.Object({ yaml: Type.String({ maxLength: MAX_WORKFLOW_BYTES }) }, { additionalProperties: false }), response: { 200: Type.Object({ yaml: Type.String(), keys: Type.Array(Type.String()) }) } },
   }, async (req) => {
-    const out = await d.references.resolveWorkflow(scopeOf(req), svc(req), req.body.yaml);
+    const out = await d.workflows.resolve(scopeOf(req), svc(req), req.body.yaml);
     for (const k of out.keys) accessOf(req).recordRead("workflows:ResolveWorkflow", `workflow/${svc(req)}/key/${k}`);
     return out;
   });
