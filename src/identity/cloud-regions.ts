@@ -74,7 +74,7 @@ export function keyCloud(region: string, cloud: string | undefined): Cloud {
   if (cloud === undefined) return own;
   const c = cloud.toLowerCase();
   if (!(CLOUDS as readonly string[]).includes(c))
-    throw new CofferError("CloudNotOffered", `The cloud "${cloud.slice(0, 32)}" is not one Coffer offers (${CLOUDS.join(", ")}).`);
+    throw new CofferError("CloudNotOffered", `The cloud "${cloud.slice(0, 32)}" is not one Coffer offers (${CLOUDS.join(", ")}); the region "${region}" is in ${own}.`);
   if (c !== own) throw new CofferError("CloudNotOffered", `The region "${region}" is in the cloud ${own}, not ${c}: choose ${own}.${region}, or a region of ${c}.`);
   return own;
 }
