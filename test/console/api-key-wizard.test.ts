@@ -1,8 +1,9 @@
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, testEngine, type TestServer } from "../helpers/test-server.js";
-import { assertConsoleBuilt, browserMissing, launch } from "./browser.js";
+import { SCREENSHOTS, assertConsoleBuilt, browserMissing, launch } from "./browser.js";
 
 /**
  * Seed 001 (Confluent Cloud for Apache Flink API keys) in the console, in Chromium: Add API
@@ -47,8 +48,14 @@ async function watchObjectUrls(p: Page): Promise<void> {
   })()`);
 }
 
+/** A screenshot of a wizard step (docs/screenshots with COFFER_UPDATE_SCREENSHOTS=1, else test-output). */
+async function shot(p: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await p.screenshot({ path: join(SCREENSHOTS, `${name}.png`), animations: "disabled", caret: "hide" });
+}
+
 /** Steps 1-4 of the seed, up to the download page; returns the key id and secret shown there. */
-async function walk(p: Page, o: { account: "me" | { newAccount: string; description: string } | { existing: string }; cloud: string; region: string; name: string; description: string }): Promise<{ keyId: string; secret: string }> {
+async function walk(p: Page, o: { shots?: boolean; account: "me" | { newAccount: string; description: string } | { existing: string }; cloud: string; region: string; name: string; description: string }): Promise<{ keyId: string; secret: string }> {
   const dialog = p.getByRole("dialog");
   await p.getByRole("button", { name: "Create API key", exact: true }).click();
   await dialog.getByRole("heading", { name: "Create API key" }).waitFor();
@@ -72,12 +79,14 @@ async function walk(p: Page, o: { account: "me" | { newAccount: string; descript
     }
   }
   expect(await tiles.getByRole("radio", { checked: true }).count()).toBe(1);
+  if (o.shots) await shot(p, "api-key-wizard-account");
   await dialog.getByRole("button", { name: "Next", exact: true }).click();
   // Step 2: resource scope — the environment, then the cloud provider and region it offers.
   await dialog.getByRole("radio", { name: /^An environment, cloud provider and region/ }).waitFor();
   await dialog.getByLabel("Environment", { exact: true }).selectOption(prod);
   await dialog.getByLabel("Cloud provider", { exact: true }).selectOption(o.cloud);
   await dialog.getByLabel("Region", { exact: true }).selectOption(o.region);
+  if (o.shots) await shot(p, "api-key-wizard-scope");
   await dialog.getByRole("button", { name: "Next", exact: true }).click();
   // Step 3: name and description, then Create API key.
   await dialog.getByLabel("Name", { exact: true }).fill(o.name);
@@ -165,7 +174,7 @@ describe.skipIf(Boolean(skip))("Create API key wizard (seed 001) in Chromium", {
   });
 
   it("Service account → New account (made right there) → Google Cloud europe-west1 → create → download → complete", async () => {
-    const { keyId, secret } = await walk(page, { account: { newAccount: "flink-statements", description: "long-running statements" }, cloud: "gcp", region: "europe-west1", name: "statements", description: "production" });
+    const { keyId, secret } = await walk(page, { shots: true, account: { newAccount: "flink-statements", description: "long-running statements" }, cloud: "gcp", region: "europe-west1", name: "statements", description: "production" });
     const dialog = page.getByRole("dialog");
     const sa = ((await s.request("GET", "/v1/service-accounts")).body.serviceAccounts as { id: string; name: string; description: string }[]).find((x) => x.name === "flink-statements");
     expect(sa).toMatchObject({ description: "long-running statements" });
