@@ -14,11 +14,19 @@ export interface Secret extends SecretShape {
   [k: string]: unknown;
 }
 
+/** A region an environment offers, in its cloud (aws, gcp, azure by the provider's region names, else coffer). */
+export interface RegionOffer {
+  cloud: string;
+  region: string;
+  displayName: string;
+}
+
 export interface Environment {
   id: string;
   name: string;
   description: string;
   regions: string[];
+  offers?: RegionOffer[];
   createdAt: string;
   updatedAt: string;
 }

@@ -98,6 +98,7 @@ export function fieldOfError(e: unknown, fields: Record<string, (string | RegExp
     PrincipalNotFound: ["owner", "serviceAccountId", "principal"],
     EnvironmentNotFound: ["environment"],
     RegionNotOffered: ["region"],
+    CloudNotOffered: ["cloud", "region"],
     EnvironmentAlreadyExists: ["name"],
     PolicyNotFound: ["policy"],
     RoleNotFound: ["role"],

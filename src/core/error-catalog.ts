@@ -24,6 +24,7 @@ export const ERROR_CATALOG = {
   AccessDenied: { status: 403, summary: "The caller is not allowed to perform this action on this resource." },
   MalformedPolicy: { status: 400, summary: "The policy document is not valid." },
   RegionNotOffered: { status: 403, summary: "The environment does not offer this region." },
+  CloudNotOffered: { status: 400, summary: "The region is not in this cloud: a region is in one cloud (aws, gcp, azure or coffer), and a key's cloud must be its region's." },
   // 404
   EnvironmentNotFound: { status: 404, summary: "The environment does not exist." },
   PrincipalNotFound: { status: 404, summary: "The user or service account does not exist." },

@@ -6,13 +6,13 @@ import { decodePageToken, pageOf, type Page } from "../core/paging.js";
 import type { Barrier } from "../crypto/barrier.js";
 import type { Scope } from "../scope/scope.js";
 import type { Storage } from "../storage/index.js";
+import { keyCloud } from "./cloud-regions.js";
 import type { Principal, PrincipalKind } from "./principal.js";
 
 const ID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 const SECRET_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 const KEY_ID = /^[A-Za-z0-9_.+=@-]{1,128}$/;
 const SECRET = /^[\x21-\x7e]{1,256}$/;
-const CLOUD = /^[a-z0-9][a-z0-9-]{0,31}$/;
 
 const secretPath = (id: string) => `identity/api-key/${id}`;
 /** One-shot SHA-256 (no Hash object): the presented secret is hashed on every request. */
@@ -128,7 +128,8 @@ export function createApiKeyService(deps: { storage: Storage; barrier: Barrier; 
     },
 
     /**
-     * `pair` (optional): a key id and secret chosen by the caller (`newPair()`), so a caller
+     * `cloud` (optional, scoped keys only): the region's cloud (`cloud-regions.ts`), which is
+     * stored whether given or not. `pair` (optional): a key id and secret chosen by the caller (`newPair()`), so a caller
      * can record the pair before the key exists (credential rotation writes it first).
      */
     async create(input: { owner: { id: string; kind: "user" | "service-account" }; scope?: Scope | undefined; cloud?: string | undefined; displayName?: string | undefined; description?: string | undefined; pair?: { id: string; secret: string } | undefined }): Promise<{ key: ApiKeyView; secret: string }> {
@@ -136,7 +137,9 @@ export function createApiKeyService(deps: { storage: Storage; barrier: Barrier; 
       const description = input.description ?? "";
       if (displayName.length > 128) throw invalid("A display name is at most 128 characters.");
       if (description.length > 1024) throw invalid("A description is at most 1024 characters.");
-      if (input.cloud !== undefined && !CLOUD.test(input.cloud)) throw invalid("A cloud is 1-32 lowercase letters, digits and hyphens (aws, gcp, azure, …).");
+      if (input.cloud !== undefined && !input.scope) throw invalid("A cloud belongs to a key scoped to an environment and region; an organization-wide key has none.");
+      // The region's own cloud; a cloud given that is not the region's is refused (CloudNotOffered).
+      const cloud = input.scope ? keyCloud(input.scope.region, input.cloud) : null;
       if (input.pair && (!/^[A-Z0-9]{16}$/.test(input.pair.id) || !/^[A-Za-z0-9+/]{64}$/.test(input.pair.secret))) throw invalid("A chosen API key pair must look like a generated one (newPair()).");
       const id = input.pair?.id ?? randomFrom(ID_CHARS, 16);
       const secret = input.pair?.secret ?? randomFrom(SECRET_CHARS, 64);
@@ -144,7 +147,7 @@ export function createApiKeyService(deps: { storage: Storage; barrier: Barrier; 
       await storage.transaction(async (tx) => {
         await tx.run(
         "INSERT INTO api_keys (id, owner_id, owner_kind, environment_id, region, cloud, display_name, description, secret_enc, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)",
-        [id, input.owner.id, input.owner.kind, input.scope?.environmentId ?? null, input.scope?.region ?? null, input.scope ? (input.cloud ?? "coffer") : null, displayName, description, barrier.encrypt(Buffer.from(secret), secretPath(id)), now, now],
+        [id, input.owner.id, input.owner.kind, input.scope?.environmentId ?? null, input.scope?.region ?? null, cloud, displayName, description, barrier.encrypt(Buffer.from(secret), secretPath(id)), now, now],
         );
         // Another node may have looked the id up (and cached "no such key") before.
         tx.invalidate(CACHES.apiKeys, id);

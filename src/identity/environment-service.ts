@@ -5,12 +5,15 @@ import { decodePageToken, pageOf, type Page } from "../core/paging.js";
 import { DEFAULT_ENVIRONMENT_ID, type Scope } from "../scope/scope.js";
 import type { Storage } from "../storage/index.js";
 import { CACHES } from "../core/cache.js";
+import { cloudRegion, type CloudRegion } from "./cloud-regions.js";
 
 export interface EnvironmentView {
   id: string;
   name: string;
   description: string;
   regions: string[];
+  /** Each offered region with its cloud and display name (`cloud-regions.ts`), in the order of `regions`. */
+  offers: CloudRegion[];
   createdAt: string;
   updatedAt: string;
 }
@@ -60,14 +63,18 @@ export function createEnvironmentService(deps: { storage: Storage; clock: Clock;
     cache = undefined;
   };
 
-  const view = (e: { row: EnvRow; regions: Set<string> }): EnvironmentView => ({
-    id: e.row.id,
-    name: e.row.name,
-    description: e.row.description,
-    regions: [...e.regions].sort(),
-    createdAt: iso(e.row.created_at),
-    updatedAt: iso(e.row.updated_at || e.row.created_at),
-  });
+  const view = (e: { row: EnvRow; regions: Set<string> }): EnvironmentView => {
+    const regions = [...e.regions].sort();
+    return {
+      id: e.row.id,
+      name: e.row.name,
+      description: e.row.description,
+      regions,
+      offers: regions.map(cloudRegion),
+      createdAt: iso(e.row.created_at),
+      updatedAt: iso(e.row.updated_at || e.row.created_at),
+    };
+  };
 
   async function find(ref: string): Promise<{ row: EnvRow; regions: Set<string> } | undefined> {
     const m = await load();

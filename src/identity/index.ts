@@ -3,3 +3,4 @@ export { createEnvironmentService, validateRegion, type EnvironmentService, type
 export { createPrincipalService, MIN_PASSWORD, type AccountKind, type PrincipalService, type PrincipalView } from "./principal-service.js";
 export type { Principal, PrincipalKind } from "./principal.js";
 export { ensureOrganization, type Organization } from "./organization.js";
+export { CLOUDS, CLOUD_NAMES, cloudRegion, keyCloud, type Cloud, type CloudRegion } from "./cloud-regions.js";

@@ -469,24 +469,30 @@ describe.skipIf(Boolean(skip))("web console in Chromium", { timeout: 120_000 }, 
   it("creates an API key for the service account, shows its secret once, and the downloaded pair works against the API", async () => {
     await go("API keys");
     await button("Create API key").click();
-    await page.getByRole("radio", { name: /^Service account/ }).check();
-    const owner = field("Service account");
+    // The seed's wizard (test/console/api-key-wizard.test.ts walks every path): account, scope, detail, download.
+    await dialog().getByRole("radio", { name: /^Service account/ }).click();
+    const owner = field("Existing service account");
     await poll(async () => (await owner.locator("option").allTextContents()).join("|")).toContain("orders-app");
     await owner.selectOption({ label: (await owner.locator("option", { hasText: "orders-app" }).textContent())! });
+    await dialog().getByRole("button", { name: "Next", exact: true }).click();
+    await field("Cloud provider").waitFor();
+    await dialog().getByRole("button", { name: "Next", exact: true }).click();
     await field("Name").fill("orders-ci");
     await dialog().getByRole("button", { name: "Create API key" }).click();
-    await page.getByRole("heading", { name: "Save this API key now" }).waitFor();
+    await dialog().getByRole("heading", { name: "Download API key" }).waitFor();
     const keyId = (await page.getByTestId("new-key-id").textContent())!;
     const secret = (await page.getByTestId("new-key-secret").textContent())!;
     expect(secret.length).toBe(64);
-    // The list below the one-time panel already has the new key (its id only, never the secret).
+    // The list behind the dialog already has the new key (its id only, never the secret).
     await page.getByRole("table", { name: "API keys" }).getByRole("cell", { name: keyId, exact: true }).waitFor({ timeout: 5_000 });
     await shot("api-key-created");
-    const [download] = await Promise.all([page.waitForEvent("download"), button("Download").click()]);
-    expect(download.suggestedFilename()).toBe(`coffer-api-key-${keyId}.json`);
-    const file = JSON.parse(readFileSync((await download.path())!, "utf8")) as { keyId: string; secret: string; environmentId: string; region: string };
-    expect(file).toMatchObject({ keyId, secret, environmentId: "env-default", region: "local" });
-    await button("Done").click();
+    const [download] = await Promise.all([page.waitForEvent("download"), button("Download API key").click()]);
+    expect(download.suggestedFilename()).toBe(`coffer-api-key-${keyId}.txt`);
+    const text = readFileSync((await download.path())!, "utf8");
+    expect(text).toContain("Resource:\nenv-default.coffer.local ");
+    const file = { keyId: /API key:\n(\S+)/.exec(text)![1]!, secret: /API secret:\n(\S+)/.exec(text)![1]! };
+    expect(file).toEqual({ keyId, secret });
+    await button("Complete").click();
     // Never shown again: not on the page, not in the list.
     expect((await page.content()).includes(secret)).toBe(false);
     await page.getByRole("cell", { name: keyId, exact: true }).waitFor();

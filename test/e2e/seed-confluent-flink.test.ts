@@ -37,18 +37,21 @@ describe("GET /fcpm/v2/regions", () => {
     const all = await s.request("GET", "/fcpm/v2/regions");
     expect(all.status).toBe(200);
     expect(all.body).toMatchObject({ api_version: "fcpm/v2", kind: "RegionList", metadata: { first: expect.stringContaining("/fcpm/v2/regions") } });
-    expect(all.body.data.map((r: { region_name: string }) => r.region_name)).toEqual(["eu-west-1", "local", "us-east-1"]);
-    expect(all.body.data[2]).toEqual({
-      api_version: "fcpm/v2", kind: "Region", id: "coffer.us-east-1", metadata: { self: `${s.url}/fcpm/v2/regions/coffer.us-east-1` },
-      display_name: "Coffer (us-east-1)", cloud: "COFFER", region_name: "us-east-1", http_endpoint: s.url,
+    // Each region in its cloud (AWS names → AWS; "local" is Coffer's own), ordered by id.
+    expect(all.body.data.map((r: { id: string }) => r.id)).toEqual(["aws.eu-west-1", "aws.us-east-1", "coffer.local"]);
+    expect(all.body.data[1]).toEqual({
+      api_version: "fcpm/v2", kind: "Region", id: "aws.us-east-1", metadata: { self: `${s.url}/fcpm/v2/regions/aws.us-east-1` },
+      display_name: "N. Virginia (us-east-1)", cloud: "AWS", region_name: "us-east-1", http_endpoint: s.url,
     });
-    expect((await s.request("GET", "/fcpm/v2/regions?cloud=coffer&region_name=eu-west-1")).body.data.map((r: { id: string }) => r.id)).toEqual(["coffer.eu-west-1"]);
-    expect((await s.request("GET", "/fcpm/v2/regions?cloud=AWS")).body.data).toEqual([]);
+    expect(all.body.data[2]).toMatchObject({ id: "coffer.local", display_name: "Coffer (local)", cloud: "COFFER", region_name: "local" });
+    expect((await s.request("GET", "/fcpm/v2/regions?cloud=aws&region_name=eu-west-1")).body.data.map((r: { id: string }) => r.id)).toEqual(["aws.eu-west-1"]);
+    expect((await s.request("GET", "/fcpm/v2/regions?cloud=AWS")).body.data.map((r: { id: string }) => r.id)).toEqual(["aws.eu-west-1", "aws.us-east-1"]);
+    expect((await s.request("GET", "/fcpm/v2/regions?cloud=GCP")).body.data).toEqual([]);
     const p1 = await s.request("GET", "/fcpm/v2/regions?page_size=2");
     expect(p1.body.data).toHaveLength(2);
     const next = new URL(p1.body.metadata.next as string);
     const p2 = await s.request("GET", next.pathname + next.search);
-    expect(p2.body.data.map((r: { region_name: string }) => r.region_name)).toEqual(["us-east-1"]);
+    expect(p2.body.data.map((r: { id: string }) => r.id)).toEqual(["coffer.local"]);
     expect(p2.body.metadata.next).toBeUndefined();
     expect((await s.request("GET", "/fcpm/v2/regions?page_token=%2F..")).status).toBe(400);
   });
@@ -66,11 +69,12 @@ describe("GET /fcpm/v2/regions", () => {
 
 describe("the CLI", () => {
   it("coffer flink region list prints the regions, filtered", async () => {
-    const r = await coffer(["flink", "region", "list", "--cloud", "coffer"], { id: s.keyId, secret: s.secret });
+    const r = await coffer(["flink", "region", "list", "--cloud", "aws"], { id: s.keyId, secret: s.secret });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/coffer\.us-east-1\s+Coffer \(us-east-1\)\s+COFFER\s+us-east-1/);
+    expect(r.stdout).toMatch(/aws\.us-east-1\s+N\. Virginia \(us-east-1\)\s+AWS\s+us-east-1/);
+    expect(r.stdout).not.toMatch(/coffer\.local/);
     const one = await coffer(["flink", "region", "list", "--region-name", "eu-west-1", "-o", "json"], { id: s.keyId, secret: s.secret });
-    expect(JSON.parse(one.stdout).map((x: { id: string }) => x.id)).toEqual(["coffer.eu-west-1"]);
+    expect(JSON.parse(one.stdout).map((x: { id: string }) => x.id)).toEqual(["aws.eu-west-1"]);
   });
 
   it("coffer api-keys create: the owner defaults to the caller; --service-account names one", async () => {
@@ -85,7 +89,14 @@ describe("the CLI", () => {
     const sa = await s.request("POST", "/v1/service-accounts", { name: "flink-sa" });
     const theirs = await coffer(["api-keys", "create", "--service-account", "flink-sa", "--environment", "prod", "--region", "us-east-1", "-o", "json"], alice);
     expect(theirs.code, theirs.stderr).toBe(0);
-    expect(JSON.parse(theirs.stdout)).toMatchObject({ ownerId: sa.body.id, region: "us-east-1" });
+    expect(JSON.parse(theirs.stdout)).toMatchObject({ ownerId: sa.body.id, region: "us-east-1", cloud: "aws" });
+    // The seed's --cloud: stored when it is the region's; another cloud is refused (400 → exit 7).
+    const aws = await coffer(["api-keys", "create", "--service-account", "flink-sa", "--cloud", "aws", "--environment", "prod", "--region", "eu-west-1", "-o", "json"], alice);
+    expect(aws.code, aws.stderr).toBe(0);
+    expect(JSON.parse(aws.stdout)).toMatchObject({ region: "eu-west-1", cloud: "aws" });
+    const gcp = await coffer(["api-keys", "create", "--cloud", "gcp", "--environment", "prod", "--region", "us-east-1"], alice);
+    expect(gcp.code).toBe(7);
+    expect(gcp.stderr).toMatch(/us-east-1.*aws/);
     const both = await coffer(["api-keys", "create", "--owner", "alice", "--service-account", "flink-sa"], alice);
     expect(both.code).toBe(2);
     const notSa = await coffer(["api-keys", "create", "--service-account", "alice"], alice);

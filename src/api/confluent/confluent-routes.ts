@@ -2,7 +2,7 @@ import { Type } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { accessOf } from "../../auth/request-access.js";
 import { CofferError } from "../../core/errors.js";
-import { apiKeyDetail, type ApiKeyService, type EnvironmentService, type Organization, type PrincipalService } from "../../identity/index.js";
+import { apiKeyDetail, keyCloud, validateRegion, type ApiKeyService, type EnvironmentService, type Organization, type PrincipalService } from "../../identity/index.js";
 import type { AccessService } from "../../auth/access-service.js";
 import { createRoleBindings } from "../../auth/role-bindings.js";
 import { renderList } from "../kit/confluent-envelope.js";
@@ -24,8 +24,31 @@ const cfg = (action: string, resource: (req: FastifyRequest) => string, readOnly
 
 /** `<env-id>.<cloud>.<region>` → its parts; the region may itself contain no dots. */
 function parseResourceId(id: string): { environment: string; cloud: string; region: string } | undefined {
-  const m = /^(env-[a-z0-9]+)\.([a-z0-9-]+)\.([a-z0-9-]+)$/.exec(id);
+  const m = /^(env-[a-z0-9]+)\.([a-z0-9-]+)\.([a-z0-9-]+)$/i.exec(id);
   return m ? { environment: m[1]!, cloud: m[2]!, region: m[3]! } : undefined;
+}
+
+interface ResourceRef { id: string; environment?: string; api_version?: string; kind?: string }
+
+/**
+ * A Flink key's `spec.resource` in either of Confluent's forms: the seed's
+ * `{id: "<env-id>.<cloud>.<region>"}`, or `{id: "<cloud>.<region>", environment: "<env-id>"}`
+ * (Terraform's `managed_resource`, newer clients). `api_version`/`kind`, when given, must be
+ * `fcpm/v2`/`Region`: Coffer issues Flink and Cloud keys only.
+ */
+function parseFlinkResource(r: ResourceRef): { environment: string; cloud: string; region: string } {
+  const bad = (why: string) => new CofferError("InvalidParameter", why);
+  if ((r.api_version !== undefined && r.api_version !== "fcpm/v2") || (r.kind !== undefined && r.kind !== "Region"))
+    throw bad(`Coffer issues Flink API keys (resource api_version "fcpm/v2", kind "Region") and Cloud API keys (resource id "cloud") only.`);
+  const three = parseResourceId(r.id);
+  if (three) {
+    if (r.environment !== undefined && r.environment !== three.environment) throw bad(`The resource id names the environment ${three.environment} but resource.environment is "${r.environment.slice(0, 64)}".`);
+    return three;
+  }
+  const two = /^([a-z0-9-]+)\.([a-z0-9-]+)$/i.exec(r.id);
+  if (!two) throw bad(`The resource id "${r.id.slice(0, 128)}" is not <environment-id>.<cloud>.<region>, <cloud>.<region> (with resource.environment) or "cloud".`);
+  if (r.environment === undefined) throw bad(`A Flink API key's resource "${r.id.slice(0, 128)}" needs its environment: resource.environment, or the id <environment-id>.<cloud>.<region>.`);
+  return { environment: r.environment, cloud: two[1]!, region: two[2]! };
 }
 
 /**
@@ -90,22 +113,23 @@ export function registerConfluentApi(app: FastifyInstance, d: ConfluentDeps): vo
   const keyTags = ["Confluent: API keys"];
   app.post("/iam/v2/api-keys", {
     config: cfg("iam:CreateApiKey", () => "iam/api-key/*"),
-    schema: { tags: keyTags, summary: "Create an API key; the secret appears only in this response (202)", body: Type.Object({ spec: Type.Object({ display_name: Type.Optional(Type.String({ maxLength: 128 })), description: Type.Optional(Type.String({ maxLength: 1024 })), owner: Type.Object({ id: Type.String({ maxLength: 128 }) }, { additionalProperties: true }), resource: Type.Optional(Type.Object({ id: Type.String({ maxLength: 256 }) }, { additionalProperties: true })) }, { additionalProperties: true }) }) },
+    schema: { tags: keyTags, summary: "Create an API key; the secret appears only in this response (202)", body: Type.Object({ spec: Type.Object({ display_name: Type.Optional(Type.String({ maxLength: 128 })), description: Type.Optional(Type.String({ maxLength: 1024 })), owner: Type.Object({ id: Type.String({ maxLength: 128 }) }, { additionalProperties: true }), resource: Type.Optional(Type.Object({ id: Type.String({ maxLength: 256 }), environment: Type.Optional(Type.String({ maxLength: 64 })), api_version: Type.Optional(Type.String({ maxLength: 32 })), kind: Type.Optional(Type.String({ maxLength: 32 })) }, { additionalProperties: true })) }, { additionalProperties: true }) }) },
   }, async (req, reply) => {
-    const spec = (req.body as { spec: { display_name?: string; description?: string; owner: { id: string }; resource?: { id: string } } }).spec;
+    const spec = (req.body as { spec: { display_name?: string; description?: string; owner: { id: string }; resource?: ResourceRef } }).spec;
     const owner = await d.principals.find(spec.owner.id);
     if (!owner) throw new CofferError("PrincipalNotFound", `The owner "${spec.owner.id.slice(0, 128)}" does not exist.`);
     let scope;
     let cloud: string | undefined;
-    const rid = spec.resource?.id;
-    if (rid !== undefined && rid !== "cloud") {
-      const parsed = parseResourceId(rid);
-      if (!parsed) throw new CofferError("InvalidParameter", `The resource id "${rid.slice(0, 128)}" is not <environment-id>.<cloud>.<region> or "cloud".`);
-      scope = await d.environments.resolveScope(parsed.environment, parsed.region);
-      cloud = parsed.cloud;
+    const resource = spec.resource;
+    if (resource !== undefined && !(resource.id === "cloud" && (resource.kind === undefined || resource.kind === "Cloud"))) {
+      const parsed = parseFlinkResource(resource);
+      // The pair first (no write), then the scope looked up, the mint checked, the region offered (dev mode).
+      cloud = keyCloud(validateRegion(parsed.region), parsed.cloud);
+      scope = await d.environments.lookupScope(parsed.environment, parsed.region);
     }
     const access = accessOf(req);
     await access.requireMint(owner, scope);
+    if (scope) await d.environments.offerRegion(scope);
     const r = await d.apiKeys.create({ owner: { id: owner.id, kind: owner.kind }, scope, cloud, displayName: spec.display_name, description: spec.description });
     access.auditAs("iam:CreateApiKey", `iam/api-key/${r.key.id}`, { scope: null, detail: apiKeyDetail(r.key) });
     // 202 with a Location naming the new key, as Confluent's API reference shows.

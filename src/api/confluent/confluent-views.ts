@@ -37,7 +37,7 @@ export function renderApiKey(r: Renderer, k: ApiKeyView, secret?: string) {
       description: k.description,
       owner: ownerRef(r, k.ownerId, k.ownerKind),
       resource: scoped
-        ? { id: resourceId(k), api_version: "fcpm/v2", kind: "Region", related: `${r.base}/fcpm/v2/regions?cloud=${k.cloud ?? "coffer"}`, resource_name: crn(r, `/environment=${k.environmentId}/flink-region=${k.cloud ?? "coffer"}.${k.region}`) }
+        ? { id: resourceId(k), api_version: "fcpm/v2", kind: "Region", environment: k.environmentId, related: `${r.base}/fcpm/v2/regions?cloud=${k.cloud ?? "coffer"}`, resource_name: crn(r, `/environment=${k.environmentId}/flink-region=${k.cloud ?? "coffer"}.${k.region}`) }
         : { id: "cloud", api_version: "iam/v2", kind: "Cloud", related: `${r.base}/iam/v2/api-keys`, resource_name: crn(r, "") },
     },
   };

@@ -1,16 +1,16 @@
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { invalid } from "../../core/errors.js";
-import type { EnvironmentService } from "../../identity/index.js";
+import { cloudRegion, type EnvironmentService } from "../../identity/index.js";
 import { renderList } from "../kit/confluent-envelope.js";
 
 /**
  * Confluent's Flink region list (`GET /fcpm/v2/regions`), linked from every Flink API key's
- * `spec.resource.related`. A region is one offered by any environment; its cloud is
- * `COFFER` (a Flink key's resource id is `<env>.coffer.<region>`) and its HTTP endpoint is
- * this server, which serves the Flink statements API (`/sql/v1/…`).
+ * `spec.resource.related`. A region is one offered by any environment, in its cloud
+ * (`cloud-regions.ts`: AWS, GCP, AZURE by the provider's region names, else COFFER; a
+ * Flink key's resource id is `<env>.<cloud>.<region>`); its HTTP endpoint is this server,
+ * which serves the Flink statements API (`/sql/v1/…`). Ordered by id (`<cloud>.<region>`).
  */
-const CLOUD = "COFFER";
 const Query = Type.Object({
   cloud: Type.Optional(Type.String({ maxLength: 32 })),
   region_name: Type.Optional(Type.String({ maxLength: 64 })),
@@ -32,25 +32,27 @@ export function registerFlinkRegions(app: FastifyInstance, d: { environments: En
       for (const e of p.items) for (const r of e.regions) regions.add(r);
       after = p.nextToken ?? undefined;
     } while (after !== undefined);
-    const cloudOk = q.cloud === undefined || q.cloud.toUpperCase() === CLOUD;
-    const all = [...regions].sort().filter((r) => cloudOk && (q.region_name === undefined || q.region_name === r));
+    const all = [...regions].map(cloudRegion)
+      .filter((r) => (q.cloud === undefined || q.cloud.toLowerCase() === r.cloud) && (q.region_name === undefined || q.region_name === r.region))
+      .map((r) => ({ ...r, id: `${r.cloud}.${r.region}` }))
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     let start = 0;
     if (q.page_token !== undefined) {
-      if (!/^[a-z0-9-]{1,64}$/.test(q.page_token)) throw invalid("page_token is not valid.");
-      start = all.findIndex((r) => r > q.page_token!);
+      if (!/^[a-z0-9-]{1,32}\.[a-z0-9-]{1,64}$/.test(q.page_token)) throw invalid("page_token is not valid.");
+      start = all.findIndex((r) => r.id > q.page_token!);
       if (start < 0) start = all.length;
     }
     const page = all.slice(start, start + q.page_size);
-    const next = start + q.page_size < all.length ? page[page.length - 1]! : null;
+    const next = start + q.page_size < all.length ? page[page.length - 1]!.id : null;
     const filters = [q.cloud !== undefined ? `cloud=${encodeURIComponent(q.cloud)}` : "", q.region_name !== undefined ? `region_name=${encodeURIComponent(q.region_name)}` : ""].filter(Boolean).join("&");
     const data = page.map((r) => ({
       api_version: "fcpm/v2",
       kind: "Region",
-      id: `${CLOUD.toLowerCase()}.${r}`,
-      metadata: { self: `${base}/fcpm/v2/regions/${CLOUD.toLowerCase()}.${r}` },
-      display_name: `Coffer (${r})`,
-      cloud: CLOUD,
-      region_name: r,
+      id: r.id,
+      metadata: { self: `${base}/fcpm/v2/regions/${r.id}` },
+      display_name: r.displayName,
+      cloud: r.cloud.toUpperCase(),
+      region_name: r.region,
       http_endpoint: base,
     }));
     return renderList("fcpm/v2", "RegionList", `${base}/fcpm/v2/regions${filters ? `?${filters}` : ""}`, data, next, q.page_size);

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { accessOf } from "../../auth/request-access.js";
 import { throttled } from "../../auth/throttle.js";
 import { CofferError } from "../../core/errors.js";
-import { apiKeyDetail, apiKeyScope, type AccountKind, type ApiKeyView } from "../../identity/index.js";
+import { apiKeyDetail, apiKeyScope, keyCloud, validateRegion, type AccountKind, type ApiKeyView } from "../../identity/index.js";
 import { param, type NativeDeps } from "./context.js";
 import { Limit, PageToken } from "./schemas.js";
 
@@ -152,15 +152,20 @@ export function registerIamRoutes(app: FastifyInstance, d: NativeDeps): void {
   const keyRes = iam("api-key", idOf);
   app.post("/v1/api-keys", {
     config: { auth: { within: "own-scope", action: "iam:CreateApiKey", resource: iam("api-key") } },
-    schema: { tags: keyTags, summary: "Create an API key for a user or service account, scoped to an environment + region or organization-wide; the secret is returned only here", body: Type.Object({ owner: Type.String({ maxLength: 128 }), environment: Type.Optional(Type.String({ maxLength: 64 })), region: Type.Optional(Region), cloud: Type.Optional(Type.String({ maxLength: 32 })), displayName: Type.Optional(Type.String({ maxLength: 128 })), description: Type.Optional(Type.String({ maxLength: 1024 })) }, { additionalProperties: false }) },
+    schema: { tags: keyTags, summary: "Create an API key for a user or service account, scoped to an environment + region (its cloud is the region's: give it or not, a different one is CloudNotOffered) or organization-wide; the secret is returned only here", body: Type.Object({ owner: Type.String({ maxLength: 128 }), environment: Type.Optional(Type.String({ maxLength: 64 })), region: Type.Optional(Region), cloud: Type.Optional(Type.String({ maxLength: 32 })), displayName: Type.Optional(Type.String({ maxLength: 128 })), description: Type.Optional(Type.String({ maxLength: 1024 })) }, { additionalProperties: false }) },
   }, async (req, reply) => {
     const b = req.body as { owner: string; environment?: string; region?: string; cloud?: string; displayName?: string; description?: string };
     const owner = (await principals.find(b.owner)) ?? (await principals.find(b.owner, "service-account")) ?? (await principals.find(b.owner, "user"));
     if (!owner) throw new CofferError("PrincipalNotFound", `The owner "${b.owner.slice(0, 128)}" does not exist.`);
     if ((b.environment === undefined) !== (b.region === undefined)) throw new CofferError("InvalidParameter", "Give both environment and region for a scoped key, or neither for an organization-wide key.");
-    const scope = b.environment !== undefined ? await environments.resolveScope(b.environment, b.region!) : undefined;
+    if (b.cloud !== undefined && b.region === undefined) throw new CofferError("InvalidParameter", "A cloud belongs to a key scoped to an environment and region; an organization-wide key has none.");
+    // The cloud/region pair is checked before the scope is resolved (which adds a region in dev mode).
+    if (b.region !== undefined) keyCloud(validateRegion(b.region), b.cloud);
+    // Looked up, checked, then offered: a refused request adds no region in dev mode.
+    const scope = b.environment !== undefined ? await environments.lookupScope(b.environment, b.region!) : undefined;
     const access = accessOf(req);
     await access.requireMint(owner, scope);
+    if (scope) await environments.offerRegion(scope);
     const r = await apiKeys.create({ owner: { id: owner.id, kind: owner.kind }, scope, cloud: b.cloud, displayName: b.displayName, description: b.description });
     access.auditAs("iam:CreateApiKey", `iam/api-key/${r.key.id}`, { scope: null, detail: apiKeyDetail(r.key) });
     return reply.code(201).send({ ...r.key, secret: r.secret });

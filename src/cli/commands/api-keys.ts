@@ -51,7 +51,7 @@ export function registerApiKeyCommands(program: Command, cli: Cli): void {
     .description("create an API key; with --environment E --region R it is scoped to them, else organization-wide. The secret is shown only once")
     .option("--owner <principal>", "owner: user or service account id (u-…, sa-…) or name; default: you (the logged-in user or the key's own principal)")
     .option("--service-account <sa>", "owner: this service account (id sa-… or name)")
-    .option("--cloud <cloud>", "cloud of a scoped key (aws, gcp, azure, …)")
+    .option("--cloud <cloud>", "cloud of a scoped key: its region's (aws, gcp, azure, or coffer for other regions; see coffer flink region list); default: the region's")
     .option("--display-name <text>", "display name")
     .option("--description <text>", "description")
     .option("--output-file <file>", "write COFFER_ACCESS_KEY_ID=… and COFFER_ACCESS_KEY_SECRET=… to this new file (mode 0600) instead of printing the secret")
@@ -93,7 +93,7 @@ export function registerApiKeyCommands(program: Command, cli: Cli): void {
       }
       if (cli.isJson(cmd)) return cli.json(k);
       const scopeText = k.environmentId ? `${k.environmentId}/${k.region ?? "-"}` : "organization-wide";
-      cli.out(formatDetails([["Key ID", k.id], ["Secret", k.secret], ["Owner", k.ownerId], ["Scope", scopeText]]));
+      cli.out(formatDetails([["Key ID", k.id], ["Secret", k.secret], ["Owner", k.ownerId], ["Scope", scopeText], ...(k.cloud ? [["Cloud", k.cloud] as [string, string]] : [])]));
       cli.note("the secret is shown only once: store it now");
     });
 

@@ -16,8 +16,8 @@ export function registerFlinkCommands(program: Command, cli: Cli): void {
   const region = flink.command("region").description("Flink regions (every region an environment offers)");
   region
     .command("list")
-    .description("list Flink regions, optionally of one cloud (coffer) or one region name")
-    .option("--cloud <cloud>", "only this cloud provider (Coffer's regions are in the cloud coffer)")
+    .description("list Flink regions, optionally of one cloud (aws, gcp, azure, coffer) or one region name")
+    .option("--cloud <cloud>", "only this cloud provider: aws, gcp, azure (regions named as theirs) or coffer (any other region)")
     .option("--region-name <name>", "only this region")
     .action(async (opts: { cloud?: string; regionName?: string }, cmd: Command) => {
       const data: Region[] = [];
