@@ -18,11 +18,12 @@ export const TOKEN_PREFIX = "cvt_";
 export const TOKEN_ROLES = ["viewer", "editor", "owner"] as const;
 export type TokenRole = (typeof TOKEN_ROLES)[number];
 
-const VIEWER = ["sql:ListStatements", "sql:DescribeStatement", "sql:DescribeGateway"];
+const VIEWER = ["sql:ListStatements", "sql:DescribeStatement", "sql:DescribeGateway", "sql:ListDrafts", "sql:DescribeDraft"];
 const EDITOR = [
   ...VIEWER,
   "sql:ListSecretValues", "sql:DescribeSecretValue", "sql:CreateSecretValue", "sql:DeleteSecretValue", "sql:ValidateSqlScript", "sql:ResolveSqlScript",
   "sql:CreateStatement", "sql:UpdateStatement", "sql:DeleteStatement",
+  "sql:CreateDraft", "sql:UpdateDraft", "sql:DeleteDraft", "sql:DeployDraft",
 ];
 const OWNER = [...EDITOR, "sql:ListApiTokens", "sql:CreateApiToken", "sql:DeleteApiToken"];
 
