@@ -41,7 +41,7 @@ export const ROLE_ACTIONS: Readonly<Record<TokenRole, ReadonlySet<string>>> = {
 
 /** The resource each role action acts on, as the routes declare it (the collection). */
 const actionResource = (action: string): string =>
-  action.includes("Statement") ? "sql-statement/*" : action.includes("Gateway") ? "sql-gateway" : action.includes("ApiToken") ? "sql-api-token/*" : "sql-value/*";
+  action.includes("Statement") ? "sql-statement/*" : action.includes("Draft") ? "sql-draft/*" : action.includes("Gateway") ? "sql-gateway" : action.includes("ApiToken") ? "sql-api-token/*" : "sql-value/*";
 
 /**
  * What a token of this role may do, as (action, resource) pairs in its scope: whoever
