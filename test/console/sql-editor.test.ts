@@ -139,6 +139,15 @@ describe.skipIf(Boolean(skip))("console: SQL editor → drafts → deploy (seed 
     await poll(() => page.getByRole("group", { name: "Deployment" }).textContent()).toMatch(/stopped/);
     await noValueOnPage();
 
+    // On a phone (390 px) the page fits: the drafts above the editor, nothing wider than the screen.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await poll(() => page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")).toBe(true);
+    const deploy = (await button("Deploy").boundingBox())!;
+    expect(deploy.x + deploy.width).toBeLessThanOrEqual(390);
+    const list = (await page.getByRole("list", { name: "Drafts" }).boundingBox())!;
+    expect(list.y).toBeLessThan((await field("SQL").boundingBox())!.y);
+    await page.setViewportSize({ width: 1280, height: 800 });
+
     // A stopped draft can be deleted.
     await button("Delete draft").click();
     await dialog().getByRole("button", { name: "Delete" }).click();
