@@ -170,7 +170,7 @@ describe("API tokens are never broader than their creator", () => {
     const narrow = await account("narrow", { policy: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "sql:CreateApiToken", Resource: "*" }] } });
     for (const role of ["owner", "editor", "viewer"])
       expectError(await s.request("POST", "/apitokens/v1/namespaces/default/apitokens", { name: `t-${role}`, role }, as(narrow.auth)), 403, "AccessDenied");
-    const sqlEditor = await account("sql-editor", { policy: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["sql:*Statement*", "sql:*SecretValue*", "sql:ResolveSqlScript", "sql:ValidateSqlScript", "sql:DescribeGateway", "sql:CreateApiToken"], Resource: "*" }] } });
+    const sqlEditor = await account("sql-editor", { policy: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["sql:*Statement*", "sql:*SecretValue*", "sql:*Draft*", "sql:ResolveSqlScript", "sql:ValidateSqlScript", "sql:DescribeGateway", "sql:CreateApiToken"], Resource: "*" }] } });
     expectStatus(await s.request("POST", "/apitokens/v1/namespaces/default/apitokens", { name: "t-editor", role: "editor" }, as(sqlEditor.auth)), 201);
     expectError(await s.request("POST", "/apitokens/v1/namespaces/default/apitokens", { name: "t-owner", role: "owner" }, as(sqlEditor.auth)), 403, "AccessDenied");
     expectError(await s.request("POST", "/v1/sql/tokens", { name: "t-owner2", role: "owner" }, as(sqlEditor.auth)), 403, "AccessDenied");

@@ -3,6 +3,7 @@ import { registerFlinkStatementsApi } from "../flink/statements-routes.js";
 import { registerVervericaApi } from "../ververica/vvp-routes.js";
 import { registerBatchRoutes } from "./batch-routes.js";
 import type { ReferenceApiDeps } from "./context.js";
+import { registerDraftRoutes } from "./draft-routes.js";
 import { registerSqlRoutes } from "./sql-routes.js";
 import { registerWorkflowRoutes } from "./workflow-routes.js";
 
@@ -13,6 +14,7 @@ export function registerReferenceApis(app: FastifyInstance, deps: ReferenceApiDe
   registerVervericaApi(app, deps);
   registerFlinkStatementsApi(app, deps);
   registerSqlRoutes(app, deps);
+  registerDraftRoutes(app, deps);
   registerWorkflowRoutes(app, deps);
   registerBatchRoutes(app, deps);
 }
