@@ -1,5 +1,5 @@
 import { HOUR, DAY } from "../../core/clock.js";
-import { invalid } from "../../core/errors.js";
+import { invalid, type CofferError } from "../../core/errors.js";
 import { NATIVE_MAX_NAME, NATIVE_MAX_VALUE_BYTES, validateSecretName, type SecretValue } from "../../secrets/index.js";
 import { newPassword } from "../../rotation/rotators/database/database-rotator.js";
 import { unsupported } from "./alibaba-errors.js";
@@ -42,6 +42,18 @@ export function checkRotationInterval(type: SecretType, seconds: number): number
   const [min, max] = ROTATION_BOUNDS[type];
   if (seconds < min || seconds > max) throw invalid(`The rotation interval of a ${type} secret must be ${fmt(min)} to ${fmt(max)}.`);
   return seconds;
+}
+
+/**
+ * A managed type without Coffer's rotation settings (ExtendedConfig.Coffer) has nothing to
+ * rotate it with: RotateSecret, and any automatic-rotation schedule (which could never
+ * run), are refused with Rejected.UnsupportedOperation.
+ */
+export function noRotator(type: string, name: string): CofferError {
+  return unsupported(
+    `The ${type} secret "${name.slice(0, 192)}" has no rotation settings (ExtendedConfig.Coffer): Coffer cannot rotate it, so it takes no automatic rotation. ` +
+      "Create it with ExtendedConfig.Coffer (docs/alibaba.md, Rotating) to have it rotated.",
+  );
 }
 
 const fmt = (s: number) => (s % 86400 === 0 ? `${s / 86400} days` : `${s / 3600} hours`);

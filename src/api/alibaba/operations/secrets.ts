@@ -4,7 +4,7 @@ import { CURRENT, type SecretView } from "../../../secrets/index.js";
 import { aliError, unsupported } from "../alibaba-errors.js";
 import type { OpContext, OperationTable } from "../context.js";
 import type { Reader } from "../params.js";
-import { COFFER_FIELD, SECRET_TYPES, checkCustomData, checkExtendedConfig, checkRotationInterval, checkSecretName, dataTypeOf, initialAccounts, initialValues, parseInterval, secretTypeOf, type SecretType } from "../secret-types.js";
+import { COFFER_FIELD, SECRET_TYPES, checkCustomData, checkExtendedConfig, checkRotationInterval, checkSecretName, dataTypeOf, initialAccounts, initialValues, noRotator, parseInterval, secretTypeOf, type SecretType } from "../secret-types.js";
 import { aliTime, compact, describeSecretView, extendedConfigText, listedSecretView, rotationFields } from "../views.js";
 import { numberedPage, paging, secretName, secretRes, stripKeyArn, tagsParam } from "./common.js";
 import { applyPolicy } from "./policies.js";
@@ -72,6 +72,19 @@ async function authorizeManaged(c: OpContext, config: ManagedConfig | undefined)
   }
 }
 
+/**
+ * A RAM secret rotated by Coffer manages a service account's access keys: its UserName is
+ * that service account's name, so `$Auto` names it `acs/ram/user/<service account>`, as the
+ * console and the native API (`name: "$Auto"`) do.
+ */
+async function checkRamUser(c: OpContext, type: SecretType, config: ManagedConfig | undefined, extended: string | undefined): Promise<void> {
+  if (type !== "RAMCredentials" || config?.type !== "access-key" || extended === undefined) return;
+  const owner = await c.deps.principals.find(config.serviceAccountId, "service-account");
+  if (!owner) throw new CofferError("PrincipalNotFound", `The service account "${config.serviceAccountId}" does not exist.`);
+  const user = (JSON.parse(extended) as { UserName?: unknown }).UserName;
+  if (user !== owner.name) throw invalid(`ExtendedConfig.UserName must be the name of the service account ${config.serviceAccountId} ("${owner.name}"): the secret is acs/ram/user/<that name>.`);
+}
+
 /** The secret's view; a secret that does not exist answers Forbidden.ResourceNotFound. */
 const view = (c: OpContext, name: string): Promise<SecretView> => c.deps.secrets.describe(c.scope, name);
 
@@ -79,7 +92,9 @@ async function createSecret(c: OpContext): Promise<Record<string, unknown>> {
   const { p, scope, deps } = c;
   const type = secretTypeOf(p.str("SecretType", { max: 32 }));
   const managed = withManagedConfig(type, checkExtendedConfig(type, extendedParam(p)));
+  const extendedIn = managed.text;
   await authorizeManaged(c, managed.config);
+  await checkRamUser(c, type, managed.config, extendedIn);
   const extended = managed.text;
   let name = p.req("SecretName", 512);
   if (type === "RAMCredentials" && name === "$Auto") name = `acs/ram/user/${String((JSON.parse(extended!) as { UserName: string }).UserName)}`;
@@ -90,6 +105,9 @@ async function createSecret(c: OpContext): Promise<Record<string, unknown>> {
   const enable = p.bool("EnableAutomaticRotation") ?? false;
   if (enable && type === "Generic") throw unsupported("Generic secrets do not rotate automatically (EnableAutomaticRotation applies to Rds, Redis, PolarDB, RAMCredentials and ECS secrets).");
   const interval = enable ? checkRotationInterval(type, parseInterval(p.req("RotationInterval", 32))) : undefined;
+  // A schedule needs something to rotate with: Coffer's settings, and the rotation service.
+  if (enable && !managed.config) throw noRotator(type, name);
+  if (enable && !deps.rotation) throw unsupported("Rotation is not available on this server: automatic rotation could never run.");
   const policy = p.str("Policy", { max: 32 * 1024 });
   const keyId = p.str("EncryptionKeyId", { max: 512 });
   const guard = c.access.keyGuard();
