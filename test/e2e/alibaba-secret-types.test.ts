@@ -53,6 +53,12 @@ describe("managed secret types", () => {
     });
     expect(await c.call("GetSecretValue", { SecretName: "rds-dual" })).toMatchObject({ VersionId: "v1", SecretData: json({ AccountName: "u1", AccountPassword: "p1" }), AutomaticRotation: "Disabled" });
     expect((await c.call("GetSecretValue", { SecretName: "rds-dual", VersionStage: "ACSPrevious" })).SecretData).toBe(json({ AccountName: "u2", AccountPassword: "p2" }));
+    // One password per account: DoubleUsers takes both accounts, SingleUser one.
+    const dual = json({ SecretSubType: "DoubleUsers", DBInstanceId: "rm-1" });
+    expect((await c.fail("CreateSecret", { SecretName: "rds-dual-1", SecretType: "Rds", VersionId: "v1", ExtendedConfig: dual, SecretData: json({ Accounts: [{ AccountName: "u1", AccountPassword: "p1" }] }) })).message).toContain("both accounts of DoubleUsers");
+    expect(await failCode("CreateSecret", { SecretName: "rds-dual-2", SecretType: "Rds", VersionId: "v1", ExtendedConfig: dual, SecretData: json({ Accounts: [{ AccountName: "u1", AccountPassword: "p1" }, { AccountName: "u1", AccountPassword: "p2" }] }) })).toBe("InvalidParameter");
+    expect(await failCode("CreateSecret", { SecretName: "rds-dual-3", SecretType: "Rds", VersionId: "v1", ExtendedConfig: dual, SecretData: json({ Accounts: [{ AccountName: "u1", AccountPassword: "p1" }, { AccountName: "u2" }] }) })).toBe("InvalidParameter");
+    expect(await failCode("CreateSecret", { SecretName: "rds-single-2", SecretType: "Rds", VersionId: "v1", ExtendedConfig: json({ SecretSubType: "SingleUser", DBInstanceId: "rm-1" }), SecretData: json({ Accounts: [{ AccountName: "u1", AccountPassword: "p1" }, { AccountName: "u2", AccountPassword: "p2" }] }) })).toBe("InvalidParameter");
   });
 
   it("refuses bad types, names, ExtendedConfig, data and intervals", async () => {

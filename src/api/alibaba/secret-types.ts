@@ -145,15 +145,20 @@ function strings(o: unknown, fields: readonly string[], where: string): Json {
   return o;
 }
 
-function accountsOf(d: Json, type: SecretType, max: number): Json[] {
+function accountsOf(d: Json, type: SecretType, count: number): Json[] {
   const list = d.Accounts;
-  if (!Array.isArray(list) || list.length === 0 || list.length > max) throw invalid(`SecretData of this ${type} secret is {"Accounts":[{"AccountName":"","AccountPassword":""}]} with 1${max > 1 ? `-${max}` : ""} account${max > 1 ? "s" : ""}.`);
-  return list.map((a, i) => strings(a, ["AccountName", "AccountPassword"], `SecretData.Accounts[${i}]`));
+  const shape = count === 2
+    ? `{"Accounts":[{"AccountName":"","AccountPassword":""},{"AccountName":"","AccountPassword":""}]}: both accounts of DoubleUsers, each with its current password`
+    : `{"Accounts":[{"AccountName":"","AccountPassword":""}]}: the one account of SingleUser with its current password`;
+  if (!Array.isArray(list) || list.length !== count) throw invalid(`SecretData of this ${type} secret is ${shape}.`);
+  const accounts = list.map((a, i) => strings(a, ["AccountName", "AccountPassword"], `SecretData.Accounts[${i}]`));
+  if (count === 2 && accounts[0]!.AccountName === accounts[1]!.AccountName) throw invalid("SecretData.Accounts of DoubleUsers names two different accounts.");
+  return accounts;
 }
 
-/** `{"Accounts":[{AccountName, AccountPassword}, …]}` of an Rds/Redis/PolarDB secret, 1..max accounts. */
-export function initialAccounts(data: string, type: SecretType, max: number): { AccountName: string; AccountPassword: string }[] {
-  return accountsOf(parseData(data, type), type, max) as { AccountName: string; AccountPassword: string }[];
+/** `{"Accounts":[{AccountName, AccountPassword}, …]}` of an Rds/Redis/PolarDB secret: exactly `count` accounts (2 for DoubleUsers), each with its password. */
+export function initialAccounts(data: string, type: SecretType, count: number): { AccountName: string; AccountPassword: string }[] {
+  return accountsOf(parseData(data, type), type, count) as { AccountName: string; AccountPassword: string }[];
 }
 
 /**

@@ -51,6 +51,8 @@ function withManagedConfig(type: SecretType, extended: string | undefined): { te
   if (!ROTATOR_TYPES[type]?.(config)) throw invalid(`ExtendedConfig.Coffer (${config.type}) does not fit a ${type} secret.`);
   if (type === "PolarDB" && config.type === "database" && config.engine !== (parsed.DBType === "PostgreSQL" ? "postgres" : "mysql"))
     throw invalid(`ExtendedConfig.Coffer.engine (${config.engine}) does not match ExtendedConfig.DBType (${String(parsed.DBType)}).`);
+  if (config.type === "database" && parsed.SecretSubType !== (config.mode === "dual" ? "DoubleUsers" : "SingleUser"))
+    throw invalid(`ExtendedConfig.SecretSubType (${String(parsed.SecretSubType)}) does not match ExtendedConfig.Coffer.mode (${config.mode}): DoubleUsers is dual, SingleUser single.`);
   return { text: JSON.stringify({ ...parsed, [COFFER_FIELD]: config }), config };
 }
 
