@@ -350,9 +350,20 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
     return async function authorize(req) {
       if (!req.principal || !req.access) return;
       await req.access.authorizeRoute(actionOf(req, auth), shortResource(req, auth));
-      // Only now (a refused request changes nothing): dev mode's first use of a region adds it.
-      if (req.scope && deps.offerRegion) await deps.offerRegion(req.scope);
+      // Dev mode's first use of a region adds it, but only once the request has succeeded:
+      // a refusal by the route or by the handler's own checks (a CMK's key guard) changes nothing.
+      if (req.scope && deps.offerRegion) req.offerRegionOnSuccess = true;
     };
+  }
+
+  if (deps.offerRegion) {
+    const offer = deps.offerRegion;
+    app.addHook("onSend", async (req, reply, payload) => {
+      if (!req.offerRegionOnSuccess || !req.scope || reply.statusCode >= 400) return payload;
+      // The answer stands either way: a region that could not be added is added by the next success.
+      await offer(req.scope).catch((e: unknown) => req.log.warn({ requestId: req.id, region: req.scope?.region, err: { message: (e as Error)?.message } }, "dev mode: region not added"));
+      return payload;
+    });
   }
 
   // Global, for the x-request-id of every answer. Unmatched URLs (404 RouteNotFound, 405: no

@@ -95,6 +95,8 @@ declare module "fastify" {
     principal?: import("../identity/index.js").Principal;
     scope?: import("../scope/scope.js").Scope;
     auditError?: string;
+    /** Dev mode: the scope's region is added to its environment once the request has succeeded (a refused one changes nothing). */
+    offerRegionOnSuccess?: boolean;
     /** The request body's bytes, for signature schemes that hash the payload. */
     rawBody?: Buffer;
   }
