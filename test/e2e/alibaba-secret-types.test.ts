@@ -154,6 +154,17 @@ describe("managed secret types", () => {
     });
     expect(rds.code).toBe("Forbidden.NoPermission");
     expect(await failCode("DescribeSecret", { SecretName: "acs/ram/user/stolen" })).toBe("Forbidden.ResourceNotFound");
+    // "$Auto" is authorized by the name it resolves to: a Deny on acs/ram/user/* holds.
+    const denied = await serviceAccount(s, "ram-denied", {
+      policy: { Statement: [{ Effect: "Allow", Action: ["secrets:CreateSecret", "kms:GenerateDataKey"], Resource: "*" }, { Effect: "Deny", Action: "secrets:CreateSecret", Resource: "crn:coffer:*:*:secret/acs/ram/user/*" }] },
+    });
+    const auto = await new Acs3Client(s, denied).fail("CreateSecret", {
+      SecretName: "$Auto", SecretType: "RAMCredentials", VersionId: "v1", SecretData: json({ AccessKeys: [{ AccessKeyId: "x", AccessKeySecret: "y" }] }),
+      ExtendedConfig: json({ SecretSubType: "RamUserAccessKey", UserName: "carol" }),
+    });
+    expect(auto.code).toBe("Forbidden.NoPermission");
+    expect(auto.message).toContain("acs/ram/user/carol");
+    expect(await failCode("DescribeSecret", { SecretName: "acs/ram/user/carol" })).toBe("Forbidden.ResourceNotFound");
   });
 
   it("RotateSecret rotates a RAM secret whose ExtendedConfig names Coffer's access-key rotator", async () => {

@@ -1,5 +1,5 @@
 import { CofferError, invalid } from "../../../core/errors.js";
-import { adminSecretOf, validateManagedConfig, type ManagedConfig, type ManagedSecretInput } from "../../../rotation/index.js";
+import { adminSecretOf, ramSecretName, validateManagedConfig, type ManagedConfig, type ManagedSecretInput } from "../../../rotation/index.js";
 import { CURRENT, type SecretView } from "../../../secrets/index.js";
 import { aliError, unsupported } from "../alibaba-errors.js";
 import type { OpContext, OperationTable } from "../context.js";
@@ -99,7 +99,13 @@ async function createSecret(c: OpContext): Promise<Record<string, unknown>> {
   await checkRamUser(c, type, managed.config, extendedIn);
   const extended = managed.text;
   let name = p.req("SecretName", 512);
-  if (type === "RAMCredentials" && name === "$Auto") name = `acs/ram/user/${String((JSON.parse(extended!) as { UserName: string }).UserName)}`;
+  if (type === "RAMCredentials" && name === "$Auto") {
+    name = ramSecretName(String((JSON.parse(extended!) as { UserName: string }).UserName));
+    checkSecretName(name, type);
+    // The route authorized "secret/$Auto": the secret it names is authorized (and audited) by its real name.
+    await c.access.require("secrets:CreateSecret", `secret/${name}`);
+    c.access.auditAs("secrets:CreateSecret", `secret/${name}`);
+  }
   checkSecretName(name, type);
   const versionId = p.req("VersionId", 64);
   if (managed.config?.type === "database" && deps.managed) return createManagedDatabase(c, type, name, versionId, managed.config, managed.text!);
