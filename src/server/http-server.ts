@@ -23,7 +23,7 @@ import type { Scope } from "../scope/scope.js";
 import { sendError, toCofferError } from "./errors-http.js";
 import { lazyCompilers } from "./lazy-compilers.js";
 import { parseTrustedProxies } from "./trusted-proxies.js";
-import type { RouteAuth, RouteInfo } from "./route-config.js";
+import { offerRegionOnSuccess, type RouteAuth, type RouteInfo } from "./route-config.js";
 
 export interface PipelineDeps {
   clock: Clock;
@@ -352,16 +352,17 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
       await req.access.authorizeRoute(actionOf(req, auth), shortResource(req, auth));
       // Dev mode's first use of a region adds it, but only once the request has succeeded:
       // a refusal by the route or by the handler's own checks (a CMK's key guard) changes nothing.
-      if (req.scope && deps.offerRegion) req.offerRegionOnSuccess = true;
+      if (req.scope) offerRegionOnSuccess(req, req.scope);
     };
   }
 
   if (deps.offerRegion) {
     const offer = deps.offerRegion;
     app.addHook("onSend", async (req, reply, payload) => {
-      if (!req.offerRegionOnSuccess || !req.scope || reply.statusCode >= 400) return payload;
+      if (!req.offerRegions || reply.statusCode >= 400) return payload;
       // The answer stands either way: a region that could not be added is added by the next success.
-      await offer(req.scope).catch((e: unknown) => req.log.warn({ requestId: req.id, region: req.scope?.region, err: { message: (e as Error)?.message } }, "dev mode: region not added"));
+      for (const scope of req.offerRegions)
+        await offer(scope).catch((e: unknown) => req.log.warn({ requestId: req.id, region: scope.region, err: { message: (e as Error)?.message } }, "dev mode: region not added"));
       return payload;
     });
   }

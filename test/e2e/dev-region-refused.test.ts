@@ -64,10 +64,23 @@ describe("dev mode: a refused request adds no region", () => {
     expect(await regions()).toEqual(["ap-east-7", "eu-west-9", "us-east-1"]);
   });
 
+  it("an API key for a new region: a refused mint adds nothing, a created key adds the region", async () => {
+    // May create API keys, but the owner holds a role it does not: requireMint refuses in the handler.
+    const minter = await key("minter", { policy: { Statement: [{ Effect: "Allow", Action: "iam:CreateApiKey", Resource: "*" }] } });
+    const owner = await s.request("POST", "/v1/service-accounts", { name: "powerful" });
+    expect((await s.request("POST", `/v1/principals/${owner.body.id}/roles`, { role: "administrator" })).status).toBe(204);
+    const refused = await s.request("POST", "/v1/api-keys", { owner: owner.body.id, environment: prod, region: "me-north-4" }, { auth: minter });
+    expect(refused.status).toBe(403);
+    expect(await regions()).not.toContain("me-north-4");
+    const made = await s.request("POST", "/v1/api-keys", { owner: owner.body.id, environment: prod, region: "me-north-4" });
+    expect(made.status).toBe(201);
+    expect(await regions()).toContain("me-north-4");
+  });
+
   it("a request that fails for another reason (400, 404) adds nothing", async () => {
     const at = { "x-coffer-environment": prod, "x-coffer-region": "sa-west-3" };
     expect((await s.request("GET", "/v1/secrets/none-here", undefined, { headers: at })).status).toBe(404);
     expect((await s.request("POST", "/v1/secrets", { name: "bad name!", value: "v" }, { headers: at })).status).toBe(400);
-    expect(await regions()).toEqual(["ap-east-7", "eu-west-9", "us-east-1"]);
+    expect(await regions()).toEqual(["ap-east-7", "eu-west-9", "me-north-4", "us-east-1"]);
   });
 });

@@ -7,6 +7,7 @@ import type { AccessService } from "../../auth/access-service.js";
 import { createRoleBindings } from "../../auth/role-bindings.js";
 import { renderApiKey, renderEnvironment, renderList, renderServiceAccount, type Renderer } from "./confluent-views.js";
 import { registerRoleBindingRoutes } from "./role-binding-routes.js";
+import { offerRegionOnSuccess } from "../../server/route-config.js";
 
 export interface ConfluentDeps {
   environments: EnvironmentService;
@@ -100,7 +101,9 @@ export function registerConfluentApi(app: FastifyInstance, d: ConfluentDeps): vo
     if (rid !== undefined && rid !== "cloud") {
       const parsed = parseResourceId(rid);
       if (!parsed) throw new CofferError("InvalidParameter", `The resource id "${rid.slice(0, 128)}" is not <environment-id>.<cloud>.<region> or "cloud".`);
-      scope = await d.environments.resolveScope(parsed.environment, parsed.region);
+      // Dev mode adds a new region only if the key is created (a refused mint changes nothing).
+      scope = await d.environments.lookupScope(parsed.environment, parsed.region);
+      offerRegionOnSuccess(req, scope);
       cloud = parsed.cloud;
     }
     const access = accessOf(req);

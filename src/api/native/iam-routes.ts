@@ -6,6 +6,7 @@ import { CofferError } from "../../core/errors.js";
 import { apiKeyDetail, apiKeyScope, type AccountKind, type ApiKeyView } from "../../identity/index.js";
 import { param, type NativeDeps } from "./context.js";
 import { Limit, PageToken } from "./schemas.js";
+import { offerRegionOnSuccess } from "../../server/route-config.js";
 
 const Paging = { limit: Limit, after: Type.Optional(PageToken) };
 const Id = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) });
@@ -158,7 +159,9 @@ export function registerIamRoutes(app: FastifyInstance, d: NativeDeps): void {
     const owner = (await principals.find(b.owner)) ?? (await principals.find(b.owner, "service-account")) ?? (await principals.find(b.owner, "user"));
     if (!owner) throw new CofferError("PrincipalNotFound", `The owner "${b.owner.slice(0, 128)}" does not exist.`);
     if ((b.environment === undefined) !== (b.region === undefined)) throw new CofferError("InvalidParameter", "Give both environment and region for a scoped key, or neither for an organization-wide key.");
-    const scope = b.environment !== undefined ? await environments.resolveScope(b.environment, b.region!) : undefined;
+    // Dev mode adds a new region only if the key is created (a refused mint changes nothing).
+    const scope = b.environment !== undefined ? await environments.lookupScope(b.environment, b.region!) : undefined;
+    if (scope) offerRegionOnSuccess(req, scope);
     const access = accessOf(req);
     await access.requireMint(owner, scope);
     const r = await apiKeys.create({ owner: { id: owner.id, kind: owner.kind }, scope, cloud: b.cloud, displayName: b.displayName, description: b.description });
