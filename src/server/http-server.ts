@@ -352,7 +352,7 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
       await req.access.authorizeRoute(actionOf(req, auth), shortResource(req, auth));
       // Dev mode's first use of a region adds it, but only once the request has succeeded:
       // a refusal by the route or by the handler's own checks (a CMK's key guard) changes nothing.
-      if (req.scope) offerRegionOnSuccess(req, req.scope);
+      if (req.scope && deps.offerRegion) offerRegionOnSuccess(req, req.scope);
     };
   }
 
