@@ -209,3 +209,11 @@ export function checkInterval(config: ManagedConfig | undefined, seconds: number
 export function adminSecretOf(c: ManagedConfig): string | undefined {
   return c.type === "access-key" ? undefined : c.adminSecret;
 }
+
+/** `name: "$Auto"` of an access-key secret: named as the KMS seeds name RAM secrets. */
+export const AUTO_NAME = "$Auto";
+
+/** The seeds' RAM secret name for a service account (the RAM user's counterpart): `acs/ram/user/<name>`. */
+export function ramSecretName(serviceAccountName: string): string {
+  return `acs/ram/user/${serviceAccountName}`;
+}

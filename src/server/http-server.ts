@@ -23,7 +23,7 @@ import type { Scope } from "../scope/scope.js";
 import { sendError, toCofferError } from "./errors-http.js";
 import { lazyCompilers } from "./lazy-compilers.js";
 import { parseTrustedProxies } from "./trusted-proxies.js";
-import type { RouteAuth, RouteInfo } from "./route-config.js";
+import { offerRegionOnSuccess, type RouteAuth, type RouteInfo } from "./route-config.js";
 
 export interface PipelineDeps {
   clock: Clock;
@@ -350,9 +350,21 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
     return async function authorize(req) {
       if (!req.principal || !req.access) return;
       await req.access.authorizeRoute(actionOf(req, auth), shortResource(req, auth));
-      // Only now (a refused request changes nothing): dev mode's first use of a region adds it.
-      if (req.scope && deps.offerRegion) await deps.offerRegion(req.scope);
+      // Dev mode's first use of a region adds it, but only once the request has succeeded:
+      // a refusal by the route or by the handler's own checks (a CMK's key guard) changes nothing.
+      if (req.scope && deps.offerRegion) offerRegionOnSuccess(req, req.scope);
     };
+  }
+
+  if (deps.offerRegion) {
+    const offer = deps.offerRegion;
+    app.addHook("onSend", async (req, reply, payload) => {
+      if (!req.offerRegions || reply.statusCode >= 400) return payload;
+      // The answer stands either way: a region that could not be added is added by the next success.
+      for (const scope of req.offerRegions)
+        await offer(scope).catch((e: unknown) => req.log.warn({ requestId: req.id, region: scope.region, err: { message: (e as Error)?.message } }, "dev mode: region not added"));
+      return payload;
+    });
   }
 
   // Global, for the x-request-id of every answer. Unmatched URLs (404 RouteNotFound, 405: no

@@ -1,4 +1,5 @@
 import type { FastifyRequest } from "fastify";
+import type { Scope } from "../scope/scope.js";
 
 /**
  * What every route declares. A route without an `action` (or `public: true`) cannot be
@@ -95,7 +96,19 @@ declare module "fastify" {
     principal?: import("../identity/index.js").Principal;
     scope?: import("../scope/scope.js").Scope;
     auditError?: string;
+    /** Dev mode: scopes whose region is added to its environment once the request has succeeded (`offerRegionOnSuccess`). */
+    offerRegions?: Scope[];
     /** The request body's bytes, for signature schemes that hash the payload. */
     rawBody?: Buffer;
   }
+}
+
+/**
+ * Dev mode offers any region on first use: the scope's region is added to its environment
+ * once this request has succeeded, so a refused or failed request (by the route, or by a
+ * handler's later check such as a CMK's key guard or an API key's mint rule) changes
+ * nothing. In production the environment already offers every region a request can reach.
+ */
+export function offerRegionOnSuccess(req: FastifyRequest, scope: Scope): void {
+  (req.offerRegions ??= []).push(scope);
 }

@@ -163,6 +163,28 @@ describe("no privilege amplification through API keys", () => {
     expectError(await s.request("POST", "/v1/managed-secrets", { name: "ci-key", type: "access-key", serviceAccountId: sa, keyScope: "organization" }, as(a.auth, h)), 403, "AccessDenied");
     expectStatus(await s.request("POST", "/v1/managed-secrets", { name: "ci-key", type: "access-key", serviceAccountId: sa }, as(a.auth, h)), 201);
   });
+
+  it('name "$Auto" of an access-key secret is acs/ram/user/<service account>, authorized and audited by that name', async () => {
+    const sa = (await s.request("POST", "/v1/service-accounts", { name: "billing-app" })).body.id;
+    // May create "$Auto" and anything but RAM secrets: the resolved name is what is checked.
+    const sneaky = await account("auto-sneaky", {
+      policy: { Version: "2012-10-17", Statement: [
+        { Effect: "Allow", Action: ["secrets:CreateSecret", "iam:CreateApiKey", "kms:GenerateDataKey"], Resource: "*" },
+        { Effect: "Deny", Action: "secrets:CreateSecret", Resource: "crn:coffer:*:*:secret/acs/ram/user/*" },
+      ] },
+    });
+    const denied = await s.request("POST", "/v1/managed-secrets", { name: "$Auto", type: "access-key", serviceAccountId: sa }, as(sneaky.auth));
+    expectError(denied, 403, "AccessDenied");
+    expect(denied.body.message).toContain("secret/acs/ram/user/billing-app");
+    expectError(await s.request("GET", `/v1/secrets/${encodeURIComponent("acs/ram/user/billing-app")}`), 404, "SecretNotFound");
+    expectError(await s.request("POST", "/v1/managed-secrets", { name: "$Auto", type: "server", host: "h", userName: "u" }), 400, "InvalidParameter");
+    expectError(await s.request("POST", "/v1/managed-secrets", { name: "$Auto", type: "access-key", serviceAccountId: "sa-nobody" }), 404, "PrincipalNotFound");
+    const made = await s.request("POST", "/v1/managed-secrets", { name: "$Auto", type: "access-key", serviceAccountId: sa });
+    expectStatus(made, 201);
+    expect(made.body.name).toBe("acs/ram/user/billing-app");
+    const audit = await s.request("GET", "/v1/audit?action=secrets:CreateSecret&limit=5");
+    expect(JSON.stringify(audit.body)).toContain("secret/acs/ram/user/billing-app");
+  });
 });
 
 describe("API tokens are never broader than their creator", () => {

@@ -14,6 +14,8 @@ import type { Reader } from "./params.js";
 /** The rotation service (src/rotation) as the adapter uses it. */
 export interface RotationPort {
   rotate(scope: Scope, name: string, opts: { clientRequestToken?: string | undefined; target?: string | undefined }): Promise<{ versionId: string }>;
+  /** Turns automatic rotation on or off; turning it on without a rotator is refused (InvalidState "no rotator"). */
+  configure(scope: Scope, name: string, r: { enabled: boolean; intervalSeconds?: number | undefined }): Promise<unknown>;
 }
 
 export interface AlibabaDeps {

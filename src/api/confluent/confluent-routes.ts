@@ -7,6 +7,7 @@ import type { AccessService } from "../../auth/access-service.js";
 import { createRoleBindings } from "../../auth/role-bindings.js";
 import { renderApiKey, renderEnvironment, renderList, renderServiceAccount, type Renderer } from "./confluent-views.js";
 import { registerRoleBindingRoutes } from "./role-binding-routes.js";
+import { offerRegionOnSuccess } from "../../server/route-config.js";
 
 export interface ConfluentDeps {
   environments: EnvironmentService;
@@ -122,13 +123,13 @@ export function registerConfluentApi(app: FastifyInstance, d: ConfluentDeps): vo
     const resource = spec.resource;
     if (resource !== undefined && !(resource.id === "cloud" && (resource.kind === undefined || resource.kind === "Cloud"))) {
       const parsed = parseFlinkResource(resource);
-      // The pair first (no write), then the scope looked up, the mint checked, the region offered (dev mode).
+      // The pair first (no write), then the scope looked up; dev mode adds a new region only if the key is created.
       cloud = keyCloud(validateRegion(parsed.region), parsed.cloud);
       scope = await d.environments.lookupScope(parsed.environment, parsed.region);
+      offerRegionOnSuccess(req, scope);
     }
     const access = accessOf(req);
     await access.requireMint(owner, scope);
-    if (scope) await d.environments.offerRegion(scope);
     const r = await d.apiKeys.create({ owner: { id: owner.id, kind: owner.kind }, scope, cloud, displayName: spec.display_name, description: spec.description });
     access.auditAs("iam:CreateApiKey", `iam/api-key/${r.key.id}`, { scope: null, detail: apiKeyDetail(r.key) });
     // 202 with a Location naming the new key, as Confluent's API reference shows.

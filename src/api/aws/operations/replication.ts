@@ -3,6 +3,7 @@ import type { Scope } from "../../../scope/scope.js";
 import { arnOf, entryOf, kmsKeyRef, requireNotReplica, type AwsCall, type AwsDeps, type AwsOperation } from "../aws-context.js";
 import { awsError } from "../aws-errors.js";
 import { replicationStatus } from "../views.js";
+import { offerRegionOnSuccess } from "../../../server/route-config.js";
 
 /** After a write to a primary: bring its replicas up to date (failures show in ReplicationStatus). */
 export async function syncReplicas(d: AwsDeps, scope: Scope, name: string): Promise<void> {
@@ -22,12 +23,14 @@ async function replicaScope(d: AwsDeps, call: AwsCall, region: string, action: s
     throw new CofferError("AccessDenied", `This API key is scoped to ${p.scope.environmentId}/${p.scope.region}; it cannot act in region ${region}.`);
   let scope: Scope;
   try {
-    scope = await d.environments.resolveScope(call.scope.environmentId, region);
+    scope = await d.environments.lookupScope(call.scope.environmentId, region);
   } catch (e) {
     if (e instanceof CofferError && e.code === "RegionNotOffered") throw awsError("InvalidParameterException", `Invalid replica region: the environment does not offer ${region}.`);
     throw e;
   }
   if (!(await call.access.allows(action, `secret/${name}`, { scope: scope }))) throw new CofferError("AccessDenied", `Not allowed: ${action} on secret/${name} in ${region}.`);
+  // Dev mode adds a new replica region only if the request succeeds.
+  offerRegionOnSuccess(call.req, scope);
   return scope;
 }
 
