@@ -380,18 +380,19 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
       detail: principal ? (target?.detail ? `${principal.credential.type}=${principal.credential.id}; ${target.detail}` : `${principal.credential.type}=${principal.credential.id}`) : (target?.detail ?? null),
     };
     const readOnly = typeof auth?.readOnly === "function" ? auth.readOnly(req) : auth?.readOnly;
+    const withheld = () => {
+      reply.code(503);
+      reply.header("content-type", "application/json; charset=utf-8");
+      done(null, JSON.stringify({ code: "AuditUnavailable", message: "The audit log could not be written, so the result of this request is withheld.", requestId: req.id }));
+    };
     if (deps.auditMode === "buffered" && (readOnly || status >= 400)) {
-      deps.audit.append(fields);
-      return done(null, payload);
+      // A full audit queue holds the answer back until the writer catches up (back-pressure).
+      const full = deps.audit.append(fields);
+      if (full === undefined) return done(null, payload);
+      full.then(() => done(null, payload), withheld);
+      return;
     }
-    deps.audit.record(fields).then(
-      () => done(null, payload),
-      () => {
-        reply.code(503);
-        reply.header("content-type", "application/json; charset=utf-8");
-        done(null, JSON.stringify({ code: "AuditUnavailable", message: "The audit log could not be written, so the result of this request is withheld.", requestId: req.id }));
-      },
-    );
+    deps.audit.record(fields).then(() => done(null, payload), withheld);
   });
 
   app.setErrorHandler((err, req, reply) => {
