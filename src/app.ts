@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { accountIdOf, registerAwsApi } from "./api/aws/index.js";
+import { accountIdOf, registerAwsApi, warmUpSigV4 } from "./api/aws/index.js";
 import { createNonceStore, registerAlibabaApi } from "./api/alibaba/index.js";
 import { registerConfluentApi } from "./api/confluent/confluent-routes.js";
 import { registerFlinkRegions } from "./api/confluent/flink-regions.js";
@@ -107,6 +107,21 @@ export interface CofferApp {
   /** Forget every key in memory; data calls answer 503 until unsealed again. */
   seal(): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * Before the server listens, what a first request would otherwise compile or fill: the read
+ * routes' schemas (and Ajv's and fast-json-stringify's own first use), the 404/405 route
+ * index, the SigV4 path, and Fastify's request path (a few health checks, which are neither
+ * audited nor authenticated). The other routes' schemas compile after listening, a few ms per
+ * event-loop turn (src/server/lazy-compilers.ts).
+ */
+async function warmUp(http: FastifyInstance): Promise<void> {
+  const failed = await http.warmUpSchemas("reads");
+  if (failed.length > 0) http.log.error({ routes: failed.slice(0, 20) }, "route schemas failed to compile");
+  http.warmUpRouting();
+  await warmUpSigV4();
+  for (let i = 0; i < 50; i++) await http.inject({ method: "GET", url: "/v1/sys/health" });
 }
 
 /** The composition root: open the store, unseal, build every module, wire the HTTP adapters. */
@@ -319,6 +334,7 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
   registerMetrics(http, { ...metricsSources, auditQueue: () => audit.pending(), auditDeviceFailures: auditDevices.failures, rotation: () => rotation.metrics() }, opts.metricsPublic ?? process.env.COFFER_METRICS_PUBLIC === "1");
   registerConsole(http);
   await http.ready();
+  await warmUp(http);
   // Rotations a previous process left under way resume now (and from the scheduler).
   if (!barrier.sealed) void rotation.resume().catch((e: unknown) => http?.log.warn({ err: { message: (e as Error).message } }, "rotation resume failed"));
 

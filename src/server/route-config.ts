@@ -81,8 +81,12 @@ declare module "fastify" {
     wire?: WireFormat;
   }
   interface FastifyInstance {
-    /** Compile every route schema no request has compiled yet; resolves with the ones that failed (src/server/lazy-compilers.ts). */
-    warmUpSchemas(): Promise<string[]>;
+    /** Compile every route schema no request has compiled yet (`reads`: the read routes' only); resolves with the ones that failed (src/server/lazy-compilers.ts). */
+    warmUpSchemas(only?: "reads"): Promise<string[]>;
+    /** Build the 404/405 route index now instead of on the first unmatched request. */
+    warmUpRouting(): void;
+    /** Schemas compiled by warm-ups so far, and the slowest one (ms). */
+    schemaWarmUpStats(): { compiled: number; slowestMs: number; slowest: string };
     /** Every registered route with its access declaration (method, URL pattern, auth, wire format). */
     routeTable(): readonly { method: string; url: string; auth: RouteAuth; wire: string | undefined; schema: unknown }[];
   }
