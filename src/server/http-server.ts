@@ -197,9 +197,9 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
       return sendError(req, reply, toCofferError(err));
     },
   });
-  /** Routes that read (`auth.readOnly` true), by `METHOD url`: their schemas compile before the server listens. */
+  /** Routes that read (`auth.readOnly` true), by `METHOD url` (warm-up). */
   const readRoutes = new Set<string>();
-  app.decorate("warmUpSchemas", (only?: "reads") => compilers.warmUp(only === "reads" ? (route) => readRoutes.has(route) : undefined));
+  app.decorate("warmUpSchemas", (only?: (route: string, readOnly: boolean) => boolean) => compilers.warmUp(only ? (route) => only(route, readRoutes.has(route)) : undefined));
   app.decorate("schemaWarmUpStats", () => ({ ...compilers.stats }));
   app.decorate("warmUpRouting", () => void routes.methodsOf("/"));
   app.addHook("onListen", function () {

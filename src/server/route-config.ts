@@ -81,8 +81,8 @@ declare module "fastify" {
     wire?: WireFormat;
   }
   interface FastifyInstance {
-    /** Compile every route schema no request has compiled yet (`reads`: the read routes' only); resolves with the ones that failed (src/server/lazy-compilers.ts). */
-    warmUpSchemas(only?: "reads"): Promise<string[]>;
+    /** Compile every route schema no request has compiled yet (`only`: of the routes it picks by `METHOD url` and whether they read); resolves with the ones that failed (src/server/lazy-compilers.ts). */
+    warmUpSchemas(only?: (route: string, readOnly: boolean) => boolean): Promise<string[]>;
     /** Build the 404/405 route index now instead of on the first unmatched request. */
     warmUpRouting(): void;
     /** Schemas compiled by warm-ups so far, and the slowest one (ms). */
