@@ -35,7 +35,7 @@ import { createSecretsModule, type SecretsModule } from "./secrets/index.js";
 import { createHttpServer } from "./server/http-server.js";
 import { registerConsole } from "./server/console-static.js";
 import { HttpMetrics, registerMetrics } from "./server/metrics.js";
-import type { Storage } from "./storage/index.js";
+import { SqliteStorage, type Storage } from "./storage/index.js";
 import { VERSION } from "./version.js";
 
 export interface AppOptions {
@@ -125,6 +125,12 @@ async function warmUp(http: FastifyInstance): Promise<void> {
   http.warmUpRouting();
   await warmUpSigV4();
   for (let i = 0; i < 10; i++) await http.inject({ method: "GET", url: "/v1/sys/health" });
+}
+
+/** The SQLite background writer's counters (metrics); undefined for other stores. */
+function sqliteBackgroundStats(storage: Storage) {
+  const bg = storage instanceof SqliteStorage ? storage.background : undefined;
+  return bg ? { running: bg.running, ...bg.stats } : undefined;
 }
 
 /** The composition root: open the store, unseal, build every module, wire the HTTP adapters. */
@@ -334,7 +340,7 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
     organization: () => organization,
   });
   const metricsSources = { http: new HttpMetrics(), caches: () => caches.entries(), cacheClears: () => caches.clears, sealed: () => barrier.sealed, leader: () => scheduler.leader };
-  registerMetrics(http, { ...metricsSources, auditQueue: () => audit.pending(), auditDeviceFailures: auditDevices.failures, rotation: () => rotation.metrics() }, opts.metricsPublic ?? process.env.COFFER_METRICS_PUBLIC === "1");
+  registerMetrics(http, { ...metricsSources, auditQueue: () => audit.pending(), auditDeviceFailures: auditDevices.failures, rotation: () => rotation.metrics(), sqliteBackground: () => sqliteBackgroundStats(storage) }, opts.metricsPublic ?? process.env.COFFER_METRICS_PUBLIC === "1");
   registerConsole(http);
   await http.ready();
   await warmUp(http);

@@ -244,13 +244,15 @@ export class SqliteBackground implements BackgroundWriter {
         const job = this.jobs.get(m.id!);
         if (!job) return;
         this.jobs.delete(m.id!);
+        if (this.jobs.size === 0 && this.waiters.size === 0) w.unref();
         if (m.ok) job.resolve(m.changes!);
         else job.reject(m.conflict ? new BackgroundConflict(m.message!) : new CofferError("StorageUnavailable", "The store could not commit the write.", { cause: new Error(m.message) }));
       } else if (m.type === "stats") this.stats = m.stats!;
       else if (m.type === "checkpointed") {
         this.stats = m.stats!;
-        this.waiters.get(m.id!)?.({ stats: m.stats!, walBytes: m.walBytes! });
+        const waiter = this.waiters.get(m.id!);
         this.waiters.delete(m.id!);
+        waiter?.({ stats: m.stats!, walBytes: m.walBytes! });
       } else if (m.type === "warning") this.opts.onWarning?.(m.message!);
     });
     w.on("error", (e) => this.lost(w, e));
@@ -285,6 +287,8 @@ export class SqliteBackground implements BackgroundWriter {
     if (this.closed || !w) return Promise.reject(new BackgroundWorkerLost());
     const id = this.nextId++;
     return new Promise<number[]>((resolve, reject) => {
+      // Idle, the worker does not keep the process alive; with jobs in flight it does (a CLI awaiting a write).
+      if (this.jobs.size === 0) w.ref();
       this.jobs.set(id, { resolve, reject });
       w.postMessage({ type: "job", id, statements, durable: opts.durable });
     });
@@ -295,8 +299,12 @@ export class SqliteBackground implements BackgroundWriter {
     const w = this.worker;
     if (!w) return Promise.resolve({ stats: this.stats, walBytes: -1 });
     const id = this.nextId++;
+    w.ref();
     return new Promise((resolve) => {
-      this.waiters.set(id, resolve);
+      this.waiters.set(id, (v) => {
+        if (this.jobs.size === 0 && this.waiters.size === 0) w.unref();
+        resolve(v);
+      });
       w.postMessage({ type: "checkpoint", id });
     });
   }
@@ -314,6 +322,7 @@ export class SqliteBackground implements BackgroundWriter {
       if (!w) return;
       await new Promise<void>((resolve) => {
         w.once("exit", () => resolve());
+        w.ref();
         w.postMessage({ type: "close" });
       });
     })();
