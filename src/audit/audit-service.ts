@@ -23,11 +23,11 @@ interface Pending {
   line?: string;
 }
 
-/** The chain head: last seq and MAC, and the stored row's bytes (undefined: no row yet). */
+/** The chain head: last seq and MAC, and the stored row's value (undefined: no row yet). */
 interface Head {
   seq: number;
   mac: string;
-  value: Buffer | undefined;
+  value: Buffer | string | undefined;
 }
 
 interface AuditRow {
@@ -266,10 +266,11 @@ export function createAuditService(deps: { storage: Storage; clock: Clock; macKe
   }
 
   async function readHead(): Promise<Head> {
-    const row = await storage.get<{ value: Buffer }>("SELECT value FROM meta WHERE name = ?", [HEAD]);
+    const row = await storage.get<{ value: Buffer | string }>("SELECT value FROM meta WHERE name = ?", [HEAD]);
     if (!row) return { seq: 0, mac: GENESIS, value: undefined };
-    const h = JSON.parse(row.value.toString("utf8")) as { seq: number; mac: string };
-    return { seq: h.seq, mac: h.mac, value: Buffer.from(row.value) };
+    const h = JSON.parse(row.value.toString()) as { seq: number; mac: string };
+    // Compared as stored (the compare-and-set matches a BLOB with a BLOB, text with text).
+    return { seq: h.seq, mac: h.mac, value: row.value };
   }
 
   /** The batch as statements for the background writer: the head's compare-and-set first, then the rows. */
@@ -332,7 +333,7 @@ export function createAuditService(deps: { storage: Storage; clock: Clock; macKe
         // The worker died with the batch: the stored head says whether it committed.
         if (end && e instanceof BackgroundWorkerLost) {
           const now = await readHead().catch(() => undefined);
-          if (now?.value !== undefined && end.value !== undefined && now.value.equals(end.value)) {
+          if (now?.value !== undefined && end.value !== undefined && Buffer.from(now.value).equals(Buffer.from(end.value))) {
             head = now;
             error = undefined;
             break;
