@@ -121,6 +121,26 @@ describe(`audit writer (${engine})`, () => {
     expect(await audit.verify()).toEqual({ valid: true, records: 1 });
   });
 
+  it("a full queue while the writer is failing refuses more records (AuditUnavailable) instead of growing; they are written once it recovers", async () => {
+    const audit = newAudit();
+    keyWorks = false;
+    await expectAuditUnavailable(audit.record(rec()));
+    let refused: Promise<void> | undefined;
+    for (let i = 0; i <= MAX_QUEUED && !refused; i++) {
+      const r = audit.append(rec());
+      if (r) refused = r;
+    }
+    expect(audit.pending()).toBe(MAX_QUEUED);
+    // The append that filled the queue waits for room; with the writer failing it is refused.
+    const over = audit.append(rec());
+    expect(over).toBeDefined();
+    await expectAuditUnavailable(over!);
+    expect(audit.pending()).toBe(MAX_QUEUED);
+    keyWorks = true;
+    await audit.flushAll();
+    expect(await audit.verify()).toEqual({ valid: true, records: MAX_QUEUED });
+  });
+
   it("flushAll on a closed store rejects instead of waiting forever", async () => {
     const audit = newAudit();
     await storage.close();

@@ -383,12 +383,14 @@ export function createAuditService(deps: { storage: Storage; clock: Clock; macKe
      * answering; it rejects (AuditUnavailable) when the writer is failing and has no room.
      */
     append(fields: AuditInput): Promise<void> | undefined {
-      if (queue.length >= MAX_QUEUED && lastFailure !== undefined) return Promise.reject(new CofferError("AuditUnavailable", undefined, { cause: lastFailure }));
+      // Callers that ignore the answer (a rotation's own records) must not leave an unhandled rejection.
+      const handled = (p: Promise<void>) => (p.catch(() => undefined), p);
+      if (queue.length >= MAX_QUEUED && lastFailure !== undefined) return handled(Promise.reject(new CofferError("AuditUnavailable", undefined, { cause: lastFailure })));
       queue.push({ fields: storable(fields), waiter: undefined });
       schedule(false);
       if (queue.length < MAX_QUEUED) return undefined;
       schedule(true);
-      return new Promise<void>((resolve, reject) => roomListeners.push({ resolve, reject }));
+      return handled(new Promise<void>((resolve, reject) => roomListeners.push({ resolve, reject })));
     },
 
     /** Write everything queued; rejects with AuditUnavailable when the store refuses (never spins forever). */
