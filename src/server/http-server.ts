@@ -197,7 +197,11 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
       return sendError(req, reply, toCofferError(err));
     },
   });
-  app.decorate("warmUpSchemas", compilers.warmUp);
+  /** Routes that read (`auth.readOnly` true), by `METHOD url` (warm-up). */
+  const readRoutes = new Set<string>();
+  app.decorate("warmUpSchemas", (only?: (route: string, readOnly: boolean) => boolean) => compilers.warmUp(only ? (route) => only(route, readRoutes.has(route)) : undefined));
+  app.decorate("schemaWarmUpStats", () => ({ ...compilers.stats }));
+  app.decorate("warmUpRouting", () => void routes.methodsOf("/"));
   app.addHook("onListen", function () {
     void compilers.warmUp().then((failed) => {
       if (failed.length > 0) this.log.error({ routes: failed.slice(0, 20) }, "route schemas failed to compile");
@@ -249,6 +253,7 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
     if (auth.within === "none" && !auth.public && !auth.selfService)
       throw new Error(`route ${String(route.method)} ${route.url}: only public and self-service routes may act within no scope`);
     const info: RouteInfo = { auth, url: route.url, wire: route.config?.wire, hasBodySchema: route.schema?.body !== undefined };
+    if (auth.readOnly === true) for (const m of Array.isArray(route.method) ? route.method : [route.method]) readRoutes.add(`${m} ${route.url}`);
     for (const m of Array.isArray(route.method) ? route.method : [route.method]) table.push({ method: m, url: route.url, auth, wire: info.wire, schema: route.schema });
     route.onRequest = [bindRoute(info), ...hooksOf(route.onRequest)];
     route.preValidation = [checkInput(info), ...(auth.authenticator && !auth.public ? [verifySignature(auth)] : []), ...hooksOf(route.preValidation)];
@@ -392,18 +397,19 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
       detail: principal ? (target?.detail ? `${principal.credential.type}=${principal.credential.id}; ${target.detail}` : `${principal.credential.type}=${principal.credential.id}`) : (target?.detail ?? null),
     };
     const readOnly = typeof auth?.readOnly === "function" ? auth.readOnly(req) : auth?.readOnly;
+    const withheld = () => {
+      reply.code(503);
+      reply.header("content-type", "application/json; charset=utf-8");
+      done(null, JSON.stringify({ code: "AuditUnavailable", message: "The audit log could not be written, so the result of this request is withheld.", requestId: req.id }));
+    };
     if (deps.auditMode === "buffered" && (readOnly || status >= 400)) {
-      deps.audit.append(fields);
-      return done(null, payload);
+      // A full audit queue holds the answer back until the writer catches up (back-pressure).
+      const full = deps.audit.append(fields);
+      if (full === undefined) return done(null, payload);
+      full.then(() => done(null, payload), withheld);
+      return;
     }
-    deps.audit.record(fields).then(
-      () => done(null, payload),
-      () => {
-        reply.code(503);
-        reply.header("content-type", "application/json; charset=utf-8");
-        done(null, JSON.stringify({ code: "AuditUnavailable", message: "The audit log could not be written, so the result of this request is withheld.", requestId: req.id }));
-      },
-    );
+    deps.audit.record(fields).then(() => done(null, payload), withheld);
   });
 
   app.setErrorHandler((err, req, reply) => {

@@ -82,8 +82,12 @@ declare module "fastify" {
     wire?: WireFormat;
   }
   interface FastifyInstance {
-    /** Compile every route schema no request has compiled yet; resolves with the ones that failed (src/server/lazy-compilers.ts). */
-    warmUpSchemas(): Promise<string[]>;
+    /** Compile every route schema no request has compiled yet (`only`: of the routes it picks by `METHOD url` and whether they read); resolves with the ones that failed (src/server/lazy-compilers.ts). */
+    warmUpSchemas(only?: (route: string, readOnly: boolean) => boolean): Promise<string[]>;
+    /** Build the 404/405 route index now instead of on the first unmatched request. */
+    warmUpRouting(): void;
+    /** Schemas compiled by warm-ups so far, and the slowest one (ms). */
+    schemaWarmUpStats(): { compiled: number; slowestMs: number; slowest: string };
     /** Every registered route with its access declaration (method, URL pattern, auth, wire format). */
     routeTable(): readonly { method: string; url: string; auth: RouteAuth; wire: string | undefined; schema: unknown }[];
   }
