@@ -1,7 +1,7 @@
 import { CACHES, InvalidatingCache } from "../core/cache.js";
 import { decodePageToken } from "../core/paging.js";
 import type { Scope } from "../scope/scope.js";
-import type { Queryable, SqlParam, Storage, Tx } from "../storage/index.js";
+import { updateById, type Queryable, type Storage, type Tx } from "../storage/index.js";
 import type { Secret } from "./secret-types.js";
 
 /** A row of `secrets` (only this repository and the scan read rows). */
@@ -170,10 +170,7 @@ export class SecretRepository {
 
   /** Sets the given columns of one secret. */
   async update(tx: Tx, id: string, patch: SecretPatch): Promise<void> {
-    const keys = (Object.keys(patch) as (keyof SecretPatch)[]).filter((k) => patch[k] !== undefined);
-    if (keys.length === 0) return;
-    const value = (v: SecretPatch[keyof SecretPatch]): SqlParam => (typeof v === "boolean" ? (v ? 1 : 0) : (v ?? null));
-    await tx.run(`UPDATE secrets SET ${keys.map((k) => `${COLUMNS[k]} = ?`).join(", ")} WHERE id = ?`, [...keys.map((k) => value(patch[k])), id]);
+    await updateById(tx, "secrets", COLUMNS, id, patch);
   }
 
   async delete(tx: Tx, id: string): Promise<void> {
