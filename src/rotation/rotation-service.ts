@@ -3,7 +3,7 @@ import { iso, type Clock } from "../core/clock.js";
 import { CofferError, invalid } from "../core/errors.js";
 import { newUuid } from "../core/ids.js";
 import type { Scope } from "../scope/scope.js";
-import { CURRENT, validateSecretName, validateVersionId, type Secret, type SecretsModule } from "../secrets/index.js";
+import { CURRENT, validateSecretName, validateVersionId, type Secret, type SecretsModule, requireLive } from "../secrets/index.js";
 import type { Storage } from "../storage/index.js";
 import { checkInterval, managedConfigOf, rotatorNameOf } from "./managed-config.js";
 import { createAccountClaims } from "./account-claims.js";
@@ -84,7 +84,7 @@ export function createRotationService(deps: RotationServiceDeps) {
     validateSecretName(name);
     const e = await secrets.entry(scope, name);
     if (!e) throw new CofferError("SecretNotFound", `The secret "${name}" does not exist.`);
-    if (e.isDeleted) throw new CofferError("SecretDeleted", `The secret "${name}" is scheduled for deletion; restore it first.`);
+    requireLive(e);
     return e;
   }
 

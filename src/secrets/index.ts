@@ -7,3 +7,4 @@ export { positionFits, positionOf, type ScanItem, type ScanOptions, type ScanOrd
 export type { ReplicaState, ReplicaStatus, SecretReplicas } from "./secret-replicas.js";
 export { SealedReader, SQL_VALUE_TYPE, WORKFLOW_KEY_TYPE, MANAGED_TYPES, isReservedName } from "./managed-types.js";
 export { SecretsModule, createSecretsModule } from "./secrets-module.js";
+export { requireLive } from "./secret-service.js";

@@ -57,7 +57,8 @@ function checkDescription(d: string | undefined): string {
 const notFound = (name: string) => new CofferError("SecretNotFound", `The secret "${name}" does not exist.`);
 const stagesOf = (s: Secret, versionId: string) => [...s.stages].filter(([, v]) => v === versionId).map(([st]) => st).sort();
 
-function requireLive(s: Secret): void {
+/** Throws SecretDeleted when the secret is scheduled for deletion (in its recovery window). */
+export function requireLive(s: Secret): void {
   if (s.isDeleted) throw new CofferError("SecretDeleted", `The secret "${s.name}" is scheduled for deletion; restore it first.`);
 }
 

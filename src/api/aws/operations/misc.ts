@@ -1,5 +1,5 @@
 import { CofferError } from "../../../core/errors.js";
-import { randomPassword } from "../../../secrets/index.js";
+import { randomPassword, requireLive } from "../../../secrets/index.js";
 import { entryOf, requireNotReplica, type AwsOperation } from "../aws-context.js";
 import { awsError } from "../aws-errors.js";
 
@@ -12,7 +12,7 @@ export const miscOperations: Record<string, AwsOperation> = {
       if (tags === undefined) throw awsError("ValidationException", "1 validation error detected: Value null at 'tags' failed to satisfy constraint: Member must not be null");
       const e = await entryOf(d, call);
       requireNotReplica(e);
-      if (e.isDeleted) throw new CofferError("SecretDeleted");
+      requireLive(e);
       await d.secrets.tag(call.scope, e.name, tags);
       return {};
     },
@@ -25,7 +25,7 @@ export const miscOperations: Record<string, AwsOperation> = {
       const keys = call.input.stringList("TagKeys", { maxItems: 50, itemMax: 128, required: true })!;
       const e = await entryOf(d, call);
       requireNotReplica(e);
-      if (e.isDeleted) throw new CofferError("SecretDeleted");
+      requireLive(e);
       if (keys.length > 0) await d.secrets.untag(call.scope, e.name, keys);
       return {};
     },

@@ -1,3 +1,4 @@
+import { requireLive } from "../../../secrets/index.js";
 import { CofferError } from "../../../core/errors.js";
 import { arnOf, entryOf, requireNotReplica, type AwsOperation } from "../aws-context.js";
 import { awsError } from "../aws-errors.js";
@@ -37,7 +38,7 @@ export const policyOperations: Record<string, AwsOperation> = {
       const block = call.input.bool("BlockPublicPolicy") ?? false;
       const e = await entryOf(d, call);
       requireNotReplica(e);
-      if (e.isDeleted) throw new CofferError("SecretDeleted");
+      requireLive(e);
       const doc = translateAwsPolicy(text, d.accountId);
       if (block && publicStatements(text).length > 0)
         throw awsError("PublicPolicyException", "The BlockPublicPolicy parameter is set to true, and the resource policy did not prevent broad access to the secret.", "MalformedPolicy");

@@ -1,3 +1,4 @@
+import { requireLive } from "../../../secrets/index.js";
 import { CofferError } from "../../../core/errors.js";
 import type { Scope } from "../../../scope/scope.js";
 import { arnOf, entryOf, kmsKeyRef, requireNotReplica, type AwsCall, type AwsDeps, type AwsOperation } from "../aws-context.js";
@@ -38,7 +39,7 @@ export const replicationOperations: Record<string, AwsOperation> = {
       const force = call.input.bool("ForceOverwriteReplicaSecret") ?? false;
       const e = await entryOf(d, call);
       requireNotReplica(e);
-      if (e.isDeleted) throw new CofferError("SecretDeleted");
+      requireLive(e);
       await replicateTo(d, call, e.name, regions, force);
       return { ARN: arnOf(d, e), ReplicationStatus: await statusOf(d, call, e.name) };
     },

@@ -1,5 +1,5 @@
 import { CofferError } from "../../../core/errors.js";
-import { CURRENT } from "../../../secrets/index.js";
+import { CURRENT, requireLive } from "../../../secrets/index.js";
 import { TOKEN_REQUIRED, arnOf, entryOf, readToken, requireNotReplica, type AwsOperation } from "../aws-context.js";
 import { awsError } from "../aws-errors.js";
 import { readRotationRules } from "../schedule.js";
@@ -35,7 +35,7 @@ export const rotationOperations: Record<string, AwsOperation> = {
       if (token === undefined) throw awsError("InvalidParameterException", TOKEN_REQUIRED);
       const e = await entryOf(d, call);
       requireNotReplica(e);
-      if (e.isDeleted) throw new CofferError("SecretDeleted");
+      requireLive(e);
       if (lambda === undefined && e.rotationTarget === null && e.extendedConfig === null) throw awsError("InvalidRequestException", NO_ROTATOR, "InvalidState");
       const rotation = d.rotation;
       if (!rotation) throw awsError("InvalidRequestException", "Rotation is not available on this server: the rotation engine is not running.", "InvalidState");
@@ -61,7 +61,7 @@ export const rotationOperations: Record<string, AwsOperation> = {
     async run(call, d) {
       const e = await entryOf(d, call);
       requireNotReplica(e);
-      if (e.isDeleted) throw new CofferError("SecretDeleted");
+      requireLive(e);
       if (!e.rotationEnabled && e.rotationTarget === null && e.extendedConfig === null && !e.stages.has(PENDING))
         throw awsError(
           "InvalidRequestException",

@@ -2,7 +2,7 @@ import type { FastifyRequest } from "fastify";
 import { accessOf } from "../../../auth/request-access.js";
 import { CofferError } from "../../../core/errors.js";
 import type { Scope } from "../../../scope/scope.js";
-import { CURRENT, positionFits, positionOf, type ScanItem, type ScanOrder, type ScanPosition, type Secret } from "../../../secrets/index.js";
+import { CURRENT, positionFits, positionOf, type ScanItem, type ScanOrder, type ScanPosition, type Secret, requireLive } from "../../../secrets/index.js";
 import { arnOf, awsStage, awsStages, cofferStage, entryOf, epochOfIso, keyArn, resolveSecretId, type AwsDeps, type AwsOperation } from "../aws-context.js";
 import { awsError, secretNotFound, toAws, validationError } from "../aws-errors.js";
 import type { AwsInput } from "../aws-input.js";
@@ -13,7 +13,7 @@ const noValue = (what: string) => awsError("ResourceNotFoundException", `Secrets
 
 /** GetSecretValue's answer for one secret, with AWS's errors for missing versions and stages. */
 async function valueOf(d: AwsDeps, req: FastifyRequest, scope: Scope, e: Secret, versionId: string | undefined, stageIn: string | undefined): Promise<Record<string, unknown>> {
-  if (e.isDeleted) throw new CofferError("SecretDeleted");
+  requireLive(e);
   const stage = stageIn === undefined ? undefined : cofferStage(stageIn);
   const guard = accessOf(req).keyGuard();
   if (versionId === undefined && !e.stages.has(stage ?? CURRENT)) throw noValue(`staging label: ${awsStage(stage ?? CURRENT)}`);
@@ -182,7 +182,7 @@ export const readOperations: Record<string, AwsOperation> = {
       const max = i.int("MaxResults", { min: 1, max: 100 }) ?? 100;
       const token = i.string("NextToken", { min: 1, max: 4096 });
       const e = await entryOf(d, call);
-      if (e.isDeleted) throw new CofferError("SecretDeleted");
+      requireLive(e);
       const versions = (await d.secrets.listVersions(call.scope, e.name, includeDeprecated)).reverse();
       let start = 0;
       if (token !== undefined) {

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { CofferError } from "../../../core/errors.js";
 import type { Scope } from "../../../scope/scope.js";
-import { CURRENT, type SecretValue } from "../../../secrets/index.js";
+import { CURRENT, type SecretValue, requireLive } from "../../../secrets/index.js";
 import {
   TOKEN_REQUIRED,
   arnOf,
@@ -96,7 +96,7 @@ export const writeOperations: Record<string, AwsOperation> = {
         if (token === undefined) throw awsError("InvalidRequestException", TOKEN_REQUIRED);
         const e = await entryOf(d, call);
         requireNotReplica(e);
-        if (e.isDeleted) throw new CofferError("SecretDeleted");
+        requireLive(e);
         const wanted = stages ? [...new Set(stages.map(cofferStage))] : [CURRENT];
         // The first version of a secret created without a value becomes AWSCURRENT whatever the labels.
         if (!e.stages.has(CURRENT) && !wanted.includes(CURRENT)) wanted.unshift(CURRENT);
@@ -126,7 +126,7 @@ export const writeOperations: Record<string, AwsOperation> = {
         const e = await entryOf(d, call);
         requireNotReplica(e);
         if (value && token === undefined) throw awsError("InvalidRequestException", TOKEN_REQUIRED);
-        if (e.isDeleted) throw new CofferError("SecretDeleted");
+        requireLive(e);
         const name = e.name;
         if (kmsKeyId !== undefined) {
           const key = await d.kms.keys.describeKey(call.scope, kmsKeyRef(kmsKeyId));
@@ -159,7 +159,7 @@ export const writeOperations: Record<string, AwsOperation> = {
       const moveTo = i.string("MoveToVersionId", { min: 1, max: 64 });
       const e = await entryOf(d, call);
       requireNotReplica(e);
-      if (e.isDeleted) throw new CofferError("SecretDeleted");
+      requireLive(e);
       const stage = cofferStage(stageIn);
       const holder = e.stages.get(stage);
       if (removeFrom === undefined && moveTo === undefined) throw awsError("InvalidParameterException", "You must specify MoveToVersionId, RemoveFromVersionId or both.");
