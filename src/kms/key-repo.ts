@@ -58,23 +58,11 @@ const toKey = (r: KeyRow): Key => ({
   updatedAt: Number(r.updated_at),
 });
 
-/** The columns a write may set, by their domain names. */
-const COLUMNS = {
-  description: "description",
-  state: "state",
-  primaryVersionId: "primary_version_id",
-  rotationIntervalSeconds: "rotation_interval_seconds",
-  nextRotationAt: "next_rotation_at",
-  lastRotationAt: "last_rotation_at",
-  deletionAt: "deletion_at",
-  pendingWindowDays: "pending_window_days",
-  deletionProtection: "deletion_protection",
-  policy: "policy",
-  policySource: "policy_source",
-  updatedAt: "updated_at",
-} as const satisfies Partial<Record<keyof Key, string>>;
+/** The fields a write may set (each stored in its snake_case column). */
+const WRITABLE = ["description", "state", "primaryVersionId", "rotationIntervalSeconds", "nextRotationAt", "lastRotationAt", "deletionAt",
+  "pendingWindowDays", "deletionProtection", "policy", "policySource", "updatedAt"] as const satisfies readonly (keyof Key)[];
 
-export type KeyPatch = { [K in keyof typeof COLUMNS]?: Key[K] };
+export type KeyPatch = { [K in (typeof WRITABLE)[number]]?: Key[K] };
 
 /**
  * The `kms_keys` and `kms_key_versions` tables (and alias lookups). Keys by id are cached
@@ -149,7 +137,7 @@ export class KeyRepo {
 
   /** Sets the given columns of one key. */
   async update(tx: Tx, id: string, patch: KeyPatch): Promise<void> {
-    await updateById(tx, "kms_keys", COLUMNS, id, patch);
+    await updateById(tx, "kms_keys", WRITABLE, id, patch);
   }
 
   /** The scope's default key, if it has one. */

@@ -2,7 +2,7 @@ import { CACHES, InvalidatingCache } from "../core/cache.js";
 import { decodePageToken } from "../core/paging.js";
 import type { Scope } from "../scope/scope.js";
 import { updateById, type Queryable, type Storage, type Tx } from "../storage/index.js";
-import type { Secret } from "./secret-types.js";
+import type { ListSecretsFilter, Secret } from "./secret-types.js";
 
 /** A row of `secrets` (only this repository and the scan read rows). */
 interface SecretRow {
@@ -71,27 +71,11 @@ function toSecret(r: SecretRow, stages: Map<string, string>): LoadedSecret {
   };
 }
 
-/** The columns a write may set, by their domain names. */
-const COLUMNS = {
-  description: "description",
-  keyId: "key_id",
-  updatedAt: "updated_at",
-  deletedAt: "deleted_at",
-  purgeAt: "purge_at",
-  extendedConfig: "extended_config",
-  policy: "policy",
-  policySource: "policy_source",
-  rotationEnabled: "rotation_enabled",
-  rotationIntervalSeconds: "rotation_interval_seconds",
-  rotationSchedule: "rotation_schedule",
-  rotationTarget: "rotation_target",
-  nextRotationAt: "next_rotation_at",
-  lastRotationAt: "last_rotation_at",
-  primaryRegion: "primary_region",
-  tagsSeen: "tags_seen",
-} as const satisfies Partial<Record<keyof Secret, string>>;
+/** The fields a write may set (each stored in its snake_case column). */
+const WRITABLE = ["description", "keyId", "updatedAt", "deletedAt", "purgeAt", "extendedConfig", "policy", "policySource", "rotationEnabled",
+  "rotationIntervalSeconds", "rotationSchedule", "rotationTarget", "nextRotationAt", "lastRotationAt", "primaryRegion", "tagsSeen"] as const satisfies readonly (keyof Secret)[];
 
-export type SecretPatch = { [K in keyof typeof COLUMNS]?: Secret[K] };
+export type SecretPatch = { [K in (typeof WRITABLE)[number]]?: Secret[K] };
 
 export interface NewSecret {
   id: string;
@@ -110,16 +94,6 @@ export interface NewSecret {
   rotationSchedule: string | null;
   rotationTarget: string | null;
   nextRotationAt: number | null;
-}
-
-export interface SecretQuery {
-  namePrefix?: string | undefined;
-  description?: string | undefined;
-  tagKey?: string | undefined;
-  tagValue?: string | undefined;
-  includeDeleted?: boolean | undefined;
-  limit: number;
-  after?: string | undefined;
 }
 
 export const nameKey = (scope: Scope, name: string) => `${scope.environmentId}\u0000${scope.region}\u0000${name}`;
@@ -170,7 +144,7 @@ export class SecretRepository {
 
   /** Sets the given columns of one secret. */
   async update(tx: Tx, id: string, patch: SecretPatch): Promise<void> {
-    await updateById(tx, "secrets", COLUMNS, id, patch);
+    await updateById(tx, "secrets", WRITABLE, id, patch);
   }
 
   async delete(tx: Tx, id: string): Promise<void> {
@@ -178,7 +152,7 @@ export class SecretRepository {
   }
 
   /** A page of a scope's secrets in name order (see the service's `list`). */
-  async list(scope: Scope, f: SecretQuery): Promise<Secret[]> {
+  async list(scope: Scope, f: ListSecretsFilter): Promise<Secret[]> {
     // With a tag key, walk the tag rows in name order (index tags_secret_kv / tags_secret_k,
     // migration 9: they carry the secret's scope and name) and stop after a page, however
     // rare or common the tag; otherwise walk secrets_name. Both order by the name, so the
