@@ -3,7 +3,7 @@ import { iso, type Clock } from "../core/clock.js";
 import { CofferError, invalid } from "../core/errors.js";
 import { newUuid } from "../core/ids.js";
 import type { Scope } from "../scope/scope.js";
-import { CURRENT, validateSecretName, validateVersionId, type Secret, type SecretsModule, requireLive } from "../secrets/index.js";
+import { validateSecretName, validateVersionId, type Secret, type SecretsModule, requireLive } from "../secrets/index.js";
 import type { Storage } from "../storage/index.js";
 import { checkInterval, managedConfigOf, rotatorNameOf } from "./managed-config.js";
 import { createAccountClaims } from "./account-claims.js";
@@ -118,12 +118,11 @@ export function createRotationService(deps: RotationServiceDeps) {
     const outcome = await storage.transaction(async (tx) => {
       const active = await store.active(e.id, tx);
       if (active) return { active };
-      const versionTaken = await tx.get<{ x: number }>("SELECT 1 AS x FROM secret_versions WHERE secret_id = ? AND version_id = ?", [e.id, token]);
-      if (versionTaken) throw invalid(`The secret "${name}" already has a version "${token}": give another ClientRequestToken.`);
-      const current = await tx.get<{ version_id: string }>("SELECT version_id FROM secret_stages WHERE secret_id = ? AND stage = ?", [e.id, CURRENT]);
+      const versions = await secrets.versionsIn(tx, e.id, token);
+      if (versions.exists) throw invalid(`The secret "${name}" already has a version "${token}": give another ClientRequestToken.`);
       await store.insert(tx, {
         id, secret_id: e.id, environment_id: scope.environmentId, region: scope.region, secret_name: name, token, rotator,
-        step: "create", next_attempt_at: now, previous_version_id: current?.version_id ?? null, data: null, started_at: now, updated_at: now,
+        step: "create", next_attempt_at: now, previous_version_id: versions.current ?? null, data: null, started_at: now, updated_at: now,
       });
       return { active: undefined };
     }).catch(async (err: unknown) => {

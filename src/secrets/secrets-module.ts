@@ -1,7 +1,7 @@
 import type { Clock } from "../core/clock.js";
 import type { KmsService } from "../kms/index.js";
 import type { Scope } from "../scope/scope.js";
-import type { Storage } from "../storage/index.js";
+import type { Storage, Tx } from "../storage/index.js";
 import type { Tag } from "../tags/index.js";
 import { assertGenericCreate, assertGenericWrite, MANAGED_TYPES, type SealedReader } from "./managed-types.js";
 import { ReplicaRepository } from "./replica-repo.js";
@@ -9,7 +9,7 @@ import { ReplicationHook } from "./replication-hook.js";
 import { SecretEnvelope } from "./secret-envelope.js";
 import { SecretReplicas } from "./secret-replicas.js";
 import { SecretRepository } from "./secret-repo.js";
-import type { SecretValue } from "./secret-rules.js";
+import { CURRENT, type SecretValue } from "./secret-rules.js";
 import { scanSecrets, type ScanOptions } from "./secret-scan.js";
 import { SecretService } from "./secret-service.js";
 import { SecretSettings } from "./secret-settings.js";
@@ -39,6 +39,7 @@ export class SecretsModule {
   };
   private readonly storage: Storage;
   private readonly repo: SecretRepository;
+  private readonly versions: SecretVersionRepository;
   private readonly service: SecretService;
 
   constructor(deps: { storage: Storage; clock: Clock; kms: KmsService; accountId: string }) {
@@ -54,6 +55,7 @@ export class SecretsModule {
     });
     this.storage = storage;
     this.repo = secrets;
+    this.versions = versions;
     this.service = service;
     this.settings = new SecretSettings({ storage, clock, kms, secrets, replication });
     this.replicas = new SecretReplicas({ storage, clock, secrets, versions, replicas, service });
@@ -153,6 +155,11 @@ export class SecretsModule {
   /** The secret of the scope with a version of this id (AWS ClientRequestTokens are unique in a region). */
   versionHolder(scope: Scope, versionId: string): Promise<Secret | undefined> {
     return this.repo.versionHolder(scope, versionId);
+  }
+
+  /** Whether the secret (by id) has a version of this id, and which version is current: read in the caller's transaction (rotation). */
+  async versionsIn(tx: Tx, secretId: string, versionId: string): Promise<{ exists: boolean; current: string | undefined }> {
+    return { exists: (await this.versions.get(secretId, versionId, tx)) !== undefined, current: await this.versions.stageHolder(tx, secretId, CURRENT) };
   }
 
   clearCaches(): void {

@@ -86,6 +86,11 @@ export class SecretVersionRepository {
     await tx.run("INSERT INTO secret_stages (secret_id, stage, version_id) VALUES (?, ?, ?) ON CONFLICT (secret_id, stage) DO UPDATE SET version_id = excluded.version_id", [secretId, stage, versionId]);
   }
 
+  /** The version that carries a stage, read in the caller's transaction. */
+  async stageHolder(tx: Tx, secretId: string, stage: string): Promise<string | undefined> {
+    return (await tx.get<{ version_id: string }>("SELECT version_id FROM secret_stages WHERE secret_id = ? AND stage = ?", [secretId, stage]))?.version_id;
+  }
+
   async removeStage(tx: Tx, secretId: string, stage: string): Promise<void> {
     await tx.run("DELETE FROM secret_stages WHERE secret_id = ? AND stage = ?", [secretId, stage]);
   }
