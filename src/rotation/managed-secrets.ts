@@ -177,7 +177,7 @@ export function createManagedSecrets(deps: {
     const created = await store(scope, input, config, { AccountName: first, AccountPassword: password }, guard);
     const entry = await secrets.entry(scope, input.name);
     // The claim decides a race with another secret claiming the same accounts (the primary key).
-    const conflict = entry ? await deps.claims.claim({ id: entry.row.id, scope, name: input.name }, keys).catch(async (e: unknown) => {
+    const conflict = entry ? await deps.claims.claim({ id: entry.id, scope, name: input.name }, keys).catch(async (e: unknown) => {
       await undo(scope, input.name);
       throw e;
     }) : undefined;

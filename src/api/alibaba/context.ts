@@ -8,7 +8,7 @@ import type { CofferAction } from "../../policy/index.js";
 import type { Scope } from "../../scope/scope.js";
 import type { SecretsModule } from "../../secrets/index.js";
 import type { ManagedSecrets } from "../../rotation/index.js";
-import type { NonceStore } from "./nonce-store.js";
+import type { NonceStore } from "../../auth/nonce-repo.js";
 import type { Reader } from "./params.js";
 
 /** The rotation service (src/rotation) as the adapter uses it. */

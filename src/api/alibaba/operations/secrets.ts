@@ -134,7 +134,7 @@ async function createSecret(c: OpContext): Promise<Record<string, unknown>> {
       rotation: enable ? { enabled: true, intervalSeconds: interval } : undefined,
     }, guard);
   } catch (e) {
-    if (e instanceof CofferError && e.code === "SecretAlreadyExists" && (await deps.secrets.entry(scope, name))?.row.deleted_at != null)
+    if (e instanceof CofferError && e.code === "SecretAlreadyExists" && (await deps.secrets.entry(scope, name))?.isDeleted === true)
       throw aliError("SecretAlreadyExists", "Rejected.ResourceInDeleteWindow", `The secret "${name}" exists and is scheduled for deletion; restore it or wait for the purge.`);
     throw e;
   } finally {
@@ -184,7 +184,7 @@ async function createManagedDatabase(c: OpContext, type: SecretType, name: strin
       settings, account, extended, secretType: type === "PolarDB" ? "PolarDB" : undefined, rotation: enable ? { enabled: true, intervalSeconds: interval } : undefined,
     }, c.access.keyGuard(), { principal: c.principal.id, requestId: c.req.id, source: c.req.ip });
   } catch (e) {
-    if (e instanceof CofferError && e.code === "SecretAlreadyExists" && (await deps.secrets.entry(scope, name))?.row.deleted_at != null)
+    if (e instanceof CofferError && e.code === "SecretAlreadyExists" && (await deps.secrets.entry(scope, name))?.isDeleted === true)
       throw aliError("SecretAlreadyExists", "Rejected.ResourceInDeleteWindow", `The secret "${name}" exists and is scheduled for deletion; restore it or wait for the purge.`);
     throw e;
   }
