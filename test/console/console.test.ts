@@ -318,6 +318,46 @@ describe.skipIf(Boolean(skip))("web console in Chromium", { timeout: 120_000 }, 
     await expect.poll(() => page.locator(".field-invalid", { has: field("Host") }).textContent(), { timeout: 60_000 }).toMatch(/could not be (checked|created)/);
   });
 
+  it("creates a PolarDB (MySQL-compatible) secret: the account is created on the real server, and it rotates like RDS", async () => {
+    if (!myT) throw new Error("this test needs the real MariaDB target (COFFER_TEST_MYSQL_URL; test/rotation/targets.sh)");
+    const user = `polar_${myT.tag}`;
+    await go("Secrets");
+    await button("Create secret").click();
+    await page.getByRole("radio", { name: /Database secret/ }).click();
+    await page.getByLabel("MySQL / MariaDB").check();
+    await page.getByLabel("PolarDB cluster").check();
+    await field("Secret name").fill("db/polar");
+    await field("Host").fill(myT.host);
+    await field("Port").fill(String(myT.port));
+    await field("Admin credential secret").selectOption("db/mysql-admin");
+    await page.getByLabel("Manage Single Account").check();
+    await page.getByLabel("Create Account").check();
+    await field("Username prefix").fill(user);
+    // A standard account gets its permissions on one named database (on *.* it would be administrative).
+    await button("OK").click();
+    await poll(() => page.locator(".field-invalid", { has: field("Database") }).textContent()).toContain("one named database");
+    await field("Database").fill(myT.database!);
+    await button("OK").click();
+    await page.getByText("Secret db/polar created.").waitFor({ timeout: 60_000 });
+    await poll(() => page.locator(".props").first().textContent()).toContain("Database (PolarDB for MySQL, single account)");
+    // Stored as Alibaba's PolarDB type, with Coffer's database settings (so it can rotate).
+    const described = await s.request("GET", "/v1/secrets/db%2Fpolar");
+    expect(described.body).toMatchObject({ secretType: "PolarDB" });
+    const login = async () => {
+      const v = JSON.parse((await s.request("GET", "/v1/secrets/db%2Fpolar/value")).body.value) as { AccountName: string; AccountPassword: string };
+      const c = await (await import("mysql2/promise")).default.createConnection({ host: myT!.host, port: myT!.port, user: v.AccountName, password: v.AccountPassword });
+      await c.end();
+      return v;
+    };
+    const before = await login();
+    expect(before.AccountName).toBe(user);
+    const r = await s.request("POST", "/v1/secrets/db%2Fpolar/rotate?wait=true&timeoutSeconds=60", {});
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body.completed).toBe(true);
+    const after = await login();
+    expect(after.AccountPassword).not.toBe(before.AccountPassword);
+  });
+
   it("creates an access-key secret for the service account and rotates it with progress", async () => {
     await go("Secrets");
     await button("Create secret").click();

@@ -394,6 +394,8 @@ function ManagedForm({ kind }: { kind: Exclude<Kind, "generic"> }) {
       errs.port = port(db.port);
       if (!db.adminSecret) errs.adminSecret = "Choose the secret that holds the admin credential ({AccountName, AccountPassword}).";
       if (!redis && db.database && !/^[A-Za-z0-9_$*-]{1,63}$/.test(db.database)) errs.database = "The database name is 1-63 letters, digits and _ $ * -.";
+      else if (db.engine === "mysql" && db.account === "create" && db.accountType === "standard" && !bulk && (!db.database || db.database.includes("*")))
+        errs.database = "A standard account Coffer creates gets its permissions on one named database: enter it.";
       if (bulk) {
         // Checked per row above.
       } else if (db.account === "create" || redis) {
