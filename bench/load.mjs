@@ -6,7 +6,12 @@
 //     duration, authorization, names: { prefix, count, width }, valueBytes, serverPid (or an array of pids: their CPU is summed),
 //     prime: true (get only: first read every name once, in order, and report that pass),
 //     aws: { accessKeyId, secretAccessKey, presign } (get-aws only: the key pair that signs,
-//     and how many names to pre-sign, one request each, before the warm-up) }
+//     and how many names to pre-sign, one request each, before the warm-up),
+//     timeline: true (also report each second of the measured window: requests, p99, max) }
+// Latencies are our own, from every 2xx response's hrtime duration (autocannon's
+// `response` event, sub-millisecond); autocannon's own histogram keeps whole milliseconds
+// (hdr-histogram, lowest discernible value 1 ms), too coarse for a 2–5 ms bare p99: it
+// is reported beside ours (`autocannonLatencyMs`, including its `p99_9`) as a cross-check.
 // Prints `{"phase":"measure-start"}` when the measured window begins (the orchestrator
 // starts the server's profiler then), and the results as the last line.
 import autocannon from "autocannon";
@@ -164,10 +169,13 @@ function percentile(sorted, p) {
 }
 
 /** `onBuilt` runs once autocannon has built its clients and their requests (synchronously, inside `autocannon()`), before the first request. */
-async function run(duration, record, amount, onBuilt) {
+let allRequests = 0; // every response of every phase (prime, warm-up, measured): what the store saw
+async function run(duration, record, amount, onBuilt, timeline) {
   let lat = new Float64Array(1 << 20);
+  let at = timeline ? new Float64Array(1 << 20) : undefined;
   let n = 0;
   const inst = autocannon(options(duration, amount));
+  const t0 = performance.now();
   onBuilt?.();
   if (record) {
     inst.on("response", (_client, statusCode, _bytes, responseTime) => {
@@ -176,13 +184,31 @@ async function run(duration, record, amount, onBuilt) {
         const bigger = new Float64Array(lat.length * 2);
         bigger.set(lat);
         lat = bigger;
+        if (at) {
+          const b = new Float64Array(at.length * 2);
+          b.set(at);
+          at = b;
+        }
       }
+      if (at) at[n] = performance.now() - t0;
       lat[n++] = responseTime;
     });
   }
   const result = await inst;
-  return { result, lat: lat.subarray(0, n) };
+  allRequests += result["2xx"] + result.non2xx;
+  return { result, lat: lat.subarray(0, n), at: at?.subarray(0, n) };
 }
+
+/** Per second of the window (by the response's arrival): responses, p99, max. */
+function timelineOf(lat, at) {
+  const buckets = [];
+  for (let i = 0; i < lat.length; i++) (buckets[Math.floor(at[i] / 1000)] ??= []).push(lat[i]);
+  return Array.from(buckets, (b, s) => {
+    const sorted = Float64Array.from(b ?? []).sort();
+    return { s, n: sorted.length, p99: round2(percentile(sorted, 99)), max: round2(sorted.length ? sorted[sorted.length - 1] : null) };
+  });
+}
+const round2 = (x) => (x === null ? null : Math.round(x * 100) / 100);
 
 function latencyOf(lat) {
   const sorted = Float64Array.from(lat).sort();
@@ -208,13 +234,19 @@ if (cfg.warmup > 0) await run(cfg.warmup, false);
 process.stdout.write(`${JSON.stringify({ phase: "measure-start" })}\n`);
 // The counters start once the requests are built: building them is not the server's load.
 let cpu0, me0, all0, self0, t0;
-const { result: r, lat } = await run(cfg.duration, true, undefined, () => {
-  cpu0 = procCpuMs(cfg.serverPid);
-  me0 = procCpuMs(process.pid);
-  all0 = machineBusyMs();
-  self0 = process.cpuUsage();
-  t0 = process.hrtime.bigint();
-});
+const { result: r, lat, at } = await run(
+  cfg.duration,
+  true,
+  undefined,
+  () => {
+    cpu0 = procCpuMs(cfg.serverPid);
+    me0 = procCpuMs(process.pid);
+    all0 = machineBusyMs();
+    self0 = process.cpuUsage();
+    t0 = process.hrtime.bigint();
+  },
+  cfg.timeline,
+);
 const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
 const cpu1 = procCpuMs(cfg.serverPid);
 const me1 = procCpuMs(process.pid);
@@ -240,7 +272,9 @@ const out = {
   timeouts: r.timeouts,
   statusCodeStats: r.statusCodeStats,
   latencyMs: latencyOf(lat),
-  autocannonLatencyMs: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max, mean: r.latency.mean },
+  autocannonLatencyMs: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, p99_9: r.latency.p99_9, max: r.latency.max, mean: r.latency.mean },
+  allRequests,
+  ...(cfg.timeline ? { timeline: timelineOf(lat, at) } : {}),
   throughputBytesPerS: r.throughput.average,
   serverCpuMs: cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : null,
   serverCpuUsPerReq: cpu0 !== undefined && cpu1 !== undefined && ok > 0 ? ((cpu1 - cpu0) * 1000) / (ok + r.non2xx) : null,
