@@ -208,6 +208,13 @@ function timelineOf(lat, at) {
     return { s, n: sorted.length, p99: round2(percentile(sorted, 99)), max: round2(sorted.length ? sorted[sorted.length - 1] : null) };
   });
 }
+/** Latencies of the responses in the window's first `ms`, and of the rest. */
+function splitAt(lat, at, ms) {
+  const first = [];
+  const rest = [];
+  for (let i = 0; i < lat.length; i++) (at[i] < ms ? first : rest).push(lat[i]);
+  return { firstMs: ms, first: { n: first.length, ...latencyOf(first) }, rest: { n: rest.length, ...latencyOf(rest) } };
+}
 const round2 = (x) => (x === null ? null : Math.round(x * 100) / 100);
 
 function latencyOf(lat) {
@@ -274,7 +281,7 @@ const out = {
   latencyMs: latencyOf(lat),
   autocannonLatencyMs: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, p99_9: r.latency.p99_9, max: r.latency.max, mean: r.latency.mean },
   allRequests,
-  ...(cfg.timeline ? { timeline: timelineOf(lat, at) } : {}),
+  ...(cfg.timeline ? { timeline: timelineOf(lat, at), firstSeconds: splitAt(lat, at, 5000) } : {}),
   throughputBytesPerS: r.throughput.average,
   serverCpuMs: cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : null,
   serverCpuUsPerReq: cpu0 !== undefined && cpu1 !== undefined && ok > 0 ? ((cpu1 - cpu0) * 1000) / (ok + r.non2xx) : null,

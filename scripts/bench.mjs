@@ -673,8 +673,8 @@ async function soak(label, { dataDir, storage, stallsDir, pgUrl }) {
     mbPerMillionReads: reads ? round((grown / reads) * 1e6 / 2 ** 20, 1) : null,
   };
   log(`  store grew ${round(grown / 2 ** 20, 2)} MiB over ${reads} reads: ${r.storeGrowth.bytesPerRead} B per read, ${r.storeGrowth.mbPerMillionReads} MiB per million reads`);
-  const first = r.timeline?.slice(0, 3).map((b) => `${b.s}s: n ${b.n}, p99 ${b.p99}, max ${b.max} ms`).join("; ");
-  if (first) log(`  first seconds: ${first}`);
+  const fs = r.firstSeconds;
+  if (fs) log(`  first ${fs.firstMs / 1000} s: ${fs.first.n} reads, p99 ${round(fs.first.p99, 2)} / max ${round(fs.first.max, 2)} ms; after: p99 ${round(fs.rest.p99, 2)} / p99.9 ${round(fs.rest.p999, 2)} / max ${round(fs.rest.max, 2)} ms`);
   return r;
 }
 
@@ -944,6 +944,8 @@ function printTable(r) {
   if (r.postgres?.load) extra.push(`load (postgres): ${n0(r.postgres.load.perSecond)}/s${r.postgres.load.failures ? `, ${r.postgres.load.failures} FAILED` : ""}`);
   for (const [name, sk] of [["sqlite", r.soak], ["postgres", r.postgres?.soak]]) {
     const g = sk?.storeGrowth;
+    const fs = sk?.firstSeconds;
+    if (fs) extra.push(`soak (${name}): first ${fs.firstMs / 1000} s ${n0(fs.first.n)} reads, p99 ${f(fs.first.p99)} / p99.9 ${f(fs.first.p999)} / max ${f(fs.first.max)} ms; the rest p99 ${f(fs.rest.p99)} / p99.9 ${f(fs.rest.p999)} / max ${f(fs.rest.max)} ms`);
     if (g) extra.push(`store growth (${name}, soak): ${f(g.grownBytes / 2 ** 20)} MiB over ${n0(g.reads)} reads = ${f(g.bytesPerRead, 0)} B per read, ${f(g.mbPerMillionReads, 0)} MiB per million reads`);
   }
   if (r.postgres?.skipped) extra.push(`postgres: not run (${r.postgres.reason})`);
