@@ -120,6 +120,27 @@ if (cfg.scenario === "get-aws") {
   }
 }
 
+/**
+ * A static list of pre-built requests, split between the connections: connection k cycles
+ * through its own slice. autocannon builds every request of its `requests` option for every
+ * connection, eagerly, one connection after the other, and each connection sends its first
+ * request as soon as it is built: with 2,048 requests × 64 connections that took 1–9 s on
+ * this machine, and the first connections' first requests were "in flight" meanwhile (a
+ * load-generator artifact of seconds in max and p99.9). Slices build each request once.
+ */
+function sliced(base, list) {
+  let k = 0;
+  const per = Math.max(1, Math.ceil(list.length / base.connections));
+  return {
+    ...base,
+    requests: [list[0]],
+    setupClient: (client) => {
+      const from = (k++ * per) % list.length;
+      client.setRequests(list.slice(from, from + per));
+    },
+  };
+}
+
 function options(duration, amount) {
   const base = {
     url: cfg.url,
@@ -142,10 +163,10 @@ function options(duration, amount) {
       // machine, CPU the server under test then lacks on two shared cores).
       return amount
         ? { ...base, requests: [{ method: "GET", setupRequest: (req) => ({ ...req, path: `/v1/secrets/${encodeURIComponent(pickNext())}/value` }) }] }
-        : { ...base, requests: sample.map((n) => ({ method: "GET", path: `/v1/secrets/${encodeURIComponent(n)}/value` })) };
+        : sliced(base, sample.map((n) => ({ method: "GET", path: `/v1/secrets/${encodeURIComponent(n)}/value` })));
     case "get-aws":
       // the pre-signed requests, in a shuffled order, as "get" cycles through its sample
-      return { ...base, headers: {}, requests: shuffle(signed.slice()) };
+      return sliced({ ...base, headers: {} }, shuffle(signed.slice()));
     case "put":
       return {
         ...base,
@@ -168,18 +189,29 @@ function percentile(sorted, p) {
   return sorted[i];
 }
 
-/** `onBuilt` runs once autocannon has built its clients and their requests (synchronously, inside `autocannon()`), before the first request. */
+let buildMs; // the last run's: autocannon building its connections and their requests (the first requests wait that long at most)
 let allRequests = 0; // every response of every phase (prime, warm-up, measured): what the store saw
+let sentDuringBuild = 0; // the last run's responses to requests sent before the build was done (not in its latencies)
+/** `onBuilt` runs once autocannon has built its clients and their requests (synchronously, inside `autocannon()`), before the first request. */
 async function run(duration, record, amount, onBuilt, timeline) {
   let lat = new Float64Array(1 << 20);
   let at = timeline ? new Float64Array(1 << 20) : undefined;
   let n = 0;
+  sentDuringBuild = 0;
+  const b0 = performance.now();
   const inst = autocannon(options(duration, amount));
   const t0 = performance.now();
+  buildMs = t0 - b0;
   onBuilt?.();
   if (record) {
     inst.on("response", (_client, statusCode, _bytes, responseTime) => {
       if (statusCode < 200 || statusCode > 299) return;
+      // sent while autocannon was still building the other connections: its time includes
+      // the load generator's own work (see sliced()), not the server's; not counted
+      if (performance.now() - responseTime < t0) {
+        sentDuringBuild++;
+        return;
+      }
       if (n === lat.length) {
         const bigger = new Float64Array(lat.length * 2);
         bigger.set(lat);
@@ -281,6 +313,8 @@ const out = {
   latencyMs: latencyOf(lat),
   autocannonLatencyMs: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, p99_9: r.latency.p99_9, max: r.latency.max, mean: r.latency.mean },
   allRequests,
+  loadGenBuildMs: Math.round(buildMs * 10) / 10,
+  sentDuringBuild,
   ...(cfg.timeline ? { timeline: timelineOf(lat, at), firstSeconds: splitAt(lat, at, 5000) } : {}),
   throughputBytesPerS: r.throughput.average,
   serverCpuMs: cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : null,
