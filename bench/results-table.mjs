@@ -57,14 +57,27 @@ if (r.load) extra.push(`- Loading 10,000 secrets: SQLite ${n0(r.load.perSecond)}
 if (r.postgres?.settings) extra.push(`- PostgreSQL: ${Object.entries(r.postgres.settings).map(([k, x]) => `${k}=${x}`).join(", ")}.`);
 if (r.postgres?.skipped) extra.push(`- PostgreSQL not run: ${r.postgres.reason}.`);
 out.push(...extra, "");
-out.push("| target | value | result |");
-out.push("|---|---|---|");
-for (const [k, x] of Object.entries(r.verdicts ?? {})) {
-  if (x.skipped) {
-    out.push(`| ${k} | skipped: ${x.reason} | |`);
-    continue;
-  }
-  const detail = [x.vsBare !== undefined ? `${f(x.vsBare)}× bare` : "", x.vsHello !== undefined ? `${f(x.vsHello, 2)} of hello` : "", x.longestMs !== undefined ? `longest ${f(x.longestMs, 0)} ms` : ""].filter(Boolean).join(", ");
-  out.push(`| \`${k}\`: ${x.target} | ${f(x.value, 1)}${detail ? ` (${detail})` : ""} | ${x.pass ? "met" : "**MISSED**"} |`);
+// the targets: issue 18's as a matrix (rows: target, columns: store × run), then the others
+const v = r.verdicts ?? {};
+const cols = [["sqlite.get-aws", "SQLite SigV4"], ["sqlite.soak", "SQLite soak"], ["postgres.get-aws", "PostgreSQL SigV4"], ["postgres.soak", "PostgreSQL soak"]].filter(([k]) => Object.keys(v).some((x) => x.startsWith(`${k}.`)));
+const cell = (x, fmt) => (x ? `${fmt(x)} ${x.pass ? "met" : "**MISSED**"}` : "–");
+const targetRows = [
+  ["throughput", `≥ ${r.targets.readVsHello} of bare hello`, (x) => f(x.vsHello, 2)],
+  ["p99", `p99 ≤ ${r.targets.p99VsBare}× bare`, (x) => `${f(x.value)} ms (${f(x.vsBare)}×)`],
+  ["p999", `p99.9 ≤ ${r.targets.p999VsBare}× bare`, (x) => `${f(x.value)} ms (${f(x.vsBare)}×)`],
+  ["max", `max ≤ ${r.targets.maxMs} ms`, (x) => `${f(x.value)} ms`],
+  ["stalls", `no event-loop stall > ${r.targets.stallMs} ms`, (x) => `${x.value ?? "?"} (longest ${f(x.longestMs, 0)} ms)`],
+];
+out.push(`| target | ${cols.map(([, l]) => l).join(" | ")} |`);
+out.push(`|---|${cols.map(() => "---").join("|")}|`);
+for (const [key, label, fmt] of targetRows) out.push(`| ${label} | ${cols.map(([k]) => cell(v[`${k}.${key}`], fmt)).join(" | ")} |`);
+const others = Object.entries(v).filter(([k]) => !cols.some(([c]) => k.startsWith(`${c}.`)));
+if (others.length) {
+  out.push("");
+  out.push(
+    `Other targets: ${others
+      .map(([k, x]) => (x.skipped ? `${k} skipped` : `${k} ${f(x.value, 0)} (${x.target.replace(/ \(.*\)$/, "")}) ${x.pass ? "met" : "**MISSED**"}`))
+      .join("; ")}.`,
+  );
 }
 process.stdout.write(`${out.join("\n")}\n`);
