@@ -53,7 +53,7 @@ for (const [name, sc, sk] of [["SQLite", r.scenarios, r.soak], ["PostgreSQL", r.
   const g = sk?.storeGrowth;
   if (g) extra.push(`- ${name} store growth over the soak's ${n0(g.reads)} reads: ${f(g.bytesPerRead, 0)} B per read, **${f(g.mbPerMillionReads, 0)} MiB per million reads** (${g.measure}).`);
 }
-if (r.load) extra.push(`- Loading 10,000 secrets: SQLite ${n0(r.load.perSecond)}/s${r.postgres?.load ? `, PostgreSQL ${n0(r.postgres.load.perSecond)}/s` : ""}.`);
+if (r.load) extra.push(`- Loading ${r.settings.secrets.toLocaleString("en-US")} secrets: SQLite ${n0(r.load.perSecond)}/s${r.postgres?.load ? `, PostgreSQL ${n0(r.postgres.load.perSecond)}/s` : ""}.`);
 if (r.postgres?.settings) extra.push(`- PostgreSQL: ${Object.entries(r.postgres.settings).map(([k, x]) => `${k}=${x}`).join(", ")}.`);
 if (r.postgres?.skipped) extra.push(`- PostgreSQL not run: ${r.postgres.reason}.`);
 out.push(...extra, "");

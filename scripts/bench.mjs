@@ -29,11 +29,11 @@
 //      profiler for exactly the measured window (bench/profile-summary.mjs), per request.
 // Prints a table and the targets, writes bench/results/<timestamp>.json.
 //
-// Options: --quick (3 s per scenario, 1 s warm-up, 15 s soak, fewer start/CLI runs: ~2–3 min),
+// Options: --quick (3 s per scenario, 1 s warm-up, 15 s soak, 2,000 secrets, fewer start/CLI runs),
 //          --soak=SECONDS (0: no soak), --no-pg, --profile, --no-cli,
 //          --wait-quiet (first wait, up to 10 min, until the machine is idle),
 //          --only=get,get-aws,get-reader,put (only these scenarios, beside the bare reference).
-// Env: BENCH_DURATION (s), BENCH_WARMUP (s), BENCH_SECRETS (10000), BENCH_CONNECTIONS (64),
+// Env: BENCH_DURATION (s), BENCH_WARMUP (s), BENCH_SECRETS (10000; --quick 2000), BENCH_CONNECTIONS (64),
 //      BENCH_PG_URL (postgres://user@host:port/db: a server to create a database in),
 //      BENCH_KEEP=1 (keep the temporary data dirs).
 import { execFileSync, spawn } from "node:child_process";
@@ -60,7 +60,7 @@ const SOAK = num(args.find((a) => a.startsWith("--soak="))?.slice(7), QUICK ? 15
 const PG_URL = NO_PG ? undefined : process.env.BENCH_PG_URL || process.env.COFFER_TEST_PG_URL || undefined;
 const DURATION = num(process.env.BENCH_DURATION, QUICK ? 3 : 10);
 const WARMUP = num(process.env.BENCH_WARMUP, QUICK ? 1 : 3);
-const SECRETS = num(process.env.BENCH_SECRETS, 10_000);
+const SECRETS = num(process.env.BENCH_SECRETS, QUICK ? 2_000 : 10_000);
 const CONNECTIONS = num(process.env.BENCH_CONNECTIONS, 64);
 const START_RUNS = QUICK ? 3 : 5;
 const CLI_RUNS = QUICK ? 10 : 20;
@@ -74,7 +74,7 @@ const AUTH = `Basic ${Buffer.from(`${KEY_ID}:${KEY_SECRET}`).toString("base64")}
 // each store), against the bare 1 KB reply of the same run; and the older ones.
 const TARGETS = { p99VsBare: 3, p999VsBare: 5, maxMs: 100, stallMs: 20, readVsHello: 0.2, writesPerS: 2000, startMs: 1000, cliMs: 250, runOverheadMs: 150 };
 const AWS_PRESIGN = 2048; // get-aws: names pre-signed (one request each) before the warm-up
-const RUN_RUNS = 20; // coffer run overhead: runs of each of the three commands, interleaved
+const RUN_RUNS = QUICK ? 10 : 20; // coffer run overhead: runs of each of the three commands, interleaved
 const RUN_SECRETS = 10;
 
 const children = new Set();
