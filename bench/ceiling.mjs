@@ -7,7 +7,7 @@
 //
 // Usage: node bench/ceiling.mjs [--work=0,10,20,40,70,100] [--workers=1,2] [--duration=5] [--warmup=1]
 // Prints a table; writes bench/results/<timestamp>.ceiling.json. Method and figures:
-// docs/performance.md ("What the read targets need").
+// docs/performance.md ("Reading the table").
 import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";

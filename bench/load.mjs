@@ -6,7 +6,12 @@
 //     duration, authorization, names: { prefix, count, width }, valueBytes, serverPid (or an array of pids: their CPU is summed),
 //     prime: true (get only: first read every name once, in order, and report that pass),
 //     aws: { accessKeyId, secretAccessKey, presign } (get-aws only: the key pair that signs,
-//     and how many names to pre-sign, one request each, before the warm-up) }
+//     and how many names to pre-sign, one request each, before the warm-up),
+//     timeline: true (also report each second of the measured window: requests, p99, max) }
+// Latencies are our own, from every 2xx response's hrtime duration (autocannon's
+// `response` event, sub-millisecond); autocannon's own histogram keeps whole milliseconds
+// (hdr-histogram, lowest discernible value 1 ms), too coarse for a 2–5 ms bare p99: it
+// is reported beside ours (`autocannonLatencyMs`, including its `p99_9`) as a cross-check.
 // Prints `{"phase":"measure-start"}` when the measured window begins (the orchestrator
 // starts the server's profiler then), and the results as the last line.
 import autocannon from "autocannon";
@@ -115,6 +120,27 @@ if (cfg.scenario === "get-aws") {
   }
 }
 
+/**
+ * A static list of pre-built requests, split between the connections: connection k cycles
+ * through its own slice. autocannon builds every request of its `requests` option for every
+ * connection, eagerly, one connection after the other, and each connection sends its first
+ * request as soon as it is built: with 2,048 requests × 64 connections that took 1–9 s on
+ * this machine, and the first connections' first requests were "in flight" meanwhile (a
+ * load-generator artifact of seconds in max and p99.9). Slices build each request once.
+ */
+function sliced(base, list) {
+  let k = 0;
+  const per = Math.max(1, Math.ceil(list.length / base.connections));
+  return {
+    ...base,
+    requests: [list[0]],
+    setupClient: (client) => {
+      const from = (k++ * per) % list.length;
+      client.setRequests(list.slice(from, from + per));
+    },
+  };
+}
+
 function options(duration, amount) {
   const base = {
     url: cfg.url,
@@ -137,10 +163,10 @@ function options(duration, amount) {
       // machine, CPU the server under test then lacks on two shared cores).
       return amount
         ? { ...base, requests: [{ method: "GET", setupRequest: (req) => ({ ...req, path: `/v1/secrets/${encodeURIComponent(pickNext())}/value` }) }] }
-        : { ...base, requests: sample.map((n) => ({ method: "GET", path: `/v1/secrets/${encodeURIComponent(n)}/value` })) };
+        : sliced(base, sample.map((n) => ({ method: "GET", path: `/v1/secrets/${encodeURIComponent(n)}/value` })));
     case "get-aws":
       // the pre-signed requests, in a shuffled order, as "get" cycles through its sample
-      return { ...base, headers: {}, requests: shuffle(signed.slice()) };
+      return sliced({ ...base, headers: {} }, shuffle(signed.slice()));
     case "put":
       return {
         ...base,
@@ -163,26 +189,65 @@ function percentile(sorted, p) {
   return sorted[i];
 }
 
+let buildMs; // the last run's: autocannon building its connections and their requests (the first requests wait that long at most)
+let allRequests = 0; // every response of every phase (prime, warm-up, measured): what the store saw
+let sentDuringBuild = 0; // the last run's responses to requests sent before the build was done (not in its latencies)
 /** `onBuilt` runs once autocannon has built its clients and their requests (synchronously, inside `autocannon()`), before the first request. */
-async function run(duration, record, amount, onBuilt) {
+async function run(duration, record, amount, onBuilt, timeline) {
   let lat = new Float64Array(1 << 20);
+  let at = timeline ? new Float64Array(1 << 20) : undefined;
   let n = 0;
+  sentDuringBuild = 0;
+  const b0 = performance.now();
   const inst = autocannon(options(duration, amount));
+  const t0 = performance.now();
+  buildMs = t0 - b0;
   onBuilt?.();
   if (record) {
     inst.on("response", (_client, statusCode, _bytes, responseTime) => {
       if (statusCode < 200 || statusCode > 299) return;
+      // sent while autocannon was still building the other connections: its time includes
+      // the load generator's own work (see sliced()), not the server's; not counted
+      if (performance.now() - responseTime < t0) {
+        sentDuringBuild++;
+        return;
+      }
       if (n === lat.length) {
         const bigger = new Float64Array(lat.length * 2);
         bigger.set(lat);
         lat = bigger;
+        if (at) {
+          const b = new Float64Array(at.length * 2);
+          b.set(at);
+          at = b;
+        }
       }
+      if (at) at[n] = performance.now() - t0;
       lat[n++] = responseTime;
     });
   }
   const result = await inst;
-  return { result, lat: lat.subarray(0, n) };
+  allRequests += result["2xx"] + result.non2xx;
+  return { result, lat: lat.subarray(0, n), at: at?.subarray(0, n) };
 }
+
+/** Per second of the window (by the response's arrival): responses, p99, max. */
+function timelineOf(lat, at) {
+  const buckets = [];
+  for (let i = 0; i < lat.length; i++) (buckets[Math.floor(at[i] / 1000)] ??= []).push(lat[i]);
+  return Array.from(buckets, (b, s) => {
+    const sorted = Float64Array.from(b ?? []).sort();
+    return { s, n: sorted.length, p99: round2(percentile(sorted, 99)), max: round2(sorted.length ? sorted[sorted.length - 1] : null) };
+  });
+}
+/** Latencies of the responses in the window's first `ms`, and of the rest. */
+function splitAt(lat, at, ms) {
+  const first = [];
+  const rest = [];
+  for (let i = 0; i < lat.length; i++) (at[i] < ms ? first : rest).push(lat[i]);
+  return { firstMs: ms, first: { n: first.length, ...latencyOf(first) }, rest: { n: rest.length, ...latencyOf(rest) } };
+}
+const round2 = (x) => (x === null ? null : Math.round(x * 100) / 100);
 
 function latencyOf(lat) {
   const sorted = Float64Array.from(lat).sort();
@@ -208,13 +273,19 @@ if (cfg.warmup > 0) await run(cfg.warmup, false);
 process.stdout.write(`${JSON.stringify({ phase: "measure-start" })}\n`);
 // The counters start once the requests are built: building them is not the server's load.
 let cpu0, me0, all0, self0, t0;
-const { result: r, lat } = await run(cfg.duration, true, undefined, () => {
-  cpu0 = procCpuMs(cfg.serverPid);
-  me0 = procCpuMs(process.pid);
-  all0 = machineBusyMs();
-  self0 = process.cpuUsage();
-  t0 = process.hrtime.bigint();
-});
+const { result: r, lat, at } = await run(
+  cfg.duration,
+  true,
+  undefined,
+  () => {
+    cpu0 = procCpuMs(cfg.serverPid);
+    me0 = procCpuMs(process.pid);
+    all0 = machineBusyMs();
+    self0 = process.cpuUsage();
+    t0 = process.hrtime.bigint();
+  },
+  cfg.timeline,
+);
 const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
 const cpu1 = procCpuMs(cfg.serverPid);
 const me1 = procCpuMs(process.pid);
@@ -240,7 +311,11 @@ const out = {
   timeouts: r.timeouts,
   statusCodeStats: r.statusCodeStats,
   latencyMs: latencyOf(lat),
-  autocannonLatencyMs: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max, mean: r.latency.mean },
+  autocannonLatencyMs: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, p99_9: r.latency.p99_9, max: r.latency.max, mean: r.latency.mean },
+  allRequests,
+  loadGenBuildMs: Math.round(buildMs * 10) / 10,
+  sentDuringBuild,
+  ...(cfg.timeline ? { timeline: timelineOf(lat, at), firstSeconds: splitAt(lat, at, 5000) } : {}),
   throughputBytesPerS: r.throughput.average,
   serverCpuMs: cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : null,
   serverCpuUsPerReq: cpu0 !== undefined && cpu1 !== undefined && ok > 0 ? ((cpu1 - cpu0) * 1000) / (ok + r.non2xx) : null,

@@ -2,31 +2,39 @@
 // Coffer's benchmark (`npm run bench`). A measurement, not a test: it always exits 0 once
 // it has measured, and prints MISSED beside every target it did not meet.
 //
-// What it does, each part in its own process:
+// What it does, each part in its own process (method and figures: docs/performance.md):
 //   1. server start time on a fresh data dir (spawn → /v1/sys/health 200, and ready_ms);
-//   2. starts Coffer (SQLite, dev mode) and a bare Fastify hello world (bench/bare-fastify.mjs);
-//   3. loads 10,000 secrets with 1 KB values (64 requests in flight) and times it;
-//   4. with autocannon in a separate process (bench/load.mjs), 64 connections, pipelining 1,
-//      warm-up then measure: bare Fastify GET / and a 1 KB reply (before, and again after,
-//      Coffer's scenarios), GetSecretValue (random names; first one cold pass over all),
-//      GetSecretValue as a service account with the secret-reader role (policies
-//      evaluated; skipped if the server lacks the IAM routes), PutSecretValue (random
-//      names, a fresh 1 KB value each, durable writes), GetSecretValue through the AWS
-//      Secrets Manager protocol (SigV4, requests pre-signed before the warm-up); each with the server's CPU per
-//      request, the other processes' share of the machine, and the server's event-loop delay;
-//   5. `coffer secrets get <name>` wall time (spawned CLI, 20 runs), and `coffer run
-//      --path app/ -- true` overhead over /bin/true (20 interleaved runs);
-//   6. server start time on the loaded data dir;
-//   7. with --profile: those scenarios again, each target under the V8 sampling profiler
-//      for exactly the measured window, and a summary of where the time goes
-//      (bench/profile-summary.mjs), per request.
-// Prints a table and writes bench/results/<timestamp>.json (method and figures:
-// docs/performance.md).
+//   2. starts a bare Fastify server (bench/bare-fastify.mjs) and measures its hello world
+//      (GET /) and a 1 KB GetSecretValue-shaped reply (GET /value): the references;
+//   3. SQLite store: starts Coffer (dev mode), loads 10,000 secrets with 1 KB values (64
+//      in flight), then with autocannon in a separate process (bench/load.mjs), 64
+//      connections, pipelining 1, warm-up then measure: GetSecretValue native (random
+//      names; first one cold pass over all), GetSecretValue through the AWS protocol
+//      (SigV4, requests pre-signed before the warm-up), GetSecretValue as a service account
+//      with the secret-reader role (policies evaluated), PutSecretValue (durable writes);
+//      each with p50/p99/p99.9/max from every response, the server's CPU per request, the
+//      other processes' share of the machine, and, inside the server (bench/loop-stalls.mjs,
+//      a preload), its event-loop stalls over 20 ms;
+//   4. `coffer secrets get <name>` wall time (spawned CLI), and `coffer run --path app/ --
+//      true` overhead over /bin/true; server start time on the loaded data dir;
+//   5. the read soak: a freshly started server on the loaded store, AWS SigV4 GetSecretValue
+//      at 64 connections for 60 s from the first request on (no warm-up excluded), with the
+//      same percentiles, the stalls, a per-second timeline, and the store's growth (coffer.db
+//      and its WAL, before and after) scaled to one million reads;
+//   6. PostgreSQL store (when BENCH_PG_URL, else COFFER_TEST_PG_URL, names a server: a
+//      database of its own is created and dropped): the read scenarios, PutSecretValue and
+//      the soak again (growth: pg_database_size);
+//   7. the bare references again (the reference is the better of the two runs);
+//   8. with --profile: the SQLite scenarios again, each target under the V8 sampling
+//      profiler for exactly the measured window (bench/profile-summary.mjs), per request.
+// Prints a table and the targets, writes bench/results/<timestamp>.json.
 //
-// Options: --quick (3 s per scenario, 1 s warm-up, fewer start/CLI runs), --profile,
-//          --no-cli, --wait-quiet (first wait, up to 10 min, until the machine is idle),
+// Options: --quick (3 s per scenario, 1 s warm-up, 15 s soak, 2,000 secrets, fewer start/CLI runs),
+//          --soak=SECONDS (0: no soak), --no-pg, --profile, --no-cli,
+//          --wait-quiet (first wait, up to 10 min, until the machine is idle),
 //          --only=get,get-aws,get-reader,put (only these scenarios, beside the bare reference).
-// Env: BENCH_DURATION (s), BENCH_WARMUP (s), BENCH_SECRETS (10000), BENCH_CONNECTIONS (64),
+// Env: BENCH_DURATION (s), BENCH_WARMUP (s), BENCH_SECRETS (10000; --quick 2000), BENCH_CONNECTIONS (64),
+//      BENCH_PG_URL (postgres://user@host:port/db: a server to create a database in),
 //      BENCH_KEEP=1 (keep the temporary data dirs).
 import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -35,7 +43,7 @@ import http from "node:http";
 import { createServer } from "node:net";
 import os from "node:os";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { formatSummary, summarize } from "../bench/profile-summary.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -47,9 +55,12 @@ const WAIT_QUIET = args.includes("--wait-quiet");
 /** `--only get,put`: only these load scenarios (and the bare reference); for quick comparisons, not for the report. */
 const ONLY = args.find((a) => a.startsWith("--only="))?.slice(7).split(",");
 const num = (v, d) => (v !== undefined && v !== "" && Number.isFinite(Number(v)) ? Number(v) : d);
+const NO_PG = args.includes("--no-pg");
+const SOAK = num(args.find((a) => a.startsWith("--soak="))?.slice(7), QUICK ? 15 : 60);
+const PG_URL = NO_PG ? undefined : process.env.BENCH_PG_URL || process.env.COFFER_TEST_PG_URL || undefined;
 const DURATION = num(process.env.BENCH_DURATION, QUICK ? 3 : 10);
 const WARMUP = num(process.env.BENCH_WARMUP, QUICK ? 1 : 3);
-const SECRETS = num(process.env.BENCH_SECRETS, 10_000);
+const SECRETS = num(process.env.BENCH_SECRETS, QUICK ? 2_000 : 10_000);
 const CONNECTIONS = num(process.env.BENCH_CONNECTIONS, 64);
 const START_RUNS = QUICK ? 3 : 5;
 const CLI_RUNS = QUICK ? 10 : 20;
@@ -59,9 +70,11 @@ const KEY_ID = "BENCHROOTKEY0001";
 const KEY_SECRET = "bench-root-secret-" + randomBytes(12).toString("hex");
 const AUTH = `Basic ${Buffer.from(`${KEY_ID}:${KEY_SECRET}`).toString("base64")}`;
 
-const TARGETS = { readRatio: 0.6, readP99Ms: 5, writesPerS: 2000, startMs: 1000, cliMs: 250, runOverheadMs: 150 };
+// Issue 18's targets for GetSecretValue over SigV4 at 64 connections (measured run and soak,
+// each store), against the bare 1 KB reply of the same run; and the older ones.
+const TARGETS = { p99VsBare: 3, p999VsBare: 5, maxMs: 100, stallMs: 20, readVsHello: 0.2, writesPerS: 2000, startMs: 1000, cliMs: 250, runOverheadMs: 150 };
 const AWS_PRESIGN = 2048; // get-aws: names pre-signed (one request each) before the warm-up
-const RUN_RUNS = 20; // coffer run overhead: runs of each of the three commands, interleaved
+const RUN_RUNS = QUICK ? 10 : 20; // coffer run overhead: runs of each of the three commands, interleaved
 const RUN_SECRETS = 10;
 
 const children = new Set();
@@ -146,13 +159,16 @@ async function waitHealthy(port, child, timeoutMs = 20_000) {
 }
 
 /** Spawn the Coffer server on dataDir; resolves once healthy, with the timings. */
-async function startServer(dataDir, { logLevel = "warn", nodeArgs = [] } = {}) {
+async function startServer(dataDir, { logLevel = "warn", nodeArgs = [], storage = "sqlite", stallsFile } = {}) {
   const port = await freePort();
   const t0 = process.hrtime.bigint();
-  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, "bench/server.mjs")], {
+  const preload = stallsFile ? ["--import", pathToFileURL(join(ROOT, "bench/loop-stalls.mjs")).href] : [];
+  const child = spawn(process.execPath, [...preload, ...nodeArgs, join(ROOT, "bench/server.mjs")], {
     cwd: ROOT,
     env: {
       ...process.env,
+      ...(stallsFile ? { BENCH_STALLS_FILE: stallsFile } : {}),
+      COFFER_STORAGE: storage,
       BENCH_PORT: String(port),
       BENCH_DATA_DIR: dataDir,
       COFFER_ROOT_ACCESS_KEY_ID: KEY_ID,
@@ -181,7 +197,7 @@ async function startServer(dataDir, { logLevel = "warn", nodeArgs = [] } = {}) {
   }
   // the listening line comes right after listen(); give it a moment to arrive
   for (let i = 0; i < 50 && readyMs === undefined && logLevel === "info"; i++) await sleep(2);
-  return { child, port, spawnToHealthyMs: Number(t1 - t0) / 1e6, readyMs, output: () => out };
+  return { child, port, stallsFile, spawnToHealthyMs: Number(t1 - t0) / 1e6, readyMs, output: () => out };
 }
 
 async function stopChild(child, timeoutMs = 15_000) {
@@ -194,8 +210,12 @@ async function stopChild(child, timeoutMs = 15_000) {
   children.delete(child);
 }
 
-async function startBare() {
-  const child = spawn(process.execPath, [join(ROOT, "bench/bare-fastify.mjs"), "0"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+async function startBare(stallsFile) {
+  const child = spawn(process.execPath, ["--import", pathToFileURL(join(ROOT, "bench/loop-stalls.mjs")).href, join(ROOT, "bench/bare-fastify.mjs"), "0"], {
+    cwd: ROOT,
+    env: { ...process.env, BENCH_STALLS_FILE: stallsFile },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   children.add(child);
   let out = "";
   child.stderr.on("data", (d) => (out += d));
@@ -208,7 +228,7 @@ async function startBare() {
     });
     child.once("exit", (c) => reject(new Error(`bare fastify exited with ${c}: ${out.slice(-2000)}`)));
   });
-  return { child, port, output: () => out };
+  return { child, port, stallsFile, output: () => out };
 }
 
 /**
@@ -234,19 +254,25 @@ async function measure(scenario, target, opts = {}) {
     while (count() === before && Date.now() < deadline) await sleep(10);
     const lines = target.output().split("\n").filter((l) => l.startsWith("bench: window "));
     if (count() > before) r.serverLoopDelayMs = JSON.parse(lines[lines.length - 1].slice("bench: window ".length)).loopDelayMs;
+    // the stalls preload wrote its line (synchronously, in its SIGUSR2 listener) before that
+    if (target.stallsFile && existsSync(target.stallsFile)) {
+      const last = readFileSync(target.stallsFile, "utf8").trim().split("\n").pop();
+      if (last) r.serverStalls = JSON.parse(last);
+    }
   }
   return r;
 }
 
 /** One autocannon scenario in a separate process (bench/load.mjs). */
-function runLoad(scenario, port, serverPid, { onMeasureStart, prime = false, authorization = AUTH } = {}) {
+function runLoad(scenario, port, serverPid, { onMeasureStart, prime = false, authorization = AUTH, warmup = WARMUP, duration = DURATION, timeline = false } = {}) {
   const cfg = {
     url: `http://127.0.0.1:${port}`,
     scenario,
     connections: CONNECTIONS,
     pipelining: 1,
-    warmup: WARMUP,
-    duration: DURATION,
+    warmup,
+    duration,
+    timeline,
     authorization,
     names: NAMES,
     valueBytes: VALUE_BYTES,
@@ -542,6 +568,116 @@ async function waitQuiet() {
 
 let readerAuth;
 
+/** Bytes of a SQLite store on disk: coffer.db and its WAL (the -shm is an index, not data). */
+function sqliteBytes(dataDir) {
+  const size = (f) => (existsSync(f) ? statSync(f).size : 0);
+  const db = size(join(dataDir, "coffer.db"));
+  const wal = size(join(dataDir, "coffer.db-wal"));
+  return { db, wal, total: db + wal };
+}
+
+/** A PostgreSQL client for the bench's own queries (the `pg` driver Coffer uses). */
+async function pgQuery(url, sql) {
+  const { default: pg } = await import("pg");
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query(sql)).rows;
+  } finally {
+    await c.end();
+  }
+}
+const redact = (url) => url.replace(/\/\/[^@/]*@/, "//***@");
+
+/**
+ * One store's run: start Coffer on it, load the secrets, then the read scenarios and
+ * PutSecretValue (and, on `withCli`, the CLI measurements while it runs). Returns the
+ * results; the server is stopped at the end.
+ */
+async function storeRun(label, { dataDir, storage, stallsDir, withCli, tmp }) {
+  const out = { storage: label, scenarios: {} };
+  const server = await startServer(dataDir, { storage, stallsFile: join(stallsDir, `${label}-server.jsonl`) });
+  log(`${label}: coffer on :${server.port} (pid ${server.child.pid})`);
+  log(`${label}: loading ${SECRETS} secrets (${VALUE_BYTES} B values, ${CONNECTIONS} in flight) …`);
+  out.load = await loadSecrets(server.port);
+  log(`  ${round(out.load.seconds, 2)} s, ${Math.round(out.load.perSecond)} secrets/s, failures ${out.load.failures}${out.load.firstFailure ? ` (first: ${out.load.firstFailure})` : ""}`);
+  const reader = await setupReader(server.port);
+  if (label === "sqlite") readerAuth = reader.authorization;
+  out.reader = { skipped: reader.skipped, reason: reader.reason, principal: reader.principal, role: reader.role };
+  if (reader.skipped) log(`${label}: GetSecretValue as a policy-checked service account: skipped (${reader.reason})`);
+  const plan = ["get", "get-aws", ...(reader.skipped ? [] : ["get-reader"]), "put"];
+  for (const name of plan) {
+    if (ONLY && !ONLY.includes(name)) continue;
+    const scenario = name === "get-reader" ? "get" : name;
+    const prime = name === "get";
+    log(`${label} ${name}: ${prime ? `first read of all ${SECRETS} names, then ` : ""}warm-up ${WARMUP} s, measure ${DURATION} s …`);
+    const r = await measure(scenario, server, { prime, ...(name === "get-reader" ? { authorization: reader.authorization } : {}) });
+    out.scenarios[name] = r;
+    if (r.coldPass) log(`  first reads (cold caches): ${Math.round(r.coldPass.rps)} req/s, p50 ${round(r.coldPass.latencyMs.p50, 2)} ms, p99 ${round(r.coldPass.latencyMs.p99, 2)} ms, non-2xx ${r.coldPass.non2xx}`);
+    logRun(r);
+  }
+  if (withCli) {
+    if (NO_CLI) {
+      out.cli = { skipped: true, reason: "--no-cli" };
+      out.runOverhead = { skipped: true, reason: "--no-cli" };
+    } else {
+      log(`coffer secrets get: ${CLI_RUNS} runs …`);
+      out.cli = await measureCli(server.port, tmp);
+      log(out.cli.skipped ? `  skipped: ${out.cli.reason}` : `  median ${round(out.cli.medianMs)} ms, p90 ${round(out.cli.p90Ms)} ms (node -e 0: ${round(out.cli.nodeBaselineMedianMs)} ms)`);
+      log(`coffer run --path app/ -- true: ${RUN_RUNS} runs, interleaved with /bin/true and node -e 0 …`);
+      out.runOverhead = await measureRunOverhead(server.port, tmp);
+      const ro = out.runOverhead;
+      log(ro.skipped ? `  skipped: ${ro.reason}` : `  overhead (run − true) median ${round(ro.overheadMedianMs)} ms, p95 ${round(ro.overheadP95Ms)} ms; run median ${round(ro.runMedianMs)} ms, true ${round(ro.trueMedianMs, 2)} ms, node -e 0 ${round(ro.nodeMedianMs)} ms`);
+    }
+  }
+  await stopChild(server.child);
+  return out;
+}
+
+function logRun(r) {
+  const s = r.serverStalls;
+  log(
+    `  ${Math.round(r.rps)} req/s, p50 ${round(r.latencyMs.p50, 2)} / p99 ${round(r.latencyMs.p99, 2)} / p99.9 ${round(r.latencyMs.p999, 2)} / max ${round(r.latencyMs.max, 2)} ms, non-2xx ${r.non2xx}, errors ${r.errors}, ` +
+      `server CPU ${round(r.serverCpuUsPerReq)} µs/req, load generator ${round(r.loadGenCpuUsPerReq)} µs/req, other processes ${r.otherProcessesCpuPct}% of the machine` +
+      (s ? `; server stalls > ${s.stallThresholdMs} ms: ${s.stalls} (longest ${s.longestMs} ms)` : ""),
+  );
+}
+
+/**
+ * The read soak: a freshly started server on a loaded store, AWS SigV4 GetSecretValue at
+ * 64 connections for SOAK seconds from the first request on (no warm-up excluded); the
+ * store's size before the server starts and after it stopped (SQLite: the last connection
+ * to close checkpoints the WAL into coffer.db; PostgreSQL: pg_database_size).
+ */
+async function soak(label, { dataDir, storage, stallsDir, pgUrl }) {
+  const size = async () => (pgUrl ? { total: Number((await pgQuery(pgUrl, "SELECT pg_database_size(current_database()) AS n"))[0].n) } : sqliteBytes(dataDir));
+  const before = await size();
+  const server = await startServer(dataDir, { storage, stallsFile: join(stallsDir, `${label}-soak.jsonl`) });
+  log(`${label} soak: fresh server (pid ${server.child.pid}, ${round(server.spawnToHealthyMs, 0)} ms to healthy), AWS SigV4 GetSecretValue, ${CONNECTIONS} connections, ${SOAK} s, no warm-up …`);
+  const r = await measure("get-aws", server, { warmup: 0, duration: SOAK, timeline: true });
+  logRun(r);
+  await sleep(1000); // the buffered audit records of the last reads reach the store
+  const live = await size();
+  await stopChild(server.child);
+  const after = await size();
+  const reads = r.allRequests;
+  const grown = after.total - before.total;
+  r.storeGrowth = {
+    measure: pgUrl ? "pg_database_size of the store's database" : "coffer.db + coffer.db-wal, server stopped (WAL checkpointed on close)",
+    beforeBytes: before,
+    whileRunningBytes: live,
+    afterBytes: after,
+    reads,
+    grownBytes: grown,
+    bytesPerRead: reads ? round(grown / reads, 1) : null,
+    mbPerMillionReads: reads ? round((grown / reads) * 1e6 / 2 ** 20, 1) : null,
+  };
+  log(`  store grew ${round(grown / 2 ** 20, 2)} MiB over ${reads} reads: ${r.storeGrowth.bytesPerRead} B per read, ${r.storeGrowth.mbPerMillionReads} MiB per million reads`);
+  const fs = r.firstSeconds;
+  if (fs) log(`  first ${fs.firstMs / 1000} s: ${fs.first.n} reads, p99 ${round(fs.first.p99, 2)} / max ${round(fs.first.max, 2)} ms; after: p99 ${round(fs.rest.p99, 2)} / p99.9 ${round(fs.rest.p999, 2)} / max ${round(fs.rest.max, 2)} ms`);
+  return r;
+}
+
 async function main() {
   if (!existsSync(join(ROOT, "dist/run-server.js"))) {
     log("dist/ is missing: npm run build");
@@ -554,6 +690,8 @@ async function main() {
   const busyBefore = await machineBusyPct(2000);
   const startedAt = new Date();
   const tmp = mkdtempSync(join(os.tmpdir(), "coffer-bench-"));
+  const stallsDir = join(tmp, "stalls");
+  mkdirSync(stallsDir, { recursive: true });
   const results = {
     startedAt: startedAt.toISOString(),
     machine: {
@@ -566,61 +704,79 @@ async function main() {
       busyPctBeforeStart: busyBefore ?? null,
     },
     git: { commit: git("rev-parse", "HEAD") ?? null, dirty: (git("status", "--porcelain") ?? "").length > 0, distBuiltAt: statSync(join(ROOT, "dist/app.js")).mtime.toISOString() },
-    settings: { quick: QUICK, durationS: DURATION, warmupS: WARMUP, connections: CONNECTIONS, pipelining: 1, secrets: SECRETS, awsPresigned: Math.min(SECRETS, AWS_PRESIGN), valueBytes: VALUE_BYTES, dataDir: tmp, storage: "sqlite (WAL, synchronous=FULL)", autocannon: autocannonVersion() },
+    settings: {
+      quick: QUICK,
+      durationS: DURATION,
+      warmupS: WARMUP,
+      soakS: SOAK,
+      connections: CONNECTIONS,
+      pipelining: 1,
+      secrets: SECRETS,
+      awsPresigned: Math.min(SECRETS, AWS_PRESIGN),
+      valueBytes: VALUE_BYTES,
+      dataDir: tmp,
+      storage: "sqlite (WAL, synchronous=FULL)",
+      postgres: PG_URL ? redact(PG_URL) : null,
+      autocannon: autocannonVersion(),
+      latency: "per 2xx response, hrtime in the load generator (autocannon's `response` event); nearest-rank percentiles",
+    },
     targets: TARGETS,
   };
-  log(`coffer bench: node ${process.version}, ${results.machine.cpus} cpus, ${DURATION} s per scenario (+${WARMUP} s warm-up), ${CONNECTIONS} connections; data in ${tmp}`);
+  log(`coffer bench: node ${process.version}, ${results.machine.cpus} cpus, ${DURATION} s per scenario (+${WARMUP} s warm-up), soak ${SOAK} s, ${CONNECTIONS} connections; PostgreSQL ${PG_URL ? redact(PG_URL) : "not run (set BENCH_PG_URL)"}; data in ${tmp}`);
 
+  let pgDb;
   try {
     log("server start, fresh data dir …");
     results.startFresh = await measureStarts("fresh", (i) => join(tmp, `fresh-${i}`), START_RUNS);
 
-    const dataDir = join(tmp, "data");
-    const server = await startServer(dataDir);
-    const bare = await startBare();
-    log(`coffer on :${server.port} (pid ${server.child.pid}), bare fastify on :${bare.port} (pid ${bare.child.pid})`);
-
-    log(`loading ${SECRETS} secrets (${VALUE_BYTES} B values, ${CONNECTIONS} in flight) …`);
-    results.load = await loadSecrets(server.port);
-    log(`  ${round(results.load.seconds, 2)} s, ${Math.round(results.load.perSecond)} secrets/s, failures ${results.load.failures}${results.load.firstFailure ? ` (first: ${results.load.firstFailure})` : ""}`);
-
+    const bare = await startBare(join(stallsDir, "bare.jsonl"));
+    log(`bare fastify on :${bare.port} (pid ${bare.child.pid})`);
     results.scenarios = {};
-    const reader = await setupReader(server.port);
-    readerAuth = reader.authorization;
-    results.reader = { skipped: reader.skipped, reason: reader.reason, principal: reader.principal, role: reader.role };
-    if (reader.skipped) log(`GetSecretValue as a policy-checked service account: skipped (${reader.reason})`);
-    // bare twice (first and last): the reference is the better of the two, so that a burst
-    // of other work on the machine during one of them does not flatter Coffer's ratio
-    const plan = [["bare", "bare"], ["bare-value", "bare-value"], ["get", "get"], ["get-aws", "get-aws"], ...(reader.skipped ? [] : [["get-reader", "get"]]), ["put", "put"], ["bare-after", "bare"]];
-    for (const [label, scenario] of plan) {
-      if (ONLY && !scenario.startsWith("bare") && !ONLY.includes(label)) continue;
-      const target = scenario.startsWith("bare") ? bare : server;
-      const prime = label === "get";
-      log(`${label}: ${prime ? `first read of all ${SECRETS} names, then ` : ""}warm-up ${WARMUP} s, measure ${DURATION} s …`);
-      const r = await measure(scenario, target, { prime, ...(label === "get-reader" ? { authorization: reader.authorization } : {}) });
-      results.scenarios[label] = r;
-      if (r.coldPass) log(`  first reads (cold caches): ${Math.round(r.coldPass.rps)} req/s, p50 ${round(r.coldPass.latencyMs.p50, 2)} ms, p99 ${round(r.coldPass.latencyMs.p99, 2)} ms, non-2xx ${r.coldPass.non2xx}`);
-      log(`  ${Math.round(r.rps)} req/s, p50 ${round(r.latencyMs.p50, 2)} ms, p99 ${round(r.latencyMs.p99, 2)} ms, non-2xx ${r.non2xx}, errors ${r.errors}, server CPU ${round(r.serverCpuUsPerReq)} µs/req, load generator CPU ${round(r.loadGenCpuUsPerReq)} µs/req, other processes ${r.otherProcessesCpuPct}% of the machine${r.serverLoopDelayMs ? `, server event-loop delay p99 ${r.serverLoopDelayMs.p99} ms, max ${r.serverLoopDelayMs.max} ms` : ""}`);
-    }
-    await stopChild(bare.child);
+    const bareRun = async (label, scenario) => {
+      log(`${label}: warm-up ${WARMUP} s, measure ${DURATION} s …`);
+      results.scenarios[label] = await measure(scenario, bare);
+      logRun(results.scenarios[label]);
+    };
+    // the references twice, first and last: the better of the two is the reference, so that
+    // a burst of other work on the machine during one of them does not flatter Coffer
+    await bareRun("bare", "bare");
+    await bareRun("bare-value", "bare-value");
 
-    if (NO_CLI) results.cli = { skipped: true, reason: "--no-cli" };
-    else {
-      log(`coffer secrets get: ${CLI_RUNS} runs …`);
-      results.cli = await measureCli(server.port, tmp);
-      log(results.cli.skipped ? `  skipped: ${results.cli.reason}` : `  median ${round(results.cli.medianMs)} ms, p90 ${round(results.cli.p90Ms)} ms (node -e 0: ${round(results.cli.nodeBaselineMedianMs)} ms)`);
-    }
-    if (NO_CLI) results.runOverhead = { skipped: true, reason: "--no-cli" };
-    else {
-      log(`coffer run --path app/ -- true: ${RUN_RUNS} runs, interleaved with /bin/true and node -e 0 …`);
-      results.runOverhead = await measureRunOverhead(server.port, tmp);
-      const ro = results.runOverhead;
-      log(ro.skipped ? `  skipped: ${ro.reason}` : `  overhead (run − true) median ${round(ro.overheadMedianMs)} ms, p95 ${round(ro.overheadP95Ms)} ms; run median ${round(ro.runMedianMs)} ms, true ${round(ro.trueMedianMs, 2)} ms, node -e 0 ${round(ro.nodeMedianMs)} ms`);
-    }
-    await stopChild(server.child);
+    const dataDir = join(tmp, "data");
+    const sq = await storeRun("sqlite", { dataDir, storage: "sqlite", stallsDir, withCli: true, tmp });
+    Object.assign(results.scenarios, sq.scenarios);
+    results.load = sq.load;
+    results.reader = sq.reader;
+    results.cli = sq.cli;
+    results.runOverhead = sq.runOverhead;
 
     log("server start, loaded data dir …");
     results.startLoaded = await measureStarts("loaded", () => dataDir, START_RUNS);
+
+    if (SOAK > 0) results.soak = await soak("sqlite", { dataDir, storage: "sqlite", stallsDir });
+
+    if (PG_URL) {
+      const u = new URL(PG_URL);
+      pgDb = `coffer_bench_${randomBytes(4).toString("hex")}`;
+      try {
+        await pgQuery(PG_URL, `CREATE DATABASE ${pgDb}`);
+        u.pathname = `/${pgDb}`;
+        const pgUrl = u.toString();
+        const settings = await pgQuery(pgUrl, "SELECT name, setting FROM pg_settings WHERE name IN ('fsync','synchronous_commit','shared_buffers','server_version')");
+        results.postgres = { url: redact(pgUrl), settings: Object.fromEntries(settings.map((r) => [r.name, r.setting])) };
+        log(`postgres: database ${pgDb} (${settings.map((r) => `${r.name}=${r.setting}`).join(", ")})`);
+        const pgDir = join(tmp, "pg-data");
+        Object.assign(results.postgres, await storeRun("postgres", { dataDir: pgDir, storage: pgUrl, stallsDir, withCli: false, tmp }));
+        if (SOAK > 0) results.postgres.soak = await soak("postgres", { dataDir: pgDir, storage: pgUrl, stallsDir, pgUrl });
+      } catch (e) {
+        log(`postgres: not measured: ${e.message}`);
+        results.postgres = { ...(results.postgres ?? {}), error: e.message };
+      }
+    } else results.postgres = { skipped: true, reason: NO_PG ? "--no-pg" : "no BENCH_PG_URL (or COFFER_TEST_PG_URL)" };
+
+    await bareRun("bare-after", "bare");
+    await bareRun("bare-value-after", "bare-value");
+    await stopChild(bare.child);
 
     if (PROFILE) {
       results.profiles = {};
@@ -640,17 +796,12 @@ async function main() {
     throw e;
   } finally {
     cleanupChildren();
+    if (pgDb) await pgQuery(PG_URL, `DROP DATABASE IF EXISTS ${pgDb} WITH (FORCE)`).catch((e) => log(`postgres: could not drop ${pgDb}: ${e.message}`));
   }
 
   results.finishedAt = new Date().toISOString();
   results.machine.loadAvgAtEnd = os.loadavg().map((x) => round(x, 2));
   results.verdicts = verdicts(results);
-  {
-    const bare = bareRef(results);
-    const get = results.scenarios?.get;
-    const ga = results.scenarios?.["get-aws"];
-    if (ga) results.getAwsRatios = { vsBare: bare ? round(ga.rps / bare.rps, 3) : null, vsNativeGet: get ? round(ga.rps / get.rps, 3) : null };
-  }
 
   const stamp = startedAt.toISOString().replace(/:/g, "-").replace(/\.\d+Z$/, "Z");
   const outDir = join(ROOT, "bench/results");
@@ -680,24 +831,56 @@ function autocannonVersion() {
   }
 }
 
-/** The bare Fastify reference: the better of the runs before and after Coffer's. */
+/** The bare Fastify hello world reference: the better (more req/s) of the runs before and after Coffer's. */
 function bareRef(r) {
   const runs = [r.scenarios?.bare, r.scenarios?.["bare-after"]].filter(Boolean);
   return runs.length ? runs.reduce((a, b) => (b.rps > a.rps ? b : a)) : undefined;
 }
 
+/**
+ * The latency reference: bare Fastify's 1 KB GetSecretValue-shaped reply, each percentile
+ * the lower of its two runs (before and after Coffer's): the stricter reference.
+ */
+function bareLatencyRef(r) {
+  const runs = [r.scenarios?.["bare-value"], r.scenarios?.["bare-value-after"]].filter(Boolean);
+  if (!runs.length) return undefined;
+  const min = (k) => Math.min(...runs.map((x) => x.latencyMs[k]));
+  return { p50: min("p50"), p99: min("p99"), p999: min("p999"), max: min("max") };
+}
+
+const clean = (s) => s && s.non2xx === 0 && s.errors === 0 && s.timeouts === 0;
+
+/** Issue 18's latency targets for one run of SigV4 GetSecretValue (measured or soak). */
+function latencyVerdicts(v, key, run, lref, { soak = false } = {}) {
+  if (!run) return;
+  const lat = run.latencyMs;
+  const ok = clean(run);
+  if (lref) {
+    v[`${key}.p99`] = { value: round(lat.p99, 2), vsBare: round(lat.p99 / lref.p99, 2), target: `p99 <= ${TARGETS.p99VsBare}x bare (${round(lref.p99 * TARGETS.p99VsBare, 2)} ms)`, pass: ok && lat.p99 <= TARGETS.p99VsBare * lref.p99 };
+    v[`${key}.p999`] = { value: round(lat.p999, 2), vsBare: round(lat.p999 / lref.p999, 2), target: `p99.9 <= ${TARGETS.p999VsBare}x bare (${round(lref.p999 * TARGETS.p999VsBare, 2)} ms)`, pass: ok && lat.p999 <= TARGETS.p999VsBare * lref.p999 };
+  }
+  v[`${key}.max`] = { value: round(lat.max, 2), target: `max <= ${TARGETS.maxMs} ms`, pass: ok && lat.max <= TARGETS.maxMs };
+  if (soak) {
+    const s = run.serverStalls;
+    v[`${key}.stalls`] = s
+      ? { value: s.stalls, longestMs: s.longestMs, target: `no event-loop stall > ${TARGETS.stallMs} ms`, pass: s.stalls === 0 }
+      : { value: null, target: `no event-loop stall > ${TARGETS.stallMs} ms`, pass: false, note: "not measured" };
+  }
+}
+
 function verdicts(r) {
   const v = {};
-  const bare = bareRef(r);
-  const get = r.scenarios?.get;
-  const put = r.scenarios?.put;
-  const clean = (s) => s && s.non2xx === 0 && s.errors === 0 && s.timeouts === 0;
-  if (bare && get) {
-    const ratio = get.rps / bare.rps;
-    v.readRatio = { value: round(ratio, 3), target: `>= ${TARGETS.readRatio}`, pass: clean(get) && ratio >= TARGETS.readRatio };
-    v.readP99 = { value: round(get.latencyMs.p99, 2), target: `< ${TARGETS.readP99Ms} ms`, pass: clean(get) && get.latencyMs.p99 < TARGETS.readP99Ms };
+  const hello = bareRef(r);
+  const lref = bareLatencyRef(r);
+  const stores = [["sqlite", r.scenarios, r.soak], ...(r.postgres?.scenarios ? [["postgres", r.postgres.scenarios, r.postgres.soak]] : [])];
+  for (const [store, sc, sk] of stores) {
+    const ga = sc?.["get-aws"];
+    if (ga && hello) v[`${store}.get-aws.throughput`] = { value: round(ga.rps), vsHello: round(ga.rps / hello.rps, 3), target: `>= ${TARGETS.readVsHello} of bare hello`, pass: clean(ga) && ga.rps >= TARGETS.readVsHello * hello.rps };
+    latencyVerdicts(v, `${store}.get-aws`, ga, lref);
+    latencyVerdicts(v, `${store}.soak`, sk, lref, { soak: true });
   }
-  if (put) v.writes = { value: round(put.rps), target: `>= ${TARGETS.writesPerS}/s`, pass: clean(put) && put.rps >= TARGETS.writesPerS };
+  const put = r.scenarios?.put;
+  if (put) v["sqlite.writes"] = { value: round(put.rps), target: `>= ${TARGETS.writesPerS}/s`, pass: clean(put) && put.rps >= TARGETS.writesPerS };
   if (r.startFresh) v.startFresh = { value: round(r.startFresh.spawnToHealthyMedianMs), target: `< ${TARGETS.startMs} ms`, pass: r.startFresh.spawnToHealthyMedianMs < TARGETS.startMs };
   if (r.startLoaded) v.startLoaded = { value: round(r.startLoaded.spawnToHealthyMedianMs), target: `< ${TARGETS.startMs} ms`, pass: r.startLoaded.spawnToHealthyMedianMs < TARGETS.startMs };
   if (r.cli) v.cli = r.cli.skipped ? { skipped: true, reason: r.cli.reason } : { value: round(r.cli.medianMs), target: `< ${TARGETS.cliMs} ms (median)`, pass: r.cli.wrongOutput === 0 && r.cli.medianMs < TARGETS.cliMs };
@@ -707,57 +890,88 @@ function verdicts(r) {
 
 function printTable(r) {
   const v = r.verdicts;
-  const f = (x, d = 2) => (x === null || x === undefined ? "–" : Number(x).toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d }));
+  const f = (x, d = 2) => (x === null || x === undefined || !Number.isFinite(x) ? "–" : Number(x).toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d }));
   const n0 = (x) => (x === null || x === undefined ? "–" : Math.round(x).toLocaleString("en-US"));
-  const mark = (pass) => (pass === undefined ? "" : pass ? "pass" : "MISSED");
-  const rows = [["scenario", "req/s", "p50 ms", "p99 ms", "vs bare", "target", "result"]];
-  const bare = bareRef(r);
+  const hello = bareRef(r);
+  const lref = bareLatencyRef(r);
+  const rows = [["scenario", "req/s", "x hello", "p50", "p99", "x bare", "p99.9", "x bare", "max", "x bare", "stalls>20ms", "CPU µs/req"]];
   const note = (s) =>
     (s && (s.non2xx || s.errors || s.timeouts) ? ` [${s.non2xx} non-2xx, ${s.errors} errors, ${s.timeouts} timeouts]` : "") +
-    (s?.otherProcessesCpuPct > 10 ? ` [noisy: other processes ${Math.round(s.otherProcessesCpuPct)}%]` : "");
-  for (const [key, label] of [["bare", "bare Fastify hello (GET /), before"], ["bare-after", "bare Fastify hello (GET /), after"]]) {
-    const b = r.scenarios?.[key];
-    if (b) rows.push([`${label}${note(b)}`, n0(b.rps), f(b.latencyMs.p50), f(b.latencyMs.p99), f(b.rps / bare.rps), b === bare ? "(reference: the better run)" : "", ""]);
+    (s?.otherProcessesCpuPct > 10 ? ` [noisy: others ${Math.round(s.otherProcessesCpuPct)}%]` : "");
+  const row = (label, s, lat = s?.latencyMs) => {
+    if (!s) return;
+    const st = s.serverStalls;
+    rows.push([
+      `${label}${note(s)}`,
+      n0(s.rps),
+      hello ? f(s.rps / hello.rps) : "–",
+      f(lat.p50),
+      f(lat.p99),
+      lref ? f(lat.p99 / lref.p99) : "–",
+      f(lat.p999),
+      lref ? f(lat.p999 / lref.p999) : "–",
+      f(lat.max),
+      lref ? f(lat.max / lref.max) : "–",
+      st ? `${st.stalls}${st.stalls ? ` (max ${f(st.longestMs, 0)})` : ""}` : "–",
+      f(s.serverCpuUsPerReq, 0),
+    ]);
+  };
+  row("bare Fastify hello (GET /), before", r.scenarios?.bare);
+  row("bare Fastify hello (GET /), after", r.scenarios?.["bare-after"]);
+  row("bare Fastify 1 KB reply (GET /value), before", r.scenarios?.["bare-value"]);
+  row("bare Fastify 1 KB reply (GET /value), after", r.scenarios?.["bare-value-after"]);
+  if (lref) rows.push(["  latency reference (lower of the two 1 KB runs)", "", "", f(lref.p50), f(lref.p99), "1.00", f(lref.p999), "1.00", f(lref.max), "1.00", "", ""]);
+  const store = (name, sc, sk, reader) => {
+    if (!sc) return;
+    const get = sc.get;
+    if (get?.coldPass) rows.push([`${name}: GetSecretValue, first read of each name (cold)`, n0(get.coldPass.rps), hello ? f(get.coldPass.rps / hello.rps) : "–", f(get.coldPass.latencyMs.p50), f(get.coldPass.latencyMs.p99), "", f(get.coldPass.latencyMs.p999), "", f(get.coldPass.latencyMs.max), "", "", ""]);
+    row(`${name}: GetSecretValue, native, root key`, get);
+    row(`${name}: GetSecretValue, AWS SigV4`, sc["get-aws"]);
+    row(`${name}: GetSecretValue as ${reader?.role ?? "a service account"}`, sc["get-reader"]);
+    row(`${name}: PutSecretValue, durable`, sc.put);
+    row(`${name}: soak, AWS SigV4, fresh server, ${sk?.durationS ? Math.round(sk.durationS) : SOAK} s`, sk);
+  };
+  store("sqlite", r.scenarios, r.soak, r.reader);
+  store("postgres", r.postgres?.scenarios, r.postgres?.soak, r.postgres?.reader);
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((x) => String(x[i]).length)));
+  const line = (x) => x.map((c, i) => (i >= 1 ? String(c).padStart(widths[i]) : String(c).padEnd(widths[i]))).join("  ").trimEnd();
+  process.stdout.write(`\nlatencies in ms; "x bare": against the bare 1 KB reply's same percentile; "x hello": req/s against bare hello's better run; stalls: the server's event loop, count (longest ms)\n\n`);
+  process.stdout.write(`${line(rows[0])}\n${widths.map((w) => "-".repeat(w)).join("  ")}\n`);
+  for (const x of rows.slice(1)) process.stdout.write(`${line(x)}\n`);
+
+  const extra = [];
+  if (r.load) extra.push(`load (sqlite): CreateSecret x ${SECRETS}, ${r.load.inFlight} in flight: ${n0(r.load.perSecond)}/s${r.load.failures ? `, ${r.load.failures} FAILED` : ""}`);
+  if (r.postgres?.load) extra.push(`load (postgres): ${n0(r.postgres.load.perSecond)}/s${r.postgres.load.failures ? `, ${r.postgres.load.failures} FAILED` : ""}`);
+  for (const [name, sk] of [["sqlite", r.soak], ["postgres", r.postgres?.soak]]) {
+    const g = sk?.storeGrowth;
+    const fs = sk?.firstSeconds;
+    if (fs) extra.push(`soak (${name}): first ${fs.firstMs / 1000} s ${n0(fs.first.n)} reads, p99 ${f(fs.first.p99)} / p99.9 ${f(fs.first.p999)} / max ${f(fs.first.max)} ms; the rest p99 ${f(fs.rest.p99)} / p99.9 ${f(fs.rest.p999)} / max ${f(fs.rest.max)} ms`);
+    if (g) extra.push(`store growth (${name}, soak): ${f(g.grownBytes / 2 ** 20)} MiB over ${n0(g.reads)} reads = ${f(g.bytesPerRead, 0)} B per read, ${f(g.mbPerMillionReads, 0)} MiB per million reads`);
   }
-  const bv = r.scenarios?.["bare-value"];
-  if (bv) rows.push([`bare Fastify, 1 KB GetSecretValue-shaped reply${note(bv)}`, n0(bv.rps), f(bv.latencyMs.p50), f(bv.latencyMs.p99), bare ? f(bv.rps / bare.rps) : "–", "(info)", ""]);
-  const get = r.scenarios?.get;
-  if (get?.coldPass) rows.push([`GetSecretValue, first read of each name (cold)`, n0(get.coldPass.rps), f(get.coldPass.latencyMs.p50), f(get.coldPass.latencyMs.p99), bare ? f(get.coldPass.rps / bare.rps) : "–", "(info)", ""]);
-  if (get) {
-    const ratio = bare ? get.rps / bare.rps : null;
-    rows.push([`GetSecretValue (1 KB, ${SECRETS} names, warm)${note(get)}`, n0(get.rps), f(get.latencyMs.p50), f(get.latencyMs.p99), f(ratio), `>= ${TARGETS.readRatio * 100} % of bare; p99 < ${TARGETS.readP99Ms} ms`, v.readRatio && v.readP99 ? (v.readRatio.pass && v.readP99.pass ? "pass" : `MISSED${v.readRatio.pass ? "" : " (ratio)"}${v.readP99.pass ? "" : " (p99)"}`) : ""]);
+  if (r.postgres?.skipped) extra.push(`postgres: not run (${r.postgres.reason})`);
+  if (r.postgres?.error) extra.push(`postgres: not measured (${r.postgres.error})`);
+  if (r.postgres?.settings) extra.push(`postgres settings: ${Object.entries(r.postgres.settings).map(([k, x]) => `${k}=${x}`).join(", ")}`);
+  process.stdout.write(`\n${extra.join("\n")}\n`);
+
+  process.stdout.write("\ntargets\n");
+  const tw = Math.max(...Object.keys(v).map((k) => k.length));
+  for (const [k, x] of Object.entries(v)) {
+    if (x.skipped) {
+      process.stdout.write(`  ${k.padEnd(tw)}  skipped: ${x.reason}\n`);
+      continue;
+    }
+    const detail = [x.vsBare !== undefined ? `${f(x.vsBare)}x bare` : "", x.vsHello !== undefined ? `${f(x.vsHello, 3)} of hello` : "", x.longestMs !== undefined ? `longest ${f(x.longestMs, 1)} ms` : "", x.p95 !== undefined ? `p95 ${f(x.p95, 0)}` : "", x.note ?? ""].filter(Boolean).join(", ");
+    process.stdout.write(`  ${k.padEnd(tw)}  ${String(f(x.value, 2)).padStart(10)}${detail ? ` (${detail})` : ""}  target ${x.target}  ${x.pass ? "met" : "MISSED"}\n`);
   }
-  const ga = r.scenarios?.["get-aws"];
-  if (ga) rows.push([`GetSecretValue, AWS protocol + SigV4 (pre-signed, ${r.settings?.awsPresigned ?? AWS_PRESIGN} names; ${get ? `${f(ga.rps / get.rps)} of native` : ""})${note(ga)}`, n0(ga.rps), f(ga.latencyMs.p50), f(ga.latencyMs.p99), bare ? f(ga.rps / bare.rps) : "–", "(info)", ""]);
-  const gr = r.scenarios?.["get-reader"];
-  if (gr) rows.push([`GetSecretValue as a service account (${r.reader?.role}: policies evaluated)${note(gr)}`, n0(gr.rps), f(gr.latencyMs.p50), f(gr.latencyMs.p99), bare ? f(gr.rps / bare.rps) : "–", "(info)", ""]);
-  else if (r.reader?.skipped) rows.push(["GetSecretValue as a service account", "", "", "", "", "(info)", `skipped: ${r.reader.reason.slice(0, 60)}`]);
-  const put = r.scenarios?.put;
-  if (put) rows.push([`PutSecretValue (durable, 1 KB)${note(put)}`, n0(put.rps), f(put.latencyMs.p50), f(put.latencyMs.p99), bare ? f(put.rps / bare.rps) : "–", `>= ${TARGETS.writesPerS.toLocaleString("en-US")} writes/s`, mark(v.writes?.pass)]);
-  if (r.load) rows.push([`load: CreateSecret x ${SECRETS}, ${r.load.inFlight} in flight`, n0(r.load.perSecond), f(r.load.latencyMs.p50), f(r.load.latencyMs.p99), "", `(${f(r.load.seconds)} s total)`, r.load.failures ? `${r.load.failures} FAILED` : ""]);
-  const start = (label, s, vv) => s && rows.push([`${label} (median of ${s.runs})`, "", "", "", "", `< ${TARGETS.startMs} ms: ${f(s.spawnToHealthyMedianMs, 0)} ms spawn→200, ready_ms ${s.readyMsMedian ?? "–"}`, mark(vv?.pass)]);
-  start("server start, fresh data dir", r.startFresh, v.startFresh);
-  start(`server start, data dir with ${SECRETS} secrets`, r.startLoaded, v.startLoaded);
-  if (r.cli) {
-    if (r.cli.skipped) rows.push(["coffer secrets get (wall)", "", "", "", "", `< ${TARGETS.cliMs} ms`, `skipped: ${r.cli.reason}`]);
-    else rows.push([`coffer secrets get (wall, ${r.cli.runs} runs)`, "", "", "", "", `< ${TARGETS.cliMs} ms: median ${f(r.cli.medianMs, 0)}, p90 ${f(r.cli.p90Ms, 0)} ms (node -e 0: ${f(r.cli.nodeBaselineMedianMs, 0)})`, r.cli.wrongOutput ? `WRONG OUTPUT x${r.cli.wrongOutput}` : mark(v.cli?.pass)]);
-  }
-  if (r.runOverhead) {
-    const ro = r.runOverhead;
-    if (ro.skipped) rows.push(["coffer run --path app/ -- true, overhead", "", "", "", "", `< ${TARGETS.runOverheadMs} ms`, `skipped: ${ro.reason.slice(0, 60)}`]);
-    else rows.push([`coffer run --path app/ -- true, overhead over /bin/true (${ro.runs} runs, ${ro.secrets} secrets)`, "", "", "", "", `< ${TARGETS.runOverheadMs} ms: median ${f(ro.overheadMedianMs, 0)}, p95 ${f(ro.overheadP95Ms, 0)} ms (run ${f(ro.runMedianMs, 0)}, true ${f(ro.trueMedianMs, 1)}, node -e 0: ${f(ro.nodeMedianMs, 0)})`, ro.failed ? `FAILED x${ro.failed}` : mark(v.runOverhead?.pass)]);
-  }
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => String(row[i]).length)));
-  const line = (row) => row.map((c, i) => (i >= 1 && i <= 4 ? String(c).padStart(widths[i]) : String(c).padEnd(widths[i]))).join("  ").trimEnd();
-  process.stdout.write(`\n${line(rows[0])}\n${widths.map((w) => "-".repeat(w)).join("  ")}\n`);
-  for (const row of rows.slice(1)) process.stdout.write(`${line(row)}\n`);
-  if (bare && get) process.stdout.write(`\nratios: GetSecretValue/bare = ${f(get.rps / bare.rps)}; AWS GetSecretValue/bare = ${ga ? f(ga.rps / bare.rps) : "–"}, /native = ${ga ? f(ga.rps / get.rps) : "–"}; PutSecretValue/bare = ${put ? f(put.rps / bare.rps) : "–"}; server CPU per request (from /proc, all threads): bare ${f(bare.serverCpuUsPerReq, 0)} µs, bare 1 KB ${bv ? f(bv.serverCpuUsPerReq, 0) : "–"} µs, get ${f(get.serverCpuUsPerReq, 0)} µs, get-aws ${ga ? f(ga.serverCpuUsPerReq, 0) : "–"} µs, put ${put ? f(put.serverCpuUsPerReq, 0) : "–"} µs\n`);
-  const ld = Object.entries(r.scenarios ?? {}).filter(([, x]) => x.serverLoopDelayMs).map(([k, x]) => `${k} p99 ${x.serverLoopDelayMs.p99} / max ${x.serverLoopDelayMs.max} ms`);
-  if (ld.length) process.stdout.write(`server event-loop delay during: ${ld.join("; ")}\n`);
+  const startRow = (label, s) => s && `${label}: median ${f(s.spawnToHealthyMedianMs, 0)} ms spawn→200, ready_ms ${s.readyMsMedian ?? "–"}`;
+  const info = [startRow("start, fresh", r.startFresh), startRow(`start, ${SECRETS} secrets`, r.startLoaded)];
+  if (r.cli && !r.cli.skipped) info.push(`coffer secrets get: median ${f(r.cli.medianMs, 0)}, p90 ${f(r.cli.p90Ms, 0)} ms (node -e 0: ${f(r.cli.nodeBaselineMedianMs, 0)})${r.cli.wrongOutput ? ` WRONG OUTPUT x${r.cli.wrongOutput}` : ""}`);
+  if (r.runOverhead && !r.runOverhead.skipped) info.push(`coffer run overhead: median ${f(r.runOverhead.overheadMedianMs, 0)}, p95 ${f(r.runOverhead.overheadP95Ms, 0)} ms${r.runOverhead.failed ? ` FAILED x${r.runOverhead.failed}` : ""}`);
+  process.stdout.write(`\n${info.filter(Boolean).join("\n")}\n`);
   const missed = Object.entries(v).filter(([, x]) => x.pass === false).map(([k]) => k);
   process.stdout.write(missed.length ? `\nMISSED: ${missed.join(", ")} (a measurement, not a test: exit 0)\n` : "\nall measured targets met\n");
   const other = Object.entries(r.scenarios ?? {}).map(([k, x]) => `${k} ${x.otherProcessesCpuPct ?? "?"}%`).join(", ");
-  process.stdout.write(`noise: machine ${r.machine.busyPctBeforeStart ?? "?"}% busy before the run; other processes' share of all cores during ${other}; load average at start ${r.machine.loadAvgAtStart.join(" ")}, at end ${r.machine.loadAvgAtEnd.join(" ")} (${r.machine.cpus} cpus)\n`);
+  process.stdout.write(`noise: machine ${r.machine.busyPctBeforeStart ?? "?"}% busy before the run; other processes' share of all cores during ${other}${r.soak ? `, soak ${r.soak.otherProcessesCpuPct}%` : ""}; load average at start ${r.machine.loadAvgAtStart.join(" ")}, at end ${r.machine.loadAvgAtEnd.join(" ")} (${r.machine.cpus} cpus)\n`);
 }
 
 main().then(

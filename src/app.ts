@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { accountIdOf, awsAdapter } from "./api/aws/index.js";
+import { accountIdOf, awsAdapter, warmUpSigV4 } from "./api/aws/index.js";
 import { alibabaAdapter, createNonceStore } from "./api/alibaba/index.js";
 import { confluentAdapter } from "./api/confluent/index.js";
 import { flinkAdapter } from "./api/flink/index.js";
@@ -38,7 +38,7 @@ import { createSecretsModule, type SecretsModule } from "./secrets/index.js";
 import { createHttpServer } from "./server/http-server.js";
 import { registerConsole } from "./server/console-static.js";
 import { HttpMetrics, registerMetrics } from "./server/metrics.js";
-import type { Storage } from "./storage/index.js";
+import { SqliteStorage, type Storage } from "./storage/index.js";
 import { VERSION } from "./version.js";
 
 export interface AppOptions {
@@ -110,6 +110,30 @@ export interface CofferApp {
   /** Forget every key in memory; data calls answer 503 until unsealed again. */
   seal(): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * Before the server listens, what a first request would otherwise compile or fill: the
+ * schemas of the secret read routes (the hot path; Ajv's and fast-json-stringify's own first
+ * use with them), the 404/405 route index, the SigV4 path, and Fastify's request path (a few
+ * health checks, which are neither audited nor authenticated). The other routes' schemas
+ * compile after listening, a few ms per event-loop turn (src/server/lazy-compilers.ts):
+ * compiling them all here would take ~250 ms of the 1 s start budget.
+ */
+export const HOT_READ_ROUTES = (route: string, readOnly: boolean): boolean => readOnly && /^(GET|HEAD) \/v1\/secrets\b/.test(route);
+
+async function warmUp(http: FastifyInstance): Promise<void> {
+  const failed = await http.warmUpSchemas(HOT_READ_ROUTES);
+  if (failed.length > 0) http.log.error({ routes: failed.slice(0, 20) }, "route schemas failed to compile");
+  http.warmUpRouting();
+  await warmUpSigV4();
+  for (let i = 0; i < 10; i++) await http.inject({ method: "GET", url: "/v1/sys/health" });
+}
+
+/** The SQLite background writer's counters (metrics); undefined for other stores. */
+function sqliteBackgroundStats(storage: Storage) {
+  const bg = storage instanceof SqliteStorage ? storage.background : undefined;
+  return bg ? { running: bg.running, ...bg.stats } : undefined;
 }
 
 /** The composition root: open the store, unseal, build every module, wire the HTTP adapters. */
@@ -317,9 +341,10 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
   http.mountAdapter(referencesAdapter, { references, secrets });
   http.mountAdapter(workflowsAdapter, { workflows: createWorkflows({ secrets }) });
   const metricsSources = { http: new HttpMetrics(), caches: () => caches.entries(), cacheClears: () => caches.clears, sealed: () => barrier.sealed, leader: () => scheduler.leader };
-  registerMetrics(http, { ...metricsSources, auditQueue: () => audit.pending(), auditDeviceFailures: auditDevices.failures, rotation: () => rotation.metrics() }, opts.metricsPublic ?? process.env.COFFER_METRICS_PUBLIC === "1");
+  registerMetrics(http, { ...metricsSources, auditQueue: () => audit.pending(), auditDeviceFailures: auditDevices.failures, rotation: () => rotation.metrics(), sqliteBackground: () => sqliteBackgroundStats(storage) }, opts.metricsPublic ?? process.env.COFFER_METRICS_PUBLIC === "1");
   registerConsole(http);
   await http.ready();
+  await warmUp(http);
   // Rotations a previous process left under way resume now (and from the scheduler).
   if (!barrier.sealed) void rotation.resume().catch((e: unknown) => http?.log.warn({ err: { message: (e as Error).message } }, "rotation resume failed"));
 

@@ -8,6 +8,7 @@ import { SecretCreatePage } from "./pages/secret-create.tsx";
 import { SecretDetailPage } from "./pages/secret-detail.tsx";
 import { SecretsPage } from "./pages/secrets.tsx";
 import { SecretValuesPage } from "./pages/secret-values.tsx";
+import { SqlEditorPage } from "./pages/sql-editor.tsx";
 import { WorkflowKeysPage } from "./pages/workflow-keys.tsx";
 import { Link, match, useRouter } from "./router.tsx";
 import { useSession } from "./session.tsx";
@@ -16,6 +17,7 @@ const NAV: { to: string; label: string; section?: string }[] = [
   { to: "/secrets", label: "Secrets", section: "Secrets" },
   { to: "/keys", label: "KMS keys" },
   { to: "/secret-values", label: "Secret values" },
+  { to: "/sql-editor", label: "SQL editor" },
   { to: "/workflow-keys", label: "Workflow keys" },
   { to: "/api-keys", label: "API keys", section: "Access" },
   { to: "/principals", label: "Users & service accounts" },
@@ -38,6 +40,7 @@ function Page() {
   if (path === "/principals") return <PrincipalsPage />;
   if (path === "/policies") return <PoliciesPage />;
   if (path === "/secret-values") return <SecretValuesPage />;
+  if (path === "/sql-editor") return <SqlEditorPage />;
   if (path === "/workflow-keys") return <WorkflowKeysPage />;
   if (path === "/audit") return <AuditPage />;
   if (path === "/" || path === "") return null;

@@ -17,7 +17,11 @@ export const TYPE_LABELS: Record<string, string> = {
 
 export function typeLabel(s: Pick<Secret, "secretType" | "extendedConfig">): string {
   const c = managedConfigOf(s);
-  if (c?.type === "database") return `Database (${DATABASE_ENGINE_INFO[c.engine ?? "redis"]?.shortLabel ?? "Redis"}, ${c.mode === "dual" ? "dual accounts" : "single account"})`;
+  if (c?.type === "database") {
+    const engine = DATABASE_ENGINE_INFO[c.engine ?? "redis"]?.shortLabel ?? "Redis";
+    // A PolarDB cluster is managed like RDS of its engine; the label says which it is, as the seed does.
+    return `Database (${s.secretType === "PolarDB" ? `PolarDB for ${engine}` : engine}, ${c.mode === "dual" ? "dual accounts" : "single account"})`;
+  }
   if (c?.type === "server") return `Server login (${c.credential === "ssh-key" ? "SSH key" : "password"})`;
   if (c?.type === "access-key") return "Access key";
   return TYPE_LABELS[s.secretType] ?? s.secretType;

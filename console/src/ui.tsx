@@ -61,6 +61,8 @@ export function TextField(
     autoFocus?: boolean;
     autoComplete?: string;
     disabled?: boolean;
+    /** Shown and focusable, not editable (a value the form derives). */
+    readOnly?: boolean;
     min?: number;
     max?: number;
     inputMode?: "numeric" | "text";
@@ -81,6 +83,7 @@ export function TextField(
         autoComplete={p.autoComplete ?? "off"}
         spellCheck={false}
         disabled={p.disabled}
+        readOnly={p.readOnly}
         min={p.min}
         max={p.max}
         inputMode={p.inputMode}

@@ -38,8 +38,9 @@ export async function readCheckpoint(storage: Pick<Storage, "get">, key: KeyObje
 /**
  * The scheduler's retention job: moves the checkpoint to the newest record past the
  * retention (its own transaction, before anything is deleted), then deletes the records at
- * or before it in batches of TRIM_BATCH, one transaction each. A job interrupted between
- * batches finishes the next time. An altered checkpoint stops trimming (verify reports it).
+ * or before it in batches of TRIM_BATCH, one transaction each (on SQLite on a file, the
+ * background writer's: off the event loop). A job interrupted between batches finishes the
+ * next time; deleting needs no fsync of its own (a lost delete is redone). An altered checkpoint stops trimming (verify reports it).
  */
 export function createAuditRetention(deps: { storage: Storage; clock: Clock; macKey: () => KeyObject; retention: AuditRetention }) {
   const { storage } = deps;
@@ -80,7 +81,9 @@ export function createAuditRetention(deps: { storage: Storage; clock: Clock; mac
         const to = Math.min(cp.seq, from + TRIM_BATCH - 1);
         const hi = to;
         const lo = from;
-        await storage.transaction((tx) => tx.run("DELETE FROM audit_log WHERE seq >= ? AND seq <= ?", [lo, hi]));
+        // SQLite on a file: the worker deletes (off the event loop); a batch is small enough to hold its write lock briefly.
+        if (storage.background) await storage.background.write([{ sql: "DELETE FROM audit_log WHERE seq >= ? AND seq <= ?", params: [lo, hi] }], { durable: false });
+        else await storage.transaction((tx) => tx.run("DELETE FROM audit_log WHERE seq >= ? AND seq <= ?", [lo, hi]), { durability: "relaxed" });
         deleted += hi - lo + 1;
         from = to + 1;
       }

@@ -3,9 +3,10 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { freshStorage, testEngine } from "../../test/helpers/test-server.js";
 import { systemClock } from "../core/clock.js";
 import { isCofferError } from "../core/errors.js";
-import { SqliteStorage, type Storage, type Tx } from "../storage/index.js";
+import { existsSync, statSync } from "node:fs";
+import { BackgroundWorkerLost, SqliteStorage, type BackgroundWriter, type Storage, type Tx } from "../storage/index.js";
 import { chainMac } from "./audit-chain.js";
-import { createAuditService, type AuditInput } from "./audit-service.js";
+import { createAuditService, MAX_QUEUED, type AuditInput } from "./audit-service.js";
 
 const engine = testEngine();
 let storage: Storage;
@@ -120,6 +121,26 @@ describe(`audit writer (${engine})`, () => {
     expect(await audit.verify()).toEqual({ valid: true, records: 1 });
   });
 
+  it("a full queue while the writer is failing refuses more records (AuditUnavailable) instead of growing; they are written once it recovers", async () => {
+    const audit = newAudit();
+    keyWorks = false;
+    await expectAuditUnavailable(audit.record(rec()));
+    let refused: Promise<void> | undefined;
+    for (let i = 0; i <= MAX_QUEUED && !refused; i++) {
+      const r = audit.append(rec());
+      if (r) refused = r;
+    }
+    expect(audit.pending()).toBe(MAX_QUEUED);
+    // The append that filled the queue waits for room; with the writer failing it is refused.
+    const over = audit.append(rec());
+    expect(over).toBeDefined();
+    await expectAuditUnavailable(over!);
+    expect(audit.pending()).toBe(MAX_QUEUED);
+    keyWorks = true;
+    await audit.flushAll();
+    expect(await audit.verify()).toEqual({ valid: true, records: MAX_QUEUED });
+  });
+
   it("flushAll on a closed store rejects instead of waiting forever", async () => {
     const audit = newAudit();
     await storage.close();
@@ -129,8 +150,13 @@ describe(`audit writer (${engine})`, () => {
   });
 });
 
-describe.runIf(engine === "sqlite")("audit records in SQLite's group commit", () => {
+describe.runIf(engine === "sqlite")("audit records in SQLite's group commit (:memory:, which has no background writer)", () => {
   const commits = () => ({ ...(storage as SqliteStorage).commits });
+  beforeEach(async () => {
+    await storage.close();
+    storage = new SqliteStorage(":memory:");
+    await storage.migrate();
+  });
 
   it("a record queued while a group runs is committed by that group: one fsync for the write and its record", async () => {
     const audit = newAudit();
@@ -215,5 +241,149 @@ describe.runIf(engine === "sqlite")("audit records in SQLite's group commit", ()
     expect(commits().relaxed - before.relaxed).toBeGreaterThanOrEqual(1);
     await audit.flushAll();
     expect(await audit.verify()).toEqual({ valid: true, records: 261 });
+  });
+});
+
+describe.runIf(engine === "sqlite")("audit records through the background writer (SQLite on a file)", () => {
+  const sqlite = () => storage as SqliteStorage;
+  const commits = () => ({ ...sqlite().commits });
+  /** Holds the request thread's write lock (a transaction waiting on `gate`): the worker cannot commit meanwhile. */
+  function holdWriteLock(): { release: () => void; done: Promise<unknown> } {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const done = storage.transaction(async () => gate);
+    return { release, done };
+  }
+
+  it("records, waited for or not, are committed by the worker: no commit on the request thread, in order, and they verify", async () => {
+    const audit = newAudit();
+    const before = commits();
+    const waits: Promise<void>[] = [];
+    for (let i = 0; i < 600; i++) {
+      if (i % 10 === 0) waits.push(audit.record(rec({ requestId: `o-${i}` })));
+      else audit.append(rec({ requestId: `o-${i}` }));
+    }
+    await Promise.all(waits);
+    await audit.flushAll();
+    expect(commits()).toEqual(before);
+    expect(sqlite().background!.stats.commits).toBeGreaterThanOrEqual(0);
+    const rows = await storage.all<{ seq: number; request_id: string }>("SELECT seq, request_id FROM audit_log ORDER BY seq");
+    expect(rows.map((r) => r.request_id)).toEqual(Array.from({ length: 600 }, (_, i) => `o-${i}`));
+    expect(await audit.verify()).toEqual({ valid: true, records: 600 });
+  });
+
+  it("a waited record resolves only once the worker committed it", async () => {
+    const audit = newAudit();
+    const lock = holdWriteLock();
+    let resolved = false;
+    const waited = audit.record(rec({ requestId: "held" })).then(() => (resolved = true));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(resolved).toBe(false);
+    expect(await storage.get("SELECT seq FROM audit_log WHERE request_id = ?", ["held"])).toBeUndefined();
+    lock.release();
+    await lock.done;
+    await waited;
+    expect(await storage.get("SELECT seq FROM audit_log WHERE request_id = ?", ["held"])).toEqual({ seq: 1 });
+  });
+
+  it("back-pressure: past MAX_QUEUED records append() returns a promise that settles once the writer caught up", async () => {
+    const audit = newAudit();
+    const lock = holdWriteLock();
+    const first = audit.record(rec({ requestId: "first" }));
+    await new Promise((r) => setTimeout(r, 20));
+    let full: Promise<void> | undefined;
+    let appended = 0;
+    while (!full && appended < MAX_QUEUED + 10) {
+      full = audit.append(rec());
+      appended++;
+    }
+    expect(full).toBeDefined();
+    expect(audit.pending()).toBe(MAX_QUEUED);
+    let room = false;
+    void full!.then(() => (room = true));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(room).toBe(false);
+    lock.release();
+    await lock.done;
+    await first;
+    await full;
+    expect(audit.pending()).toBeLessThan(MAX_QUEUED);
+    await audit.flushAll();
+    expect(await audit.verify()).toEqual({ valid: true, records: appended + 1 });
+  });
+
+  it("the worker dies with a batch: its waiter is refused, the unattended records are kept, a new worker writes them, nothing is written twice", async () => {
+    const audit = newAudit();
+    await audit.record(rec({ requestId: "before" }));
+    const lock = holdWriteLock();
+    const waited = audit.record(rec({ requestId: "lost-waiter" }));
+    audit.append(rec({ requestId: "kept-1" }));
+    await new Promise((r) => setTimeout(r, 50));
+    await sqlite().background!.kill();
+    await expectAuditUnavailable(waited);
+    audit.append(rec({ requestId: "kept-2" }));
+    lock.release();
+    await lock.done;
+    for (let i = 0; i < 100 && !sqlite().background!.running; i++) await new Promise((r) => setTimeout(r, 20));
+    await audit.flushAll();
+    const ids = (await storage.all<{ request_id: string }>("SELECT request_id FROM audit_log ORDER BY seq")).map((r) => r.request_id);
+    // The waiter was told its record failed; the records nobody waited on all made it, once.
+    expect(ids).toEqual(["before", "kept-1", "kept-2"]);
+    expect(await audit.verify()).toEqual({ valid: true, records: 3 });
+  });
+
+  it("a batch the worker committed before its answer was lost counts as committed: waiters resolved, no duplicate", async () => {
+    const real = sqlite().background!;
+    let loseNext = true;
+    const lossy: BackgroundWriter = {
+      write: async (statements, opts) => {
+        const changes = await real.write(statements, opts);
+        if (loseNext) {
+          loseNext = false;
+          throw new BackgroundWorkerLost(new Error("the answer was lost"));
+        }
+        return changes;
+      },
+    };
+    const wrapped = Object.create(storage, { background: { value: lossy } }) as Storage;
+    const audit = createAuditService({ storage: wrapped, clock: systemClock, macKey: () => key, onError: (e) => errors.push(e), bufferMs: 60_000 });
+    await audit.record(rec({ requestId: "committed-unanswered" }));
+    audit.append(rec({ requestId: "next" }));
+    await audit.flushAll();
+    const ids = (await storage.all<{ request_id: string }>("SELECT request_id FROM audit_log ORDER BY seq")).map((r) => r.request_id);
+    expect(ids).toEqual(["committed-unanswered", "next"]);
+    expect(errors).toEqual([]);
+    expect(await audit.verify()).toEqual({ valid: true, records: 2 });
+  });
+
+  it("a head changed behind the writer's back (a reset) makes it chain again from the stored head, without failing", async () => {
+    const audit = newAudit();
+    await audit.record(rec());
+    await storage.run("DELETE FROM audit_log");
+    await storage.run("DELETE FROM meta WHERE name = 'audit_head'");
+    await audit.record(rec({ requestId: "after-reset" }));
+    expect(errors).toEqual([]);
+    expect(await storage.all("SELECT seq, request_id FROM audit_log")).toEqual([{ seq: 1, request_id: "after-reset" }]);
+    expect(await audit.verify()).toEqual({ valid: true, records: 1 });
+  });
+
+  it("checkpoints run off the request thread: the request connection never checkpoints, the worker empties the WAL", async () => {
+    const s = sqlite();
+    expect(s.walAutocheckpoint()).toBe(0);
+    const audit = newAudit();
+    const before = s.background!.stats.truncates;
+    const wal = `${(s.describe()).slice("sqlite:".length)}-wal`;
+    // Far past SQLite's automatic checkpoint (1,000 pages): the request thread would have checkpointed inside a COMMIT.
+    for (let i = 0; i < 40; i++) {
+      await Promise.all(Array.from({ length: 50 }, (_, j) => storage.transaction((tx) => tx.run("INSERT INTO environments (id, name, description, created_at) VALUES (?, ?, ?, ?)", [`e-${i}-${j}`, `e-${i}-${j}`, "x".repeat(2000), 1]))));
+      audit.append(rec());
+    }
+    await audit.flushAll();
+    expect(existsSync(wal) && statSync(wal).size).toBeGreaterThan(4096 * 1000);
+    // The worker's timer: PASSIVE, then TRUNCATE once writes stop.
+    for (let i = 0; i < 100 && statSync(wal).size > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(statSync(wal).size).toBe(0);
+    expect(s.background!.stats.truncates).toBeGreaterThan(before);
+    expect(await count("environments")).toBe(2000);
   });
 });

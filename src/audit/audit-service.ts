@@ -2,7 +2,7 @@ import type { KeyObject } from "node:crypto";
 import { iso, type Clock } from "../core/clock.js";
 import { CofferError } from "../core/errors.js";
 import { decodePageToken, encodePageToken } from "../core/paging.js";
-import type { CommitParticipant, SqlParam, Storage, Tx } from "../storage/index.js";
+import { BackgroundConflict, BackgroundWorkerLost, type BackgroundStatement, type BackgroundWriter, type CommitParticipant, type SqlParam, type Storage, type Tx } from "../storage/index.js";
 import { GENESIS, chainMac, headMac, macEquals, type AuditFields } from "./audit-chain.js";
 import type { AuditDevices } from "./audit-devices.js";
 import { createLineChecker, formatLine, type LineCheck } from "./audit-line.js";
@@ -21,6 +21,13 @@ interface Pending {
   waiter: Waiter | undefined;
   /** The record as devices get it, set when its batch is written (only with devices). */
   line?: string;
+}
+
+/** The chain head: last seq and MAC, and the stored row's value (undefined: no row yet). */
+interface Head {
+  seq: number;
+  mac: string;
+  value: Buffer | string | undefined;
 }
 
 interface AuditRow {
@@ -54,8 +61,14 @@ function storable(f: AuditInput): AuditInput {
   if (!hasNul(f.requestId) && !hasNul(f.principal) && !hasNul(f.action) && !hasNul(f.resource) && !hasNul(f.source) && !hasNul(f.errorCode) && !hasNul(f.detail)) return f;
   return { ...f, requestId: clean(f.requestId), principal: clean(f.principal), action: clean(f.action), resource: clean(f.resource), source: clean(f.source), errorCode: f.errorCode === null ? null : clean(f.errorCode), detail: f.detail === null ? null : clean(f.detail) };
 }
-/** Records per flush: one flush is one synchronous stretch on SQLite, so it stays short (≈ 2–5 ms). */
+/** Records per flush: chaining a batch (one HMAC per record) is one synchronous stretch, so it stays short (≈ 1–2 ms). */
 const MAX_BATCH = 250;
+/**
+ * Records queued at most. Past it `append()` returns a promise the caller awaits (the
+ * request's answer waits) until the writer has caught up: the queue never grows without
+ * bound. When the writer is failing and the queue is full, `append()` rejects instead.
+ */
+export const MAX_QUEUED = 10_000;
 
 /**
  * Records go in with multi-row INSERTs of these sizes (a batch of 250 takes 6 statements),
@@ -90,15 +103,24 @@ export interface AuditListFilter {
  * record is durable and rejects with AuditUnavailable when the write fails; `append()`
  * queues a record nobody waits for (reads in buffered mode).
  *
- * On SQLite the records join the storage's group commit (`joinGroupCommit`): a group
- * takes the queued records after its callers' work, in the same BEGIN … COMMIT, so the
- * records of one round of writes share the fsync of the next round's mutations; with no
- * write coming, the writer asks for a group of its own. Elsewhere (PostgreSQL) each flush
- * is its own transaction. Either way at most one batch is in flight, so the chain is
+ * On SQLite on a file the records go to the store's background writer (a worker thread
+ * with its own connection, `storage.background`): the request thread only chains them
+ * (HMACs) from the head it wrote last and hands the rows over; the INSERTs, the COMMIT and
+ * its fsync happen off the event loop. The head is updated with a compare-and-set (the
+ * row must still hold the value this writer last wrote), so a head changed behind its back
+ * (a reset) makes the batch retry from the stored head, and a worker that died with a batch
+ * is settled by reading the head back: committed or not, never written twice. On `:memory:`
+ * the records join the storage's group commit (`joinGroupCommit`). Elsewhere (PostgreSQL)
+ * each flush is its own transaction. Always at most one batch is in flight, so the chain is
  * extended in order.
  */
 export function createAuditService(deps: { storage: Storage; clock: Clock; macKey: () => KeyObject; onError: (e: unknown) => void; bufferMs?: number; devices?: AuditDevices | undefined }) {
   const { storage } = deps;
+  const background: BackgroundWriter | undefined = storage.background;
+  /** The chain head this writer wrote last (background path); undefined: read it from the store. */
+  let head: Head | undefined;
+  /** append() callers waiting for room in the queue. */
+  let roomListeners: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   const devices = deps.devices && deps.devices.size > 0 ? deps.devices : undefined;
   let queue: Pending[] = [];
   /** Records in `queue` with a waiter. */
@@ -140,7 +162,7 @@ export function createAuditService(deps: { storage: Storage; clock: Clock; macKe
       return { run: (tx) => writeBatch(tx, batch), committed: () => settle(batch, undefined), failed: (e) => settle(batch, e) };
     },
   };
-  const requestGroup = storage.joinGroupCommit?.(participant);
+  const requestGroup = background ? undefined : storage.joinGroupCommit?.(participant);
   // A fail-closed device caught up: write what waited for it.
   devices?.onDrain(() => {
     if (queue.length > 0) schedule(true);
@@ -191,6 +213,15 @@ export function createAuditService(deps: { storage: Storage; clock: Clock; macKe
       if (unattended.length > 0) queue = unattended.concat(queue);
     }
     forced = false;
+    if (roomListeners.length > 0 && queue.length < MAX_QUEUED) {
+      const room = roomListeners;
+      roomListeners = [];
+      for (const r of room) r.resolve();
+    } else if (roomListeners.length > 0 && error !== undefined) {
+      const room = roomListeners;
+      roomListeners = [];
+      for (const r of room) r.reject(new CofferError("AuditUnavailable", undefined, { cause: error }));
+    }
     const listeners = settledListeners;
     settledListeners = [];
     for (const l of listeners) l();
@@ -234,12 +265,94 @@ export function createAuditService(deps: { storage: Storage; clock: Clock; macKe
     await tx.run("INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value", [HEAD, value]);
   }
 
-  /** A flush in a transaction of its own (PostgreSQL, or a closed SQLite store). */
+  async function readHead(): Promise<Head> {
+    const row = await storage.get<{ value: Buffer | string }>("SELECT value FROM meta WHERE name = ?", [HEAD]);
+    if (!row) return { seq: 0, mac: GENESIS, value: undefined };
+    const h = JSON.parse(row.value.toString()) as { seq: number; mac: string };
+    // Compared as stored (the compare-and-set matches a BLOB with a BLOB, text with text).
+    return { seq: h.seq, mac: h.mac, value: row.value };
+  }
+
+  /** The batch as statements for the background writer: the head's compare-and-set first, then the rows. */
+  function chainStatements(batch: Pending[], from: Head): { statements: BackgroundStatement[]; end: Head } {
+    const key = deps.macKey();
+    let seq = from.seq;
+    let mac = from.mac;
+    const params: SqlParam[] = new Array<SqlParam>(batch.length * COLUMNS);
+    let j = 0;
+    for (const p of batch) {
+      const f = p.fields;
+      const next = chainMac(key, mac, f, ++seq);
+      params[j++] = seq;
+      params[j++] = f.time;
+      params[j++] = f.requestId;
+      params[j++] = f.principal;
+      params[j++] = f.action;
+      params[j++] = f.resource;
+      params[j++] = f.outcome;
+      params[j++] = f.errorCode;
+      params[j++] = f.status;
+      params[j++] = f.source;
+      params[j++] = f.detail;
+      params[j++] = mac;
+      params[j++] = next;
+      if (devices) p.line = formatLine(f, seq, mac, next);
+      mac = next;
+    }
+    const value = Buffer.from(JSON.stringify({ seq, mac, headMac: headMac(key, seq, mac) }));
+    const statements: BackgroundStatement[] = [
+      from.value === undefined
+        ? { sql: "INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING", params: [HEAD, value], expect: 1 }
+        : { sql: "UPDATE meta SET value = ? WHERE name = ? AND value = ?", params: [value, HEAD, from.value], expect: 1 },
+    ];
+    for (let done = 0; done < batch.length; ) {
+      const n = CHUNKS.find((c) => c <= batch.length - done)!;
+      statements.push({ sql: insertSql.get(n)!, params: n === batch.length ? params : params.slice(done * COLUMNS, (done + n) * COLUMNS) });
+      done += n;
+    }
+    return { statements, end: { seq, mac, value } };
+  }
+
+  /** A flush through the background writer (SQLite on a file). */
+  async function flushBackground(bg: BackgroundWriter, batch: Pending[]): Promise<void> {
+    const durable = batch.some((p) => p.waiter);
+    let error: unknown;
+    for (let attempt = 1; ; attempt++) {
+      let end: Head | undefined;
+      try {
+        const from = (head ??= await readHead());
+        const chained = chainStatements(batch, from);
+        end = chained.end;
+        await bg.write(chained.statements, { durable });
+        head = end;
+        error = undefined;
+        break;
+      } catch (e) {
+        head = undefined;
+        error = e;
+        // The worker died with the batch: the stored head says whether it committed.
+        if (end && e instanceof BackgroundWorkerLost) {
+          const now = await readHead().catch(() => undefined);
+          if (now?.value !== undefined && end.value !== undefined && Buffer.from(now.value).equals(Buffer.from(end.value))) {
+            head = now;
+            error = undefined;
+            break;
+          }
+        }
+        // The head moved behind this writer's back (a reset): chain again from the stored one.
+        if (!(e instanceof BackgroundConflict) || attempt >= 3) break;
+      }
+    }
+    settle(batch, error);
+  }
+
+  /** A flush in a transaction of its own (PostgreSQL, a closed SQLite store), or through the background writer. */
   async function flushOwn(): Promise<void> {
     if (inflight || queue.length === 0 || devices?.congested()) return;
     if (timer) clearTimeout(timer), (timer = undefined);
     const batch = take(true);
     inflight = batch;
+    if (background) return flushBackground(background, batch);
     // Records nobody waits for (reads in buffered mode) skip the fsync; a waiter makes the batch durable.
     const relaxed = batch.every((p) => !p.waiter);
     try {
@@ -264,10 +377,20 @@ export function createAuditService(deps: { storage: Storage; clock: Clock; macKe
       });
     },
 
-    /** Append without waiting (reads in buffered mode): durable within the buffer delay. */
-    append(fields: AuditInput): void {
+    /**
+     * Append without waiting (reads in buffered mode): durable within the buffer delay.
+     * Returns a promise only when the queue is full (MAX_QUEUED): the caller awaits it before
+     * answering; it rejects (AuditUnavailable) when the writer is failing and has no room.
+     */
+    append(fields: AuditInput): Promise<void> | undefined {
+      // Callers that ignore the answer (a rotation's own records) must not leave an unhandled rejection.
+      const handled = (p: Promise<void>) => (p.catch(() => undefined), p);
+      if (queue.length >= MAX_QUEUED && lastFailure !== undefined) return handled(Promise.reject(new CofferError("AuditUnavailable", undefined, { cause: lastFailure })));
       queue.push({ fields: storable(fields), waiter: undefined });
       schedule(false);
+      if (queue.length < MAX_QUEUED) return undefined;
+      schedule(true);
+      return handled(new Promise<void>((resolve, reject) => roomListeners.push({ resolve, reject })));
     },
 
     /** Write everything queued; rejects with AuditUnavailable when the store refuses (never spins forever). */

@@ -17,7 +17,8 @@ import {
   type PolicyDocument,
   type RequestContext,
 } from "../policy/index.js";
-import type { Queryable, Storage } from "../storage/index.js";
+import type { Storage, Tx } from "../storage/index.js";
+import { PolicyRepository, type Policy } from "./policy-repo.js";
 import { CACHES } from "../core/cache.js";
 
 export interface PolicyView {
@@ -36,16 +37,6 @@ export interface RoleView {
   description: string;
   builtin: boolean;
   policies: string[];
-}
-
-interface PolicyRow {
-  id: string;
-  name: string;
-  description: string;
-  document: string;
-  builtin: number;
-  created_at: number;
-  updated_at: number;
 }
 
 const POLICY_NAME = /^[A-Za-z0-9][A-Za-z0-9_.+=@-]{0,127}$/;
@@ -69,52 +60,53 @@ function compileOrReject(document: unknown, id: string, kind: "identity" | "reso
  */
 export function createAccessService(deps: { storage: Storage; clock: Clock }) {
   const { storage, clock } = deps;
+  const repo = new PolicyRepository(storage);
   const perPrincipal = new Map<string, Promise<CompiledPolicy[]>>();
   const resourcePolicies = new Map<string, CompiledPolicy>();
   const invalidate = () => perPrincipal.clear();
 
-  const view = (r: PolicyRow): PolicyView => ({
-    id: r.id, name: r.name, description: r.description, document: JSON.parse(r.document) as PolicyDocument, builtin: r.builtin === 1, createdAt: iso(r.created_at), updatedAt: iso(r.updated_at),
+  const view = (r: Policy): PolicyView => ({
+    id: r.id, name: r.name, description: r.description, document: JSON.parse(r.document) as PolicyDocument, builtin: r.builtin, createdAt: iso(r.createdAt), updatedAt: iso(r.updatedAt),
   });
+  const compiled = (p: Policy, id = p.name) => compilePolicy(JSON.parse(p.document), { id, version: p.updatedAt });
 
-  async function policyRow(ref: string): Promise<PolicyRow> {
-    const r = typeof ref === "string" && ref.length <= 128 ? await storage.get<PolicyRow>("SELECT * FROM policies WHERE id = ? OR name = ?", [ref, ref]) : undefined;
+  async function policyRow(ref: string): Promise<Policy> {
+    const r = typeof ref === "string" && ref.length <= 128 ? await repo.policy(ref) : undefined;
     if (!r) throw new CofferError("PolicyNotFound", `The policy "${String(ref).slice(0, 128)}" does not exist.`);
     return r;
   }
 
   async function roleId(ref: string): Promise<string> {
-    const r = typeof ref === "string" && ref.length <= 64 ? await storage.get<{ id: string }>("SELECT id FROM roles WHERE id = ? OR name = ?", [ref, ref]) : undefined;
-    if (!r) throw new CofferError("RoleNotFound", `The role "${String(ref).slice(0, 64)}" does not exist.`);
-    return r.id;
+    const id = typeof ref === "string" && ref.length <= 64 ? await repo.roleId(ref) : undefined;
+    if (!id) throw new CofferError("RoleNotFound", `The role "${String(ref).slice(0, 64)}" does not exist.`);
+    return id;
   }
 
   async function principalExists(id: string): Promise<void> {
-    if (!(await storage.get("SELECT 1 AS x FROM principals WHERE id = ?", [id]))) throw new CofferError("PrincipalNotFound", `The principal "${String(id).slice(0, 64)}" does not exist.`);
+    if (!(await repo.principalExists(id))) throw new CofferError("PrincipalNotFound", `The principal "${String(id).slice(0, 64)}" does not exist.`);
   }
 
   async function load(principalId: string): Promise<CompiledPolicy[]> {
-    const direct = await storage.all<PolicyRow>("SELECT p.* FROM policies p JOIN principal_policies pp ON pp.policy_id = p.id WHERE pp.principal_id = ?", [principalId]);
-    const viaRoles = await storage.all<PolicyRow>("SELECT p.* FROM policies p JOIN role_policies rp ON rp.policy_id = p.id JOIN principal_roles pr ON pr.role_id = rp.role_id WHERE pr.principal_id = ?", [principalId]);
-    const roles = await storage.all<{ name: string; builtin: number }>("SELECT r.name, r.builtin FROM roles r JOIN principal_roles pr ON pr.role_id = r.id WHERE pr.principal_id = ?", [principalId]);
+    const direct = await repo.principalPolicies(principalId);
+    const viaRoles = await repo.policiesViaRoles(principalId);
+    const roles = await repo.principalRoles(principalId);
     const out: CompiledPolicy[] = [];
     const seen = new Set<string>();
     for (const r of [...direct, ...viaRoles]) {
       if (seen.has(r.id)) continue;
       seen.add(r.id);
-      out.push(compilePolicy(JSON.parse(r.document), { id: r.id, version: r.updated_at }));
+      out.push(compiled(r, r.id));
     }
-    for (const r of roles) if (r.builtin === 1 && isBuiltinRoleName(r.name)) out.push(builtinRolePolicy(r.name));
+    for (const r of roles) if (r.builtin && isBuiltinRoleName(r.name)) out.push(builtinRolePolicy(r.name));
     return out;
   }
 
   /** The compiled policies a role gives its holders (a built-in role: its own document). */
   async function rolePolicies(id: string): Promise<{ name: string; policies: CompiledPolicy[] }> {
-    const r = await storage.get<{ name: string; builtin: number }>("SELECT name, builtin FROM roles WHERE id = ?", [id]);
+    const r = await repo.role(id);
     if (!r) throw new CofferError("RoleNotFound", `The role "${id.slice(0, 64)}" does not exist.`);
-    if (r.builtin === 1) return { name: r.name, policies: isBuiltinRoleName(r.name) ? [builtinRolePolicy(r.name)] : [] };
-    const rows = await storage.all<PolicyRow>("SELECT p.* FROM policies p JOIN role_policies rp ON rp.policy_id = p.id WHERE rp.role_id = ? ORDER BY p.name", [id]);
-    return { name: r.name, policies: rows.map((p) => compilePolicy(JSON.parse(p.document), { id: p.name, version: p.updated_at })) };
+    if (r.builtin) return { name: r.name, policies: isBuiltinRoleName(r.name) ? [builtinRolePolicy(r.name)] : [] };
+    return { name: r.name, policies: (await repo.rolePolicies(id)).map((p) => compiled(p)) };
   }
 
   /**
@@ -140,16 +132,15 @@ export function createAccessService(deps: { storage: Storage; clock: Clock }) {
    * the one the actor was checked against (a concurrent update would otherwise slip a
    * wider document in between).
    */
-  async function lockUnchanged(tx: Queryable, p: PolicyRow): Promise<void> {
-    const cur = await tx.get<{ updated_at: number }>(`SELECT updated_at FROM policies WHERE id = ?${storage.dialect.forUpdate}`, [p.id]);
-    if (!cur) throw new CofferError("PolicyNotFound", `The policy "${p.name}" does not exist.`);
-    if (Number(cur.updated_at) !== Number(p.updated_at)) throw new CofferError("InvalidState", `The policy "${p.name}" changed while it was being attached; try again.`);
+  async function lockUnchanged(tx: Tx, p: Policy): Promise<void> {
+    const cur = await repo.lockPolicy(tx, p.id);
+    if (cur === undefined) throw new CofferError("PolicyNotFound", `The policy "${p.name}" does not exist.`);
+    if (cur !== p.updatedAt) throw new CofferError("InvalidState", `The policy "${p.name}" changed while it was being attached; try again.`);
   }
 
   async function writeRoleGrant(principalId: string, roleId: string, grant: boolean): Promise<void> {
     await storage.transaction(async (tx) => {
-      if (grant) await tx.run("INSERT INTO principal_roles (principal_id, role_id) VALUES (?, ?) ON CONFLICT (principal_id, role_id) DO NOTHING", [principalId, roleId]);
-      else await tx.run("DELETE FROM principal_roles WHERE principal_id = ? AND role_id = ?", [principalId, roleId]);
+      await repo.setPrincipalRole(tx, principalId, roleId, grant);
       tx.invalidate(CACHES.access, "*");
     });
   }
@@ -184,7 +175,7 @@ export function createAccessService(deps: { storage: Storage; clock: Clock }) {
     /** Built-in roles exist in every store (created at bootstrap). */
     async ensureBuiltinRoles(): Promise<void> {
       for (const name of BUILTIN_ROLE_NAMES)
-        await storage.run("INSERT INTO roles (id, name, description, builtin, created_at) VALUES (?, ?, ?, 1, ?) ON CONFLICT (id) DO NOTHING", [`role-${name}`, name, BUILTIN_ROLES[name].description, clock.now()]);
+        await repo.insertRole(storage, { id: `role-${name}`, name, description: BUILTIN_ROLES[name].description, builtin: true }, clock.now(), true);
     },
 
     async authorize(principal: Principal, action: string, resource: string, context: Omit<RequestContext, "principalId" | "principalType">, resourcePolicy?: CompiledPolicy): Promise<EvaluationResult> {
@@ -221,22 +212,21 @@ export function createAccessService(deps: { storage: Storage; clock: Clock }) {
       const id = newPrefixedId("pol", 8);
       const now = clock.now();
       await storage.transaction(async (tx) => {
-        if (await tx.get("SELECT 1 AS x FROM policies WHERE name = ?", [input.name])) throw new CofferError("PolicyAlreadyExists", `A policy named "${input.name}" already exists.`);
-        await tx.run("INSERT INTO policies (id, name, description, document, builtin, created_at, updated_at) VALUES (?, ?, ?, ?, 0, ?, ?)", [id, input.name, description, JSON.stringify(input.document), now, now]);
+        if (await repo.policyNameTaken(tx, input.name)) throw new CofferError("PolicyAlreadyExists", `A policy named "${input.name}" already exists.`);
+        await repo.insertPolicy(tx, { id, name: input.name, description, document: JSON.stringify(input.document), builtin: false, createdAt: now, updatedAt: now });
       });
       return view(await policyRow(id));
     },
 
     async listPolicies(opts: { limit: number; after?: string | undefined }): Promise<Page<PolicyView>> {
-      const rows = await storage.all<PolicyRow>("SELECT * FROM policies WHERE name > ? ORDER BY name LIMIT ?", [decodePageToken(opts.after) ?? "", opts.limit + 1]);
+      const rows = await repo.listPolicies(decodePageToken(opts.after) ?? "", opts.limit);
       const page = pageOf(rows, opts.limit, (r) => r.name);
       return { items: page.items.map(view), nextToken: page.nextToken };
     },
 
     /** The policies whose names start with `prefix`, by name (managed policies such as role bindings'). */
     async policiesNamed(prefix: string): Promise<PolicyView[]> {
-      const rows = await storage.all<PolicyRow>("SELECT * FROM policies WHERE name >= ? AND name < ? ORDER BY name", [prefix, `${prefix}\u007f`]);
-      return rows.map(view);
+      return (await repo.policiesWithPrefix(prefix)).map(view);
     },
 
     async describePolicy(ref: string): Promise<PolicyView> {
@@ -253,10 +243,9 @@ export function createAccessService(deps: { storage: Storage; clock: Clock }) {
       const description = input.description ?? r.description;
       if (description.length > 1024) throw invalid("A description is at most 1024 characters.");
       await storage.transaction(async (tx) => {
-        if (!(await tx.get(`SELECT 1 AS x FROM policies WHERE id = ?${storage.dialect.forUpdate}`, [r.id]))) throw new CofferError("PolicyNotFound", `The policy "${r.name}" does not exist.`);
-        const attached = await tx.get("SELECT 1 AS x FROM principal_policies WHERE policy_id = ? UNION ALL SELECT 1 AS x FROM role_policies WHERE policy_id = ?", [r.id, r.id]);
-        if (attached && refused) throw refused;
-        await tx.run("UPDATE policies SET document = ?, description = ?, updated_at = ? WHERE id = ?", [JSON.stringify(input.document), description, Math.max(clock.now(), r.updated_at + 1), r.id]);
+        if ((await repo.lockPolicy(tx, r.id)) === undefined) throw new CofferError("PolicyNotFound", `The policy "${r.name}" does not exist.`);
+        if (refused && (await repo.isAttached(tx, r.id))) throw refused;
+        await repo.updatePolicy(tx, r.id, JSON.stringify(input.document), description, Math.max(clock.now(), r.updatedAt + 1));
         tx.invalidate(CACHES.access, "*");
       });
       return view(await policyRow(r.id));
@@ -265,19 +254,15 @@ export function createAccessService(deps: { storage: Storage; clock: Clock }) {
     async deletePolicy(ref: string): Promise<void> {
       const r = await policyRow(ref);
       await storage.transaction(async (tx) => {
-        await tx.run("DELETE FROM principal_policies WHERE policy_id = ?", [r.id]);
-        await tx.run("DELETE FROM role_policies WHERE policy_id = ?", [r.id]);
-        await tx.run("DELETE FROM policies WHERE id = ?", [r.id]);
+        await repo.deletePolicy(tx, r.id);
         tx.invalidate(CACHES.access, "*");
       });
     },
 
     async listRoles(): Promise<RoleView[]> {
-      const roles = await storage.all<{ id: string; name: string; description: string; builtin: number }>("SELECT id, name, description, builtin FROM roles ORDER BY name");
-      const links = await storage.all<{ role_id: string; name: string }>("SELECT rp.role_id, p.name FROM role_policies rp JOIN policies p ON p.id = rp.policy_id ORDER BY p.name");
-      return roles.map((r) => ({
-        id: r.id, name: r.name, description: r.description, builtin: r.builtin === 1,
-        policies: r.builtin === 1 ? [`builtin/${r.name}`] : links.filter((l) => l.role_id === r.id).map((l) => l.name),
+      return (await repo.listRoles()).map(({ role: r, policies }) => ({
+        id: r.id, name: r.name, description: r.description, builtin: r.builtin,
+        policies: r.builtin ? [`builtin/${r.name}`] : policies,
       }));
     },
 
@@ -285,8 +270,8 @@ export function createAccessService(deps: { storage: Storage; clock: Clock }) {
       if (typeof input.name !== "string" || !ROLE_NAME.test(input.name)) throw invalid("A role name is 1-64 lowercase letters, digits and _ . -.");
       const id = `role-${input.name}`;
       await storage.transaction(async (tx) => {
-        if (await tx.get("SELECT 1 AS x FROM roles WHERE id = ? OR name = ?", [id, input.name])) throw new CofferError("PolicyAlreadyExists", `A role named "${input.name}" already exists.`);
-        await tx.run("INSERT INTO roles (id, name, description, builtin, created_at) VALUES (?, ?, ?, 0, ?)", [id, input.name, input.description ?? "", clock.now()]);
+        if (await repo.roleTaken(tx, id, input.name)) throw new CofferError("PolicyAlreadyExists", `A role named "${input.name}" already exists.`);
+        await repo.insertRole(tx, { id, name: input.name, description: input.description ?? "", builtin: false }, clock.now());
       });
       return (await this.listRoles()).find((r) => r.id === id)!;
     },
@@ -295,9 +280,7 @@ export function createAccessService(deps: { storage: Storage; clock: Clock }) {
       const id = await roleId(ref);
       if (id.startsWith("role-") && isBuiltinRoleName(id.slice(5))) throw new CofferError("InvalidState", "Built-in roles cannot be deleted.");
       await storage.transaction(async (tx) => {
-        await tx.run("DELETE FROM principal_roles WHERE role_id = ?", [id]);
-        await tx.run("DELETE FROM role_policies WHERE role_id = ?", [id]);
-        await tx.run("DELETE FROM roles WHERE id = ?", [id]);
+        await repo.deleteRole(tx, id);
         tx.invalidate(CACHES.access, "*");
       });
     },
@@ -307,11 +290,10 @@ export function createAccessService(deps: { storage: Storage; clock: Clock }) {
       const id = await roleId(role);
       if (id.startsWith("role-") && isBuiltinRoleName(id.slice(5))) throw new CofferError("InvalidState", "Built-in roles have fixed policies.");
       const p = await policyRow(policy);
-      if (attach) await requireHolds(actor, [compilePolicy(JSON.parse(p.document), { id: p.name, version: p.updated_at })], `You cannot attach the policy "${p.name}" to a role`);
+      if (attach) await requireHolds(actor, [compiled(p)], `You cannot attach the policy "${p.name}" to a role`);
       await storage.transaction(async (tx) => {
         if (attach) await lockUnchanged(tx, p);
-        if (attach) await tx.run("INSERT INTO role_policies (role_id, policy_id) VALUES (?, ?) ON CONFLICT (role_id, policy_id) DO NOTHING", [id, p.id]);
-        else await tx.run("DELETE FROM role_policies WHERE role_id = ? AND policy_id = ?", [id, p.id]);
+        await repo.setRolePolicy(tx, id, p.id, attach);
         tx.invalidate(CACHES.access, "*");
       });
     },
@@ -320,11 +302,10 @@ export function createAccessService(deps: { storage: Storage; clock: Clock }) {
     async attachPolicy(actor: Principal, principalId: string, policy: string, attach: boolean): Promise<void> {
       await principalExists(principalId);
       const p = await policyRow(policy);
-      if (attach) await requireHolds(actor, [compilePolicy(JSON.parse(p.document), { id: p.name, version: p.updated_at })], `You cannot attach the policy "${p.name}"`);
+      if (attach) await requireHolds(actor, [compiled(p)], `You cannot attach the policy "${p.name}"`);
       await storage.transaction(async (tx) => {
         if (attach) await lockUnchanged(tx, p);
-        if (attach) await tx.run("INSERT INTO principal_policies (principal_id, policy_id) VALUES (?, ?) ON CONFLICT (principal_id, policy_id) DO NOTHING", [principalId, p.id]);
-        else await tx.run("DELETE FROM principal_policies WHERE principal_id = ? AND policy_id = ?", [principalId, p.id]);
+        await repo.setPrincipalPolicy(tx, principalId, p.id, attach);
         tx.invalidate(CACHES.access, "*");
       });
     },
@@ -361,8 +342,8 @@ export function createAccessService(deps: { storage: Storage; clock: Clock }) {
 
     async principalAccess(principalId: string): Promise<{ policies: PolicyView[]; roles: string[] }> {
       await principalExists(principalId);
-      const policies = await storage.all<PolicyRow>("SELECT p.* FROM policies p JOIN principal_policies pp ON pp.policy_id = p.id WHERE pp.principal_id = ? ORDER BY p.name", [principalId]);
-      const roles = await storage.all<{ name: string }>("SELECT r.name FROM roles r JOIN principal_roles pr ON pr.role_id = r.id WHERE pr.principal_id = ? ORDER BY r.name", [principalId]);
+      const policies = await repo.principalPolicies(principalId, true);
+      const roles = await repo.principalRoles(principalId, true);
       return { policies: policies.map(view), roles: roles.map((r) => r.name) };
     },
   };

@@ -168,7 +168,8 @@ export class RequestAccess {
    */
   recordRead(action: string, short: string): void {
     const p = this.principal;
-    this.deps.audit.append({
+    // A full queue holds back the request's own record in onSend (which answers 503 if it cannot be queued).
+    void this.deps.audit.append({
       time: this.deps.clock.now(),
       requestId: this.req.id,
       principal: p?.id ?? "anonymous",
@@ -179,7 +180,7 @@ export class RequestAccess {
       status: 200,
       source: this.req.ip,
       detail: p ? `${p.credential.type}=${p.credential.id}` : null,
-    });
+    })?.catch(() => undefined);
   }
 }
 

@@ -68,9 +68,11 @@ export const ERROR_CATALOG = {
   StatementNotFound: { status: 404, summary: "The SQL statement does not exist." },
   ApiTokenNotFound: { status: 404, summary: "The API token does not exist." },
   WorkflowKeyNotFound: { status: 404, summary: "The workflow key does not exist." },
+  DraftNotFound: { status: 404, summary: "The SQL draft does not exist." },
   StatementAlreadyExists: { status: 409, summary: "A SQL statement with this name already exists in this environment." },
   ApiTokenAlreadyExists: { status: 409, summary: "An API token with this name already exists in this namespace." },
   WorkflowKeyAlreadyExists: { status: 409, summary: "A key with this name already exists in this workflow service." },
+  DraftAlreadyExists: { status: 409, summary: "A SQL draft with this name already exists in this environment and region." },
   GatewayError: { status: 502, summary: "The Flink SQL Gateway refused the statement or could not be reached." },
 } as const satisfies Record<string, { status: number; summary: string }>;
 

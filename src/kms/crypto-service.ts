@@ -31,11 +31,11 @@ export function createCryptoService(deps: { db: Queryable; repo: KeyRepo; materi
   async function encryptWith(scope: Scope, keyIdOrAlias: string, plaintext: Buffer, aadExtra: Buffer, tx?: Queryable): Promise<Sealed> {
     const row = await repo.resolve(scope, keyIdOrAlias, tx);
     requireUsable(row);
-    const key = await material.get(tx ?? db, row.id, row.primary_version_id);
+    const key = await material.get(tx ?? db, row.id, row.primaryVersionId);
     if (!key) throw new CofferError("InternalError", "The key's primary version is missing.");
-    const header = encodeHeader(row.id, row.primary_version_id);
+    const header = encodeHeader(row.id, row.primaryVersionId);
     const blob = Buffer.concat([header, seal(key, plaintext, Buffer.concat([header, aadExtra]))]);
-    return { keyId: row.id, keyVersionId: row.primary_version_id, blob };
+    return { keyId: row.id, keyVersionId: row.primaryVersionId, blob };
   }
 
   const fail = () => new CofferError("InvalidCiphertext", "The ciphertext cannot be decrypted: it was tampered with, belongs to a key not in this scope, or the encryption context differs.");

@@ -4,26 +4,33 @@ export type KeyState = "Enabled" | "Disabled" | "PendingDeletion";
 export const KEY_SPECS = ["AES_256"] as const;
 export type KeySpec = (typeof KEY_SPECS)[number];
 
-export interface KeyRow {
+/** A CMK as the key service takes and returns it: camelCase, times in epoch ms, never a row (key-repo.ts maps them). */
+export interface Key {
   id: string;
-  environment_id: string;
+  environmentId: string;
   region: string;
   description: string;
-  key_spec: string;
-  key_usage: string;
+  keySpec: string;
+  keyUsage: string;
   origin: string;
   state: KeyState;
-  primary_version_id: string;
-  rotation_interval_seconds: number | null;
-  next_rotation_at: number | null;
-  last_rotation_at: number | null;
-  deletion_at: number | null;
-  pending_window_days: number | null;
-  deletion_protection: string | null;
-  is_default: number;
+  /** The version new ciphertexts are made with. */
+  primaryVersionId: string;
+  rotationIntervalSeconds: number | null;
+  nextRotationAt: number | null;
+  lastRotationAt: number | null;
+  deletionAt: number | null;
+  pendingWindowDays: number | null;
+  /** The deletion-protection description when protection is on (possibly ""), else null. */
+  deletionProtection: string | null;
+  /** The scope's default key (created on first use). */
+  isDefault: boolean;
+  /** The resource policy in Coffer's syntax (JSON text). */
   policy: string | null;
-  created_at: number;
-  updated_at: number;
+  /** The resource policy as the client wrote it (Alibaba or AWS syntax). */
+  policySource: string | null;
+  createdAt: number;
+  updatedAt: number;
 }
 
 /** A key as the native API answers it (src/contract), with the states the service knows. */

@@ -160,6 +160,17 @@ export const ACTION_CATALOG = {
     CreateStatement: a("sql-statement/{name}", "write"),
     UpdateStatement: a("sql-statement/{name}", "write"),
     DeleteStatement: a("sql-statement/{name}", "write"),
+    /** SQL drafts (the SQL editor): stored scripts, references unresolved. */
+    ListDrafts: a("sql-draft/*", "list"),
+    DescribeDraft: a("sql-draft/{name}", "read"),
+    CreateDraft: a("sql-draft/{name}", "write"),
+    UpdateDraft: a("sql-draft/{name}", "write"),
+    DeleteDraft: a("sql-draft/{name}", "write"),
+    /**
+     * Deploying or stopping a draft's statement; the handler also requires the statement
+     * actions it performs and, to deploy, `sql:ResolveSqlScript`.
+     */
+    DeployDraft: a("sql-draft/{name}", "write"),
     ListApiTokens: a("sql-api-token/*", "list"),
     CreateApiToken: a("sql-api-token/{name}", "permissions"),
     DeleteApiToken: a("sql-api-token/{name}", "permissions"),

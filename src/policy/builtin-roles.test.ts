@@ -77,11 +77,16 @@ describe("built-in roles", () => {
   it("editor follows the seeds: adds and deletes SQL secret values and workflow keys, deploys, never reads a value", () => {
     for (const action of ["sql:CreateSecretValue", "sql:DeleteSecretValue", "sql:ListSecretValues", "sql:DescribeSecretValue", "sql:ValidateSqlScript", "sql:ResolveSqlScript",
       "sql:CreateStatement", "sql:UpdateStatement", "sql:DeleteStatement", "sql:ListStatements", "sql:DescribeStatement", "sql:DescribeGateway",
+      "sql:ListDrafts", "sql:DescribeDraft", "sql:CreateDraft", "sql:UpdateDraft", "sql:DeleteDraft", "sql:DeployDraft",
       "workflows:CreateWorkflowKey", "workflows:UpdateWorkflowKey", "workflows:DeleteWorkflowKey", "workflows:ListWorkflowKeys", "workflows:DescribeWorkflowKey"])
       expect(can("editor", action), action).toBe(true);
     for (const action of ["workflows:ResolveWorkflow", "sql:CreateApiToken", "sql:DeleteApiToken", "sql:SetGateway"]) expect(can("editor", action), action).toBe(false);
     for (const role of ["secret-reader", "auditor"] as const)
-      for (const action of ["sql:CreateSecretValue", "sql:ResolveSqlScript", "sql:ValidateSqlScript", "workflows:CreateWorkflowKey", "workflows:ResolveWorkflow"]) expect(can(role, action), `${role} ${action}`).toBe(false);
+      for (const action of ["sql:CreateSecretValue", "sql:ResolveSqlScript", "sql:ValidateSqlScript", "sql:CreateDraft", "sql:UpdateDraft", "sql:DeleteDraft", "sql:DeployDraft", "workflows:CreateWorkflowKey", "workflows:ResolveWorkflow"])
+        expect(can(role, action), `${role} ${action}`).toBe(false);
+    // Drafts are read like statements: the auditor lists and describes them, the secret-reader does not.
+    expect(can("auditor", "sql:DescribeDraft")).toBe(true);
+    expect(can("secret-reader", "sql:ListDrafts")).toBe(false);
   });
 
   it("secret-reader reads values but writes nothing", () => {

@@ -68,6 +68,7 @@ const EDITOR: PolicyDocument = {
         "sql:ListSecretValues", "sql:DescribeSecretValue", "sql:CreateSecretValue", "sql:DeleteSecretValue",
         "sql:ValidateSqlScript", "sql:ResolveSqlScript",
         "sql:ListStatements", "sql:DescribeStatement", "sql:CreateStatement", "sql:UpdateStatement", "sql:DeleteStatement", "sql:DescribeGateway",
+        "sql:ListDrafts", "sql:DescribeDraft", "sql:CreateDraft", "sql:UpdateDraft", "sql:DeleteDraft", "sql:DeployDraft",
       ],
       Resource: "*",
     },
@@ -119,7 +120,7 @@ export const BUILTIN_ROLES: Readonly<Record<BuiltinRoleName, BuiltinRole>> = dee
   editor: {
     name: "editor",
     policyId: "builtin/editor",
-    description: "Creates, changes, rotates, tags and deletes keys, aliases and secrets and writes secret values; adds and deletes SQL secret values, writes, validates and deploys SQL statements; manages workflow keys; cannot read values, use keys directly, or change policies.",
+    description: "Creates, changes, rotates, tags and deletes keys, aliases and secrets and writes secret values; adds and deletes SQL secret values, writes, validates and deploys SQL drafts and statements; manages workflow keys; cannot read values, use keys directly, or change policies.",
     document: EDITOR,
   },
   "secret-reader": { name: "secret-reader", policyId: "builtin/secret-reader", description: "Reads secret values (and lists and describes secrets).", document: SECRET_READER },

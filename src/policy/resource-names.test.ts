@@ -149,5 +149,9 @@ describe("resource patterns", () => {
     expect(resourcePatternProblem("crn:coffer:e/x:r:secret/x")).toMatch(/environment part/);
     expect(resourcePatternProblem("crn:coffer:e:r r:secret/x")).toMatch(/region part/);
     expect(resourcePatternProblem("crn:coffer:e:r:bucket/x")).toMatch(/resource part/);
+    // The references' resources (SQL values, statements, drafts, tokens, the gateway, workflow keys).
+    for (const p of ["sql-value/pw", "sql-statement/*", "sql-draft/My_SQL", "sql-api-token/ci", "sql-gateway", "workflow/orders/key/*", "crn:coffer:env-prod:*:sql-draft/*"]) expect(resourcePatternProblem(p), p).toBeUndefined();
+    expect(resourcePatternProblem("sql-gateway/x")).toMatch(/short form/);
+    expect(resourcePatternProblem("sql-draft")).toMatch(/short form/);
   });
 });

@@ -128,7 +128,8 @@ export type ResourceMatcher = (crn: string, parts: ParsedResourceName) => boolea
 
 export const matchAnyResource: ResourceMatcher = () => true;
 
-const TYPE_PREFIX = /^(?:(?:secret|key|alias|iam|audit|sys)\/.+|audit|sys)$/;
+const TYPE_PREFIX = /^(?:(?:secret|key|alias|iam|audit|sys|sql-value|sql-statement|sql-draft|sql-api-token|workflow)\/.+|audit|sys|sql-gateway)$/;
+const TYPES = "secret/, key/, alias/, iam/, audit, sys, sql-value/, sql-statement/, sql-draft/, sql-api-token/, sql-gateway or workflow/";
 const SEGMENT_PATTERN = /^[A-Za-z0-9_.*?-]*$/;
 
 /**
@@ -136,7 +137,8 @@ const SEGMENT_PATTERN = /^[A-Za-z0-9_.*?-]*$/;
  * `*`; a full CRN pattern `crn:coffer:<env>:<region>:<path>` (each part may use wildcards;
  * `*` in the environment or region never spans a `:`); or a short form `<path>` meaning
  * any environment and region. A path is `*` (CRN form only) or starts with a literal type:
- * `secret/…`, `key/…`, `alias/…`, `iam/…`, `audit[/…]`, `sys[/…]`.
+ * `secret/…`, `key/…`, `alias/…`, `iam/…`, `audit[/…]`, `sys[/…]`, and the references'
+ * `sql-value/…`, `sql-statement/…`, `sql-draft/…`, `sql-api-token/…`, `sql-gateway`, `workflow/…`.
  */
 export function resourcePatternProblem(pattern: string): string | undefined {
   if (pattern === "*") return undefined;
@@ -145,10 +147,10 @@ export function resourcePatternProblem(pattern: string): string | undefined {
     if (!p) return "a CRN pattern is crn:coffer:<environment>:<region>:<resource>";
     if (!SEGMENT_PATTERN.test(p.environmentId)) return "the environment part of a CRN may contain only letters, digits, _ . - and wildcards";
     if (!SEGMENT_PATTERN.test(p.region)) return "the region part of a CRN may contain only letters, digits, _ . - and wildcards";
-    if (p.path !== "*" && !TYPE_PREFIX.test(p.path)) return "the resource part must be * or start with secret/, key/, alias/, iam/, audit or sys";
+    if (p.path !== "*" && !TYPE_PREFIX.test(p.path)) return `the resource part must be * or start with ${TYPES}`;
     return undefined;
   }
-  if (!TYPE_PREFIX.test(pattern)) return "a resource is *, a CRN (crn:coffer:…) or a short form starting with secret/, key/, alias/, iam/, audit or sys";
+  if (!TYPE_PREFIX.test(pattern)) return `a resource is *, a CRN (crn:coffer:…) or a short form starting with ${TYPES}`;
   return undefined;
 }
 

@@ -18,11 +18,12 @@ export const TOKEN_PREFIX = "cvt_";
 export const TOKEN_ROLES = ["viewer", "editor", "owner"] as const;
 export type TokenRole = (typeof TOKEN_ROLES)[number];
 
-const VIEWER = ["sql:ListStatements", "sql:DescribeStatement", "sql:DescribeGateway"];
+const VIEWER = ["sql:ListStatements", "sql:DescribeStatement", "sql:DescribeGateway", "sql:ListDrafts", "sql:DescribeDraft"];
 const EDITOR = [
   ...VIEWER,
   "sql:ListSecretValues", "sql:DescribeSecretValue", "sql:CreateSecretValue", "sql:DeleteSecretValue", "sql:ValidateSqlScript", "sql:ResolveSqlScript",
   "sql:CreateStatement", "sql:UpdateStatement", "sql:DeleteStatement",
+  "sql:CreateDraft", "sql:UpdateDraft", "sql:DeleteDraft", "sql:DeployDraft",
 ];
 const OWNER = [...EDITOR, "sql:ListApiTokens", "sql:CreateApiToken", "sql:DeleteApiToken"];
 
@@ -40,7 +41,7 @@ export const ROLE_ACTIONS: Readonly<Record<TokenRole, ReadonlySet<string>>> = {
 
 /** The resource each role action acts on, as the routes declare it (the collection). */
 const actionResource = (action: string): string =>
-  action.includes("Statement") ? "sql-statement/*" : action.includes("Gateway") ? "sql-gateway" : action.includes("ApiToken") ? "sql-api-token/*" : "sql-value/*";
+  action.includes("Statement") ? "sql-statement/*" : action.includes("Draft") ? "sql-draft/*" : action.includes("Gateway") ? "sql-gateway" : action.includes("ApiToken") ? "sql-api-token/*" : "sql-value/*";
 
 /**
  * What a token of this role may do, as (action, resource) pairs in its scope: whoever

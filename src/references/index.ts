@@ -6,6 +6,7 @@ import type { SecretsModule } from "../secrets/index.js";
 import type { Storage } from "../storage/index.js";
 import { createApiTokens } from "./api-tokens.js";
 import { FlinkGatewayClient, type GatewayOptions } from "./flink-gateway.js";
+import { createDrafts } from "./drafts.js";
 import { createFlinkGateways } from "./gateways.js";
 import { analyzeSql, validateSql, type ReferenceCheck } from "./sql-references.js";
 import { createSqlValues } from "./sql-values.js";
@@ -15,6 +16,7 @@ export { TOKEN_PREFIX, ROLE_ACTIONS, TOKEN_ROLES, rolePermissions, type ApiToken
 export { batchRead, type BatchError, type BatchValue } from "./batch-read.js";
 export { refsOf, MAX_STATEMENT, type StatementRow, type Phase } from "./statements.js";
 export type { SqlValueView } from "./sql-values.js";
+export { deploymentName, type DraftView } from "./drafts.js";
 export type { ReferenceCheck } from "./sql-references.js";
 
 /**
@@ -27,9 +29,11 @@ export function createReferencesModule(deps: { storage: Storage; clock: Clock; s
   const values = createSqlValues({ secrets: deps.secrets });
   const gateways = createFlinkGateways({ storage: deps.storage, clock: deps.clock, egress: deps.egress, defaultUrl: deps.flinkGatewayUrl });
   const statements = createStatements({ storage: deps.storage, clock: deps.clock, values, gateways, client: new FlinkGatewayClient(deps.egress, deps.gateway) });
+  const drafts = createDrafts({ storage: deps.storage, clock: deps.clock, values, statements, gateways });
   return {
     values,
     statements,
+    drafts,
     gateways,
     apiTokens: createApiTokens({ storage: deps.storage, clock: deps.clock }),
 

@@ -35,11 +35,11 @@ export function createSqlValues(deps: { secrets: SecretsModule }) {
 
   async function live(scope: Scope, name: string) {
     const e = await secrets.entry(scope, full(name));
-    return e && e.row.deleted_at === null && e.row.secret_type === SQL_VALUE_TYPE ? e : undefined;
+    return e && !e.isDeleted && e.secretType === SQL_VALUE_TYPE ? e : undefined;
   }
 
   const view = (e: NonNullable<Awaited<ReturnType<typeof live>>>): SqlValueView => ({
-    id: e.row.id, name: e.row.name.slice(PREFIX.length), createdAt: iso(e.row.created_at), modifiedAt: iso(e.row.updated_at),
+    id: e.id, name: e.name.slice(PREFIX.length), createdAt: iso(e.createdAt), modifiedAt: iso(e.updatedAt),
   });
 
   return {
@@ -50,7 +50,7 @@ export function createSqlValues(deps: { secrets: SecretsModule }) {
       const bytes = Buffer.from(value, "utf8");
       if (bytes.length > NATIVE_MAX_VALUE_BYTES) throw new CofferError("SecretValueTooLarge", `A secret value may be at most ${NATIVE_MAX_VALUE_BYTES} bytes.`);
       const e = await secrets.entry(scope, full(name));
-      if (e && e.row.deleted_at === null)
+      if (e && !e.isDeleted)
         throw new CofferError("SecretAlreadyExists", `The secret value "${name}" already exists; values cannot be changed: delete it and add it again.`);
       // Deleted through the generic API (recovery window): the name is free again for SQL.
       if (e) await secrets.delete(scope, full(name), { force: true });

@@ -174,6 +174,12 @@ export function createStatements(deps: { storage: Storage; clock: Clock; values:
       return refresh(await row(scope, name));
     },
 
+    /** The statement of that name, if any (its phase asked of the gateway when `fresh`). */
+    async find(scope: Scope, name: string, fresh: boolean): Promise<StatementRow | undefined> {
+      const r = await storage.get<StatementRow>("SELECT * FROM sql_statements WHERE environment_id = ? AND region = ? AND name = ?", [scope.environmentId, scope.region, name]);
+      return r && fresh ? refresh(r) : r;
+    },
+
     async list(scope: Scope, opts: { limit: number; after?: string | undefined }): Promise<Page<StatementRow>> {
       const rows = await storage.all<StatementRow>("SELECT * FROM sql_statements WHERE environment_id = ? AND region = ? AND name > ? ORDER BY name LIMIT ?",
         [scope.environmentId, scope.region, decodePageToken(opts.after) ?? "", opts.limit + 1]);

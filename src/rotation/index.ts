@@ -2,7 +2,7 @@ export { createRotationService, rotationOptionsFromEnv, type RotateOptions, type
 export type { RotationOptions } from "./rotation-runner.js";
 export { createManagedSecrets, type ManagedSecretInput, type ManagedSecretResult, type ManagedSecrets } from "./managed-secrets.js";
 export { createRotators, DATABASE_DRIVERS } from "./rotators/index.js";
-export { adminSecretOf, managedConfigOf, validateManagedConfig, type ManagedConfig, type ManagedType } from "./managed-config.js";
+export { adminSecretOf, AUTO_NAME, managedConfigOf, ramSecretName, validateManagedConfig, type ManagedConfig, type ManagedType } from "./managed-config.js";
 export { PENDING, type RotationStatus, type RotationStep, type RotationView, type Rotator, type RotationContext } from "./rotation-types.js";
 export { signWebhook, verifyWebhookSignature, SIGNATURE_HEADER, WEBHOOK_KEY_SECRET } from "./rotators/webhook/webhook-rotator.js";
 export { RotationError, type RotationErrorCode } from "./rotation-errors.js";

@@ -27,6 +27,12 @@ describe("managed configuration", () => {
     expect(() => validateManagedConfig({ type: "server", host: "h", userName: "Bad User" })).toThrow(/user name/);
     expect(() => validateManagedConfig({ type: "access-key", serviceAccountId: "u-1" })).toThrow(/service account/);
     expect(() => validateManagedConfig({ type: "access-key", serviceAccountId: "sa-1", graceSeconds: -1 })).toThrow(/graceSeconds/);
+    // A standard MySQL account Coffer creates is granted on one database, never *.* (which holds the mysql schema).
+    const mysqlCreated = { ...db, engine: "mysql", origin: "created" };
+    expect(() => validateManagedConfig(mysqlCreated)).toThrow(/one named database/);
+    expect(() => validateManagedConfig({ ...mysqlCreated, database: "*" })).toThrow(/one named database/);
+    expect(validateManagedConfig({ ...mysqlCreated, database: "orders" })).toMatchObject({ database: "orders" });
+    expect(validateManagedConfig({ ...mysqlCreated, accountType: "privileged" })).toMatchObject({ database: "*", allowPrivileged: true });
   });
 
   it("rotation intervals follow the seeds per type", () => {

@@ -127,6 +127,10 @@ export function validateManagedConfig(raw: unknown): ManagedConfig {
     const database = engine === "redis" ? "" : str(o, "database", /^[A-Za-z0-9_$*-]{1,63}$/, "The database", engine === "mysql" ? "*" : "postgres");
     const origin = oneOf(o, "origin", ["created", "imported"] as const, "imported");
     const accountType = oneOf(o, "accountType", ["standard", "privileged"] as const, "standard");
+    // Grants on *.* include the mysql system schema (UPDATE there rewrites any account): such an
+    // account is administrative, and rotation would refuse the very account Coffer made.
+    if (engine === "mysql" && origin === "created" && accountType === "standard" && database.includes("*"))
+      throw invalid("A standard MySQL account that Coffer creates gets its permissions on one named database: give the database (on * they would include the mysql system schema).");
     return {
       type, engine, mode, host: str(o, "host", HOST, "The host"), port: port(o, DATABASE_ENGINE_INFO[engine].defaultPort), tls: tls(o.tls), database,
       adminSecret: str(o, "adminSecret", SECRET_NAME, "The admin secret's name"), accounts: accounts as string[],
@@ -208,4 +212,12 @@ export function checkInterval(config: ManagedConfig | undefined, seconds: number
  */
 export function adminSecretOf(c: ManagedConfig): string | undefined {
   return c.type === "access-key" ? undefined : c.adminSecret;
+}
+
+/** `name: "$Auto"` of an access-key secret: named as the KMS seeds name RAM secrets. */
+export const AUTO_NAME = "$Auto";
+
+/** The seeds' RAM secret name for a service account (the RAM user's counterpart): `acs/ram/user/<name>`. */
+export function ramSecretName(serviceAccountName: string): string {
+  return `acs/ram/user/${serviceAccountName}`;
 }

@@ -21,7 +21,7 @@ export interface ManagedSecretInput {
   tags?: Tag[] | undefined;
   /** The target settings (validated into a ManagedConfig); see docs/rotation.md. */
   settings: Record<string, unknown>;
-  /** Database: create accounts (prefix) or import existing ones (names + the current password of the first). */
+  /** Database: create accounts (prefix) or import existing ones (names + each one's current password: `secondPassword` for the second of dual mode). */
   account?: {
     create?: { usernamePrefix: string } | undefined;
     /** `takeOver`: accept a password the target refuses (audited); the first rotation sets one with the admin credential. */
@@ -118,9 +118,7 @@ export function createManagedSecrets(deps: {
       });
       if (!refused) continue;
       if (!takeOver) {
-        throw new CofferError("AccountPasswordRefused", password === undefined
-          ? `Give the current password of ${accountLabel(config, account)} (account.import.secondPassword, CLI --second-password-file), or set takeOver (CLI --take-over) to let the first rotation replace it with the admin credential.`
-          : `The password given for ${accountLabel(config, account)} was refused by the target. Give its current password, or set takeOver (CLI --take-over) to let the first rotation replace it with the admin credential.`);
+        throw new CofferError("AccountPasswordRefused", `The password given for ${accountLabel(config, account)} was refused by the target. Give its current password, or set takeOver (CLI --take-over) to let the first rotation replace it with the admin credential.`);
       }
       unverified.push(account);
     }
@@ -145,6 +143,9 @@ export function createManagedSecrets(deps: {
     if (typeof password !== "string" || password.length === 0 || password.length > 1024) throw invalid("The imported password must be 1-1024 characters.");
     const second = a.import?.secondPassword;
     if (second !== undefined && (typeof second !== "string" || second.length === 0 || second.length > 1024 || accounts.length !== 2)) throw invalid("account.import.secondPassword (1-1024 characters) is for the second account of dual mode.");
+    // Each imported account comes with its current password (the seeds' form has one per account); takeOver only accepts one the target refuses.
+    if (a.import && accounts.length === 2 && second === undefined)
+      throw invalid(`Give the current password of the second account "${accounts[1]}" too (account.import.secondPassword, CLI --second-password-file): in dual mode each account is imported with its own password.`);
     const keys = accounts.map((account) => accountKey(config, account));
     const taken = await deps.claims.otherOwner(keys, undefined);
     if (taken) throw await managedElsewhere(config, accounts[keys.indexOf(taken.key)]!, taken.owner);
@@ -176,7 +177,7 @@ export function createManagedSecrets(deps: {
     const created = await store(scope, input, config, { AccountName: first, AccountPassword: password }, guard);
     const entry = await secrets.entry(scope, input.name);
     // The claim decides a race with another secret claiming the same accounts (the primary key).
-    const conflict = entry ? await deps.claims.claim({ id: entry.row.id, scope, name: input.name }, keys).catch(async (e: unknown) => {
+    const conflict = entry ? await deps.claims.claim({ id: entry.id, scope, name: input.name }, keys).catch(async (e: unknown) => {
       await undo(scope, input.name);
       throw e;
     }) : undefined;

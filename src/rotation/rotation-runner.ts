@@ -109,11 +109,11 @@ export function createRotationRunner(d: RunnerDeps) {
   async function contextFor(r: RotationRow, sensitive: Set<string>): Promise<RotationContext> {
     const scope = { environmentId: r.environment_id, region: r.region };
     const e = await d.secrets.entry(scope, r.secret_name);
-    if (!e || e.row.id !== r.secret_id) throw new SecretGone("The secret no longer exists.");
-    if (e.row.deleted_at !== null) throw new RotationError("InvalidConfiguration", "The secret is scheduled for deletion; the rotation waits for a restore.");
+    if (!e || e.id !== r.secret_id) throw new SecretGone("The secret no longer exists.");
+    if (e.isDeleted) throw new RotationError("InvalidConfiguration", "The secret is scheduled for deletion; the rotation waits for a restore.");
     let config;
     try {
-      config = managedConfigOf(e.row.extended_config);
+      config = managedConfigOf(e.extendedConfig);
     } catch (err) {
       throw new RotationError("InvalidConfiguration", `The managed configuration is not valid: ${(err as Error).message}`);
     }
@@ -128,7 +128,7 @@ export function createRotationRunner(d: RunnerDeps) {
     return {
       scope, secretName: r.secret_name, token: r.token, config, data,
       secretId: resourceName({ environmentId: r.environment_id, region: r.region }, `secret/${r.secret_name}`),
-      target: e.row.rotation_target ?? undefined,
+      target: e.rotationTarget ?? undefined,
       previousValue: async () => (r.previous_version_id === null ? undefined : read({ versionId: r.previous_version_id })),
       stagedValue: async (stage: string) => {
         const holder = (await d.secrets.listVersions(scope, r.secret_name, false)).find((v) => v.stages.includes(stage));

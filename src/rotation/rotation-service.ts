@@ -3,7 +3,7 @@ import { iso, type Clock } from "../core/clock.js";
 import { CofferError, invalid } from "../core/errors.js";
 import { newUuid } from "../core/ids.js";
 import type { Scope } from "../scope/scope.js";
-import { CURRENT, validateSecretName, validateVersionId, type SecretEntry, type SecretsModule } from "../secrets/index.js";
+import { validateSecretName, validateVersionId, type Secret, type SecretsModule, requireLive } from "../secrets/index.js";
 import type { Storage } from "../storage/index.js";
 import { checkInterval, managedConfigOf, rotatorNameOf } from "./managed-config.js";
 import { createAccountClaims } from "./account-claims.js";
@@ -80,19 +80,19 @@ export function createRotationService(deps: RotationServiceDeps) {
     webhook.validateTarget(target);
   }
 
-  async function live(scope: Scope, name: string): Promise<SecretEntry> {
+  async function live(scope: Scope, name: string): Promise<Secret> {
     validateSecretName(name);
     const e = await secrets.entry(scope, name);
     if (!e) throw new CofferError("SecretNotFound", `The secret "${name}" does not exist.`);
-    if (e.row.deleted_at !== null) throw new CofferError("SecretDeleted", `The secret "${name}" is scheduled for deletion; restore it first.`);
+    requireLive(e);
     return e;
   }
 
   /** The rotator a secret uses: its managed type, else a webhook target; undefined when it has none. */
-  function rotatorFor(e: SecretEntry): string | undefined {
-    const config = managedConfigOf(e.row.extended_config);
+  function rotatorFor(e: Secret): string | undefined {
+    const config = managedConfigOf(e.extendedConfig);
     if (config) return rotatorNameOf(config);
-    const t = e.row.rotation_target;
+    const t = e.rotationTarget;
     if (t && /^https?:\/\//i.test(t)) return "webhook";
     if (t && deps.rotators.has(t)) return t;
     return undefined;
@@ -102,33 +102,32 @@ export function createRotationService(deps: RotationServiceDeps) {
   async function start(scope: Scope, name: string, opts: RotateOptions, internal: boolean): Promise<{ versionId: string; rotationId: string; started: boolean }> {
     let e = await live(scope, name);
     const token = opts.clientRequestToken === undefined ? newUuid() : validateVersionId(opts.clientRequestToken);
-    if (opts.target !== undefined && opts.target !== e.row.rotation_target) {
-      if (managedConfigOf(e.row.extended_config)) throw invalid("A managed secret rotates with its own rotator; it takes no rotation target.");
+    if (opts.target !== undefined && opts.target !== e.rotationTarget) {
+      if (managedConfigOf(e.extendedConfig)) throw invalid("A managed secret rotates with its own rotator; it takes no rotation target.");
       checkTarget(opts.target);
-      await secrets.settings.updateRotation(scope, name, { enabled: e.row.rotation_enabled === 1, target: opts.target });
+      await secrets.settings.updateRotation(scope, name, { enabled: e.rotationEnabled, target: opts.target });
       e = await live(scope, name);
     }
     const rotator = rotatorFor(e);
     if (!rotator || !deps.rotators.has(rotator))
       throw new CofferError("InvalidState", `The secret "${name}" has no rotator: make it a managed secret or give a rotation webhook URL.`);
-    const same = await store.byToken(e.row.id, token);
+    const same = await store.byToken(e.id, token);
     if (same) return { versionId: same.token, rotationId: same.id, started: false };
     const now = clock.now();
     const id = newUuid();
     const outcome = await storage.transaction(async (tx) => {
-      const active = await store.active(e.row.id, tx);
+      const active = await store.active(e.id, tx);
       if (active) return { active };
-      const versionTaken = await tx.get<{ x: number }>("SELECT 1 AS x FROM secret_versions WHERE secret_id = ? AND version_id = ?", [e.row.id, token]);
-      if (versionTaken) throw invalid(`The secret "${name}" already has a version "${token}": give another ClientRequestToken.`);
-      const current = await tx.get<{ version_id: string }>("SELECT version_id FROM secret_stages WHERE secret_id = ? AND stage = ?", [e.row.id, CURRENT]);
+      const versions = await secrets.versionsIn(tx, e.id, token);
+      if (versions.exists) throw invalid(`The secret "${name}" already has a version "${token}": give another ClientRequestToken.`);
       await store.insert(tx, {
-        id, secret_id: e.row.id, environment_id: scope.environmentId, region: scope.region, secret_name: name, token, rotator,
-        step: "create", next_attempt_at: now, previous_version_id: current?.version_id ?? null, data: null, started_at: now, updated_at: now,
+        id, secret_id: e.id, environment_id: scope.environmentId, region: scope.region, secret_name: name, token, rotator,
+        step: "create", next_attempt_at: now, previous_version_id: versions.current ?? null, data: null, started_at: now, updated_at: now,
       });
       return { active: undefined };
     }).catch(async (err: unknown) => {
       // Two callers raced past the check: the unique index on the active rotation decided.
-      const active = await store.active(e.row.id);
+      const active = await store.active(e.id);
       if (active) return { active };
       throw err;
     });
@@ -157,19 +156,18 @@ export function createRotationService(deps: RotationServiceDeps) {
     const e = await live(scope, name);
     const config = (() => {
       try {
-        return managedConfigOf(e.row.extended_config);
+        return managedConfigOf(e.extendedConfig);
       } catch {
         return undefined;
       }
     })();
-    const active = await store.active(e.row.id);
-    const latest = await store.latest(e.row.id);
-    const r = e.row;
+    const active = await store.active(e.id);
+    const latest = await store.latest(e.id);
     return {
       name, managed: config !== undefined, type: config?.type ?? null, rotator: rotatorFor(e) ?? null,
-      enabled: r.rotation_enabled === 1, intervalSeconds: r.rotation_interval_seconds === null ? null : Number(r.rotation_interval_seconds),
-      nextRotationAt: r.next_rotation_at === null ? null : iso(Number(r.next_rotation_at)),
-      lastRotationAt: r.last_rotation_at === null ? null : iso(Number(r.last_rotation_at)),
+      enabled: e.rotationEnabled, intervalSeconds: e.rotationIntervalSeconds,
+      nextRotationAt: e.nextRotationAt === null ? null : iso(e.nextRotationAt),
+      lastRotationAt: e.lastRotationAt === null ? null : iso(e.lastRotationAt),
       inProgress: active ? rotationView(active) : null,
       latest: latest ? rotationView(latest) : null,
     };
@@ -205,8 +203,8 @@ export function createRotationService(deps: RotationServiceDeps) {
      */
     async cancel(scope: Scope, name: string, opts: { disableAutomatic?: boolean } = {}): Promise<{ cancelled: boolean; versionId: string | null }> {
       const e = await live(scope, name);
-      if (opts.disableAutomatic !== false && e.row.rotation_enabled === 1) await secrets.settings.updateRotation(scope, name, { enabled: false });
-      const active = await store.active(e.row.id);
+      if (opts.disableAutomatic !== false && e.rotationEnabled) await secrets.settings.updateRotation(scope, name, { enabled: false });
+      const active = await store.active(e.id);
       if (!active) return { cancelled: false, versionId: null };
       // Cancellable until its test passes; from then on the new credential is (being) promoted.
       if (!CANCELLABLE.has(active.step)) throw new CofferError("InvalidState", `The rotation of "${name}" has passed its test (step ${active.step}); it cannot be cancelled.`);
@@ -220,15 +218,15 @@ export function createRotationService(deps: RotationServiceDeps) {
     /** Turn automatic rotation on or off (interval bounds per type); plain secrets take a webhook URL as target. */
     async configure(scope: Scope, name: string, r: { enabled: boolean; intervalSeconds?: number | undefined; target?: string | undefined }): Promise<RotationStatus> {
       const e = await live(scope, name);
-      const config = managedConfigOf(e.row.extended_config);
+      const config = managedConfigOf(e.extendedConfig);
       checkInterval(config, r.intervalSeconds);
       if (r.target !== undefined) {
         if (config) throw invalid("A managed secret rotates with its own rotator; it takes no rotation target.");
         checkTarget(r.target);
       }
       if (r.enabled) {
-        if ((r.intervalSeconds ?? e.row.rotation_interval_seconds) === null) throw invalid("Automatic rotation needs intervalSeconds.");
-        const target = r.target ?? e.row.rotation_target;
+        if ((r.intervalSeconds ?? e.rotationIntervalSeconds) === null) throw invalid("Automatic rotation needs intervalSeconds.");
+        const target = r.target ?? e.rotationTarget;
         if (!config && !(target && /^https?:\/\//i.test(target)))
           throw new CofferError("InvalidState", `The secret "${name}" has no rotator: make it a managed secret or give a rotation webhook URL.`);
       }

@@ -39,12 +39,12 @@ export class SealedReader {
 }
 
 /** Throws AccessDenied unless the value of a secret of this type may be returned to this reader. */
-export function assertReadable(row: { name: string; secret_type: string }, reader: SealedReader | undefined): void {
-  if (!SEALED_TYPES.has(row.secret_type)) return;
-  if (reader instanceof SealedReader && reader.type === row.secret_type) return;
-  if (row.secret_type === WORKFLOW_KEY_TYPE)
-    throw new CofferError("AccessDenied", `The secret "${row.name}" is a workflow key: read it through the workflow keys API or render a workflow (workflows:* permissions).`);
-  throw new CofferError("AccessDenied", `The secret "${row.name}" is a SQL secret value: its value is never shown. Reference it as \${secret_values.<name>} in a SQL script.`);
+export function assertReadable(secret: { name: string; secretType: string }, reader: SealedReader | undefined): void {
+  if (!SEALED_TYPES.has(secret.secretType)) return;
+  if (reader instanceof SealedReader && reader.type === secret.secretType) return;
+  if (secret.secretType === WORKFLOW_KEY_TYPE)
+    throw new CofferError("AccessDenied", `The secret "${secret.name}" is a workflow key: read it through the workflow keys API or render a workflow (workflows:* permissions).`);
+  throw new CofferError("AccessDenied", `The secret "${secret.name}" is a SQL secret value: its value is never shown. Reference it as \${secret_values.<name>} in a SQL script.`);
 }
 
 /** Generic creates may not use a managed type or the reserved prefix. */
@@ -54,7 +54,7 @@ export function assertGenericCreate(name: string, secretType: string | undefined
 }
 
 /** Generic writes of values and stages are refused for managed types. */
-export function assertGenericWrite(row: { name: string; secret_type: string } | undefined): void {
-  if (row && isManagedType(row.secret_type))
-    throw new CofferError("AccessDenied", `The secret "${row.name}" is a ${row.secret_type === SQL_VALUE_TYPE ? "SQL secret value: it can only be added and deleted" : "workflow key: change it through the workflow keys API"}.`);
+export function assertGenericWrite(secret: { name: string; secretType: string } | undefined): void {
+  if (secret && isManagedType(secret.secretType))
+    throw new CofferError("AccessDenied", `The secret "${secret.name}" is a ${secret.secretType === SQL_VALUE_TYPE ? "SQL secret value: it can only be added and deleted" : "workflow key: change it through the workflow keys API"}.`);
 }

@@ -3,10 +3,12 @@ import { CofferError } from "../core/errors.js";
 import type { Scope } from "../scope/scope.js";
 import type { Storage } from "../storage/index.js";
 import type { Tag } from "../tags/index.js";
-import { nameKey, type SecretRepo } from "./secret-repo.js";
+import type { ReplicaRepository } from "./replica-repo.js";
+import type { ReplicaSyncer } from "./replication-hook.js";
+import type { SecretRepository } from "./secret-repo.js";
 import { CURRENT } from "./secret-rules.js";
 import type { SecretService } from "./secret-service.js";
-import { CACHES } from "../core/cache.js";
+import type { SecretVersionRepository } from "./version-repo.js";
 
 export type ReplicaState = "InSync" | "InProgress" | "Failed";
 
@@ -19,54 +21,42 @@ export interface ReplicaStatus {
   lastAccessedAt: number | null;
 }
 
-interface ReplicaRow {
-  primary_id: string;
-  region: string;
-  kms_key_id: string | null;
-  status: string;
-  status_message: string;
-  synced_version: number | null;
-  primary_updated: number;
-  replica_accessed: number | null;
-}
-
 const OK = "Replication succeeded";
+const failure = (e: unknown) => `Replication failed: ${e instanceof CofferError ? e.message : "internal error"}`.slice(0, 500);
 
 /**
  * Replicas of a secret in other regions of the same environment: a secret of the same name
- * and ARN suffix whose `primary_region` names the primary's region, with the same versions (same ids,
+ * and ARN suffix whose `primaryRegion` names the primary's region, with the same versions (same ids,
  * values re-encrypted under the replica's key), stages, description and tags. A sync copies
- * what the replica lacks; the primary's `updated_at` at the last sync is kept, so the
- * scheduler re-syncs replicas whose primary changed through any API.
+ * what the replica lacks; the primary's `updatedAt` at the last sync is kept. Every write to
+ * a primary syncs its replicas after its commit (replication-hook.ts); the scheduler re-syncs
+ * replicas whose primary changed since (a failed or missed sync).
  */
-export function createSecretReplicas(deps: { storage: Storage; clock: Clock; repo: SecretRepo; service: SecretService }) {
-  const { storage, clock, repo, service } = deps;
+export class SecretReplicas implements ReplicaSyncer {
+  private readonly storage: Storage;
+  private readonly clock: Clock;
+  private readonly secrets: SecretRepository;
+  private readonly replicas: ReplicaRepository;
+  private readonly versions: SecretVersionRepository;
+  private readonly service: SecretService;
 
-  async function primaryOf(scope: Scope, name: string) {
-    const p = await repo.load(storage, scope, name);
-    if (!p) throw new CofferError("SecretNotFound", `The secret "${name}" does not exist.`);
-    return p;
+  constructor(deps: { storage: Storage; clock: Clock; secrets: SecretRepository; versions: SecretVersionRepository; replicas: ReplicaRepository; service: SecretService }) {
+    ({ storage: this.storage, clock: this.clock, secrets: this.secrets, versions: this.versions, replicas: this.replicas, service: this.service } = deps);
   }
 
-  async function setStatus(primaryId: string, region: string, status: ReplicaState, message: string, synced?: number): Promise<void> {
-    await storage.run(
-      `UPDATE secret_replicas SET status = ?, status_message = ?${synced === undefined ? "" : ", synced_version = ?"} WHERE primary_id = ? AND region = ?`,
-      synced === undefined ? [status, message, primaryId, region] : [status, message, synced, primaryId, region],
-    );
-  }
-
-  async function sync(primary: Scope, name: string, replica: Scope): Promise<void> {
-    const p = await primaryOf(primary, name);
-    if (p.row.deleted_at !== null) return;
-    const r0 = await repo.load(storage, replica, name);
-    if (!r0 || r0.row.primary_region !== primary.region) {
-      await setStatus(p.row.id, replica.region, "Failed", `Replication failed: the replica of ${name} in region ${replica.region} no longer exists.`);
+  async sync(primary: Scope, name: string, replica: Scope): Promise<void> {
+    const { storage, secrets, service } = this;
+    const p = await this.primaryOf(primary, name);
+    if (p.isDeleted) return;
+    const r0 = await secrets.load(storage, replica, name);
+    if (!r0 || r0.primaryRegion !== primary.region) {
+      await this.replicas.setStatus(p.id, replica.region, "Failed", `Replication failed: the replica of ${name} in region ${replica.region} no longer exists.`);
       return;
     }
     const byVersion = new Map<string, string[]>();
     for (const [stage, versionId] of p.stages) byVersion.set(versionId, [...(byVersion.get(versionId) ?? []), stage]);
     for (const [versionId, stages] of byVersion) {
-      if (await repo.version(r0.row.id, versionId, storage)) continue;
+      if (await this.versions.get(r0.id, versionId, storage)) continue;
       const v = await service.getValue(primary, name, { versionId });
       try {
         await service.putValue(replica, name, { dataType: v.dataType, bytes: v.bytes }, { versionId, stages });
@@ -75,117 +65,104 @@ export function createSecretReplicas(deps: { storage: Storage; clock: Clock; rep
       }
     }
     for (const [stage, versionId] of p.stages) {
-      const r = (await repo.load(storage, replica, name))!;
+      const r = (await secrets.load(storage, replica, name))!;
       const holder = r.stages.get(stage);
       if (holder !== versionId) await service.updateStage(replica, name, { stage, moveToVersionId: versionId, removeFromVersionId: holder });
     }
-    const r = (await repo.load(storage, replica, name))!;
+    const r = (await secrets.load(storage, replica, name))!;
     for (const [stage, versionId] of r.stages)
       if (!p.stages.has(stage) && stage !== CURRENT) await service.updateStage(replica, name, { stage, removeFromVersionId: versionId });
-    if (r.row.description !== p.row.description) await service.updateDescription(replica, name, p.row.description);
+    if (r.description !== p.description) await service.updateDescription(replica, name, p.description);
     const [pv, rv] = [await service.describe(primary, name), await service.describe(replica, name)];
     const want = new Map(pv.tags.map((t) => [t.key, t.value]));
     const stale = rv.tags.filter((t) => !want.has(t.key)).map((t) => t.key);
     const missing: Tag[] = pv.tags.filter((t) => rv.tags.find((x) => x.key === t.key)?.value !== t.value);
     if (stale.length > 0) await service.untag(replica, name, stale);
     if (missing.length > 0) await service.tag(replica, name, missing);
-    await setStatus(p.row.id, replica.region, "InSync", OK, p.row.updated_at);
+    await this.replicas.setStatus(p.id, replica.region, "InSync", OK, p.updatedAt);
   }
 
-  return {
-    sync,
-
-    /** The replicas of a primary secret, with their state. */
-    async list(primary: Scope, name: string): Promise<ReplicaStatus[]> {
-      const rows = await storage.all<ReplicaRow>(
-        `SELECT r.*, p.updated_at AS primary_updated, s.last_accessed_at AS replica_accessed FROM secret_replicas r
-           JOIN secrets p ON p.id = r.primary_id
-           LEFT JOIN secrets s ON s.environment_id = p.environment_id AND s.region = r.region AND s.name = p.name
-         WHERE p.environment_id = ? AND p.region = ? AND p.name = ? ORDER BY r.region`,
-        [primary.environmentId, primary.region, name],
-      );
-      return rows.map((r) => ({
+  /** The replicas of a primary secret, with their state. */
+  async list(primary: Scope, name: string): Promise<ReplicaStatus[]> {
+    return (await this.replicas.list(primary, name)).map((r) => {
+      const synced = r.syncedVersion !== null && r.syncedVersion >= r.primaryUpdatedAt;
+      return {
         region: r.region,
-        kmsKeyId: r.kms_key_id,
-        status: r.status === "Failed" ? "Failed" : r.synced_version !== null && Number(r.synced_version) >= Number(r.primary_updated) ? "InSync" : "InProgress",
-        message: r.status === "Failed" ? r.status_message : r.synced_version !== null && Number(r.synced_version) >= Number(r.primary_updated) ? OK : "Replication in progress",
-        lastAccessedAt: r.replica_accessed === null ? null : Number(r.replica_accessed),
-      }));
-    },
+        kmsKeyId: r.kmsKeyId,
+        status: r.status === "Failed" ? "Failed" : synced ? "InSync" : "InProgress",
+        message: r.status === "Failed" ? r.statusMessage : synced ? OK : "Replication in progress",
+        lastAccessedAt: r.replicaAccessedAt,
+      };
+    });
+  }
 
-    /**
-     * Create the replica of `name` in `replica` (same environment, another region) and sync
-     * it. A secret of that name already there fails the replica (status Failed) unless
-     * `force`, which replaces it.
-     */
-    async add(primary: Scope, name: string, replica: Scope, opts: { keyId?: string | undefined; force: boolean }): Promise<void> {
-      const p = await primaryOf(primary, name);
-      if (p.row.primary_region !== null) throw new CofferError("InvalidState", "A replica cannot itself be replicated; call this in the primary secret's region.");
-      await storage.run(
-        "INSERT INTO secret_replicas (primary_id, region, kms_key_id, status, status_message, synced_version, created_at) VALUES (?, ?, ?, 'InProgress', '', NULL, ?) ON CONFLICT (primary_id, region) DO UPDATE SET kms_key_id = excluded.kms_key_id, status = 'InProgress', status_message = ''",
-        [p.row.id, replica.region, opts.keyId ?? null, clock.now()],
-      );
-      const existing = await repo.load(storage, replica, name);
-      if (existing && existing.row.primary_region !== primary.region) {
-        if (!opts.force) {
-          await setStatus(p.row.id, replica.region, "Failed", `Replication failed: Secret name ${name} already exists in region ${replica.region}.`);
-          return;
-        }
-        await service.delete(replica, name, { force: true });
+  /**
+   * Create the replica of `name` in `replica` (same environment, another region) and sync
+   * it. A secret of that name already there fails the replica (status Failed) unless
+   * `force`, which replaces it.
+   */
+  async add(primary: Scope, name: string, replica: Scope, opts: { keyId?: string | undefined; force: boolean }): Promise<void> {
+    const p = await this.primaryOf(primary, name);
+    if (p.primaryRegion !== null) throw new CofferError("InvalidState", "A replica cannot itself be replicated; call this in the primary secret's region.");
+    await this.replicas.upsert(p.id, replica.region, opts.keyId ?? null, this.clock.now());
+    const existing = await this.secrets.load(this.storage, replica, name);
+    if (existing && existing.primaryRegion !== primary.region) {
+      if (!opts.force) {
+        await this.replicas.setStatus(p.id, replica.region, "Failed", `Replication failed: Secret name ${name} already exists in region ${replica.region}.`);
+        return;
       }
-      if (!existing || existing.row.primary_region !== primary.region) {
-        const view = await service.describe(primary, name);
-        try {
-          await service.create(replica, { name, description: p.row.description, keyId: opts.keyId, tags: view.tags, secretType: p.row.secret_type, primaryRegion: primary.region, arnSuffix: p.row.arn_suffix ?? p.row.id.replace(/-/g, "").slice(0, 6) });
-        } catch (e) {
-          await setStatus(p.row.id, replica.region, "Failed", `Replication failed: ${e instanceof CofferError ? e.message : "internal error"}`.slice(0, 500));
-          return;
-        }
+      await this.service.delete(replica, name, { force: true });
+    }
+    if (!existing || existing.primaryRegion !== primary.region) {
+      const view = await this.service.describe(primary, name);
+      try {
+        await this.service.create(replica, { name, description: p.description, keyId: opts.keyId, tags: view.tags, secretType: p.secretType, primaryRegion: primary.region, arnSuffix: p.arnSuffix });
+      } catch (e) {
+        await this.replicas.setStatus(p.id, replica.region, "Failed", failure(e));
+        return;
       }
-      await sync(primary, name, replica).catch(async (e: unknown) => {
-        await setStatus(p.row.id, replica.region, "Failed", `Replication failed: ${e instanceof CofferError ? e.message : "internal error"}`.slice(0, 500));
+    }
+    await this.sync(primary, name, replica).catch(async (e: unknown) => {
+      await this.replicas.setStatus(p.id, replica.region, "Failed", failure(e));
+    });
+  }
+
+  /** Stop replicating to `replica` and delete the replica secret (at once, without recovery). */
+  async remove(primary: Scope, name: string, replica: Scope): Promise<void> {
+    const p = await this.primaryOf(primary, name);
+    const r = await this.secrets.load(this.storage, replica, name);
+    if (r && r.primaryRegion === primary.region) await this.service.delete(replica, name, { force: true });
+    await this.replicas.delete(p.id, replica.region);
+  }
+
+  /** The replica becomes a standalone secret (AWS StopReplicationToReplica). */
+  async promote(replica: Scope, name: string): Promise<void> {
+    const r = await this.secrets.load(this.storage, replica, name);
+    if (!r) throw new CofferError("SecretNotFound", `The secret "${name}" does not exist.`);
+    const primaryRegion = r.primaryRegion;
+    if (primaryRegion === null) throw new CofferError("InvalidState", `The secret "${name}" is not a replica.`);
+    await this.storage.transaction(async (tx) => {
+      await this.secrets.update(tx, r.id, { primaryRegion: null, updatedAt: this.clock.now() });
+      await this.replicas.detach(tx, replica, primaryRegion, name);
+      this.secrets.invalidate(tx, replica, name);
+    });
+  }
+
+  /** Scheduler work: re-sync replicas whose primary changed since their last sync. */
+  async syncDue(limit = 100): Promise<number> {
+    const due = await this.replicas.due(limit);
+    for (const d of due) {
+      const primary = { environmentId: d.environmentId, region: d.primaryRegion };
+      await this.sync(primary, d.name, { environmentId: d.environmentId, region: d.region }).catch(async (e: unknown) => {
+        await this.replicas.setStatus(d.primaryId, d.region, "Failed", failure(e));
       });
-    },
+    }
+    return due.length;
+  }
 
-    /** Stop replicating to `replica` and delete the replica secret (at once, without recovery). */
-    async remove(primary: Scope, name: string, replica: Scope): Promise<void> {
-      const p = await primaryOf(primary, name);
-      const r = await repo.load(storage, replica, name);
-      if (r && r.row.primary_region === primary.region) await service.delete(replica, name, { force: true });
-      await storage.run("DELETE FROM secret_replicas WHERE primary_id = ? AND region = ?", [p.row.id, replica.region]);
-    },
-
-    /** The replica becomes a standalone secret (AWS StopReplicationToReplica). */
-    async promote(replica: Scope, name: string): Promise<void> {
-      const r = await repo.load(storage, replica, name);
-      if (!r) throw new CofferError("SecretNotFound", `The secret "${name}" does not exist.`);
-      if (r.row.primary_region === null) throw new CofferError("InvalidState", `The secret "${name}" is not a replica.`);
-      await storage.transaction(async (tx) => {
-        await tx.run("UPDATE secrets SET primary_region = NULL, updated_at = ? WHERE id = ?", [clock.now(), r.row.id]);
-        await tx.run(
-          "DELETE FROM secret_replicas WHERE region = ? AND primary_id IN (SELECT id FROM secrets WHERE environment_id = ? AND region = ? AND name = ?)",
-          [replica.region, replica.environmentId, r.row.primary_region, name],
-        );
-        tx.invalidate(CACHES.secretEntries, nameKey(replica, name));
-      });
-    },
-
-    /** Scheduler work: re-sync replicas whose primary changed since their last sync. */
-    async syncDue(limit = 100): Promise<number> {
-      const due = await storage.all<{ primary_id: string; region: string; environment_id: string; primary_region: string; name: string }>(
-        `SELECT r.primary_id, r.region, p.environment_id, p.region AS primary_region, p.name FROM secret_replicas r JOIN secrets p ON p.id = r.primary_id
-         WHERE p.deleted_at IS NULL AND r.status <> 'Failed' AND (r.synced_version IS NULL OR r.synced_version < p.updated_at) LIMIT ?`,
-        [limit],
-      );
-      for (const d of due) {
-        const primary = { environmentId: d.environment_id, region: d.primary_region };
-        await sync(primary, d.name, { environmentId: d.environment_id, region: d.region }).catch(async (e: unknown) => {
-          await setStatus(d.primary_id, d.region, "Failed", `Replication failed: ${e instanceof CofferError ? e.message : "internal error"}`.slice(0, 500));
-        });
-      }
-      return due.length;
-    },
-  };
+  private async primaryOf(scope: Scope, name: string) {
+    const p = await this.secrets.load(this.storage, scope, name);
+    if (!p) throw new CofferError("SecretNotFound", `The secret "${name}" does not exist.`);
+    return p;
+  }
 }
-
-export type SecretReplicas = ReturnType<typeof createSecretReplicas>;

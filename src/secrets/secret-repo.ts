@@ -1,10 +1,11 @@
-import type { KeyObject } from "node:crypto";
-import { InvalidatingCache } from "../core/cache.js";
+import { CACHES, InvalidatingCache } from "../core/cache.js";
+import { decodePageToken } from "../core/paging.js";
 import type { Scope } from "../scope/scope.js";
-import type { Queryable } from "../storage/index.js";
-import type { DataType } from "./secret-rules.js";
+import { updateById, type Queryable, type Storage, type Tx } from "../storage/index.js";
+import type { ListSecretsFilter, Secret } from "./secret-types.js";
 
-export interface SecretRow {
+/** A row of `secrets` (only this repository and the scan read rows). */
+interface SecretRow {
   id: string;
   environment_id: string;
   region: string;
@@ -30,80 +31,207 @@ export interface SecretRow {
   primary_region: string | null;
   /** 1 once the secret has had tags (migration 14). */
   tags_seen: number;
-  /** A resource policy as the client wrote it (AWS or Alibaba syntax); `policy` holds Coffer's translation. */
   policy_source: string | null;
 }
 
-export interface VersionRow {
-  version_id: string;
-  data_type: DataType;
-  value_enc: Buffer;
-  wrapped_key: Buffer;
-  created_at: number;
-  /**
-   * Set on the cached row after its first read: what every read of this immutable version
-   * would otherwise recompute. The data key is held unwrapped, as the CMK material that
-   * wraps it already is (KeyMaterialStore); the CMK's state is still checked on every read,
-   * and sealing the node clears the cache.
-   */
-  opened?: OpenedVersion;
+/** A secret loaded for a write: its stage map is the one the write updates. */
+export type LoadedSecret = Secret & { stages: Map<string, string> };
+
+const num = (v: number | string | null): number | null => (v === null ? null : Number(v));
+
+function toSecret(r: SecretRow, stages: Map<string, string>): LoadedSecret {
+  return {
+    id: r.id,
+    environmentId: r.environment_id,
+    region: r.region,
+    name: r.name,
+    secretType: r.secret_type,
+    description: r.description,
+    keyId: r.key_id,
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+    isDeleted: r.deleted_at !== null,
+    deletedAt: num(r.deleted_at),
+    purgeAt: num(r.purge_at),
+    extendedConfig: r.extended_config,
+    policy: r.policy,
+    policySource: r.policy_source,
+    arnSuffix: r.arn_suffix ?? r.id.replace(/-/g, "").slice(0, 6),
+    rotationEnabled: Number(r.rotation_enabled) === 1,
+    rotationIntervalSeconds: num(r.rotation_interval_seconds),
+    rotationSchedule: r.rotation_schedule,
+    rotationTarget: r.rotation_target,
+    nextRotationAt: num(r.next_rotation_at),
+    lastRotationAt: num(r.last_rotation_at),
+    lastAccessedAt: num(r.last_accessed_at),
+    owningService: r.owning_service,
+    primaryRegion: r.primary_region,
+    tagsSeen: Number(r.tags_seen) === 1,
+    stages,
+  };
 }
 
-export interface OpenedVersion {
-  /** The CMK that wrapped the data key (from the blob's header). */
+/** The fields a write may set (each stored in its snake_case column). */
+const WRITABLE = ["description", "keyId", "updatedAt", "deletedAt", "purgeAt", "extendedConfig", "policy", "policySource", "rotationEnabled",
+  "rotationIntervalSeconds", "rotationSchedule", "rotationTarget", "nextRotationAt", "lastRotationAt", "primaryRegion", "tagsSeen"] as const satisfies readonly (keyof Secret)[];
+
+export type SecretPatch = { [K in (typeof WRITABLE)[number]]?: Secret[K] };
+
+export interface NewSecret {
+  id: string;
+  scope: Scope;
+  name: string;
+  secretType: string;
+  description: string;
   keyId: string;
-  dataKey: KeyObject;
-  /** The value's AES-GCM AAD. */
-  aad: Buffer;
-  createdAtIso: string;
-}
-
-/** A secret with its stage map, as the read path caches it. */
-export interface SecretEntry {
-  row: SecretRow;
-  stages: Map<string, string>; // stage → versionId
-  /** Memo of the sorted stage list per version, for cached (never mutated) entries. */
-  stageLists?: Map<string, string[]>;
+  createdAt: number;
+  arnSuffix: string;
+  extendedConfig: string | null;
+  owningService: string | null;
+  primaryRegion: string | null;
+  rotationEnabled: boolean;
+  rotationIntervalSeconds: number | null;
+  rotationSchedule: string | null;
+  rotationTarget: string | null;
+  nextRotationAt: number | null;
 }
 
 export const nameKey = (scope: Scope, name: string) => `${scope.environmentId}\u0000${scope.region}\u0000${name}`;
 
 /**
- * Reads of secrets, cached for the hot path: the secret row with its stages (dropped
- * after every write to that secret) and version ciphertexts (immutable once written).
+ * The `secrets` table (and the stage map each secret is loaded with). Reads for the hot path
+ * are cached (`entry`): a write drops the entry with `invalidate`, here and on other nodes.
  */
-export class SecretRepo {
-  readonly entries = new InvalidatingCache<SecretEntry>(100_000);
-  readonly versions = new InvalidatingCache<VersionRow>(100_000);
+export class SecretRepository {
+  readonly entries = new InvalidatingCache<Secret>(100_000);
 
-  constructor(private readonly db: Queryable) {}
+  constructor(private readonly db: Storage) {}
 
-  async load(q: Queryable, scope: Scope, name: string, forUpdate = ""): Promise<SecretEntry | undefined> {
-    const row = await q.get<SecretRow>(`SELECT * FROM secrets WHERE environment_id = ? AND region = ? AND name = ?${forUpdate}`, [scope.environmentId, scope.region, name]);
+  /** A secret with its stages; `lock`: the row is locked for the transaction's writes (PostgreSQL). */
+  async load(q: Queryable, scope: Scope, name: string, lock = false): Promise<LoadedSecret | undefined> {
+    const row = await q.get<SecretRow>(`SELECT * FROM secrets WHERE environment_id = ? AND region = ? AND name = ?${lock ? this.db.dialect.forUpdate : ""}`, [scope.environmentId, scope.region, name]);
     if (!row) return undefined;
     const stages = await q.all<{ stage: string; version_id: string }>("SELECT stage, version_id FROM secret_stages WHERE secret_id = ?", [row.id]);
-    return { row, stages: new Map(stages.map((s) => [s.stage, s.version_id])) };
+    return toSecret(row, new Map(stages.map((s) => [s.stage, s.version_id])));
   }
 
-  entry(scope: Scope, name: string): Promise<SecretEntry | undefined> {
+  /** The cached secret (never mutate it but through `recordAccess`). */
+  entry(scope: Scope, name: string): Promise<Secret | undefined> {
     return this.entries.get(nameKey(scope, name), () => this.load(this.db, scope, name));
   }
 
-  version(secretId: string, versionId: string, q?: Queryable): Promise<VersionRow | undefined> {
-    const load = () => (q ?? this.db).get<VersionRow>("SELECT version_id, data_type, value_enc, wrapped_key, created_at FROM secret_versions WHERE secret_id = ? AND version_id = ?", [secretId, versionId]);
-    return q ? load() : this.versions.get(`${secretId}/${versionId}`, load);
+  /** Drop the cached entry after the transaction commits (every node). */
+  invalidate(tx: Tx, scope: Scope, name: string): void {
+    tx.invalidate(CACHES.secretEntries, nameKey(scope, name));
+  }
+
+  /** Whether a secret of this name exists in the scope, and if so whether it is scheduled for deletion. */
+  async existing(tx: Tx, scope: Scope, name: string): Promise<{ isDeleted: boolean } | undefined> {
+    const r = await tx.get<{ deleted_at: number | null }>("SELECT deleted_at FROM secrets WHERE environment_id = ? AND region = ? AND name = ?", [scope.environmentId, scope.region, name]);
+    return r && { isDeleted: r.deleted_at !== null };
+  }
+
+  async insert(tx: Tx, s: NewSecret): Promise<void> {
+    await tx.run(
+      `INSERT INTO secrets (id, environment_id, region, name, secret_type, description, key_id, created_at, updated_at, arn_suffix,
+         extended_config, owning_service, primary_region, rotation_enabled, rotation_interval_seconds, rotation_schedule, rotation_target, next_rotation_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [s.id, s.scope.environmentId, s.scope.region, s.name, s.secretType, s.description, s.keyId, s.createdAt, s.createdAt, s.arnSuffix,
+        s.extendedConfig, s.owningService, s.primaryRegion, s.rotationEnabled ? 1 : 0, s.rotationIntervalSeconds,
+        s.rotationSchedule, s.rotationTarget, s.nextRotationAt],
+    );
+  }
+
+  /** Sets the given columns of one secret. */
+  async update(tx: Tx, id: string, patch: SecretPatch): Promise<void> {
+    await updateById(tx, "secrets", WRITABLE, id, patch);
+  }
+
+  async delete(tx: Tx, id: string): Promise<void> {
+    await tx.run("DELETE FROM secrets WHERE id = ?", [id]);
+  }
+
+  /** A page of a scope's secrets in name order (see the service's `list`). */
+  async list(scope: Scope, f: ListSecretsFilter): Promise<Secret[]> {
+    // With a tag key, walk the tag rows in name order (index tags_secret_kv / tags_secret_k,
+    // migration 9: they carry the secret's scope and name) and stop after a page, however
+    // rare or common the tag; otherwise walk secrets_name. Both order by the name, so the
+    // page tokens are the same. A tag key is unique per secret: no duplicates.
+    const byTag = f.tagKey !== undefined;
+    const where = byTag
+      ? ["t.resource_kind = 'secret'", "t.tag_key = ?", ...(f.tagValue !== undefined ? ["t.tag_value = ?"] : []), "t.secret_env = ?", "t.secret_region = ?"]
+      : ["environment_id = ?", "region = ?"];
+    const params: (string | number)[] = byTag ? [f.tagKey!, ...(f.tagValue !== undefined ? [f.tagValue] : []), scope.environmentId, scope.region] : [scope.environmentId, scope.region];
+    const nameCol = byTag ? "t.secret_name" : "name"; // the tag row's copy of the name, or the secret's own
+    const after = decodePageToken(f.after);
+    if (after !== undefined) where.push(`${nameCol} > ?`), params.push(after);
+    if (f.namePrefix) where.push(`${nameCol} >= ? AND ${nameCol} < ?`), params.push(f.namePrefix, `${f.namePrefix}\u007f`);
+    if (f.description) where.push(`lower(${byTag ? "s." : ""}description) LIKE ? ESCAPE '\\'`), params.push(`%${f.description.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    if (!byTag && f.tagValue !== undefined) {
+      where.push("EXISTS (SELECT 1 FROM tags t WHERE t.resource_kind = 'secret' AND t.resource_id = secrets.id AND t.tag_value = ?)"), params.push(f.tagValue);
+    }
+    if (!f.includeDeleted) where.push(byTag ? "s.deleted_at IS NULL" : "deleted_at IS NULL");
+    params.push(f.limit + 1);
+    const sql = byTag
+      ? `SELECT s.* FROM tags t ${this.db.dialect.engine === "sqlite" ? "CROSS JOIN" : "JOIN"} secrets s ON s.id = t.resource_id WHERE ${where.join(" AND ")} ORDER BY ${nameCol} LIMIT ?`
+      : `SELECT * FROM secrets WHERE ${where.join(" AND ")} ORDER BY name LIMIT ?`;
+    return (await this.db.all<SecretRow>(sql, params)).map((r) => toSecret(r, new Map()));
+  }
+
+  /** The secrets with these ids (without their stages), in no particular order. */
+  async byIds(ids: readonly string[]): Promise<Secret[]> {
+    if (ids.length === 0) return [];
+    return (await this.db.all<SecretRow>(`SELECT * FROM secrets WHERE id IN (${ids.map(() => "?").join(", ")})`, ids)).map((r) => toSecret(r, new Map()));
   }
 
   /** The secret of the scope that has a version with this id, if any (index `secret_versions_version`, migration 14). */
-  async versionHolder(scope: Scope, versionId: string): Promise<SecretRow | undefined> {
-    return this.db.get<SecretRow>(
+  async versionHolder(scope: Scope, versionId: string): Promise<Secret | undefined> {
+    const row = await this.db.get<SecretRow>(
       "SELECT s.* FROM secret_versions v JOIN secrets s ON s.id = v.secret_id WHERE v.version_id = ? AND s.environment_id = ? AND s.region = ? LIMIT 1",
       [versionId, scope.environmentId, scope.region],
     );
+    return row && toSecret(row, new Map());
+  }
+
+  /** Secrets whose recovery window ended by `now` (at most 500). */
+  async duePurges(now: number): Promise<{ id: string; scope: Scope; name: string }[]> {
+    const due = await this.db.all<{ id: string; environment_id: string; region: string; name: string }>("SELECT id, environment_id, region, name FROM secrets WHERE purge_at IS NOT NULL AND purge_at <= ? LIMIT 500", [now]);
+    return due.map((s) => ({ id: s.id, scope: { environmentId: s.environment_id, region: s.region }, name: s.name }));
+  }
+
+  /** The purge time of a secret, its row locked for the transaction; undefined when the secret is gone. */
+  async lockPurgeAt(tx: Tx, id: string): Promise<{ purgeAt: number | null } | undefined> {
+    const row = await tx.get<{ purge_at: number | null }>(`SELECT purge_at FROM secrets WHERE id = ?${this.db.dialect.forUpdate}`, [id]);
+    return row && { purgeAt: num(row.purge_at) };
+  }
+
+  /** Secrets whose rotation is due by `now`, earliest first. */
+  async dueRotations(now: number, limit: number): Promise<{ environmentId: string; region: string; name: string; target: string | null }[]> {
+    const rows = await this.db.all<{ environment_id: string; region: string; name: string; rotation_target: string | null }>(
+      "SELECT environment_id, region, name, rotation_target FROM secrets WHERE rotation_enabled = 1 AND deleted_at IS NULL AND next_rotation_at IS NOT NULL AND next_rotation_at <= ? ORDER BY next_rotation_at LIMIT ?",
+      [now, limit],
+    );
+    return rows.map((r) => ({ environmentId: r.environment_id, region: r.region, name: r.name, target: r.rotation_target }));
+  }
+
+  /** Records the day a value was read, unless a later one is stored (outside any transaction). */
+  async recordAccess(id: string, day: number): Promise<void> {
+    await this.db.run("UPDATE secrets SET last_accessed_at = ? WHERE id = ? AND (last_accessed_at IS NULL OR last_accessed_at < ?)", [day, id, day]);
+  }
+
+  /** The rotations under way of these secrets (rotations table, migration 6), for their views. */
+  async activeRotations(ids: readonly string[]): Promise<Map<string, { versionId: string; step: string; attempt: number; lastError: { code: string; message: string } | null }>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.db.all<{ secret_id: string; token: string; step: string; attempt: number | string; last_error_code: string | null; last_error_message: string | null }>(
+      `SELECT secret_id, token, step, attempt, last_error_code, last_error_message FROM rotations WHERE active = 1 AND secret_id IN (${ids.map(() => "?").join(", ")})`, ids);
+    const out = new Map<string, { versionId: string; step: string; attempt: number; lastError: { code: string; message: string } | null }>();
+    for (const x of rows)
+      if (!out.has(x.secret_id))
+        out.set(x.secret_id, { versionId: x.token, step: x.step, attempt: Number(x.attempt), lastError: x.last_error_code === null ? null : { code: x.last_error_code, message: x.last_error_message ?? "" } });
+    return out;
   }
 
   clear(): void {
     this.entries.clear();
-    this.versions.clear();
   }
 }

@@ -3,9 +3,10 @@ import { CofferError, invalid } from "../core/errors.js";
 import type { KmsService } from "../kms/index.js";
 import type { Scope } from "../scope/scope.js";
 import type { Storage, Tx } from "../storage/index.js";
-import { nameKey, type SecretEntry, type SecretRepo } from "./secret-repo.js";
+import type { ReplicationHook } from "./replication-hook.js";
+import type { LoadedSecret, SecretRepository } from "./secret-repo.js";
 import { validateSecretName } from "./secret-rules.js";
-import { CACHES } from "../core/cache.js";
+import type { Secret } from "./secret-types.js";
 
 export interface RotationSettings {
   enabled: boolean;
@@ -20,82 +21,96 @@ export interface RotationSettings {
 
 /**
  * Settings of a secret that are not its values: rotation schedule and bookkeeping, the
- * CMK new versions use, type-specific config, and the last-accessed date.
+ * CMK new versions use, type-specific config, the resource policy with its source text, and
+ * the last-accessed date.
  */
-export function createSecretSettings(deps: { storage: Storage; clock: Clock; kms: KmsService; repo: SecretRepo }) {
-  const { storage, clock, kms, repo } = deps;
+export class SecretSettings {
+  private readonly storage: Storage;
+  private readonly clock: Clock;
+  private readonly kms: KmsService;
+  private readonly secrets: SecretRepository;
+  private readonly replication: ReplicationHook;
 
-  async function withEntry<T>(scope: Scope, name: string, fn: (tx: Tx, e: SecretEntry) => Promise<T>): Promise<T> {
-    validateSecretName(name);
-    return storage.transaction(async (tx) => {
-      const e = await repo.load(tx, scope, name, storage.dialect.forUpdate);
-      if (!e) throw new CofferError("SecretNotFound", `The secret "${name}" does not exist.`);
-      const out = await fn(tx, e);
-      tx.invalidate(CACHES.secretEntries, nameKey(scope, name));
-      return out;
+  constructor(deps: { storage: Storage; clock: Clock; kms: KmsService; secrets: SecretRepository; replication: ReplicationHook }) {
+    ({ storage: this.storage, clock: this.clock, kms: this.kms, secrets: this.secrets, replication: this.replication } = deps);
+  }
+
+  async updateRotation(scope: Scope, name: string, r: RotationSettings): Promise<void> {
+    if (r.intervalSeconds !== undefined && (!Number.isInteger(r.intervalSeconds) || r.intervalSeconds < 3600 || r.intervalSeconds > 1000 * DAY / 1000))
+      throw invalid("The rotation interval must be a whole number of seconds, at least one hour.");
+    await this.write(scope, name, async (tx, s) => {
+      if (s.isDeleted) throw new CofferError("SecretDeleted", `The secret "${name}" is scheduled for deletion; restore it first.`);
+      const interval = r.intervalSeconds ?? s.rotationIntervalSeconds;
+      const now = this.clock.now();
+      const next = !r.enabled ? null : r.nextRotationAt ?? (interval === null ? null : (s.lastRotationAt ?? now) + interval * 1000);
+      await this.secrets.update(tx, s.id, {
+        rotationEnabled: r.enabled, rotationIntervalSeconds: interval, rotationSchedule: r.schedule ?? s.rotationSchedule, rotationTarget: r.target ?? s.rotationTarget,
+        nextRotationAt: next === null ? null : Math.max(next, now), updatedAt: now,
+      });
     });
   }
 
-  return {
-    async updateRotation(scope: Scope, name: string, r: RotationSettings): Promise<void> {
-      if (r.intervalSeconds !== undefined && (!Number.isInteger(r.intervalSeconds) || r.intervalSeconds < 3600 || r.intervalSeconds > 1000 * DAY / 1000))
-        throw invalid("The rotation interval must be a whole number of seconds, at least one hour.");
-      await withEntry(scope, name, async (tx, e) => {
-        if (e.row.deleted_at !== null) throw new CofferError("SecretDeleted", `The secret "${name}" is scheduled for deletion; restore it first.`);
-        const interval = r.intervalSeconds ?? e.row.rotation_interval_seconds;
-        const now = clock.now();
-        const next = !r.enabled ? null : r.nextRotationAt ?? (interval === null ? null : (e.row.last_rotation_at ?? now) + interval * 1000);
-        await tx.run(
-          "UPDATE secrets SET rotation_enabled = ?, rotation_interval_seconds = ?, rotation_schedule = ?, rotation_target = ?, next_rotation_at = ?, updated_at = ? WHERE id = ?",
-          [r.enabled ? 1 : 0, interval, r.schedule ?? e.row.rotation_schedule, r.target ?? e.row.rotation_target, next === null ? null : Math.max(next, now), now, e.row.id],
-        );
-      });
-    },
+  /** Bookkeeping after a rotation completed: last rotated now, next one interval later. */
+  async markRotated(scope: Scope, name: string): Promise<void> {
+    await this.write(scope, name, async (tx, s) => {
+      const now = this.clock.now();
+      const next = s.rotationEnabled && s.rotationIntervalSeconds !== null ? now + s.rotationIntervalSeconds * 1000 : null;
+      await this.secrets.update(tx, s.id, { lastRotationAt: now, nextRotationAt: next, updatedAt: now });
+    });
+  }
 
-    /** Bookkeeping after a rotation completed: last rotated now, next one interval later. */
-    async markRotated(scope: Scope, name: string): Promise<void> {
-      await withEntry(scope, name, async (tx, e) => {
-        const now = clock.now();
-        const next = e.row.rotation_enabled === 1 && e.row.rotation_interval_seconds !== null ? now + e.row.rotation_interval_seconds * 1000 : null;
-        await tx.run("UPDATE secrets SET last_rotation_at = ?, next_rotation_at = ?, updated_at = ? WHERE id = ?", [now, next, now, e.row.id]);
-      });
-    },
+  /** New versions are encrypted under this key from now on (existing versions keep theirs). */
+  async changeKey(scope: Scope, name: string, keyIdOrAlias: string): Promise<void> {
+    await this.write(scope, name, async (tx, s) => {
+      const key = await this.kms.keys.usableKeyIn(tx, scope, keyIdOrAlias);
+      await this.secrets.update(tx, s.id, { keyId: key.id, updatedAt: this.clock.now() });
+    });
+  }
 
-    /** New versions are encrypted under this key from now on (existing versions keep theirs). */
-    async changeKey(scope: Scope, name: string, keyIdOrAlias: string): Promise<void> {
-      await withEntry(scope, name, async (tx, e) => {
-        const key = await kms.keys.usableKeyIn(tx, scope, keyIdOrAlias);
-        await tx.run("UPDATE secrets SET key_id = ?, updated_at = ? WHERE id = ?", [key.id, clock.now(), e.row.id]);
-      });
-    },
+  async setExtendedConfig(scope: Scope, name: string, json: string | null): Promise<void> {
+    if (json !== null && json.length > 8192) throw invalid("The extended config is at most 8192 characters.");
+    await this.write(scope, name, async (tx, s) => {
+      await this.secrets.update(tx, s.id, { extendedConfig: json, updatedAt: this.clock.now() });
+    });
+  }
 
-    async setExtendedConfig(scope: Scope, name: string, json: string | null): Promise<void> {
-      if (json !== null && json.length > 8192) throw invalid("The extended config is at most 8192 characters.");
-      await withEntry(scope, name, async (tx, e) => {
-        await tx.run("UPDATE secrets SET extended_config = ?, updated_at = ? WHERE id = ?", [json, clock.now(), e.row.id]);
-      });
-    },
+  /**
+   * The resource policy with the text the client sent (`policySource`), for adapters that
+   * translate another policy syntax (Alibaba, AWS) into Coffer's (`policy`). Both null
+   * removes the policy.
+   */
+  async setPolicyWithSource(scope: Scope, name: string, policy: string | null, source: string | null): Promise<void> {
+    await this.write(scope, name, async (tx, s) => {
+      await this.secrets.update(tx, s.id, { policy, policySource: source, updatedAt: this.clock.now() });
+    }, false);
+  }
 
-    /**
-     * Records that a value was read (the date only, as AWS reports it): at most one write
-     * per secret per day, never awaited by the read.
-     */
-    recordAccess(e: SecretEntry): void {
-      const today = Math.floor(clock.now() / DAY) * DAY;
-      if (e.row.last_accessed_at === today) return;
-      e.row.last_accessed_at = today;
-      void storage.run("UPDATE secrets SET last_accessed_at = ? WHERE id = ? AND (last_accessed_at IS NULL OR last_accessed_at < ?)", [today, e.row.id, today]).catch(() => undefined);
-    },
+  /**
+   * Records that a value was read (the date only, as AWS reports it): at most one write
+   * per secret per day, never awaited by the read.
+   */
+  recordAccess(s: Secret): void {
+    const today = Math.floor(this.clock.now() / DAY) * DAY;
+    if (s.lastAccessedAt === today) return;
+    s.lastAccessedAt = today;
+    void this.secrets.recordAccess(s.id, today).catch(() => undefined);
+  }
 
-    /** Secrets whose rotation is due (the scheduler hands them to the rotation service). */
-    async dueForRotation(limit = 100): Promise<{ environmentId: string; region: string; name: string; target: string | null }[]> {
-      const rows = await storage.all<{ environment_id: string; region: string; name: string; rotation_target: string | null }>(
-        "SELECT environment_id, region, name, rotation_target FROM secrets WHERE rotation_enabled = 1 AND deleted_at IS NULL AND next_rotation_at IS NOT NULL AND next_rotation_at <= ? ORDER BY next_rotation_at LIMIT ?",
-        [clock.now(), limit],
-      );
-      return rows.map((r) => ({ environmentId: r.environment_id, region: r.region, name: r.name, target: r.rotation_target }));
-    },
-  };
+  /** Secrets whose rotation is due (the scheduler hands them to the rotation service). */
+  dueForRotation(limit = 100): Promise<{ environmentId: string; region: string; name: string; target: string | null }[]> {
+    return this.secrets.dueRotations(this.clock.now(), limit);
+  }
+
+  /** A write to one locked secret (its cached entry dropped); the change moves `updatedAt`, so replicas follow after the commit. */
+  private async write(scope: Scope, name: string, fn: (tx: Tx, s: LoadedSecret) => Promise<void>, replicate = true): Promise<void> {
+    validateSecretName(name);
+    const s = await this.storage.transaction(async (tx) => {
+      const s = await this.secrets.load(tx, scope, name, true);
+      if (!s) throw new CofferError("SecretNotFound", `The secret "${name}" does not exist.`);
+      await fn(tx, s);
+      this.secrets.invalidate(tx, scope, name);
+      return s;
+    });
+    if (replicate) await this.replication.afterWrite(scope, s);
+  }
 }
-
-export type SecretSettings = ReturnType<typeof createSecretSettings>;

@@ -52,7 +52,6 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
       return sendError(req, reply, toCofferError(err));
     },
   });
-  app.decorate("warmUpSchemas", compilers.warmUp);
   app.addHook("onListen", function () {
     void compilers.warmUp().then((failed) => {
       if (failed.length > 0) this.log.error({ routes: failed.slice(0, 20) }, "route schemas failed to compile");
@@ -70,7 +69,12 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
     },
   });
 
-  installPipeline(app, deps, dispatch.routes);
+  const pipeline = installPipeline(app, deps, dispatch.routes);
   dispatch.install(app);
+  app.decorate("warmUpSchemas", (only?: (route: string, readOnly: boolean) => boolean) =>
+    compilers.warmUp(only ? (route) => only(route, pipeline.readRoutes.has(route)) : undefined),
+  );
+  app.decorate("schemaWarmUpStats", () => ({ ...compilers.stats }));
+  app.decorate("warmUpRouting", () => void dispatch.routes.methodsOf("/"));
   return app;
 }

@@ -10,28 +10,36 @@ export interface LazyCompilers {
   /** For Fastify's `schemaController.compilersFactory`. */
   compilersFactory: { buildValidator: ValidatorFactory; buildSerializer: SerializerFactory };
   /**
-   * Compile whatever no request has compiled yet, a few schemas per event-loop turn so that
-   * requests are served in between. Resolves with every route schema that failed to compile
+   * Compile whatever no request has compiled yet (`only`: of these routes, `METHOD url`), a
+   * few ms of compiling per event-loop turn so that requests are served in between. Resolves with every route schema that failed to compile
    * so far (a programming error: their requests answer 500 InternalError).
    */
-  warmUp(): Promise<string[]>;
+  warmUp(only?: (route: string) => boolean): Promise<string[]>;
+  /** Schemas compiled by warm-ups so far, and the slowest one (ms). */
+  readonly stats: { compiled: number; slowestMs: number; slowest: string };
 }
+
+/** Compiling per event-loop turn in a warm-up, at most (one schema may take longer). */
+const SLICE_MS = 4;
 
 /**
  * Fastify's own compilers (Ajv and fast-json-stringify, with the server's options),
  * deferred from start-up to each schema's first use. Compiling every route's schemas at
- * `ready()` was about a third of the server's start; now the server listens first, and
- * `warmUp()` compiles the rest in the background. Validation itself is unchanged: the
- * function that runs is the one Fastify would have built.
+ * `ready()` was about a third of the server's start; now the read routes' schemas (and the
+ * compilers' own first-use cost) are compiled before the server listens, and `warmUp()`
+ * compiles the rest in the background, in slices of a few ms. Validation itself is
+ * unchanged: the function that runs is the one Fastify would have built.
  */
 export function lazyCompilers(): LazyCompilers {
   const ajv = (AjvCompiler as unknown as () => ValidatorFactory)();
   const fjs = (SerializerSelector as unknown as () => SerializerFactory)();
-  const pending = new Map<() => unknown, string>();
+  /** Each schema's compile not yet run: its label and its route (`METHOD url`). */
+  const pending = new Map<() => unknown, { label: string; route: string }>();
   /** Every schema that failed to compile in a warm-up, so far (all callers see them). */
   const failed: string[] = [];
+  const stats = { compiled: 0, slowestMs: 0, slowest: "" };
 
-  function deferred<F>(build: () => F, label: string): () => F {
+  function deferred<F>(build: () => F, label: string, route: string): () => F {
     let built: F | undefined;
     const get = (): F => {
       if (built === undefined) {
@@ -40,16 +48,18 @@ export function lazyCompilers(): LazyCompilers {
       }
       return built;
     };
-    pending.set(get, label);
+    pending.set(get, { label, route });
     return get;
   }
 
-  const labelOf = (def: unknown, part: string): string => {
+  const routeOf = (def: unknown): string => {
     const d = def as { method?: string; url?: string };
-    return `${d.method ?? "?"} ${d.url ?? "?"} (${part})`;
+    return `${d.method ?? "?"} ${d.url ?? "?"}`;
   };
+  const labelOf = (def: unknown, part: string): string => `${routeOf(def)} (${part})`;
 
   return {
+    stats,
     compilersFactory: {
       buildValidator(externalSchemas, options) {
         const compile = ajv(externalSchemas, options);
@@ -61,7 +71,7 @@ export function lazyCompilers(): LazyCompilers {
         return (def) => {
           const part = (def as { httpPart?: string }).httpPart;
           const c = part === "body" ? compileBody : compile;
-          const get = deferred(() => c(def), labelOf(def, `${part ?? "?"} validation`));
+          const get = deferred(() => c(def), labelOf(def, `${part ?? "?"} validation`), routeOf(def));
           const lazy: Validate = (data, ctx) => {
             const fn = get();
             const result = ctx === undefined ? fn(data) : fn(data, ctx);
@@ -77,23 +87,31 @@ export function lazyCompilers(): LazyCompilers {
       buildSerializer(externalSchemas, options) {
         const compile = fjs(externalSchemas, options);
         return (def) => {
-          const get = deferred(() => compile(def), labelOf(def, `${(def as { httpStatus?: string }).httpStatus ?? "?"} response`));
+          const get = deferred(() => compile(def), labelOf(def, `${(def as { httpStatus?: string }).httpStatus ?? "?"} response`), routeOf(def));
           return (doc) => get()(doc);
         };
       },
     },
 
-    async warmUp() {
-      while (pending.size > 0) {
-        for (const [get, label] of [...pending].slice(0, 8)) {
-          try {
-            get();
-          } catch {
-            pending.delete(get);
-            failed.push(label);
-          }
+    async warmUp(only) {
+      // One schema at a time, a few ms of compiling per event-loop turn: requests are served in between.
+      let turn = performance.now();
+      for (const [get, { label, route }] of pending) {
+        if (only && !only(route)) continue;
+        const t0 = performance.now();
+        try {
+          get();
+        } catch {
+          pending.delete(get);
+          failed.push(label);
         }
-        await new Promise((r) => setImmediate(r));
+        const t1 = performance.now();
+        stats.compiled++;
+        if (t1 - t0 > stats.slowestMs) (stats.slowestMs = t1 - t0), (stats.slowest = label);
+        if (t1 - turn >= SLICE_MS) {
+          await new Promise((r) => setImmediate(r));
+          turn = performance.now();
+        }
       }
       return [...failed];
     },

@@ -80,6 +80,8 @@ export interface MetricsSources {
   /** Failed writes per audit device (every device is listed, at 0 until one fails). */
   auditDeviceFailures?: () => [string, number][];
   rotation: () => Promise<{ inProgress: number; failing: number; failuresRecorded: number }>;
+  /** SQLite on a file: the background writer's counters (src/storage/sqlite-background.ts). */
+  sqliteBackground?: () => { running: boolean; commits: number; checkpoints: number; truncates: number; lockWaitMsMax: number; holdMsMax: number } | undefined;
 }
 
 function gauge(out: string[], name: string, help: string, value: number, type = "gauge"): void {
@@ -110,6 +112,14 @@ export async function renderMetrics(src: MetricsSources): Promise<string> {
   if (devices.length > 0) {
     out.push("# HELP coffer_audit_device_failures_total Batches of audit records an audit device could not write.", "# TYPE coffer_audit_device_failures_total counter");
     for (const [device, n] of devices) out.push(`coffer_audit_device_failures_total${labels({ device })} ${n}`);
+  }
+  const bg = src.sqliteBackground?.();
+  if (bg) {
+    gauge(out, "coffer_sqlite_background_running", "1 while the SQLite background writer (audit records, checkpoints) runs.", bg.running ? 1 : 0);
+    gauge(out, "coffer_sqlite_background_commits_total", "Transactions the background writer committed.", bg.commits, "counter");
+    gauge(out, "coffer_sqlite_checkpoints_total", "WAL checkpoints that copied pages (run by the background writer).", bg.checkpoints, "counter");
+    gauge(out, "coffer_sqlite_wal_truncations_total", "WAL files truncated to 0 bytes by the background writer.", bg.truncates, "counter");
+    gauge(out, "coffer_sqlite_background_lock_hold_max_ms", "Longest time the background writer held the write lock (request writers wait meanwhile).", bg.holdMsMax);
   }
   const r = await src.rotation().catch(() => undefined);
   if (r) {

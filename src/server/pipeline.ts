@@ -94,7 +94,9 @@ const header = (req: FastifyRequest, name: string): string | undefined => {
  * Coffer's one request pipeline: every route authenticates, is authorized and is audited
  * here, never in handlers. Each route's hooks are bound when it is registered (`onRoute`).
  */
-export function installPipeline(app: FastifyInstance, deps: PipelineDeps, routes: { add(method: string, url: string): void }): void {
+export function installPipeline(app: FastifyInstance, deps: PipelineDeps, routes: { add(method: string, url: string): void }): { readRoutes: ReadonlySet<string> } {
+  /** Routes that read (`auth.readOnly` true), by `METHOD url` (warm-up). */
+  const readRoutes = new Set<string>();
   // Every route's declaration, as registered: the access tests walk it (test/e2e/route-access.test.ts).
   const table: { method: string; url: string; auth: RouteAuth; wire: string | undefined; schema: unknown }[] = [];
   app.decorate("routeTable", () => table);
@@ -111,6 +113,7 @@ export function installPipeline(app: FastifyInstance, deps: PipelineDeps, routes
       throw new Error(`route ${String(route.method)} ${route.url}: only public and self-service routes may act within no scope`);
     // The adapter whose context registers the route gives its errors their shape (src/server/wire-dispatch.ts).
     const info: RouteInfo = { auth, url: route.url, wire: route.config?.wire, hasBodySchema: route.schema?.body !== undefined, errorFormat: this.wireAdapter?.errorFormat };
+    if (auth.readOnly === true) for (const m of Array.isArray(route.method) ? route.method : [route.method]) readRoutes.add(`${m} ${route.url}`);
     for (const m of Array.isArray(route.method) ? route.method : [route.method]) table.push({ method: m, url: route.url, auth, wire: info.wire, schema: route.schema });
     route.onRequest = [bindRoute(info), ...hooksOf(route.onRequest)];
     route.preValidation = [checkInput(info), ...(auth.authenticator && !auth.public ? [verifySignature(auth)] : []), ...hooksOf(route.preValidation)];
@@ -212,9 +215,21 @@ export function installPipeline(app: FastifyInstance, deps: PipelineDeps, routes
     return async function authorize(req) {
       if (!req.principal || !req.access) return;
       await req.access.authorizeRoute(actionOf(req, auth), shortResource(req, auth));
-      // Only now (a refused request changes nothing): dev mode's first use of a region adds it.
-      if (req.scope && deps.offerRegion) await deps.offerRegion(req.scope);
+      // Dev mode's first use of a region adds it, but only once the request has succeeded:
+      // a refusal by the route or by the handler's own checks (a CMK's key guard) changes nothing.
+      if (req.scope && deps.offerRegion) (req.offerRegions ??= []).push(req.scope);
     };
+  }
+
+  if (deps.offerRegion) {
+    const offer = deps.offerRegion;
+    app.addHook("onSend", async (req, reply, payload) => {
+      if (!req.offerRegions || reply.statusCode >= 400) return payload;
+      // The answer stands either way: a region that could not be added is added by the next success.
+      for (const scope of req.offerRegions)
+        await offer(scope).catch((e: unknown) => req.log.warn({ requestId: req.id, region: scope.region, err: { message: (e as Error)?.message } }, "dev mode: region not added"));
+      return payload;
+    });
   }
 
   // Global, for the x-request-id of every answer. Unmatched URLs (404 RouteNotFound, 405: no
@@ -242,18 +257,19 @@ export function installPipeline(app: FastifyInstance, deps: PipelineDeps, routes
       detail: principal ? (target?.detail ? `${principal.credential.type}=${principal.credential.id}; ${target.detail}` : `${principal.credential.type}=${principal.credential.id}`) : (target?.detail ?? null),
     };
     const readOnly = typeof auth?.readOnly === "function" ? auth.readOnly(req) : auth?.readOnly;
+    const withheld = () => {
+      reply.code(503);
+      reply.header("content-type", "application/json; charset=utf-8");
+      done(null, JSON.stringify({ code: "AuditUnavailable", message: "The audit log could not be written, so the result of this request is withheld.", requestId: req.id }));
+    };
     if (deps.auditMode === "buffered" && (readOnly || status >= 400)) {
-      deps.audit.append(fields);
-      return done(null, payload);
+      // A full audit queue holds the answer back until the writer catches up (back-pressure).
+      const full = deps.audit.append(fields);
+      if (full === undefined) return done(null, payload);
+      full.then(() => done(null, payload), withheld);
+      return;
     }
-    deps.audit.record(fields).then(
-      () => done(null, payload),
-      () => {
-        reply.code(503);
-        reply.header("content-type", "application/json; charset=utf-8");
-        done(null, JSON.stringify({ code: "AuditUnavailable", message: "The audit log could not be written, so the result of this request is withheld.", requestId: req.id }));
-      },
-    );
+    deps.audit.record(fields).then(() => done(null, payload), withheld);
   });
 
   app.setErrorHandler((err, req, reply) => {
@@ -263,4 +279,5 @@ export function installPipeline(app: FastifyInstance, deps: PipelineDeps, routes
     return sendError(req, reply, ce);
   });
 
+  return { readRoutes };
 }

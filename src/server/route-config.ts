@@ -1,4 +1,5 @@
 import type { FastifyRequest } from "fastify";
+import type { Scope } from "../scope/scope.js";
 
 /**
  * What every route declares. A route without an `action` (or `public: true`) cannot be
@@ -83,8 +84,12 @@ declare module "fastify" {
     wire?: WireFormat;
   }
   interface FastifyInstance {
-    /** Compile every route schema no request has compiled yet; resolves with the ones that failed (src/server/lazy-compilers.ts). */
-    warmUpSchemas(): Promise<string[]>;
+    /** Compile every route schema no request has compiled yet (`only`: of the routes it picks by `METHOD url` and whether they read); resolves with the ones that failed (src/server/lazy-compilers.ts). */
+    warmUpSchemas(only?: (route: string, readOnly: boolean) => boolean): Promise<string[]>;
+    /** Build the 404/405 route index now instead of on the first unmatched request. */
+    warmUpRouting(): void;
+    /** Schemas compiled by warm-ups so far, and the slowest one (ms). */
+    schemaWarmUpStats(): { compiled: number; slowestMs: number; slowest: string };
     /** Every registered route with its access declaration (method, URL pattern, auth, wire format). */
     routeTable(): readonly { method: string; url: string; auth: RouteAuth; wire: string | undefined; schema: unknown }[];
   }
@@ -97,6 +102,8 @@ declare module "fastify" {
     principal?: import("../identity/index.js").Principal;
     scope?: import("../scope/scope.js").Scope;
     auditError?: string;
+    /** Dev mode: scopes whose region is added to its environment once the request has succeeded (the pipeline's `onSend`; handlers: `offerRegionOnSuccess`, src/api/kit/request.ts). */
+    offerRegions?: Scope[];
     /** The request body's bytes, for signature schemes that hash the payload. */
     rawBody?: Buffer;
   }

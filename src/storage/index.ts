@@ -3,11 +3,13 @@ import { PostgresStorage } from "./postgres-storage.js";
 import { SqliteStorage } from "./sqlite-storage.js";
 import type { Storage } from "./storage-types.js";
 
-export type { CommitParticipant, Dialect, Engine, GroupMember, Queryable, SqlParam, Storage, TransactionOptions, Tx } from "./storage-types.js";
+export type { BackgroundStatement, BackgroundWriter, CommitParticipant, Dialect, Engine, GroupMember, Queryable, SqlParam, Storage, TransactionOptions, Tx } from "./storage-types.js";
 export type { InvalidationHandler } from "./invalidation.js";
 export { allByIds, compareBytes, IDS_PER_QUERY } from "./by-ids.js";
+export { updateById } from "./update-by-id.js";
 export { PostgresStorage } from "./postgres-storage.js";
 export { SqliteStorage } from "./sqlite-storage.js";
+export { BackgroundConflict, BackgroundWorkerLost } from "./sqlite-background.js";
 
 /** `postgres://…` (optionally `?schema=name`) or nothing for the embedded SQLite store in `dataDir`. */
 export function openStorage(spec: string | undefined, dataDir: string): Storage {

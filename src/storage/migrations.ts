@@ -442,6 +442,25 @@ UPDATE secrets SET tags_seen = 1 WHERE id IN (SELECT resource_id FROM tags WHERE
 `;
 }
 
+/** SQL drafts (the SQL editor's Drafts pane, src/references/drafts.ts), per environment and region. */
+function sqlDrafts(engine: "sqlite" | "postgres"): string {
+  const { text, int } = T(engine);
+  return `
+CREATE TABLE sql_drafts (
+  id ${text} PRIMARY KEY,
+  environment_id ${text} NOT NULL,
+  region ${text} NOT NULL,
+  name ${text} NOT NULL,
+  statement ${text} NOT NULL,
+  created_by ${text} NOT NULL,
+  resource_version ${int} NOT NULL DEFAULT 1,
+  created_at ${int} NOT NULL,
+  updated_at ${int} NOT NULL
+);
+CREATE UNIQUE INDEX sql_drafts_name ON sql_drafts (environment_id, region, name);
+`;
+}
+
 export const MIGRATIONS: Migration[] = [
   { id: 1, name: "initial", sqlite: initial("sqlite"), postgres: initial("postgres") },
   { id: 2, name: "identity", sqlite: identity("sqlite"), postgres: identity("postgres") },
@@ -456,6 +475,7 @@ export const MIGRATIONS: Migration[] = [
   { id: 12, name: "flink-gateway-scopes", sqlite: flinkGatewayScopes("sqlite"), postgres: flinkGatewayScopes("postgres") },
   { id: 13, name: "account-claims", sqlite: accountClaims("sqlite"), postgres: accountClaims("postgres") },
   { id: 14, name: "secret-version-ids", sqlite: secretVersionIds("sqlite"), postgres: secretVersionIds("postgres") },
+  { id: 15, name: "sql-drafts", sqlite: sqlDrafts("sqlite"), postgres: sqlDrafts("postgres") },
 ];
 
 /** Split a migration into single statements (neither engine's driver takes a script with parameters). */

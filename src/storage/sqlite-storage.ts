@@ -5,6 +5,7 @@ import { CofferError } from "../core/errors.js";
 import { MIGRATIONS, statements } from "./migrations.js";
 import { runHooks } from "./hooks.js";
 import { LocalInvalidation, type InvalidationHandler } from "./invalidation.js";
+import { SqliteBackground, WriteLock } from "./sqlite-background.js";
 import type { CommitParticipant, Dialect, GroupMember, SqlParam, Storage, TransactionOptions, Tx } from "./storage-types.js";
 
 type Db = Database.Database;
@@ -33,6 +34,13 @@ const MAX_CACHED_STATEMENTS = 2000;
  * audit log, `joinGroupCommit`) adds its work last in the same transaction: the audit
  * records of earlier writes share the next writes' fsync. Reads outside a transaction use
  * a second connection and so only ever see committed data.
+ *
+ * On a file, a worker thread (`background`, src/storage/sqlite-background.ts) owns a third
+ * connection: it writes what no request is acknowledged on (the audit records, retention's
+ * deletes) and runs the WAL checkpoints, which the request connections never do
+ * (`wal_autocheckpoint=0`). The two writers take turns through a write lock in shared memory
+ * that the request thread awaits instead of sleeping in SQLite's busy handler. A `:memory:`
+ * store has no worker (nothing else can open it): everything runs here, as before.
  */
 export class SqliteStorage implements Storage {
   readonly dialect = dialect;
@@ -50,8 +58,14 @@ export class SqliteStorage implements Storage {
   private requested = false;
   /** COMMITs so far, with and without fsync (`synchronous=FULL` / `NORMAL`): metrics and tests. */
   readonly commits = { durable: 0, relaxed: 0 };
+  /** The worker thread of a file-backed store (undefined for `:memory:`). */
+  readonly background: SqliteBackground | undefined;
+  private readonly lock = new WriteLock();
 
-  constructor(private readonly file: string) {
+  constructor(
+    private readonly file: string,
+    opts: { checkpointMs?: number; truncateBytes?: number; onWarning?: (message: string) => void } = {},
+  ) {
     if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     this.writer = new Database(file);
     this.writer.pragma("journal_mode = WAL");
@@ -59,8 +73,20 @@ export class SqliteStorage implements Storage {
     this.writer.pragma("foreign_keys = ON");
     this.writer.pragma("busy_timeout = 5000");
     this.reader = file === ":memory:" ? this.writer : new Database(file, { readonly: false });
-    this.reader.pragma("busy_timeout = 5000");
-    this.reader.pragma("query_only = ON");
+    if (file !== ":memory:") {
+      this.reader.pragma("busy_timeout = 5000");
+      this.reader.pragma("query_only = ON");
+      // Checkpoints are the worker's: a COMMIT here never copies the WAL into the database.
+      this.writer.pragma("wal_autocheckpoint = 0");
+      this.reader.pragma("wal_autocheckpoint = 0");
+      const onWarning = opts.onWarning ?? ((m: string) => process.emitWarning(`storage: ${m}`, "CofferStorageWarning"));
+      this.background = new SqliteBackground(file, this.lock, { ...opts, onWarning });
+    }
+  }
+
+  /** The request connections' `wal_autocheckpoint` (tests). */
+  walAutocheckpoint(): number {
+    return this.writer.pragma("wal_autocheckpoint", { simple: true }) as number;
   }
 
   describe(): string {
@@ -130,6 +156,8 @@ export class SqliteStorage implements Storage {
     const wanted = requested || this.queue.length > 0 ? this.participants.map((p) => p.pending()) : [];
     if (this.queue.length === 0 && wanted.every((x) => x === "none")) return;
     this.flushing = true;
+    // The worker commits: wait for it without blocking the event loop (callers queued meanwhile join this group).
+    if (!this.lock.tryAcquire()) await this.lock.acquire();
     const batch = this.queue;
     this.queue = [];
     const results: { ok: boolean; value: unknown; hooks: (() => void)[] }[] = [];
@@ -196,6 +224,7 @@ export class SqliteStorage implements Storage {
       for (const member of members) member.error ??= { e: err };
     } finally {
       if (relaxed) w.pragma("synchronous = FULL");
+      this.lock.release();
       this.flushing = false;
     }
     for (const { m, hooks, error } of members) {
@@ -223,17 +252,22 @@ export class SqliteStorage implements Storage {
     // Never inside a group commit that is waiting on a caller (the writer is mid-transaction).
     while (this.flushing) await new Promise((r) => setImmediate(r));
     const w = this.writer;
+    await this.lock.acquire();
     // IMMEDIATE: take the write lock before reading what ran, so two processes opening
     // the same file cannot both apply a step.
-    w.transaction(() => {
-      w.exec("CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
-      const done = new Set((w.prepare("SELECT id FROM schema_migrations").all() as { id: number }[]).map((r) => r.id));
-      for (const m of MIGRATIONS) {
-        if (done.has(m.id)) continue;
-        for (const s of statements(m.sqlite)) w.exec(s);
-        w.prepare("INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)").run(m.id, m.name, Date.now());
-      }
-    }).immediate();
+    try {
+      w.transaction(() => {
+        w.exec("CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
+        const done = new Set((w.prepare("SELECT id FROM schema_migrations").all() as { id: number }[]).map((r) => r.id));
+        for (const m of MIGRATIONS) {
+          if (done.has(m.id)) continue;
+          for (const s of statements(m.sqlite)) w.exec(s);
+          w.prepare("INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)").run(m.id, m.name, Date.now());
+        }
+      }).immediate();
+    } finally {
+      this.lock.release();
+    }
   }
 
   async truncateAll(except: readonly string[]): Promise<void> {
@@ -265,6 +299,7 @@ export class SqliteStorage implements Storage {
     if (this.closed) return;
     while (this.queue.length > 0 || this.flushing || this.scheduled) await new Promise((r) => setImmediate(r));
     this.closed = true;
+    await this.background?.close();
     if (this.reader !== this.writer) this.reader.close();
     this.writer.close();
   }

@@ -74,8 +74,29 @@ export interface GroupMember {
   failed(e: unknown): void;
 }
 
+/** One statement of a background job; `expect`: the job fails (rolled back, `BackgroundConflict`) unless it changes exactly this many rows. */
+export interface BackgroundStatement {
+  sql: string;
+  params: readonly SqlParam[];
+  expect?: number | undefined;
+}
+
+/**
+ * Writes nobody's request is acknowledged on, off the request thread (SQLite on a file: a
+ * worker thread with its own connection, which also runs the WAL checkpoints). A job's
+ * statements run in one transaction; jobs sent together may share a COMMIT. `durable`: the
+ * promise resolves after the fsync; otherwise after a COMMIT that leaves the fsync to the
+ * next durable commit or checkpoint. A rejection with `BackgroundWorkerLost` means the
+ * worker died: the job may or may not have committed (ask the store).
+ */
+export interface BackgroundWriter {
+  write(statements: readonly BackgroundStatement[], opts: { durable: boolean }): Promise<number[]>;
+}
+
 export interface Storage extends Queryable {
   readonly dialect: Dialect;
+  /** SQLite on a file: the background writer (see BackgroundWriter). Elsewhere undefined: writes go through `transaction`. */
+  readonly background?: BackgroundWriter | undefined;
   /**
    * Optional (SQLite, whose group commit is Coffer's own): lets a participant join every
    * group commit. Returns `request()`, which asks for a group soon even when no caller has

@@ -91,7 +91,7 @@ export function createWorkflowKeys(deps: { secrets: SecretsModule }) {
 
   async function live(scope: Scope, service: string, name: string) {
     const e = await secrets.entry(scope, full(service, name));
-    return e && e.row.deleted_at === null && e.row.secret_type === WORKFLOW_KEY_TYPE ? e : undefined;
+    return e && !e.isDeleted && e.secretType === WORKFLOW_KEY_TYPE ? e : undefined;
   }
 
   async function load(scope: Scope, service: string, name: string): Promise<WorkflowKeyData | undefined> {
@@ -114,7 +114,7 @@ export function createWorkflowKeys(deps: { secrets: SecretsModule }) {
   async function view(scope: Scope, service: string, name: string, withInfo: boolean): Promise<WorkflowKeyView> {
     const e = await live(scope, service, name);
     if (!e) throw new CofferError("WorkflowKeyNotFound", `The workflow service "${service}" has no key "${name}".`);
-    const type = (JSON.parse(e.row.extended_config ?? "{}") as { keyType?: WorkflowKeyType }).keyType ?? "Custom";
+    const type = (JSON.parse(e.extendedConfig ?? "{}") as { keyType?: WorkflowKeyType }).keyType ?? "Custom";
     let info: Record<string, string> | undefined;
     let valueNames: string[] | undefined;
     if (withInfo) {
@@ -122,7 +122,7 @@ export function createWorkflowKeys(deps: { secrets: SecretsModule }) {
       if (d && d.type === "Custom") valueNames = Object.keys(d.fields).sort();
       else if (d) info = Object.fromEntries(Object.entries(d.fields).filter(([k]) => !SECRET_FIELDS.has(k)));
     }
-    return { service, name, type, info, valueNames, versionId: e.stages.get(CURRENT), createdAt: iso(e.row.created_at), updatedAt: iso(e.row.updated_at) };
+    return { service, name, type, info, valueNames, versionId: e.stages.get(CURRENT), createdAt: iso(e.createdAt), updatedAt: iso(e.updatedAt) };
   }
 
   return {
@@ -130,7 +130,7 @@ export function createWorkflowKeys(deps: { secrets: SecretsModule }) {
       validateService(service);
       const { name, data } = parseKeyInput(body);
       const e = await secrets.entry(scope, full(service, name));
-      if (e && e.row.deleted_at === null) throw new CofferError("WorkflowKeyAlreadyExists", `The workflow service "${service}" already has a key "${name}".`);
+      if (e && !e.isDeleted) throw new CofferError("WorkflowKeyAlreadyExists", `The workflow service "${service}" already has a key "${name}".`);
       if (e) await secrets.delete(scope, full(service, name), { force: true });
       const bytes = encode(data);
       try {

@@ -257,11 +257,13 @@ describe.skipIf(Boolean(skip))("web console in Chromium", { timeout: 120_000 }, 
     await field("Database").fill("orders");
     await field("Admin credential secret").selectOption("db/admin");
     await page.getByLabel("Import Existing Accounts").check();
-    await field("Usernames").fill(ORDERS.first);
+    // Dual accounts: each username with its own current password (the seed's form).
+    await field("Username").fill(ORDERS.first);
     await field("Password").fill(ORDERS.password);
     await button("OK").click();
-    await poll(() => page.locator(".field-invalid", { has: field("Usernames") }).textContent()).toContain("Select two usernames");
-    await field("Usernames").fill(`${ORDERS.first}, ${ORDERS.second}`);
+    await poll(() => page.locator(".field-invalid", { has: field("Second username") }).textContent()).toContain("Select the second username");
+    await poll(() => page.locator(".field-invalid", { has: field("Second account password") }).textContent()).toContain("each account is imported with its own password");
+    await field("Second username").fill(ORDERS.second);
     await field("Second account password").fill(ORDERS.second_password);
     await page.getByLabel("Enable automatic rotation").check();
     await field("Rotation period").fill("2");
@@ -280,7 +282,7 @@ describe.skipIf(Boolean(skip))("web console in Chromium", { timeout: 120_000 }, 
     // A wrong second password is refused by the target, shown at the field.
     await field("Second account password").fill("not-the-password");
     await button("OK").click();
-    await page.locator(".field-invalid").filter({ hasText: /was refused by the target/ }).waitFor({ timeout: 60_000 });
+    await page.locator(".field-invalid", { has: field("Second account password") }).filter({ hasText: /was refused by the target/ }).waitFor({ timeout: 60_000 });
     await field("Second account password").fill(ORDERS.second_password);
     await button("OK").click();
     // Both passwords logged in: created without warnings, and the console opens the secret.
@@ -316,6 +318,46 @@ describe.skipIf(Boolean(skip))("web console in Chromium", { timeout: 120_000 }, 
     await expect.poll(() => page.locator(".field-invalid", { has: field("Host") }).textContent(), { timeout: 60_000 }).toMatch(/could not be (checked|created)/);
   });
 
+  it("creates a PolarDB (MySQL-compatible) secret: the account is created on the real server, and it rotates like RDS", async () => {
+    if (!myT) throw new Error("this test needs the real MariaDB target (COFFER_TEST_MYSQL_URL; test/rotation/targets.sh)");
+    const user = `polar_${myT.tag}`;
+    await go("Secrets");
+    await button("Create secret").click();
+    await page.getByRole("radio", { name: /Database secret/ }).click();
+    await page.getByLabel("MySQL / MariaDB").check();
+    await page.getByLabel("PolarDB cluster").check();
+    await field("Secret name").fill("db/polar");
+    await field("Host").fill(myT.host);
+    await field("Port").fill(String(myT.port));
+    await field("Admin credential secret").selectOption("db/mysql-admin");
+    await page.getByLabel("Manage Single Account").check();
+    await page.getByLabel("Create Account").check();
+    await field("Username prefix").fill(user);
+    // A standard account gets its permissions on one named database (on *.* it would be administrative).
+    await button("OK").click();
+    await poll(() => page.locator(".field-invalid", { has: field("Database") }).textContent()).toContain("one named database");
+    await field("Database").fill(myT.database!);
+    await button("OK").click();
+    await page.getByText("Secret db/polar created.").waitFor({ timeout: 60_000 });
+    await poll(() => page.locator(".props").first().textContent()).toContain("Database (PolarDB for MySQL, single account)");
+    // Stored as Alibaba's PolarDB type, with Coffer's database settings (so it can rotate).
+    const described = await s.request("GET", "/v1/secrets/db%2Fpolar");
+    expect(described.body).toMatchObject({ secretType: "PolarDB" });
+    const login = async () => {
+      const v = JSON.parse((await s.request("GET", "/v1/secrets/db%2Fpolar/value")).body.value) as { AccountName: string; AccountPassword: string };
+      const c = await (await import("mysql2/promise")).default.createConnection({ host: myT!.host, port: myT!.port, user: v.AccountName, password: v.AccountPassword });
+      await c.end();
+      return v;
+    };
+    const before = await login();
+    expect(before.AccountName).toBe(user);
+    const r = await s.request("POST", "/v1/secrets/db%2Fpolar/rotate?wait=true&timeoutSeconds=60", {});
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body.completed).toBe(true);
+    const after = await login();
+    expect(after.AccountPassword).not.toBe(before.AccountPassword);
+  });
+
   it("creates an access-key secret for the service account and rotates it with progress", async () => {
     await go("Secrets");
     await button("Create secret").click();
@@ -323,7 +365,9 @@ describe.skipIf(Boolean(skip))("web console in Chromium", { timeout: 120_000 }, 
     const sa = field("Select service account");
     await poll(async () => (await sa.locator("option").allTextContents()).join("|")).toContain("orders-app");
     await sa.selectOption({ label: (await sa.locator("option", { hasText: "orders-app" }).textContent())! });
-    expect(await field("Secret name").inputValue()).toBe("access-key/orders-app");
+    // Named as KMS names RAM secrets, from the service account's name; not editable.
+    expect(await field("Secret name").inputValue()).toBe("acs/ram/user/orders-app");
+    expect(await field("Secret name").getAttribute("readonly")).not.toBeNull();
     await field("Grace period (hours)").fill("0");
     await page.getByLabel("Enable automatic rotation").check();
     await field("Days (7 Days to 365 Days)").fill("3");
@@ -331,7 +375,7 @@ describe.skipIf(Boolean(skip))("web console in Chromium", { timeout: 120_000 }, 
     await poll(() => page.locator(".field-invalid", { has: field("Days (7 Days to 365 Days)") }).textContent()).toContain("7 Days to 365 Days");
     await field("Days (7 Days to 365 Days)").fill("30");
     await button("OK").click();
-    await page.getByRole("heading", { name: "access-key/orders-app" }).waitFor();
+    await page.getByRole("heading", { name: "acs/ram/user/orders-app" }).waitFor();
     const rotation = page.locator("section", { has: page.getByRole("heading", { name: "Rotation", exact: true }) });
     await poll(() => rotation.textContent()).toMatch(/enabled, every 30 days/);
     await rotation.getByRole("button", { name: "Rotate now" }).click();

@@ -163,6 +163,28 @@ describe("no privilege amplification through API keys", () => {
     expectError(await s.request("POST", "/v1/managed-secrets", { name: "ci-key", type: "access-key", serviceAccountId: sa, keyScope: "organization" }, as(a.auth, h)), 403, "AccessDenied");
     expectStatus(await s.request("POST", "/v1/managed-secrets", { name: "ci-key", type: "access-key", serviceAccountId: sa }, as(a.auth, h)), 201);
   });
+
+  it('name "$Auto" of an access-key secret is acs/ram/user/<service account>, authorized and audited by that name', async () => {
+    const sa = (await s.request("POST", "/v1/service-accounts", { name: "billing-app" })).body.id;
+    // May create "$Auto" and anything but RAM secrets: the resolved name is what is checked.
+    const sneaky = await account("auto-sneaky", {
+      policy: { Version: "2012-10-17", Statement: [
+        { Effect: "Allow", Action: ["secrets:CreateSecret", "iam:CreateApiKey", "kms:GenerateDataKey"], Resource: "*" },
+        { Effect: "Deny", Action: "secrets:CreateSecret", Resource: "crn:coffer:*:*:secret/acs/ram/user/*" },
+      ] },
+    });
+    const denied = await s.request("POST", "/v1/managed-secrets", { name: "$Auto", type: "access-key", serviceAccountId: sa }, as(sneaky.auth));
+    expectError(denied, 403, "AccessDenied");
+    expect(denied.body.message).toContain("secret/acs/ram/user/billing-app");
+    expectError(await s.request("GET", `/v1/secrets/${encodeURIComponent("acs/ram/user/billing-app")}`), 404, "SecretNotFound");
+    expectError(await s.request("POST", "/v1/managed-secrets", { name: "$Auto", type: "server", host: "h", userName: "u" }), 400, "InvalidParameter");
+    expectError(await s.request("POST", "/v1/managed-secrets", { name: "$Auto", type: "access-key", serviceAccountId: "sa-nobody" }), 404, "PrincipalNotFound");
+    const made = await s.request("POST", "/v1/managed-secrets", { name: "$Auto", type: "access-key", serviceAccountId: sa });
+    expectStatus(made, 201);
+    expect(made.body.name).toBe("acs/ram/user/billing-app");
+    const audit = await s.request("GET", "/v1/audit?action=secrets:CreateSecret&limit=5");
+    expect(JSON.stringify(audit.body)).toContain("secret/acs/ram/user/billing-app");
+  });
 });
 
 describe("API tokens are never broader than their creator", () => {
@@ -170,7 +192,7 @@ describe("API tokens are never broader than their creator", () => {
     const narrow = await account("narrow", { policy: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "sql:CreateApiToken", Resource: "*" }] } });
     for (const role of ["owner", "editor", "viewer"])
       expectError(await s.request("POST", "/apitokens/v1/namespaces/default/apitokens", { name: `t-${role}`, role }, as(narrow.auth)), 403, "AccessDenied");
-    const sqlEditor = await account("sql-editor", { policy: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["sql:*Statement*", "sql:*SecretValue*", "sql:ResolveSqlScript", "sql:ValidateSqlScript", "sql:DescribeGateway", "sql:CreateApiToken"], Resource: "*" }] } });
+    const sqlEditor = await account("sql-editor", { policy: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["sql:*Statement*", "sql:*SecretValue*", "sql:*Draft*", "sql:ResolveSqlScript", "sql:ValidateSqlScript", "sql:DescribeGateway", "sql:CreateApiToken"], Resource: "*" }] } });
     expectStatus(await s.request("POST", "/apitokens/v1/namespaces/default/apitokens", { name: "t-editor", role: "editor" }, as(sqlEditor.auth)), 201);
     expectError(await s.request("POST", "/apitokens/v1/namespaces/default/apitokens", { name: "t-owner", role: "owner" }, as(sqlEditor.auth)), 403, "AccessDenied");
     expectError(await s.request("POST", "/v1/sql/tokens", { name: "t-owner2", role: "owner" }, as(sqlEditor.auth)), 403, "AccessDenied");

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Acs3Client, serviceAccount, startAlibabaServer, type AlibabaServer } from "../helpers/alibaba.js";
+import { Acs3Client, native as nativeCall, serviceAccount, startAlibabaServer, type AlibabaServer } from "../helpers/alibaba.js";
 
 // The KMS seeds' secret types (Rds, Redis, PolarDB, RAMCredentials, ECS) through ACS3, over HTTPS.
 let s: AlibabaServer;
@@ -15,25 +15,30 @@ const json = (o: unknown) => JSON.stringify(o);
 const failCode = async (action: string, params: Record<string, unknown>) => (await c.fail(action, params)).code;
 
 describe("managed secret types", () => {
-  it("Rds: ExtendedConfig, account values, rotation fields", async () => {
+  it("Rds: ExtendedConfig, account values; without Coffer's settings no schedule", async () => {
     const ext = { SecretSubType: "SingleUser", DBInstanceId: "rm-uf6674", CustomData: { app: "shop" } };
-    const created = await c.call("CreateSecret", {
-      SecretName: "RdsSecret/mysql/app", SecretType: "Rds", VersionId: "v1", ExtendedConfig: json(ext),
-      SecretData: json({ Accounts: [{ AccountName: "app", AccountPassword: "Pw-1" }] }), EnableAutomaticRotation: true, RotationInterval: "7d",
-    });
-    expect(created).toMatchObject({ SecretName: "RdsSecret/mysql/app", SecretType: "Rds", AutomaticRotation: "Enabled", RotationInterval: "604800s", NextRotationDate: expect.stringMatching(TIME), ExtendedConfig: json(ext) });
+    const base = { SecretName: "RdsSecret/mysql/app", SecretType: "Rds", VersionId: "v1", ExtendedConfig: json(ext), SecretData: json({ Accounts: [{ AccountName: "app", AccountPassword: "Pw-1" }] }) };
+    // Nothing can rotate an Rds secret without ExtendedConfig.Coffer: a schedule could never run, so it is refused and nothing is stored.
+    const refused = await c.fail("CreateSecret", { ...base, EnableAutomaticRotation: true, RotationInterval: "7d" });
+    expect(refused.code).toBe("Rejected.UnsupportedOperation");
+    expect(refused.message).toMatch(/no rotation settings \(ExtendedConfig\.Coffer\)/);
+    expect(await failCode("DescribeSecret", { SecretName: "RdsSecret/mysql/app" })).toBe("Forbidden.ResourceNotFound");
+    const created = await c.call("CreateSecret", base);
+    expect(created).toMatchObject({ SecretName: "RdsSecret/mysql/app", SecretType: "Rds", AutomaticRotation: "Disabled", ExtendedConfig: json(ext) });
     const v = await c.call("GetSecretValue", { SecretName: "RdsSecret/mysql/app", FetchExtendedConfig: true });
-    expect(v).toMatchObject({ SecretType: "Rds", SecretData: json({ AccountName: "app", AccountPassword: "Pw-1" }), SecretDataType: "text", AutomaticRotation: "Enabled", RotationInterval: "604800s", ExtendedConfig: json(ext) });
+    expect(v).toMatchObject({ SecretType: "Rds", SecretData: json({ AccountName: "app", AccountPassword: "Pw-1" }), SecretDataType: "text", AutomaticRotation: "Disabled", ExtendedConfig: json(ext) });
     expect(await c.call("GetSecretValue", { SecretName: "RdsSecret/mysql/app" })).not.toHaveProperty("ExtendedConfig");
-    expect(await c.call("DescribeSecret", { SecretName: "RdsSecret/mysql/app" })).toMatchObject({ SecretType: "Rds", AutomaticRotation: "Enabled", RotationInterval: "604800s", ExtendedConfig: json(ext) });
-    // Rotation policy: 6 hours to 365 days for database secrets.
-    expect(await c.call("UpdateSecretRotationPolicy", { SecretName: "RdsSecret/mysql/app", EnableAutomaticRotation: true, RotationInterval: "30d" })).toEqual({ RequestId: expect.any(String), SecretName: "RdsSecret/mysql/app" });
-    expect((await c.call("DescribeSecret", { SecretName: "RdsSecret/mysql/app" })).RotationInterval).toBe("2592000s");
+    // Rotation policy: the interval is checked first (6 hours to 365 days), then the rotator.
     expect(await failCode("UpdateSecretRotationPolicy", { SecretName: "RdsSecret/mysql/app", EnableAutomaticRotation: true, RotationInterval: "5h" })).toBe("InvalidParameter");
-    await c.call("UpdateSecretRotationPolicy", { SecretName: "RdsSecret/mysql/app", EnableAutomaticRotation: false });
+    expect(await failCode("UpdateSecretRotationPolicy", { SecretName: "RdsSecret/mysql/app", EnableAutomaticRotation: true, RotationInterval: "30d" })).toBe("Rejected.UnsupportedOperation");
+    expect(await c.call("UpdateSecretRotationPolicy", { SecretName: "RdsSecret/mysql/app", EnableAutomaticRotation: false })).toEqual({ RequestId: expect.any(String), SecretName: "RdsSecret/mysql/app" });
     const off = await c.call("DescribeSecret", { SecretName: "RdsSecret/mysql/app" });
-    expect(off.AutomaticRotation).toBe("Disabled");
+    expect(off).toMatchObject({ SecretType: "Rds", AutomaticRotation: "Disabled", ExtendedConfig: json(ext) });
     expect(off).not.toHaveProperty("NextRotationDate");
+    // The native route refuses the same schedule.
+    const native = await nativeCall(s, "POST", `/v1/secrets/${encodeURIComponent("RdsSecret/mysql/app")}/rotation`, { enabled: true, intervalSeconds: 86_400 });
+    expect(native.status).toBe(409);
+    expect(native.body.code).toBe("InvalidState");
     // CustomData changes through UpdateSecret; values only by rotation.
     await c.call("UpdateSecret", { SecretName: "RdsSecret/mysql/app", ExtendedConfig: json({ CustomData: { app: "shop2" } }) });
     expect(JSON.parse((await c.call("DescribeSecret", { SecretName: "RdsSecret/mysql/app" })).ExtendedConfig as string).CustomData).toEqual({ app: "shop2" });
@@ -48,6 +53,12 @@ describe("managed secret types", () => {
     });
     expect(await c.call("GetSecretValue", { SecretName: "rds-dual" })).toMatchObject({ VersionId: "v1", SecretData: json({ AccountName: "u1", AccountPassword: "p1" }), AutomaticRotation: "Disabled" });
     expect((await c.call("GetSecretValue", { SecretName: "rds-dual", VersionStage: "ACSPrevious" })).SecretData).toBe(json({ AccountName: "u2", AccountPassword: "p2" }));
+    // One password per account: DoubleUsers takes both accounts, SingleUser one.
+    const dual = json({ SecretSubType: "DoubleUsers", DBInstanceId: "rm-1" });
+    expect((await c.fail("CreateSecret", { SecretName: "rds-dual-1", SecretType: "Rds", VersionId: "v1", ExtendedConfig: dual, SecretData: json({ Accounts: [{ AccountName: "u1", AccountPassword: "p1" }] }) })).message).toContain("both accounts of DoubleUsers");
+    expect(await failCode("CreateSecret", { SecretName: "rds-dual-2", SecretType: "Rds", VersionId: "v1", ExtendedConfig: dual, SecretData: json({ Accounts: [{ AccountName: "u1", AccountPassword: "p1" }, { AccountName: "u1", AccountPassword: "p2" }] }) })).toBe("InvalidParameter");
+    expect(await failCode("CreateSecret", { SecretName: "rds-dual-3", SecretType: "Rds", VersionId: "v1", ExtendedConfig: dual, SecretData: json({ Accounts: [{ AccountName: "u1", AccountPassword: "p1" }, { AccountName: "u2" }] }) })).toBe("InvalidParameter");
+    expect(await failCode("CreateSecret", { SecretName: "rds-single-2", SecretType: "Rds", VersionId: "v1", ExtendedConfig: json({ SecretSubType: "SingleUser", DBInstanceId: "rm-1" }), SecretData: json({ Accounts: [{ AccountName: "u1", AccountPassword: "p1" }, { AccountName: "u2", AccountPassword: "p2" }] }) })).toBe("InvalidParameter");
   });
 
   it("refuses bad types, names, ExtendedConfig, data and intervals", async () => {
@@ -64,23 +75,42 @@ describe("managed secret types", () => {
     expect(await failCode("CreateSecret", { SecretName: "t9", SecretType: "Rds", ExtendedConfig: "{oops", SecretData: acc, VersionId: "v1" })).toBe("InvalidParameter");
   });
 
-  it("RAMCredentials: $Auto names the secret after the user; 7-365 day rotation", async () => {
+  it("RAMCredentials: $Auto names the secret after the user; 7-365 day rotation with Coffer's access-key settings", async () => {
+    const alice = await serviceAccount(s, "alice");
+    const ram = (user: string, coffer?: Record<string, unknown>) => json({ SecretSubType: "RamUserAccessKey", UserName: user, ...(coffer ? { Coffer: coffer } : {}) });
+    const data = json({ AccessKeys: [{ AccessKeyId: alice.keyId, AccessKeySecret: alice.secret }] });
+    // Without Coffer's settings a RAM secret stores the pair but takes no schedule.
+    expect(await failCode("CreateSecret", { SecretName: "$Auto", SecretType: "RAMCredentials", VersionId: "v1", ExtendedConfig: ram("bob"), SecretData: json({ AccessKeys: [{ AccessKeyId: "LTAI-1", AccessKeySecret: "s-1" }] }), EnableAutomaticRotation: true, RotationInterval: "7d" })).toBe("Rejected.UnsupportedOperation");
+    expect(await failCode("DescribeSecret", { SecretName: "acs/ram/user/bob" })).toBe("Forbidden.ResourceNotFound");
+    // With them, UserName is the service account's name, so the secret is acs/ram/user/<service account>, as the console names it.
+    expect(await failCode("CreateSecret", { SecretName: "$Auto", SecretType: "RAMCredentials", VersionId: "v1", ExtendedConfig: ram("mallory", { type: "access-key", serviceAccountId: alice.id }), SecretData: data })).toBe("InvalidParameter");
     const created = await c.call("CreateSecret", {
-      SecretName: "$Auto", SecretType: "RAMCredentials", VersionId: "v1", ExtendedConfig: json({ SecretSubType: "RamUserAccessKey", UserName: "alice" }),
-      SecretData: json({ AccessKeys: [{ AccessKeyId: "LTAI-1", AccessKeySecret: "s-1" }] }), EnableAutomaticRotation: true, RotationInterval: "7d",
+      SecretName: "$Auto", SecretType: "RAMCredentials", VersionId: "v1", ExtendedConfig: ram("alice", { type: "access-key", serviceAccountId: alice.id }),
+      SecretData: data, EnableAutomaticRotation: true, RotationInterval: "7d",
     });
-    expect(created.SecretName).toBe("acs/ram/user/alice");
-    expect(JSON.parse((await c.call("GetSecretValue", { SecretName: "acs/ram/user/alice" })).SecretData as string)).toEqual({ AccessKeyId: "LTAI-1", AccessKeySecret: "s-1", GenerateTimestamp: expect.stringMatching(TIME) });
+    expect(created).toMatchObject({ SecretName: "acs/ram/user/alice", AutomaticRotation: "Enabled", RotationInterval: "604800s", NextRotationDate: expect.stringMatching(TIME) });
+    expect(JSON.parse((await c.call("GetSecretValue", { SecretName: "acs/ram/user/alice" })).SecretData as string)).toEqual({ AccessKeyId: alice.keyId, AccessKeySecret: alice.secret, GenerateTimestamp: expect.stringMatching(TIME) });
     expect(await failCode("UpdateSecretRotationPolicy", { SecretName: "acs/ram/user/alice", EnableAutomaticRotation: true, RotationInterval: "6d" })).toBe("InvalidParameter");
-    expect(await failCode("CreateSecret", { SecretName: "ram-by-hand", SecretType: "RAMCredentials", VersionId: "v1", ExtendedConfig: json({ SecretSubType: "RamUserAccessKey", UserName: "bob" }), SecretData: json({ AccessKeys: [{ AccessKeyId: "a", AccessKeySecret: "b" }] }) })).toBe("InvalidParameter");
+    await c.call("UpdateSecretRotationPolicy", { SecretName: "acs/ram/user/alice", EnableAutomaticRotation: true, RotationInterval: "30d" });
+    expect(await c.call("DescribeSecret", { SecretName: "acs/ram/user/alice" })).toMatchObject({ AutomaticRotation: "Enabled", RotationInterval: "2592000s", NextRotationDate: expect.stringMatching(TIME) });
+    await c.call("UpdateSecretRotationPolicy", { SecretName: "acs/ram/user/alice", EnableAutomaticRotation: false });
+    const off = await c.call("DescribeSecret", { SecretName: "acs/ram/user/alice" });
+    expect(off.AutomaticRotation).toBe("Disabled");
+    expect(off).not.toHaveProperty("NextRotationDate");
+    expect(await failCode("CreateSecret", { SecretName: "ram-by-hand", SecretType: "RAMCredentials", VersionId: "v1", ExtendedConfig: ram("bob"), SecretData: json({ AccessKeys: [{ AccessKeyId: "a", AccessKeySecret: "b" }] }) })).toBe("InvalidParameter");
   });
 
-  it("ECS: acs/ecs/ names, password and SSH key values, 1 hour rotation", async () => {
+  it("ECS: acs/ecs/ names, password and SSH key values, 1 hour rotation with Coffer's server settings", async () => {
+    const ecs = (sub: string, coffer?: Record<string, unknown>) => json({ SecretSubType: sub, RegionId: "cn-hangzhou", InstanceId: "i-bp1", ...(coffer ? { Coffer: coffer } : {}) });
+    const value = json({ UserName: "root", PublicKey: "ssh-rsa AAAA", PrivateKey: "-----BEGIN RSA PRIVATE KEY-----" });
+    expect(await failCode("CreateSecret", { SecretName: "acs/ecs/web-0", SecretType: "ECS", VersionId: "v1", ExtendedConfig: ecs("SSHKey"), SecretData: value, EnableAutomaticRotation: true, RotationInterval: "1h" })).toBe("Rejected.UnsupportedOperation");
     await c.call("CreateSecret", {
-      SecretName: "acs/ecs/web-1", SecretType: "ECS", VersionId: "v1", ExtendedConfig: json({ SecretSubType: "SSHKey", RegionId: "cn-hangzhou", InstanceId: "i-bp1" }),
-      SecretData: json({ UserName: "root", PublicKey: "ssh-rsa AAAA", PrivateKey: "-----BEGIN RSA PRIVATE KEY-----" }), EnableAutomaticRotation: true, RotationInterval: "1h",
+      SecretName: "acs/ecs/web-1", SecretType: "ECS", VersionId: "v1", SecretData: value, EnableAutomaticRotation: true, RotationInterval: "1h",
+      ExtendedConfig: ecs("SSHKey", { type: "server", host: "10.0.0.1", userName: "root", credential: "ssh-key", hostKeySha256: "A".repeat(43) }),
     });
-    expect(await c.call("GetSecretValue", { SecretName: "acs/ecs/web-1" })).toMatchObject({ SecretType: "ECS", RotationInterval: "3600s", SecretData: json({ UserName: "root", PublicKey: "ssh-rsa AAAA", PrivateKey: "-----BEGIN RSA PRIVATE KEY-----" }) });
+    expect(await c.call("GetSecretValue", { SecretName: "acs/ecs/web-1" })).toMatchObject({ SecretType: "ECS", AutomaticRotation: "Enabled", RotationInterval: "3600s", SecretData: value });
+    await c.call("CreateSecret", { SecretName: "acs/ecs/web-0", SecretType: "ECS", VersionId: "v1", ExtendedConfig: ecs("SSHKey"), SecretData: value });
+    expect(await failCode("UpdateSecretRotationPolicy", { SecretName: "acs/ecs/web-0", EnableAutomaticRotation: true, RotationInterval: "1h" })).toBe("Rejected.UnsupportedOperation");
     expect(await failCode("CreateSecret", { SecretName: "web-2", SecretType: "ECS", VersionId: "v1", ExtendedConfig: json({ SecretSubType: "Password", RegionId: "r", InstanceId: "i" }), SecretData: json({ UserName: "u", Password: "p" }) })).toBe("InvalidParameter");
     expect(await failCode("CreateSecret", { SecretName: "acs/ecs/web-3", SecretType: "ECS", VersionId: "v1", ExtendedConfig: json({ SecretSubType: "Password", RegionId: "r", InstanceId: "i" }), SecretData: json({ UserName: "u" }) })).toBe("InvalidParameter");
   });
@@ -124,6 +154,17 @@ describe("managed secret types", () => {
     });
     expect(rds.code).toBe("Forbidden.NoPermission");
     expect(await failCode("DescribeSecret", { SecretName: "acs/ram/user/stolen" })).toBe("Forbidden.ResourceNotFound");
+    // "$Auto" is authorized by the name it resolves to: a Deny on acs/ram/user/* holds.
+    const denied = await serviceAccount(s, "ram-denied", {
+      policy: { Statement: [{ Effect: "Allow", Action: ["secrets:CreateSecret", "kms:GenerateDataKey"], Resource: "*" }, { Effect: "Deny", Action: "secrets:CreateSecret", Resource: "crn:coffer:*:*:secret/acs/ram/user/*" }] },
+    });
+    const auto = await new Acs3Client(s, denied).fail("CreateSecret", {
+      SecretName: "$Auto", SecretType: "RAMCredentials", VersionId: "v1", SecretData: json({ AccessKeys: [{ AccessKeyId: "x", AccessKeySecret: "y" }] }),
+      ExtendedConfig: json({ SecretSubType: "RamUserAccessKey", UserName: "carol" }),
+    });
+    expect(auto.code).toBe("Forbidden.NoPermission");
+    expect(auto.message).toContain("acs/ram/user/carol");
+    expect(await failCode("DescribeSecret", { SecretName: "acs/ram/user/carol" })).toBe("Forbidden.ResourceNotFound");
   });
 
   it("RotateSecret rotates a RAM secret whose ExtendedConfig names Coffer's access-key rotator", async () => {

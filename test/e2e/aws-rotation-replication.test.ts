@@ -148,6 +148,22 @@ describe("Replication to other regions of the environment", () => {
     expect(status?.map((x) => [x.Region, x.Status, x.StatusMessage])).toEqual([["ap-south-1", "InSync", "Replication succeeded"], ["eu-west-1", "InSync", "Replication succeeded"]]);
   });
 
+  it("a native write and a rotation reach the replicas at once (no scheduler run)", async () => {
+    await sm.send(new CreateSecretCommand({ Name: "rep/now", SecretString: "first", AddReplicaRegions: [{ Region: "eu-west-1" }] }));
+    const native = (method: string, path: string, body?: unknown) => s.request(method, path, body, { headers: { "x-coffer-region": "us-east-1" } });
+    expect((await native("POST", "/v1/secrets/rep%2Fnow/versions", { value: "native", versionId: "native-1" })).status).toBeLessThan(300);
+    expect(await eu().send(new GetSecretValueCommand({ SecretId: "rep/now" }))).toMatchObject({ SecretString: "native", VersionId: "native-1" });
+    const status = (await sm.send(new DescribeSecretCommand({ SecretId: "rep/now" }))).ReplicationStatus;
+    expect(status?.map((x) => [x.Region, x.Status])).toEqual([["eu-west-1", "InSync"]]);
+
+    const r = await sm.send(new RotateSecretCommand({ SecretId: "rep/now", RotationLambdaARN: lambdaUrl, RotationRules: { AutomaticallyAfterDays: 30 }, ClientRequestToken: token(120) }));
+    expect(r.VersionId).toBe(token(120));
+    // Done when the rotation recorded itself (its last write, after the promotion and the cleanup of AWSPENDING).
+    await eventually(async () => ((await sm.send(new DescribeSecretCommand({ SecretId: "rep/now" }))).LastRotatedDate ? true : undefined));
+    expect(await eu().send(new GetSecretValueCommand({ SecretId: "rep/now" }))).toMatchObject({ SecretString: `rotated-${token(120).slice(-4)}`, VersionId: token(120), VersionStages: ["AWSCURRENT"] });
+    expect((await eu().send(new GetSecretValueCommand({ SecretId: "rep/now", VersionStage: "AWSPREVIOUS" }))).VersionId).toBe("native-1");
+  });
+
   it("a primary with replicas cannot be deleted; RemoveRegionsFromReplication and StopReplicationToReplica", async () => {
     const del = await rejection(sm.send(new DeleteSecretCommand({ SecretId: "rep/a" })));
     expect(del.name).toBe("InvalidParameterException");

@@ -76,7 +76,7 @@ describe.skipIf(!pg)("cluster: two nodes over one PostgreSQL schema", () => {
     expect(pid).toBeTypeOf("number");
     await a.storage.get("SELECT pg_terminate_backend(?)", [pid!]);
     // A write B cannot hear about: the channel is down. Done by hand, without NOTIFY.
-    await a.storage.run("DELETE FROM secret_stages WHERE secret_id = ?", [(await a.secrets.entry(scope, "cl/fresh"))!.row.id]);
+    await a.storage.run("DELETE FROM secret_stages WHERE secret_id = ?", [(await a.secrets.entry(scope, "cl/fresh"))!.id]);
     await within(BOUND_MS, async () => b.secrets.getValue(scope, "cl/fresh", {}).then(() => false, () => true));
     await within(5000, async () => node(b).listenerPid !== undefined && node(b).listenerPid !== pid);
   });

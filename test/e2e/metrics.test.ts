@@ -29,6 +29,9 @@ describe("metrics", () => {
     expect(value("coffer_scheduler_leader")).toBeGreaterThanOrEqual(0);
     expect(text).toMatch(/^coffer_audit_queue_length \d+$/m);
     expect(text).toMatch(/^coffer_rotations_in_progress \d+$/m);
+    // SQLite on a file: the background writer (audit records, checkpoints) runs; PostgreSQL has none.
+    if (s.engine === "sqlite") expect(value("coffer_sqlite_background_running")).toBe(1);
+    else expect(text).not.toMatch(/coffer_sqlite_/);
     // Every sample line is `name{labels} number`.
     for (const l of text.trim().split("\n")) if (!l.startsWith("#")) expect(l).toMatch(/^[a-z_]+(\{[^}]*\})? -?[0-9.e+-]+$/);
   });

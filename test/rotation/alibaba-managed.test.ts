@@ -4,6 +4,7 @@
  * imported exactly as on the native managed-secrets path, one owner per account.
  */
 import { Redis } from "ioredis";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Acs3Client } from "../helpers/alibaba.js";
 import { pgFixture, redisFixture, type Fixture } from "./fixtures.js";
@@ -124,6 +125,40 @@ describe.skipIf(!pgEnabled)("Alibaba CreateSecret: PolarDB (PostgreSQL-compatibl
     const after = (await srv.current("polar")).json;
     expect(after.AccountName).toBe(`${prefix}_clone`);
     expect(await fx.login(after.AccountName, after.AccountPassword)).toBe(true);
+  });
+
+  it("Rds DoubleUsers import: one password per account, each checked on PostgreSQL; the schedule works on the managed secret only", async () => {
+    const names = [`rimp_${fx.tag}`, `rimp_${fx.tag}_b`];
+    const pws = ["Rds-imp0rt-first", "Rds-imp0rt-second"];
+    const adm = new pg.Client({ host: fx.host, port: fx.port, user: fx.admin.AccountName, password: fx.admin.AccountPassword, database: fx.database });
+    await adm.connect();
+    for (const [i, n] of names.entries()) {
+      await adm.query(`CREATE ROLE ${n} LOGIN PASSWORD '${pws[i]}'`);
+      await adm.query(`GRANT CONNECT ON DATABASE ${fx.database} TO ${n}`);
+    }
+    await adm.end();
+    const coffer = { type: "database", engine: "postgres", host: fx.host, port: fx.port, database: fx.database, adminSecret: "pg/admin", mode: "dual", accounts: names, origin: "imported" };
+    const ext = (sub = "DoubleUsers") => json({ SecretSubType: sub, DBInstanceId: "rm-1", Coffer: coffer });
+    const accounts = (a: string, b?: string) => json({ Accounts: [{ AccountName: names[0], AccountPassword: a }, ...(b === undefined ? [] : [{ AccountName: names[1], AccountPassword: b }])] });
+    const base = { SecretName: "rds-import", SecretType: "Rds", VersionId: "v1" };
+    // Dual mode: both accounts, each with its current password (the seed's form has one per account).
+    const one = await c.fail("CreateSecret", { ...base, ExtendedConfig: ext(), SecretData: accounts(pws[0]!) });
+    expect(one.code).toBe("InvalidParameter");
+    expect(one.message).toContain("both accounts of DoubleUsers, each with its current password");
+    const wrongSecond = await c.fail("CreateSecret", { ...base, ExtendedConfig: ext(), SecretData: accounts(pws[0]!, "not-the-second") });
+    expect(wrongSecond.message).toContain(`"${names[1]}"`);
+    expect(wrongSecond.message).toContain("refused");
+    expect(wrongSecond.message).not.toContain("not-the-second");
+    expect((await c.fail("CreateSecret", { ...base, ExtendedConfig: ext("SingleUser"), SecretData: accounts(pws[0]!, pws[1]!) })).message).toContain("does not match ExtendedConfig.Coffer.mode");
+    expect((await c.fail("DescribeSecret", { SecretName: "rds-import" })).code).toMatch(/NotFound/);
+    const ok = await c.call("CreateSecret", { ...base, ExtendedConfig: ext(), SecretData: accounts(pws[0]!, pws[1]!) });
+    expect(ok).toMatchObject({ SecretName: "rds-import", SecretType: "Rds", AutomaticRotation: "Disabled" });
+    expect(JSON.parse((await c.call("GetSecretValue", { SecretName: "rds-import" })).SecretData as string)).toEqual({ AccountName: names[0], AccountPassword: pws[0] });
+    // The managed secret takes a schedule (6 h - 365 d); turning it off clears the next date.
+    await c.call("UpdateSecretRotationPolicy", { SecretName: "rds-import", EnableAutomaticRotation: true, RotationInterval: "12h" });
+    expect(await c.call("DescribeSecret", { SecretName: "rds-import" })).toMatchObject({ AutomaticRotation: "Enabled", RotationInterval: "43200s", NextRotationDate: expect.any(String) });
+    await c.call("UpdateSecretRotationPolicy", { SecretName: "rds-import", EnableAutomaticRotation: false });
+    expect(await c.call("DescribeSecret", { SecretName: "rds-import" })).not.toHaveProperty("NextRotationDate");
   });
 
   it("the native API (and the console) create a PolarDB secret the same way; Redis cannot be PolarDB", async () => {

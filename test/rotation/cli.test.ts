@@ -42,6 +42,9 @@ describe("coffer CLI: rotation commands", () => {
     const created = await run(["managed-secrets", "create", "cli/ak", "--type", "access-key", "--service-account", saId, "--grace-seconds", "0", "--interval", "604800"]);
     expect(created, created.stderr).toMatchObject({ code: 0, stdout: "cli/ak\n" });
     const before = await srv.current("cli/ak");
+    // "$Auto": named as the KMS seeds name RAM secrets, after the service account.
+    const auto = await run(["managed-secrets", "create", "$Auto", "--type", "access-key", "--service-account", saId, "--grace-seconds", "0"]);
+    expect(auto, auto.stderr).toMatchObject({ code: 0, stdout: "acs/ram/user/cli-robot\n" });
 
     const rotated = await run(["secrets", "rotate", "cli/ak", "--wait"]);
     expect(rotated.code, rotated.stderr).toBe(0);

@@ -87,6 +87,12 @@ describe.skipIf(!PG)("PostgreSQL: accounts Coffer does not own", () => {
     expect(wrong.body.message).toMatch(/takeOver/);
     expect(wrong.body.message).not.toContain("not-the-password");
     expect((await srv.request("GET", "/v1/secrets/prod%2Flegacy")).status).toBe(404);
+    // Dual mode: each account with its own password, even with takeOver (which only accepts a refused one).
+    for (const takeOver of [false, true]) {
+      const oneOfTwo = await srv.request("POST", "/v1/managed-secrets", { name: "prod/legacy-dual", ...target(), mode: "dual", account: { import: { accountNames: [user, `${user}_b`], password: "Legacy-Pw-1", takeOver } } });
+      expect(oneOfTwo.status).toBe(400);
+      expect(oneOfTwo.body.message).toContain(`second account "${user}_b"`);
+    }
     const taken = await srv.request("POST", "/v1/managed-secrets", { name: "prod/legacy", ...target(), mode: "single", account: { import: { accountNames: [user], password: "not-the-password", takeOver: true } } });
     expect(taken.status, JSON.stringify(taken.body)).toBe(201);
     expect(taken.body.warnings.join(" ")).toMatch(/Taken over/);

@@ -6,6 +6,7 @@ import { intervalBounds, toSeconds, type IntervalUnit } from "../secret-types.ts
 import { useSession } from "../session.tsx";
 import type { Key, PrincipalView, Secret, Tag } from "../types.ts";
 import { Checkbox, FormActions, FormError, PageHead, PairsEditor, Radios, Select, TextArea, TextField, arrowKeys, useToast } from "../ui.tsx";
+import { BulkResults, BulkRowsEditor, checkBulkRows, createInBulk, newBulkRow, type BulkResult, type BulkRow } from "./redis-bulk.tsx";
 import { MSG, checkSecretName, checkTags, checkValue, checkVersionId, cleanTags, describeError, fieldOfError, hasErrors, type Errors } from "../validation.ts";
 
 type Kind = "generic" | "database" | "access-key" | "server";
@@ -249,7 +250,7 @@ function GenericForm() {
       });
       setText("");
       setPairs([{ key: "", value: "" }]);
-      const pe = await applyPolicy(s.api, c.name, c.policy);
+      const pe = await applyPolicy(s.api, r.name, c.policy);
       toast(pe ? "error" : "ok", pe ? `Secret created, but its policy was refused: ${pe}` : `Secret ${r.name} created.`);
       navigate(`/secrets/${enc(r.name)}`);
     } catch (err) {
@@ -304,12 +305,16 @@ interface Db {
   usernamePrefix: string;
   privileges: "readwrite" | "readonly";
   accountType: "standard" | "privileged";
-  accountNames: string;
+  /** Import: the (first) account and its current password. */
+  accountName: string;
   password: string;
-  /** Dual import: the second account's current password. */
+  /** Dual import: the second account and its current password (one password per account, as the seeds' form). */
+  secondAccountName: string;
   secondPassword: string;
-  /** Import even when the target refuses a password: the first rotation sets one (audited). */
+  /** Import even when the target refuses a given password: the first rotation sets one (audited). */
   takeOver: boolean;
+  /** Redis: Create Single Secret or Create Bulk Secrets. */
+  bulk: boolean;
 }
 
 interface Srv {
@@ -342,7 +347,9 @@ function ManagedForm({ kind }: { kind: Exclude<Kind, "generic"> }) {
   const keys = useKeys();
   const [c, setC] = useState<Common>(newCommon);
   const [rot, setRot] = useState<Rotation>({ enabled: false, every: kind === "access-key" ? "30" : "7", unit: "days" });
-  const [db, setDb] = useState<Db>({ engine: "postgres", host: "", port: defaultPort("postgres"), tls: false, database: "", adminSecret: "", mode: "dual", account: "create", usernamePrefix: "", privileges: "readwrite", accountType: "standard", accountNames: "", password: "", secondPassword: "", takeOver: false });
+  const [db, setDb] = useState<Db>({ engine: "postgres", host: "", port: defaultPort("postgres"), tls: false, database: "", adminSecret: "", mode: "dual", account: "create", usernamePrefix: "", privileges: "readwrite", accountType: "standard", accountName: "", password: "", secondAccountName: "", secondPassword: "", takeOver: false, bulk: false });
+  const [rows, setRows] = useState<BulkRow[]>(() => [newBulkRow(), newBulkRow()]);
+  const [bulkResults, setBulkResults] = useState<BulkResult[]>();
   const [srv, setSrv] = useState<Srv>({ host: "", port: "22", userName: "", credential: "password", password: "", privateKey: "", hostKeySha256: "", adminSecret: "", keyType: "ed25519" });
   const [ak, setAk] = useState<Ak>({ serviceAccountId: "", value: "new", accessKeyId: "", accessKeySecret: "", keyScope: "secret", graceHours: "24" });
   const [sas, setSas] = useState<PrincipalView[]>();
@@ -366,9 +373,19 @@ function ManagedForm({ kind }: { kind: Exclude<Kind, "generic"> }) {
   }, [s.scopeKey]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const redis = kind === "database" && db.engine === "redis";
+  const bulk = redis && db.bulk;
+  /** The seeds' RAM secret name: generated from the service account's name. */
+  const ramName = (saId: string) => {
+    const sa = sas?.find((x) => x.id === saId);
+    return sa ? `acs/ram/user/${sa.name}` : "";
+  };
 
   function validate(): Errors {
     const errs = checkCommon(c);
+    if (bulk) {
+      errs.name = undefined;
+      Object.assign(errs, checkBulkRows(rows));
+    }
     errs.rotation = checkRotation(rot, kind);
     const port = (p: string) => (/^\d+$/.test(p) && Number(p) >= 1 && Number(p) <= 65535 ? undefined : "The port must be 1-65535.");
     const host = (h: string) => (/^[A-Za-z0-9][A-Za-z0-9._:-]{0,252}$/.test(h) ? undefined : "Enter the host name or address of the instance.");
@@ -377,14 +394,21 @@ function ManagedForm({ kind }: { kind: Exclude<Kind, "generic"> }) {
       errs.port = port(db.port);
       if (!db.adminSecret) errs.adminSecret = "Choose the secret that holds the admin credential ({AccountName, AccountPassword}).";
       if (!redis && db.database && !/^[A-Za-z0-9_$*-]{1,63}$/.test(db.database)) errs.database = "The database name is 1-63 letters, digits and _ $ * -.";
-      if (db.account === "create") {
+      else if (db.engine === "mysql" && db.account === "create" && db.accountType === "standard" && !bulk && (!db.database || db.database.includes("*")))
+        errs.database = "A standard account Coffer creates gets its permissions on one named database: enter it.";
+      if (bulk) {
+        // Checked per row above.
+      } else if (db.account === "create" || redis) {
         if (!/^[A-Za-z][A-Za-z0-9_]{0,23}$/.test(db.usernamePrefix)) errs.usernamePrefix = "Enter a username prefix: 1-24 letters, digits and _, starting with a letter.";
       } else {
-        const names = db.accountNames.split(/[\s,]+/).filter(Boolean);
-        const need = db.mode === "dual" ? 2 : 1;
-        if (names.length !== need || !names.every((n) => /^[A-Za-z_][A-Za-z0-9_.-]{0,62}$/.test(n))) errs.accountNames = db.mode === "dual" ? "Select two usernames (comma-separated) with identical permissions." : "Select a username.";
-        if (!db.password && !db.takeOver) errs.password = "Enter the current password of the (first) username: Coffer checks it on the target. Without it, choose Take over.";
-        if (db.mode === "dual" && !db.secondPassword && !db.takeOver) errs.secondPassword = "Enter the current password of the second username, or choose Take over.";
+        const account = /^[A-Za-z_][A-Za-z0-9_.-]{0,62}$/;
+        if (!account.test(db.accountName)) errs.accountName = "Select a username: letters, digits and _ . - (at most 63).";
+        if (!db.password) errs.password = "Enter the current password of this username: Coffer checks it on the target.";
+        if (db.mode === "dual") {
+          if (!account.test(db.secondAccountName)) errs.secondAccountName = "Select the second username, with the same permissions as the first.";
+          else if (db.secondAccountName === db.accountName) errs.secondAccountName = "The two usernames of dual accounts must differ.";
+          if (!db.secondPassword) errs.secondPassword = "Enter the current password of the second username: each account is imported with its own password.";
+        }
       }
     } else if (kind === "server") {
       errs.host = host(srv.host);
@@ -412,7 +436,7 @@ function ManagedForm({ kind }: { kind: Exclude<Kind, "generic"> }) {
       rotation: rot.enabled ? { enabled: true, intervalSeconds: toSeconds(Number(rot.every), kind === "access-key" ? "days" : rot.unit) } : undefined,
     };
     if (kind === "database") {
-      const names = db.accountNames.split(/[\s,]+/).filter(Boolean);
+      const names = db.mode === "dual" ? [db.accountName, db.secondAccountName] : [db.accountName];
       return {
         ...common,
         engine: db.engine,
@@ -425,7 +449,7 @@ function ManagedForm({ kind }: { kind: Exclude<Kind, "generic"> }) {
         mode: redis ? "dual" : db.mode,
         privileges: db.privileges,
         accountType: db.mode === "single" && !redis ? db.accountType : undefined,
-        account: db.account === "create" ? { create: { usernamePrefix: db.usernamePrefix } } : { import: { accountNames: names, password: db.password, ...(db.mode === "dual" && db.secondPassword ? { secondPassword: db.secondPassword } : {}), ...(db.takeOver ? { takeOver: true } : {}) } },
+        account: db.account === "create" || redis ? { create: { usernamePrefix: db.usernamePrefix } } : { import: { accountNames: names, password: db.password, ...(db.mode === "dual" ? { secondPassword: db.secondPassword } : {}), ...(db.takeOver ? { takeOver: true } : {}) } },
       };
     }
     if (kind === "server")
@@ -442,6 +466,8 @@ function ManagedForm({ kind }: { kind: Exclude<Kind, "generic"> }) {
       };
     return {
       ...common,
+      // The server names it acs/ram/user/<service account name> (shown in the form).
+      name: "$Auto",
       serviceAccountId: ak.serviceAccountId,
       keyScope: ak.keyScope,
       graceSeconds: Number(ak.graceHours) * 3600,
@@ -456,6 +482,24 @@ function ManagedForm({ kind }: { kind: Exclude<Kind, "generic"> }) {
     setForm(undefined);
     if (hasErrors(errs)) return;
     setBusy(true);
+    if (bulk) {
+      try {
+        // One POST /v1/managed-secrets per secret, in order; each is atomic on the server.
+        const results = await createInBulk(rows, async (row) => {
+          await s.api.post("/v1/managed-secrets", { ...body(), name: row.name, privileges: row.privileges, account: { create: { usernamePrefix: row.account } } });
+          const pe = await applyPolicy(s.api, row.name, c.policy);
+          if (pe) toast("error", `Secret ${row.name} created, but its policy was refused: ${pe}`);
+        });
+        setBulkResults(results);
+        const failed = new Set(results.filter((r) => !r.ok).map((r) => r.name));
+        // What was created leaves the list; what failed stays, to fix and submit again.
+        setRows((rs) => (failed.size ? rs.filter((r) => failed.has(r.name)) : [newBulkRow()]));
+        toast(failed.size ? "error" : "ok", `${results.length - failed.size} of ${results.length} secrets created.`);
+      } finally {
+        setBusy(false);
+      }
+      return;
+    }
     try {
       const r = await s.api.post<Secret & { warnings: string[] }>("/v1/managed-secrets", body());
       setDb((d) => ({ ...d, password: "", secondPassword: "" }));
@@ -471,7 +515,11 @@ function ManagedForm({ kind }: { kind: Exclude<Kind, "generic"> }) {
         navigate(`/secrets/${enc(r.name)}`);
       }
     } catch (err) {
-      const f = fieldOfError(err, {
+      // A message about one imported account belongs to that account's password field.
+      const about = (name: string) => name !== "" && err instanceof Error && err.message.includes(`"${name}"`) && /password/i.test(err.message);
+      const imported = kind === "database" && !redis && db.account === "import";
+      const accountField = imported && db.mode === "dual" && about(db.secondAccountName) ? "secondPassword" : imported && about(db.accountName) ? "password" : undefined;
+      const f = accountField ?? fieldOfError(err, {
         ...COMMON_FIELDS,
         name: [/secret name/i],
         rotation: [/rotation interval/i, /intervalSeconds/i],
@@ -480,8 +528,9 @@ function ManagedForm({ kind }: { kind: Exclude<Kind, "generic"> }) {
         host: [/on the target/i, /could not be reached/i, /could not be checked/i, /\bhost\b/i],
         port: [/\bport\b/i],
         usernamePrefix: [/usernamePrefix/i, /prefix/i],
-        accountNames: [/accounts must/i, /accountNames/, /does not exist/i, /administrative privileges/i, /managed by/i],
+        secondAccountName: [/second account "/],
         secondPassword: [/secondPassword/],
+        accountName: [/accounts must/i, /accountNames/, /does not exist/i, /administrative privileges/i, /managed by/i],
         password: [/password/i],
         privateKey: [/PrivateKey/],
         userName: [/user name/i, /userName/],
@@ -536,7 +585,22 @@ function ManagedForm({ kind }: { kind: Exclude<Kind, "generic"> }) {
               hint={`A ${db.engine === "mysql" ? "MySQL" : "PostgreSQL"}-compatible PolarDB cluster: managed and rotated like RDS (6 hours to 365 days), stored as a PolarDB secret.`}
             />
           )}
-          <CommonTop c={c} set={setC} e={e} />
+          {redis ? (
+            <Radios
+              legend="Create"
+              name="redis-create"
+              value={db.bulk ? "bulk" : "single"}
+              onChange={(v) => {
+                setDb({ ...db, bulk: v === "bulk" });
+                setBulkResults(undefined);
+              }}
+              options={[
+                ["single", "Create Single Secret"],
+                ["bulk", "Create Bulk Secrets", "several secrets for accounts of one instance, each with its own pair of accounts"],
+              ]}
+            />
+          ) : null}
+          {bulk ? null : <CommonTop c={c} set={setC} e={e} />}
           <fieldset className="field group">
             <legend>{redis ? "Redis instance" : db.polardb ? "PolarDB cluster" : "Database instance"}</legend>
             <div className="row">
@@ -592,7 +656,12 @@ function ManagedForm({ kind }: { kind: Exclude<Kind, "generic"> }) {
               ]}
             />
           )}
-          {db.account === "create" || redis ? (
+          {bulk ? (
+            <>
+              {bulkResults ? <BulkResults results={bulkResults} /> : null}
+              <BulkRowsEditor rows={rows} onChange={setRows} errors={e} />
+            </>
+          ) : db.account === "create" || redis ? (
             <div className="row">
               <TextField
                 label={redis ? "Account name" : "Username prefix"}
@@ -627,41 +696,39 @@ function ManagedForm({ kind }: { kind: Exclude<Kind, "generic"> }) {
               ) : null}
             </div>
           ) : (
-            <div className="row">
-              <TextField
-                label={db.mode === "dual" ? "Usernames" : "Username"}
-                name="accountNames"
-                value={db.accountNames}
-                onChange={(v) => setDb({ ...db, accountNames: v })}
-                error={e.accountNames}
-                required
-                placeholder={db.mode === "dual" ? "app, app_clone" : "app"}
-              />
-              <TextField
-                label="Password"
-                name="password"
-                type="password"
-                autoComplete="new-password"
-                value={db.password}
-                onChange={(v) => setDb({ ...db, password: v })}
-                error={e.password}
-                required
-                hint="The password the account has now: Coffer logs in with it before it stores anything."
-              />
-              {db.mode === "dual" ? (
+            <>
+              <div className="row">
+                <TextField label="Username" name="accountName" value={db.accountName} onChange={(v) => setDb({ ...db, accountName: v })} error={e.accountName} required placeholder="app" />
                 <TextField
-                  label="Second account password"
-                  name="secondPassword"
+                  label="Password"
+                  name="password"
                   type="password"
                   autoComplete="new-password"
-                  value={db.secondPassword}
-                  onChange={(v) => setDb({ ...db, secondPassword: v })}
-                  error={e.secondPassword}
-                  hint="The current password of the second username."
+                  value={db.password}
+                  onChange={(v) => setDb({ ...db, password: v })}
+                  error={e.password}
+                  required
+                  hint="The password the account has now: Coffer logs in with it before it stores anything."
                 />
+              </div>
+              {db.mode === "dual" ? (
+                <div className="row">
+                  <TextField label="Second username" name="secondAccountName" value={db.secondAccountName} onChange={(v) => setDb({ ...db, secondAccountName: v })} error={e.secondAccountName} required placeholder="app_clone" hint="An account with the same permissions as the first." />
+                  <TextField
+                    label="Second account password"
+                    name="secondPassword"
+                    type="password"
+                    autoComplete="new-password"
+                    value={db.secondPassword}
+                    onChange={(v) => setDb({ ...db, secondPassword: v })}
+                    error={e.secondPassword}
+                    required
+                    hint="The current password of the second username."
+                  />
+                </div>
               ) : null}
-              <Checkbox label="Take over" name="takeOver" checked={db.takeOver} onChange={(v) => setDb({ ...db, takeOver: v })} hint="Accept passwords the target refuses: the first rotation replaces them with the admin credential. The takeover is audited." />
-            </div>
+              <Checkbox label="Take over" name="takeOver" checked={db.takeOver} onChange={(v) => setDb({ ...db, takeOver: v })} hint="Accept a password the target refuses: the first rotation replaces it with the admin credential. The takeover is audited." />
+            </>
           )}
         </>
       ) : null}
@@ -737,16 +804,23 @@ function ManagedForm({ kind }: { kind: Exclude<Kind, "generic"> }) {
             name="serviceAccountId"
             value={ak.serviceAccountId}
             onChange={(v) => {
-              const sa = sas?.find((x) => x.id === v);
               setAk({ ...ak, serviceAccountId: v });
-              if (sa && (!c.name || c.name.startsWith("access-key/"))) setC({ ...c, name: `access-key/${sa.name}` });
+              setC({ ...c, name: ramName(v) });
             }}
             options={[["", sas ? (sas.length ? "Choose a service account…" : "No service accounts: create one first") : "Loading…"], ...(sas ?? []).map((x) => [x.id, `${x.name} (${x.id})`] as const)]}
             error={e.serviceAccountId}
             required
-            hint="The service account whose API key pair the secret manages. The secret name is generated from its name; you may change it."
+            hint="The service account whose API key pair the secret manages (the RAM user of Alibaba Cloud KMS). It must have a name that fits a secret name."
           />
-          <CommonTop c={c} set={setC} e={e} />
+          <TextField
+            label="Secret name"
+            name="name"
+            value={c.name}
+            onChange={() => undefined}
+            readOnly
+            error={e.name}
+            hint="Generated from the service account's name: acs/ram/user/<name>, as KMS names RAM secrets. Unique within the current region."
+          />
           <Radios
             legend="Secret value"
             name="ak-value"

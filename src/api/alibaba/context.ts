@@ -8,12 +8,14 @@ import type { CofferAction } from "../../policy/index.js";
 import type { Scope } from "../../scope/scope.js";
 import type { SecretsModule } from "../../secrets/index.js";
 import type { ManagedSecrets } from "../../rotation/index.js";
-import type { NonceStore } from "./nonce-store.js";
+import type { NonceStore } from "../../auth/nonce-repo.js";
 import type { Reader } from "./params.js";
 
 /** The rotation service (src/rotation) as the adapter uses it. */
 export interface RotationPort {
   rotate(scope: Scope, name: string, opts: { clientRequestToken?: string | undefined; target?: string | undefined }): Promise<{ versionId: string }>;
+  /** Turns automatic rotation on or off; turning it on without a rotator is refused (InvalidState "no rotator"). */
+  configure(scope: Scope, name: string, r: { enabled: boolean; intervalSeconds?: number | undefined }): Promise<unknown>;
 }
 
 export interface AlibabaDeps {

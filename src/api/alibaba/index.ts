@@ -15,7 +15,7 @@ import { SECRET_OPERATIONS } from "./operations/secrets.js";
 import { paramsOf, Reader } from "./params.js";
 
 export type { AlibabaDeps, RotationPort } from "./context.js";
-export { createNonceStore, type NonceStore } from "./nonce-store.js";
+export { createNonceStore, type NonceStore } from "../../auth/nonce-repo.js";
 
 /** Every operation of the KMS 2016-01-20 RPC API that Coffer serves. */
 export const OPERATIONS: OperationTable = {

@@ -43,7 +43,7 @@ describe("secret types (the KMS seeds)", () => {
     expect(JSON.parse(v.current.bytes.toString())).toEqual({ AccountName: "u1", AccountPassword: "p1" });
     expect(JSON.parse(v.previous!.bytes.toString())).toEqual({ AccountName: "u2", AccountPassword: "p2" });
     const single = checkExtendedConfig("Rds", { SecretSubType: "SingleUser", DBInstanceId: "rm-1" });
-    expect(threw(() => initialValues("Rds", single, JSON.stringify({ Accounts: [{ AccountName: "a", AccountPassword: "b" }, { AccountName: "c", AccountPassword: "d" }] }), "text", "t"))).toMatch(/1 account/);
+    expect(threw(() => initialValues("Rds", single, JSON.stringify({ Accounts: [{ AccountName: "a", AccountPassword: "b" }, { AccountName: "c", AccountPassword: "d" }] }), "text", "t"))).toMatch(/the one account of SingleUser/);
     const ram = checkExtendedConfig("RAMCredentials", { SecretSubType: "RamUserAccessKey", UserName: "alice" });
     const r = initialValues("RAMCredentials", ram, JSON.stringify({ AccessKeys: [{ AccessKeyId: "LTAI1", AccessKeySecret: "s1" }] }), "text", "2024-02-21T15:39:26Z");
     expect(JSON.parse(r.current.bytes.toString())).toEqual({ AccessKeyId: "LTAI1", AccessKeySecret: "s1", GenerateTimestamp: "2024-02-21T15:39:26Z" });

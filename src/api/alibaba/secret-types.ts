@@ -1,5 +1,5 @@
 import { HOUR, DAY } from "../../core/clock.js";
-import { invalid } from "../../core/errors.js";
+import { invalid, type CofferError } from "../../core/errors.js";
 import { NATIVE_MAX_NAME, NATIVE_MAX_VALUE_BYTES, validateSecretName, type SecretValue } from "../../secrets/index.js";
 import { newPassword } from "../../rotation/rotators/database/database-rotator.js";
 import { unsupported } from "./alibaba-errors.js";
@@ -42,6 +42,18 @@ export function checkRotationInterval(type: SecretType, seconds: number): number
   const [min, max] = ROTATION_BOUNDS[type];
   if (seconds < min || seconds > max) throw invalid(`The rotation interval of a ${type} secret must be ${fmt(min)} to ${fmt(max)}.`);
   return seconds;
+}
+
+/**
+ * A managed type without Coffer's rotation settings (ExtendedConfig.Coffer) has nothing to
+ * rotate it with: RotateSecret, and any automatic-rotation schedule (which could never
+ * run), are refused with Rejected.UnsupportedOperation.
+ */
+export function noRotator(type: string, name: string): CofferError {
+  return unsupported(
+    `The ${type} secret "${name.slice(0, 192)}" has no rotation settings (ExtendedConfig.Coffer): Coffer cannot rotate it, so it takes no automatic rotation. ` +
+      "Create it with ExtendedConfig.Coffer (docs/alibaba.md, Rotating) to have it rotated.",
+  );
 }
 
 const fmt = (s: number) => (s % 86400 === 0 ? `${s / 86400} days` : `${s / 3600} hours`);
@@ -133,15 +145,20 @@ function strings(o: unknown, fields: readonly string[], where: string): Json {
   return o;
 }
 
-function accountsOf(d: Json, type: SecretType, max: number): Json[] {
+function accountsOf(d: Json, type: SecretType, count: number): Json[] {
   const list = d.Accounts;
-  if (!Array.isArray(list) || list.length === 0 || list.length > max) throw invalid(`SecretData of this ${type} secret is {"Accounts":[{"AccountName":"","AccountPassword":""}]} with 1${max > 1 ? `-${max}` : ""} account${max > 1 ? "s" : ""}.`);
-  return list.map((a, i) => strings(a, ["AccountName", "AccountPassword"], `SecretData.Accounts[${i}]`));
+  const shape = count === 2
+    ? `{"Accounts":[{"AccountName":"","AccountPassword":""},{"AccountName":"","AccountPassword":""}]}: both accounts of DoubleUsers, each with its current password`
+    : `{"Accounts":[{"AccountName":"","AccountPassword":""}]}: the one account of SingleUser with its current password`;
+  if (!Array.isArray(list) || list.length !== count) throw invalid(`SecretData of this ${type} secret is ${shape}.`);
+  const accounts = list.map((a, i) => strings(a, ["AccountName", "AccountPassword"], `SecretData.Accounts[${i}]`));
+  if (count === 2 && accounts[0]!.AccountName === accounts[1]!.AccountName) throw invalid("SecretData.Accounts of DoubleUsers names two different accounts.");
+  return accounts;
 }
 
-/** `{"Accounts":[{AccountName, AccountPassword}, …]}` of an Rds/Redis/PolarDB secret, 1..max accounts. */
-export function initialAccounts(data: string, type: SecretType, max: number): { AccountName: string; AccountPassword: string }[] {
-  return accountsOf(parseData(data, type), type, max) as { AccountName: string; AccountPassword: string }[];
+/** `{"Accounts":[{AccountName, AccountPassword}, …]}` of an Rds/Redis/PolarDB secret: exactly `count` accounts (2 for DoubleUsers), each with its password. */
+export function initialAccounts(data: string, type: SecretType, count: number): { AccountName: string; AccountPassword: string }[] {
+  return accountsOf(parseData(data, type), type, count) as { AccountName: string; AccountPassword: string }[];
 }
 
 /**

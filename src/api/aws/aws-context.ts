@@ -5,7 +5,7 @@ import type { Clock } from "../../core/clock.js";
 import type { ApiKeyService, EnvironmentService } from "../../identity/index.js";
 import type { KmsService } from "../../kms/index.js";
 import type { Scope } from "../../scope/scope.js";
-import type { SecretEntry, SecretsModule } from "../../secrets/index.js";
+import type { Secret, SecretsModule } from "../../secrets/index.js";
 import { awsError, secretNotFound, validationError } from "./aws-errors.js";
 import type { AwsInput } from "./aws-input.js";
 
@@ -71,7 +71,7 @@ export function accountIdOf(organizationId: string): string {
 
 export const secretArn = (accountId: string, region: string, name: string, suffix: string): string => `arn:aws:secretsmanager:${region}:${accountId}:secret:${name}-${suffix}`;
 export const keyArn = (accountId: string, region: string, keyId: string): string => `arn:aws:kms:${region}:${accountId}:key/${keyId}`;
-export const arnOf = (d: AwsDeps, e: SecretEntry): string => secretArn(d.accountId, e.row.region, e.row.name, e.row.arn_suffix ?? e.row.id.replace(/-/g, "").slice(0, 6));
+export const arnOf = (d: AwsDeps, e: Secret): string => secretArn(d.accountId, e.region, e.name, e.arnSuffix);
 
 /**
  * A SecretId: a name, a full ARN (`…:secret:<name>-<6 characters>`) or a partial ARN
@@ -88,14 +88,14 @@ export async function resolveSecretId(d: AwsDeps, scope: Scope, id: string): Pro
   if (region !== scope.region || account !== d.accountId || !NAME_CHARS.test(rest)) return { name: guess, unresolved: true };
   if (full) {
     const e = await d.secrets.entry(scope, full[1]!);
-    if (e && e.row.arn_suffix === full[2]) return { name: full[1]!, unresolved: false };
+    if (e && e.arnSuffix === full[2]) return { name: full[1]!, unresolved: false };
   }
   if (await d.secrets.entry(scope, rest)) return { name: rest, unresolved: false };
   return { name: guess, unresolved: true };
 }
 
 /** The entry of the call's secret; ResourceNotFoundException when there is none. */
-export async function entryOf(d: AwsDeps, call: AwsCall): Promise<SecretEntry> {
+export async function entryOf(d: AwsDeps, call: AwsCall): Promise<Secret> {
   const t = call.target;
   if (!t || t.unresolved) throw secretNotFound();
   const e = await d.secrets.entry(call.scope, t.name);
@@ -104,8 +104,8 @@ export async function entryOf(d: AwsDeps, call: AwsCall): Promise<SecretEntry> {
 }
 
 /** Writes are refused on a replica (InvalidParameterException, as AWS): they happen in the primary's region and are copied over. */
-export function requireNotReplica(e: SecretEntry): void {
-  if (e.row.primary_region !== null)
+export function requireNotReplica(e: Secret): void {
+  if (e.primaryRegion !== null)
     throw awsError("InvalidParameterException", "Operation not permitted on a replica secret. Call must be made in primary secret's region.", "InvalidState");
 }
 

@@ -17,6 +17,7 @@ import { writeOperations } from "./operations/secrets-write.js";
 import { SigV4Failure, verifySigV4 } from "./sigv4.js";
 
 export { accountIdOf, type AwsDeps, type AwsRotationPort } from "./aws-context.js";
+export { warmUpSigV4 } from "./sigv4.js";
 
 /** The 23 operations of AWS Secrets Manager, by name. */
 export const OPERATIONS: Readonly<Record<string, AwsOperation>> = {

@@ -8,6 +8,7 @@ import { createRoleBindings } from "../../auth/role-bindings.js";
 import { renderList } from "../kit/confluent-envelope.js";
 import { renderApiKey, renderEnvironment, renderServiceAccount, type Renderer } from "./confluent-views.js";
 import { registerRoleBindingRoutes } from "./role-binding-routes.js";
+import { offerRegionOnSuccess } from "../kit/request.js";
 
 export interface ConfluentDeps {
   environments: EnvironmentService;
@@ -123,13 +124,13 @@ export function registerConfluentApi(app: FastifyInstance, d: ConfluentDeps): vo
     const resource = spec.resource;
     if (resource !== undefined && !(resource.id === "cloud" && (resource.kind === undefined || resource.kind === "Cloud"))) {
       const parsed = parseFlinkResource(resource);
-      // The pair first (no write), then the scope looked up, the mint checked, the region offered (dev mode).
+      // The pair first (no write), then the scope looked up; dev mode adds a new region only if the key is created.
       cloud = keyCloud(validateRegion(parsed.region), parsed.cloud);
       scope = await d.environments.lookupScope(parsed.environment, parsed.region);
+      offerRegionOnSuccess(req, scope);
     }
     const access = accessOf(req);
     await access.requireMint(owner, scope);
-    if (scope) await d.environments.offerRegion(scope);
     const r = await d.apiKeys.create({ owner: { id: owner.id, kind: owner.kind }, scope, cloud, displayName: spec.display_name, description: spec.description });
     access.auditAs("iam:CreateApiKey", `iam/api-key/${r.key.id}`, { scope: null, detail: apiKeyDetail(r.key) });
     // 202 with a Location naming the new key, as Confluent's API reference shows.

@@ -6,6 +6,7 @@ import { CofferError } from "../../core/errors.js";
 import { apiKeyDetail, apiKeyScope, keyCloud, validateRegion, type AccountKind, type ApiKeyView } from "../../identity/index.js";
 import { param, type NativeDeps } from "./context.js";
 import { Limit, PageToken } from "./schemas.js";
+import { offerRegionOnSuccess } from "../kit/request.js";
 
 const Paging = { limit: Limit, after: Type.Optional(PageToken) };
 const Id = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) });
@@ -161,11 +162,11 @@ export function registerIamRoutes(app: FastifyInstance, d: NativeDeps): void {
     if (b.cloud !== undefined && b.region === undefined) throw new CofferError("InvalidParameter", "A cloud belongs to a key scoped to an environment and region; an organization-wide key has none.");
     // The cloud/region pair is checked before the scope is resolved (which adds a region in dev mode).
     if (b.region !== undefined) keyCloud(validateRegion(b.region), b.cloud);
-    // Looked up, checked, then offered: a refused request adds no region in dev mode.
+    // Dev mode adds a new region only if the key is created (a refused mint changes nothing).
     const scope = b.environment !== undefined ? await environments.lookupScope(b.environment, b.region!) : undefined;
+    if (scope) offerRegionOnSuccess(req, scope);
     const access = accessOf(req);
     await access.requireMint(owner, scope);
-    if (scope) await environments.offerRegion(scope);
     const r = await apiKeys.create({ owner: { id: owner.id, kind: owner.kind }, scope, cloud: b.cloud, displayName: b.displayName, description: b.description });
     access.auditAs("iam:CreateApiKey", `iam/api-key/${r.key.id}`, { scope: null, detail: apiKeyDetail(r.key) });
     return reply.code(201).send({ ...r.key, secret: r.secret });

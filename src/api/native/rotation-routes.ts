@@ -4,6 +4,8 @@ import { accessOf } from "../../auth/request-access.js";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { DATABASE_ENGINES, MANAGED_TYPES } from "../../contract/rotation-targets.js";
 import { NATIVE_MAX_NAME, validateSecretName } from "../../secrets/index.js";
+import { CofferError, invalid } from "../../core/errors.js";
+import { AUTO_NAME, ramSecretName } from "../../rotation/index.js";
 import { param, type NativeDeps, type NativeRotationDeps } from "./context.js";
 import { SecretView, Tags } from "./schemas.js";
 
@@ -81,6 +83,16 @@ export function registerRotationRoutes(fastify: FastifyInstance, d: NativeDeps, 
     },
   }, async (req, reply) => {
     const b = req.body;
+    if (b.name === AUTO_NAME) {
+      // The seed's RAM secret naming: acs/ram/user/<service account name>, authorized and audited by that name.
+      if (b.type !== "access-key") throw invalid('name "$Auto" is for access-key secrets (acs/ram/user/<service account name>).');
+      const owner = typeof b.serviceAccountId === "string" ? await d.identity.principals.find(b.serviceAccountId, "service-account") : undefined;
+      if (!owner) throw new CofferError("PrincipalNotFound", `The service account "${String(b.serviceAccountId ?? "").slice(0, 80)}" does not exist.`);
+      b.name = ramSecretName(owner.name);
+      nativeName(b.name);
+      await accessOf(req).require("secrets:CreateSecret", `secret/${b.name}`);
+      accessOf(req).auditAs("secrets:CreateSecret", `secret/${b.name}`);
+    }
     nativeName(b.name);
     // Using an admin credential, or minting API keys, needs the caller's own right to them.
     if (typeof b.adminSecret === "string") await accessOf(req).require("secrets:GetSecretValue", `secret/${b.adminSecret}`);

@@ -53,7 +53,7 @@ export const POLICY_OPERATIONS: OperationTable = {
       const name = secretName(c.p);
       await c.deps.secrets.describe(c.scope, name);
       const e = await c.deps.secrets.entry(c.scope, name);
-      return { Policy: await currentPolicy(c, "secret", e?.row.policy ?? null, e?.row.policy_source ?? null) };
+      return { Policy: await currentPolicy(c, "secret", e?.policy ?? null, e?.policySource ?? null) };
     },
   },
   SetSecretPolicy: {

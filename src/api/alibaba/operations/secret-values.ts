@@ -2,7 +2,7 @@ import { CofferError, invalid } from "../../../core/errors.js";
 import { CURRENT, PREVIOUS, randomPassword, type SecretValueResult } from "../../../secrets/index.js";
 import { toAlibaba, unsupported } from "../alibaba-errors.js";
 import type { OpContext, OperationTable } from "../context.js";
-import { SECRET_TYPES, checkRotationInterval, dataTypeOf, genericValue, parseInterval } from "../secret-types.js";
+import { SECRET_TYPES, checkRotationInterval, dataTypeOf, genericValue, noRotator, parseInterval } from "../secret-types.js";
 import { aliTime, compact, extendedConfigText, page, rotationFields } from "../views.js";
 import { paging, secretName, secretRes, stripSecretArn } from "./common.js";
 
@@ -123,9 +123,19 @@ async function updateRotationPolicy(c: OpContext): Promise<Record<string, unknow
   const type = SECRET_TYPES.find((t) => t === v.secretType);
   if (type === undefined || type === "Generic") throw unsupported(`The rotation policy of a ${v.secretType} secret cannot be set here${type === "Generic" ? "; put new values with PutSecretValue" : ""}.`);
   const interval = enabled ? checkRotationInterval(type, parseInterval(p.req("RotationInterval", 32))) : undefined;
-  await deps.secrets.settings.updateRotation(scope, name, { enabled, intervalSeconds: interval });
+  if (!deps.rotation) {
+    if (enabled) throw unsupported("Rotation is not available on this server: automatic rotation could never run.");
+    await deps.secrets.settings.updateRotation(scope, name, { enabled, intervalSeconds: interval });
+    return { SecretName: name };
+  }
+  // The rotation service refuses a schedule for a secret with nothing to rotate it (a schedule that could never run).
+  await deps.rotation.configure(scope, name, { enabled, intervalSeconds: interval }).catch((e: unknown) => {
+    throw isNoRotator(e) ? noRotator(type, name) : e;
+  });
   return { SecretName: name };
 }
+
+const isNoRotator = (e: unknown): boolean => e instanceof CofferError && e.code === "InvalidState" && /no rotator/.test(e.message);
 
 async function rotateSecret(c: OpContext): Promise<Record<string, unknown>> {
   const { p, scope, deps } = c;
@@ -139,7 +149,7 @@ async function rotateSecret(c: OpContext): Promise<Record<string, unknown>> {
     return { SecretName: name, Arn: v.arn, VersionId: r.versionId };
   } catch (e) {
     // A secret without Coffer's rotation settings (ExtendedConfig.Coffer) has nothing to rotate it with.
-    if (e instanceof CofferError && e.code === "InvalidState" && /no rotator/.test(e.message)) throw unsupported(e.message);
+    if (isNoRotator(e)) throw noRotator(v.secretType, name);
     throw e;
   }
 }

@@ -1,10 +1,10 @@
 import { CofferError, invalid } from "../../../core/errors.js";
-import { adminSecretOf, validateManagedConfig, type ManagedConfig, type ManagedSecretInput } from "../../../rotation/index.js";
+import { adminSecretOf, ramSecretName, validateManagedConfig, type ManagedConfig, type ManagedSecretInput } from "../../../rotation/index.js";
 import { CURRENT, type SecretView } from "../../../secrets/index.js";
 import { aliError, unsupported } from "../alibaba-errors.js";
 import type { OpContext, OperationTable } from "../context.js";
 import type { Reader } from "../params.js";
-import { COFFER_FIELD, SECRET_TYPES, checkCustomData, checkExtendedConfig, checkRotationInterval, checkSecretName, dataTypeOf, initialAccounts, initialValues, parseInterval, secretTypeOf, type SecretType } from "../secret-types.js";
+import { COFFER_FIELD, SECRET_TYPES, checkCustomData, checkExtendedConfig, checkRotationInterval, checkSecretName, dataTypeOf, initialAccounts, initialValues, noRotator, parseInterval, secretTypeOf, type SecretType } from "../secret-types.js";
 import { aliTime, compact, describeSecretView, extendedConfigText, listedSecretView, rotationFields } from "../views.js";
 import { numberedPage, paging, secretName, secretRes, stripKeyArn, tagsParam } from "./common.js";
 import { applyPolicy } from "./policies.js";
@@ -51,6 +51,8 @@ function withManagedConfig(type: SecretType, extended: string | undefined): { te
   if (!ROTATOR_TYPES[type]?.(config)) throw invalid(`ExtendedConfig.Coffer (${config.type}) does not fit a ${type} secret.`);
   if (type === "PolarDB" && config.type === "database" && config.engine !== (parsed.DBType === "PostgreSQL" ? "postgres" : "mysql"))
     throw invalid(`ExtendedConfig.Coffer.engine (${config.engine}) does not match ExtendedConfig.DBType (${String(parsed.DBType)}).`);
+  if (config.type === "database" && parsed.SecretSubType !== (config.mode === "dual" ? "DoubleUsers" : "SingleUser"))
+    throw invalid(`ExtendedConfig.SecretSubType (${String(parsed.SecretSubType)}) does not match ExtendedConfig.Coffer.mode (${config.mode}): DoubleUsers is dual, SingleUser single.`);
   return { text: JSON.stringify({ ...parsed, [COFFER_FIELD]: config }), config };
 }
 
@@ -72,6 +74,19 @@ async function authorizeManaged(c: OpContext, config: ManagedConfig | undefined)
   }
 }
 
+/**
+ * A RAM secret rotated by Coffer manages a service account's access keys: its UserName is
+ * that service account's name, so `$Auto` names it `acs/ram/user/<service account>`, as the
+ * console and the native API (`name: "$Auto"`) do.
+ */
+async function checkRamUser(c: OpContext, type: SecretType, config: ManagedConfig | undefined, extended: string | undefined): Promise<void> {
+  if (type !== "RAMCredentials" || config?.type !== "access-key" || extended === undefined) return;
+  const owner = await c.deps.principals.find(config.serviceAccountId, "service-account");
+  if (!owner) throw new CofferError("PrincipalNotFound", `The service account "${config.serviceAccountId}" does not exist.`);
+  const user = (JSON.parse(extended) as { UserName?: unknown }).UserName;
+  if (user !== owner.name) throw invalid(`ExtendedConfig.UserName must be the name of the service account ${config.serviceAccountId} ("${owner.name}"): the secret is acs/ram/user/<that name>.`);
+}
+
 /** The secret's view; a secret that does not exist answers Forbidden.ResourceNotFound. */
 const view = (c: OpContext, name: string): Promise<SecretView> => c.deps.secrets.describe(c.scope, name);
 
@@ -79,10 +94,18 @@ async function createSecret(c: OpContext): Promise<Record<string, unknown>> {
   const { p, scope, deps } = c;
   const type = secretTypeOf(p.str("SecretType", { max: 32 }));
   const managed = withManagedConfig(type, checkExtendedConfig(type, extendedParam(p)));
+  const extendedIn = managed.text;
   await authorizeManaged(c, managed.config);
+  await checkRamUser(c, type, managed.config, extendedIn);
   const extended = managed.text;
   let name = p.req("SecretName", 512);
-  if (type === "RAMCredentials" && name === "$Auto") name = `acs/ram/user/${String((JSON.parse(extended!) as { UserName: string }).UserName)}`;
+  if (type === "RAMCredentials" && name === "$Auto") {
+    name = ramSecretName(String((JSON.parse(extended!) as { UserName: string }).UserName));
+    checkSecretName(name, type);
+    // The route authorized "secret/$Auto": the secret it names is authorized (and audited) by its real name.
+    await c.access.require("secrets:CreateSecret", `secret/${name}`);
+    c.access.auditAs("secrets:CreateSecret", `secret/${name}`);
+  }
   checkSecretName(name, type);
   const versionId = p.req("VersionId", 64);
   if (managed.config?.type === "database" && deps.managed) return createManagedDatabase(c, type, name, versionId, managed.config, managed.text!);
@@ -90,6 +113,9 @@ async function createSecret(c: OpContext): Promise<Record<string, unknown>> {
   const enable = p.bool("EnableAutomaticRotation") ?? false;
   if (enable && type === "Generic") throw unsupported("Generic secrets do not rotate automatically (EnableAutomaticRotation applies to Rds, Redis, PolarDB, RAMCredentials and ECS secrets).");
   const interval = enable ? checkRotationInterval(type, parseInterval(p.req("RotationInterval", 32))) : undefined;
+  // A schedule needs something to rotate with: Coffer's settings, and the rotation service.
+  if (enable && !managed.config) throw noRotator(type, name);
+  if (enable && !deps.rotation) throw unsupported("Rotation is not available on this server: automatic rotation could never run.");
   const policy = p.str("Policy", { max: 32 * 1024 });
   const keyId = p.str("EncryptionKeyId", { max: 512 });
   const guard = c.access.keyGuard();
@@ -108,7 +134,7 @@ async function createSecret(c: OpContext): Promise<Record<string, unknown>> {
       rotation: enable ? { enabled: true, intervalSeconds: interval } : undefined,
     }, guard);
   } catch (e) {
-    if (e instanceof CofferError && e.code === "SecretAlreadyExists" && (await deps.secrets.entry(scope, name))?.row.deleted_at != null)
+    if (e instanceof CofferError && e.code === "SecretAlreadyExists" && (await deps.secrets.entry(scope, name))?.isDeleted === true)
       throw aliError("SecretAlreadyExists", "Rejected.ResourceInDeleteWindow", `The secret "${name}" exists and is scheduled for deletion; restore it or wait for the purge.`);
     throw e;
   } finally {
@@ -158,7 +184,7 @@ async function createManagedDatabase(c: OpContext, type: SecretType, name: strin
       settings, account, extended, secretType: type === "PolarDB" ? "PolarDB" : undefined, rotation: enable ? { enabled: true, intervalSeconds: interval } : undefined,
     }, c.access.keyGuard(), { principal: c.principal.id, requestId: c.req.id, source: c.req.ip });
   } catch (e) {
-    if (e instanceof CofferError && e.code === "SecretAlreadyExists" && (await deps.secrets.entry(scope, name))?.row.deleted_at != null)
+    if (e instanceof CofferError && e.code === "SecretAlreadyExists" && (await deps.secrets.entry(scope, name))?.isDeleted === true)
       throw aliError("SecretAlreadyExists", "Rejected.ResourceInDeleteWindow", `The secret "${name}" exists and is scheduled for deletion; restore it or wait for the purge.`);
     throw e;
   }

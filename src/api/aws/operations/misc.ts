@@ -1,8 +1,7 @@
 import { CofferError } from "../../../core/errors.js";
-import { randomPassword } from "../../../secrets/index.js";
+import { randomPassword, requireLive } from "../../../secrets/index.js";
 import { entryOf, requireNotReplica, type AwsOperation } from "../aws-context.js";
 import { awsError } from "../aws-errors.js";
-import { syncReplicas } from "./replication.js";
 
 export const miscOperations: Record<string, AwsOperation> = {
   TagResource: {
@@ -13,9 +12,8 @@ export const miscOperations: Record<string, AwsOperation> = {
       if (tags === undefined) throw awsError("ValidationException", "1 validation error detected: Value null at 'tags' failed to satisfy constraint: Member must not be null");
       const e = await entryOf(d, call);
       requireNotReplica(e);
-      if (e.row.deleted_at !== null) throw new CofferError("SecretDeleted");
-      await d.secrets.tag(call.scope, e.row.name, tags);
-      await syncReplicas(d, call.scope, e.row.name);
+      requireLive(e);
+      await d.secrets.tag(call.scope, e.name, tags);
       return {};
     },
   },
@@ -27,9 +25,8 @@ export const miscOperations: Record<string, AwsOperation> = {
       const keys = call.input.stringList("TagKeys", { maxItems: 50, itemMax: 128, required: true })!;
       const e = await entryOf(d, call);
       requireNotReplica(e);
-      if (e.row.deleted_at !== null) throw new CofferError("SecretDeleted");
-      if (keys.length > 0) await d.secrets.untag(call.scope, e.row.name, keys);
-      await syncReplicas(d, call.scope, e.row.name);
+      requireLive(e);
+      if (keys.length > 0) await d.secrets.untag(call.scope, e.name, keys);
       return {};
     },
   },

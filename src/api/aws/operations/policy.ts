@@ -1,3 +1,4 @@
+import { requireLive } from "../../../secrets/index.js";
 import { CofferError } from "../../../core/errors.js";
 import { arnOf, entryOf, requireNotReplica, type AwsOperation } from "../aws-context.js";
 import { awsError } from "../aws-errors.js";
@@ -12,8 +13,8 @@ export const policyOperations: Record<string, AwsOperation> = {
     readOnly: true,
     async run(call, d) {
       const e = await entryOf(d, call);
-      const out: Record<string, unknown> = { ARN: arnOf(d, e), Name: e.row.name };
-      const { policy, policy_source: source } = e.row;
+      const out: Record<string, unknown> = { ARN: arnOf(d, e), Name: e.name };
+      const { policy, policySource: source } = e;
       if (policy === null) return out;
       // The client's own text while it is still what is enforced; Coffer's document once it was changed elsewhere.
       let same = false;
@@ -37,12 +38,12 @@ export const policyOperations: Record<string, AwsOperation> = {
       const block = call.input.bool("BlockPublicPolicy") ?? false;
       const e = await entryOf(d, call);
       requireNotReplica(e);
-      if (e.row.deleted_at !== null) throw new CofferError("SecretDeleted");
+      requireLive(e);
       const doc = translateAwsPolicy(text, d.accountId);
       if (block && publicStatements(text).length > 0)
         throw awsError("PublicPolicyException", "The BlockPublicPolicy parameter is set to true, and the resource policy did not prevent broad access to the secret.", "MalformedPolicy");
-      await d.secrets.setPolicyWithSource(call.scope, e.row.name, JSON.stringify(doc), text);
-      return { ARN: arnOf(d, e), Name: e.row.name };
+      await d.secrets.setPolicyWithSource(call.scope, e.name, JSON.stringify(doc), text);
+      return { ARN: arnOf(d, e), Name: e.name };
     },
   },
 
@@ -52,8 +53,8 @@ export const policyOperations: Record<string, AwsOperation> = {
     async run(call, d) {
       const e = await entryOf(d, call);
       requireNotReplica(e);
-      await d.secrets.setPolicyWithSource(call.scope, e.row.name, null, null);
-      return { ARN: arnOf(d, e), Name: e.row.name };
+      await d.secrets.setPolicyWithSource(call.scope, e.name, null, null);
+      return { ARN: arnOf(d, e), Name: e.name };
     },
   },
 

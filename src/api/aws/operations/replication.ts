@@ -1,15 +1,10 @@
+import { requireLive } from "../../../secrets/index.js";
 import { CofferError } from "../../../core/errors.js";
 import type { Scope } from "../../../scope/scope.js";
 import { arnOf, entryOf, kmsKeyRef, requireNotReplica, type AwsCall, type AwsDeps, type AwsOperation } from "../aws-context.js";
 import { awsError } from "../aws-errors.js";
 import { replicationStatus } from "../views.js";
-
-/** After a write to a primary: bring its replicas up to date (failures show in ReplicationStatus). */
-export async function syncReplicas(d: AwsDeps, scope: Scope, name: string): Promise<void> {
-  const replicas = await d.secrets.replicas.list(scope, name).catch(() => []);
-  for (const r of replicas)
-    if (r.status !== "Failed") await d.secrets.replicas.sync(scope, name, { environmentId: scope.environmentId, region: r.region }).catch(() => undefined);
-}
+import { offerRegionOnSuccess } from "../../kit/request.js";
 
 const REGION = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
@@ -22,12 +17,14 @@ async function replicaScope(d: AwsDeps, call: AwsCall, region: string, action: s
     throw new CofferError("AccessDenied", `This API key is scoped to ${p.scope.environmentId}/${p.scope.region}; it cannot act in region ${region}.`);
   let scope: Scope;
   try {
-    scope = await d.environments.resolveScope(call.scope.environmentId, region);
+    scope = await d.environments.lookupScope(call.scope.environmentId, region);
   } catch (e) {
     if (e instanceof CofferError && e.code === "RegionNotOffered") throw awsError("InvalidParameterException", `Invalid replica region: the environment does not offer ${region}.`);
     throw e;
   }
   if (!(await call.access.allows(action, `secret/${name}`, { scope: scope }))) throw new CofferError("AccessDenied", `Not allowed: ${action} on secret/${name} in ${region}.`);
+  // Dev mode adds a new replica region only if the request succeeds.
+  offerRegionOnSuccess(call.req, scope);
   return scope;
 }
 
@@ -45,9 +42,9 @@ export const replicationOperations: Record<string, AwsOperation> = {
       const force = call.input.bool("ForceOverwriteReplicaSecret") ?? false;
       const e = await entryOf(d, call);
       requireNotReplica(e);
-      if (e.row.deleted_at !== null) throw new CofferError("SecretDeleted");
-      await replicateTo(d, call, e.row.name, regions, force);
-      return { ARN: arnOf(d, e), ReplicationStatus: await statusOf(d, call, e.row.name) };
+      requireLive(e);
+      await replicateTo(d, call, e.name, regions, force);
+      return { ARN: arnOf(d, e), ReplicationStatus: await statusOf(d, call, e.name) };
     },
   },
 
@@ -58,16 +55,16 @@ export const replicationOperations: Record<string, AwsOperation> = {
       const regions = call.input.stringList("RemoveReplicaRegions", { maxItems: 20, itemMax: 128, minItems: 1, required: true })!;
       const e = await entryOf(d, call);
       requireNotReplica(e);
-      const known = new Set((await d.secrets.replicas.list(call.scope, e.row.name)).map((r) => r.region));
+      const known = new Set((await d.secrets.replicas.list(call.scope, e.name)).map((r) => r.region));
       for (const region of regions) {
-        if (!known.has(region)) throw awsError("InvalidParameterException", `The secret ${e.row.name} is not replicated to region ${region}.`);
+        if (!known.has(region)) throw awsError("InvalidParameterException", `The secret ${e.name} is not replicated to region ${region}.`);
         const p = call.req.principal;
         if (p?.scope && p.scope.region !== region) throw new CofferError("AccessDenied", `This API key is scoped to ${p.scope.region}; it cannot act in region ${region}.`);
         const scope = { environmentId: call.scope.environmentId, region };
-        if (!(await call.access.allows("secrets:DeleteSecret", `secret/${e.row.name}`, { scope: scope }))) throw new CofferError("AccessDenied", `Not allowed: secrets:DeleteSecret on secret/${e.row.name} in ${region}.`);
-        await d.secrets.replicas.remove(call.scope, e.row.name, scope);
+        if (!(await call.access.allows("secrets:DeleteSecret", `secret/${e.name}`, { scope: scope }))) throw new CofferError("AccessDenied", `Not allowed: secrets:DeleteSecret on secret/${e.name} in ${region}.`);
+        await d.secrets.replicas.remove(call.scope, e.name, scope);
       }
-      return { ARN: arnOf(d, e), ReplicationStatus: await statusOf(d, call, e.row.name) };
+      return { ARN: arnOf(d, e), ReplicationStatus: await statusOf(d, call, e.name) };
     },
   },
 
@@ -76,8 +73,8 @@ export const replicationOperations: Record<string, AwsOperation> = {
     secret: "SecretId",
     async run(call, d) {
       const e = await entryOf(d, call);
-      if (e.row.primary_region === null) throw awsError("InvalidRequestException", "This operation is only valid on a replica secret; call it in the replica's region.", "InvalidState");
-      await d.secrets.replicas.promote(call.scope, e.row.name);
+      if (e.primaryRegion === null) throw awsError("InvalidRequestException", "This operation is only valid on a replica secret; call it in the replica's region.", "InvalidState");
+      await d.secrets.replicas.promote(call.scope, e.name);
       return { ARN: arnOf(d, e) };
     },
   },

@@ -1,5 +1,5 @@
 import { CofferError } from "../../../core/errors.js";
-import { CURRENT } from "../../../secrets/index.js";
+import { CURRENT, requireLive } from "../../../secrets/index.js";
 import { TOKEN_REQUIRED, arnOf, entryOf, readToken, requireNotReplica, type AwsOperation } from "../aws-context.js";
 import { awsError } from "../aws-errors.js";
 import { readRotationRules } from "../schedule.js";
@@ -35,15 +35,15 @@ export const rotationOperations: Record<string, AwsOperation> = {
       if (token === undefined) throw awsError("InvalidParameterException", TOKEN_REQUIRED);
       const e = await entryOf(d, call);
       requireNotReplica(e);
-      if (e.row.deleted_at !== null) throw new CofferError("SecretDeleted");
-      if (lambda === undefined && e.row.rotation_target === null && e.row.extended_config === null) throw awsError("InvalidRequestException", NO_ROTATOR, "InvalidState");
+      requireLive(e);
+      if (lambda === undefined && e.rotationTarget === null && e.extendedConfig === null) throw awsError("InvalidRequestException", NO_ROTATOR, "InvalidState");
       const rotation = d.rotation;
       if (!rotation) throw awsError("InvalidRequestException", "Rotation is not available on this server: the rotation engine is not running.", "InvalidState");
       const pending = e.stages.get(PENDING);
       if (pending !== undefined && pending !== e.stages.get(CURRENT) && pending !== token)
         throw awsError("InvalidRequestException", "A previous rotation isn't complete. That rotation will be reattempted.", "InvalidState");
-      const name = e.row.name;
-      const interval = rules?.intervalSeconds ?? e.row.rotation_interval_seconds ?? undefined;
+      const name = e.name;
+      const interval = rules?.intervalSeconds ?? e.rotationIntervalSeconds ?? undefined;
       // Rules (or an interval set before) turn automatic rotation on; a target alone is only kept.
       await rotation.configure(call.scope, name, { enabled: interval !== undefined, intervalSeconds: rules?.intervalSeconds, target: lambda }).catch(rotationFailure);
       if (rules?.schedule !== undefined) await d.secrets.settings.updateRotation(call.scope, name, { enabled: true, schedule: rules.schedule, nextRotationAt: rules.nextRotationAt });
@@ -61,17 +61,17 @@ export const rotationOperations: Record<string, AwsOperation> = {
     async run(call, d) {
       const e = await entryOf(d, call);
       requireNotReplica(e);
-      if (e.row.deleted_at !== null) throw new CofferError("SecretDeleted");
-      if (e.row.rotation_enabled !== 1 && e.row.rotation_target === null && e.row.extended_config === null && !e.stages.has(PENDING))
+      requireLive(e);
+      if (!e.rotationEnabled && e.rotationTarget === null && e.extendedConfig === null && !e.stages.has(PENDING))
         throw awsError(
           "InvalidRequestException",
           "You tried to enable rotation on a secret that doesn't already have a Lambda function ARN configured and you didn't include such an ARN as a parameter in this call.",
           "InvalidState",
         );
-      const cancelled = d.rotation ? await d.rotation.cancel(call.scope, e.row.name).catch(rotationFailure) : { versionId: null };
-      if (e.row.rotation_enabled === 1) await d.secrets.settings.updateRotation(call.scope, e.row.name, { enabled: false });
+      const cancelled = d.rotation ? await d.rotation.cancel(call.scope, e.name).catch(rotationFailure) : { versionId: null };
+      if (e.rotationEnabled) await d.secrets.settings.updateRotation(call.scope, e.name, { enabled: false });
       const pending = cancelled.versionId ?? e.stages.get(PENDING);
-      return { ARN: arnOf(d, e), Name: e.row.name, ...(pending !== undefined && pending !== e.stages.get(CURRENT) ? { VersionId: pending } : {}) };
+      return { ARN: arnOf(d, e), Name: e.name, ...(pending !== undefined && pending !== e.stages.get(CURRENT) ? { VersionId: pending } : {}) };
     },
   },
 };

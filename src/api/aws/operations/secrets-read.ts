@@ -2,7 +2,7 @@ import type { FastifyRequest } from "fastify";
 import { accessOf } from "../../../auth/request-access.js";
 import { CofferError } from "../../../core/errors.js";
 import type { Scope } from "../../../scope/scope.js";
-import { CURRENT, positionFits, positionOf, type ScanItem, type ScanOrder, type ScanPosition, type SecretEntry } from "../../../secrets/index.js";
+import { CURRENT, positionFits, positionOf, type ScanItem, type ScanOrder, type ScanPosition, type Secret, requireLive } from "../../../secrets/index.js";
 import { arnOf, awsStage, awsStages, cofferStage, entryOf, epochOfIso, keyArn, resolveSecretId, type AwsDeps, type AwsOperation } from "../aws-context.js";
 import { awsError, secretNotFound, toAws, validationError } from "../aws-errors.js";
 import type { AwsInput } from "../aws-input.js";
@@ -12,12 +12,12 @@ import { defaultKeyCheck, secretDetails } from "../views.js";
 const noValue = (what: string) => awsError("ResourceNotFoundException", `Secrets Manager can't find the specified secret value for ${what}`, "SecretVersionNotFound");
 
 /** GetSecretValue's answer for one secret, with AWS's errors for missing versions and stages. */
-async function valueOf(d: AwsDeps, req: FastifyRequest, scope: Scope, e: SecretEntry, versionId: string | undefined, stageIn: string | undefined): Promise<Record<string, unknown>> {
-  if (e.row.deleted_at !== null) throw new CofferError("SecretDeleted");
+async function valueOf(d: AwsDeps, req: FastifyRequest, scope: Scope, e: Secret, versionId: string | undefined, stageIn: string | undefined): Promise<Record<string, unknown>> {
+  requireLive(e);
   const stage = stageIn === undefined ? undefined : cofferStage(stageIn);
   const guard = accessOf(req).keyGuard();
   if (versionId === undefined && !e.stages.has(stage ?? CURRENT)) throw noValue(`staging label: ${awsStage(stage ?? CURRENT)}`);
-  const v = await d.secrets.getValue(scope, e.row.name, versionId === undefined ? { stage } : { versionId }, guard).catch((err: unknown) => {
+  const v = await d.secrets.getValue(scope, e.name, versionId === undefined ? { stage } : { versionId }, guard).catch((err: unknown) => {
     if (err instanceof CofferError && err.code === "SecretVersionNotFound") throw versionId === undefined ? noValue(`staging label: ${awsStage(stage ?? CURRENT)}`) : noValue(`VersionId: ${versionId}`);
     throw err;
   });
@@ -27,7 +27,7 @@ async function valueOf(d: AwsDeps, req: FastifyRequest, scope: Scope, e: SecretE
     d.secrets.settings.recordAccess(e);
     return {
       ARN: arnOf(d, e),
-      Name: e.row.name,
+      Name: e.name,
       VersionId: v.versionId,
       ...(v.dataType === "text" ? { SecretString: v.bytes.toString("utf8") } : { SecretBinary: v.bytes.toString("base64") }),
       VersionStages: awsStages(v.stages),
@@ -151,8 +151,8 @@ export const readOperations: Record<string, AwsOperation> = {
     readOnly: true,
     async run(call, d) {
       const e = await entryOf(d, call);
-      const view = await d.secrets.describe(call.scope, e.row.name);
-      const replicas = e.row.primary_region === null ? await d.secrets.replicas.list(call.scope, e.row.name) : [];
+      const view = await d.secrets.describe(call.scope, e.name);
+      const replicas = e.primaryRegion === null ? await d.secrets.replicas.list(call.scope, e.name) : [];
       return secretDetails(d, call.scope, view, { list: false, isDefaultKey: defaultKeyCheck(d), replicas });
     },
   },
@@ -182,22 +182,22 @@ export const readOperations: Record<string, AwsOperation> = {
       const max = i.int("MaxResults", { min: 1, max: 100 }) ?? 100;
       const token = i.string("NextToken", { min: 1, max: 4096 });
       const e = await entryOf(d, call);
-      if (e.row.deleted_at !== null) throw new CofferError("SecretDeleted");
-      const versions = (await d.secrets.listVersions(call.scope, e.row.name, includeDeprecated)).reverse();
+      requireLive(e);
+      const versions = (await d.secrets.listVersions(call.scope, e.name, includeDeprecated)).reverse();
       let start = 0;
       if (token !== undefined) {
         start = versions.findIndex((v) => v.versionId === Buffer.from(token, "base64url").toString("utf8")) + 1;
         if (start <= 0) throw awsError("InvalidNextTokenException", "The NextToken value is invalid.");
       }
       const page = versions.slice(start, start + max);
-      const isDefault = await defaultKeyCheck(d)(call.scope, e.row.key_id);
-      const kmsKeyIds = [isDefault ? "DefaultEncryptionKey" : keyArn(d.accountId, call.scope.region, e.row.key_id)];
+      const isDefault = await defaultKeyCheck(d)(call.scope, e.keyId);
+      const kmsKeyIds = [isDefault ? "DefaultEncryptionKey" : keyArn(d.accountId, call.scope.region, e.keyId)];
       const last = page[page.length - 1];
       return {
         Versions: page.map((v) => ({ VersionId: v.versionId, ...(v.stages.length > 0 ? { VersionStages: awsStages(v.stages) } : {}), CreatedDate: epochOfIso(v.createdAt), KmsKeyIds: kmsKeyIds })),
         ...(start + max < versions.length && last ? { NextToken: Buffer.from(last.versionId, "utf8").toString("base64url") } : {}),
         ARN: arnOf(d, e),
-        Name: e.row.name,
+        Name: e.name,
       };
     },
   },

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { CofferError } from "../../../core/errors.js";
 import type { Scope } from "../../../scope/scope.js";
-import { CURRENT, type SecretValue } from "../../../secrets/index.js";
+import { CURRENT, type SecretValue, requireLive } from "../../../secrets/index.js";
 import {
   TOKEN_REQUIRED,
   arnOf,
@@ -20,7 +20,7 @@ import {
   type AwsOperation,
 } from "../aws-context.js";
 import { awsError } from "../aws-errors.js";
-import { replicateTo, syncReplicas } from "./replication.js";
+import { replicateTo } from "./replication.js";
 
 const tokenInUse = (token: string, arn: string) =>
   awsError("ResourceExistsException", `You can't use ClientRequestToken ${token} because that value is already in use for a version of secret ${arn}.`, "VersionConflict");
@@ -53,7 +53,7 @@ export const writeOperations: Record<string, AwsOperation> = {
         if (value && token === undefined) throw awsError("InvalidRequestException", TOKEN_REQUIRED);
         const existing = await d.secrets.entry(call.scope, name);
         if (existing) {
-          if (existing.row.deleted_at !== null)
+          if (existing.isDeleted)
             throw awsError("InvalidRequestException", "You can't create this secret because a secret with this name is already scheduled for deletion.", "SecretAlreadyExists");
           if (token !== undefined && value && (await sameVersion(d, call.scope, name, token, value).catch(() => false)))
             return { ARN: arnOf(d, existing), Name: name, VersionId: token };
@@ -61,7 +61,7 @@ export const writeOperations: Record<string, AwsOperation> = {
         }
         if (token !== undefined) {
           const holder = await d.secrets.versionHolder(call.scope, token);
-          if (holder) throw tokenInUse(token, arnOf(d, { row: holder, stages: new Map() }));
+          if (holder) throw tokenInUse(token, arnOf(d, holder));
         }
         const keyId = kmsKeyId === undefined ? undefined : kmsKeyRef(kmsKeyId);
         const r = await d.secrets.create(call.scope, { name, value, versionId: token, keyId, description, tags }, call.access.keyGuard()).catch((e: unknown) => {
@@ -96,18 +96,17 @@ export const writeOperations: Record<string, AwsOperation> = {
         if (token === undefined) throw awsError("InvalidRequestException", TOKEN_REQUIRED);
         const e = await entryOf(d, call);
         requireNotReplica(e);
-        if (e.row.deleted_at !== null) throw new CofferError("SecretDeleted");
+        requireLive(e);
         const wanted = stages ? [...new Set(stages.map(cofferStage))] : [CURRENT];
         // The first version of a secret created without a value becomes AWSCURRENT whatever the labels.
         if (!e.stages.has(CURRENT) && !wanted.includes(CURRENT)) wanted.unshift(CURRENT);
         // Echoed in the order the request gave them (AWS does not sort them), AWSCURRENT first when added.
         const echoed = wanted.map(awsStage);
-        const r = await d.secrets.putValue(call.scope, e.row.name, value, { versionId: token, stages: wanted }, call.access.keyGuard()).catch((err: unknown) => {
+        const r = await d.secrets.putValue(call.scope, e.name, value, { versionId: token, stages: wanted }, call.access.keyGuard()).catch((err: unknown) => {
           if (err instanceof CofferError && err.code === "VersionConflict") throw tokenInUse(token, arnOf(d, e));
           throw err;
         });
-        await syncReplicas(d, call.scope, e.row.name);
-        return { ARN: arnOf(d, e), Name: e.row.name, VersionId: r.versionId, VersionStages: echoed };
+        return { ARN: arnOf(d, e), Name: e.name, VersionId: r.versionId, VersionStages: echoed };
       } finally {
         value?.bytes.fill(0);
       }
@@ -127,12 +126,12 @@ export const writeOperations: Record<string, AwsOperation> = {
         const e = await entryOf(d, call);
         requireNotReplica(e);
         if (value && token === undefined) throw awsError("InvalidRequestException", TOKEN_REQUIRED);
-        if (e.row.deleted_at !== null) throw new CofferError("SecretDeleted");
-        const name = e.row.name;
+        requireLive(e);
+        const name = e.name;
         if (kmsKeyId !== undefined) {
           const key = await d.kms.keys.describeKey(call.scope, kmsKeyRef(kmsKeyId));
           await call.access.keyGuard()?.(key.keyId, "kms:GenerateDataKey");
-          if (key.keyId !== e.row.key_id) await d.secrets.settings.changeKey(call.scope, name, key.keyId);
+          if (key.keyId !== e.keyId) await d.secrets.settings.changeKey(call.scope, name, key.keyId);
         }
         if (description !== undefined) await d.secrets.updateDescription(call.scope, name, description);
         const out: Record<string, unknown> = { ARN: arnOf(d, e), Name: name };
@@ -143,7 +142,6 @@ export const writeOperations: Record<string, AwsOperation> = {
           });
           out.VersionId = r.versionId;
         }
-        await syncReplicas(d, call.scope, name);
         return out;
       } finally {
         value?.bytes.fill(0);
@@ -161,7 +159,7 @@ export const writeOperations: Record<string, AwsOperation> = {
       const moveTo = i.string("MoveToVersionId", { min: 1, max: 64 });
       const e = await entryOf(d, call);
       requireNotReplica(e);
-      if (e.row.deleted_at !== null) throw new CofferError("SecretDeleted");
+      requireLive(e);
       const stage = cofferStage(stageIn);
       const holder = e.stages.get(stage);
       if (removeFrom === undefined && moveTo === undefined) throw awsError("InvalidParameterException", "You must specify MoveToVersionId, RemoveFromVersionId or both.");
@@ -174,12 +172,11 @@ export const writeOperations: Record<string, AwsOperation> = {
         );
       if (moveTo === undefined && stage === CURRENT)
         throw awsError("InvalidParameterException", `You can't remove the staging label ${awsStage(stage)} from a version without moving it to another one (MoveToVersionId).`);
-      await d.secrets.updateStage(call.scope, e.row.name, { stage, moveToVersionId: moveTo, removeFromVersionId: removeFrom }).catch((err: unknown) => {
+      await d.secrets.updateStage(call.scope, e.name, { stage, moveToVersionId: moveTo, removeFromVersionId: removeFrom }).catch((err: unknown) => {
         if (err instanceof CofferError && err.code === "SecretVersionNotFound") throw awsError("InvalidParameterException", `Not a valid version: ${moveTo}`, "SecretVersionNotFound");
         throw err;
       });
-      await syncReplicas(d, call.scope, e.row.name);
-      return { ARN: arnOf(d, e), Name: e.row.name };
+      return { ARN: arnOf(d, e), Name: e.name };
     },
   },
 
@@ -202,11 +199,11 @@ export const writeOperations: Record<string, AwsOperation> = {
       const entry = e!;
       requireNotReplica(entry);
       const arn = arnOf(d, entry);
-      const replicas = await d.secrets.replicas.list(call.scope, entry.row.name);
+      const replicas = await d.secrets.replicas.list(call.scope, entry.name);
       if (replicas.length > 0)
         throw awsError("InvalidParameterException", `You can't delete secret ${arn} that still has replica regions [${replicas.map((r) => r.region).join(", ")}]`);
-      const r = await d.secrets.delete(call.scope, entry.row.name, force ? { force: true } : { recoveryWindowDays: days ?? 30 });
-      return { ARN: arn, Name: entry.row.name, DeletionDate: r.plannedDeleteTime === null ? epoch(d.clock.now()) : epochOfIso(r.plannedDeleteTime) };
+      const r = await d.secrets.delete(call.scope, entry.name, force ? { force: true } : { recoveryWindowDays: days ?? 30 });
+      return { ARN: arn, Name: entry.name, DeletionDate: r.plannedDeleteTime === null ? epoch(d.clock.now()) : epochOfIso(r.plannedDeleteTime) };
     },
   },
 
@@ -216,8 +213,8 @@ export const writeOperations: Record<string, AwsOperation> = {
     async run(call, d) {
       const e = await entryOf(d, call);
       requireNotReplica(e);
-      if (e.row.deleted_at !== null) await d.secrets.restore(call.scope, e.row.name);
-      return { ARN: arnOf(d, e), Name: e.row.name };
+      if (e.isDeleted) await d.secrets.restore(call.scope, e.name);
+      return { ARN: arnOf(d, e), Name: e.name };
     },
   },
 };

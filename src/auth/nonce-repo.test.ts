@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ManualClock, MINUTE } from "../../core/clock.js";
-import type { Storage } from "../../storage/index.js";
-import { freshStorage } from "../../../test/helpers/test-server.js";
-import { createNonceStore } from "./nonce-store.js";
+import { ManualClock, MINUTE } from "../core/clock.js";
+import type { Storage } from "../storage/index.js";
+import { freshStorage } from "../../test/helpers/test-server.js";
+import { createNonceStore } from "./nonce-repo.js";
 
 // On the engine under test (COFFER_TEST_STORAGE): the nonce table is shared by every node.
 let storage: Storage;

@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
-import { MINUTE, type Clock } from "../../core/clock.js";
-import type { Storage } from "../../storage/index.js";
+import { MINUTE, type Clock } from "../core/clock.js";
+import type { Storage } from "../storage/index.js";
 
 /**
- * Signature nonces already used (SignatureNonce, x-acs-signature-nonce), kept in the
- * database so every node refuses a replay. A nonce is remembered until its request's
+ * Signature nonces already used (Alibaba's SignatureNonce, x-acs-signature-nonce), kept in
+ * the database (`request_nonces`) so every node refuses a replay. A nonce is remembered until its request's
  * timestamp leaves the accepted window; expired rows are purged at most once a minute.
  */
 export interface NonceStore {

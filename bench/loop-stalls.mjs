@@ -1,0 +1,70 @@
+// Event-loop stalls, measured inside a benchmark server: a preload (`node --import
+// ./bench/loop-stalls.mjs …`), so it needs nothing from the server's code and sees the
+// main thread from its first module on. Worker threads (which inherit --import) skip it.
+//
+// An interval timer fires every INTERVAL_MS; a callback that comes more than
+// STALL_MS after it was due means the event loop did not turn for that long (a
+// synchronous COMMIT, a checkpoint, a long batch of requests, a GC pause). Beside it,
+// perf_hooks' monitorEventLoopDelay (the same delay as a histogram).
+//
+// Windows: each SIGUSR2 opens or closes one (the orchestrator sends one as the load
+// generator starts measuring and one after it is done, as for profiler-toggle.mjs). At
+// the close, one JSON line is appended to BENCH_STALLS_FILE:
+//   {"windowMs":…,"stalls":N,"longestMs":…,"top":[{"atMs":…,"ms":…},…],
+//    "loopDelayMs":{"p50":…,"p99":…,"p999":…,"max":…}}
+// `atMs` is the stall's end, from the window's start. Without BENCH_STALLS_FILE it does nothing.
+import { appendFileSync } from "node:fs";
+import { monitorEventLoopDelay, performance } from "node:perf_hooks";
+import { isMainThread } from "node:worker_threads";
+
+const FILE = process.env.BENCH_STALLS_FILE;
+const INTERVAL_MS = 2;
+const STALL_MS = Number(process.env.BENCH_STALL_MS ?? 20);
+const TOP = 20;
+
+if (isMainThread && FILE) {
+  const histogram = monitorEventLoopDelay({ resolution: 5 });
+  let open = false;
+  let openedAt = 0;
+  let last = performance.now();
+  let stalls = [];
+  let count = 0;
+  let longest = 0;
+
+  const timer = setInterval(() => {
+    const now = performance.now();
+    const late = now - last - INTERVAL_MS;
+    last = now;
+    if (!open || late <= STALL_MS) return;
+    count++;
+    if (late > longest) longest = late;
+    stalls.push({ atMs: Math.round(now - openedAt), ms: Math.round(late * 10) / 10 });
+    if (stalls.length > TOP * 4) stalls = stalls.sort((a, b) => b.ms - a.ms).slice(0, TOP);
+  }, INTERVAL_MS);
+  timer.unref();
+
+  process.on("SIGUSR2", () => {
+    open = !open;
+    if (open) {
+      openedAt = performance.now();
+      last = openedAt;
+      stalls = [];
+      count = 0;
+      longest = 0;
+      histogram.reset();
+      histogram.enable();
+      return;
+    }
+    histogram.disable();
+    const ms = (ns) => Math.round(ns / 1e4) / 100;
+    const report = {
+      windowMs: Math.round(performance.now() - openedAt),
+      stallThresholdMs: STALL_MS,
+      stalls: count,
+      longestMs: Math.round(longest * 10) / 10,
+      top: stalls.sort((a, b) => b.ms - a.ms).slice(0, TOP),
+      loopDelayMs: { p50: ms(histogram.percentile(50)), p99: ms(histogram.percentile(99)), p999: ms(histogram.percentile(99.9)), max: ms(histogram.max) },
+    };
+    appendFileSync(FILE, `${JSON.stringify(report)}\n`);
+  });
+}

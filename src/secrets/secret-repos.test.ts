@@ -1,0 +1,137 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { freshStorage, testEngine } from "../../test/helpers/test-server.js";
+import type { Storage } from "../storage/index.js";
+import { ReplicaRepository } from "./replica-repo.js";
+import { SecretRepository, type NewSecret } from "./secret-repo.js";
+import { SecretVersionRepository } from "./version-repo.js";
+
+/** The secrets module's repositories (the only code of the module that runs SQL) on the engine under test. */
+describe(`secret repositories: ${testEngine()}`, () => {
+  let storage: Storage;
+  let cleanup: () => Promise<void>;
+  let secrets: SecretRepository;
+  let versions: SecretVersionRepository;
+  let replicas: ReplicaRepository;
+  const us = { environmentId: "env-1", region: "us-east-1" };
+  const eu = { environmentId: "env-1", region: "eu-west-1" };
+
+  const secret = (id: string, name: string, over: Partial<NewSecret> = {}): NewSecret => ({
+    id, scope: us, name, secretType: "Generic", description: `about ${name}`, keyId: "key-1", createdAt: 1_000, arnSuffix: "AbC123",
+    extendedConfig: null, owningService: null, primaryRegion: null, rotationEnabled: false, rotationIntervalSeconds: null,
+    rotationSchedule: null, rotationTarget: null, nextRotationAt: null, ...over,
+  });
+  const version = (versionId: string, createdAt: number) => ({ versionId, dataType: "text" as const, valueEnc: Buffer.from([1, 2, 3]), wrappedKey: Buffer.from([4, 5]), createdAt });
+
+  beforeEach(async () => {
+    ({ storage, cleanup } = freshStorage());
+    await storage.migrate();
+    secrets = new SecretRepository(storage);
+    versions = new SecretVersionRepository(storage);
+    replicas = new ReplicaRepository(storage);
+  });
+  afterEach(async () => {
+    await storage.close().catch(() => undefined);
+    await cleanup();
+  });
+
+  it("maps rows to domain secrets both ways: camelCase, booleans, isDeleted, the stage map", async () => {
+    await storage.transaction(async (tx) => {
+      await secrets.insert(tx, secret("s1", "app/db", { rotationEnabled: true, rotationIntervalSeconds: 7200, nextRotationAt: 8_200_000, rotationTarget: "postgres" }));
+      await versions.insert(tx, "s1", version("v1", 1_000));
+      await versions.setStage(tx, "s1", "ACSCurrent", "v1");
+    });
+    const s = (await secrets.load(storage, us, "app/db"))!;
+    expect(s).toMatchObject({
+      id: "s1", environmentId: "env-1", region: "us-east-1", name: "app/db", keyId: "key-1", createdAt: 1_000, updatedAt: 1_000,
+      isDeleted: false, deletedAt: null, arnSuffix: "AbC123", rotationEnabled: true, rotationIntervalSeconds: 7200, nextRotationAt: 8_200_000,
+      rotationTarget: "postgres", tagsSeen: false, primaryRegion: null, policy: null, policySource: null,
+    });
+    expect([...s.stages]).toEqual([["ACSCurrent", "v1"]]);
+    await storage.transaction((tx) => secrets.update(tx, "s1", { deletedAt: 5_000, purgeAt: 9_000, tagsSeen: true, rotationEnabled: false, policy: "{}", policySource: "src" }));
+    expect(await secrets.load(storage, us, "app/db")).toMatchObject({ isDeleted: true, deletedAt: 5_000, purgeAt: 9_000, tagsSeen: true, rotationEnabled: false, policy: "{}", policySource: "src" });
+    expect(await storage.transaction((tx) => secrets.existing(tx, us, "app/db"))).toEqual({ isDeleted: true });
+    expect(await storage.transaction((tx) => secrets.existing(tx, eu, "app/db"))).toBeUndefined();
+    expect(await secrets.duePurges(8_999)).toEqual([]);
+    expect(await secrets.duePurges(9_000)).toEqual([{ id: "s1", scope: us, name: "app/db" }]);
+    expect(await storage.transaction((tx) => secrets.lockPurgeAt(tx, "s1"))).toEqual({ purgeAt: 9_000 });
+    expect((await secrets.versionHolder(us, "v1"))?.id).toBe("s1");
+    expect(await secrets.versionHolder(eu, "v1")).toBeUndefined();
+  });
+
+  it("a secret without a stored ARN suffix gets the one derived from its id", async () => {
+    await storage.run("INSERT INTO secrets (id, environment_id, region, name, secret_type, key_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", ["0a1b2c3d-4e5f", "env-1", "us-east-1", "legacy", "Generic", "k", 1, 1]);
+    expect((await secrets.load(storage, us, "legacy"))?.arnSuffix).toBe("0a1b2c");
+  });
+
+  it("lists by name, prefix, description and tag, a page past the limit; due rotations; recorded access", async () => {
+    await storage.transaction(async (tx) => {
+      for (const [i, n] of ["b/two", "a/one", "b/three", "c/four"].entries())
+        await secrets.insert(tx, secret(`s${i}`, n, { rotationEnabled: i % 2 === 0, nextRotationAt: i % 2 === 0 ? 100 + i : null }));
+      await tx.run("INSERT INTO tags (resource_kind, resource_id, tag_key, tag_value, secret_env, secret_region, secret_name) VALUES ('secret', 's0', 'team', 'x', 'env-1', 'us-east-1', 'b/two')");
+      await tx.run("INSERT INTO tags (resource_kind, resource_id, tag_key, tag_value, secret_env, secret_region, secret_name) VALUES ('secret', 's2', 'team', 'y', 'env-1', 'us-east-1', 'b/three')");
+    });
+    const names = async (f: Parameters<SecretRepository["list"]>[1]) => (await secrets.list(us, f)).map((s) => s.name);
+    expect(await names({ limit: 10 })).toEqual(["a/one", "b/three", "b/two", "c/four"]);
+    expect(await names({ limit: 2 })).toEqual(["a/one", "b/three", "b/two"]); // one past the page: the next token's
+    expect(await names({ limit: 10, namePrefix: "b/" })).toEqual(["b/three", "b/two"]);
+    expect(await names({ limit: 10, description: "FOUR" })).toEqual(["c/four"]);
+    expect(await names({ limit: 10, tagKey: "team" })).toEqual(["b/three", "b/two"]);
+    expect(await names({ limit: 10, tagKey: "team", tagValue: "x" })).toEqual(["b/two"]);
+    expect(await names({ limit: 10, tagValue: "y" })).toEqual(["b/three"]);
+    expect((await secrets.byIds(["s3", "s1", "nope"])).map((s) => s.name).sort()).toEqual(["a/one", "c/four"]);
+    expect(await secrets.dueRotations(99, 10)).toEqual([]);
+    expect((await secrets.dueRotations(102, 10)).map((d) => d.name)).toEqual(["b/two", "b/three"]); // earliest first
+    expect(await secrets.dueRotations(102, 1)).toEqual([{ environmentId: "env-1", region: "us-east-1", name: "b/two", target: null }]);
+    await secrets.recordAccess("s1", 86_400_000);
+    await secrets.recordAccess("s1", 0); // never backwards
+    expect((await secrets.load(storage, us, "a/one"))?.lastAccessedAt).toBe(86_400_000);
+  });
+
+  it("versions: insert, read (cached outside transactions), newest first, prune beyond the kept count but never a staged version", async () => {
+    await storage.transaction(async (tx) => {
+      await secrets.insert(tx, secret("s1", "v"));
+      for (let i = 1; i <= 4; i++) await versions.insert(tx, "s1", version(`v${i}`, i * 10));
+      await versions.setStage(tx, "s1", "ACSCurrent", "v4");
+      await versions.setStage(tx, "s1", "keep", "v1");
+    });
+    expect(await versions.get("s1", "v2")).toMatchObject({ versionId: "v2", dataType: "text", createdAt: 20, valueEnc: Buffer.from([1, 2, 3]), wrappedKey: Buffer.from([4, 5]) });
+    expect((await versions.list("s1")).map((v) => v.versionId)).toEqual(["v4", "v3", "v2", "v1"]);
+    await storage.transaction((tx) => versions.prune(tx, "s1", 2));
+    expect((await versions.list("s1")).map((v) => v.versionId)).toEqual(["v4", "v1"]);
+    expect(await versions.stagesOf(["s1", "none"])).toEqual(new Map([["s1", { v4: ["ACSCurrent"], v1: ["keep"] }]]));
+    await storage.transaction(async (tx) => {
+      await versions.setStage(tx, "s1", "ACSCurrent", "v1"); // a stage moves: one row per stage
+      await versions.removeStage(tx, "s1", "keep");
+    });
+    expect(await versions.stagesOf(["s1"])).toEqual(new Map([["s1", { v1: ["ACSCurrent"] }]]));
+    await storage.transaction(async (tx) => {
+      await versions.deleteAll(tx, "s1");
+      await secrets.delete(tx, "s1");
+    });
+    expect(await versions.list("s1")).toEqual([]);
+    expect(await secrets.load(storage, us, "v")).toBeUndefined();
+  });
+
+  it("replicas: start, status, the regions a write syncs, the due list, detach", async () => {
+    await storage.transaction(async (tx) => {
+      await secrets.insert(tx, secret("p1", "rep"));
+      await secrets.insert(tx, secret("r1", "rep", { scope: eu, primaryRegion: "us-east-1" }));
+    });
+    await replicas.upsert("p1", "eu-west-1", null, 5);
+    await replicas.upsert("p1", "ap-south-1", "k2", 5);
+    expect(await replicas.liveRegions("p1")).toEqual(["ap-south-1", "eu-west-1"]);
+    expect(await replicas.primariesAmong(["p1", "r1"])).toEqual(new Set(["p1"]));
+    expect((await replicas.due(10)).map((d) => d.region).sort()).toEqual(["ap-south-1", "eu-west-1"]);
+    await replicas.setStatus("p1", "eu-west-1", "InSync", "ok", 1_000);
+    await replicas.setStatus("p1", "ap-south-1", "Failed", "gone");
+    expect(await replicas.liveRegions("p1")).toEqual(["eu-west-1"]);
+    expect(await replicas.due(10)).toEqual([]);
+    expect(await replicas.list(us, "rep")).toEqual([
+      { region: "ap-south-1", kmsKeyId: "k2", status: "Failed", statusMessage: "gone", syncedVersion: null, primaryUpdatedAt: 1_000, replicaAccessedAt: null },
+      { region: "eu-west-1", kmsKeyId: null, status: "InSync", statusMessage: "ok", syncedVersion: 1_000, primaryUpdatedAt: 1_000, replicaAccessedAt: null },
+    ]);
+    await storage.transaction((tx) => replicas.detach(tx, eu, "us-east-1", "rep"));
+    await replicas.delete("p1", "ap-south-1");
+    expect(await replicas.list(us, "rep")).toEqual([]);
+  });
+});
