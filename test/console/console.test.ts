@@ -446,7 +446,7 @@ describe.skipIf(Boolean(skip))("web console in Chromium", { timeout: 120_000 }, 
     await shot("secrets");
     await field("Name starts with").fill("db/");
     await button("Search").click();
-    await poll(() => page.getByRole("table", { name: "Secrets" }).getByRole("link").allTextContents()).toEqual(["db/admin", "db/mysql-admin", "db/orders", "db/reports"]);
+    await poll(() => page.getByRole("table", { name: "Secrets" }).getByRole("link").allTextContents()).toEqual(["db/admin", "db/mysql-admin", "db/orders", "db/polar", "db/reports"]);
     await button("Clear").click();
     await field("Tag key").fill("team");
     await field("Tag value").fill("core");
