@@ -25,7 +25,7 @@ export interface PipelineDeps {
   principals: PrincipalService;
   /** The scope for an environment (id or name) and region, changing nothing. */
   resolveScope: (environment: string, region: string) => Promise<Scope>;
-  /** Dev mode adds a region on first use: called once the request is authorized. */
+  /** Dev mode adds a region on first use: called once the request has succeeded (the scopes a request offers: `req.offerRegions`). */
   offerRegion?: ((scope: Scope) => Promise<void>) | undefined;
   defaultScope: Scope;
   /** The one policy decision (src/auth/decider.ts); requests reach it only through `req.access`. */
