@@ -68,7 +68,7 @@ describe("SigV4 refusals through the real SDK", () => {
     // Replaying a signed read as a delete: the operation header is signed.
     const replay = await rawAwsCall(s, "GetSecretValue", { SecretId: "sig/a" }, { tamper: (r) => void (r.headers["x-amz-target"] = "secretsmanager.DeleteSecret") });
     expect(replay.body.__type).toBe("InvalidSignatureException");
-    const date = await rawAwsCall(s, "GetSecretValue", { SecretId: "sig/a" }, { tamper: (r) => void (r.headers["x-amz-date"] = r.headers["x-amz-date"]!.replace(/\d{2}Z$/, "00Z")) });
+    const date = await rawAwsCall(s, "GetSecretValue", { SecretId: "sig/a" }, { tamper: (r) => void (r.headers["x-amz-date"] = r.headers["x-amz-date"]!.replace(/(\d{2})Z$/, (_m, sec: string) => `${sec === "00" ? "01" : "00"}Z`)) });
     expect(date.body.__type).toBe("InvalidSignatureException");
     const kms = await rawAwsCall(s, "ListSecrets", {}, { service: "kms" });
     expect(kms.body).toEqual({ __type: "InvalidSignatureException", message: "Credential should be scoped to correct service: 'secretsmanager'. " });
