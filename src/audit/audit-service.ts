@@ -231,10 +231,8 @@ export function createAuditService(deps: { storage: Storage; clock: Clock; macKe
     } else schedule(!backoff && queue.length >= MAX_BATCH);
   }
 
-  async function writeBatch(tx: Tx, batch: Pending[]): Promise<void> {
-    const key = deps.macKey();
-    const head = await tx.get<{ value: Buffer }>(`SELECT value FROM meta WHERE name = ?${storage.dialect.forUpdate}`, [HEAD]);
-    let { seq, mac } = head ? (JSON.parse(head.value.toString("utf8")) as { seq: number; mac: string }) : { seq: 0, mac: GENESIS };
+  /** The batch's rows, chained after (seq, mac): the INSERT parameters and the new head (devices get their lines). */
+  function chainRows(key: KeyObject, batch: Pending[], seq: number, mac: string): { params: SqlParam[]; seq: number; mac: string } {
     const params: SqlParam[] = new Array<SqlParam>(batch.length * COLUMNS);
     let j = 0;
     for (const p of batch) {
@@ -256,6 +254,14 @@ export function createAuditService(deps: { storage: Storage; clock: Clock; macKe
       if (devices) p.line = formatLine(f, seq, mac, next);
       mac = next;
     }
+    return { params, seq, mac };
+  }
+
+  async function writeBatch(tx: Tx, batch: Pending[]): Promise<void> {
+    const key = deps.macKey();
+    const head = await tx.get<{ value: Buffer }>(`SELECT value FROM meta WHERE name = ?${storage.dialect.forUpdate}`, [HEAD]);
+    const from = head ? (JSON.parse(head.value.toString("utf8")) as { seq: number; mac: string }) : { seq: 0, mac: GENESIS };
+    const { params, seq, mac } = chainRows(key, batch, from.seq, from.mac);
     for (let done = 0; done < batch.length; ) {
       const n = CHUNKS.find((c) => c <= batch.length - done)!;
       await tx.run(insertSql.get(n)!, n === batch.length ? params : params.slice(done * COLUMNS, (done + n) * COLUMNS));
@@ -276,29 +282,7 @@ export function createAuditService(deps: { storage: Storage; clock: Clock; macKe
   /** The batch as statements for the background writer: the head's compare-and-set first, then the rows. */
   function chainStatements(batch: Pending[], from: Head): { statements: BackgroundStatement[]; end: Head } {
     const key = deps.macKey();
-    let seq = from.seq;
-    let mac = from.mac;
-    const params: SqlParam[] = new Array<SqlParam>(batch.length * COLUMNS);
-    let j = 0;
-    for (const p of batch) {
-      const f = p.fields;
-      const next = chainMac(key, mac, f, ++seq);
-      params[j++] = seq;
-      params[j++] = f.time;
-      params[j++] = f.requestId;
-      params[j++] = f.principal;
-      params[j++] = f.action;
-      params[j++] = f.resource;
-      params[j++] = f.outcome;
-      params[j++] = f.errorCode;
-      params[j++] = f.status;
-      params[j++] = f.source;
-      params[j++] = f.detail;
-      params[j++] = mac;
-      params[j++] = next;
-      if (devices) p.line = formatLine(f, seq, mac, next);
-      mac = next;
-    }
+    const { params, seq, mac } = chainRows(key, batch, from.seq, from.mac);
     const value = Buffer.from(JSON.stringify({ seq, mac, headMac: headMac(key, seq, mac) }));
     const statements: BackgroundStatement[] = [
       from.value === undefined

@@ -5,9 +5,10 @@ import type { Scope } from "../scope/scope.js";
 import type { Storage } from "../storage/index.js";
 import { DraftRepository, type Draft } from "./drafts-repo.js";
 import type { FlinkGateways } from "./gateways.js";
-import { analyzeSql, refusalError, validateSql, type ReferenceCheck } from "./sql-references.js";
+import type { DraftValidation, DraftView } from "../contract/sql-drafts.js";
+import { analyzeSql, refusalError, validateSql } from "./sql-references.js";
 import type { SqlValues } from "./sql-values.js";
-import { MAX_STATEMENT, type Statements, type StatementRow } from "./statements.js";
+import { MAX_STATEMENT, type Statements } from "./statements.js";
 
 /**
  * SQL drafts (the Flink seed's SQL Editor → Drafts): named scripts per environment and
@@ -18,34 +19,7 @@ import { MAX_STATEMENT, type Statements, type StatementRow } from "./statements.
  * Flink SQL Gateway receives. Stopping stops the statement. A draft whose references are
  * refused or name a deleted value cannot be published: its validation says why, by line.
  */
-export interface DraftValidation {
-  /** The script with each honoured, existing reference written `******`. */
-  statement: string;
-  valid: boolean;
-  references: ReferenceCheck[];
-}
-
-export interface DraftDeployment {
-  statement: string;
-  phase: StatementRow["phase"];
-  detail: string;
-  stopped: boolean;
-  startedAt: string | null;
-  /** The deployed SQL differs from the draft's current text (deploy again to publish it). */
-  outdated: boolean;
-}
-
-export interface DraftView {
-  id: string;
-  name: string;
-  statement: string;
-  createdBy: string;
-  createdAt: string;
-  updatedAt: string;
-  resourceVersion: number;
-  validation: DraftValidation;
-  deployment: DraftDeployment | null;
-}
+export type { DraftDeployment, DraftValidation, DraftView } from "../contract/sql-drafts.js";
 
 /** A letter, then letters, digits, `_`, `-`, ending with a letter or digit (Ververica's draft names, e.g. `My_first_SQL`). */
 export const DRAFT_NAME = /^[A-Za-z]([A-Za-z0-9_-]{0,62}[A-Za-z0-9])?$/;

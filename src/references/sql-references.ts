@@ -14,6 +14,7 @@
  * - a value replaces its reference as a SQL string body: a `'` in the value is written `''`,
  *   so the literal's value is exactly the secret and a value can never end the literal.
  */
+import type { ReferenceCheck } from "../contract/sql-drafts.js";
 import { CofferError } from "../core/errors.js";
 import { LineIndex, isPunct, significant, tokenize, wordOf, type Token } from "./sql-tokenizer.js";
 
@@ -206,18 +207,7 @@ export function resolveSql(text: string, a: SqlAnalysis, lookup: (name: string) 
 
 export const REDACTED = "******";
 
-export interface ReferenceCheck {
-  line: number;
-  /** The reference as written (shortened when long). */
-  reference: string;
-  name: string | null;
-  /** In a place where references are honoured (a quoted option value of CREATE TEMPORARY TABLE … WITH). */
-  allowed: boolean;
-  /** A secret value of this name exists in the scope. */
-  exists: boolean;
-  /** Why the script could not be deployed because of this reference; absent when it could. */
-  problem?: string;
-}
+export type { ReferenceCheck } from "../contract/sql-drafts.js";
 
 /**
  * Validation without any value: each reference with its line, whether its place is allowed

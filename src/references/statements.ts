@@ -1,3 +1,4 @@
+import type { StatementPhase } from "../contract/sql-drafts.js";
 import type { Clock } from "../core/clock.js";
 import { CofferError, invalid } from "../core/errors.js";
 import { newUuid } from "../core/ids.js";
@@ -17,7 +18,7 @@ import type { SqlValues } from "./sql-values.js";
  * value leaves running statements alone (they run with what they started with); starting
  * again fails until the value exists again.
  */
-export type Phase = "PENDING" | "RUNNING" | "COMPLETED" | "STOPPED" | "FAILED";
+export type Phase = StatementPhase;
 
 export interface StatementRow {
   id: string;

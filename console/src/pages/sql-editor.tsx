@@ -3,40 +3,13 @@ import { ApiError, enc } from "../api.ts";
 import { useSession } from "../session.tsx";
 import { Badge, ConfirmDelete, Empty, FormActions, FormError, Listed, Modal, PageHead, TextField, fmtTime, useLoad, useToast } from "../ui.tsx";
 import { describeError, fieldOfError, type Errors } from "../validation.ts";
+import type { DraftDeployment, DraftValidation, DraftView, ReferenceCheck } from "../../../src/contract/sql-drafts.ts";
 
-/** What `/v1/sql/drafts` and `/v1/sql/resolve` answer (docs/references.md). */
-interface RefCheck {
-  line: number;
-  reference: string;
-  name: string | null;
-  allowed: boolean;
-  exists: boolean;
-  problem?: string;
-}
-interface Validation {
-  statement: string;
-  valid: boolean;
-  references: RefCheck[];
-}
-interface Deployment {
-  statement: string;
-  phase: "PENDING" | "RUNNING" | "COMPLETED" | "STOPPED" | "FAILED";
-  detail: string;
-  stopped: boolean;
-  startedAt: string | null;
-  outdated: boolean;
-}
-interface Draft {
-  id: string;
-  name: string;
-  statement: string;
-  createdBy: string;
-  createdAt: string;
-  updatedAt: string;
-  resourceVersion: number;
-  validation: Validation;
-  deployment: Deployment | null;
-}
+/** What `/v1/sql/drafts` and `/v1/sql/resolve` answer: the server's own shapes (src/contract imports nothing). */
+type RefCheck = ReferenceCheck;
+type Validation = DraftValidation;
+type Deployment = DraftDeployment;
+type Draft = DraftView;
 
 const DRAFT_NAME = /^[A-Za-z]([A-Za-z0-9_-]{0,62}[A-Za-z0-9])?$/;
 const TEMPLATE = "CREATE TEMPORARY TABLE datagen_source (\n  name VARCHAR\n) WITH (\n  'connector' = 'datagen'\n);\n\nCREATE TEMPORARY TABLE print_sink (\n  name VARCHAR\n) WITH (\n  'connector' = 'print'\n);\n\nINSERT INTO print_sink SELECT name FROM datagen_source;\n";
