@@ -271,7 +271,7 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
     clock,
     apiKeys,
     principals,
-    resolveScope: (env, r) => environments.lookupScope(env, r),
+    lookupScope: (env, r) => environments.lookupScope(env, r),
     // Production resolves only offered regions; dev mode adds a new one once the request is authorized.
     offerRegion: opts.dev ? (sc) => environments.offerRegion(sc) : undefined,
     defaultScope: scope,

@@ -174,18 +174,6 @@ export function createEnvironmentService(deps: { storage: Storage; clock: Clock;
     },
 
     /**
-     * The scope for an environment (id or name) and region. In dev mode an unknown region
-     * is added at once; in production it must be one the environment offers. Request
-     * handlers use `lookupScope` and `offerRegionOnSuccess` (src/api/kit/request.ts)
-     * instead, so that a request refused later adds nothing.
-     */
-    async resolveScope(envRef: string, region: string): Promise<Scope> {
-      const scope = await this.lookupScope(envRef, region);
-      await this.offerRegion(scope);
-      return scope;
-    },
-
-    /**
      * The scope, changing nothing: in dev mode an unknown region is accepted but not yet
      * added. The pipeline adds it (`offerRegion`) only once the request has succeeded, so a
      * refused request leaves the environment as it was.

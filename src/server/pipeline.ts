@@ -24,7 +24,7 @@ export interface PipelineDeps {
   apiKeys: ApiKeyService;
   principals: PrincipalService;
   /** The scope for an environment (id or name) and region, changing nothing. */
-  resolveScope: (environment: string, region: string) => Promise<Scope>;
+  lookupScope: (environment: string, region: string) => Promise<Scope>;
   /** Dev mode adds a region on first use: called once the request has succeeded (the scopes a request offers: `req.offerRegions`). */
   offerRegion?: ((scope: Scope) => Promise<void>) | undefined;
   defaultScope: Scope;
@@ -148,7 +148,7 @@ export function installPipeline(app: FastifyInstance, deps: PipelineDeps, routes
       if (auth.within === "scope") {
         const env = auth.scopeFrom?.(req).environment ?? header(req, "x-coffer-environment") ?? principal.scope?.environmentId ?? deps.defaultScope.environmentId;
         const region = header(req, "x-coffer-region") ?? principal.scope?.region ?? deps.defaultScope.region;
-        admit(req, auth, principal, await deps.resolveScope(env, region));
+        admit(req, auth, principal, await deps.lookupScope(env, region));
       } else admit(req, auth, principal, undefined);
     };
   }
