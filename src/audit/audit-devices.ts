@@ -98,7 +98,14 @@ export function createAuditDevices(deps: { specs: readonly AuditDeviceSpec[]; lo
     },
     /** SIGHUP: reopen files (logrotate) and sockets, after the writes queued so far. */
     async reopen(): Promise<void> {
-      await Promise.all(devices.map((d) => (d.tail = d.tail.then(() => d.sink.reopen()).catch(() => undefined))));
+      await Promise.all(
+        devices.map(
+          (d) =>
+            (d.tail = d.tail
+              .then(() => d.sink.reopen())
+              .catch((e: unknown) => deps.log({ device: d.spec.name, err: { code: (e as NodeJS.ErrnoException)?.code, message: (e as Error)?.message } }, "audit device could not be reopened; the next write opens it again"))),
+        ),
+      );
     },
     failures: (): [string, number][] => devices.map((d) => [d.spec.name, d.failures]),
     async close(): Promise<void> {

@@ -6,6 +6,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { expectError, expectStatus } from "../helpers/expect-error.js";
+import { freePort } from "../helpers/cli-process.js";
 import { startTestServer, type TestServer } from "../helpers/test-server.js";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -221,7 +222,7 @@ describe("SIGHUP (the built server)", () => {
   it("reopens the file device by path after logrotate renames it", async () => {
     const data = mkdtempSync(join(dir, "srv-"));
     const file = join(data, "audit.log");
-    const port = 20000 + Math.floor(Math.random() * 20000);
+    const port = await freePort();
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("COFFER_")) env[k] = v;
     const proc = spawn(process.execPath, [CLI, "server", "--dev", "--host", "127.0.0.1", "--port", String(port), "--data-dir", data, "--audit-device", `file:${file}`], { env: { ...env, COFFER_LOG_LEVEL: "warn", COFFER_ROOT_ACCESS_KEY_ID: "ROOTTESTKEY00001", COFFER_ROOT_ACCESS_KEY_SECRET: "root-test-secret-0123456789abcdef" }, stdio: ["ignore", "pipe", "pipe"] });
@@ -230,8 +231,11 @@ describe("SIGHUP (the built server)", () => {
     proc.stderr!.on("data", (b: Buffer) => (out += b.toString()));
     const url = `http://127.0.0.1:${port}`;
     const authz = `Basic ${Buffer.from("ROOTTESTKEY00001:root-test-secret-0123456789abcdef").toString("base64")}`;
+    // Bounded below the test's timeout, and fails at once with the server's output if it exits.
     const until = async (f: () => boolean | Promise<boolean>, what: string) => {
-      for (let i = 0; i < 600; i++) {
+      const deadline = Date.now() + 40_000;
+      while (Date.now() < deadline) {
+        if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`the server exited (${proc.exitCode ?? proc.signalCode}) before ${what}:\n${out}`);
         if (await f()) return;
         await new Promise((r) => setTimeout(r, 50));
       }
@@ -263,8 +267,10 @@ describe("SIGHUP (the built server)", () => {
       expect(fresh[0]!.prevMac).toBe(old[old.length - 1]!.mac);
       expect(proc.exitCode).toBeNull();
     } finally {
-      proc.kill("SIGTERM");
-      await new Promise((r) => proc.once("exit", r));
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill("SIGTERM");
+        await new Promise((r) => proc.once("exit", r));
+      }
     }
-  });
+  }, 60_000);
 });
