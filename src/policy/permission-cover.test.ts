@@ -228,10 +228,10 @@ describe("findCoverGap: cost", () => {
     const many = (prefix: string) => Array.from({ length: 100 }, (_, i) => `${prefix}/${"x".repeat(i % 7)}${i}/*`);
     const granted = [pol(...Array.from({ length: 10 }, () => allow(actions, many("secret/g"))))];
     const holder = Array.from({ length: 40 }, (_, k) => pol(...Array.from({ length: 10 }, () => allow(actions, many(`secret/h${k}`)))));
-    const t0 = performance.now();
+    // The bound is the work budget, asserted by its outcome (no wall-clock assertion: timed
+    // tests flake on a loaded machine; speed belongs to `npm run bench`).
     const gap = findCoverGap(granted, holder);
     expect(gap?.reason).toBe("not-held");
     expect(findCoverGap(granted, holder, { workBudget: 10_000 })?.reason).toBe("too-complex");
-    expect(performance.now() - t0).toBeLessThan(5000);
   });
 });

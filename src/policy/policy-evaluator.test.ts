@@ -275,5 +275,5 @@ describe("performance", () => {
     // figures are printed above and the typical mix's target is < 50 µs). The decisions are asserted.
     expect(cold.allowed).toBe(CALLS);
     expect(hot.allowed).toBe(CALLS);
-  });
+  }, 120_000); // a few seconds on a quiet machine; a loaded CI machine must not fail it on time
 });

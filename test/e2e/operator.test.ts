@@ -79,7 +79,8 @@ async function startServer(extra: string[] = []): Promise<void> {
   child.stdout?.on("data", (c: Buffer) => (serverLog += c.toString("utf8")));
   child.stderr?.on("data", (c: Buffer) => (serverLog += c.toString("utf8")));
   server = child;
-  for (let i = 0; i < 100; i++) {
+  // Up to 20 s: start-up takes under 1 s on a quiet machine; a loaded CI machine must not fail on it.
+  for (let i = 0; i < 400; i++) {
     if (child.exitCode !== null) throw new Error(`the server exited: ${serverLog}`);
     if (serverLog.includes("Coffer listening")) return;
     await new Promise((r) => setTimeout(r, 50));
