@@ -780,7 +780,7 @@ async function main() {
 
     if (PROFILE) {
       results.profiles = {};
-      const runs = [["bare", "bare"], ["get", "get"], ...(readerAuth ? [["get-reader", "get"]] : []), ["put", "put"]];
+      const runs = [["bare", "bare"], ["get", "get"], ["get-aws", "get-aws"], ...(readerAuth ? [["get-reader", "get"]] : []), ["put", "put"]];
       for (const [label, scenario] of runs) {
         if (ONLY && scenario !== "bare" && !ONLY.includes(label)) continue;
         log(`profiling ${scenario === "bare" ? "bare Fastify" : "the server"} under ${label} (V8 sampling profiler, measured window only) …`);

@@ -38,8 +38,13 @@ describe("nonce store", () => {
     expect(await n.claim("rpc1", "AK", "old", clock.now() + 15 * MINUTE)).toBe(false);
     clock.advance(60 * MINUTE);
     await n.claim("rpc1", "AK", "trigger-purge", clock.now() + 15 * MINUTE);
-    await new Promise((r) => setTimeout(r, 50));
-    const left = await storage.all<{ expires_at: number }>("SELECT expires_at FROM request_nonces WHERE expires_at < ?", [clock.now()]);
+    // The purge is written behind the claim (the background writer on SQLite): wait for it.
+    let left: { expires_at: number }[] = [];
+    for (let i = 0; i < 200; i++) {
+      left = await storage.all<{ expires_at: number }>("SELECT expires_at FROM request_nonces WHERE expires_at < ?", [clock.now()]);
+      if (left.length === 0) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
     expect(left).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { MINUTE, type Clock } from "../core/clock.js";
-import type { Storage } from "../storage/index.js";
+import { writeBehind, type Storage } from "../storage/index.js";
 
 /**
  * Signature nonces already used (Alibaba's SignatureNonce, x-acs-signature-nonce), kept in
@@ -18,7 +18,7 @@ export function createNonceStore(storage: Storage, clock: Clock): NonceStore {
   function purge(now: number): void {
     if (now - lastPurge < MINUTE) return;
     lastPurge = now;
-    void storage.run("DELETE FROM request_nonces WHERE expires_at < ?", [now]).catch(() => undefined);
+    void writeBehind(storage, "DELETE FROM request_nonces WHERE expires_at < ?", [now]).catch(() => undefined);
   }
 
   return {

@@ -1,7 +1,7 @@
 import { CACHES, InvalidatingCache } from "../core/cache.js";
 import { decodePageToken } from "../core/paging.js";
 import type { Scope } from "../scope/scope.js";
-import { updateById, type Queryable, type Storage, type Tx } from "../storage/index.js";
+import { updateById, writeBehind, type Queryable, type Storage, type Tx } from "../storage/index.js";
 import type { ListSecretsFilter, Secret } from "./secret-types.js";
 
 /** A row of `secrets` (only this repository and the scan read rows). */
@@ -216,7 +216,8 @@ export class SecretRepository {
 
   /** Records the day a value was read, unless a later one is stored (outside any transaction). */
   async recordAccess(id: string, day: number): Promise<void> {
-    await this.db.run("UPDATE secrets SET last_accessed_at = ? WHERE id = ? AND (last_accessed_at IS NULL OR last_accessed_at < ?)", [day, id, day]);
+    // Bookkeeping no read waits on: off the request thread (the background writer on SQLite).
+    await writeBehind(this.db, "UPDATE secrets SET last_accessed_at = ? WHERE id = ? AND (last_accessed_at IS NULL OR last_accessed_at < ?)", [day, id, day]);
   }
 
   /** The rotations under way of these secrets (rotations table, migration 6), for their views. */

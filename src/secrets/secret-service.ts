@@ -147,7 +147,20 @@ export class SecretService {
       if (versionId === undefined) throw new CofferError("SecretVersionNotFound", `No version of "${name}" carries the stage "${stage}".`);
     }
     const v = await this.decrypt(scope, s, versionId, undefined, reader);
+    this.recordAccess(s);
     return { name, versionId, stages: this.cachedStagesOf(s, versionId), dataType: v.dataType, bytes: v.bytes, createdAt: v.createdAtIso };
+  }
+
+  /**
+   * A value was read, by any protocol, rotation or reference resolution: the date only, as
+   * AWS reports it (LastAccessedDate). At most one write per secret per day, written behind
+   * the read (never on the request thread's writer, never awaited).
+   */
+  private recordAccess(s: Secret): void {
+    const today = Math.floor(this.clock.now() / DAY) * DAY;
+    if (s.lastAccessedAt === today) return;
+    s.lastAccessedAt = today;
+    void this.secrets.recordAccess(s.id, today).catch(() => undefined);
   }
 
   /** `genericOnly`: refuse managed types (SQL secret values, workflow keys), checked on the row the write locks. */

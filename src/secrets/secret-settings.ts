@@ -6,7 +6,6 @@ import type { Storage, Tx } from "../storage/index.js";
 import type { ReplicationHook } from "./replication-hook.js";
 import type { LoadedSecret, SecretRepository } from "./secret-repo.js";
 import { validateSecretName } from "./secret-rules.js";
-import type { Secret } from "./secret-types.js";
 
 export interface RotationSettings {
   enabled: boolean;
@@ -83,17 +82,6 @@ export class SecretSettings {
     await this.write(scope, name, async (tx, s) => {
       await this.secrets.update(tx, s.id, { policy, policySource: source, updatedAt: this.clock.now() });
     }, false);
-  }
-
-  /**
-   * Records that a value was read (the date only, as AWS reports it): at most one write
-   * per secret per day, never awaited by the read.
-   */
-  recordAccess(s: Secret): void {
-    const today = Math.floor(this.clock.now() / DAY) * DAY;
-    if (s.lastAccessedAt === today) return;
-    s.lastAccessedAt = today;
-    void this.secrets.recordAccess(s.id, today).catch(() => undefined);
   }
 
   /** Secrets whose rotation is due (the scheduler hands them to the rotation service). */

@@ -7,6 +7,7 @@ export type { BackgroundStatement, BackgroundWriter, CommitParticipant, Dialect,
 export type { InvalidationHandler } from "./invalidation.js";
 export { allByIds, compareBytes, IDS_PER_QUERY } from "./by-ids.js";
 export { updateById } from "./update-by-id.js";
+export { writeBehind } from "./write-behind.js";
 export { PostgresStorage } from "./postgres-storage.js";
 export { SqliteStorage } from "./sqlite-storage.js";
 export { BackgroundConflict, BackgroundWorkerLost } from "./sqlite-background.js";

@@ -74,3 +74,35 @@ describe("a warm read is never stale", () => {
     expect((await read()).body).toMatchObject({ value: "reborn", versionId: "v1" });
   });
 });
+
+describe("a read never waits on the store's writer (issue 18)", () => {
+  it("the first read of the day records the access date behind the read, off the request thread on SQLite", async () => {
+    const storage = s.app.storage;
+    const original = storage.transaction.bind(storage);
+    let transactions = 0;
+    storage.transaction = ((fn, opts) => {
+      transactions++;
+      return original(fn, opts);
+    }) as typeof storage.transaction;
+    try {
+      await warm(); // the first of these reads is the day's first: it records the access date
+      const native = await s.request("GET", "/v1/secrets/warm%2Fdb");
+      expectStatus(native, 200);
+      // SQLite on a file: the background writer takes it, so the request thread's writer runs nothing.
+      if (storage.background) expect(transactions).toBe(0);
+      // Written behind, on every engine: the stored row gets the date (the cached entry has it at once).
+      const today = Math.floor(Date.now() / 86_400_000) * 86_400_000;
+      for (let tries = 0; ; tries++) {
+        const row = await storage.get<{ at: number | string | null }>("SELECT last_accessed_at AS at FROM secrets WHERE name = ?", ["warm/db"]);
+        if (row?.at !== null && row?.at !== undefined) {
+          expect(Number(row.at)).toBe(today);
+          break;
+        }
+        if (tries > 200) throw new Error("the access date was never written");
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    } finally {
+      storage.transaction = original;
+    }
+  });
+});

@@ -23,8 +23,6 @@ async function valueOf(c: OpContext, name: string, sel: { versionId?: string | u
     if (e instanceof CofferError && e.code === "InvalidStage") throw invalid(e.message);
     throw e;
   }
-  const entry = await deps.secrets.entry(scope, name);
-  if (entry) deps.secrets.settings.recordAccess(entry);
   const out = compact({
     SecretName: r.name,
     SecretType: v.secretType,

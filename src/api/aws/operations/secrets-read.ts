@@ -24,7 +24,6 @@ async function valueOf(d: AwsDeps, req: FastifyRequest, scope: Scope, e: Secret,
   try {
     if (versionId !== undefined && stage !== undefined && e.stages.get(stage) !== versionId)
       throw awsError("InvalidRequestException", "You provided a VersionStage that is not associated to the provided VersionId.", "SecretVersionNotFound");
-    d.secrets.settings.recordAccess(e);
     return {
       ARN: arnOf(d, e),
       Name: e.name,
