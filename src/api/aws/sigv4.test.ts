@@ -102,6 +102,22 @@ describe("SigV4: what the AWS SDK signs verifies", () => {
     }
   });
 
+  it("signing keys derived once per secret and scope never verify another secret's or scope's signature", async () => {
+    // One buffer, as the API key cache hands it out: the derived key is reused for it.
+    const cached = Buffer.from(KEY.secretAccessKey);
+    const same = { ...opts, secretOf: async () => cached };
+    for (let i = 0; i < 3; i++) await expect(verifySigV4(await smithySigned({ method: "POST", path: "/", body: `{"i":${i}}` }), same)).resolves.toBeDefined();
+    // A request signed with another secret, checked against the cached buffer: refused.
+    expect((await failure(verifySigV4(await smithySigned({ method: "POST", path: "/", body: "{}", secret: "another-secret" }), same))).awsType).toBe("InvalidSignatureException");
+    // Other regions and dates use their own derived keys (more scopes than one secret keeps, then the first again).
+    for (const region of ["us-east-1", "ap-south-1", "eu-central-1", "sa-east-1", "us-west-2", "eu-west-1"])
+      await expect(verifySigV4(await smithySigned({ method: "POST", path: "/", body: "{}", region }), same)).resolves.toMatchObject({ region });
+    await expect(verifySigV4(await smithySigned({ method: "POST", path: "/", body: "{}", at: NOW - 11 * 60 * 60_000 }), { ...same, now: NOW - 11 * 60 * 60_000 })).resolves.toBeDefined();
+    // A changed key is a new buffer (the cache entry is reloaded): the old secret's signature fails against it.
+    const rotated = { ...opts, secretOf: async () => Buffer.from("the-new-secret-after-rotation") };
+    expect((await failure(verifySigV4(await smithySigned({ method: "POST", path: "/", body: "{}" }), rotated))).awsType).toBe("InvalidSignatureException");
+  });
+
   it("a body, header, path or query changed after signing is refused", async () => {
     const base = { method: "POST", path: "/", query: { a: "1" }, headers: { "x-amz-target": "secretsmanager.GetSecretValue" }, body: '{"SecretId":"a"}' };
     const req = await smithySigned(base);

@@ -154,6 +154,31 @@ export function signingKey(secret: Buffer | string, date: string, region: string
   }
 }
 
+/**
+ * Signing keys already derived, per secret buffer (the cached API key entry's: when the key
+ * changes or is deleted, its entry and buffer are dropped, and with them these), for at
+ * most a few date/region/service scopes each: the four-HMAC chain is most of a signature
+ * check's cost, and a client signs with one scope all day (AWS's SDKs cache it the same way).
+ */
+const derived = new WeakMap<Buffer, Map<string, Buffer>>();
+const SCOPES_PER_SECRET = 4;
+
+function derivedKey(secret: Buffer, date: string, region: string, service: string): Buffer {
+  const scope = `${date}/${region}/${service}`;
+  let keys = derived.get(secret);
+  const hit = keys?.get(scope);
+  if (hit) return hit;
+  const key = signingKey(secret, date, region, service);
+  if (!keys) derived.set(secret, (keys = new Map()));
+  if (keys.size >= SCOPES_PER_SECRET) {
+    const oldest = keys.keys().next().value as string;
+    keys.get(oldest)!.fill(0);
+    keys.delete(oldest);
+  }
+  keys.set(scope, key);
+  return key;
+}
+
 export function canonicalRequest(req: SignedRequest, headers: Map<string, string>, signedHeaders: readonly string[], payloadHash: string): string {
   const q = req.url.indexOf("?");
   const rawPath = q < 0 ? req.url : req.url.slice(0, q);
@@ -235,9 +260,8 @@ export async function verifySigV4(req: SignedRequest, opts: VerifyOptions): Prom
   if (secret === undefined) throw new SigV4Failure("UnrecognizedClientException", "The security token included in the request is invalid.");
   const scope = `${auth.date}/${auth.region}/${auth.service}/${TERMINATOR}`;
   const canonical = canonicalRequest(req, headers, signed, payloadHash);
-  const key = signingKey(secret, auth.date, auth.region, auth.service);
+  const key = derivedKey(secret, auth.date, auth.region, auth.service);
   const expected = createHmac("sha256", key).update(stringToSign(dateHeader, scope, canonical), "utf8").digest();
-  key.fill(0);
   const given = /^[0-9a-f]{64}$/.test(auth.signature) ? Buffer.from(auth.signature, "hex") : Buffer.alloc(32);
   if (!timingSafeEqual(expected, given) || given.length !== 32 || !/^[0-9a-f]{64}$/.test(auth.signature))
     throw invalidSig(MISMATCH);
