@@ -11,10 +11,12 @@
 // generator starts measuring and one after it is done, as for profiler-toggle.mjs). At
 // the close, one JSON line is appended to BENCH_STALLS_FILE:
 //   {"windowMs":…,"stalls":N,"longestMs":…,"top":[{"atMs":…,"ms":…},…],
-//    "loopDelayMs":{"p50":…,"p99":…,"p999":…,"max":…}}
+//    "loopDelayMs":{"p50":…,"p99":…,"p999":…,"max":…},
+//    "gc":{"minor":{"count":…,"totalMs":…,"maxMs":…},"major":{…},"incremental":{…},"weakcb":{…}, "over10ms":N}}
+// (the main thread's GC pauses in the window, by kind: what part of the stalls is GC).
 // `atMs` is the stall's end, from the window's start. Without BENCH_STALLS_FILE it does nothing.
 import { appendFileSync } from "node:fs";
-import { monitorEventLoopDelay, performance } from "node:perf_hooks";
+import { constants, monitorEventLoopDelay, performance, PerformanceObserver } from "node:perf_hooks";
 import { isMainThread } from "node:worker_threads";
 
 const FILE = process.env.BENCH_STALLS_FILE;
@@ -30,6 +32,21 @@ if (isMainThread && FILE) {
   let stalls = [];
   let count = 0;
   let longest = 0;
+
+  const GC_KINDS = { [constants.NODE_PERFORMANCE_GC_MINOR]: "minor", [constants.NODE_PERFORMANCE_GC_MAJOR]: "major", [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: "incremental", [constants.NODE_PERFORMANCE_GC_WEAKCB]: "weakcb" };
+  let gc = {};
+  let gcOver10 = 0;
+  new PerformanceObserver((list) => {
+    if (!open) return;
+    for (const e of list.getEntries()) {
+      const kind = GC_KINDS[e.detail?.kind ?? e.kind] ?? "other";
+      const g = (gc[kind] ??= { count: 0, totalMs: 0, maxMs: 0 });
+      g.count++;
+      g.totalMs += e.duration;
+      if (e.duration > g.maxMs) g.maxMs = e.duration;
+      if (e.duration > 10) gcOver10++;
+    }
+  }).observe({ entryTypes: ["gc"] });
 
   const timer = setInterval(() => {
     const now = performance.now();
@@ -51,6 +68,8 @@ if (isMainThread && FILE) {
       stalls = [];
       count = 0;
       longest = 0;
+      gc = {};
+      gcOver10 = 0;
       histogram.reset();
       histogram.enable();
       return;
@@ -64,6 +83,7 @@ if (isMainThread && FILE) {
       longestMs: Math.round(longest * 10) / 10,
       top: stalls.sort((a, b) => b.ms - a.ms).slice(0, TOP),
       loopDelayMs: { p50: ms(histogram.percentile(50)), p99: ms(histogram.percentile(99)), p999: ms(histogram.percentile(99.9)), max: ms(histogram.max) },
+      gc: { ...Object.fromEntries(Object.entries(gc).map(([k, g]) => [k, { count: g.count, totalMs: Math.round(g.totalMs * 10) / 10, maxMs: Math.round(g.maxMs * 10) / 10 }])), over10ms: gcOver10 },
     };
     appendFileSync(FILE, `${JSON.stringify(report)}\n`);
   });
