@@ -1,4 +1,4 @@
-import { createHmac, hash, timingSafeEqual } from "node:crypto";
+import { createHmac, createSecretKey, hash, timingSafeEqual, type KeyObject } from "node:crypto";
 
 /**
  * AWS Signature Version 4, header form (`Authorization: AWS4-HMAC-SHA256 Credential=…,
@@ -160,21 +160,19 @@ export function signingKey(secret: Buffer | string, date: string, region: string
  * most a few date/region/service scopes each: the four-HMAC chain is most of a signature
  * check's cost, and a client signs with one scope all day (AWS's SDKs cache it the same way).
  */
-const derived = new WeakMap<Buffer, Map<string, Buffer>>();
+const derived = new WeakMap<Buffer, Map<string, KeyObject>>();
 const SCOPES_PER_SECRET = 4;
 
-function derivedKey(secret: Buffer, date: string, region: string, service: string): Buffer {
+function derivedKey(secret: Buffer, date: string, region: string, service: string): KeyObject {
   const scope = `${date}/${region}/${service}`;
   let keys = derived.get(secret);
   const hit = keys?.get(scope);
   if (hit) return hit;
-  const key = signingKey(secret, date, region, service);
+  const raw = signingKey(secret, date, region, service);
+  const key = createSecretKey(raw); // a key object: no key import on every HMAC
+  raw.fill(0);
   if (!keys) derived.set(secret, (keys = new Map()));
-  if (keys.size >= SCOPES_PER_SECRET) {
-    const oldest = keys.keys().next().value as string;
-    keys.get(oldest)!.fill(0);
-    keys.delete(oldest);
-  }
+  if (keys.size >= SCOPES_PER_SECRET) keys.delete(keys.keys().next().value as string);
   keys.set(scope, key);
   return key;
 }
