@@ -18,7 +18,7 @@ interface ClaimRow {
 
 const toOwner = (r: ClaimRow): ClaimOwner => ({ secretId: r.secret_id, environmentId: r.environment_id, region: r.region, secretName: r.secret_name });
 
-/** The `account_claims` table (migration 12): one owner per managed database account key. */
+/** The `account_claims` table (migration 13): one owner per managed database account key. */
 export class AccountClaimRepository {
   constructor(private readonly db: Storage) {}
 

@@ -25,7 +25,7 @@ export function accountLabel(c: DatabaseConfig, account: string): string {
 
 /**
  * One owner per managed database account, across every environment and region (table
- * `account_claims`, migration 12). A claim is taken in one transaction for all accounts of
+ * `account_claims`, migration 13). A claim is taken in one transaction for all accounts of
  * a secret; the primary key decides a race (on PostgreSQL the losing transaction is retried
  * by the storage layer and then sees the winner). Purging the secret releases its claims.
  */
