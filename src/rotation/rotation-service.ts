@@ -9,7 +9,8 @@ import { checkInterval, managedConfigOf, rotatorNameOf } from "./managed-config.
 import { createAccountClaims } from "./account-claims.js";
 import { createRotationRunner, type RotationOptions } from "./rotation-runner.js";
 import { RotationRepository, type Rotation } from "./rotation-repo.js";
-import type { RotationStatus, RotationView, Rotator } from "./rotation-types.js";
+import { rotationView } from "./rotation-view.js";
+import type { RotationStatus, Rotator } from "./rotation-types.js";
 
 export interface RotationServiceDeps {
   storage: Storage;
@@ -50,25 +51,6 @@ export function rotationOptionsFromEnv(env: Record<string, string | undefined>):
   const pause = /^(create|set|test|promote|cleanup):(\d{1,6})$/.exec(env.COFFER_ROTATION_TEST_PAUSE_AFTER ?? "");
   if (pause) out.afterStep = async (step) => (step === pause[1] ? new Promise((r) => setTimeout(r, Number(pause[2]))) : undefined);
   return out;
-}
-
-/** What the API shows of a rotation. */
-function rotationView(r: Rotation): RotationView {
-  return {
-    rotationId: r.id,
-    versionId: r.token,
-    rotator: r.rotator,
-    step: r.step,
-    attempt: r.attempt,
-    failures: r.failures,
-    cancelRequested: r.cancelRequested,
-    nextAttemptAt: r.nextAttemptAt === null || r.done ? null : iso(r.nextAttemptAt),
-    lastError: r.lastErrorCode === null ? null : { code: r.lastErrorCode, message: r.lastErrorMessage ?? "", at: iso(r.lastErrorAt ?? r.updatedAt) },
-    startedAt: iso(r.startedAt),
-    updatedAt: iso(r.updatedAt),
-    promotedAt: r.promotedAt === null ? null : iso(r.promotedAt),
-    finishedAt: r.finishedAt === null ? null : iso(r.finishedAt),
-  };
 }
 
 /**
