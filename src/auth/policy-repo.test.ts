@@ -77,4 +77,21 @@ describe(`policy repository: ${testEngine()}`, () => {
     expect((await repo.principalRoles("u1")).map((r) => r.name)).toEqual(["dev"]);
     expect((await repo.rolePolicies("role-dev")).map((p) => p.name)).toEqual(["z"]);
   });
+
+  it("detachPrincipal removes one principal's attachments and grants, no one else's", async () => {
+    await storage.run("INSERT INTO principals (id, kind, name, state, created_at, updated_at) VALUES ('u2', 'user', 'bob', 'active', 1, 1)");
+    await storage.transaction(async (tx) => {
+      await repo.insertPolicy(tx, policy("pol-a", "a"));
+      await repo.insertRole(tx, { id: "role-dev", name: "dev", description: "", builtin: false }, 1);
+      for (const u of ["u1", "u2"]) {
+        await repo.setPrincipalPolicy(tx, u, "pol-a", true);
+        await repo.setPrincipalRole(tx, u, "role-dev", true);
+      }
+    });
+    await storage.transaction((tx) => repo.detachPrincipal(tx, "u1"));
+    expect(await repo.principalPolicies("u1")).toEqual([]);
+    expect(await repo.principalRoles("u1")).toEqual([]);
+    expect((await repo.principalPolicies("u2")).map((p) => p.id)).toEqual(["pol-a"]);
+    expect((await repo.principalRoles("u2")).map((r) => r.id)).toEqual(["role-dev"]);
+  });
 });

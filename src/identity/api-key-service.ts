@@ -6,6 +6,7 @@ import { decodePageToken, pageOf, type Page } from "../core/paging.js";
 import type { Barrier } from "../crypto/barrier.js";
 import type { Scope } from "../scope/scope.js";
 import type { Storage } from "../storage/index.js";
+import { ApiKeyRepository, type ApiKey } from "./api-key-repo.js";
 import { keyCloud } from "./cloud-regions.js";
 import type { Principal, PrincipalKind } from "./principal.js";
 
@@ -23,21 +24,6 @@ function randomFrom(chars: string, n: number): string {
   let out = "";
   while (out.length < n) for (const b of randomBytes(n)) if (b < limit && out.length < n) out += chars[b % chars.length];
   return out;
-}
-
-interface KeyRow {
-  id: string;
-  owner_id: string;
-  owner_kind: PrincipalKind;
-  environment_id: string | null;
-  region: string | null;
-  cloud: string | null;
-  display_name: string;
-  description: string;
-  secret_enc: Buffer;
-  state: string;
-  created_at: number;
-  updated_at: number;
 }
 
 export interface ApiKeyView {
@@ -70,9 +56,9 @@ interface CachedKey {
 
 const NONE: CachedKey = { principal: { id: "", kind: "root", credential: { type: "api-key", id: "" }, scope: undefined }, digest: Buffer.alloc(32), secret: Buffer.alloc(0), usable: false };
 
-const view = (r: KeyRow): ApiKeyView => ({
-  id: r.id, ownerId: r.owner_id, ownerKind: r.owner_kind, environmentId: r.environment_id, region: r.region, cloud: r.cloud,
-  displayName: r.display_name, description: r.description, state: r.state, createdAt: iso(r.created_at), updatedAt: iso(r.updated_at),
+const view = (k: ApiKey): ApiKeyView => ({
+  id: k.id, ownerId: k.ownerId, ownerKind: k.ownerKind, environmentId: k.environmentId, region: k.region, cloud: k.cloud,
+  displayName: k.displayName, description: k.description, state: k.state, createdAt: iso(k.createdAt), updatedAt: iso(k.updatedAt),
 });
 
 /**
@@ -84,30 +70,30 @@ const view = (r: KeyRow): ApiKeyView => ({
 export function createApiKeyService(deps: { storage: Storage; barrier: Barrier; clock: Clock }) {
   const { storage, barrier, clock } = deps;
   const cache = new InvalidatingCache<CachedKey>(50_000);
+  const keys = new ApiKeyRepository(storage);
 
   async function load(id: string): Promise<CachedKey> {
-    const row = await storage.get<KeyRow & { owner_state: string | null }>(
-      "SELECT k.*, p.state AS owner_state FROM api_keys k LEFT JOIN principals p ON p.id = k.owner_id WHERE k.id = ?", [id]);
-    if (!row) return NONE;
-    const secret = barrier.decrypt(row.secret_enc, secretPath(row.id));
-    const ownerActive = row.owner_kind === "root" || row.owner_state === "active";
+    const k = await keys.withOwnerState(id);
+    if (!k) return NONE;
+    const secret = barrier.decrypt(k.secretEnc, secretPath(k.id));
+    const ownerActive = k.ownerKind === "root" || k.ownerState === "active";
     return {
       principal: {
-        id: row.owner_kind === "root" ? "root" : row.owner_id,
-        kind: row.owner_kind,
-        credential: { type: "api-key", id: row.id },
-        scope: row.environment_id && row.region ? { environmentId: row.environment_id, region: row.region } : undefined,
+        id: k.ownerKind === "root" ? "root" : k.ownerId,
+        kind: k.ownerKind,
+        credential: { type: "api-key", id: k.id },
+        scope: k.environmentId && k.region ? { environmentId: k.environmentId, region: k.region } : undefined,
       },
       digest: digest(secret),
       secret,
-      usable: row.state === "active" && ownerActive,
+      usable: k.state === "active" && ownerActive,
     };
   }
 
   const entry = async (keyId: string): Promise<CachedKey> => (KEY_ID.test(keyId) ? ((await cache.get(keyId, () => load(keyId))) ?? NONE) : NONE);
 
-  async function row(id: string): Promise<KeyRow> {
-    const r = KEY_ID.test(id) ? await storage.get<KeyRow>("SELECT * FROM api_keys WHERE id = ?", [id]) : undefined;
+  async function row(id: string): Promise<ApiKey> {
+    const r = KEY_ID.test(id) ? await keys.byId(id) : undefined;
     if (!r) throw new CofferError("ApiKeyNotFound", `The API key "${String(id).slice(0, 64)}" does not exist.`);
     return r;
   }
@@ -145,10 +131,10 @@ export function createApiKeyService(deps: { storage: Storage; barrier: Barrier; 
       const secret = input.pair?.secret ?? randomFrom(SECRET_CHARS, 64);
       const now = clock.now();
       await storage.transaction(async (tx) => {
-        await tx.run(
-        "INSERT INTO api_keys (id, owner_id, owner_kind, environment_id, region, cloud, display_name, description, secret_enc, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)",
-        [id, input.owner.id, input.owner.kind, input.scope?.environmentId ?? null, input.scope?.region ?? null, cloud, displayName, description, barrier.encrypt(Buffer.from(secret), secretPath(id)), now, now],
-        );
+        await keys.insert(tx, {
+          id, ownerId: input.owner.id, ownerKind: input.owner.kind, environmentId: input.scope?.environmentId ?? null, region: input.scope?.region ?? null, cloud,
+          displayName, description, secretEnc: barrier.encrypt(Buffer.from(secret), secretPath(id)), state: "active", createdAt: now, updatedAt: now,
+        });
         // Another node may have looked the id up (and cached "no such key") before.
         tx.invalidate(CACHES.apiKeys, id);
       });
@@ -165,32 +151,26 @@ export function createApiKeyService(deps: { storage: Storage; barrier: Barrier; 
     },
 
     async list(filter: { ownerId?: string | undefined; environmentId?: string | undefined; region?: string | undefined; limit: number; after?: string | undefined }): Promise<Page<ApiKeyView>> {
-      const where = ["owner_kind <> 'root'", "id > ?"];
-      const params: (string | number)[] = [decodePageToken(filter.after) ?? ""];
-      if (filter.ownerId) where.push("owner_id = ?"), params.push(filter.ownerId);
-      if (filter.environmentId) where.push("environment_id = ?"), params.push(filter.environmentId);
-      if (filter.region) where.push("region = ?"), params.push(filter.region);
-      params.push(filter.limit + 1);
-      const rows = await storage.all<KeyRow>(`SELECT * FROM api_keys WHERE ${where.join(" AND ")} ORDER BY id LIMIT ?`, params);
-      const page = pageOf(rows, filter.limit, (r) => r.id);
+      const found = await keys.list({ ownerId: filter.ownerId, environmentId: filter.environmentId, region: filter.region, after: decodePageToken(filter.after) ?? "", limit: filter.limit });
+      const page = pageOf(found, filter.limit, (k) => k.id);
       return { items: page.items.map(view), nextToken: page.nextToken };
     },
 
     async update(id: string, input: { displayName?: string | undefined; description?: string | undefined }): Promise<ApiKeyView> {
       const r = await row(id);
-      if (r.owner_kind === "root") throw new CofferError("InvalidState", "The root API key cannot be changed through the API.");
-      const displayName = input.displayName ?? r.display_name;
+      if (r.ownerKind === "root") throw new CofferError("InvalidState", "The root API key cannot be changed through the API.");
+      const displayName = input.displayName ?? r.displayName;
       const description = input.description ?? r.description;
       if (displayName.length > 128 || description.length > 1024) throw invalid("A display name is at most 128 characters and a description at most 1024.");
-      await storage.run("UPDATE api_keys SET display_name = ?, description = ?, updated_at = ? WHERE id = ?", [displayName, description, clock.now(), id]);
+      await keys.updateText(id, displayName, description, clock.now());
       return view(await row(id));
     },
 
     async delete(id: string): Promise<void> {
       const r = await row(id);
-      if (r.owner_kind === "root") throw new CofferError("InvalidState", "The root API key cannot be deleted through the API.");
+      if (r.ownerKind === "root") throw new CofferError("InvalidState", "The root API key cannot be deleted through the API.");
       await storage.transaction(async (tx) => {
-        await tx.run("DELETE FROM api_keys WHERE id = ?", [id]);
+        await keys.delete(tx, id);
         tx.invalidate(CACHES.apiKeys, id);
       });
     },
@@ -202,25 +182,25 @@ export function createApiKeyService(deps: { storage: Storage; barrier: Barrier; 
         if (!SECRET.test(pair.secret)) throw new CofferError("InvalidParameter", "COFFER_ROOT_ACCESS_KEY_SECRET must be 1-256 printable ASCII characters without spaces.");
       }
       return storage.transaction(async (tx) => {
-        const existing = await tx.get<{ id: string }>("SELECT id FROM api_keys WHERE owner_kind = 'root' AND state = 'active'");
-        if (existing && (!pair || existing.id === pair.keyId)) {
+        const existing = await keys.activeRootId(tx);
+        if (existing !== undefined && (!pair || existing === pair.keyId)) {
           if (pair) {
-            await tx.run("UPDATE api_keys SET secret_enc = ?, updated_at = ? WHERE id = ?", [barrier.encrypt(Buffer.from(pair.secret), secretPath(pair.keyId)), clock.now(), pair.keyId]);
+            await keys.updateSecret(tx, pair.keyId, barrier.encrypt(Buffer.from(pair.secret), secretPath(pair.keyId)), clock.now());
             tx.invalidate(CACHES.apiKeys, pair.keyId);
           }
-          return { keyId: existing.id, secret: undefined, created: false };
+          return { keyId: existing, secret: undefined, created: false };
         }
-        if (existing) {
-          await tx.run("DELETE FROM api_keys WHERE id = ?", [existing.id]);
-          tx.invalidate(CACHES.apiKeys, existing.id);
+        if (existing !== undefined) {
+          await keys.delete(tx, existing);
+          tx.invalidate(CACHES.apiKeys, existing);
         }
         const keyId = pair?.keyId ?? randomFrom(ID_CHARS, 16);
         const secret = pair?.secret ?? randomFrom(SECRET_CHARS, 64);
         const now = clock.now();
-        await tx.run(
-          "INSERT INTO api_keys (id, owner_id, owner_kind, environment_id, region, display_name, secret_enc, state, created_at, updated_at) VALUES (?, 'root', 'root', NULL, NULL, 'root', ?, 'active', ?, ?)",
-          [keyId, barrier.encrypt(Buffer.from(secret), secretPath(keyId)), now, now],
-        );
+        await keys.insert(tx, {
+          id: keyId, ownerId: "root", ownerKind: "root", environmentId: null, region: null, cloud: null, displayName: "root", description: "",
+          secretEnc: barrier.encrypt(Buffer.from(secret), secretPath(keyId)), state: "active", createdAt: now, updatedAt: now,
+        });
         tx.invalidate(CACHES.apiKeys, keyId);
         return { keyId, secret: pair ? undefined : secret, created: true };
       });

@@ -5,7 +5,15 @@ import { decodePageToken, pageOf, type Page } from "../core/paging.js";
 import { DEFAULT_ENVIRONMENT_ID, type Scope } from "../scope/scope.js";
 import type { Storage } from "../storage/index.js";
 import { CACHES } from "../core/cache.js";
+import { ApiKeyRepository } from "./api-key-repo.js";
 import { cloudRegion, type CloudRegion } from "./cloud-regions.js";
+import { EnvironmentRepository, type Environment } from "./environment-repo.js";
+
+/** A cached environment: its regions as a set. */
+interface Loaded {
+  env: Environment;
+  regions: Set<string>;
+}
 
 export interface EnvironmentView {
   id: string;
@@ -16,14 +24,6 @@ export interface EnvironmentView {
   offers: CloudRegion[];
   createdAt: string;
   updatedAt: string;
-}
-
-interface EnvRow {
-  id: string;
-  name: string;
-  description: string;
-  created_at: number;
-  updated_at: number;
 }
 
 const ENV_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -48,14 +48,13 @@ function validateEnvName(name: unknown): string {
  */
 export function createEnvironmentService(deps: { storage: Storage; clock: Clock; dev: boolean }) {
   const { storage, clock } = deps;
-  let cache: Map<string, { row: EnvRow; regions: Set<string> }> | undefined;
+  const environments = new EnvironmentRepository(storage);
+  const apiKeys = new ApiKeyRepository(storage);
+  let cache: Map<string, Loaded> | undefined;
 
-  async function load(): Promise<Map<string, { row: EnvRow; regions: Set<string> }>> {
+  async function load(): Promise<Map<string, Loaded>> {
     if (cache) return cache;
-    const rows = await storage.all<EnvRow>("SELECT id, name, description, created_at, updated_at FROM environments");
-    const regions = await storage.all<{ environment_id: string; region: string }>("SELECT environment_id, region FROM environment_regions");
-    const m = new Map(rows.map((r) => [r.id, { row: r, regions: new Set<string>() }]));
-    for (const r of regions) m.get(r.environment_id)?.regions.add(r.region);
+    const m = new Map((await environments.all()).map((env): [string, Loaded] => [env.id, { env, regions: new Set(env.regions) }]));
     cache = m;
     return m;
   }
@@ -63,24 +62,24 @@ export function createEnvironmentService(deps: { storage: Storage; clock: Clock;
     cache = undefined;
   };
 
-  const view = (e: { row: EnvRow; regions: Set<string> }): EnvironmentView => {
+  const view = (e: Loaded): EnvironmentView => {
     const regions = [...e.regions].sort();
     return {
-      id: e.row.id,
-      name: e.row.name,
-      description: e.row.description,
+      id: e.env.id,
+      name: e.env.name,
+      description: e.env.description,
       regions,
       offers: regions.map(cloudRegion),
-      createdAt: iso(e.row.created_at),
-      updatedAt: iso(e.row.updated_at || e.row.created_at),
+      createdAt: iso(e.env.createdAt),
+      updatedAt: iso(e.env.updatedAt || e.env.createdAt),
     };
   };
 
-  async function find(ref: string): Promise<{ row: EnvRow; regions: Set<string> } | undefined> {
+  async function find(ref: string): Promise<Loaded | undefined> {
     const m = await load();
     const byId = m.get(ref);
     if (byId) return byId;
-    for (const e of m.values()) if (e.row.name === ref) return e;
+    for (const e of m.values()) if (e.env.name === ref) return e;
     return undefined;
   }
 
@@ -93,7 +92,7 @@ export function createEnvironmentService(deps: { storage: Storage; clock: Clock;
   async function addRegions(envId: string, regions: readonly string[]): Promise<void> {
     const now = clock.now();
     await storage.transaction(async (tx) => {
-      for (const r of regions) await tx.run("INSERT INTO environment_regions (environment_id, region, created_at) VALUES (?, ?, ?) ON CONFLICT (environment_id, region) DO NOTHING", [envId, r, now]);
+      await environments.addRegions(tx, envId, regions, now);
       tx.invalidate(CACHES.environments, "*");
     });
   }
@@ -109,9 +108,8 @@ export function createEnvironmentService(deps: { storage: Storage; clock: Clock;
       const id = newPrefixedId("env", 6);
       const now = clock.now();
       await storage.transaction(async (tx) => {
-        if (await tx.get("SELECT 1 AS x FROM environments WHERE name = ?", [name])) throw new CofferError("EnvironmentAlreadyExists", `An environment named "${name}" already exists.`);
-        await tx.run("INSERT INTO environments (id, name, description, created_at, updated_at) VALUES (?, ?, ?, ?, ?)", [id, name, description, now, now]);
-        for (const r of regions) await tx.run("INSERT INTO environment_regions (environment_id, region, created_at) VALUES (?, ?, ?) ON CONFLICT (environment_id, region) DO NOTHING", [id, r, now]);
+        if (await environments.nameTaken(tx, name)) throw new CofferError("EnvironmentAlreadyExists", `An environment named "${name}" already exists.`);
+        await environments.insert(tx, { id, name, description, regions, createdAt: now, updatedAt: now });
         tx.invalidate(CACHES.environments, "*");
       });
       return view(await get(id));
@@ -123,22 +121,22 @@ export function createEnvironmentService(deps: { storage: Storage; clock: Clock;
 
     async list(opts: { limit: number; after?: string | undefined }): Promise<Page<EnvironmentView>> {
       const after = decodePageToken(opts.after) ?? "";
-      const all = [...(await load()).values()].filter((e) => e.row.id > after).sort((a, b) => (a.row.id < b.row.id ? -1 : 1));
-      const page = pageOf(all.slice(0, opts.limit + 1), opts.limit, (e) => e.row.id);
+      const all = [...(await load()).values()].filter((e) => e.env.id > after).sort((a, b) => (a.env.id < b.env.id ? -1 : 1));
+      const page = pageOf(all.slice(0, opts.limit + 1), opts.limit, (e) => e.env.id);
       return { items: page.items.map(view), nextToken: page.nextToken };
     },
 
     async update(ref: string, input: { name?: string | undefined; description?: string | undefined }): Promise<EnvironmentView> {
       const e = await get(ref);
-      const name = input.name === undefined ? e.row.name : validateEnvName(input.name);
-      const description = input.description ?? e.row.description;
+      const name = input.name === undefined ? e.env.name : validateEnvName(input.name);
+      const description = input.description ?? e.env.description;
       if (description.length > 1024) throw invalid("A description is at most 1024 characters.");
       await storage.transaction(async (tx) => {
-        if (name !== e.row.name && (await tx.get("SELECT 1 AS x FROM environments WHERE name = ?", [name]))) throw new CofferError("EnvironmentAlreadyExists", `An environment named "${name}" already exists.`);
-        await tx.run("UPDATE environments SET name = ?, description = ?, updated_at = ? WHERE id = ?", [name, description, clock.now(), e.row.id]);
+        if (name !== e.env.name && (await environments.nameTaken(tx, name))) throw new CofferError("EnvironmentAlreadyExists", `An environment named "${name}" already exists.`);
+        await environments.update(tx, e.env.id, name, description, clock.now());
         tx.invalidate(CACHES.environments, "*");
       });
-      return view(await get(e.row.id));
+      return view(await get(e.env.id));
     },
 
     async setRegions(ref: string, regions: string[]): Promise<EnvironmentView> {
@@ -147,28 +145,24 @@ export function createEnvironmentService(deps: { storage: Storage; clock: Clock;
       await storage.transaction(async (tx) => {
         for (const r of e.regions) {
           if (wanted.has(r)) continue;
-          const used = await tx.get<{ n: number }>("SELECT (SELECT COUNT(*) FROM secrets WHERE environment_id = ? AND region = ?) + (SELECT COUNT(*) FROM kms_keys WHERE environment_id = ? AND region = ?) AS n", [e.row.id, r, e.row.id, r]);
-          if (Number(used?.n ?? 0) > 0) throw new CofferError("InvalidState", `The region "${r}" still holds keys or secrets in this environment.`);
-          await tx.run("DELETE FROM environment_regions WHERE environment_id = ? AND region = ?", [e.row.id, r]);
+          if ((await environments.resourcesIn(tx, e.env.id, r)) > 0) throw new CofferError("InvalidState", `The region "${r}" still holds keys or secrets in this environment.`);
           // Its Flink SQL gateway goes with it: a region added again starts with none.
-          await tx.run("DELETE FROM flink_gateways WHERE environment_id = ? AND region = ?", [e.row.id, r]);
+          await environments.removeRegion(tx, e.env.id, r);
         }
-        for (const r of wanted) await tx.run("INSERT INTO environment_regions (environment_id, region, created_at) VALUES (?, ?, ?) ON CONFLICT (environment_id, region) DO NOTHING", [e.row.id, r, clock.now()]);
+        await environments.addRegions(tx, e.env.id, wanted, clock.now());
         tx.invalidate(CACHES.environments, "*");
       });
-      return view(await get(e.row.id));
+      return view(await get(e.env.id));
     },
 
     async delete(ref: string): Promise<void> {
       const e = await get(ref);
-      if (e.row.id === DEFAULT_ENVIRONMENT_ID) throw new CofferError("InvalidState", "The default environment cannot be deleted.");
+      if (e.env.id === DEFAULT_ENVIRONMENT_ID) throw new CofferError("InvalidState", "The default environment cannot be deleted.");
       await storage.transaction(async (tx) => {
-        const used = await tx.get<{ n: number }>("SELECT (SELECT COUNT(*) FROM secrets WHERE environment_id = ?) + (SELECT COUNT(*) FROM kms_keys WHERE environment_id = ?) AS n", [e.row.id, e.row.id]);
-        if (Number(used?.n ?? 0) > 0) throw new CofferError("InvalidState", `The environment "${e.row.name}" still holds ${used!.n} keys or secrets; delete them first.`);
-        await tx.run("DELETE FROM api_keys WHERE environment_id = ?", [e.row.id]);
-        await tx.run("DELETE FROM environment_regions WHERE environment_id = ?", [e.row.id]);
-        await tx.run("DELETE FROM flink_gateways WHERE environment_id = ?", [e.row.id]);
-        await tx.run("DELETE FROM environments WHERE id = ?", [e.row.id]);
+        const used = await environments.resourcesIn(tx, e.env.id);
+        if (used > 0) throw new CofferError("InvalidState", `The environment "${e.env.name}" still holds ${used} keys or secrets; delete them first.`);
+        await apiKeys.deleteInEnvironment(tx, e.env.id);
+        await environments.delete(tx, e.env.id);
         tx.invalidate(CACHES.environments, "*");
       });
     },
@@ -181,16 +175,16 @@ export function createEnvironmentService(deps: { storage: Storage; clock: Clock;
     async lookupScope(envRef: string, region: string): Promise<Scope> {
       const e = await get(envRef);
       validateRegion(region);
-      if (!e.regions.has(region) && !deps.dev) throw new CofferError("RegionNotOffered", `The environment "${e.row.name}" does not offer the region "${region}".`);
-      return { environmentId: e.row.id, region };
+      if (!e.regions.has(region) && !deps.dev) throw new CofferError("RegionNotOffered", `The environment "${e.env.name}" does not offer the region "${region}".`);
+      return { environmentId: e.env.id, region };
     },
 
     /** Dev mode: adds the scope's region to its environment when it is not offered yet. */
     async offerRegion(scope: Scope): Promise<void> {
       const e = await get(scope.environmentId);
       if (e.regions.has(scope.region)) return;
-      if (!deps.dev) throw new CofferError("RegionNotOffered", `The environment "${e.row.name}" does not offer the region "${scope.region}".`);
-      await addRegions(e.row.id, [scope.region]);
+      if (!deps.dev) throw new CofferError("RegionNotOffered", `The environment "${e.env.name}" does not offer the region "${scope.region}".`);
+      await addRegions(e.env.id, [scope.region]);
     },
 
     async exists(envId: string): Promise<boolean> {

@@ -4,11 +4,14 @@ import { HOUR, iso, type Clock } from "../core/clock.js";
 import { CofferError, invalid } from "../core/errors.js";
 import { newPrefixedId } from "../core/ids.js";
 import { decodePageToken, pageOf, type Page } from "../core/paging.js";
+import { PolicyRepository } from "../auth/policy-repo.js";
 import type { Storage } from "../storage/index.js";
+import { ApiKeyRepository } from "./api-key-repo.js";
+import { PrincipalRepository, SessionRepository, type Account, type AccountKind } from "./principal-repo.js";
 import type { Principal } from "./principal.js";
 import { CACHES } from "../core/cache.js";
 
-export type AccountKind = "user" | "service-account";
+export type { AccountKind };
 
 export interface PrincipalView {
   id: string;
@@ -19,18 +22,6 @@ export interface PrincipalView {
   state: "active" | "disabled";
   createdAt: string;
   updatedAt: string;
-}
-
-interface PrincipalRow {
-  id: string;
-  kind: AccountKind;
-  name: string;
-  display_name: string;
-  description: string;
-  password_hash: string | null;
-  state: "active" | "disabled";
-  created_at: number;
-  updated_at: number;
 }
 
 /** OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane. */
@@ -59,14 +50,18 @@ function checkText(v: string | undefined, what: string, max: number): string {
 export function createPrincipalService(deps: { storage: Storage; clock: Clock; sessionTtlMs?: number; onChange?: (principalId: string) => void }) {
   const { storage, clock } = deps;
   const ttl = deps.sessionTtlMs ?? HOUR;
+  const principals = new PrincipalRepository(storage);
+  const sessions = new SessionRepository(storage);
+  const apiKeys = new ApiKeyRepository(storage);
+  const policies = new PolicyRepository(storage);
   let dummyHash: Promise<string> | undefined;
 
-  const view = (r: PrincipalRow): PrincipalView => ({
-    id: r.id, kind: r.kind, name: r.name, displayName: r.display_name, description: r.description, state: r.state, createdAt: iso(r.created_at), updatedAt: iso(r.updated_at),
+  const view = (a: Account): PrincipalView => ({
+    id: a.id, kind: a.kind, name: a.name, displayName: a.displayName, description: a.description, state: a.state, createdAt: iso(a.createdAt), updatedAt: iso(a.updatedAt),
   });
 
-  async function row(id: string, kind?: AccountKind): Promise<PrincipalRow> {
-    const r = typeof id === "string" && id.length <= 64 ? await storage.get<PrincipalRow>("SELECT * FROM principals WHERE id = ?", [id]) : undefined;
+  async function row(id: string, kind?: AccountKind): Promise<Account> {
+    const r = typeof id === "string" && id.length <= 64 ? await principals.byId(id) : undefined;
     if (!r || (kind && r.kind !== kind)) throw new CofferError("PrincipalNotFound", `The ${kind === "service-account" ? "service account" : kind ?? "principal"} "${String(id).slice(0, 64)}" does not exist.`);
     return r;
   }
@@ -81,8 +76,8 @@ export function createPrincipalService(deps: { storage: Storage; clock: Clock; s
     const id = newPrefixedId(kind === "user" ? "u" : "sa", 6);
     const now = clock.now();
     await storage.transaction(async (tx) => {
-      if (await tx.get("SELECT 1 AS x FROM principals WHERE kind = ? AND name = ?", [kind, input.name])) throw new CofferError("PrincipalAlreadyExists", `A ${kind === "user" ? "user" : "service account"} named "${input.name}" already exists.`);
-      await tx.run("INSERT INTO principals (id, kind, name, display_name, description, password_hash, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?)", [id, kind, input.name, displayName, description, hash, now, now]);
+      if (await principals.nameTaken(tx, kind, input.name)) throw new CofferError("PrincipalAlreadyExists", `A ${kind === "user" ? "user" : "service account"} named "${input.name}" already exists.`);
+      await principals.insert(tx, { id, kind, name: input.name, displayName, description, passwordHash: hash, state: "active", createdAt: now, updatedAt: now });
     });
     return view(await row(id));
   }
@@ -97,28 +92,28 @@ export function createPrincipalService(deps: { storage: Storage; clock: Clock; s
 
     /** Finds a principal by id, or by name within a kind. */
     async find(ref: string, kind?: AccountKind): Promise<PrincipalView | undefined> {
-      const r = await storage.get<PrincipalRow>(kind ? "SELECT * FROM principals WHERE (id = ? OR name = ?) AND kind = ?" : "SELECT * FROM principals WHERE id = ?", kind ? [ref, ref, kind] : [ref]);
-      return r ? view(r) : undefined;
+      const a = await principals.find(ref, kind);
+      return a ? view(a) : undefined;
     },
 
     async list(kind: AccountKind, opts: { limit: number; after?: string | undefined }): Promise<Page<PrincipalView>> {
       const after = decodePageToken(opts.after) ?? "";
-      const rows = await storage.all<PrincipalRow>("SELECT * FROM principals WHERE kind = ? AND id > ? ORDER BY id LIMIT ?", [kind, after, opts.limit + 1]);
-      const page = pageOf(rows, opts.limit, (r) => r.id);
+      const found = await principals.list(kind, after, opts.limit);
+      const page = pageOf(found, opts.limit, (a) => a.id);
       return { items: page.items.map(view), nextToken: page.nextToken };
     },
 
     async update(id: string, kind: AccountKind, input: { displayName?: string | undefined; description?: string | undefined; password?: string | undefined }): Promise<PrincipalView> {
       const r = await row(id, kind);
       if (input.password !== undefined && kind !== "user") throw invalid("Service accounts have no password.");
-      const hash = input.password === undefined ? r.password_hash : await argon2.hash(checkPassword(input.password), ARGON);
+      const hash = input.password === undefined ? r.passwordHash : await argon2.hash(checkPassword(input.password), ARGON);
       await storage.transaction(async (tx) => {
-        await tx.run("UPDATE principals SET display_name = ?, description = ?, password_hash = ?, updated_at = ? WHERE id = ?", [
-          input.displayName === undefined ? r.display_name : checkText(input.displayName, "A display name", 128),
-          input.description === undefined ? r.description : checkText(input.description, "A description", 1024),
-          hash, clock.now(), id,
-        ]);
-        if (input.password !== undefined) await tx.run("DELETE FROM sessions WHERE principal_id = ?", [id]);
+        await principals.update(tx, id, {
+          displayName: input.displayName === undefined ? r.displayName : checkText(input.displayName, "A display name", 128),
+          description: input.description === undefined ? r.description : checkText(input.description, "A description", 1024),
+          passwordHash: hash, updatedAt: clock.now(),
+        });
+        if (input.password !== undefined) await sessions.deleteOf(tx, id);
       });
       return view(await row(id));
     },
@@ -126,8 +121,8 @@ export function createPrincipalService(deps: { storage: Storage; clock: Clock; s
     async setState(id: string, kind: AccountKind, state: "active" | "disabled"): Promise<PrincipalView> {
       await row(id, kind);
       await storage.transaction(async (tx) => {
-        await tx.run("UPDATE principals SET state = ?, updated_at = ? WHERE id = ?", [state, clock.now(), id]);
-        if (state === "disabled") await tx.run("DELETE FROM sessions WHERE principal_id = ?", [id]);
+        await principals.setState(tx, id, state, clock.now());
+        if (state === "disabled") await sessions.deleteOf(tx, id);
         tx.invalidate(CACHES.apiKeys, "*");
         tx.afterCommit(() => deps.onChange?.(id));
       });
@@ -137,11 +132,10 @@ export function createPrincipalService(deps: { storage: Storage; clock: Clock; s
     async delete(id: string, kind: AccountKind): Promise<void> {
       await row(id, kind);
       await storage.transaction(async (tx) => {
-        await tx.run("DELETE FROM api_keys WHERE owner_id = ?", [id]);
-        await tx.run("DELETE FROM sessions WHERE principal_id = ?", [id]);
-        await tx.run("DELETE FROM principal_policies WHERE principal_id = ?", [id]);
-        await tx.run("DELETE FROM principal_roles WHERE principal_id = ?", [id]);
-        await tx.run("DELETE FROM principals WHERE id = ?", [id]);
+        await apiKeys.deleteOfOwner(tx, id);
+        await sessions.deleteOf(tx, id);
+        await policies.detachPrincipal(tx, id);
+        await principals.delete(tx, id);
         tx.invalidate(CACHES.apiKeys, "*");
         tx.afterCommit(() => deps.onChange?.(id));
       });
@@ -150,15 +144,15 @@ export function createPrincipalService(deps: { storage: Storage; clock: Clock; s
     /** Password login; the same argon2 work whether or not the user exists. */
     async login(name: string, password: string): Promise<{ token: string; expiresAt: string; principalId: string } | undefined> {
       if (typeof name !== "string" || typeof password !== "string" || name.length > 128 || password.length > MAX_PASSWORD) return undefined;
-      const r = await storage.get<PrincipalRow>("SELECT * FROM principals WHERE kind = 'user' AND name = ?", [name]);
+      const r = await principals.userByName(name);
       dummyHash ??= argon2.hash(randomBytes(16).toString("hex"), ARGON);
-      const ok = await argon2.verify(r?.password_hash ?? (await dummyHash), password).catch(() => false);
+      const ok = await argon2.verify(r?.passwordHash ?? (await dummyHash), password).catch(() => false);
       if (!r || !ok || r.state !== "active") return undefined;
       const token = `cst_${randomBytes(32).toString("base64url")}`;
       const now = clock.now();
       await storage.transaction(async (tx) => {
-        await tx.run("DELETE FROM sessions WHERE expires_at <= ?", [now]);
-        await tx.run("INSERT INTO sessions (token_hash, principal_id, created_at, expires_at) VALUES (?, ?, ?, ?)", [tokenHash(token), r.id, now, now + ttl]);
+        await sessions.deleteExpired(tx, now);
+        await sessions.insert(tx, { tokenHash: tokenHash(token), principalId: r.id, createdAt: now, expiresAt: now + ttl });
       });
       return { token, expiresAt: iso(now + ttl), principalId: r.id };
     },
@@ -166,19 +160,17 @@ export function createPrincipalService(deps: { storage: Storage; clock: Clock; s
     async verifySession(token: string): Promise<Principal | undefined> {
       if (typeof token !== "string" || !token.startsWith("cst_") || token.length > 100) return undefined;
       const h = tokenHash(token);
-      const s = await storage.get<{ principal_id: string; expires_at: number; state: string }>(
-        "SELECT s.principal_id, s.expires_at, p.state FROM sessions s JOIN principals p ON p.id = s.principal_id WHERE s.token_hash = ?", [h]);
-      if (!s || s.expires_at <= clock.now() || s.state !== "active") return undefined;
-      return { id: s.principal_id, kind: "user", credential: { type: "session", id: h.slice(0, 16) }, scope: undefined };
+      const s = await sessions.withPrincipalState(h);
+      if (!s || s.expiresAt <= clock.now() || s.principalState !== "active") return undefined;
+      return { id: s.principalId, kind: "user", credential: { type: "session", id: h.slice(0, 16) }, scope: undefined };
     },
 
     async logout(token: string): Promise<void> {
-      await storage.run("DELETE FROM sessions WHERE token_hash = ?", [tokenHash(token)]);
+      await sessions.delete(tokenHash(token));
     },
 
     async isActive(id: string): Promise<boolean> {
-      const r = await storage.get<{ state: string }>("SELECT state FROM principals WHERE id = ?", [id]);
-      return r?.state === "active";
+      return (await principals.state(id)) === "active";
     },
   };
 }

@@ -17,7 +17,7 @@ export type { KeyExtras } from "./key-extras.js";
 
 export function createKmsService(deps: { storage: Storage; barrier: Barrier; clock: Clock; accountId: string }) {
   const repo = new KeyRepo(deps.storage);
-  const material = new KeyMaterialStore(deps.barrier);
+  const material = new KeyMaterialStore(deps.barrier, repo);
   return {
     keys: createKeyService({ storage: deps.storage, clock: deps.clock, repo, material, accountId: deps.accountId }),
     aliases: createAliasService({ storage: deps.storage, clock: deps.clock, repo }),

@@ -2,6 +2,7 @@ import { createSecretKey, type KeyObject } from "node:crypto";
 import type { Barrier } from "../crypto/barrier.js";
 import { newKey, wipe } from "../crypto/aes-gcm.js";
 import type { Queryable } from "../storage/index.js";
+import type { KeyRepo } from "./key-repo.js";
 
 /** Barrier path of a CMK version's material (its AAD). */
 export const materialPath = (keyId: string, versionId: string) => `kms/key/${keyId}/version/${versionId}`;
@@ -14,7 +15,10 @@ export const materialPath = (keyId: string, versionId: string) => `kms/key/${key
 export class KeyMaterialStore {
   private readonly cache = new Map<string, KeyObject>();
 
-  constructor(private readonly barrier: Barrier) {}
+  constructor(
+    private readonly barrier: Barrier,
+    private readonly repo: KeyRepo,
+  ) {}
 
   /** A new version's sealed material, ready for the `material_enc` column. */
   create(keyId: string, versionId: string): Buffer {
@@ -29,9 +33,9 @@ export class KeyMaterialStore {
     const id = `${keyId}/${versionId}`;
     const hit = this.cache.get(id);
     if (hit) return hit;
-    const row = await db.get<{ material_enc: Buffer }>("SELECT material_enc FROM kms_key_versions WHERE key_id = ? AND version_id = ?", [keyId, versionId]);
-    if (!row) return undefined;
-    const raw = this.barrier.decrypt(row.material_enc, materialPath(keyId, versionId));
+    const sealed = await this.repo.material(keyId, versionId, db);
+    if (!sealed) return undefined;
+    const raw = this.barrier.decrypt(sealed, materialPath(keyId, versionId));
     const key = createSecretKey(raw);
     wipe(raw);
     this.cache.set(id, key);

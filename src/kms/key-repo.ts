@@ -64,8 +64,25 @@ const WRITABLE = ["description", "state", "primaryVersionId", "rotationIntervalS
 
 export type KeyPatch = { [K in (typeof WRITABLE)[number]]?: Key[K] };
 
+/** An alias of a key (`kms_aliases`), its times in epoch milliseconds. */
+export interface KeyAlias {
+  aliasName: string;
+  keyId: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+interface AliasRow {
+  alias_name: string;
+  key_id: string;
+  created_at: number;
+  updated_at: number;
+}
+
+const toAlias = (r: AliasRow): KeyAlias => ({ aliasName: r.alias_name, keyId: r.key_id, createdAt: Number(r.created_at), updatedAt: Number(r.updated_at) });
+
 /**
- * The `kms_keys` and `kms_key_versions` tables (and alias lookups). Keys by id are cached
+ * The `kms_keys`, `kms_key_versions` and `kms_aliases` tables. Keys by id are cached
  * for the hot path and dropped after every key write (`invalidate`), here and on other nodes.
  */
 export class KeyRepo {
@@ -161,6 +178,12 @@ export class KeyRepo {
     return rows.map((r) => ({ versionId: r.version_id, createdAt: Number(r.created_at) }));
   }
 
+  /** A version's material as stored (sealed by the barrier); undefined when the key has no such version. */
+  async material(keyId: string, versionId: string, q: Queryable = this.db): Promise<Buffer | undefined> {
+    const row = await q.get<{ material_enc: Buffer }>("SELECT material_enc FROM kms_key_versions WHERE key_id = ? AND version_id = ?", [keyId, versionId]);
+    return row?.material_enc;
+  }
+
   /** When a version was made; undefined when the key has no such version. */
   async versionCreatedAt(keyId: string, versionId: string): Promise<number | undefined> {
     const v = await this.db.get<{ created_at: number }>("SELECT created_at FROM kms_key_versions WHERE key_id = ? AND version_id = ?", [keyId, versionId]);
@@ -188,6 +211,36 @@ export class KeyRepo {
     await tx.run("DELETE FROM kms_aliases WHERE key_id = ?", [id]);
     await tx.run("DELETE FROM kms_key_versions WHERE key_id = ?", [id]);
     await tx.run("DELETE FROM kms_keys WHERE id = ?", [id]);
+  }
+
+  async insertAlias(tx: Tx, scope: Scope, a: KeyAlias): Promise<void> {
+    await tx.run("INSERT INTO kms_aliases (environment_id, region, alias_name, key_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)", [scope.environmentId, scope.region, a.aliasName, a.keyId, a.createdAt, a.updatedAt]);
+  }
+
+  /** An alias of the scope, its row locked for the transaction; undefined when there is none. */
+  async lockAlias(tx: Tx, scope: Scope, aliasName: string): Promise<KeyAlias | undefined> {
+    const row = await tx.get<AliasRow>(`SELECT * FROM kms_aliases WHERE environment_id = ? AND region = ? AND alias_name = ?${this.db.dialect.forUpdate}`, [scope.environmentId, scope.region, aliasName]);
+    return row && toAlias(row);
+  }
+
+  /** Points an alias at another key. */
+  async retargetAlias(tx: Tx, scope: Scope, aliasName: string, keyId: string, updatedAt: number): Promise<void> {
+    await tx.run("UPDATE kms_aliases SET key_id = ?, updated_at = ? WHERE environment_id = ? AND region = ? AND alias_name = ?", [keyId, updatedAt, scope.environmentId, scope.region, aliasName]);
+  }
+
+  /** False when the scope has no such alias. */
+  async deleteAlias(tx: Tx, scope: Scope, aliasName: string): Promise<boolean> {
+    const r = await tx.run("DELETE FROM kms_aliases WHERE environment_id = ? AND region = ? AND alias_name = ?", [scope.environmentId, scope.region, aliasName]);
+    return r.changes > 0;
+  }
+
+  /** The scope's aliases (of one key, with `keyId`) in name order after `after`, one more than `limit` (the next page's token). */
+  async listAliases(scope: Scope, after: string, keyId: string | undefined, limit: number): Promise<KeyAlias[]> {
+    const rows = await this.db.all<AliasRow>(
+      `SELECT alias_name, key_id, created_at, updated_at FROM kms_aliases WHERE environment_id = ? AND region = ? AND alias_name > ?${keyId ? " AND key_id = ?" : ""} ORDER BY alias_name LIMIT ?`,
+      keyId ? [scope.environmentId, scope.region, after, keyId, limit + 1] : [scope.environmentId, scope.region, after, limit + 1],
+    );
+    return rows.map(toAlias);
   }
 
   /** The aliases of many keys, each key's sorted as the engines sort them (binary collation). */

@@ -1,15 +1,10 @@
 import type { Clock } from "../core/clock.js";
 import type { Scope } from "../scope/scope.js";
 import type { Storage } from "../storage/index.js";
+import { AccountClaimRepository, type ClaimOwner } from "./account-claim-repo.js";
 import type { DatabaseConfig } from "./managed-config.js";
 
-/** The managed secret that owns an account. */
-export interface ClaimOwner {
-  secretId: string;
-  environmentId: string;
-  region: string;
-  secretName: string;
-}
+export type { ClaimOwner };
 
 /**
  * The identity of a database account on its target: engine, host, port and account name
@@ -28,29 +23,21 @@ export function accountLabel(c: DatabaseConfig, account: string): string {
   return `"${c.engine === "mysql" ? `${account}'@'${c.accountHost}` : account}" on ${engine} ${c.host}:${c.port}`;
 }
 
-interface ClaimRow {
-  account_key: string;
-  secret_id: string;
-  environment_id: string;
-  region: string;
-  secret_name: string;
-}
-
 /**
  * One owner per managed database account, across every environment and region (table
- * `account_claims`, migration 12). A claim is taken in one transaction for all accounts of
+ * `account_claims`, migration 13). A claim is taken in one transaction for all accounts of
  * a secret; the primary key decides a race (on PostgreSQL the losing transaction is retried
  * by the storage layer and then sees the winner). Purging the secret releases its claims.
  */
 export function createAccountClaims(storage: Storage, clock: Clock) {
-  const owner = (r: ClaimRow): ClaimOwner => ({ secretId: r.secret_id, environmentId: r.environment_id, region: r.region, secretName: r.secret_name });
+  const repo = new AccountClaimRepository(storage);
 
   return {
     /** The owner of an account other than `secretId`, if any (a read, for an early refusal). */
     async otherOwner(keys: string[], secretId: string | undefined): Promise<{ key: string; owner: ClaimOwner } | undefined> {
       for (const key of keys) {
-        const r = await storage.get<ClaimRow>("SELECT * FROM account_claims WHERE account_key = ?", [key]);
-        if (r && r.secret_id !== secretId) return { key, owner: owner(r) };
+        const owner = await repo.owner(key);
+        if (owner && owner.secretId !== secretId) return { key, owner };
       }
       return undefined;
     },
@@ -63,14 +50,12 @@ export function createAccountClaims(storage: Storage, clock: Clock) {
       return storage.transaction(async (tx) => {
         const missing: string[] = [];
         for (const key of keys) {
-          const r = await tx.get<ClaimRow>(`SELECT * FROM account_claims WHERE account_key = ?${storage.dialect.forUpdate}`, [key]);
-          if (r && r.secret_id !== secret.id) return { key, owner: owner(r) };
-          if (!r) missing.push(key);
+          const owner = await repo.owner(key, tx, true);
+          if (owner && owner.secretId !== secret.id) return { key, owner };
+          if (!owner) missing.push(key);
         }
-        for (const key of missing)
-          await tx.run("INSERT INTO account_claims (account_key, secret_id, environment_id, region, secret_name, created_at) VALUES (?, ?, ?, ?, ?, ?)", [
-            key, secret.id, secret.scope.environmentId, secret.scope.region, secret.name, clock.now(),
-          ]);
+        const owner: ClaimOwner = { secretId: secret.id, environmentId: secret.scope.environmentId, region: secret.scope.region, secretName: secret.name };
+        for (const key of missing) await repo.insert(tx, key, owner, clock.now());
         return undefined;
       });
     },

@@ -6,7 +6,7 @@ import { CURRENT, PREVIOUS, type SecretsModule } from "../secrets/index.js";
 import { accountKey, accountLabel, type AccountClaims } from "./account-claims.js";
 import { managedConfigOf } from "./managed-config.js";
 import { describeError, RotationError, withTimeout } from "./rotation-errors.js";
-import { parseData, type RotationRow, type RotationStore } from "./rotation-store.js";
+import type { Rotation, RotationRepository } from "./rotation-repo.js";
 import { PENDING, type JsonObject, type RotationContext, type RotationStep, type Rotator } from "./rotation-types.js";
 
 export interface RotationOptions {
@@ -29,7 +29,7 @@ export interface RotationOptions {
 export interface RunnerDeps {
   clock: Clock;
   secrets: SecretsModule;
-  store: RotationStore;
+  store: RotationRepository;
   rotators: ReadonlyMap<string, Rotator>;
   /** One owner per managed database account: checked (and taken when missing) before `set`. */
   claims?: AccountClaims | undefined;
@@ -86,10 +86,10 @@ export function createRotationRunner(d: RunnerDeps) {
     return Math.round(raw * (0.8 + Math.random() * 0.4));
   };
 
-  function audit(r: RotationRow, step: RotationStep, outcome: "success" | "failure", errorCode: string | null, detail: string): void {
+  function audit(r: Rotation, step: RotationStep, outcome: "success" | "failure", errorCode: string | null, detail: string): void {
     d.audit?.append({
       time: d.clock.now(), requestId: r.id, principal: "coffer-rotation", action: "secrets:RotateSecret",
-      resource: resourceName({ environmentId: r.environment_id, region: r.region }, `secret/${r.secret_name}`), outcome, errorCode,
+      resource: resourceName({ environmentId: r.environmentId, region: r.region }, `secret/${r.secretName}`), outcome, errorCode,
       status: outcome === "success" ? 200 : 500, source: "scheduler", detail: `step=${step} ${detail}`.trim(),
     });
   }
@@ -106,10 +106,10 @@ export function createRotationRunner(d: RunnerDeps) {
     timers.set(id, t);
   }
 
-  async function contextFor(r: RotationRow, sensitive: Set<string>): Promise<RotationContext> {
-    const scope = { environmentId: r.environment_id, region: r.region };
-    const e = await d.secrets.entry(scope, r.secret_name);
-    if (!e || e.id !== r.secret_id) throw new SecretGone("The secret no longer exists.");
+  async function contextFor(r: Rotation, sensitive: Set<string>): Promise<RotationContext> {
+    const scope = { environmentId: r.environmentId, region: r.region };
+    const e = await d.secrets.entry(scope, r.secretName);
+    if (!e || e.id !== r.secretId) throw new SecretGone("The secret no longer exists.");
     if (e.isDeleted) throw new RotationError("InvalidConfiguration", "The secret is scheduled for deletion; the rotation waits for a restore.");
     let config;
     try {
@@ -117,8 +117,8 @@ export function createRotationRunner(d: RunnerDeps) {
     } catch (err) {
       throw new RotationError("InvalidConfiguration", `The managed configuration is not valid: ${(err as Error).message}`);
     }
-    const data = parseData(r);
-    const read = async (sel: { versionId?: string; stage?: string }, name = r.secret_name): Promise<JsonObject | undefined> => {
+    const data = r.data;
+    const read = async (sel: { versionId?: string; stage?: string }, name = r.secretName): Promise<JsonObject | undefined> => {
       const v = await d.secrets.getValue(scope, name, sel);
       const parsed = parseJson(v.bytes);
       for (const s of leaves(parsed ?? v.bytes.toString("utf8"))) sensitive.add(s);
@@ -126,12 +126,12 @@ export function createRotationRunner(d: RunnerDeps) {
       return parsed;
     };
     return {
-      scope, secretName: r.secret_name, token: r.token, config, data,
-      secretId: resourceName({ environmentId: r.environment_id, region: r.region }, `secret/${r.secret_name}`),
+      scope, secretName: r.secretName, token: r.token, config, data,
+      secretId: resourceName({ environmentId: r.environmentId, region: r.region }, `secret/${r.secretName}`),
       target: e.rotationTarget ?? undefined,
-      previousValue: async () => (r.previous_version_id === null ? undefined : read({ versionId: r.previous_version_id })),
+      previousValue: async () => (r.previousVersionId === null ? undefined : read({ versionId: r.previousVersionId })),
       stagedValue: async (stage: string) => {
-        const holder = (await d.secrets.listVersions(scope, r.secret_name, false)).find((v) => v.stages.includes(stage));
+        const holder = (await d.secrets.listVersions(scope, r.secretName, false)).find((v) => v.stages.includes(stage));
         return holder ? read({ versionId: holder.versionId }) : undefined;
       },
       pendingValue: async () => {
@@ -163,11 +163,11 @@ export function createRotationRunner(d: RunnerDeps) {
   }
 
   /** A database secret rotates only accounts it owns: it takes a missing claim, and stops when another secret holds one. */
-  async function checkClaims(r: RotationRow, ctx: RotationContext): Promise<void> {
+  async function checkClaims(r: Rotation, ctx: RotationContext): Promise<void> {
     const c = ctx.config;
     if (c?.type !== "database" || !d.claims) return;
     const keys = c.accounts.map((a) => accountKey(c, a));
-    const conflict = await d.claims.claim({ id: r.secret_id, scope: ctx.scope, name: r.secret_name }, keys);
+    const conflict = await d.claims.claim({ id: r.secretId, scope: ctx.scope, name: r.secretName }, keys);
     if (!conflict) return;
     const o = conflict.owner;
     const view = await d.secrets.describe({ environmentId: o.environmentId, region: o.region }, o.secretName).catch(() => undefined);
@@ -193,8 +193,8 @@ export function createRotationRunner(d: RunnerDeps) {
    * target; ACSCurrent (and ACSPrevious) back; ACSPending removed — each move given
    * `settleMs` to reach clients. Every part is idempotent, so a crash re-runs it.
    */
-  async function rollbackSingle(r: RotationRow, rotator: Rotator, ctx: RotationContext): Promise<void> {
-    const old = r.previous_version_id;
+  async function rollbackSingle(r: Rotation, rotator: Rotator, ctx: RotationContext): Promise<void> {
+    const old = r.previousVersionId;
     if (old === null) {
       await rotator.rollback(ctx);
       await dropPending(ctx);
@@ -228,9 +228,9 @@ export function createRotationRunner(d: RunnerDeps) {
     if (pending === old || pending === ctx.token) await d.secrets.updateStage(ctx.scope, ctx.secretName, { stage: PENDING, removeFromVersionId: pending });
   }
 
-  async function runStep(r: RotationRow, rotator: Rotator, ctx: RotationContext): Promise<StepResult> {
+  async function runStep(r: Rotation, rotator: Rotator, ctx: RotationContext): Promise<StepResult> {
     const now = d.clock.now();
-    if (r.cancel_requested === 1 && (r.step === "create" || r.step === "set" || r.step === "test")) {
+    if (r.cancelRequested && (r.step === "create" || r.step === "set" || r.step === "test")) {
       // Nothing reached the target before `set` started: drop the pending stage and stop.
       if (r.step === "create") {
         await dropPending(ctx);
@@ -297,13 +297,13 @@ export function createRotationRunner(d: RunnerDeps) {
     const heartbeat = setInterval(() => void d.store.claim(id, owner, d.clock.now(), leaseUntil()).catch(() => undefined), Math.max(200, Math.floor(o.leaseMs / 3)));
     heartbeat.unref();
     const sensitive = new Set<string>();
-    let row: RotationRow | undefined;
+    let row: Rotation | undefined;
     try {
       for (;;) {
         row = await d.store.byId(id);
-        if (stopping || !row || row.done === 1 || row.lease_owner !== owner) return;
-        if (row.next_attempt_at !== null && row.next_attempt_at > d.clock.now() + 50 && row.cancel_requested === 0) {
-          schedule(id, row.next_attempt_at);
+        if (stopping || !row || row.done || row.leaseOwner !== owner) return;
+        if (row.nextAttemptAt !== null && row.nextAttemptAt > d.clock.now() + 50 && !row.cancelRequested) {
+          schedule(id, row.nextAttemptAt);
           return;
         }
         const rotator = d.rotators.get(row.rotator);
@@ -313,10 +313,10 @@ export function createRotationRunner(d: RunnerDeps) {
         const ok = await d.store.advance(id, owner, { step: res.step, now: d.clock.now(), data: res.data, nextAttemptAt: res.nextAttemptAt, promoted: res.promoted ?? false, leaseUntil: leaseUntil() });
         if (res.step !== row.step) {
           audit(row, row.step, "success", null, `next=${res.step}`);
-          d.log?.("info", "rotation step done", { rotation: id, secret: row.secret_name, step: row.step, next: res.step });
+          d.log?.("info", "rotation step done", { rotation: id, secret: row.secretName, step: row.step, next: res.step });
         }
         if (!ok) return;
-        await o.afterStep?.(row.step, { rotationId: id, secretName: row.secret_name });
+        await o.afterStep?.(row.step, { rotationId: id, secretName: row.secretName });
         if (res.step === "done" || res.step === "cancelled") return;
       }
     } catch (e) {
@@ -331,7 +331,7 @@ export function createRotationRunner(d: RunnerDeps) {
       const retryAt = now + backoff(row.attempt + 1);
       await d.store.fail(id, owner, err, now, retryAt).catch(() => undefined);
       audit(row, row.step, "failure", err.code, `attempt=${row.attempt + 1}`);
-      d.log?.("warn", "rotation step failed", { rotation: id, secret: row.secret_name, step: row.step, attempt: row.attempt + 1, code: err.code, message: err.message });
+      d.log?.("warn", "rotation step failed", { rotation: id, secret: row.secretName, step: row.step, attempt: row.attempt + 1, code: err.code, message: err.message });
       schedule(id, retryAt);
     } finally {
       clearInterval(heartbeat);

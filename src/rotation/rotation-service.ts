@@ -8,7 +8,8 @@ import type { Storage } from "../storage/index.js";
 import { checkInterval, managedConfigOf, rotatorNameOf } from "./managed-config.js";
 import { createAccountClaims } from "./account-claims.js";
 import { createRotationRunner, type RotationOptions } from "./rotation-runner.js";
-import { createRotationStore, rotationView, type RotationRow } from "./rotation-store.js";
+import { RotationRepository, type Rotation } from "./rotation-repo.js";
+import { rotationView } from "./rotation-view.js";
 import type { RotationStatus, Rotator } from "./rotation-types.js";
 
 export interface RotationServiceDeps {
@@ -59,7 +60,7 @@ export function rotationOptionsFromEnv(env: Record<string, string | undefined>):
  */
 export function createRotationService(deps: RotationServiceDeps) {
   const { storage, clock, secrets } = deps;
-  const store = createRotationStore(storage);
+  const store = new RotationRepository(storage);
   const given = deps.options ?? {};
   const options = {
     leaseMs: given.leaseMs ?? DEFAULTS.leaseMs,
@@ -121,8 +122,8 @@ export function createRotationService(deps: RotationServiceDeps) {
       const versions = await secrets.versionsIn(tx, e.id, token);
       if (versions.exists) throw invalid(`The secret "${name}" already has a version "${token}": give another ClientRequestToken.`);
       await store.insert(tx, {
-        id, secret_id: e.id, environment_id: scope.environmentId, region: scope.region, secret_name: name, token, rotator,
-        step: "create", next_attempt_at: now, previous_version_id: versions.current ?? null, data: null, started_at: now, updated_at: now,
+        id, secretId: e.id, environmentId: scope.environmentId, region: scope.region, secretName: name, token, rotator,
+        step: "create", nextAttemptAt: now, previousVersionId: versions.current ?? null, data: null, startedAt: now, updatedAt: now,
       });
       return { active: undefined };
     }).catch(async (err: unknown) => {
@@ -132,7 +133,7 @@ export function createRotationService(deps: RotationServiceDeps) {
       throw err;
     });
     if (outcome.active) {
-      const a: RotationRow = outcome.active;
+      const a: Rotation = outcome.active;
       if (internal || a.token === token) return { versionId: a.token, rotationId: a.id, started: false };
       throw new CofferError("InvalidState", `A rotation of "${name}" is under way (version ${a.token}, step ${a.step}); it is retried until it completes. Cancel it or wait.`);
     }
@@ -149,7 +150,7 @@ export function createRotationService(deps: RotationServiceDeps) {
     const now = clock.now();
     for (const r of await store.due(now, 1000)) void runner.drive(r.id);
     // Rotations another worker holds (a node that died, on a shared store): look again when its lease runs out.
-    for (const r of await store.unfinished()) if (r.lease_until !== null && r.lease_until >= now) runner.wake(r.id, Math.max(r.lease_until + 50, r.next_attempt_at ?? 0));
+    for (const r of await store.unfinished()) if (r.leaseUntil !== null && r.leaseUntil >= now) runner.wake(r.id, Math.max(r.leaseUntil + 50, r.nextAttemptAt ?? 0));
   }
 
   async function status(scope: Scope, name: string): Promise<RotationStatus> {
@@ -186,9 +187,9 @@ export function createRotationService(deps: RotationServiceDeps) {
       const until = Date.now() + timeoutMs;
       for (;;) {
         const row = await store.byId(r.rotationId);
-        const finished = !row || row.active === 0;
+        const finished = !row || !row.active;
         if (finished || Date.now() >= until) {
-          const completed = row?.promoted_at !== null && row?.promoted_at !== undefined;
+          const completed = row !== undefined && row.promotedAt !== null;
           return { versionId: r.versionId, rotationId: r.rotationId, status: await status(scope, name), completed };
         }
         await new Promise((res) => setTimeout(res, 50));
@@ -265,7 +266,7 @@ export function createRotationService(deps: RotationServiceDeps) {
     async metrics(): Promise<{ inProgress: number; failing: number; oldestFailingStartedAt: string | null; failuresRecorded: number }> {
       const rows = await store.unfinished();
       const failing = rows.filter((r) => r.attempt > 0);
-      const oldest = failing.reduce<number | null>((m, r) => (m === null || r.started_at < m ? r.started_at : m), null);
+      const oldest = failing.reduce<number | null>((m, r) => (m === null || r.startedAt < m ? r.startedAt : m), null);
       return { inProgress: rows.length, failing: failing.length, oldestFailingStartedAt: oldest === null ? null : iso(oldest), failuresRecorded: rows.reduce((s, r) => s + r.failures, 0) };
     },
 
