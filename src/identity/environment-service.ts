@@ -164,6 +164,7 @@ export function createEnvironmentService(deps: { storage: Storage; clock: Clock;
         await apiKeys.deleteInEnvironment(tx, e.env.id);
         await environments.delete(tx, e.env.id);
         tx.invalidate(CACHES.environments, "*");
+        tx.invalidate(CACHES.apiKeys, "*"); // the environment's keys are gone: no node may still find one cached
       });
     },
 
