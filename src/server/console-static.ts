@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { dirname, extname, join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
+import { fieldOf } from "../core/fields.js";
 
 /**
  * The web console (console/, built by Vite into dist/console/) served at `/console/`.
@@ -118,7 +119,8 @@ export function registerConsole(app: FastifyInstance, opts: ConsoleOptions = {})
       reply.code(404).header("content-type", "text/plain; charset=utf-8").header("cache-control", "no-store");
       return "The web console is not built: run `npm run build` (it builds the server and the console).\n";
     }
-    const raw = (req.params as { "*"?: string })["*"] ?? "";
+    const star = fieldOf(req.params, "*");
+    const raw = typeof star === "string" ? star : "";
     let rel: string;
     try {
       rel = decodeURIComponent(raw.split("?")[0] ?? "");

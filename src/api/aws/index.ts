@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { claimKeyId } from "../../auth/throttle.js";
 import { CofferError } from "../../core/errors.js";
+import { fieldOf } from "../../core/fields.js";
 import type { Principal } from "../../identity/index.js";
 import { DEFAULT_ENVIRONMENT_ID } from "../../scope/scope.js";
 import { accessOf } from "../../auth/request-access.js";
@@ -48,8 +49,7 @@ function resourceOf(req: FastifyRequest): string {
   const known = calls.get(req);
   if (known?.target) return `secret/${known.target.name}`;
   const o = operationOf(req);
-  const body = req.body as Record<string, unknown> | undefined;
-  const raw = o?.op.secret && body && typeof body === "object" ? body[o.op.secret] : undefined;
+  const raw = o?.op.secret ? fieldOf(req.body, o.op.secret) : undefined;
   if (typeof raw !== "string" || raw.length === 0) return "secret/*";
   const m = /:secret:(.+)$/.exec(raw);
   return `secret/${(m ? m[1]! : raw).slice(0, 512)}`;

@@ -1,5 +1,6 @@
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance } from "fastify";
 import { invalid } from "../../core/errors.js";
 import { cloudRegion, type EnvironmentService } from "../../identity/index.js";
 import { renderList } from "../kit/confluent-envelope.js";
@@ -11,19 +12,23 @@ import { renderList } from "../kit/confluent-envelope.js";
  * Flink key's resource id is `<env>.<cloud>.<region>`); its HTTP endpoint is this server,
  * which serves the Flink statements API (`/sql/v1/…`). Ordered by id (`<cloud>.<region>`).
  */
+/** The default page size: the schema's default, which validation fills in. */
+const PAGE_SIZE = 100;
 const Query = Type.Object({
   cloud: Type.Optional(Type.String({ maxLength: 32 })),
   region_name: Type.Optional(Type.String({ maxLength: 64 })),
-  page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 100 })),
+  page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: PAGE_SIZE })),
   page_token: Type.Optional(Type.String({ maxLength: 128 })),
 }, { additionalProperties: false });
 
-export function registerFlinkRegions(app: FastifyInstance, d: { environments: EnvironmentService }): void {
-  app.get("/fcpm/v2/regions", {
+export function registerFlinkRegions(fastify: FastifyInstance, d: { environments: EnvironmentService }): void {
+  // The handler takes its query type from the route schema.
+  fastify.withTypeProvider<TypeBoxTypeProvider>().get("/fcpm/v2/regions", {
     config: { wire: "confluent" as const, auth: { action: "iam:ListRegions", resource: () => "iam/region/*", within: "organization" as const, readOnly: true } },
     schema: { tags: ["Confluent: Flink regions"], summary: "The Flink regions (every region an environment offers), filterable by cloud and region_name", querystring: Query },
-  }, async (req: FastifyRequest) => {
-    const q = req.query as { cloud?: string; region_name?: string; page_size: number; page_token?: string };
+  }, async (req) => {
+    const q = req.query;
+    const size = q.page_size ?? PAGE_SIZE;
     const base = `${req.protocol}://${req.host}`;
     const regions = new Set<string>();
     let after: string | undefined;
@@ -42,8 +47,8 @@ export function registerFlinkRegions(app: FastifyInstance, d: { environments: En
       start = all.findIndex((r) => r.id > q.page_token!);
       if (start < 0) start = all.length;
     }
-    const page = all.slice(start, start + q.page_size);
-    const next = start + q.page_size < all.length ? page[page.length - 1]!.id : null;
+    const page = all.slice(start, start + size);
+    const next = start + size < all.length ? page[page.length - 1]!.id : null;
     const filters = [q.cloud !== undefined ? `cloud=${encodeURIComponent(q.cloud)}` : "", q.region_name !== undefined ? `region_name=${encodeURIComponent(q.region_name)}` : ""].filter(Boolean).join("&");
     const data = page.map((r) => ({
       api_version: "fcpm/v2",
@@ -55,6 +60,6 @@ export function registerFlinkRegions(app: FastifyInstance, d: { environments: En
       region_name: r.region,
       http_endpoint: base,
     }));
-    return renderList("fcpm/v2", "RegionList", `${base}/fcpm/v2/regions${filters ? `?${filters}` : ""}`, data, next, q.page_size);
+    return renderList("fcpm/v2", "RegionList", `${base}/fcpm/v2/regions${filters ? `?${filters}` : ""}`, data, next, size);
   });
 }

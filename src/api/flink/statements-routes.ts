@@ -1,3 +1,4 @@
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import { accessOf } from "../../auth/request-access.js";
 import type { FastifyInstance, FastifyRequest } from "fastify";
@@ -6,7 +7,7 @@ import { CofferError } from "../../core/errors.js";
 import type { Organization } from "../../identity/index.js";
 import { MAX_STATEMENT, type ReferencesModule, type StatementRow } from "../../references/index.js";
 import { renderList } from "../kit/confluent-envelope.js";
-import { param, scopeOf } from "../kit/request.js";
+import { bodyName, param, scopeOf } from "../kit/request.js";
 
 /**
  * SQL statements as Confluent Cloud for Apache Flink manages them:
@@ -17,6 +18,8 @@ import { param, scopeOf } from "../kit/request.js";
  */
 const ORG_ENV = { org: Type.String({ minLength: 1, maxLength: 128 }), env: Type.String({ minLength: 1, maxLength: 128 }) };
 const tags = ["Confluent: Flink SQL statements"];
+/** Confluent's default page size: the schema's default, which validation fills in. */
+const PAGE_SIZE = 10;
 const Spec = Type.Object({
   statement: Type.Optional(Type.String({ maxLength: MAX_STATEMENT })),
   properties: Type.Optional(Type.Record(Type.String({ maxLength: 256 }), Type.String({ maxLength: 4096 }))),
@@ -41,7 +44,9 @@ export interface FlinkDeps {
   organization: () => Organization;
 }
 
-export function registerFlinkStatementsApi(app: FastifyInstance, d: FlinkDeps): void {
+export function registerFlinkStatementsApi(fastify: FastifyInstance, d: FlinkDeps): void {
+  // Handlers take their body, query and params types from the route schemas.
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const st = d.references.statements;
   const base = (req: FastifyRequest) => `${req.protocol}://${req.host}/sql/v1/organizations/${param(req, "org")}/environments/${param(req, "env")}/statements`;
 
@@ -67,20 +72,20 @@ export function registerFlinkStatementsApi(app: FastifyInstance, d: FlinkDeps): 
 
   app.get("/sql/v1/organizations/:org/environments/:env/statements", {
     config: cfg("sql:ListStatements", () => "sql-statement/*", true),
-    schema: { tags, params: Type.Object(ORG_ENV), querystring: Type.Object({ page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 10 })), page_token: Type.Optional(Type.String({ maxLength: 2048 })) }) },
+    schema: { tags, params: Type.Object(ORG_ENV), querystring: Type.Object({ page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: PAGE_SIZE })), page_token: Type.Optional(Type.String({ maxLength: 2048 })) }) },
   }, async (req) => {
     check(req);
-    const q = req.query as { page_size: number; page_token?: string };
-    const page = await st.list(scopeOf(req), { limit: q.page_size, after: q.page_token });
-    return renderList("sql/v1", "StatementList", base(req), page.items.map((r) => view(req, r)), page.nextToken, q.page_size);
+    const size = req.query.page_size ?? PAGE_SIZE;
+    const page = await st.list(scopeOf(req), { limit: size, after: req.query.page_token });
+    return renderList("sql/v1", "StatementList", base(req), page.items.map((r) => view(req, r)), page.nextToken, size);
   });
 
   app.post("/sql/v1/organizations/:org/environments/:env/statements", {
-    config: cfg("sql:CreateStatement", (req) => `sql-statement/${String((req.body as { name?: string } | undefined)?.name ?? "*").slice(0, 128)}`),
+    config: cfg("sql:CreateStatement", (req) => `sql-statement/${bodyName(req, "name", 128)}`),
     schema: { tags, summary: "Create a statement; unless spec.stopped, it is resolved and submitted to the Flink SQL Gateway", params: Type.Object(ORG_ENV), body: Body },
   }, async (req) => {
     check(req);
-    const b = req.body as { name?: string; spec: { statement?: string; properties?: Record<string, string>; compute_pool_id?: string; principal?: string; stopped?: boolean } };
+    const b = req.body;
     if (!b.spec.stopped) await mayDeploy(req);
     const r = await st.create(scopeOf(req), { name: b.name ?? "", statement: b.spec.statement ?? "", properties: b.spec.properties, computePoolId: b.spec.compute_pool_id, principal: b.spec.principal, stopped: b.spec.stopped });
     return view(req, r);
@@ -99,7 +104,7 @@ export function registerFlinkStatementsApi(app: FastifyInstance, d: FlinkDeps): 
     schema: { tags, summary: "Update: spec.stopped stops or resumes; principal and compute pool may change; the SQL may not", params: Type.Object({ ...ORG_ENV, name: Type.String({ minLength: 1, maxLength: 128 }) }), body: Body },
   }, async (req) => {
     check(req);
-    const b = req.body as { name?: string; metadata?: { resource_version?: string }; spec: { statement?: string; compute_pool_id?: string; principal?: string; stopped?: boolean } };
+    const b = req.body;
     if (b.name !== undefined && b.name !== param(req, "name")) throw new CofferError("InvalidParameter", "The name in the body differs from the name in the URL.");
     if (b.spec.stopped === false) await mayDeploy(req);
     const r = await st.update(scopeOf(req), param(req, "name"), { stopped: b.spec.stopped, principal: b.spec.principal, computePoolId: b.spec.compute_pool_id, statement: b.spec.statement, resourceVersion: b.metadata?.resource_version });

@@ -1,9 +1,21 @@
 import type { FastifyRequest } from "fastify";
 import { CofferError } from "../../core/errors.js";
+import { fieldOf } from "../../core/fields.js";
 import type { Scope } from "../../scope/scope.js";
 
 /** A path parameter (validated by the route's `params` schema), or "" when absent. */
-export const param = (req: FastifyRequest, name: string): string => (req.params as Record<string, string>)[name] ?? "";
+export const param = (req: FastifyRequest, name: string): string => {
+  const v = fieldOf(req.params, name);
+  return typeof v === "string" ? v : "";
+};
+
+/**
+ * A top-level string-ish field of the body as a route's `resource` sees it (the body may not
+ * be validated yet: a refused request is audited too): `String(value)` cut to `max`, or
+ * `fallback` when absent.
+ */
+export const bodyName = (req: { body?: unknown }, field: string, max: number, fallback = "*"): string =>
+  String(fieldOf(req.body, field) ?? fallback).slice(0, max);
 
 /**
  * Dev mode offers any region on first use: the scope's region is added to its environment

@@ -26,6 +26,9 @@ async function* lines(body: Readable): AsyncGenerator<string> {
   else if (rest !== "") yield rest;
 }
 
+/** The body as this route's content-type parser hands it over: the request's byte stream (other types parse to other values). */
+const isStream = (body: unknown): body is Readable => typeof body === "object" && body !== null && "pipe" in body && typeof body.pipe === "function";
+
 /**
  * `POST /v1/audit/verify-file`: the lines of an audit device's file, streamed as the body
  * (application/x-ndjson, no size limit); answers what `createLineChecker` found with every
@@ -39,8 +42,8 @@ export function registerAuditFileRoutes(app: FastifyInstance, d: NativeDeps): vo
       config: { auth: { within: "organization", action: "audit:Verify", resource: () => "audit" } },
       schema: { tags: ["Audit"], summary: "Verify an exported audit file (JSON lines of an audit device) with the chain key" },
     }, async (req) => {
-      const body = req.body as Readable | undefined;
-      if (!body || typeof (body as Readable).pipe !== "function") return d.audit.verifyLines((async function* () {})());
+      const body = req.body;
+      if (!isStream(body)) return d.audit.verifyLines((async function* () {})());
       return d.audit.verifyLines(lines(body));
     });
   });

@@ -3,13 +3,15 @@ import { Type } from "@sinclair/typebox";
 import { accessOf } from "../../auth/request-access.js";
 import type { FastifyInstance } from "fastify";
 import { checkContext, decodeBase64Blob } from "../../kms/index.js";
+import { fieldOf } from "../../core/fields.js";
+import { bodyName } from "../kit/request.js";
 import type { NativeDeps } from "./context.js";
 import { Context, decodeBase64 } from "./schemas.js";
 
-const bodyKey = (field: string) => (req: { body?: unknown }) => `key/${String((req.body as Record<string, unknown> | undefined)?.[field] ?? "*").slice(0, 300)}`;
+const bodyKey = (field: string) => (req: { body?: unknown }) => `key/${bodyName(req, field, 300)}`;
 const blobKey = (req: { body?: unknown }) => {
   try {
-    const blob = decodeBase64Blob(String((req.body as { ciphertextBlob?: string } | undefined)?.ciphertextBlob ?? ""));
+    const blob = decodeBase64Blob(String(fieldOf(req.body, "ciphertextBlob") ?? ""));
     const n = blob[2] ?? 0;
     return `key/${blob.subarray(3, 3 + n).toString("ascii").replace(/[^A-Za-z0-9-]/g, "") || "*"}`;
   } catch {

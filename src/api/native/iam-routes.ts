@@ -1,31 +1,37 @@
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { accessOf } from "../../auth/request-access.js";
 import { throttled } from "../../auth/throttle.js";
 import { CofferError } from "../../core/errors.js";
-import { apiKeyDetail, apiKeyScope, keyCloud, validateRegion, type AccountKind, type ApiKeyView } from "../../identity/index.js";
+import { apiKeyDetail, apiKeyScope, keyCloud, validateRegion, type ApiKeyView, type PrincipalView } from "../../identity/index.js";
 import { param, type NativeDeps } from "./context.js";
 import { Limit, PageToken } from "./schemas.js";
-import { offerRegionOnSuccess } from "../kit/request.js";
+import { bodyName, offerRegionOnSuccess } from "../kit/request.js";
 
 const Paging = { limit: Limit, after: Type.Optional(PageToken) };
 const Id = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) });
 const EnvParams = Type.Object({ env: Type.String({ minLength: 1, maxLength: 64 }) });
 const Region = Type.String({ minLength: 1, maxLength: 64 });
+const Described = { displayName: Type.Optional(Type.String({ maxLength: 128 })), description: Type.Optional(Type.String({ maxLength: 1024 })) };
+const UserCreate = Type.Object({ name: Type.String({ maxLength: 128 }), password: Type.String({ maxLength: 1024 }), ...Described }, { additionalProperties: false });
+const ServiceAccountCreate = Type.Object({ name: Type.String({ maxLength: 64 }), ...Described }, { additionalProperties: false });
 
 const iam = (kind: string, id?: (req: FastifyRequest) => string) => (req: FastifyRequest) => `iam/${kind}/${id ? id(req) : "*"}`;
 const idOf = (req: FastifyRequest) => param(req, "id");
 
 /** Environments, users, service accounts, API keys and sessions on the native API. */
-export function registerIamRoutes(app: FastifyInstance, d: NativeDeps): void {
+export function registerIamRoutes(fastify: FastifyInstance, d: NativeDeps): void {
+  // Handlers take their body, query and answer types from the route schemas.
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { environments, principals, apiKeys } = d.identity;
 
   // Sessions
   app.post("/v1/auth/login", {
-    config: { auth: { within: "none", action: "iam:Login", resource: (req) => `iam/user/${String((req.body as { username?: string } | undefined)?.username ?? "*").slice(0, 128)}`, public: true } },
+    config: { auth: { within: "none", action: "iam:Login", resource: (req) => `iam/user/${bodyName(req, "username", 128)}`, public: true } },
     schema: { tags: ["Sessions"], summary: "Log in with a user name and password; returns a short-lived bearer token", security: [], body: Type.Object({ username: Type.String({ maxLength: 128 }), password: Type.String({ maxLength: 1024 }) }, { additionalProperties: false }) },
   }, async (req) => {
-    const b = req.body as { username: string; password: string };
+    const b = req.body;
     // A (user, source) pair that failed too often is refused before the password is hashed;
     // other failures are counted, and past the limit answered 429; a correct password passes.
     const pairWait = d.throttle.loginRetryAfter(req.ip, b.username);
@@ -61,7 +67,7 @@ export function registerIamRoutes(app: FastifyInstance, d: NativeDeps): void {
     config: { auth: { within: "organization", action: "iam:CreateEnvironment", resource: iam("environment") } },
     schema: { tags: envTags, summary: "Create an environment", body: Type.Object({ name: Type.String({ maxLength: 64 }), description: Type.Optional(Type.String({ maxLength: 1024 })), regions: Type.Optional(Type.Array(Region, { maxItems: 100 })) }, { additionalProperties: false }) },
   }, async (req, reply) => {
-    const e = await environments.create(req.body as { name: string; description?: string; regions?: string[] });
+    const e = await environments.create(req.body);
     accessOf(req).auditAs("iam:CreateEnvironment", `iam/environment/${e.id}`, { scope: null });
     return reply.code(201).send(e);
   });
@@ -69,7 +75,7 @@ export function registerIamRoutes(app: FastifyInstance, d: NativeDeps): void {
     config: { auth: { within: "organization", action: "iam:ListEnvironments", resource: iam("environment"), readOnly: true } },
     schema: { tags: envTags, summary: "List environments", querystring: Type.Object(Paging, { additionalProperties: false }) },
   }, async (req) => {
-    const p = await environments.list(req.query as { limit: number; after?: string });
+    const p = await environments.list(req.query);
     return { environments: p.items, nextToken: p.nextToken };
   });
   app.get("/v1/environments/:env", {
@@ -79,11 +85,11 @@ export function registerIamRoutes(app: FastifyInstance, d: NativeDeps): void {
   app.patch("/v1/environments/:env", {
     config: { auth: { within: "organization", action: "iam:UpdateEnvironment", resource: envRes } },
     schema: { tags: envTags, summary: "Rename or describe an environment", params: EnvParams, body: Type.Object({ name: Type.Optional(Type.String({ maxLength: 64 })), description: Type.Optional(Type.String({ maxLength: 1024 })) }, { additionalProperties: false }) },
-  }, async (req) => environments.update(param(req, "env"), req.body as { name?: string; description?: string }));
+  }, async (req) => environments.update(param(req, "env"), req.body));
   app.put("/v1/environments/:env/regions", {
     config: { auth: { within: "organization", action: "iam:UpdateEnvironment", resource: envRes } },
     schema: { tags: envTags, summary: "Set the regions an environment offers", params: EnvParams, body: Type.Object({ regions: Type.Array(Region, { maxItems: 100 }) }, { additionalProperties: false }) },
-  }, async (req) => environments.setRegions(param(req, "env"), (req.body as { regions: string[] }).regions));
+  }, async (req) => environments.setRegions(param(req, "env"), req.body.regions));
   app.delete("/v1/environments/:env", {
     config: { auth: { within: "organization", action: "iam:DeleteEnvironment", resource: envRes } },
     schema: { tags: envTags, summary: "Delete an empty environment (and its API keys)", params: EnvParams },
@@ -97,23 +103,21 @@ export function registerIamRoutes(app: FastifyInstance, d: NativeDeps): void {
     const res = iam(kind, idOf);
     const tags = [label];
     const action = kind === "user" ? "User" : "ServiceAccount";
-    const createBody = kind === "user"
-      ? Type.Object({ name: Type.String({ maxLength: 128 }), password: Type.String({ maxLength: 1024 }), displayName: Type.Optional(Type.String({ maxLength: 128 })), description: Type.Optional(Type.String({ maxLength: 1024 })) }, { additionalProperties: false })
-      : Type.Object({ name: Type.String({ maxLength: 64 }), displayName: Type.Optional(Type.String({ maxLength: 128 })), description: Type.Optional(Type.String({ maxLength: 1024 })) }, { additionalProperties: false });
-    app.post(`/v1/${path}`, {
-      config: { auth: { within: "organization", action: `iam:Create${action}`, resource: iam(kind) } },
-      schema: { tags, summary: `Create a ${label.toLowerCase().replace(/s$/, "")}`, body: createBody },
-    }, async (req, reply) => {
-      const b = req.body as { name: string; password: string; displayName?: string; description?: string };
-      const p = kind === "user" ? await principals.createUser(b) : await principals.createServiceAccount(b);
+    const createConfig = { auth: { within: "organization" as const, action: `iam:Create${action}`, resource: iam(kind) } };
+    const createSummary = `Create a ${label.toLowerCase().replace(/s$/, "")}`;
+    const created = (req: FastifyRequest, reply: FastifyReply, p: PrincipalView) => {
       accessOf(req).auditAs(`iam:Create${action}`, `iam/${kind}/${p.id}`, { scope: null });
       return reply.code(201).send(p);
-    });
+    };
+    if (kind === "user")
+      app.post(`/v1/${path}`, { config: createConfig, schema: { tags, summary: createSummary, body: UserCreate } }, async (req, reply) => created(req, reply, await principals.createUser(req.body)));
+    else
+      app.post(`/v1/${path}`, { config: createConfig, schema: { tags, summary: createSummary, body: ServiceAccountCreate } }, async (req, reply) => created(req, reply, await principals.createServiceAccount(req.body)));
     app.get(`/v1/${path}`, {
       config: { auth: { within: "organization", action: `iam:List${action}s`, resource: iam(kind), readOnly: true } },
       schema: { tags, summary: `List ${label.toLowerCase()}`, querystring: Type.Object(Paging, { additionalProperties: false }) },
     }, async (req) => {
-      const p = await principals.list(kind as AccountKind, req.query as { limit: number; after?: string });
+      const p = await principals.list(kind, req.query);
       return { [kind === "user" ? "users" : "serviceAccounts"]: p.items, nextToken: p.nextToken };
     });
     app.get(`/v1/${path}/:id`, {
@@ -124,7 +128,7 @@ export function registerIamRoutes(app: FastifyInstance, d: NativeDeps): void {
       config: { auth: { within: "organization", action: `iam:Update${action}`, resource: res } },
       schema: { tags, summary: kind === "user" ? "Update display name, description or password" : "Update display name or description", params: Id, body: Type.Object({ displayName: Type.Optional(Type.String({ maxLength: 128 })), description: Type.Optional(Type.String({ maxLength: 1024 })), ...(kind === "user" ? { password: Type.Optional(Type.String({ maxLength: 1024 })) } : {}) }, { additionalProperties: false }) },
     }, async (req) => {
-      const b = req.body as { displayName?: string; description?: string; password?: string };
+      const b = req.body;
       // Setting another user's password is acting as that user: no amplification.
       if (b.password !== undefined) await accessOf(req).requireOwner("iam:UpdateUser", { id: (await principals.describe(idOf(req), kind)).id, kind });
       return principals.update(idOf(req), kind, b);
@@ -155,7 +159,7 @@ export function registerIamRoutes(app: FastifyInstance, d: NativeDeps): void {
     config: { auth: { within: "own-scope", action: "iam:CreateApiKey", resource: iam("api-key") } },
     schema: { tags: keyTags, summary: "Create an API key for a user or service account, scoped to an environment + region (its cloud is the region's: give it or not, a different one is CloudNotOffered) or organization-wide; the secret is returned only here", body: Type.Object({ owner: Type.String({ maxLength: 128 }), environment: Type.Optional(Type.String({ maxLength: 64 })), region: Type.Optional(Region), cloud: Type.Optional(Type.String({ maxLength: 32 })), displayName: Type.Optional(Type.String({ maxLength: 128 })), description: Type.Optional(Type.String({ maxLength: 1024 })) }, { additionalProperties: false }) },
   }, async (req, reply) => {
-    const b = req.body as { owner: string; environment?: string; region?: string; cloud?: string; displayName?: string; description?: string };
+    const b = req.body;
     const owner = (await principals.find(b.owner)) ?? (await principals.find(b.owner, "service-account")) ?? (await principals.find(b.owner, "user"));
     if (!owner) throw new CofferError("PrincipalNotFound", `The owner "${b.owner.slice(0, 128)}" does not exist.`);
     if ((b.environment === undefined) !== (b.region === undefined)) throw new CofferError("InvalidParameter", "Give both environment and region for a scoped key, or neither for an organization-wide key.");
@@ -175,7 +179,7 @@ export function registerIamRoutes(app: FastifyInstance, d: NativeDeps): void {
     config: { auth: { within: "own-scope", action: "iam:ListApiKeys", resource: iam("api-key"), readOnly: true } },
     schema: { tags: keyTags, summary: "List API keys (never their secrets)", querystring: Type.Object({ owner: Type.Optional(Type.String({ maxLength: 128 })), environment: Type.Optional(Type.String({ maxLength: 64 })), region: Type.Optional(Region), ...Paging }, { additionalProperties: false }) },
   }, async (req) => {
-    const q = req.query as { owner?: string; environment?: string; region?: string; limit: number; after?: string };
+    const q = req.query;
     let environmentId = q.environment === undefined ? undefined : (await environments.describe(q.environment)).id;
     let region = q.region;
     // A scoped credential lists the keys of its own scope only.
@@ -197,7 +201,7 @@ export function registerIamRoutes(app: FastifyInstance, d: NativeDeps): void {
     schema: { tags: keyTags, summary: "Update display name and description", params: Id, body: Type.Object({ displayName: Type.Optional(Type.String({ maxLength: 128 })), description: Type.Optional(Type.String({ maxLength: 1024 })) }, { additionalProperties: false }) },
   }, async (req) => {
     await keyInScope(req);
-    return apiKeys.update(idOf(req), req.body as { displayName?: string; description?: string });
+    return apiKeys.update(idOf(req), req.body);
   });
   app.delete("/v1/api-keys/:id", {
     config: { auth: { within: "own-scope", action: "iam:DeleteApiKey", resource: keyRes } },

@@ -1,6 +1,7 @@
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
+import { fieldOf } from "../../core/fields.js";
 import { param, type NativeDeps } from "./context.js";
 import { KeyView, Limit, PageToken, Tags, splitKeys } from "./schemas.js";
 
@@ -100,7 +101,7 @@ export function registerKeyRoutes(fastify: FastifyInstance, d: NativeDeps): void
   const AliasParams = Type.Object({ aliasName: Type.String({ minLength: 1, maxLength: 300 }) });
 
   app.post("/v1/aliases", {
-    config: { auth: { within: "scope", action: "kms:CreateAlias", resource: (req) => String((req.body as { aliasName?: string } | undefined)?.aliasName ?? "alias/*") } },
+    config: { auth: { within: "scope", action: "kms:CreateAlias", resource: (req) => String(fieldOf(req.body, "aliasName") ?? "alias/*") } },
     schema: { tags: aliasTags, summary: "Create an alias", body: Type.Object({ aliasName: Type.String({ maxLength: 300 }), keyId: Type.String({ maxLength: 300 }) }, { additionalProperties: false }), response: { 201: AliasView } },
   }, async (req, reply) => {
     const b = req.body;

@@ -1,12 +1,14 @@
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import { accessOf } from "../../auth/request-access.js";
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { param, type NativeDeps } from "./context.js";
 import { Limit, PageToken } from "./schemas.js";
 
 const Document = Type.Unknown();
 const Ref = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) });
+/** A policy or role named in an attachment's body. */
+const RefName = Type.String({ maxLength: 128 });
 const PrincipalParams = Type.Object({ principal: Type.String({ minLength: 1, maxLength: 64 }) });
 const iam = (kind: string, f?: (req: FastifyRequest) => string) => (req: FastifyRequest) => `iam/${kind}/${f ? f(req) : "*"}`;
 const principalRes = (req: FastifyRequest) => {
@@ -67,39 +69,42 @@ export function registerPolicyRoutes(fastify: FastifyInstance, d: NativeDeps): v
     await a.deleteRole(param(req, "id"));
     return reply.code(204).send();
   });
-  for (const [method, attach] of [["post", true], ["delete", false]] as const) {
-    const path = attach ? "/v1/roles/:id/policies" : "/v1/roles/:id/policies/:policy";
-    app[method](path, {
-      config: { auth: { within: "organization", action: attach ? "iam:AttachPolicy" : "iam:DetachPolicy", resource: iam("role", (r) => param(r, "id")) } },
-      schema: { tags, summary: attach ? "Attach a policy to a custom role" : "Detach a policy from a custom role", ...(attach ? { body: Type.Object({ policy: Type.String({ maxLength: 128 }) }, { additionalProperties: false }) } : {}) },
-    }, async (req, reply) => {
-      const policy = attach ? (req.body as { policy: string }).policy : param(req, "policy");
-      accessOf(req).auditDetail(`policy=${policy}`);
-      await a.attachToRole(req.principal!, param(req, "id"), policy, attach);
-      return reply.code(204).send();
-    });
-  }
+  const rolePolicy = async (req: FastifyRequest, reply: FastifyReply, policy: string, attach: boolean) => {
+    accessOf(req).auditDetail(`policy=${policy}`);
+    await a.attachToRole(req.principal!, param(req, "id"), policy, attach);
+    return reply.code(204).send();
+  };
+  app.post("/v1/roles/:id/policies", {
+    config: { auth: { within: "organization", action: "iam:AttachPolicy", resource: iam("role", (r) => param(r, "id")) } },
+    schema: { tags, summary: "Attach a policy to a custom role", body: Type.Object({ policy: RefName }, { additionalProperties: false }) },
+  }, async (req, reply) => rolePolicy(req, reply, req.body.policy, true));
+  app.delete("/v1/roles/:id/policies/:policy", {
+    config: { auth: { within: "organization", action: "iam:DetachPolicy", resource: iam("role", (r) => param(r, "id")) } },
+    schema: { tags, summary: "Detach a policy from a custom role" },
+  }, async (req, reply) => rolePolicy(req, reply, param(req, "policy"), false));
 
   // Attachments to users and service accounts
   app.get("/v1/principals/:principal/policies", {
     config: { auth: { within: "organization", action: "iam:ListAttachedPolicies", resource: principalRes, readOnly: true } },
     schema: { tags, summary: "The policies and roles of a user or service account", params: PrincipalParams },
   }, async (req) => a.principalAccess(param(req, "principal")));
-  for (const [what, field] of [["policies", "policy"], ["roles", "role"]] as const)
-    for (const attach of [true, false]) {
-      const path = attach ? `/v1/principals/:principal/${what}` : `/v1/principals/:principal/${what}/:${field}`;
-      app[attach ? "post" : "delete"](path, {
-        config: { auth: { within: "organization", action: what === "policies" ? (attach ? "iam:AttachPolicy" : "iam:DetachPolicy") : attach ? "iam:GrantRole" : "iam:RevokeRole", resource: principalRes } },
-        schema: { tags, summary: `${attach ? "Attach" : "Detach"} a ${field}`, ...(attach ? { body: Type.Object({ [field]: Type.String({ maxLength: 128 }) }, { additionalProperties: false }) } : {}) },
-      }, async (req, reply) => {
-        const ref = attach ? (req.body as Record<string, string>)[field]! : param(req, field);
-        // The record names the principal (its resource) and what was granted or revoked.
-        accessOf(req).auditDetail(`${field}=${ref}`);
-        if (what === "policies") await a.attachPolicy(req.principal!, param(req, "principal"), ref, attach);
-        else await a.grantRole(req.principal!, param(req, "principal"), ref, attach);
-        return reply.code(204).send();
-      });
-    }
+  for (const [what, field] of [["policies", "policy"], ["roles", "role"]] as const) {
+    const config = (attach: boolean) => ({ auth: { within: "organization" as const, action: what === "policies" ? (attach ? "iam:AttachPolicy" : "iam:DetachPolicy") : attach ? "iam:GrantRole" : "iam:RevokeRole", resource: principalRes } });
+    const grant = async (req: FastifyRequest, reply: FastifyReply, ref: string, attach: boolean) => {
+      // The record names the principal (its resource) and what was granted or revoked.
+      accessOf(req).auditDetail(`${field}=${ref}`);
+      if (what === "policies") await a.attachPolicy(req.principal!, param(req, "principal"), ref, attach);
+      else await a.grantRole(req.principal!, param(req, "principal"), ref, attach);
+      return reply.code(204).send();
+    };
+    const attachPath = `/v1/principals/:principal/${what}`;
+    const attachSummary = `Attach a ${field}`;
+    if (field === "policy")
+      app.post(attachPath, { config: config(true), schema: { tags, summary: attachSummary, body: Type.Object({ policy: RefName }, { additionalProperties: false }) } }, async (req, reply) => grant(req, reply, req.body.policy, true));
+    else
+      app.post(attachPath, { config: config(true), schema: { tags, summary: attachSummary, body: Type.Object({ role: RefName }, { additionalProperties: false }) } }, async (req, reply) => grant(req, reply, req.body.role, true));
+    app.delete(`/v1/principals/:principal/${what}/:${field}`, { config: config(false), schema: { tags, summary: `Detach a ${field}` } }, async (req, reply) => grant(req, reply, param(req, field), false));
+  }
 
   // Resource policies
   const kinds = [

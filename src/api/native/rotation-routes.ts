@@ -6,6 +6,7 @@ import { DATABASE_ENGINES, MANAGED_TYPES } from "../../contract/rotation-targets
 import { NATIVE_MAX_NAME, validateSecretName } from "../../secrets/index.js";
 import { CofferError, invalid } from "../../core/errors.js";
 import { AUTO_NAME, ramSecretName } from "../../rotation/index.js";
+import { bodyName } from "../kit/request.js";
 import { param, type NativeDeps, type NativeRotationDeps } from "./context.js";
 import { SecretView, Tags } from "./schemas.js";
 
@@ -75,7 +76,7 @@ export function registerRotationRoutes(fastify: FastifyInstance, d: NativeDeps, 
   const tags = ["Rotation"];
 
   app.post("/v1/managed-secrets", {
-    config: { auth: { within: "scope", action: "secrets:CreateSecret", resource: (req) => `secret/${String((req.body as { name?: string } | undefined)?.name ?? "*").slice(0, 256)}` } },
+    config: { auth: { within: "scope", action: "secrets:CreateSecret", resource: (req) => `secret/${bodyName(req, "name", 256)}` } },
     schema: {
       tags, summary: "Create a managed secret: database accounts, a server login or a service account's access key",
       body: ManagedBody,

@@ -10,6 +10,7 @@ import {
   validateSecretName,
   type PasswordSpec,
 } from "../../secrets/index.js";
+import { bodyName } from "../kit/request.js";
 import { param, type NativeDeps } from "./context.js";
 import { Limit, PageToken, SecretValueBody, SecretView, Tags, secretValueOf, splitKeys } from "./schemas.js";
 
@@ -28,7 +29,7 @@ export function registerSecretRoutes(fastify: FastifyInstance, d: NativeDeps): v
   const tags = ["Secrets"];
 
   app.post("/v1/secrets", {
-    config: { auth: { within: "scope", action: "secrets:CreateSecret", resource: (req) => `secret/${String((req.body as { name?: string } | undefined)?.name ?? "*").slice(0, 256)}` } },
+    config: { auth: { within: "scope", action: "secrets:CreateSecret", resource: (req) => `secret/${bodyName(req, "name", 256)}` } },
     schema: {
       tags, summary: "Create a secret with its first version",
       body: Type.Object({ name: Type.String({ maxLength: 1024 }), ...ValueFields, versionId: Type.Optional(Type.String({ maxLength: 256 })), keyId: Type.Optional(Type.String({ maxLength: 300 })), description: Type.Optional(Type.String({ maxLength: 8192 })), tags: Type.Optional(Tags) }, { additionalProperties: false }),

@@ -1,8 +1,9 @@
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { accessOf } from "../../auth/request-access.js";
 import { deploymentName, MAX_STATEMENT } from "../../references/index.js";
-import { param, scopeOf } from "../kit/request.js";
+import { bodyName, param, scopeOf } from "../kit/request.js";
 import { ScriptCheck } from "../kit/sql-values.js";
 import type { ReferenceApiDeps } from "./context.js";
 
@@ -25,7 +26,9 @@ const Draft = Type.Object({
   })]),
 });
 
-export function registerDraftRoutes(app: FastifyInstance, d: ReferenceApiDeps): void {
+export function registerDraftRoutes(fastify: FastifyInstance, d: ReferenceApiDeps): void {
+  // Handlers take their body types, and their answers' types, from the route schemas.
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const drafts = d.references.drafts;
 
   app.get("/v1/sql/drafts", {
@@ -34,14 +37,14 @@ export function registerDraftRoutes(app: FastifyInstance, d: ReferenceApiDeps): 
   }, async (req) => ({ drafts: await drafts.list(scopeOf(req)) }));
 
   app.post("/v1/sql/drafts", {
-    config: cfg("sql:CreateDraft", (req) => `sql-draft/${String((req.body as { name?: string } | undefined)?.name ?? "*").slice(0, 128)}`),
+    config: cfg("sql:CreateDraft", (req) => `sql-draft/${bodyName(req, "name", 128)}`),
     schema: {
       tags, summary: "Create a SQL draft (stored as written; references are never resolved here)",
       body: Type.Object({ name: Type.String({ maxLength: 128 }), statement: Type.Optional(Type.String({ maxLength: MAX_STATEMENT })) }, { additionalProperties: false }),
       response: { 201: Draft },
     },
   }, async (req, reply) => {
-    const b = req.body as { name: string; statement?: string };
+    const b = req.body;
     return reply.code(201).send(await drafts.create(scopeOf(req), b.name, b.statement ?? "", req.principal?.id ?? "anonymous"));
   });
 
@@ -58,7 +61,7 @@ export function registerDraftRoutes(app: FastifyInstance, d: ReferenceApiDeps): 
       response: { 200: Draft },
     },
   }, async (req) => {
-    const b = req.body as { statement: string; resourceVersion?: number };
+    const b = req.body;
     return drafts.update(scopeOf(req), param(req, "name"), b.statement, b.resourceVersion);
   });
 

@@ -1,8 +1,9 @@
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import { rolePermissions } from "../../references/index.js";
 import { accessOf } from "../../auth/request-access.js";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { param, scopeOf } from "../kit/request.js";
+import { bodyName, param, scopeOf } from "../kit/request.js";
 import { referencedWarning, ScriptCheck } from "../kit/sql-values.js";
 import type { ReferenceApiDeps } from "./context.js";
 
@@ -17,7 +18,9 @@ const cfg = (action: string, resource: (req: FastifyRequest) => string, readOnly
 const valueRes = (req: FastifyRequest) => `sql-value/${param(req, "name")}`;
 const ValueView = Type.Object({ id: Type.String(), name: Type.String(), createdAt: Type.String(), modifiedAt: Type.String() });
 
-export function registerSqlRoutes(app: FastifyInstance, d: ReferenceApiDeps): void {
+export function registerSqlRoutes(fastify: FastifyInstance, d: ReferenceApiDeps): void {
+  // Handlers take their body types, and their answers' types, from the route schemas.
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const r = d.references;
 
   app.get("/v1/sql/values", {
@@ -26,10 +29,10 @@ export function registerSqlRoutes(app: FastifyInstance, d: ReferenceApiDeps): vo
   }, async (req) => ({ values: await r.values.list(scopeOf(req)) }));
 
   app.post("/v1/sql/values", {
-    config: cfg("sql:CreateSecretValue", (req) => `sql-value/${String((req.body as { name?: string } | undefined)?.name ?? "*").slice(0, 128)}`),
+    config: cfg("sql:CreateSecretValue", (req) => `sql-value/${bodyName(req, "name", 128)}`),
     schema: { tags, summary: "Add a SQL secret value; it is never shown or changed afterwards", body: Type.Object({ name: Type.String({ maxLength: 128 }), value: Type.String({ maxLength: 4 * 30_720 }) }, { additionalProperties: false }), response: { 201: ValueView } },
   }, async (req, reply) => {
-    const b = req.body as { name: string; value: string };
+    const b = req.body;
     return reply.code(201).send(await r.values.add(scopeOf(req), b.name, b.value));
   });
 
@@ -52,7 +55,7 @@ export function registerSqlRoutes(app: FastifyInstance, d: ReferenceApiDeps): vo
     schema: { tags, summary: "Validate ${secret_values.…} references in a SQL script; a redacted rendering, never a value", body: Type.Object({ statement: Type.String({ maxLength: 131_072 }) }, { additionalProperties: false }), response: { 200: ScriptCheck } },
   }, async (req) => {
     const s = scopeOf(req);
-    return r.validateScript(s, (req.body as { statement: string }).statement, `environment ${s.environmentId} (${s.region})`);
+    return r.validateScript(s, req.body.statement, `environment ${s.environmentId} (${s.region})`);
   });
 
   const TokenView = Type.Object({ id: Type.String(), name: Type.String(), role: Type.String(), environmentId: Type.String(), region: Type.String(), createdBy: Type.String(), createdAt: Type.String() });
@@ -62,10 +65,10 @@ export function registerSqlRoutes(app: FastifyInstance, d: ReferenceApiDeps): vo
   }, async (req) => ({ tokens: await r.apiTokens.list(scopeOf(req)) }));
 
   app.post("/v1/sql/tokens", {
-    config: cfg("sql:CreateApiToken", (req) => `sql-api-token/${String((req.body as { name?: string } | undefined)?.name ?? "*").slice(0, 128)}`),
+    config: cfg("sql:CreateApiToken", (req) => `sql-api-token/${bodyName(req, "name", 128)}`),
     schema: { tags, summary: "Create an API token (viewer, editor, owner); the secret is in this answer only", body: Type.Object({ name: Type.String({ maxLength: 128 }), role: Type.String({ maxLength: 16 }) }, { additionalProperties: false }), response: { 201: Type.Intersect([TokenView, Type.Object({ secret: Type.String() })]) } },
   }, async (req, reply) => {
-    const b = req.body as { name: string; role: string };
+    const b = req.body;
     // No amplification: a token never does more than its creator may.
     await accessOf(req).requireAll(rolePermissions(b.role), `an API token with the role ${b.role}`);
     const out = await r.apiTokens.create(scopeOf(req), b.name, b.role, req.principal?.id ?? "anonymous");
@@ -90,7 +93,7 @@ export function registerSqlRoutes(app: FastifyInstance, d: ReferenceApiDeps): vo
     config: cfg("sql:SetGateway", () => "sql-gateway"),
     schema: { tags, summary: "Set the Flink SQL Gateway URL of this environment and region", body: Type.Object({ url: Type.String({ maxLength: 2048 }) }, { additionalProperties: false }), response: { 200: Gateway } },
   }, async (req) => {
-    await r.gateways.set(scopeOf(req), (req.body as { url: string }).url);
+    await r.gateways.set(scopeOf(req), req.body.url);
     return r.gateways.describe(scopeOf(req));
   });
 

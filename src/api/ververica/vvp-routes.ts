@@ -1,8 +1,10 @@
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import { rolePermissions, type ApiTokenView, type SqlValueView } from "../../references/index.js";
 import { accessOf } from "../../auth/request-access.js";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { CofferError, invalid } from "../../core/errors.js";
+import { fieldOf } from "../../core/fields.js";
 import type { ReferencesModule } from "../../references/index.js";
 import { param, scopeOf } from "../kit/request.js";
 import { referencedWarning, ScriptCheck } from "../kit/sql-values.js";
@@ -45,7 +47,9 @@ export interface VervericaDeps {
   references: ReferencesModule;
 }
 
-export function registerVervericaApi(app: FastifyInstance, d: VervericaDeps): void {
+export function registerVervericaApi(fastify: FastifyInstance, d: VervericaDeps): void {
+  // Handlers take their body types from the route schemas.
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const r = d.references;
   const ns = (req: FastifyRequest) => param(req, "namespace");
 
@@ -55,7 +59,7 @@ export function registerVervericaApi(app: FastifyInstance, d: VervericaDeps): vo
   }, async (req) => ({ apiVersion: "v1", kind: "SecretValueList", metadata: {}, items: (await r.values.list(scopeOf(req))).map((v) => renderSecretValue(ns(req), v)) }));
 
   app.post("/api/v1/namespaces/:namespace/secret-values", {
-    config: cfg("sql:CreateSecretValue", (req) => `sql-value/${String((req.body as { metadata?: { name?: string } } | undefined)?.metadata?.name ?? "*").slice(0, 128)}`),
+    config: cfg("sql:CreateSecretValue", (req) => `sql-value/${String(fieldOf(req.body, "metadata", "name") ?? "*").slice(0, 128)}`),
     schema: {
       tags, summary: "Add a secret value; it can never be shown or changed afterwards", params: NS,
       body: Type.Object({
@@ -66,7 +70,7 @@ export function registerVervericaApi(app: FastifyInstance, d: VervericaDeps): vo
       }, { additionalProperties: false }),
     },
   }, async (req, reply) => {
-    const b = req.body as { kind?: string; metadata: { name: string; namespace?: string }; spec: { kind?: string; value: string } };
+    const b = req.body;
     if (b.kind !== undefined && b.kind !== "SecretValue") throw invalid('kind must be "SecretValue".');
     if (b.spec.kind !== undefined && b.spec.kind !== "PLAIN") throw invalid('Only spec.kind "PLAIN" secret values exist.');
     if (b.metadata.namespace !== undefined && b.metadata.namespace !== ns(req)) throw invalid("metadata.namespace differs from the namespace in the URL.");
@@ -105,10 +109,10 @@ export function registerVervericaApi(app: FastifyInstance, d: VervericaDeps): vo
   }, async (req) => ({ apiTokens: (await r.apiTokens.list(scopeOf(req))).map((t) => renderToken(ns(req), t)) }));
 
   app.post("/apitokens/v1/namespaces/:namespace/apitokens", {
-    config: cfg("sql:CreateApiToken", (req) => `sql-api-token/${String((req.body as { name?: string } | undefined)?.name ?? "*").split("/").pop()!.slice(0, 128)}`),
+    config: cfg("sql:CreateApiToken", (req) => `sql-api-token/${String(fieldOf(req.body, "name") ?? "*").split("/").pop()!.slice(0, 128)}`),
     schema: { tags, summary: "Create an API token; its secret is in this answer only", params: NS, body: Type.Object({ name: Type.String({ maxLength: 256 }), role: Type.String({ maxLength: 16 }) }, { additionalProperties: true }) },
   }, async (req, reply) => {
-    const b = req.body as { name: string; role: string };
+    const b = req.body;
     // No amplification: a token never does more than its creator may.
     await accessOf(req).requireAll(rolePermissions(b.role), `an API token with the role ${b.role}`);
     const out = await r.apiTokens.create(scopeOf(req), tokenName(ns(req), b.name), b.role, req.principal?.id ?? "anonymous");
@@ -128,6 +132,6 @@ export function registerVervericaApi(app: FastifyInstance, d: VervericaDeps): vo
     config: cfg("sql:ValidateSqlScript", () => "sql-value/*", true),
     schema: { tags, summary: "Validate ${secret_values.…} references in a SQL script; a redacted rendering, never a value", params: NS, body: Type.Object({ statement: Type.String({ maxLength: 131_072 }) }, { additionalProperties: false }), response: { 200: ScriptCheck } },
   }, async (req) => {
-    return r.validateScript(scopeOf(req), (req.body as { statement: string }).statement, `namespace ${ns(req)}`);
+    return r.validateScript(scopeOf(req), req.body.statement, `namespace ${ns(req)}`);
   });
 }
