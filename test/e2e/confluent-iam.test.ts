@@ -35,6 +35,18 @@ describe("Confluent-compatible organization and IAM REST", () => {
     expect(gone.body.errors[0].code).toBe("environment_not_found");
   });
 
+  it("deleting an environment stops its API keys at once (the key lookup cache included)", async () => {
+    const env = (await s.request("POST", "/org/v2/environments", { display_name: "short-lived" })).body;
+    const sa = (await s.request("POST", "/iam/v2/service-accounts", { display_name: "short-lived-sa", description: "" })).body;
+    const c = await s.request("POST", "/iam/v2/api-keys", { spec: { owner: { id: sa.id }, resource: { api_version: "fcpm/v2", id: `${env.id}.aws.us-east-1` } } });
+    expect(c.status).toBe(202);
+    const auth = basic(c.body.id, c.body.spec.secret);
+    // Used once, so the lookup is cached; no permission is needed to authenticate (a 403, not a 401).
+    expect((await s.request("GET", "/v1/secrets", undefined, { auth, headers: { "x-coffer-environment": env.id, "x-coffer-region": "us-east-1" } })).status).not.toBe(401);
+    expect((await s.request("DELETE", `/org/v2/environments/${env.id}`)).status).toBe(204);
+    expect((await s.request("GET", "/v1/secrets", undefined, { auth })).status).toBe(401);
+  });
+
   it("organizations: the one organization", async () => {
     const r = await s.request("GET", "/org/v2/organizations");
     expect(r.status).toBe(200);
