@@ -1,8 +1,8 @@
-import { readdirSync, readFileSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
+import { SRC, sourceFiles } from "./source-files.js";
 
 /**
  * Route handlers take their input types from the route schemas (the TypeBox type provider:
@@ -13,17 +13,9 @@ import { describe, expect, it } from "vitest";
  * with checks: `fieldOf` (src/core/fields.ts), `param` / `bodyName` (src/api/kit/request.ts).
  */
 
-const SRC = resolve(dirname(fileURLToPath(import.meta.url)), "../../src");
 const PARTS = new Set(["body", "params", "query", "headers"]);
 const REQUEST = /^(req|request)$/;
 
-function sourceFiles(dir = SRC): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) return sourceFiles(p);
-    return p.endsWith(".ts") && !p.endsWith(".test.ts") ? [relative(SRC, p)] : [];
-  });
-}
 
 /** `req.body`, `req["query"]`, `(req.params)!`, … → the part's name; else undefined. */
 function requestPart(node: ts.Expression): string | undefined {
