@@ -8,7 +8,7 @@ import type { Scope } from "../scope/scope.js";
 import type { Storage } from "../storage/index.js";
 import { ApiKeyRepository, type ApiKey } from "./api-key-repo.js";
 import { keyCloud } from "./cloud-regions.js";
-import type { Principal, PrincipalKind } from "./principal.js";
+import type { Principal } from "./principal.js";
 
 const ID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 const SECRET_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -26,19 +26,8 @@ function randomFrom(chars: string, n: number): string {
   return out;
 }
 
-export interface ApiKeyView {
-  id: string;
-  ownerId: string;
-  ownerKind: PrincipalKind;
-  environmentId: string | null;
-  region: string | null;
-  cloud: string | null;
-  displayName: string;
-  description: string;
-  state: string;
-  createdAt: string;
-  updatedAt: string;
-}
+/** An API key as the APIs show it: no secret, times as ISO strings. */
+export type ApiKeyView = Omit<ApiKey, "secretEnc" | "createdAt" | "updatedAt"> & { createdAt: string; updatedAt: string };
 
 /** The scope a key is bound to; undefined for an organization-wide key. */
 export const apiKeyScope = (k: ApiKeyView): Scope | undefined => (k.environmentId && k.region ? { environmentId: k.environmentId, region: k.region } : undefined);
