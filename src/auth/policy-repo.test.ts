@@ -78,7 +78,7 @@ describe(`policy repository: ${testEngine()}`, () => {
     expect((await repo.rolePolicies("role-dev")).map((p) => p.name)).toEqual(["z"]);
   });
 
-  it("detachPrincipal removes one principal's attachments and grants, no one else's", async () => {
+  it("deleting a principal removes its attachments and grants (ON DELETE CASCADE), no one else's", async () => {
     await storage.run("INSERT INTO principals (id, kind, name, state, created_at, updated_at) VALUES ('u2', 'user', 'bob', 'active', 1, 1)");
     await storage.transaction(async (tx) => {
       await repo.insertPolicy(tx, policy("pol-a", "a"));
@@ -88,7 +88,7 @@ describe(`policy repository: ${testEngine()}`, () => {
         await repo.setPrincipalRole(tx, u, "role-dev", true);
       }
     });
-    await storage.transaction((tx) => repo.detachPrincipal(tx, "u1"));
+    await storage.transaction((tx) => tx.run("DELETE FROM principals WHERE id = ?", ["u1"]));
     expect(await repo.principalPolicies("u1")).toEqual([]);
     expect(await repo.principalRoles("u1")).toEqual([]);
     expect((await repo.principalPolicies("u2")).map((p) => p.id)).toEqual(["pol-a"]);

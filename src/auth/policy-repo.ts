@@ -145,12 +145,6 @@ export class PolicyRepository {
     else await tx.run("DELETE FROM principal_roles WHERE principal_id = ? AND role_id = ?", [principalId, roleId]);
   }
 
-  /** Removes a principal's policy attachments and role grants (the principal is being deleted). */
-  async detachPrincipal(tx: Tx, principalId: string): Promise<void> {
-    await tx.run("DELETE FROM principal_policies WHERE principal_id = ?", [principalId]);
-    await tx.run("DELETE FROM principal_roles WHERE principal_id = ?", [principalId]);
-  }
-
   async principalExists(id: string): Promise<boolean> {
     return (await this.db.get("SELECT 1 AS x FROM principals WHERE id = ?", [id])) !== undefined;
   }

@@ -4,7 +4,6 @@ import { HOUR, iso, type Clock } from "../core/clock.js";
 import { CofferError, invalid } from "../core/errors.js";
 import { newPrefixedId } from "../core/ids.js";
 import { decodePageToken, pageOf, type Page } from "../core/paging.js";
-import { PolicyRepository } from "../auth/policy-repo.js";
 import type { Storage } from "../storage/index.js";
 import { ApiKeyRepository } from "./api-key-repo.js";
 import { PrincipalRepository, SessionRepository, type Account, type AccountKind } from "./principal-repo.js";
@@ -53,7 +52,6 @@ export function createPrincipalService(deps: { storage: Storage; clock: Clock; s
   const principals = new PrincipalRepository(storage);
   const sessions = new SessionRepository(storage);
   const apiKeys = new ApiKeyRepository(storage);
-  const policies = new PolicyRepository(storage);
   let dummyHash: Promise<string> | undefined;
 
   const view = (a: Account): PrincipalView => ({
@@ -134,7 +132,7 @@ export function createPrincipalService(deps: { storage: Storage; clock: Clock; s
       await storage.transaction(async (tx) => {
         await apiKeys.deleteOfOwner(tx, id);
         await sessions.deleteOf(tx, id);
-        await policies.detachPrincipal(tx, id);
+        // Its policy and role attachments go with the row (ON DELETE CASCADE, migration 4).
         await principals.delete(tx, id);
         tx.invalidate(CACHES.apiKeys, "*");
         tx.afterCommit(() => deps.onChange?.(id));
