@@ -9,7 +9,7 @@ import { ververicaAdapter } from "./api/ververica/index.js";
 import { workflowsAdapter } from "./api/workflows/index.js";
 import { createReferencesModule, TOKEN_PREFIX, type ReferencesModule } from "./references/index.js";
 import { createWorkflows } from "./workflows/index.js";
-import { createAuditDevices, createAuditRetention, createAuditService, parseAuditDevices, type AuditDevices, type AuditRetention, type AuditService } from "./audit/index.js";
+import { createAuditDevices, createAuditRetention, createAuditService, type AuditDevices, type AuditRetention, type AuditService } from "./audit/index.js";
 import { FailureThrottle } from "./auth/throttle.js";
 import { iso, systemClock, type Clock } from "./core/clock.js";
 import { CofferError } from "./core/errors.js";
@@ -40,6 +40,7 @@ import { registerConsole } from "./server/console-static.js";
 import { HttpMetrics, registerMetrics } from "./server/metrics.js";
 import { SqliteStorage, type Storage } from "./storage/index.js";
 import { VERSION } from "./version.js";
+import { parseAuditDevices } from "./contract/audit-devices.js";
 
 export interface AppOptions {
   storage: Storage;
