@@ -400,7 +400,3 @@ export class AccessService {
     });
   }
 }
-
-export function createAccessService(deps: AccessServiceDeps): AccessService {
-  return new AccessService(deps);
-}

@@ -292,7 +292,3 @@ export class ManagedSecrets {
     return { ...created, warnings: [] };
   }
 }
-
-export function createManagedSecrets(deps: ManagedSecretsDeps): ManagedSecrets {
-  return new ManagedSecrets(deps);
-}

@@ -19,7 +19,7 @@ import { describe, expect, it } from "vitest";
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), "../../src");
 
 type Layer =
-  | "composition" // app.ts, run-server.ts: builds everything
+  | "composition" // app.ts, src/composition/, run-server.ts: builds everything
   | "cli" // the `coffer` client
   | "client" // `coffer/client`, the application-side cache
   | "adapter" // src/api/<protocol>/: one wire protocol each
@@ -36,6 +36,7 @@ type Layer =
 const LAYERS: readonly (readonly [prefix: string, layer: Layer])[] = [
   ["app.ts", "composition"],
   ["app-caches.ts", "composition"],
+  ["composition/", "composition"],
   ["run-server.ts", "composition"],
   ["index.ts", "composition"],
   ["version.ts", "core"],
@@ -88,7 +89,7 @@ const SQL_FOR_NOW_BY_REASON: Readonly<Record<string, readonly string[]>> = {
     "rotation/account-claims.ts", "rotation/rotation-store.ts",
     "secrets/secret-scan.ts",
   ],
-  "the composition root's bootstrap rows (default environment, first administrators, reset)": ["app.ts"],
+  "the composition root's bootstrap rows (default environment, first administrators, reset)": ["composition/lifecycle.ts"],
   "the operator's offline work on a whole store (init, keyring, seal config, certificates, backup)": ["operator/backup.ts", "operator/init.ts", "operator/issue-cert.ts", "operator/keyring.ts", "operator/seal-config.ts"],
 };
 const SQL_FOR_NOW: readonly string[] = Object.values(SQL_FOR_NOW_BY_REASON).flat();
