@@ -1,4 +1,4 @@
-import { parseAuditDevices } from "../audit/audit-devices.js";
+import { parseAuditDevices } from "../contract/audit-devices.js";
 import { usageError } from "./exit-codes.js";
 
 export const DEFAULT_SERVER_PORT = 8270;

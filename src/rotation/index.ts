@@ -1,6 +1,6 @@
-export { createRotationService, rotationOptionsFromEnv, type RotateOptions, type RotationService, type RotationServiceDeps } from "./rotation-service.js";
+export { createRotationService, RotationService, rotationOptionsFromEnv, type RotateOptions, type RotationServiceDeps } from "./rotation-service.js";
 export type { RotationOptions } from "./rotation-runner.js";
-export { createManagedSecrets, type ManagedSecretInput, type ManagedSecretResult, type ManagedSecrets } from "./managed-secrets.js";
+export { ManagedSecrets, type ManagedSecretInput, type ManagedSecretResult } from "./managed-secrets.js";
 export { createRotators, DATABASE_DRIVERS } from "./rotators/index.js";
 export { adminSecretOf, AUTO_NAME, managedConfigOf, ramSecretName, validateManagedConfig, type ManagedConfig, type ManagedType } from "./managed-config.js";
 export { PENDING, type RotationStatus, type RotationStep, type RotationView, type Rotator, type RotationContext } from "./rotation-types.js";

@@ -60,23 +60,40 @@ function targetFailure(e: unknown, what: string, sensitive: string[]): CofferErr
   return invalid(`${what}: ${d.code}: ${d.message}`);
 }
 
+export interface ManagedSecretsDeps {
+  secrets: SecretsModule;
+  apiKeys: ApiKeyService;
+  principals: PrincipalService;
+  clock: Clock;
+  claims: AccountClaims;
+  audit?: { record(fields: AuditInput): Promise<void> } | undefined;
+}
+
 /**
  * Creation of managed secrets. The secret (with its first value) is written before the
  * target is touched; a target that refuses undoes both.
  */
-export function createManagedSecrets(deps: {
-  secrets: SecretsModule; apiKeys: ApiKeyService; principals: PrincipalService; clock: Clock; claims: AccountClaims;
-  audit?: { record(fields: AuditInput): Promise<void> } | undefined;
-}) {
-  const { secrets } = deps;
+export class ManagedSecrets {
+  private readonly secrets: SecretsModule;
 
-  async function store(scope: Scope, input: ManagedSecretInput, config: ManagedConfig, value: unknown, guard: KeyGuard | undefined) {
+  constructor(private readonly deps: ManagedSecretsDeps) {
+    this.secrets = deps.secrets;
+  }
+
+  async create(scope: Scope, type: string, input: ManagedSecretInput, guard?: KeyGuard, actor?: ManagedActor): Promise<ManagedSecretResult> {
+    if (type === "database") return this.database(scope, input, guard, actor);
+    if (type === "server") return this.server(scope, input, guard);
+    if (type === "access-key") return this.accessKey(scope, input, guard);
+    throw invalid('type must be "database", "server" or "access-key".');
+  }
+
+  private async store(scope: Scope, input: ManagedSecretInput, config: ManagedConfig, value: unknown, guard: KeyGuard | undefined) {
     if (input.secretType === "PolarDB" && !(config.type === "database" && config.engine !== "redis")) throw invalid("A PolarDB secret is a MySQL or PostgreSQL database secret.");
     checkInterval(config, input.rotation?.intervalSeconds);
     if (input.rotation?.enabled && input.rotation.intervalSeconds === undefined) throw invalid("Automatic rotation needs intervalSeconds.");
     const v = text(value);
     try {
-      return await secrets.create(scope, {
+      return await this.secrets.create(scope, {
         name: input.name, value: v, description: input.description, keyId: input.keyId, tags: input.tags, versionId: input.versionId,
         secretType: input.secretType === "PolarDB" && config.type === "database" && config.engine !== "redis" ? "PolarDB" : secretTypeOf(config), extendedConfig: extendedConfigText(config, input.extended), rotation: input.rotation,
       }, guard);
@@ -85,22 +102,22 @@ export function createManagedSecrets(deps: {
     }
   }
 
-  async function undo(scope: Scope, name: string): Promise<void> {
-    await secrets.delete(scope, name, { force: true }).catch(() => undefined);
+  private async undo(scope: Scope, name: string): Promise<void> {
+    await this.secrets.delete(scope, name, { force: true }).catch(() => undefined);
   }
 
   /** The ARN of the secret that owns a claimed account (the message names it). */
-  async function ownerArn(o: ClaimOwner): Promise<string> {
-    const view = await secrets.describe({ environmentId: o.environmentId, region: o.region }, o.secretName).catch(() => undefined);
+  private async ownerArn(o: ClaimOwner): Promise<string> {
+    const view = await this.secrets.describe({ environmentId: o.environmentId, region: o.region }, o.secretName).catch(() => undefined);
     return view?.arn ?? `crn:coffer:${o.environmentId}:${o.region}:secret/${o.secretName}`;
   }
 
-  async function managedElsewhere(config: DatabaseConfig, account: string, o: ClaimOwner): Promise<CofferError> {
-    return new CofferError("AccountManaged", `The account ${accountLabel(config, account)} is already managed by ${await ownerArn(o)}; one account has one managed secret.`);
+  private async managedElsewhere(config: DatabaseConfig, account: string, o: ClaimOwner): Promise<CofferError> {
+    return new CofferError("AccountManaged", `The account ${accountLabel(config, account)} is already managed by ${await this.ownerArn(o)}; one account has one managed secret.`);
   }
 
   /** Existing accounts may be imported only when standard (or explicitly allowed) and when their password is known (or takeOver is confirmed). */
-  async function admitImport(config: DatabaseConfig, admin: Credential, passwords: (string | undefined)[], takeOver: boolean, sensitive: string[]): Promise<string[]> {
+  private async admitImport(config: DatabaseConfig, admin: Credential, passwords: (string | undefined)[], takeOver: boolean, sensitive: string[]): Promise<string[]> {
     const driver = DATABASE_DRIVERS[config.engine];
     const unverified: string[] = [];
     for (const [i, account] of config.accounts.entries()) {
@@ -125,7 +142,7 @@ export function createManagedSecrets(deps: {
     return unverified;
   }
 
-  async function database(scope: Scope, input: ManagedSecretInput, guard: KeyGuard | undefined, actor: ManagedActor | undefined): Promise<ManagedSecretResult> {
+  private async database(scope: Scope, input: ManagedSecretInput, guard: KeyGuard | undefined, actor: ManagedActor | undefined): Promise<ManagedSecretResult> {
     const a = input.account ?? {};
     if ((a.create === undefined) === (a.import === undefined)) throw invalid("Give account.create {usernamePrefix} or account.import {accountNames, password}.");
     const mode = input.settings.mode ?? "dual";
@@ -147,9 +164,9 @@ export function createManagedSecrets(deps: {
     if (a.import && accounts.length === 2 && second === undefined)
       throw invalid(`Give the current password of the second account "${accounts[1]}" too (account.import.secondPassword, CLI --second-password-file): in dual mode each account is imported with its own password.`);
     const keys = accounts.map((account) => accountKey(config, account));
-    const taken = await deps.claims.otherOwner(keys, undefined);
-    if (taken) throw await managedElsewhere(config, accounts[keys.indexOf(taken.key)]!, taken.owner);
-    const adminValue = await secrets.getValue(scope, config.adminSecret, {}).catch((e: unknown) => {
+    const taken = await this.deps.claims.otherOwner(keys, undefined);
+    if (taken) throw await this.managedElsewhere(config, accounts[keys.indexOf(taken.key)]!, taken.owner);
+    const adminValue = await this.secrets.getValue(scope, config.adminSecret, {}).catch((e: unknown) => {
       throw invalid(`The admin secret "${config.adminSecret}" cannot be read: ${(e as Error).message}`);
     });
     let admin;
@@ -172,18 +189,18 @@ export function createManagedSecrets(deps: {
           throw new CofferError("AccountExists", `The account ${accountLabel(config, account)} already exists; Coffer creates only new accounts. To manage an existing account, import it with its current password: account.import {accountNames, password} (CLI --import-account, --password-file).`);
       }
     } else {
-      unverified = await admitImport(config, admin, [password, second], takeOver, sensitive);
+      unverified = await this.admitImport(config, admin, [password, second], takeOver, sensitive);
     }
-    const created = await store(scope, input, config, { AccountName: first, AccountPassword: password }, guard);
-    const entry = await secrets.entry(scope, input.name);
+    const created = await this.store(scope, input, config, { AccountName: first, AccountPassword: password }, guard);
+    const entry = await this.secrets.entry(scope, input.name);
     // The claim decides a race with another secret claiming the same accounts (the primary key).
-    const conflict = entry ? await deps.claims.claim({ id: entry.id, scope, name: input.name }, keys).catch(async (e: unknown) => {
-      await undo(scope, input.name);
+    const conflict = entry ? await this.deps.claims.claim({ id: entry.id, scope, name: input.name }, keys).catch(async (e: unknown) => {
+      await this.undo(scope, input.name);
       throw e;
     }) : undefined;
     if (!entry || conflict) {
-      await undo(scope, input.name);
-      if (conflict) throw await managedElsewhere(config, accounts[keys.indexOf(conflict.key)]!, conflict.owner);
+      await this.undo(scope, input.name);
+      if (conflict) throw await this.managedElsewhere(config, accounts[keys.indexOf(conflict.key)]!, conflict.owner);
       throw new CofferError("InternalError", "The new secret disappeared while it was being set up.");
     }
     if (a.create) {
@@ -196,20 +213,20 @@ export function createManagedSecrets(deps: {
         }
       } catch (e) {
         for (const account of done) await driver.dropAccount(config, admin, account).catch(() => undefined);
-        await undo(scope, input.name);
+        await this.undo(scope, input.name);
         throw targetFailure(e, "The accounts could not be created on the target", sensitive);
       }
     }
     if (unverified.length > 0) {
       // Taking over an account without its password is the admin's explicit decision: on the record.
       try {
-        await deps.audit?.record({
-          time: deps.clock.now(), requestId: actor?.requestId ?? "managed-secrets", principal: actor?.principal ?? "unknown", action: "secrets:CreateSecret",
+        await this.deps.audit?.record({
+          time: this.deps.clock.now(), requestId: actor?.requestId ?? "managed-secrets", principal: actor?.principal ?? "unknown", action: "secrets:CreateSecret",
           resource: `crn:coffer:${scope.environmentId}:${scope.region}:secret/${input.name}`, outcome: "success", errorCode: null, status: 201,
           source: actor?.source ?? "api", detail: `takeOver accounts=${unverified.join(",")} (current password not verified; the first rotation sets one with the admin credential)`,
         });
       } catch (e) {
-        await undo(scope, input.name);
+        await this.undo(scope, input.name);
         throw e;
       }
       warnings.push(`Taken over without a working password: ${unverified.join(", ")}. The first rotation sets a new password with the admin credential; until then the stored value does not log in.`);
@@ -217,7 +234,7 @@ export function createManagedSecrets(deps: {
     return { ...created, warnings };
   }
 
-  async function server(scope: Scope, input: ManagedSecretInput, guard: KeyGuard | undefined): Promise<ManagedSecretResult> {
+  private async server(scope: Scope, input: ManagedSecretInput, guard: KeyGuard | undefined): Promise<ManagedSecretResult> {
     let config = validateManagedConfig({ ...input.settings, type: "server" }) as ServerConfig;
     const v = input.value ?? {};
     let value: Record<string, string>;
@@ -247,42 +264,31 @@ export function createManagedSecrets(deps: {
       if (d.code !== "AuthenticationFailed") throw invalid(`The login could not be checked: ${d.code}: ${d.message}`);
       warnings.push(`The current value does not log in; the first rotation repairs it ${config.adminSecret ? "with the admin secret" : "only if an admin secret is configured"}.`);
     }
-    const created = await store(scope, input, config, value, guard);
+    const created = await this.store(scope, input, config, value, guard);
     return { ...created, warnings };
   }
 
-  async function accessKey(scope: Scope, input: ManagedSecretInput, guard: KeyGuard | undefined): Promise<ManagedSecretResult> {
+  private async accessKey(scope: Scope, input: ManagedSecretInput, guard: KeyGuard | undefined): Promise<ManagedSecretResult> {
     const config = validateManagedConfig({ ...input.settings, type: "access-key" });
     if (config.type !== "access-key") throw invalid("Not an access-key configuration.");
-    const owner = await deps.principals.find(config.serviceAccountId, "service-account");
+    const owner = await this.deps.principals.find(config.serviceAccountId, "service-account");
     if (!owner) throw new CofferError("PrincipalNotFound", `The service account "${config.serviceAccountId}" does not exist.`);
     const v = input.value;
     if (v) {
       if (typeof v.AccessKeyId !== "string" || typeof v.AccessKeySecret !== "string") throw invalid("value must be {AccessKeyId, AccessKeySecret}.");
-      const p = await deps.apiKeys.verify(v.AccessKeyId, v.AccessKeySecret);
+      const p = await this.deps.apiKeys.verify(v.AccessKeyId, v.AccessKeySecret);
       if (!p || p.id !== config.serviceAccountId) throw invalid("The imported API key does not authenticate as the service account.");
-      const created = await store(scope, input, config, { AccessKeyId: v.AccessKeyId, AccessKeySecret: v.AccessKeySecret, GenerateTimestamp: new Date(deps.clock.now()).toISOString() }, guard);
+      const created = await this.store(scope, input, config, { AccessKeyId: v.AccessKeyId, AccessKeySecret: v.AccessKeySecret, GenerateTimestamp: new Date(this.deps.clock.now()).toISOString() }, guard);
       return { ...created, warnings: [] };
     }
-    const pair = deps.apiKeys.newPair();
-    const created = await store(scope, input, config, { AccessKeyId: pair.id, AccessKeySecret: pair.secret, GenerateTimestamp: new Date(deps.clock.now()).toISOString() }, guard);
+    const pair = this.deps.apiKeys.newPair();
+    const created = await this.store(scope, input, config, { AccessKeyId: pair.id, AccessKeySecret: pair.secret, GenerateTimestamp: new Date(this.deps.clock.now()).toISOString() }, guard);
     try {
-      await issueKey(deps, config, { scope, secretName: input.name }, pair);
+      await issueKey(this.deps, config, { scope, secretName: input.name }, pair);
     } catch (e) {
-      await undo(scope, input.name);
+      await this.undo(scope, input.name);
       throw targetFailure(e, "The API key could not be issued", [pair.secret]);
     }
     return { ...created, warnings: [] };
   }
-
-  return {
-    async create(scope: Scope, type: string, input: ManagedSecretInput, guard?: KeyGuard, actor?: ManagedActor): Promise<ManagedSecretResult> {
-      if (type === "database") return database(scope, input, guard, actor);
-      if (type === "server") return server(scope, input, guard);
-      if (type === "access-key") return accessKey(scope, input, guard);
-      throw invalid('type must be "database", "server" or "access-key".');
-    },
-  };
 }
-
-export type ManagedSecrets = ReturnType<typeof createManagedSecrets>;

@@ -1,0 +1,39 @@
+import { AccessService } from "../auth/access-service.js";
+import { createDecider, type Decider } from "../auth/decider.js";
+import { FailureThrottle } from "../auth/throttle.js";
+import type { Clock } from "../core/clock.js";
+import type { Barrier } from "../crypto/barrier.js";
+import { createApiKeyService, createEnvironmentService, createPrincipalService, type ApiKeyService, type EnvironmentService, type PrincipalService } from "../identity/index.js";
+import type { KmsService } from "../kms/index.js";
+import type { SecretsModule } from "../secrets/index.js";
+import type { Storage } from "../storage/index.js";
+
+export interface IdentityAndAccess {
+  apiKeys: ApiKeyService;
+  environments: EnvironmentService;
+  principals: PrincipalService;
+  throttle: FailureThrottle;
+  access: AccessService;
+}
+
+/** Composition step 3, identity and access: API keys (secrets under the barrier), environments, principals, the failure throttle, policies and roles. */
+export function composeIdentityAndAccess(d: { storage: Storage; barrier: Barrier; clock: Clock; dev: boolean }): IdentityAndAccess {
+  const { storage, barrier, clock } = d;
+  const apiKeys = createApiKeyService({ storage, barrier, clock });
+  const environments = createEnvironmentService({ storage, clock, dev: d.dev });
+  const principals = createPrincipalService({ storage, clock });
+  const throttle = new FailureThrottle(clock);
+  const access = new AccessService({ storage, clock });
+  return { apiKeys, environments, principals, throttle, access };
+}
+
+/** The one policy decision; requests reach it only through their `req.access` (src/auth/request-access.ts). Resource policies come from secrets and keys. */
+export function composeDecider(d: { access: AccessService; secrets: SecretsModule; kms: KmsService }): Decider {
+  const { access, secrets, kms } = d;
+  return createDecider({
+    access,
+    resourcePolicyText: (where, path) =>
+      path.startsWith("secret/") ? secrets.policyText(where, path.slice(7)).catch(() => undefined) : kms.keys.policyText(where, path.slice(4)),
+    keyOfAlias: async (where, alias) => (await kms.keys.describeKey(where, alias).catch(() => undefined))?.keyId,
+  });
+}
