@@ -33,7 +33,7 @@ import { initializeStore, isInitialized, KEYRING, readKeyring } from "./operator
 import { createManagedSecrets, createRotationService, createRotators, rotationOptionsFromEnv, type RotationOptions, type RotationService } from "./rotation/index.js";
 import { Scheduler } from "./core/scheduler.js";
 import { registerCaches } from "./app-caches.js";
-import { DEFAULT_ENVIRONMENT_ID, DEFAULT_ENVIRONMENT_NAME, DEFAULT_REGION, defaultScope } from "./scope/scope.js";
+import { DEFAULT_ENVIRONMENT_ID, DEFAULT_ENVIRONMENT_NAME, DEFAULT_REGION, defaultScope } from "./core/scope.js";
 import { createSecretsModule, type SecretsModule } from "./secrets/index.js";
 import { createHttpServer } from "./server/http-server.js";
 import { registerConsole } from "./server/console-static.js";

@@ -1,6 +1,6 @@
 import { CACHES, InvalidatingCache } from "../core/cache.js";
 import { decodePageToken } from "../core/paging.js";
-import type { Scope } from "../scope/scope.js";
+import type { Scope } from "../core/scope.js";
 import { updateById, writeBehind, type Queryable, type Storage, type Tx } from "../storage/index.js";
 import type { ListSecretsFilter, Secret } from "./secret-types.js";
 

@@ -1,4 +1,4 @@
-import type { Scope } from "../scope/scope.js";
+import type { Scope } from "../core/scope.js";
 import { allByIds, compareBytes, type Dialect, type Queryable } from "../storage/index.js";
 import { tagsByResource } from "../tags/index.js";
 

@@ -1,6 +1,6 @@
 import type { Clock } from "../core/clock.js";
 import type { KmsService } from "../kms/index.js";
-import type { Scope } from "../scope/scope.js";
+import type { Scope } from "../core/scope.js";
 import type { Storage, Tx } from "../storage/index.js";
 import type { Tag } from "../tags/index.js";
 import { assertGenericCreate, assertGenericWrite, MANAGED_TYPES, type SealedReader } from "./managed-types.js";

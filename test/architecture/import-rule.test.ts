@@ -50,7 +50,7 @@ const LAYERS: readonly (readonly [prefix: string, layer: Layer])[] = [
   ["core/", "core"],
   ["crypto/", "crypto"],
   ["storage/", "storage"],
-  ...["auth/", "identity/", "kms/", "secrets/", "tags/", "audit/", "rotation/", "references/", "workflows/", "egress/", "policy/", "operator/", "scope/"].map((p) => [p, "service"] as const),
+  ...["auth/", "identity/", "kms/", "secrets/", "tags/", "audit/", "rotation/", "references/", "workflows/", "egress/", "policy/", "operator/"].map((p) => [p, "service"] as const),
 ];
 
 /** Which layers each layer may import (besides itself; an adapter only its own folder). `type:` = `import type` only. */
@@ -86,7 +86,7 @@ const SQL_FOR_NOW_BY_REASON: Readonly<Record<string, readonly string[]>> = {
     "audit/audit-retention.ts", "audit/audit-service.ts",
     "identity/api-key-service.ts", "identity/environment-service.ts", "identity/organization.ts", "identity/principal-service.ts",
     "kms/alias-service.ts", "kms/key-material.ts",
-    "references/api-tokens.ts", "references/gateways.ts", "references/statements.ts",
+    "references/tokens/api-tokens.ts", "references/statements/gateways.ts", "references/statements/statements.ts",
     "rotation/account-claims.ts", "rotation/rotation-store.ts",
     "secrets/secret-scan.ts",
   ],

@@ -9,7 +9,7 @@ import { CreateSecretCommand, DeleteSecretCommand, DescribeSecretCommand, GetSec
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { smClient } from "../helpers/aws.js";
 import { startTestServer, type TestServer } from "../helpers/test-server.js";
-import { defaultScope } from "../../src/scope/scope.js";
+import { defaultScope } from "../../src/core/scope.js";
 import { positionOf, scanSecrets, type ScanItem, type ScanOptions, type ScanOrder, type TagNarrowing } from "../../src/secrets/secret-scan.js";
 
 let s: TestServer;

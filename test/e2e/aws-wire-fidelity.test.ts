@@ -26,7 +26,7 @@ import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AwsInput } from "../../src/api/aws/aws-input.js";
 import { matchesFilters, parseFilters } from "../../src/api/aws/list-filters.js";
-import { defaultScope } from "../../src/scope/scope.js";
+import { defaultScope } from "../../src/core/scope.js";
 import { scanSecrets } from "../../src/secrets/secret-scan.js";
 import { rejection, smClient, token } from "../helpers/aws.js";
 import { startTestServer, type TestServer } from "../helpers/test-server.js";

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from "fastify";
 import { CofferError } from "../../core/errors.js";
-import type { Scope } from "../../scope/scope.js";
+import type { Scope } from "../../core/scope.js";
 
 /** A path parameter (validated by the route's `params` schema), or "" when absent. */
 export const param = (req: FastifyRequest, name: string): string => (req.params as Record<string, string>)[name] ?? "";

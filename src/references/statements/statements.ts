@@ -1,14 +1,14 @@
-import type { StatementPhase } from "../contract/sql-drafts.js";
-import type { Clock } from "../core/clock.js";
-import { CofferError, invalid } from "../core/errors.js";
-import { newUuid } from "../core/ids.js";
-import { decodePageToken, pageOf, type Page } from "../core/paging.js";
-import type { Scope } from "../scope/scope.js";
-import type { Storage } from "../storage/index.js";
+import type { StatementPhase } from "../../contract/sql-drafts.js";
+import type { Clock } from "../../core/clock.js";
+import { CofferError, invalid } from "../../core/errors.js";
+import { newUuid } from "../../core/ids.js";
+import { decodePageToken, pageOf, type Page } from "../../core/paging.js";
+import type { Scope } from "../../core/scope.js";
+import type { Storage } from "../../storage/index.js";
 import { GatewayHttpError, redactor, TERMINAL, type FlinkGatewayClient } from "./flink-gateway.js";
 import type { FlinkGateways } from "./gateways.js";
-import { analyzeSql, checkPlacement, resolveSql, statementTexts } from "./sql-references.js";
-import type { SqlValues } from "./sql-values.js";
+import { analyzeSql, checkPlacement, resolveSql, statementTexts } from "../script/sql-references.js";
+import type { SqlValues } from "../values/sql-values.js";
 
 /**
  * SQL statements (Confluent Cloud for Flink's shape): Coffer is the control plane. The SQL

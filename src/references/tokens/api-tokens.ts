@@ -1,11 +1,11 @@
 import { createHash, randomBytes } from "node:crypto";
-import type { Clock } from "../core/clock.js";
-import { iso } from "../core/clock.js";
-import { CofferError, invalid } from "../core/errors.js";
-import { newPrefixedId } from "../core/ids.js";
-import type { Principal } from "../identity/index.js";
-import type { Scope } from "../scope/scope.js";
-import type { Storage } from "../storage/index.js";
+import type { Clock } from "../../core/clock.js";
+import { iso } from "../../core/clock.js";
+import { CofferError, invalid } from "../../core/errors.js";
+import { newPrefixedId } from "../../core/ids.js";
+import type { Principal } from "../../identity/index.js";
+import type { Scope } from "../../core/scope.js";
+import type { Storage } from "../../storage/index.js";
 
 /**
  * Ververica-style API tokens: scoped to a namespace (a Coffer environment, in one region)

@@ -1,8 +1,8 @@
-import type { Clock } from "../core/clock.js";
-import { CofferError, invalid } from "../core/errors.js";
-import type { EgressPolicy } from "../egress/index.js";
-import type { Scope } from "../scope/scope.js";
-import type { Storage } from "../storage/index.js";
+import type { Clock } from "../../core/clock.js";
+import { CofferError, invalid } from "../../core/errors.js";
+import type { EgressPolicy } from "../../egress/index.js";
+import type { Scope } from "../../core/scope.js";
+import type { Storage } from "../../storage/index.js";
 
 /**
  * Where statements run: the Flink SQL Gateway of a scope (environment and region, set
