@@ -14,7 +14,7 @@ import { createStatements } from "./statements/statements.js";
 
 export { TOKEN_PREFIX, ROLE_ACTIONS, TOKEN_ROLES, rolePermissions, type ApiTokenView, type TokenRole } from "./tokens/api-tokens.js";
 export { batchRead, type BatchError, type BatchValue } from "./values/batch-read.js";
-export { refsOf, MAX_STATEMENT, type StatementRow, type Phase } from "./statements/statements.js";
+export { MAX_STATEMENT, type Statement, type Phase } from "./statements/statements.js";
 export type { SqlValueView } from "./values/sql-values.js";
 export { deploymentName, type DraftView } from "./statements/drafts.js";
 export type { ReferenceCheck } from "./script/sql-references.js";

@@ -86,7 +86,6 @@ const SQL_FOR_NOW_BY_REASON: Readonly<Record<string, readonly string[]>> = {
     "audit/audit-retention.ts", "audit/audit-service.ts",
     "identity/api-key-service.ts", "identity/environment-service.ts", "identity/organization.ts", "identity/principal-service.ts",
     "kms/alias-service.ts", "kms/key-material.ts",
-    "references/tokens/api-tokens.ts", "references/statements/gateways.ts", "references/statements/statements.ts",
     "rotation/account-claims.ts", "rotation/rotation-store.ts",
     "secrets/secret-scan.ts",
   ],

@@ -72,7 +72,7 @@ export function createDrafts(deps: { storage: Storage; clock: Clock; values: Sql
       id: r.id, name: r.name, statement: r.statement, createdBy: r.createdBy, createdAt: iso(r.createdAt), updatedAt: iso(r.updatedAt), resourceVersion: r.resourceVersion,
       validation: await validate(scope, r.statement),
       deployment: st
-        ? { statement: st.name, phase: st.phase, detail: st.detail, stopped: st.stopped === 1, startedAt: st.started_at === null ? null : iso(st.started_at), outdated: st.statement !== r.statement }
+        ? { statement: st.name, phase: st.phase, detail: st.detail, stopped: st.stopped, startedAt: st.startedAt === null ? null : iso(st.startedAt), outdated: st.statement !== r.statement }
         : null,
     };
   }
