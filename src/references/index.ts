@@ -20,10 +20,11 @@ export { deploymentName, type DraftView } from "./statements/drafts.js";
 export type { ReferenceCheck } from "./script/sql-references.js";
 
 /**
- * Secrets referenced by name and resolved at deploy or run time: SQL secret values and
- * their `${secret_values.…}` references, SQL statements run on a Flink SQL Gateway,
- * Ververica-style API tokens, and batch reads for programs (`coffer run`). Workflow keys are
- * src/workflows.
+ * Secrets referenced by name and resolved at deploy or run time, one sub-module each:
+ * script/ (the `${secret_values.…}` references: lexing, placement, validation, resolution),
+ * values/ (SQL secret values; batch reads for programs, `coffer run`), statements/ (SQL
+ * statements run on a Flink SQL Gateway, the gateway URLs, drafts), tokens/ (Ververica-style
+ * API tokens). Each that stores rows has its repository. Workflow keys are src/workflows.
  */
 export function createReferencesModule(deps: { storage: Storage; clock: Clock; secrets: SecretsModule; audit: AuditService; egress: EgressPolicy; flinkGatewayUrl?: string | undefined; gateway?: GatewayOptions | undefined }) {
   const values = createSqlValues({ secrets: deps.secrets });
