@@ -9,7 +9,7 @@ import type { KmsService } from "./kms/index.js";
 import type { ReferencesModule } from "./references/index.js";
 import type { RotationOptions, RotationService } from "./rotation/index.js";
 import { registerCaches } from "./app-caches.js";
-import { DEFAULT_REGION, defaultScope } from "./scope/scope.js";
+import { DEFAULT_REGION, defaultScope } from "./core/scope.js";
 import type { SecretsModule } from "./secrets/index.js";
 import type { Storage } from "./storage/index.js";
 import { composeAudit } from "./composition/audit.js";

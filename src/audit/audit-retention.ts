@@ -2,9 +2,7 @@ import { createHmac, type KeyObject } from "node:crypto";
 import type { Clock } from "../core/clock.js";
 import type { Storage } from "../storage/index.js";
 import { macEquals } from "./audit-chain.js";
-
-/** `meta` row of the retention checkpoint: the chain at the cut (the last trimmed record's seq and MAC), MAC'd with the chain key. */
-export const CHECKPOINT = "audit_checkpoint";
+import { AuditRepository } from "./audit-repo.js";
 
 /** Records deleted per transaction. */
 const TRIM_BATCH = 1000;
@@ -21,12 +19,15 @@ export function checkpointMac(key: KeyObject, seq: number, mac: string): string 
   return createHmac("sha256", key).update(`checkpoint\n${seq}\n${mac}`).digest("hex");
 }
 
-/** The checkpoint: absent (nothing was ever trimmed), verified, or "altered" (its MAC does not match). */
-export async function readCheckpoint(storage: Pick<Storage, "get">, key: KeyObject): Promise<{ seq: number; mac: string } | undefined | "altered"> {
-  const row = await storage.get<{ value: Buffer }>("SELECT value FROM meta WHERE name = ?", [CHECKPOINT]);
-  if (!row) return undefined;
+/**
+ * The checkpoint (the chain at the cut: the last trimmed record's seq and MAC, MAC'd with the
+ * chain key): absent (nothing was ever trimmed), verified, or "altered" (its MAC does not match).
+ */
+export async function readCheckpoint(repo: AuditRepository, key: KeyObject): Promise<{ seq: number; mac: string } | undefined | "altered"> {
+  const value = await repo.readCheckpoint();
+  if (value === undefined) return undefined;
   try {
-    const c = JSON.parse(row.value.toString("utf8")) as { seq: unknown; mac: unknown; checkpointMac: unknown };
+    const c = JSON.parse(value.toString("utf8")) as { seq: unknown; mac: unknown; checkpointMac: unknown };
     if (!Number.isSafeInteger(c.seq) || typeof c.mac !== "string" || typeof c.checkpointMac !== "string") return "altered";
     if (!macEquals(c.checkpointMac, checkpointMac(key, c.seq as number, c.mac))) return "altered";
     return { seq: c.seq as number, mac: c.mac };
@@ -43,7 +44,7 @@ export async function readCheckpoint(storage: Pick<Storage, "get">, key: KeyObje
  * next time; deleting needs no fsync of its own (a lost delete is redone). An altered checkpoint stops trimming (verify reports it).
  */
 export function createAuditRetention(deps: { storage: Storage; clock: Clock; macKey: () => KeyObject; retention: AuditRetention }) {
-  const { storage } = deps;
+  const repo = new AuditRepository(deps.storage);
   const { days, maxRecords } = deps.retention;
   return {
     enabled: days !== undefined || maxRecords !== undefined,
@@ -52,38 +53,29 @@ export function createAuditRetention(deps: { storage: Storage; clock: Clock; mac
     async run(): Promise<number> {
       if (days === undefined && maxRecords === undefined) return 0;
       const key = deps.macKey();
-      let cp = await readCheckpoint(storage, key);
+      let cp = await readCheckpoint(repo, key);
       if (cp === "altered") throw new Error("the audit retention checkpoint does not verify; not trimming (run `coffer audit verify`)");
       let cut = 0;
-      if (days !== undefined) {
-        const r = await storage.get<{ s: number | string | null }>("SELECT MAX(seq) AS s FROM audit_log WHERE time < ?", [deps.clock.now() - days * DAY_MS]);
-        cut = Math.max(cut, Number(r?.s ?? 0));
-      }
-      if (maxRecords !== undefined) {
-        const r = await storage.get<{ s: number | string | null }>("SELECT MAX(seq) AS s FROM audit_log");
-        cut = Math.max(cut, Number(r?.s ?? 0) - maxRecords);
-      }
+      if (days !== undefined) cut = Math.max(cut, await repo.lastSeqBefore(deps.clock.now() - days * DAY_MS));
+      if (maxRecords !== undefined) cut = Math.max(cut, (await repo.lastSeq()) - maxRecords);
       if (cut > (cp?.seq ?? 0)) {
         const at = cut;
-        cp = await storage.transaction(async (tx) => {
-          const row = await tx.get<{ mac: string }>("SELECT mac FROM audit_log WHERE seq = ?", [at]);
-          if (!row) throw new Error(`audit record ${at} is missing; not trimming (run \`coffer audit verify\`)`);
-          const value = Buffer.from(JSON.stringify({ seq: at, mac: row.mac, checkpointMac: checkpointMac(key, at, row.mac) }));
-          await tx.run("INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value", [CHECKPOINT, value]);
-          return { seq: at, mac: row.mac };
+        cp = await deps.storage.transaction(async (tx) => {
+          const mac = await repo.macAt(tx, at);
+          if (mac === undefined) throw new Error(`audit record ${at} is missing; not trimming (run \`coffer audit verify\`)`);
+          await repo.writeCheckpoint(tx, Buffer.from(JSON.stringify({ seq: at, mac, checkpointMac: checkpointMac(key, at, mac) })));
+          return { seq: at, mac };
         });
       }
       if (!cp) return 0;
-      const low = await storage.get<{ s: number | string | null }>("SELECT MIN(seq) AS s FROM audit_log");
-      let from = Number(low?.s ?? cp.seq + 1);
+      let from = (await repo.firstSeq()) ?? cp.seq + 1;
       let deleted = 0;
       while (from <= cp.seq) {
         const to = Math.min(cp.seq, from + TRIM_BATCH - 1);
         const hi = to;
         const lo = from;
         // SQLite on a file: the worker deletes (off the event loop); a batch is small enough to hold its write lock briefly.
-        if (storage.background) await storage.background.write([{ sql: "DELETE FROM audit_log WHERE seq >= ? AND seq <= ?", params: [lo, hi] }], { durable: false });
-        else await storage.transaction((tx) => tx.run("DELETE FROM audit_log WHERE seq >= ? AND seq <= ?", [lo, hi]), { durability: "relaxed" });
+        await repo.deleteRange(lo, hi);
         deleted += hi - lo + 1;
         from = to + 1;
       }

@@ -6,6 +6,7 @@ import { BackgroundConflict, BackgroundWorkerLost, type BackgroundStatement, typ
 import { GENESIS, chainMac, headMac, macEquals, type AuditFields } from "./audit-chain.js";
 import type { AuditDevices } from "./audit-devices.js";
 import { createLineChecker, formatLine, type LineCheck } from "./audit-line.js";
+import { AuditRepository, RECORD_PARAMS, recordParams, type StoredAuditRecord } from "./audit-repo.js";
 import { readCheckpoint } from "./audit-retention.js";
 
 export type AuditInput = Omit<AuditFields, "seq">;
@@ -30,24 +31,6 @@ interface Head {
   value: Buffer | string | undefined;
 }
 
-interface AuditRow {
-  seq: number;
-  time: number;
-  request_id: string;
-  principal: string;
-  action: string;
-  resource: string;
-  outcome: AuditFields["outcome"];
-  error_code: string | null;
-  status: number;
-  source: string;
-  detail: string | null;
-  prev_mac: string;
-  mac: string;
-}
-
-const HEAD = "audit_head";
-
 const NUL = "\u0000";
 const clean = (v: string) => (v.includes(NUL) ? v.replaceAll(NUL, "\uFFFD") : v);
 const hasNul = (v: string | null) => v !== null && v.includes(NUL);
@@ -69,18 +52,6 @@ const MAX_BATCH = 250;
  * bound. When the writer is failing and the queue is full, `append()` rejects instead.
  */
 export const MAX_QUEUED = 10_000;
-
-/**
- * Records go in with multi-row INSERTs of these sizes (a batch of 250 takes 6 statements),
- * so only a few distinct statements exist to prepare and cache. 128 rows × 13 columns =
- * 1,664 parameters, far below SQLite's 32,766 and PostgreSQL's 65,535.
- */
-const CHUNKS = [128, 64, 32, 16, 8, 4, 2, 1] as const;
-const COLUMNS = 13;
-const ROW = `(${Array.from({ length: COLUMNS }, () => "?").join(", ")})`;
-const insertSql = new Map<number, string>(
-  CHUNKS.map((n) => [n, `INSERT INTO audit_log (seq, time, request_id, principal, action, resource, outcome, error_code, status, source, detail, prev_mac, mac) VALUES ${Array.from({ length: n }, () => ROW).join(", ")}`]),
-);
 
 export interface AuditListFilter {
   limit: number;
@@ -116,6 +87,7 @@ export interface AuditListFilter {
  */
 export function createAuditService(deps: { storage: Storage; clock: Clock; macKey: () => KeyObject; onError: (e: unknown) => void; bufferMs?: number; devices?: AuditDevices | undefined }) {
   const { storage } = deps;
+  const repo = new AuditRepository(storage);
   const background: BackgroundWriter | undefined = storage.background;
   /** The chain head this writer wrote last (background path); undefined: read it from the store. */
   let head: Head | undefined;
@@ -233,24 +205,12 @@ export function createAuditService(deps: { storage: Storage; clock: Clock; macKe
 
   /** The batch's rows, chained after (seq, mac): the INSERT parameters and the new head (devices get their lines). */
   function chainRows(key: KeyObject, batch: Pending[], seq: number, mac: string): { params: SqlParam[]; seq: number; mac: string } {
-    const params: SqlParam[] = new Array<SqlParam>(batch.length * COLUMNS);
+    const params: SqlParam[] = new Array<SqlParam>(batch.length * RECORD_PARAMS);
     let j = 0;
     for (const p of batch) {
       const f = p.fields;
       const next = chainMac(key, mac, f, ++seq);
-      params[j++] = seq;
-      params[j++] = f.time;
-      params[j++] = f.requestId;
-      params[j++] = f.principal;
-      params[j++] = f.action;
-      params[j++] = f.resource;
-      params[j++] = f.outcome;
-      params[j++] = f.errorCode;
-      params[j++] = f.status;
-      params[j++] = f.source;
-      params[j++] = f.detail;
-      params[j++] = mac;
-      params[j++] = next;
+      j = recordParams(params, j, seq, f, mac, next);
       if (devices) p.line = formatLine(f, seq, mac, next);
       mac = next;
     }
@@ -259,24 +219,18 @@ export function createAuditService(deps: { storage: Storage; clock: Clock; macKe
 
   async function writeBatch(tx: Tx, batch: Pending[]): Promise<void> {
     const key = deps.macKey();
-    const head = await tx.get<{ value: Buffer }>(`SELECT value FROM meta WHERE name = ?${storage.dialect.forUpdate}`, [HEAD]);
-    const from = head ? (JSON.parse(head.value.toString("utf8")) as { seq: number; mac: string }) : { seq: 0, mac: GENESIS };
+    const head = await repo.lockHead(tx);
+    const from = head ? (JSON.parse(head.toString("utf8")) as { seq: number; mac: string }) : { seq: 0, mac: GENESIS };
     const { params, seq, mac } = chainRows(key, batch, from.seq, from.mac);
-    for (let done = 0; done < batch.length; ) {
-      const n = CHUNKS.find((c) => c <= batch.length - done)!;
-      await tx.run(insertSql.get(n)!, n === batch.length ? params : params.slice(done * COLUMNS, (done + n) * COLUMNS));
-      done += n;
-    }
-    const value = Buffer.from(JSON.stringify({ seq, mac, headMac: headMac(key, seq, mac) }));
-    await tx.run("INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value", [HEAD, value]);
+    await repo.append(tx, params, batch.length, Buffer.from(JSON.stringify({ seq, mac, headMac: headMac(key, seq, mac) })));
   }
 
   async function readHead(): Promise<Head> {
-    const row = await storage.get<{ value: Buffer | string }>("SELECT value FROM meta WHERE name = ?", [HEAD]);
-    if (!row) return { seq: 0, mac: GENESIS, value: undefined };
-    const h = JSON.parse(row.value.toString()) as { seq: number; mac: string };
+    const value = await repo.readHead();
+    if (value === undefined) return { seq: 0, mac: GENESIS, value: undefined };
+    const h = JSON.parse(value.toString()) as { seq: number; mac: string };
     // Compared as stored (the compare-and-set matches a BLOB with a BLOB, text with text).
-    return { seq: h.seq, mac: h.mac, value: row.value };
+    return { seq: h.seq, mac: h.mac, value };
   }
 
   /** The batch as statements for the background writer: the head's compare-and-set first, then the rows. */
@@ -284,17 +238,7 @@ export function createAuditService(deps: { storage: Storage; clock: Clock; macKe
     const key = deps.macKey();
     const { params, seq, mac } = chainRows(key, batch, from.seq, from.mac);
     const value = Buffer.from(JSON.stringify({ seq, mac, headMac: headMac(key, seq, mac) }));
-    const statements: BackgroundStatement[] = [
-      from.value === undefined
-        ? { sql: "INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING", params: [HEAD, value], expect: 1 }
-        : { sql: "UPDATE meta SET value = ? WHERE name = ? AND value = ?", params: [value, HEAD, from.value], expect: 1 },
-    ];
-    for (let done = 0; done < batch.length; ) {
-      const n = CHUNKS.find((c) => c <= batch.length - done)!;
-      statements.push({ sql: insertSql.get(n)!, params: n === batch.length ? params : params.slice(done * COLUMNS, (done + n) * COLUMNS) });
-      done += n;
-    }
-    return { statements, end: { seq, mac, value } };
+    return { statements: repo.appendStatements(params, batch.length, from.value, value), end: { seq, mac, value } };
   }
 
   /** A flush through the background writer (SQLite on a file). */
@@ -392,23 +336,13 @@ export function createAuditService(deps: { storage: Storage; clock: Clock; macKe
     },
 
     async list(f: AuditListFilter): Promise<{ records: ReturnType<typeof toView>[]; nextToken: string | null }> {
-      const where: string[] = [];
-      const params: (string | number)[] = [];
       const after = decodePageToken(f.after);
+      let afterSeq: number | undefined;
       if (after !== undefined) {
-        const seq = Number(after);
-        if (!/^\d{1,15}$/.test(after) || !Number.isSafeInteger(seq)) throw new CofferError("InvalidParameter", "The page token is not valid.");
-        where.push(f.order === "desc" ? "seq < ?" : "seq > ?"), params.push(seq);
+        afterSeq = Number(after);
+        if (!/^\d{1,15}$/.test(after) || !Number.isSafeInteger(afterSeq)) throw new CofferError("InvalidParameter", "The page token is not valid.");
       }
-      if (f.principal) where.push("principal = ?"), params.push(f.principal);
-      if (f.action) where.push("action = ?"), params.push(f.action);
-      if (f.resource) where.push("resource = ?"), params.push(f.resource);
-      if (f.outcome) where.push("outcome = ?"), params.push(f.outcome);
-      if (f.resourcePrefix) where.push("substr(resource, 1, ?) = ?"), params.push(f.resourcePrefix.length, f.resourcePrefix);
-      if (f.since !== undefined) where.push("time >= ?"), params.push(f.since);
-      if (f.until !== undefined) where.push("time < ?"), params.push(f.until);
-      params.push(f.limit + 1);
-      const rows = await storage.all<AuditRow>(`SELECT * FROM audit_log${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY seq${f.order === "desc" ? " DESC" : ""} LIMIT ?`, params);
+      const rows = await repo.list({ ...f, afterSeq, limit: f.limit + 1 });
       const more = rows.length > f.limit;
       const items = more ? rows.slice(0, f.limit) : rows;
       return { records: items.map(toView), nextToken: more ? encodePageToken(String(items[items.length - 1]!.seq)) : null };
@@ -442,7 +376,7 @@ export function createAuditService(deps: { storage: Storage; clock: Clock; macKe
 
   async function verifyStore(): Promise<{ valid: boolean; records: number; firstBadSeq?: number; reason?: string; checkpointSeq?: number }> {
     const key = deps.macKey();
-    const cp = await readCheckpoint(storage, key);
+    const cp = await readCheckpoint(repo, key);
     if (cp === "altered") return { valid: false, records: 0, reason: "the retention checkpoint was altered" };
     const base = cp ? { checkpointSeq: cp.seq } : {};
     let prev = cp?.mac ?? GENESIS;
@@ -450,11 +384,11 @@ export function createAuditService(deps: { storage: Storage; clock: Clock; macKe
     let count = 0;
     const PAGE = 5000;
     for (;;) {
-      const rows = await storage.all<AuditRow>("SELECT * FROM audit_log WHERE seq >= ? ORDER BY seq LIMIT ?", [expectSeq, PAGE]);
+      const rows = await repo.from(expectSeq, PAGE);
       for (const r of rows) {
         if (r.seq !== expectSeq) return { valid: false, records: count, firstBadSeq: expectSeq, reason: `record ${expectSeq} is missing`, ...base };
-        const fields: AuditFields = { seq: r.seq, time: r.time, requestId: r.request_id, principal: r.principal, action: r.action, resource: r.resource, outcome: r.outcome, errorCode: r.error_code, status: r.status, source: r.source, detail: r.detail };
-        if (!macEquals(r.prev_mac, prev) || !macEquals(r.mac, chainMac(key, prev, fields)))
+        const fields: AuditFields = { seq: r.seq, time: r.time, requestId: r.requestId, principal: r.principal, action: r.action, resource: r.resource, outcome: r.outcome, errorCode: r.errorCode, status: r.status, source: r.source, detail: r.detail };
+        if (!macEquals(r.prevMac, prev) || !macEquals(r.mac, chainMac(key, prev, fields)))
           return { valid: false, records: count, firstBadSeq: r.seq, reason: `record ${r.seq} was altered or the chain was broken before it`, ...base };
         prev = r.mac;
         expectSeq++;
@@ -463,17 +397,17 @@ export function createAuditService(deps: { storage: Storage; clock: Clock; macKe
       if (rows.length < PAGE) break;
     }
     const last = expectSeq - 1;
-    const head = await storage.get<{ value: Buffer }>("SELECT value FROM meta WHERE name = ?", [HEAD]);
-    if (!head) return last === 0 ? { valid: true, records: 0 } : { valid: false, records: count, firstBadSeq: last, reason: "the chain head is missing", ...base };
-    const h = JSON.parse(head.value.toString("utf8")) as { seq: number; mac: string; headMac: string };
+    const head = await repo.readHead();
+    if (head === undefined) return last === 0 ? { valid: true, records: 0 } : { valid: false, records: count, firstBadSeq: last, reason: "the chain head is missing", ...base };
+    const h = JSON.parse(head.toString()) as { seq: number; mac: string; headMac: string };
     if (!macEquals(h.headMac, headMac(key, h.seq, h.mac))) return { valid: false, records: count, firstBadSeq: h.seq, reason: "the chain head was altered", ...base };
     if (h.seq !== last || !macEquals(h.mac, prev)) return { valid: false, records: count, firstBadSeq: last + 1, reason: `records after ${last} were deleted (the head says ${h.seq})`, ...base };
     return { valid: true, records: count, ...base };
   }
 }
 
-function toView(r: AuditRow) {
-  return { seq: r.seq, time: iso(r.time), requestId: r.request_id, principal: r.principal, action: r.action, resource: r.resource, outcome: r.outcome, errorCode: r.error_code, status: r.status, source: r.source, detail: r.detail };
+function toView(r: StoredAuditRecord) {
+  return { seq: r.seq, time: iso(r.time), requestId: r.requestId, principal: r.principal, action: r.action, resource: r.resource, outcome: r.outcome, errorCode: r.errorCode, status: r.status, source: r.source, detail: r.detail };
 }
 
 export type AuditService = ReturnType<typeof createAuditService>;

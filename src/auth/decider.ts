@@ -1,6 +1,6 @@
 import type { Principal } from "../identity/index.js";
 import { resourceName, tryParseResourceName, type CompiledPolicy } from "../policy/index.js";
-import type { Scope } from "../scope/scope.js";
+import type { Scope } from "../core/scope.js";
 import type { AccessService } from "./access-service.js";
 
 /** What a decision sees of the request beyond the principal, action and resource. */

@@ -4,7 +4,7 @@ import type { Clock } from "../core/clock.js";
 import { CofferError } from "../core/errors.js";
 import type { Principal } from "../identity/index.js";
 import { resourceName } from "../policy/index.js";
-import type { Scope } from "../scope/scope.js";
+import type { Scope } from "../core/scope.js";
 import type { KeyGuard } from "../secrets/index.js";
 import type { Decider } from "./decider.js";
 

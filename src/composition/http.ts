@@ -21,7 +21,7 @@ import { createOperatorDeps } from "../operator/index.js";
 import { isInitialized } from "../operator/keyring.js";
 import { TOKEN_PREFIX, type ReferencesModule } from "../references/index.js";
 import type { ManagedSecrets, RotationService } from "../rotation/index.js";
-import type { Scope } from "../scope/scope.js";
+import type { Scope } from "../core/scope.js";
 import type { SecretsModule } from "../secrets/index.js";
 import { registerConsole } from "../server/console-static.js";
 import { createHttpServer } from "../server/http-server.js";

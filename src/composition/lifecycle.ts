@@ -7,7 +7,7 @@ import { CofferError } from "../core/errors.js";
 import type { Barrier } from "../crypto/barrier.js";
 import type { ApiKeyService, EnvironmentService } from "../identity/index.js";
 import { KEYRING, readKeyring } from "../operator/keyring.js";
-import { DEFAULT_ENVIRONMENT_ID, DEFAULT_ENVIRONMENT_NAME } from "../scope/scope.js";
+import { DEFAULT_ENVIRONMENT_ID, DEFAULT_ENVIRONMENT_NAME } from "../core/scope.js";
 import type { Storage } from "../storage/index.js";
 import type { AuditChainKey } from "./audit.js";
 

@@ -4,7 +4,7 @@ import { CACHES, InvalidatingCache } from "../core/cache.js";
 import { CofferError, invalid } from "../core/errors.js";
 import { decodePageToken, pageOf, type Page } from "../core/paging.js";
 import type { Barrier } from "../crypto/barrier.js";
-import type { Scope } from "../scope/scope.js";
+import type { Scope } from "../core/scope.js";
 import type { Storage } from "../storage/index.js";
 import { ApiKeyRepository, type ApiKey } from "./api-key-repo.js";
 import { keyCloud } from "./cloud-regions.js";

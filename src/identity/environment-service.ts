@@ -2,7 +2,7 @@ import { iso, type Clock } from "../core/clock.js";
 import { CofferError, invalid } from "../core/errors.js";
 import { newPrefixedId } from "../core/ids.js";
 import { decodePageToken, pageOf, type Page } from "../core/paging.js";
-import { DEFAULT_ENVIRONMENT_ID, type Scope } from "../scope/scope.js";
+import { DEFAULT_ENVIRONMENT_ID, type Scope } from "../core/scope.js";
 import type { Storage } from "../storage/index.js";
 import { CACHES } from "../core/cache.js";
 import { ApiKeyRepository } from "./api-key-repo.js";

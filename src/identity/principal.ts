@@ -1,4 +1,4 @@
-import type { Scope } from "../scope/scope.js";
+import type { Scope } from "../core/scope.js";
 
 export type PrincipalKind = "root" | "user" | "service-account";
 
@@ -13,7 +13,7 @@ export interface Principal {
   scope: Scope | undefined;
   /**
    * A credential limited to these actions (Ververica-style API tokens: their role's
-   * actions, src/references/api-tokens.ts). When set, authorization allows exactly these
+   * actions, src/references/tokens/api-tokens.ts). When set, authorization allows exactly these
    * actions and consults no policy.
    */
   allowedActions?: ReadonlySet<string> | undefined;

@@ -1,7 +1,7 @@
 import { iso, type Clock } from "../core/clock.js";
 import { CofferError } from "../core/errors.js";
 import { decodePageToken, pageOf, type Page } from "../core/paging.js";
-import type { Scope } from "../scope/scope.js";
+import type { Scope } from "../core/scope.js";
 import type { Storage } from "../storage/index.js";
 import { ALIAS_NAME, ALIAS_PREFIX, type KeyAlias, type KeyRepo } from "./key-repo.js";
 import type { AliasView } from "./kms-types.js";

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { CofferError, invalid } from "../core/errors.js";
 import { open, seal } from "../crypto/aes-gcm.js";
-import type { Scope } from "../scope/scope.js";
+import type { Scope } from "../core/scope.js";
 import type { Queryable } from "../storage/index.js";
 import type { KeyMaterialStore } from "./key-material.js";
 import { requireUsable, type KeyRepo } from "./key-repo.js";

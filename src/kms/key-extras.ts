@@ -1,6 +1,6 @@
 import type { Clock } from "../core/clock.js";
 import { invalid } from "../core/errors.js";
-import type { Scope } from "../scope/scope.js";
+import type { Scope } from "../core/scope.js";
 import type { Storage } from "../storage/index.js";
 import type { KeyPatch, KeyRepo } from "./key-repo.js";
 

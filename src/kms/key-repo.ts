@@ -1,6 +1,6 @@
 import { CACHES, InvalidatingCache } from "../core/cache.js";
 import { CofferError } from "../core/errors.js";
-import type { Scope } from "../scope/scope.js";
+import type { Scope } from "../core/scope.js";
 import { allByIds, compareBytes, updateById, type Queryable, type Storage, type Tx } from "../storage/index.js";
 import type { Key, KeyState } from "./kms-types.js";
 

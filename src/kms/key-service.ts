@@ -2,7 +2,7 @@ import { DAY, iso, type Clock } from "../core/clock.js";
 import { CofferError, invalid } from "../core/errors.js";
 import { newUuid } from "../core/ids.js";
 import { decodePageToken, pageOf, type Page } from "../core/paging.js";
-import type { Scope } from "../scope/scope.js";
+import type { Scope } from "../core/scope.js";
 import type { Storage, Tx } from "../storage/index.js";
 import { deleteAllTags, putTags, removeTags, tagsByResource, validateTags, type Tag } from "../tags/index.js";
 import type { KeyMaterialStore } from "./key-material.js";

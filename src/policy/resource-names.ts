@@ -1,5 +1,5 @@
 import { invalid } from "../core/errors.js";
-import type { Scope } from "../scope/scope.js";
+import type { Scope } from "../core/scope.js";
 import { compileWildcard, hasWildcard, type StringMatcher } from "./wildcard.js";
 
 /**

@@ -1,29 +1,30 @@
 import type { AuditService } from "../audit/index.js";
 import type { Clock } from "../core/clock.js";
 import type { EgressPolicy } from "../egress/index.js";
-import type { Scope } from "../scope/scope.js";
+import type { Scope } from "../core/scope.js";
 import type { SecretsModule } from "../secrets/index.js";
 import type { Storage } from "../storage/index.js";
-import { createApiTokens } from "./api-tokens.js";
-import { FlinkGatewayClient, type GatewayOptions } from "./flink-gateway.js";
-import { createDrafts } from "./drafts.js";
-import { createFlinkGateways } from "./gateways.js";
-import { analyzeSql, validateSql, type ReferenceCheck } from "./sql-references.js";
-import { createSqlValues } from "./sql-values.js";
-import { createStatements } from "./statements.js";
+import { createApiTokens } from "./tokens/api-tokens.js";
+import { FlinkGatewayClient, type GatewayOptions } from "./statements/flink-gateway.js";
+import { createDrafts } from "./statements/drafts.js";
+import { createFlinkGateways } from "./statements/gateways.js";
+import { analyzeSql, validateSql, type ReferenceCheck } from "./script/sql-references.js";
+import { createSqlValues } from "./values/sql-values.js";
+import { createStatements } from "./statements/statements.js";
 
-export { TOKEN_PREFIX, ROLE_ACTIONS, TOKEN_ROLES, rolePermissions, type ApiTokenView, type TokenRole } from "./api-tokens.js";
-export { batchRead, type BatchError, type BatchValue } from "./batch-read.js";
-export { refsOf, MAX_STATEMENT, type StatementRow, type Phase } from "./statements.js";
-export type { SqlValueView } from "./sql-values.js";
-export { deploymentName, type DraftView } from "./drafts.js";
-export type { ReferenceCheck } from "./sql-references.js";
+export { TOKEN_PREFIX, ROLE_ACTIONS, TOKEN_ROLES, rolePermissions, type ApiTokenView, type TokenRole } from "./tokens/api-tokens.js";
+export { batchRead, type BatchError, type BatchValue } from "./values/batch-read.js";
+export { MAX_STATEMENT, type Statement, type Phase } from "./statements/statements.js";
+export type { SqlValueView } from "./values/sql-values.js";
+export { deploymentName, type DraftView } from "./statements/drafts.js";
+export type { ReferenceCheck } from "./script/sql-references.js";
 
 /**
- * Secrets referenced by name and resolved at deploy or run time: SQL secret values and
- * their `${secret_values.…}` references, SQL statements run on a Flink SQL Gateway,
- * Ververica-style API tokens, and batch reads for programs (`coffer run`). Workflow keys are
- * src/workflows.
+ * Secrets referenced by name and resolved at deploy or run time, one sub-module each:
+ * script/ (the `${secret_values.…}` references: lexing, placement, validation, resolution),
+ * values/ (SQL secret values; batch reads for programs, `coffer run`), statements/ (SQL
+ * statements run on a Flink SQL Gateway, the gateway URLs, drafts), tokens/ (Ververica-style
+ * API tokens). Each that stores rows has its repository. Workflow keys are src/workflows.
  */
 export function createReferencesModule(deps: { storage: Storage; clock: Clock; secrets: SecretsModule; audit: AuditService; egress: EgressPolicy; flinkGatewayUrl?: string | undefined; gateway?: GatewayOptions | undefined }) {
   const values = createSqlValues({ secrets: deps.secrets });

@@ -1,5 +1,5 @@
 import type { Clock } from "../core/clock.js";
-import type { Scope } from "../scope/scope.js";
+import type { Scope } from "../core/scope.js";
 import type { Storage } from "../storage/index.js";
 import { AccountClaimRepository, type ClaimOwner } from "./account-claim-repo.js";
 import type { DatabaseConfig } from "./managed-config.js";

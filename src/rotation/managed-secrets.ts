@@ -3,7 +3,7 @@ import type { AuditInput } from "../audit/index.js";
 import type { Clock } from "../core/clock.js";
 import { CofferError, invalid } from "../core/errors.js";
 import type { ApiKeyService, PrincipalService } from "../identity/index.js";
-import type { Scope } from "../scope/scope.js";
+import type { Scope } from "../core/scope.js";
 import type { KeyGuard, SecretsModule, SecretView } from "../secrets/index.js";
 import type { Tag } from "../tags/index.js";
 import { checkInterval, extendedConfigText, secretTypeOf, validateManagedConfig, type DatabaseConfig, type ManagedConfig, type ServerConfig } from "./managed-config.js";

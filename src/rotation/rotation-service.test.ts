@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp, type CofferApp } from "../app.js";
 import { SqliteStorage } from "../storage/index.js";
-import { defaultScope } from "../scope/scope.js";
+import { defaultScope } from "../core/scope.js";
 import { createRotationService, type RotationService } from "./rotation-service.js";
 import { RotationError } from "./rotation-errors.js";
 import type { JsonObject, RotationContext, Rotator } from "./rotation-types.js";

@@ -2,7 +2,7 @@ import type { AuditInput } from "../audit/index.js";
 import { iso, type Clock } from "../core/clock.js";
 import { CofferError, invalid } from "../core/errors.js";
 import { newUuid } from "../core/ids.js";
-import type { Scope } from "../scope/scope.js";
+import type { Scope } from "../core/scope.js";
 import { validateSecretName, validateVersionId, type Secret, type SecretsModule, requireLive } from "../secrets/index.js";
 import type { Storage } from "../storage/index.js";
 import { checkInterval, managedConfigOf, rotatorNameOf } from "./managed-config.js";

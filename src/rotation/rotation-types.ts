@@ -1,4 +1,4 @@
-import type { Scope } from "../scope/scope.js";
+import type { Scope } from "../core/scope.js";
 import type { ManagedConfig } from "./managed-config.js";
 
 export type { RotationStatus, RotationStep, RotationView } from "../contract/rotation.js";

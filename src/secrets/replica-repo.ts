@@ -1,4 +1,4 @@
-import type { Scope } from "../scope/scope.js";
+import type { Scope } from "../core/scope.js";
 import type { Queryable, Tx } from "../storage/index.js";
 
 /** A replica as its primary records it (`secret_replicas`), with the dates its state is judged by. */

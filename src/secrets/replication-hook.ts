@@ -1,4 +1,4 @@
-import type { Scope } from "../scope/scope.js";
+import type { Scope } from "../core/scope.js";
 import type { ReplicaRepository } from "./replica-repo.js";
 import type { Secret } from "./secret-types.js";
 

@@ -3,7 +3,7 @@ import { iso } from "../core/clock.js";
 import { CofferError } from "../core/errors.js";
 import { open, seal, wipe } from "../crypto/aes-gcm.js";
 import type { KmsService } from "../kms/index.js";
-import type { Scope } from "../scope/scope.js";
+import type { Scope } from "../core/scope.js";
 import type { Tx } from "../storage/index.js";
 import type { SecretValue } from "./secret-rules.js";
 import type { SecretVersion } from "./secret-types.js";

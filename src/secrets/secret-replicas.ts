@@ -1,6 +1,6 @@
 import type { Clock } from "../core/clock.js";
 import { CofferError } from "../core/errors.js";
-import type { Scope } from "../scope/scope.js";
+import type { Scope } from "../core/scope.js";
 import type { Storage } from "../storage/index.js";
 import type { Tag } from "../tags/index.js";
 import type { ReplicaRepository } from "./replica-repo.js";

@@ -1,7 +1,9 @@
 import { CACHES, InvalidatingCache } from "../core/cache.js";
 import { decodePageToken } from "../core/paging.js";
-import type { Scope } from "../scope/scope.js";
-import { updateById, writeBehind, type Queryable, type Storage, type Tx } from "../storage/index.js";
+import type { Scope } from "../core/scope.js";
+import { allByIds, updateById, writeBehind, type Queryable, type Storage, type Tx } from "../storage/index.js";
+import { tagsByResource, type Tag } from "../tags/index.js";
+import type { ScanItem, ScanPosition, ScanSegment, TagNarrowing } from "./secret-scan.js";
 import type { ListSecretsFilter, Secret } from "./secret-types.js";
 
 /** A row of `secrets` (only this repository and the scan read rows). */
@@ -32,6 +34,60 @@ interface SecretRow {
   /** 1 once the secret has had tags (migration 14). */
   tags_seen: number;
   policy_source: string | null;
+}
+
+/** The lean row a scan reads (secret-scan.ts): no values, no stages. */
+interface ScanRow {
+  id: string;
+  name: string;
+  secret_type: string;
+  description: string;
+  created_at: number;
+  updated_at: number;
+  last_accessed_at: number | null;
+  primary_region: string | null;
+  owning_service: string | null;
+  deleted_at: number | null;
+}
+
+/** Above every code point a tag may hold (letters, digits, a few symbols): the exclusive end of a prefix range. */
+const PREFIX_END = "\u{10FFFF}";
+/** A primary with replicas shows its own region as the primary region (AWS's PrimaryRegion). */
+const PRIMARY_REGION = "COALESCE(primary_region, CASE WHEN EXISTS (SELECT 1 FROM secret_replicas sr WHERE sr.primary_id = secrets.id) THEN region END) AS primary_region";
+const SCAN_COLUMNS = `id, name, secret_type, description, created_at, updated_at, last_accessed_at, ${PRIMARY_REGION}, owning_service, deleted_at`;
+
+const toScanItem = (r: ScanRow): ScanItem => ({
+  id: r.id,
+  name: r.name,
+  secretType: r.secret_type,
+  description: r.description,
+  createdAt: Number(r.created_at),
+  updatedAt: Number(r.updated_at),
+  lastAccessedAt: r.last_accessed_at === null ? 0 : Number(r.last_accessed_at),
+  primaryRegion: r.primary_region,
+  owningService: r.owning_service,
+  deleted: r.deleted_at !== null,
+  tags: [],
+});
+
+/** Each scan segment's rows and key column (undefined: by name only), each a range of an index of migration 10. */
+const SEGMENTS: Record<ScanSegment, { where?: string; key?: string }> = {
+  name: {},
+  created: { key: "created_at" },
+  updated: { key: "updated_at" },
+  // a row-value range on COALESCE(…) is not one SQLite can seek: the never-read and the read are two ranges
+  "never-accessed": { where: "last_accessed_at IS NULL" },
+  accessed: { where: "last_accessed_at IS NOT NULL", key: "last_accessed_at" },
+};
+
+/** One range of a scan (secret-scan.ts): a segment from a position (exclusive), in its direction. */
+export interface ScanRange {
+  segment: ScanSegment;
+  desc: boolean;
+  after: ScanPosition | undefined;
+  includeDeleted: boolean;
+  namePrefix?: string | undefined;
+  limit: number;
 }
 
 /** A secret loaded for a write: its stage map is the one the write updates. */
@@ -230,6 +286,61 @@ export class SecretRepository {
       if (!out.has(x.secret_id))
         out.set(x.secret_id, { versionId: x.token, step: x.step, attempt: Number(x.attempt), lastError: x.last_error_code === null ? null : { code: x.last_error_code, message: x.last_error_message ?? "" } });
     return out;
+  }
+
+  /**
+   * A scan's next rows of a scope in a segment's order, resuming after a position: one range
+   * of the segment's index (tags not loaded: `scanTags`).
+   */
+  async scanRange(scope: Scope, r: ScanRange): Promise<ScanItem[]> {
+    const seg = SEGMENTS[r.segment];
+    const dir = r.desc ? "DESC" : "ASC";
+    const cmp = r.desc ? "<" : ">";
+    const where: string[] = ["environment_id = ?", "region = ?"];
+    const params: (string | number)[] = [scope.environmentId, scope.region];
+    if (!r.includeDeleted) where.push("deleted_at IS NULL");
+    if (r.namePrefix) where.push("name >= ? AND name < ?"), params.push(r.namePrefix, `${r.namePrefix}\u007f`);
+    if (seg.where) where.push(seg.where);
+    if (r.after !== undefined) {
+      if (seg.key === undefined) where.push(`name ${cmp} ?`), params.push(r.after[1]);
+      else where.push(`(${seg.key}, name) ${cmp} (?, ?)`), params.push(r.after[0], r.after[1]);
+    }
+    params.push(r.limit);
+    const order = seg.key === undefined ? `name ${dir}` : `${seg.key} ${dir}, name ${dir}`;
+    return (await this.db.all<ScanRow>(`SELECT ${SCAN_COLUMNS} FROM secrets WHERE ${where.join(" AND ")} ORDER BY ${order} LIMIT ?`, params)).map(toScanItem);
+  }
+
+  /**
+   * The ids of the scope's secrets that carry a tag with one of these keys or values (or
+   * prefixes of them), through the index `tags_secret_k` (keys, migration 9) or
+   * `tags_secret_v` (values, migration 11); undefined when more than `max` tags match
+   * (then walking the order's index is the cheaper way).
+   */
+  async scanTagCandidates(scope: Scope, t: TagNarrowing, max: number): Promise<string[] | undefined> {
+    const col = t.on === "key" ? "tag_key" : "tag_value";
+    // SQLite has no statistics and would take tags_kv (resource_kind = ?) for a value range:
+    // every secret's tag. Name the index (PostgreSQL's planner has statistics).
+    const indexed = this.db.dialect.engine === "sqlite" ? ` INDEXED BY ${t.on === "key" ? "tags_secret_k" : "tags_secret_v"}` : "";
+    const ranges = t.values.map(() => (t.prefix ? `(${col} >= ? AND ${col} < ?)` : `${col} = ?`));
+    const params = t.values.flatMap((k) => (t.prefix ? [k, `${k}${PREFIX_END}`] : [k]));
+    const rows = await this.db.all<{ resource_id: string }>(
+      `SELECT resource_id FROM tags${indexed} WHERE resource_kind = 'secret' AND (${ranges.join(" OR ")}) AND secret_env = ? AND secret_region = ? LIMIT ?`,
+      [...params, scope.environmentId, scope.region, max + 1],
+    );
+    return rows.length > max ? undefined : [...new Set(rows.map((r) => r.resource_id))];
+  }
+
+  /** A scan's rows of these secrets, each with its scope, in no particular order. */
+  async scanByIds(ids: readonly string[]): Promise<{ scope: Scope; item: ScanItem }[]> {
+    // By primary key only: given the scope's columns too, SQLite (no statistics) walks the
+    // scope's index instead of looking the ids up. The caller checks the scope.
+    const rows = await allByIds<ScanRow & { environment_id: string; region: string }>(this.db, ids, (marks) => `SELECT ${SCAN_COLUMNS}, environment_id, region FROM secrets WHERE id IN (${marks})`);
+    return rows.map((r) => ({ scope: { environmentId: r.environment_id, region: r.region }, item: toScanItem(r) }));
+  }
+
+  /** The tags of these secrets, in key order, by secret id. */
+  scanTags(ids: readonly string[]): Promise<Map<string, Tag[]>> {
+    return tagsByResource(this.db, "secret", ids);
   }
 
   clear(): void {

@@ -87,6 +87,38 @@ describe(`secret repositories: ${testEngine()}`, () => {
     expect((await secrets.load(storage, us, "a/one"))?.lastAccessedAt).toBe(86_400_000);
   });
 
+  it("the scan's reads: index segments from a position in both directions, tag candidates, rows by id with their scope, tags", async () => {
+    await storage.transaction(async (tx) => {
+      for (const [i, n] of ["b", "a", "d", "c"].entries()) await secrets.insert(tx, secret(`s${i}`, n, { createdAt: 100 - i }));
+      await secrets.insert(tx, secret("e1", "a", { scope: eu }));
+      await tx.run("INSERT INTO tags (resource_kind, resource_id, tag_key, tag_value, secret_env, secret_region, secret_name) VALUES ('secret', 's0', 'team', 'x', 'env-1', 'us-east-1', 'b')");
+      await tx.run("INSERT INTO tags (resource_kind, resource_id, tag_key, tag_value, secret_env, secret_region, secret_name) VALUES ('secret', 's0', 'tier', 'x', 'env-1', 'us-east-1', 'b')");
+      await tx.run("INSERT INTO tags (resource_kind, resource_id, tag_key, tag_value, secret_env, secret_region, secret_name) VALUES ('secret', 's3', 'team', 'y', 'env-1', 'us-east-1', 'c')");
+    });
+    await secrets.recordAccess("s2", 5_000);
+    await storage.transaction((tx) => secrets.update(tx, "s3", { deletedAt: 7_000 }));
+    const range = async (r: Partial<Parameters<SecretRepository["scanRange"]>[1]>) =>
+      (await secrets.scanRange(us, { segment: "name", desc: false, after: undefined, includeDeleted: false, limit: 10, ...r })).map((x) => x.name);
+    expect(await range({})).toEqual(["a", "b", "d"]);
+    expect(await range({ includeDeleted: true })).toEqual(["a", "b", "c", "d"]);
+    expect(await range({ after: ["a", "a"], limit: 1 })).toEqual(["b"]);
+    expect(await range({ desc: true, after: ["d", "d"] })).toEqual(["b", "a"]);
+    expect(await range({ segment: "created" })).toEqual(["d", "a", "b"]); // created 98, 99, 100
+    expect(await range({ segment: "created", after: [99, "a"] })).toEqual(["b"]);
+    expect(await range({ segment: "never-accessed" })).toEqual(["a", "b"]);
+    expect(await range({ segment: "accessed" })).toEqual(["d"]);
+    expect(await range({ namePrefix: "b" })).toEqual(["b"]);
+    const [d] = await secrets.scanRange(us, { segment: "accessed", desc: false, after: undefined, includeDeleted: false, limit: 1 });
+    expect(d).toEqual({ id: "s2", name: "d", secretType: "Generic", description: "about d", createdAt: 98, updatedAt: 98, lastAccessedAt: 5_000, primaryRegion: null, owningService: null, deleted: false, tags: [] });
+    expect((await secrets.scanTagCandidates(us, { on: "key", values: ["team", "tier"], prefix: false }, 10))!.sort()).toEqual(["s0", "s3"]); // s0 once
+    expect(await secrets.scanTagCandidates(us, { on: "key", values: ["t"], prefix: true }, 2)).toBeUndefined(); // three tag rows: over the bound
+    expect(await secrets.scanTagCandidates(us, { on: "value", values: ["y"], prefix: false }, 10)).toEqual(["s3"]);
+    expect(await secrets.scanTagCandidates(eu, { on: "value", values: ["x"], prefix: false }, 10)).toEqual([]);
+    const byId = await secrets.scanByIds(["s3", "e1"]);
+    expect(byId.map((r) => [r.scope.region, r.item.name, r.item.deleted]).sort()).toEqual([["eu-west-1", "a", false], ["us-east-1", "c", true]]);
+    expect((await secrets.scanTags(["s0", "s1"])).get("s0")).toEqual([{ key: "team", value: "x" }, { key: "tier", value: "x" }]);
+  });
+
   it("versions: insert, read (cached outside transactions), newest first, prune beyond the kept count but never a staged version", async () => {
     await storage.transaction(async (tx) => {
       await secrets.insert(tx, secret("s1", "v"));

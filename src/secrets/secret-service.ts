@@ -5,7 +5,7 @@ import { newUuid } from "../core/ids.js";
 import { pageOf, type Page } from "../core/paging.js";
 import { wipe } from "../crypto/aes-gcm.js";
 import type { KmsService } from "../kms/index.js";
-import type { Scope } from "../scope/scope.js";
+import type { Scope } from "../core/scope.js";
 import type { Storage, Tx } from "../storage/index.js";
 import { deleteAllTags, putTags, removeTags, validateTags, type Tag } from "../tags/index.js";
 import { assertGenericWrite, assertReadable, type SealedReader } from "./managed-types.js";

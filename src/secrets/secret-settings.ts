@@ -1,7 +1,7 @@
 import { DAY, type Clock } from "../core/clock.js";
 import { CofferError, invalid } from "../core/errors.js";
 import type { KmsService } from "../kms/index.js";
-import type { Scope } from "../scope/scope.js";
+import type { Scope } from "../core/scope.js";
 import type { Storage, Tx } from "../storage/index.js";
 import type { ReplicationHook } from "./replication-hook.js";
 import type { LoadedSecret, SecretRepository } from "./secret-repo.js";

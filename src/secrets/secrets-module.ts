@@ -1,6 +1,6 @@
 import type { Clock } from "../core/clock.js";
 import type { KmsService } from "../kms/index.js";
-import type { Scope } from "../scope/scope.js";
+import type { Scope } from "../core/scope.js";
 import type { Storage, Tx } from "../storage/index.js";
 import type { Tag } from "../tags/index.js";
 import { assertGenericCreate, assertGenericWrite, MANAGED_TYPES, type SealedReader } from "./managed-types.js";
@@ -37,7 +37,6 @@ export class SecretsModule {
     create(scope: Scope, type: string, input: CreateSecretInput): ReturnType<SecretService["create"]>;
     putValue(...a: Parameters<SecretService["putValue"]>): ReturnType<SecretService["putValue"]>;
   };
-  private readonly storage: Storage;
   private readonly repo: SecretRepository;
   private readonly versions: SecretVersionRepository;
   private readonly service: SecretService;
@@ -53,7 +52,6 @@ export class SecretsModule {
       envelope: new SecretEnvelope(kms),
       views: { db: storage, secrets, versions, replicas, accountId },
     });
-    this.storage = storage;
     this.repo = secrets;
     this.versions = versions;
     this.service = service;
@@ -144,7 +142,7 @@ export class SecretsModule {
 
   /** The secrets of a scope in an order, a batch at a time (lean items: see secret-scan.ts). */
   scan(scope: Scope, o: ScanOptions) {
-    return scanSecrets(this.storage, scope, o);
+    return scanSecrets(this.repo, scope, o);
   }
 
   /** The cached secret (with its stages) the read path uses; undefined when absent. */

@@ -15,7 +15,7 @@ import type { Clock } from "../core/clock.js";
 import { CofferError } from "../core/errors.js";
 import type { ApiKeyService, Principal, PrincipalService } from "../identity/index.js";
 import { resourceName } from "../policy/index.js";
-import type { Scope } from "../scope/scope.js";
+import type { Scope } from "../core/scope.js";
 import { sendError, toCofferError } from "./errors-http.js";
 import type { RouteAuth, RouteInfo } from "./route-config.js";
 

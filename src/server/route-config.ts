@@ -1,5 +1,5 @@
 import type { FastifyRequest } from "fastify";
-import type { Scope } from "../scope/scope.js";
+import type { Scope } from "../core/scope.js";
 
 /**
  * What every route declares. A route without an `action` (or `public: true`) cannot be
@@ -57,7 +57,7 @@ export interface RouteAuth {
    * for every other route. Throw `Unauthenticated` (counted by the failure throttle) or
    * another CofferError.
    */
-  authenticator?: (req: FastifyRequest) => Promise<{ principal: import("../identity/index.js").Principal; scope?: import("../scope/scope.js").Scope | undefined }>;
+  authenticator?: (req: FastifyRequest) => Promise<{ principal: import("../identity/index.js").Principal; scope?: import("../core/scope.js").Scope | undefined }>;
 }
 
 export type RouteWithin = "scope" | "organization" | "own-scope" | "none";
@@ -100,7 +100,7 @@ declare module "fastify" {
     /** The request's one access decision (src/auth/request-access.ts); set for every matched route. */
     access?: import("../auth/request-access.js").RequestAccess;
     principal?: import("../identity/index.js").Principal;
-    scope?: import("../scope/scope.js").Scope;
+    scope?: import("../core/scope.js").Scope;
     auditError?: string;
     /** Dev mode: scopes whose region is added to its environment once the request has succeeded (the pipeline's `onSend`; handlers: `offerRegionOnSuccess`, src/api/kit/request.ts). */
     offerRegions?: Scope[];

@@ -442,7 +442,7 @@ UPDATE secrets SET tags_seen = 1 WHERE id IN (SELECT resource_id FROM tags WHERE
 `;
 }
 
-/** SQL drafts (the SQL editor's Drafts pane, src/references/drafts.ts), per environment and region. */
+/** SQL drafts (the SQL editor's Drafts pane, src/references/statements/drafts.ts), per environment and region. */
 function sqlDrafts(engine: "sqlite" | "postgres"): string {
   const { text, int } = T(engine);
   return `

@@ -1,4 +1,4 @@
-import type { Scope } from "../scope/scope.js";
+import type { Scope } from "../core/scope.js";
 import type { SecretsModule } from "../secrets/index.js";
 import { createWorkflowKeys } from "./workflow-keys.js";
 import { planWorkflow, renderWorkflow } from "./workflow-yaml.js";

@@ -1,6 +1,6 @@
 import { iso } from "../core/clock.js";
 import { CofferError, invalid } from "../core/errors.js";
-import type { Scope } from "../scope/scope.js";
+import type { Scope } from "../core/scope.js";
 import { CURRENT, MANAGED_TYPES, NATIVE_MAX_VALUE_BYTES, SealedReader, WORKFLOW_KEY_TYPE, type SecretsModule } from "../secrets/index.js";
 
 /**

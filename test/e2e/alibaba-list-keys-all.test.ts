@@ -5,7 +5,7 @@
  * and as many aliases, created through the service to keep the test short.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { defaultScope } from "../../src/scope/scope.js";
+import { defaultScope } from "../../src/core/scope.js";
 import { Acs3Client, startAlibabaServer, type AlibabaServer } from "../helpers/alibaba.js";
 
 let s: AlibabaServer;

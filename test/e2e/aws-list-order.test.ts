@@ -9,7 +9,8 @@ import { CreateSecretCommand, DeleteSecretCommand, DescribeSecretCommand, GetSec
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { smClient } from "../helpers/aws.js";
 import { startTestServer, type TestServer } from "../helpers/test-server.js";
-import { defaultScope } from "../../src/scope/scope.js";
+import { defaultScope } from "../../src/core/scope.js";
+import { SecretRepository } from "../../src/secrets/secret-repo.js";
 import { positionOf, scanSecrets, type ScanItem, type ScanOptions, type ScanOrder, type TagNarrowing } from "../../src/secrets/secret-scan.js";
 
 let s: TestServer;
@@ -159,7 +160,7 @@ describe("AWS ListSecrets: ordered walk with filters and paging", () => {
           const v = o.tag.on === "key" ? t.key : t.value;
           return o.tag.prefix ? v.startsWith(o.tag.values[0]!) : v === o.tag.values[0];
         });
-      for await (const b of scanSecrets(s.app.storage, scope, { ...o, withTags: true }, max)) out.push(...b.filter(keep).map((x) => x.name));
+      for await (const b of scanSecrets(new SecretRepository(s.app.storage), scope, { ...o, withTags: true }, max)) out.push(...b.filter(keep).map((x) => x.name));
       return out;
     };
     const orderNames: ScanOrder[] = ["name", "created", "updated", "accessed"];
@@ -169,14 +170,14 @@ describe("AWS ListSecrets: ordered walk with filters and paging", () => {
       for (const desc of [false, true]) {
         const all: string[] = [];
         const matches = (x: ScanItem) => x.tags.some((t) => (tag.on === "key" ? t.key.startsWith("gold") : t.value === "gold"));
-        for await (const b of scanSecrets(s.app.storage, scope, { order, desc, includeDeleted: true, withTags: true })) all.push(...b.filter(matches).map((x) => x.name));
+        for await (const b of scanSecrets(new SecretRepository(s.app.storage), scope, { order, desc, includeDeleted: true, withTags: true })) all.push(...b.filter(matches).map((x) => x.name));
         const o = { order, desc, includeDeleted: true, tag };
         expect(all.length).toBeGreaterThan(10);
         expect(await ids(o), `${tag.on} ${order} ${desc}`).toEqual(all);
         expect(await ids(o, 0), `${tag.on} ${order} ${desc} (walked)`).toEqual(all);
         // from a position in the middle
         const items: ScanItem[] = [];
-        for await (const b of scanSecrets(s.app.storage, scope, { ...o, withTags: false })) items.push(...b);
+        for await (const b of scanSecrets(new SecretRepository(s.app.storage), scope, { ...o, withTags: false })) items.push(...b);
         const mid = items[Math.floor(items.length / 2)]!;
         expect(await ids({ ...o, after: positionOf(mid, order) })).toEqual(all.slice(all.indexOf(mid.name) + 1));
       }

@@ -26,7 +26,8 @@ import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AwsInput } from "../../src/api/aws/aws-input.js";
 import { matchesFilters, parseFilters } from "../../src/api/aws/list-filters.js";
-import { defaultScope } from "../../src/scope/scope.js";
+import { defaultScope } from "../../src/core/scope.js";
+import { SecretRepository } from "../../src/secrets/secret-repo.js";
 import { scanSecrets } from "../../src/secrets/secret-scan.js";
 import { rejection, smClient, token } from "../helpers/aws.js";
 import { startTestServer, type TestServer } from "../helpers/test-server.js";
@@ -136,7 +137,7 @@ describe("ListSecrets filters match words as AWS does", () => {
       const parsed = parseFilters(AwsInput.of({ Filters: f }).objects("Filters", 10));
       const walked: string[] = [];
       // candidatesMax 0: never the tag index, every secret of the region with its tags
-      for await (const b of scanSecrets(s.app.storage, scope, { order: "name", desc: false, includeDeleted: false, withTags: true }, 0))
+      for await (const b of scanSecrets(new SecretRepository(s.app.storage), scope, { order: "name", desc: false, includeDeleted: false, withTags: true }, 0))
         walked.push(...b.filter((x) => matchesFilters(x, parsed)).map((x) => x.name));
       const got = await list(f);
       expect(got, JSON.stringify(f)).toEqual(walked);

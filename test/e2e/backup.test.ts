@@ -6,7 +6,7 @@ import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { createApp, type CofferApp } from "../../src/app.js";
 import { backupStore, restoreStore } from "../../src/operator/backup.js";
-import { DEFAULT_REGION, defaultScope } from "../../src/scope/scope.js";
+import { DEFAULT_REGION, defaultScope } from "../../src/core/scope.js";
 import { PostgresStorage, SqliteStorage, type Storage } from "../../src/storage/index.js";
 
 /**

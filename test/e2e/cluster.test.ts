@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp, type CofferApp } from "../../src/app.js";
 import { PostgresStorage } from "../../src/storage/index.js";
 import { pgUrl, testEngine } from "../helpers/test-server.js";
-import { DEFAULT_REGION, defaultScope } from "../../src/scope/scope.js";
+import { DEFAULT_REGION, defaultScope } from "../../src/core/scope.js";
 
 /**
  * Two Coffer nodes over one PostgreSQL schema (issue 9): cross-node cache invalidation

@@ -4,7 +4,7 @@ import { claimKeyId } from "../../auth/throttle.js";
 import { MINUTE } from "../../core/clock.js";
 import { CofferError, invalid } from "../../core/errors.js";
 import type { Principal } from "../../identity/index.js";
-import type { Scope } from "../../scope/scope.js";
+import type { Scope } from "../../core/scope.js";
 import { ACS3_ALGORITHM, acs3CanonicalRequests, acs3Signature, parseAcs3Authorization, sha256Hex } from "./acs3.js";
 import { aliError } from "./alibaba-errors.js";
 import type { AlibabaDeps } from "./context.js";

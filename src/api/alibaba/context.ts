@@ -5,7 +5,7 @@ import type { Clock } from "../../core/clock.js";
 import type { ApiKeyService, EnvironmentService, Principal, PrincipalService } from "../../identity/index.js";
 import type { KmsService } from "../../kms/index.js";
 import type { CofferAction } from "../../policy/index.js";
-import type { Scope } from "../../scope/scope.js";
+import type { Scope } from "../../core/scope.js";
 import type { SecretsModule } from "../../secrets/index.js";
 import type { ManagedSecrets } from "../../rotation/index.js";
 import type { NonceStore } from "../../auth/nonce-repo.js";

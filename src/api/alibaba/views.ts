@@ -1,5 +1,5 @@
 import type { KeyExtras, KeyView } from "../../kms/index.js";
-import type { Scope } from "../../scope/scope.js";
+import type { Scope } from "../../core/scope.js";
 import type { SecretView } from "../../secrets/index.js";
 import type { Tag } from "../../tags/index.js";
 

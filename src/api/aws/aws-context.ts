@@ -4,7 +4,7 @@ import type { FastifyRequest } from "fastify";
 import type { Clock } from "../../core/clock.js";
 import type { ApiKeyService, EnvironmentService } from "../../identity/index.js";
 import type { KmsService } from "../../kms/index.js";
-import type { Scope } from "../../scope/scope.js";
+import type { Scope } from "../../core/scope.js";
 import type { Secret, SecretsModule } from "../../secrets/index.js";
 import { awsError, secretNotFound, validationError } from "./aws-errors.js";
 import type { AwsInput } from "./aws-input.js";

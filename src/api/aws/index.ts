@@ -3,7 +3,7 @@ import { claimKeyId } from "../../auth/throttle.js";
 import { CofferError } from "../../core/errors.js";
 import { fieldOf } from "../../core/fields.js";
 import type { Principal } from "../../identity/index.js";
-import { DEFAULT_ENVIRONMENT_ID } from "../../scope/scope.js";
+import { DEFAULT_ENVIRONMENT_ID } from "../../core/scope.js";
 import { accessOf } from "../../auth/request-access.js";
 import type { WireAdapter } from "../../server/wire-adapter.js";
 import { MAX_SECRET_ID, resolveSecretId, type AwsCall, type AwsDeps, type AwsOperation, type SecretTarget } from "./aws-context.js";

@@ -1,4 +1,4 @@
-import type { Scope } from "../../scope/scope.js";
+import type { Scope } from "../../core/scope.js";
 import type { ReplicaStatus, SecretView } from "../../secrets/index.js";
 import { awsStage, epoch, epochOfIso, keyArn, secretArn, type AwsDeps } from "./aws-context.js";
 

@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { iso } from "../../core/clock.js";
 import { CofferError } from "../../core/errors.js";
 import type { Organization } from "../../identity/index.js";
-import { MAX_STATEMENT, type ReferencesModule, type StatementRow } from "../../references/index.js";
+import { MAX_STATEMENT, type ReferencesModule, type Statement } from "../../references/index.js";
 import { renderList } from "../kit/confluent-envelope.js";
 import { bodyName, param, scopeOf } from "../kit/request.js";
 
@@ -56,14 +56,14 @@ export function registerFlinkStatementsApi(fastify: FastifyInstance, d: FlinkDep
     if (!req.principal?.scope) throw new CofferError("AccessDenied", "Flink statements need an API key scoped to this environment and region (a Flink API key), not an organization-wide credential.");
   }
 
-  const view = (req: FastifyRequest, r: StatementRow) => ({
+  const view = (req: FastifyRequest, r: Statement) => ({
     api_version: "sql/v1",
     kind: "Statement",
-    metadata: { self: `${base(req)}/${r.name}`, created_at: iso(r.created_at), updated_at: iso(r.updated_at), uid: r.id, resource_version: String(r.resource_version), labels: {} },
+    metadata: { self: `${base(req)}/${r.name}`, created_at: iso(r.createdAt), updated_at: iso(r.updatedAt), uid: r.id, resource_version: String(r.resourceVersion), labels: {} },
     name: r.name,
     organization_id: d.organization().id,
-    environment_id: r.environment_id,
-    spec: { statement: r.statement, properties: JSON.parse(r.properties) as Record<string, string>, compute_pool_id: r.compute_pool_id, principal: r.principal, stopped: r.stopped === 1 },
+    environment_id: r.scope.environmentId,
+    spec: { statement: r.statement, properties: r.properties, compute_pool_id: r.computePoolId, principal: r.principal, stopped: r.stopped },
     status: { phase: r.phase, detail: r.detail, traits: { sql_kind: "", is_bounded: false, is_append_only: true } },
   });
 

@@ -1,7 +1,7 @@
 import type { FastifyRequest } from "fastify";
 import { CofferError } from "../../core/errors.js";
 import { fieldOf } from "../../core/fields.js";
-import type { Scope } from "../../scope/scope.js";
+import type { Scope } from "../../core/scope.js";
 
 /** A path parameter (validated by the route's `params` schema), or "" when absent. */
 export const param = (req: FastifyRequest, name: string): string => {

@@ -5,7 +5,7 @@ import type { ApiKeyService, EnvironmentService, PrincipalService } from "../../
 import type { KmsService } from "../../kms/index.js";
 import type { OperatorDeps } from "../../operator/index.js";
 import type { ManagedSecrets, RotationService } from "../../rotation/index.js";
-import type { Scope } from "../../scope/scope.js";
+import type { Scope } from "../../core/scope.js";
 import type { AccessService } from "../../auth/access-service.js";
 import type { SecretsModule } from "../../secrets/index.js";
 

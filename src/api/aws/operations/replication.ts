@@ -1,6 +1,6 @@
 import { requireLive } from "../../../secrets/index.js";
 import { CofferError } from "../../../core/errors.js";
-import type { Scope } from "../../../scope/scope.js";
+import type { Scope } from "../../../core/scope.js";
 import { arnOf, entryOf, kmsKeyRef, requireNotReplica, type AwsCall, type AwsDeps, type AwsOperation } from "../aws-context.js";
 import { awsError } from "../aws-errors.js";
 import { replicationStatus } from "../views.js";

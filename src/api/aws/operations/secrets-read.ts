@@ -1,7 +1,7 @@
 import type { FastifyRequest } from "fastify";
 import { accessOf } from "../../../auth/request-access.js";
 import { CofferError } from "../../../core/errors.js";
-import type { Scope } from "../../../scope/scope.js";
+import type { Scope } from "../../../core/scope.js";
 import { CURRENT, positionFits, positionOf, type ScanItem, type ScanOrder, type ScanPosition, type Secret, requireLive } from "../../../secrets/index.js";
 import { arnOf, awsStage, awsStages, cofferStage, entryOf, epochOfIso, keyArn, resolveSecretId, type AwsDeps, type AwsOperation } from "../aws-context.js";
 import { awsError, secretNotFound, toAws, validationError } from "../aws-errors.js";

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { CofferError } from "../../../core/errors.js";
-import type { Scope } from "../../../scope/scope.js";
+import type { Scope } from "../../../core/scope.js";
 import { CURRENT, type SecretValue, requireLive } from "../../../secrets/index.js";
 import {
   TOKEN_REQUIRED,

@@ -2,7 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Clock } from "../../../core/clock.js";
 import { EgressError, type EgressPolicy } from "../../../egress/index.js";
 import { isCofferError, invalid } from "../../../core/errors.js";
-import type { Scope } from "../../../scope/scope.js";
+import type { Scope } from "../../../core/scope.js";
 import type { SecretsModule } from "../../../secrets/index.js";
 import { RotationError } from "../../rotation-errors.js";
 import type { RotationContext, Rotator } from "../../rotation-types.js";

@@ -14,8 +14,8 @@
  * - a value replaces its reference as a SQL string body: a `'` in the value is written `''`,
  *   so the literal's value is exactly the secret and a value can never end the literal.
  */
-import type { ReferenceCheck } from "../contract/sql-drafts.js";
-import { CofferError } from "../core/errors.js";
+import type { ReferenceCheck } from "../../contract/sql-drafts.js";
+import { CofferError } from "../../core/errors.js";
 import { LineIndex, isPunct, significant, tokenize, wordOf, type Token } from "./sql-tokenizer.js";
 
 export const SQL_VALUE_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
@@ -207,7 +207,7 @@ export function resolveSql(text: string, a: SqlAnalysis, lookup: (name: string) 
 
 export const REDACTED = "******";
 
-export type { ReferenceCheck } from "../contract/sql-drafts.js";
+export type { ReferenceCheck } from "../../contract/sql-drafts.js";
 
 /**
  * Validation without any value: each reference with its line, whether its place is allowed

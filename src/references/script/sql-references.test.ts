@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CofferError } from "../core/errors.js";
+import { CofferError } from "../../core/errors.js";
 import { analyzeSql, resolveSql, statementTexts } from "./sql-references.js";
 
 const values: Record<string, string> = { pw: "s3cr3t", PW: "UPPER", user: "alice", quote: "it's", "db-key": "k-1" };

@@ -1,6 +1,6 @@
-import { CofferError, invalid } from "../core/errors.js";
-import type { Scope } from "../scope/scope.js";
-import { isReservedName, validateSecretName, NATIVE_MAX_NAME, type KeyGuard, type SecretsModule } from "../secrets/index.js";
+import { CofferError, invalid } from "../../core/errors.js";
+import type { Scope } from "../../core/scope.js";
+import { isReservedName, validateSecretName, NATIVE_MAX_NAME, type KeyGuard, type SecretsModule } from "../../secrets/index.js";
 
 /**
  * Many secret values in one call (`coffer run`, `coffer render`), with

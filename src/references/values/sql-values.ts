@@ -1,8 +1,8 @@
-import { iso } from "../core/clock.js";
-import { CofferError, invalid } from "../core/errors.js";
-import type { Scope } from "../scope/scope.js";
-import { MANAGED_TYPES, NATIVE_MAX_VALUE_BYTES, SQL_VALUE_TYPE, SealedReader, type SecretsModule } from "../secrets/index.js";
-import { SQL_VALUE_NAME } from "./sql-references.js";
+import { iso } from "../../core/clock.js";
+import { CofferError, invalid } from "../../core/errors.js";
+import type { Scope } from "../../core/scope.js";
+import { MANAGED_TYPES, NATIVE_MAX_VALUE_BYTES, SQL_VALUE_TYPE, SealedReader, type SecretsModule } from "../../secrets/index.js";
+import { SQL_VALUE_NAME } from "../script/sql-references.js";
 
 /**
  * SQL secret values (the Flink seed): per environment and region, a name and a

@@ -1,11 +1,12 @@
 import { createHash, randomBytes } from "node:crypto";
-import type { Clock } from "../core/clock.js";
-import { iso } from "../core/clock.js";
-import { CofferError, invalid } from "../core/errors.js";
-import { newPrefixedId } from "../core/ids.js";
-import type { Principal } from "../identity/index.js";
-import type { Scope } from "../scope/scope.js";
-import type { Storage } from "../storage/index.js";
+import type { Clock } from "../../core/clock.js";
+import { iso } from "../../core/clock.js";
+import { CofferError, invalid } from "../../core/errors.js";
+import { newPrefixedId } from "../../core/ids.js";
+import type { Principal } from "../../identity/index.js";
+import type { Scope } from "../../core/scope.js";
+import type { Storage } from "../../storage/index.js";
+import { ApiTokenRepository, type ApiToken, type TokenRole } from "./api-token-repo.js";
 
 /**
  * Ververica-style API tokens: scoped to a namespace (a Coffer environment, in one region)
@@ -15,8 +16,8 @@ import type { Storage } from "../storage/index.js";
  * this prefix and the token's principal may do exactly what its role allows, in its scope.
  */
 export const TOKEN_PREFIX = "cvt_";
-export const TOKEN_ROLES = ["viewer", "editor", "owner"] as const;
-export type TokenRole = (typeof TOKEN_ROLES)[number];
+export const TOKEN_ROLES = ["viewer", "editor", "owner"] as const satisfies readonly TokenRole[];
+export type { TokenRole };
 
 const VIEWER = ["sql:ListStatements", "sql:DescribeStatement", "sql:DescribeGateway", "sql:ListDrafts", "sql:DescribeDraft"];
 const EDITOR = [
@@ -64,18 +65,8 @@ export interface ApiTokenView {
   createdAt: string;
 }
 
-interface Row {
-  id: string;
-  environment_id: string;
-  region: string;
-  name: string;
-  role: TokenRole;
-  created_by: string;
-  created_at: number;
-}
-
 const digest = (secret: string) => createHash("sha256").update(secret, "utf8").digest("hex");
-const view = (r: Row): ApiTokenView => ({ id: r.id, name: r.name, role: r.role, environmentId: r.environment_id, region: r.region, createdBy: r.created_by, createdAt: iso(r.created_at) });
+const view = (t: ApiToken): ApiTokenView => ({ id: t.id, name: t.name, role: t.role, environmentId: t.scope.environmentId, region: t.scope.region, createdBy: t.createdBy, createdAt: iso(t.createdAt) });
 
 export function validateTokenName(name: unknown): string {
   if (typeof name !== "string" || !TOKEN_NAME.test(name)) throw invalid("An API token name is 1-63 lowercase letters, digits and -, starting and ending with a letter or digit.");
@@ -83,8 +74,8 @@ export function validateTokenName(name: unknown): string {
 }
 
 export function createApiTokens(deps: { storage: Storage; clock: Clock }) {
-  const { storage, clock } = deps;
-  const COLS = "id, environment_id, region, name, role, created_by, created_at";
+  const { clock } = deps;
+  const repo = new ApiTokenRepository(deps.storage);
 
   return {
     async create(scope: Scope, name: string, role: unknown, createdBy: string): Promise<{ token: ApiTokenView; secret: string }> {
@@ -92,38 +83,31 @@ export function createApiTokens(deps: { storage: Storage; clock: Clock }) {
       if (typeof role !== "string" || !(TOKEN_ROLES as readonly string[]).includes(role)) throw invalid("The role must be viewer, editor or owner.");
       const secret = `${TOKEN_PREFIX}${randomBytes(32).toString("base64url")}`;
       const id = newPrefixedId("tok", 12);
-      await storage.transaction(async (tx) => {
-        if (await tx.get("SELECT 1 AS x FROM sql_api_tokens WHERE environment_id = ? AND region = ? AND name = ?", [scope.environmentId, scope.region, name]))
-          throw new CofferError("ApiTokenAlreadyExists", `An API token named "${name}" already exists in this namespace.`);
-        await tx.run("INSERT INTO sql_api_tokens (id, environment_id, region, name, role, secret_hash, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-          [id, scope.environmentId, scope.region, name, role, digest(secret), createdBy, clock.now()]);
-      });
-      const r = await storage.get<Row>(`SELECT ${COLS} FROM sql_api_tokens WHERE id = ?`, [id]);
-      return { token: view(r!), secret };
+      await repo.insert({ id, scope, name, role: role as TokenRole, secretHash: digest(secret), createdBy, createdAt: clock.now() });
+      const t = await repo.byId(id);
+      return { token: view(t!), secret };
     },
 
     async list(scope: Scope): Promise<ApiTokenView[]> {
-      const rows = await storage.all<Row>(`SELECT ${COLS} FROM sql_api_tokens WHERE environment_id = ? AND region = ? ORDER BY name`, [scope.environmentId, scope.region]);
-      return rows.map(view);
+      return (await repo.list(scope)).map(view);
     },
 
     async delete(scope: Scope, name: string): Promise<void> {
       validateTokenName(name);
-      const r = await storage.run("DELETE FROM sql_api_tokens WHERE environment_id = ? AND region = ? AND name = ?", [scope.environmentId, scope.region, name]);
-      if (r.changes === 0) throw new CofferError("ApiTokenNotFound", `The API token "${name}" does not exist in this namespace.`);
+      if (!(await repo.delete(scope, name))) throw new CofferError("ApiTokenNotFound", `The API token "${name}" does not exist in this namespace.`);
     },
 
     /** The principal of a `cvt_…` bearer token, or undefined. A deleted token stops at once (no cache). */
     async verifyBearer(token: string): Promise<Principal | undefined> {
       if (!token.startsWith(TOKEN_PREFIX) || token.length > 200) return undefined;
-      const r = await storage.get<Row>(`SELECT ${COLS} FROM sql_api_tokens WHERE secret_hash = ?`, [digest(token)]);
-      if (!r) return undefined;
+      const t = await repo.bySecretHash(digest(token));
+      if (!t) return undefined;
       return {
-        id: r.id,
+        id: t.id,
         kind: "service-account",
-        credential: { type: "api-token", id: r.id },
-        scope: { environmentId: r.environment_id, region: r.region },
-        allowedActions: ROLE_ACTIONS[r.role],
+        credential: { type: "api-token", id: t.id },
+        scope: t.scope,
+        allowedActions: ROLE_ACTIONS[t.role],
       };
     },
   };

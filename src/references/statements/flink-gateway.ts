@@ -1,5 +1,5 @@
-import { CofferError } from "../core/errors.js";
-import { EgressError, type EgressPolicy } from "../egress/index.js";
+import { CofferError } from "../../core/errors.js";
+import { EgressError, type EgressPolicy } from "../../egress/index.js";
 
 /**
  * A client of the Apache Flink SQL Gateway REST API (v1; the same paths exist under v2):

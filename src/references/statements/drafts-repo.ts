@@ -1,7 +1,7 @@
-import { CofferError } from "../core/errors.js";
-import { newUuid } from "../core/ids.js";
-import type { Scope } from "../scope/scope.js";
-import type { Storage } from "../storage/index.js";
+import { CofferError } from "../../core/errors.js";
+import { newUuid } from "../../core/ids.js";
+import type { Scope } from "../../core/scope.js";
+import type { Storage } from "../../storage/index.js";
 
 /** A stored SQL draft (domain shape; only this repository reads `sql_drafts` rows). */
 export interface Draft {

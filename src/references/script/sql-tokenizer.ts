@@ -9,7 +9,7 @@
  * - everything else is words, whitespace and single punctuation characters.
  * An unterminated literal, identifier or comment is an error naming the line it starts on.
  */
-import { CofferError } from "../core/errors.js";
+import { CofferError } from "../../core/errors.js";
 
 export type TokenKind = "ws" | "comment" | "hint" | "string" | "ident" | "word" | "punct";
 

@@ -1,13 +1,13 @@
-import type { Clock } from "../core/clock.js";
-import { iso } from "../core/clock.js";
-import { CofferError, invalid } from "../core/errors.js";
-import type { Scope } from "../scope/scope.js";
-import type { Storage } from "../storage/index.js";
+import type { Clock } from "../../core/clock.js";
+import { iso } from "../../core/clock.js";
+import { CofferError, invalid } from "../../core/errors.js";
+import type { Scope } from "../../core/scope.js";
+import type { Storage } from "../../storage/index.js";
 import { DraftRepository, type Draft } from "./drafts-repo.js";
 import type { FlinkGateways } from "./gateways.js";
-import type { DraftValidation, DraftView } from "../contract/sql-drafts.js";
-import { analyzeSql, refusalError, validateSql } from "./sql-references.js";
-import type { SqlValues } from "./sql-values.js";
+import type { DraftValidation, DraftView } from "../../contract/sql-drafts.js";
+import { analyzeSql, refusalError, validateSql } from "../script/sql-references.js";
+import type { SqlValues } from "../values/sql-values.js";
 import { MAX_STATEMENT, type Statements } from "./statements.js";
 
 /**
@@ -19,7 +19,7 @@ import { MAX_STATEMENT, type Statements } from "./statements.js";
  * Flink SQL Gateway receives. Stopping stops the statement. A draft whose references are
  * refused or name a deleted value cannot be published: its validation says why, by line.
  */
-export type { DraftDeployment, DraftValidation, DraftView } from "../contract/sql-drafts.js";
+export type { DraftDeployment, DraftValidation, DraftView } from "../../contract/sql-drafts.js";
 
 /** A letter, then letters, digits, `_`, `-`, ending with a letter or digit (Ververica's draft names, e.g. `My_first_SQL`). */
 export const DRAFT_NAME = /^[A-Za-z]([A-Za-z0-9_-]{0,62}[A-Za-z0-9])?$/;
@@ -72,7 +72,7 @@ export function createDrafts(deps: { storage: Storage; clock: Clock; values: Sql
       id: r.id, name: r.name, statement: r.statement, createdBy: r.createdBy, createdAt: iso(r.createdAt), updatedAt: iso(r.updatedAt), resourceVersion: r.resourceVersion,
       validation: await validate(scope, r.statement),
       deployment: st
-        ? { statement: st.name, phase: st.phase, detail: st.detail, stopped: st.stopped === 1, startedAt: st.started_at === null ? null : iso(st.started_at), outdated: st.statement !== r.statement }
+        ? { statement: st.name, phase: st.phase, detail: st.detail, stopped: st.stopped, startedAt: st.startedAt === null ? null : iso(st.startedAt), outdated: st.statement !== r.statement }
         : null,
     };
   }

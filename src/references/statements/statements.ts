@@ -1,14 +1,15 @@
-import type { StatementPhase } from "../contract/sql-drafts.js";
-import type { Clock } from "../core/clock.js";
-import { CofferError, invalid } from "../core/errors.js";
-import { newUuid } from "../core/ids.js";
-import { decodePageToken, pageOf, type Page } from "../core/paging.js";
-import type { Scope } from "../scope/scope.js";
-import type { Storage } from "../storage/index.js";
+import type { StatementPhase } from "../../contract/sql-drafts.js";
+import type { Clock } from "../../core/clock.js";
+import { CofferError, invalid } from "../../core/errors.js";
+import { newUuid } from "../../core/ids.js";
+import { decodePageToken, pageOf, type Page } from "../../core/paging.js";
+import type { Scope } from "../../core/scope.js";
+import type { Storage } from "../../storage/index.js";
+import { StatementRepository, type Statement, type StatementPatch } from "./statement-repo.js";
 import { GatewayHttpError, redactor, TERMINAL, type FlinkGatewayClient } from "./flink-gateway.js";
 import type { FlinkGateways } from "./gateways.js";
-import { analyzeSql, checkPlacement, resolveSql, statementTexts } from "./sql-references.js";
-import type { SqlValues } from "./sql-values.js";
+import { analyzeSql, checkPlacement, resolveSql, statementTexts } from "../script/sql-references.js";
+import type { SqlValues } from "../values/sql-values.js";
 
 /**
  * SQL statements (Confluent Cloud for Flink's shape): Coffer is the control plane. The SQL
@@ -20,27 +21,7 @@ import type { SqlValues } from "./sql-values.js";
  */
 export type Phase = StatementPhase;
 
-export interface StatementRow {
-  id: string;
-  environment_id: string;
-  region: string;
-  name: string;
-  statement: string;
-  refs: string;
-  properties: string;
-  compute_pool_id: string;
-  principal: string;
-  stopped: number;
-  phase: Phase;
-  detail: string;
-  gateway_url: string | null;
-  session_handle: string | null;
-  operation_handle: string | null;
-  resource_version: number;
-  created_at: number;
-  updated_at: number;
-  started_at: number | null;
-}
+export type { Statement } from "./statement-repo.js";
 
 export interface StatementInput {
   name: string;
@@ -55,8 +36,6 @@ const NAME = /^[a-z0-9]([a-z0-9-]{0,98}[a-z0-9])?$/;
 export const MAX_STATEMENT = 131_072;
 const PHASE_OF: Record<string, Phase> = { INITIALIZED: "PENDING", PENDING: "PENDING", RUNNING: "RUNNING", FINISHED: "COMPLETED", CANCELED: "STOPPED", CLOSED: "STOPPED", ERROR: "FAILED", TIMEOUT: "FAILED" };
 
-export const refsOf = (r: StatementRow): string[] => JSON.parse(r.refs) as string[];
-
 function checkProperties(p: Record<string, string> | undefined): Record<string, string> {
   const out = p ?? {};
   if (Object.keys(out).length > 100) throw invalid("At most 100 statement properties.");
@@ -65,23 +44,20 @@ function checkProperties(p: Record<string, string> | undefined): Record<string, 
 }
 
 export function createStatements(deps: { storage: Storage; clock: Clock; values: SqlValues; gateways: FlinkGateways; client: FlinkGatewayClient }) {
-  const { storage, clock, values, gateways, client } = deps;
+  const { clock, values, gateways, client } = deps;
+  const repo = new StatementRepository(deps.storage);
   const starting = new Set<string>();
 
-  async function row(scope: Scope, name: string): Promise<StatementRow> {
-    const r = await storage.get<StatementRow>("SELECT * FROM sql_statements WHERE environment_id = ? AND region = ? AND name = ?", [scope.environmentId, scope.region, name]);
+  async function row(scope: Scope, name: string): Promise<Statement> {
+    const r = await repo.find(scope, name);
     if (!r) throw new CofferError("StatementNotFound", `The statement "${String(name).slice(0, 100)}" does not exist.`);
     return r;
   }
 
-  async function save(id: string, fields: Partial<StatementRow>): Promise<void> {
-    const cols = Object.keys(fields);
-    await storage.run(`UPDATE sql_statements SET ${cols.map((c) => `${c} = ?`).join(", ")}, updated_at = ?, resource_version = resource_version + 1 WHERE id = ?`,
-      [...cols.map((c) => (fields as Record<string, string | number | null>)[c]!), clock.now(), id]);
-  }
+  const save = (id: string, patch: StatementPatch): Promise<void> => repo.update(id, patch, clock.now());
 
   /** Resolves and submits; the resolved text lives only in this call. */
-  async function start(scope: Scope, r: StatementRow): Promise<void> {
+  async function start(scope: Scope, r: Statement): Promise<void> {
     if (starting.has(r.id)) throw new CofferError("InvalidState", `The statement "${r.name}" is being started.`);
     starting.add(r.id);
     try {
@@ -92,19 +68,19 @@ export function createStatements(deps: { storage: Storage; clock: Clock; values:
       const found = await values.read(scope, a.names);
       const redact = redactor([...found.values()].flatMap((v) => [v, v.replace(/'/g, "''")]));
       const resolved = resolveSql(r.statement, a, (n) => found.get(n), `environment ${scope.environmentId}`);
-      const props = { "table.dml-sync": "true", ...(JSON.parse(r.properties) as Record<string, string>) };
+      const props = { "table.dml-sync": "true", ...r.properties };
       let submitted;
       try {
         submitted = await client.submitScript(url, statementTexts(resolved), props, `coffer-${r.name}`);
       } catch (e) {
         if (!(e instanceof CofferError && e.code === "GatewayError")) throw e;
         // The gateway's answer decides the phase: FAILED, with a fixed reason (never the gateway's words).
-        await save(r.id, { phase: "FAILED", detail: e.message.slice(0, 1000), stopped: 0, started_at: clock.now(), session_handle: null, operation_handle: null, gateway_url: url });
+        await save(r.id, { phase: "FAILED", detail: e.message.slice(0, 1000), stopped: false, startedAt: clock.now(), sessionHandle: null, operationHandle: null, gatewayUrl: url });
         return;
       }
       const phase = PHASE_OF[submitted.status] ?? "PENDING";
       await save(r.id, {
-        phase, stopped: 0, started_at: clock.now(), gateway_url: url, session_handle: submitted.sessionHandle, operation_handle: submitted.operationHandle,
+        phase, stopped: false, startedAt: clock.now(), gatewayUrl: url, sessionHandle: submitted.sessionHandle, operationHandle: submitted.operationHandle,
         detail: phase === "FAILED" ? "The Flink SQL Gateway reported the statement failed." : submitted.jobId ? `Flink job ${redact(submitted.jobId)}` : "",
       });
     } finally {
@@ -112,20 +88,20 @@ export function createStatements(deps: { storage: Storage; clock: Clock; values:
     }
   }
 
-  async function stop(r: StatementRow): Promise<void> {
-    if (r.gateway_url && r.session_handle && r.operation_handle) {
-      await client.cancel(r.gateway_url, r.session_handle, r.operation_handle).catch(() => undefined);
-      await client.closeSession(r.gateway_url, r.session_handle).catch(() => undefined);
+  async function stop(r: Statement): Promise<void> {
+    if (r.gatewayUrl && r.sessionHandle && r.operationHandle) {
+      await client.cancel(r.gatewayUrl, r.sessionHandle, r.operationHandle).catch(() => undefined);
+      await client.closeSession(r.gatewayUrl, r.sessionHandle).catch(() => undefined);
     }
-    await save(r.id, { stopped: 1, phase: "STOPPED", detail: "Stopped by request.", session_handle: null, operation_handle: null });
+    await save(r.id, { stopped: true, phase: "STOPPED", detail: "Stopped by request.", sessionHandle: null, operationHandle: null });
   }
 
   /** The phase follows the gateway: active statements ask it once per read. */
-  async function refresh(r: StatementRow): Promise<StatementRow> {
-    if (!(r.phase === "PENDING" || r.phase === "RUNNING") || !r.gateway_url || !r.session_handle || !r.operation_handle) return r;
+  async function refresh(r: Statement): Promise<Statement> {
+    if (!(r.phase === "PENDING" || r.phase === "RUNNING") || !r.gatewayUrl || !r.sessionHandle || !r.operationHandle) return r;
     let status: string;
     try {
-      status = await client.status(r.gateway_url, r.session_handle, r.operation_handle);
+      status = await client.status(r.gatewayUrl, r.sessionHandle, r.operationHandle);
     } catch (e) {
       // Fixed reasons only (the client never passes on the gateway's words).
       const detail = e instanceof GatewayHttpError && e.httpStatus === 404 ? "The Flink SQL Gateway no longer knows this operation."
@@ -141,7 +117,7 @@ export function createStatements(deps: { storage: Storage; clock: Clock; values:
   }
 
   return {
-    async create(scope: Scope, input: StatementInput): Promise<StatementRow> {
+    async create(scope: Scope, input: StatementInput): Promise<Statement> {
       if (typeof input.name !== "string" || !NAME.test(input.name)) throw invalid("A statement name is 1-100 lowercase letters, digits and -, starting and ending with a letter or digit.");
       if (typeof input.statement !== "string" || input.statement.trim().length === 0 || input.statement.length > MAX_STATEMENT) throw invalid(`A statement is 1-${MAX_STATEMENT} characters of SQL.`);
       const properties = checkProperties(input.properties);
@@ -149,13 +125,9 @@ export function createStatements(deps: { storage: Storage; clock: Clock; values:
       checkPlacement(a);
       const now = clock.now();
       const id = newUuid();
-      await storage.transaction(async (tx) => {
-        if (await tx.get("SELECT 1 AS x FROM sql_statements WHERE environment_id = ? AND region = ? AND name = ?", [scope.environmentId, scope.region, input.name]))
-          throw new CofferError("StatementAlreadyExists", `A statement named "${input.name}" already exists.`);
-        await tx.run(
-          "INSERT INTO sql_statements (id, environment_id, region, name, statement, refs, properties, compute_pool_id, principal, stopped, phase, detail, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-          [id, scope.environmentId, scope.region, input.name, input.statement, JSON.stringify(a.names), JSON.stringify(properties), input.computePoolId ?? "", input.principal ?? "", input.stopped ? 1 : 0, input.stopped ? "STOPPED" : "PENDING", "", now, now],
-        );
+      await repo.insert({
+        id, scope, name: input.name, statement: input.statement, refs: a.names, properties, computePoolId: input.computePoolId ?? "", principal: input.principal ?? "",
+        stopped: input.stopped === true, phase: input.stopped ? "STOPPED" : "PENDING", detail: "", createdAt: now,
       });
       let r = await row(scope, input.name);
       if (!input.stopped) {
@@ -163,7 +135,7 @@ export function createStatements(deps: { storage: Storage; clock: Clock; values:
           await start(scope, r);
         } catch (e) {
           // A statement that cannot start (a missing value, no gateway) is not kept: the error says why.
-          await storage.run("DELETE FROM sql_statements WHERE id = ?", [id]);
+          await repo.delete(id);
           throw e;
         }
         r = await row(scope, input.name);
@@ -171,35 +143,34 @@ export function createStatements(deps: { storage: Storage; clock: Clock; values:
       return r;
     },
 
-    async get(scope: Scope, name: string): Promise<StatementRow> {
+    async get(scope: Scope, name: string): Promise<Statement> {
       return refresh(await row(scope, name));
     },
 
     /** The statement of that name, if any (its phase asked of the gateway when `fresh`). */
-    async find(scope: Scope, name: string, fresh: boolean): Promise<StatementRow | undefined> {
-      const r = await storage.get<StatementRow>("SELECT * FROM sql_statements WHERE environment_id = ? AND region = ? AND name = ?", [scope.environmentId, scope.region, name]);
+    async find(scope: Scope, name: string, fresh: boolean): Promise<Statement | undefined> {
+      const r = await repo.find(scope, name);
       return r && fresh ? refresh(r) : r;
     },
 
-    async list(scope: Scope, opts: { limit: number; after?: string | undefined }): Promise<Page<StatementRow>> {
-      const rows = await storage.all<StatementRow>("SELECT * FROM sql_statements WHERE environment_id = ? AND region = ? AND name > ? ORDER BY name LIMIT ?",
-        [scope.environmentId, scope.region, decodePageToken(opts.after) ?? "", opts.limit + 1]);
+    async list(scope: Scope, opts: { limit: number; after?: string | undefined }): Promise<Page<Statement>> {
+      const rows = await repo.list(scope, decodePageToken(opts.after) ?? "", opts.limit + 1);
       const page = pageOf(rows, opts.limit, (r) => r.name);
       return { items: await Promise.all(page.items.map(refresh)), nextToken: page.nextToken };
     },
 
     /** Confluent's update: `stopped` stops or (re)starts; principal and compute pool may change; the SQL may not. */
-    async update(scope: Scope, name: string, change: { stopped?: boolean | undefined; principal?: string | undefined; computePoolId?: string | undefined; statement?: string | undefined; resourceVersion?: string | undefined }): Promise<StatementRow> {
+    async update(scope: Scope, name: string, change: { stopped?: boolean | undefined; principal?: string | undefined; computePoolId?: string | undefined; statement?: string | undefined; resourceVersion?: string | undefined }): Promise<Statement> {
       const r = await refresh(await row(scope, name));
-      if (change.resourceVersion !== undefined && change.resourceVersion !== String(r.resource_version))
-        throw new CofferError("InvalidState", `The statement changed since resource_version ${change.resourceVersion.slice(0, 20)} (now ${r.resource_version}); read it again.`);
+      if (change.resourceVersion !== undefined && change.resourceVersion !== String(r.resourceVersion))
+        throw new CofferError("InvalidState", `The statement changed since resource_version ${change.resourceVersion.slice(0, 20)} (now ${r.resourceVersion}); read it again.`);
       if (change.statement !== undefined && change.statement !== r.statement) throw invalid("The SQL of a statement cannot be changed; create a new statement.");
-      const meta: Partial<StatementRow> = {};
+      const meta: StatementPatch = {};
       if (change.principal !== undefined) meta.principal = change.principal;
-      if (change.computePoolId !== undefined) meta.compute_pool_id = change.computePoolId;
+      if (change.computePoolId !== undefined) meta.computePoolId = change.computePoolId;
       if (Object.keys(meta).length > 0) await save(r.id, meta);
       const active = r.phase === "PENDING" || r.phase === "RUNNING";
-      if (change.stopped === true && (active || r.stopped === 0)) await stop(r);
+      if (change.stopped === true && (active || !r.stopped)) await stop(r);
       else if (change.stopped === false && !active) await start(scope, r);
       return row(scope, name);
     },
@@ -207,13 +178,12 @@ export function createStatements(deps: { storage: Storage; clock: Clock; values:
     async delete(scope: Scope, name: string): Promise<void> {
       const r = await row(scope, name);
       if (r.phase === "PENDING" || r.phase === "RUNNING") await stop(r);
-      await storage.run("DELETE FROM sql_statements WHERE id = ?", [r.id]);
+      await repo.delete(r.id);
     },
 
     /** The statements (names) whose SQL references the secret value. */
-    async referencing(scope: Scope, valueName: string): Promise<string[]> {
-      const rows = await storage.all<{ name: string; refs: string }>("SELECT name, refs FROM sql_statements WHERE environment_id = ? AND region = ? ORDER BY name", [scope.environmentId, scope.region]);
-      return rows.filter((r) => (JSON.parse(r.refs) as string[]).includes(valueName)).map((r) => r.name);
+    referencing(scope: Scope, valueName: string): Promise<string[]> {
+      return repo.referencing(scope, valueName);
     },
   };
 }

@@ -1,8 +1,9 @@
-import type { Clock } from "../core/clock.js";
-import { CofferError, invalid } from "../core/errors.js";
-import type { EgressPolicy } from "../egress/index.js";
-import type { Scope } from "../scope/scope.js";
-import type { Storage } from "../storage/index.js";
+import type { Clock } from "../../core/clock.js";
+import { CofferError, invalid } from "../../core/errors.js";
+import type { EgressPolicy } from "../../egress/index.js";
+import type { Scope } from "../../core/scope.js";
+import type { Storage } from "../../storage/index.js";
+import { GatewayRepository } from "./gateway-repo.js";
 
 /**
  * Where statements run: the Flink SQL Gateway of a scope (environment and region, set
@@ -18,7 +19,7 @@ export function validateGatewayUrl(egress: EgressPolicy, url: unknown): string {
 }
 
 export function createFlinkGateways(deps: { storage: Storage; clock: Clock; egress: EgressPolicy; defaultUrl?: string | undefined }) {
-  const { storage, clock, egress } = deps;
+  const { clock, egress } = deps;
   let fallback: string | undefined;
   try {
     fallback = deps.defaultUrl ? validateGatewayUrl(egress, deps.defaultUrl) : undefined;
@@ -26,29 +27,25 @@ export function createFlinkGateways(deps: { storage: Storage; clock: Clock; egre
     const why = e instanceof CofferError ? e.message : "it is not valid";
     throw new Error(`the server-wide Flink SQL Gateway URL (--flink-gateway-url, COFFER_FLINK_GATEWAY_URL) is refused: ${why}`);
   }
-  const own = (scope: Scope) =>
-    storage.get<{ url: string }>("SELECT url FROM flink_gateways WHERE environment_id = ? AND region = ?", [scope.environmentId, scope.region]);
+  const repo = new GatewayRepository(deps.storage);
   return {
     async urlFor(scope: Scope): Promise<string | undefined> {
-      return (await own(scope))?.url ?? fallback;
+      return (await repo.url(scope)) ?? fallback;
     },
 
     async describe(scope: Scope): Promise<{ url: string | null; source: "environment" | "server" | "none" }> {
-      const r = await own(scope);
-      if (r) return { url: r.url, source: "environment" };
+      const own = await repo.url(scope);
+      if (own !== undefined) return { url: own, source: "environment" };
       return fallback ? { url: fallback, source: "server" } : { url: null, source: "none" };
     },
 
     async set(scope: Scope, url: string | null): Promise<void> {
       if (url === null) {
-        await storage.run("DELETE FROM flink_gateways WHERE environment_id = ? AND region = ?", [scope.environmentId, scope.region]);
+        await repo.delete(scope);
         return;
       }
       const u = validateGatewayUrl(egress, url);
-      await storage.run(
-        "INSERT INTO flink_gateways (environment_id, region, url, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (environment_id, region) DO UPDATE SET url = excluded.url, updated_at = excluded.updated_at",
-        [scope.environmentId, scope.region, u, clock.now()],
-      );
+      await repo.set(scope, u, clock.now());
     },
   };
 }
