@@ -52,6 +52,12 @@ export interface AppOptions {
   caPem?: string | undefined;
   /** Rotation engine settings (lease, step timeout, backoff, test hooks); default from COFFER_ROTATION_* (src/rotation). */
   rotation?: RotationOptions | undefined;
+  /**
+   * The request work one event-loop turn may do, in ms (src/server/turn-budget.ts): past it,
+   * requests start in a later phase of the loop, so no turn stalls the timers and the
+   * requests in flight. Default 4; 0: unbounded. `COFFER_TURN_BUDGET_MS`.
+   */
+  turnBudgetMs?: number | undefined;
   /** `GET /metrics` without credentials (and while sealed): `--metrics-public` / COFFER_METRICS_PUBLIC=1. Default: authenticated, `sys:GetMetrics`. */
   metricsPublic?: boolean | undefined;
   /** The Flink SQL Gateway statements run on when their environment and region name none (`COFFER_FLINK_GATEWAY_URL`). */
@@ -94,6 +100,9 @@ export interface CofferApp {
   seal(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** The default turn budget (ms), or COFFER_TURN_BUDGET_MS (0 turns it off). */
+const TURN_BUDGET_MS = ((v) => (v !== undefined && v !== "" && Number.isFinite(Number(v)) && Number(v) >= 0 ? Number(v) : 4))(process.env.COFFER_TURN_BUDGET_MS);
 
 /**
  * The composition root: open the store, unseal, build every module, wire the HTTP adapters.
@@ -139,6 +148,7 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
       trustedProxies: opts.trustedProxies,
       caPem: opts.caPem,
       metricsPublic: opts.metricsPublic ?? process.env.COFFER_METRICS_PUBLIC === "1",
+      turnBudgetMs: opts.turnBudgetMs ?? TURN_BUDGET_MS,
     },
   });
   // Rotations a previous process left under way resume now (and from the scheduler).

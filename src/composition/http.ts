@@ -25,6 +25,7 @@ import type { Scope } from "../core/scope.js";
 import type { SecretsModule } from "../secrets/index.js";
 import { registerConsole } from "../server/console-static.js";
 import { createHttpServer } from "../server/http-server.js";
+import { TurnBudget } from "../server/turn-budget.js";
 import { HttpMetrics, registerMetrics } from "../server/metrics.js";
 import { SqliteStorage, type Storage } from "../storage/index.js";
 import { VERSION } from "../version.js";
@@ -90,6 +91,8 @@ export interface HttpDeps {
     trustedProxies: readonly string[] | undefined;
     caPem: string | undefined;
     metricsPublic: boolean;
+    /** The request work one event-loop turn may do (ms); 0: unbounded. */
+    turnBudgetMs: number;
   };
 }
 
@@ -102,7 +105,9 @@ export async function composeHttp(d: HttpDeps): Promise<FastifyInstance> {
   const { storage, clock, barrier, lifecycle, scope, caches, kms, secrets, apiKeys, environments, principals, throttle, access, decider, audit, auditDevices, rotation, managed, scheduler, references, workflows, organization, accountId } = d;
   let initializedSeen = false;
 
+  const turns = d.server.turnBudgetMs > 0 ? new TurnBudget(d.server.turnBudgetMs) : undefined;
   const http = await createHttpServer({
+    turns,
     clock,
     apiKeys,
     principals,
@@ -169,7 +174,7 @@ export async function composeHttp(d: HttpDeps): Promise<FastifyInstance> {
   http.mountAdapter(referencesAdapter, { references, secrets });
   http.mountAdapter(workflowsAdapter, { workflows });
   const metricsSources = { http: new HttpMetrics(), caches: () => caches.entries(), cacheClears: () => caches.clears, sealed: () => barrier.sealed, leader: () => scheduler.leader };
-  registerMetrics(http, { ...metricsSources, auditQueue: () => audit.pending(), auditDeviceFailures: auditDevices.failures, rotation: () => rotation.metrics(), sqliteBackground: () => sqliteBackgroundStats(storage) }, d.server.metricsPublic);
+  registerMetrics(http, { ...metricsSources, auditQueue: () => audit.pending(), auditDeviceFailures: auditDevices.failures, rotation: () => rotation.metrics(), sqliteBackground: () => sqliteBackgroundStats(storage), turns: () => turns && { deferred: turns.deferred, queued: turns.queued } }, d.server.metricsPublic);
   registerConsole(http);
   await http.ready();
   await warmUp(http);

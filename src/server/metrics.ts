@@ -82,6 +82,8 @@ export interface MetricsSources {
   rotation: () => Promise<{ inProgress: number; failing: number; failuresRecorded: number }>;
   /** SQLite on a file: the background writer's counters (src/storage/sqlite-background.ts). */
   sqliteBackground?: () => { running: boolean; commits: number; checkpoints: number; truncates: number; lockWaitMsMax: number; holdMsMax: number } | undefined;
+  /** The turn budget (src/server/turn-budget.ts): requests started in a later phase of the event loop, and those waiting now. */
+  turns?: () => { deferred: number; queued: number } | undefined;
 }
 
 function gauge(out: string[], name: string, help: string, value: number, type = "gauge"): void {
@@ -108,6 +110,11 @@ export async function renderMetrics(src: MetricsSources): Promise<string> {
   gauge(out, "coffer_sealed", "1 while the node is sealed.", src.sealed() ? 1 : 0);
   gauge(out, "coffer_scheduler_leader", "1 while this node runs the cluster's scheduler.", src.leader() ? 1 : 0);
   gauge(out, "coffer_audit_queue_length", "Audit records waiting to be written.", src.auditQueue());
+  const turns = src.turns?.();
+  if (turns) {
+    gauge(out, "coffer_http_turn_deferred_total", "Requests that started in a later turn of the event loop (the turn's request budget was spent).", turns.deferred, "counter");
+    gauge(out, "coffer_http_turn_queued", "Requests waiting for a turn of the event loop now.", turns.queued);
+  }
   const devices = src.auditDeviceFailures?.() ?? [];
   if (devices.length > 0) {
     out.push("# HELP coffer_audit_device_failures_total Batches of audit records an audit device could not write.", "# TYPE coffer_audit_device_failures_total counter");

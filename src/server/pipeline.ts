@@ -12,6 +12,7 @@ import type { Decider } from "../auth/decider.js";
 import { RequestAccess, type RequestAccessDeps } from "../auth/request-access.js";
 import { throttled, type FailureThrottle } from "../auth/throttle.js";
 import type { Clock } from "../core/clock.js";
+import type { TurnBudget } from "./turn-budget.js";
 import { CofferError } from "../core/errors.js";
 import type { ApiKeyService, Principal, PrincipalService } from "../identity/index.js";
 import { resourceName } from "../policy/index.js";
@@ -47,6 +48,8 @@ export interface PipelineDeps {
   trustedProxies?: readonly string[] | undefined;
   /** Other Bearer token kinds, by prefix (Ververica-style API tokens `cvt_…`); anything else is a session token. */
   bearerVerifiers?: readonly BearerVerifier[] | undefined;
+  /** Bounds the request work of one event-loop turn (src/server/turn-budget.ts); none: unbounded. */
+  turns?: TurnBudget | undefined;
 }
 
 export interface BearerVerifier {
@@ -123,7 +126,11 @@ export function installPipeline(app: FastifyInstance, deps: PipelineDeps, routes
   /** Authentication: Basic API keys, Bearer sessions and tokens; signature schemes wait for the body (verifySignature). */
   function bindRoute(info: RouteInfo): onRequestAsyncHookHandler {
     const { auth } = info;
+    const turns = deps.turns;
     return async function authenticate(req) {
+      // Past this turn's budget, the request starts in a later phase of the loop (FIFO).
+      const wait = turns?.admit();
+      if (wait) await wait;
       req.routeInfo = info;
       if (!auth.whileSealed && deps.isSealed()) throw new CofferError("Sealed");
       if (auth.public) {
