@@ -15,7 +15,9 @@ export const CONFLUENT_ROLES = ["OrganizationAdmin", "EnvironmentAdmin", "FlinkA
 export type ConfluentRole = (typeof CONFLUENT_ROLES)[number];
 
 const FLINK_READ = ["sql:ListStatements", "sql:DescribeStatement"];
-const FLINK_RUN = [...FLINK_READ, "sql:CreateStatement", "sql:UpdateStatement", "sql:DeleteStatement", "sql:ResolveSqlScript"];
+/** SQL drafts (the console's SQL editor): a developer writes, checks and deploys them. */
+const DRAFTS = ["sql:ListDrafts", "sql:DescribeDraft", "sql:CreateDraft", "sql:UpdateDraft", "sql:DeleteDraft", "sql:DeployDraft"];
+const FLINK_RUN = [...FLINK_READ, "sql:CreateStatement", "sql:UpdateStatement", "sql:DeleteStatement", "sql:ResolveSqlScript", ...DRAFTS];
 
 /** What each role allows (within the environment of the CRN pattern, when it names one). */
 export const ROLE_ACTIONS: Readonly<Record<ConfluentRole, readonly string[]>> = {

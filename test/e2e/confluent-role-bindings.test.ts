@@ -66,6 +66,11 @@ describe("Confluent role bindings", () => {
       expect(run.status, JSON.stringify(run.body)).toBe(200);
       expect(run.body.status.phase).toBe("RUNNING");
       expect(gw.operations.some((o) => o.statement.includes("flink-dev-pw-1"))).toBe(true);
+      // And writes and deploys drafts there (the console's SQL editor).
+      const draft = await s.request("POST", "/v1/sql/drafts", { name: "dev_draft", statement: "CREATE TEMPORARY TABLE d (a INT) WITH ('password' = '${secret_values.pw}');\nINSERT INTO d SELECT 1;" }, { auth: flinkKey });
+      expect(draft.status, JSON.stringify(draft.body)).toBe(201);
+      const deployed = await s.request("POST", "/v1/sql/drafts/dev_draft/deploy", undefined, { auth: flinkKey });
+      expect(deployed.status, JSON.stringify(deployed.body)).toBeLessThan(300);
       // Without the binding's environment, the same key's twin in the other environment cannot.
       expect((await s.request("POST", `/sql/v1/organizations/${org}/environments/${other}/statements`, { name: "job-x", spec: { statement: "SELECT 1" } }, { auth: otherKey })).status).toBe(403);
     } finally {
