@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { FakeFlinkGateway } from "../helpers/fake-flink-gateway.js";
 import { startTestServer, type TestServer } from "../helpers/test-server.js";
 
 // The CLI runs from dist: `npm run build` first.
@@ -203,6 +204,39 @@ describe("coffer sql and coffer workflows", () => {
     const tok = await coffer(["sql", "tokens", "create", "ci", "--role", "editor", "-o", "json"]);
     expect(JSON.parse(tok.stdout).secret).toMatch(/^cvt_/);
     expect((await coffer(["sql", "values", "delete", "jdbc-pw"])).stdout).toBe("jdbc-pw: deleted\n");
+  });
+
+  it("drafts: saves (creates, then updates with a version check), shows redacted, deploys through the gateway, stops, deletes; never prints the value", async () => {
+    expect((await coffer(["sql", "values", "add", "draft-pw"], { input: "dr4ft-S3cret" })).code).toBe(0);
+    const gw = await new FakeFlinkGateway().start();
+    try {
+      expect((await coffer(["sql", "gateway", "set", gw.url])).code).toBe(0);
+      const v1 = file("draft1.sql", "CREATE TEMPORARY TABLE t (a INT) WITH ('password' = '${secret_values.draft-pw}');\nINSERT INTO t SELECT 1;\n");
+      const created = await coffer(["sql", "drafts", "save", "nightly", v1]);
+      expect(created.code, created.stderr).toBe(0);
+      expect(created.stdout).toContain("Valid");
+      expect(created.stdout).toContain("'password' = '******'");
+      const bad = await coffer(["sql", "drafts", "save", "nightly", file("draft2.sql", "SELECT '${secret_values.draft-pw}';\n"), "--resource-version", "1"]);
+      expect(bad.code, bad.stderr).toBe(0);
+      expect(bad.stderr).toContain("line 1: ${secret_values.draft-pw} is outside");
+      const stale = await coffer(["sql", "drafts", "save", "nightly", v1, "--resource-version", "1"]);
+      expect(stale.code).not.toBe(0);
+      expect(stale.stderr).toContain("InvalidState");
+      expect((await coffer(["sql", "drafts", "save", "nightly", v1])).code).toBe(0);
+      const list = await coffer(["sql", "drafts", "list"]);
+      expect(list.stdout).toMatch(/nightly\s+yes/);
+      const deployed = await coffer(["sql", "drafts", "deploy", "nightly", "-o", "json"]);
+      expect(deployed.code, deployed.stderr).toBe(0);
+      expect(JSON.parse(deployed.stdout).deployment).toMatchObject({ phase: expect.any(String), outdated: false });
+      expect(gw.operations.some((o) => o.statement.includes("dr4ft-S3cret"))).toBe(true);
+      expect((await coffer(["sql", "drafts", "delete", "nightly"])).code).not.toBe(0); // its deployment runs
+      expect((await coffer(["sql", "drafts", "stop", "nightly"])).code).toBe(0);
+      expect((await coffer(["sql", "drafts", "delete", "nightly"])).stdout).toBe("nightly: deleted\n");
+      for (const r of [created, bad, stale, list, deployed]) expect(r.stdout + r.stderr).not.toContain("dr4ft-S3cret");
+    } finally {
+      await gw.stop();
+      await coffer(["sql", "gateway", "clear"]);
+    }
   });
 
   it("manages workflow keys from a fields file and renders a workflow YAML", async () => {

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import type { DraftView } from "../../contract/sql-drafts.js";
 import type { Cli } from "../context.js";
 import { CliError, ExitCode, usageError } from "../exit-codes.js";
 import { seg } from "../http-client.js";
@@ -7,8 +8,9 @@ import { formatDetails, formatTable } from "../output.js";
 
 /**
  * `coffer sql …`: SQL secret values (added and deleted, never shown), validation of
- * `${secret_values.<name>}` references (redacted, never a value), Ververica-style API tokens and the Flink SQL
- * Gateway of an environment. All act in the request scope (--environment / --region).
+ * `${secret_values.<name>}` references (redacted, never a value), SQL drafts (the console's SQL
+ * editor), Ververica-style API tokens and the Flink SQL Gateway of an environment. All act in
+ * the request scope (--environment / --region).
  */
 interface ValueObject {
   id: string;
@@ -100,6 +102,71 @@ export function registerSqlCommands(program: Command, cli: Cli): void {
         cli.out(r.statement);
       }
       if (!r.valid) throw new CliError("the script's secret value references cannot be resolved (see the lines above)", ExitCode.InvalidInput);
+    });
+
+  const drafts = sql.command("drafts").description("SQL drafts (the console's SQL editor): saved scripts, checked on every save, deployed as statements");
+  const problems = (d: DraftView) => {
+    for (const ref of d.validation.references) if (ref.problem !== undefined) cli.note(`line ${ref.line}: ${ref.reference} ${ref.problem}`);
+  };
+  const showDraft = (cmd: Command, d: DraftView) => {
+    if (cli.isJson(cmd)) return cli.json(d);
+    problems(d);
+    cli.out(formatDetails([["Name", d.name], ["Valid", d.validation.valid ? "yes" : "no"], ["Version", String(d.resourceVersion)], ["Updated", d.updatedAt], ["Deployment", d.deployment ? `${d.deployment.phase}${d.deployment.outdated ? " (outdated: deploy again)" : ""}` : "(none)"]]));
+    cli.out(d.validation.statement); // redacted: every honoured reference reads ******
+  };
+  drafts
+    .command("list")
+    .description("list drafts: validity and deployment")
+    .action(async (_o: object, cmd: Command) => {
+      const r = await cli.client(cmd).call<{ drafts: DraftView[] }>({ method: "GET", path: "/v1/sql/drafts" });
+      if (cli.isJson(cmd)) return cli.json(r);
+      cli.out(formatTable([
+        { header: "NAME", get: (d: DraftView) => d.name },
+        { header: "VALID", get: (d) => (d.validation.valid ? "yes" : "no") },
+        { header: "DEPLOYMENT", get: (d) => (d.deployment ? d.deployment.phase : "-") },
+        { header: "UPDATED", get: (d) => d.updatedAt },
+      ], r.drafts));
+    });
+  drafts
+    .command("show <name>")
+    .description("a draft: its check and deployment, and its text redacted")
+    .action(async (name: string, _o: object, cmd: Command) => showDraft(cmd, await cli.client(cmd).call<DraftView>({ method: "GET", path: `/v1/sql/drafts/${seg(name)}` })));
+  drafts
+    .command("save <name> [file]")
+    .description("create the draft, or save new text into it; the script comes from file (- or piped stdin)")
+    .option("--resource-version <n>", "refuse the save unless the draft is still at this version (another editor saved meanwhile)")
+    .action(async (name: string, file: string | undefined, opts: { resourceVersion?: string }, cmd: Command) => {
+      const statement = (await readInput(file, "the script file", cli.io)).toString("utf8");
+      const client = cli.client(cmd);
+      let version: number | undefined;
+      if (opts.resourceVersion !== undefined) {
+        version = Number(opts.resourceVersion);
+        if (!Number.isInteger(version) || version < 1) throw usageError("--resource-version is a positive integer");
+      }
+      const existing = await client.call<DraftView>({ method: "GET", path: `/v1/sql/drafts/${seg(name)}` }).catch((e: unknown) => {
+        if (e instanceof CliError && e.code === "DraftNotFound") return undefined;
+        throw e;
+      });
+      const d = existing
+        ? await client.call<DraftView>({ method: "PUT", path: `/v1/sql/drafts/${seg(name)}`, body: { statement, ...(version !== undefined ? { resourceVersion: version } : {}) } })
+        : await client.call<DraftView>({ method: "POST", path: "/v1/sql/drafts", body: { name, statement } });
+      showDraft(cmd, d);
+    });
+  drafts
+    .command("deploy <name>")
+    .description("start the draft as a statement (its references checked first; values reach only the Flink SQL Gateway)")
+    .action(async (name: string, _o: object, cmd: Command) => showDraft(cmd, await cli.client(cmd).call<DraftView>({ method: "POST", path: `/v1/sql/drafts/${seg(name)}/deploy` })));
+  drafts
+    .command("stop <name>")
+    .description("stop the draft's deployed statement")
+    .action(async (name: string, _o: object, cmd: Command) => showDraft(cmd, await cli.client(cmd).call<DraftView>({ method: "POST", path: `/v1/sql/drafts/${seg(name)}/stop` })));
+  drafts
+    .command("delete <name>")
+    .description("delete a draft (refused while its deployment runs)")
+    .action(async (name: string, _o: object, cmd: Command) => {
+      await cli.client(cmd).call<unknown>({ method: "DELETE", path: `/v1/sql/drafts/${seg(name)}` });
+      if (cli.isJson(cmd)) cli.json({ name, deleted: true });
+      else cli.line(`${name}: deleted`);
     });
 
   const tokens = sql.command("tokens").description("Ververica-style API tokens of the environment (namespace): Bearer credentials with a role");
