@@ -191,6 +191,17 @@ describe.skipIf(Boolean(skip))("Create API key wizard (seed 001) in Chromium", {
     await secretLeftNowhere(page, secret);
   });
 
+  it("Escape on the secret's step before it is downloaded or copied warns first; a second Escape leaves without it", async () => {
+    const { secret } = await walk(page, { account: "me", cloud: "aws", region: "us-east-1", name: "escape-test", description: "" });
+    const dialog = page.getByRole("dialog");
+    await page.keyboard.press("Escape");
+    await page.getByText("The secret is not saved yet and cannot be shown again", { exact: false }).waitFor();
+    expect(await dialog.isVisible()).toBe(true); // still open: the secret can still be saved
+    await page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "detached" });
+    await secretLeftNowhere(page, secret);
+  });
+
   it("a user who may not create service accounts is told so at the account step; nothing is created", async () => {
     const limited = { name: "limited-dev", password: "limited-password-1" };
     const u = await s.request("POST", "/v1/users", limited);

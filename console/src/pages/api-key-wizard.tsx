@@ -84,6 +84,16 @@ export function ApiKeyWizard({ principals, onCreated, onClose }: { principals: P
   const [busy, setBusy] = useState(false);
   const [created, setCreated] = useState<ApiKey>();
   const [saved, setSaved] = useState(false);
+  const [warned, setWarned] = useState(false);
+  /** Escape or ✕: once the secret is shown and neither downloaded nor copied, the first attempt only warns (it cannot be shown again). */
+  function dismiss() {
+    if (created && !saved && !warned) {
+      setWarned(true);
+      toast("error", "The secret is not saved yet and cannot be shown again: download or copy it, or close again to leave without it.");
+      return;
+    }
+    onClose();
+  }
   const body = useRef<HTMLDivElement>(null);
 
   // Each step takes the focus (its first field, else its heading), as the dialog did on opening.
@@ -194,7 +204,7 @@ export function ApiKeyWizard({ principals, onCreated, onClose }: { principals: P
   );
 
   return (
-    <Modal title="Create API key" onClose={onClose} wide>
+    <Modal title="Create API key" onClose={dismiss} wide>
       <ol className="steps" aria-label="Steps">
         {STEPS.map(([k, label], i) => (
           <li key={k} className={i < index ? "done" : i === index ? "current" : ""} aria-current={i === index ? "step" : undefined}>
