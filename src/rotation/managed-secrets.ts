@@ -268,6 +268,15 @@ export class ManagedSecrets {
     return { ...created, warnings };
   }
 
+  /**
+   * An imported access key must be one of the service account's own (it authenticates as
+   * that account): otherwise a secret could hold, and its rotation replace, someone else's key.
+   */
+  async checkImportedKey(serviceAccountId: string, accessKeyId: string, secret: string): Promise<void> {
+    const p = await this.deps.apiKeys.verify(accessKeyId, secret);
+    if (!p || p.id !== serviceAccountId) throw invalid("The imported API key does not authenticate as the service account.");
+  }
+
   private async accessKey(scope: Scope, input: ManagedSecretInput, guard: KeyGuard | undefined): Promise<ManagedSecretResult> {
     const config = validateManagedConfig({ ...input.settings, type: "access-key" });
     if (config.type !== "access-key") throw invalid("Not an access-key configuration.");
@@ -276,8 +285,7 @@ export class ManagedSecrets {
     const v = input.value;
     if (v) {
       if (typeof v.AccessKeyId !== "string" || typeof v.AccessKeySecret !== "string") throw invalid("value must be {AccessKeyId, AccessKeySecret}.");
-      const p = await this.deps.apiKeys.verify(v.AccessKeyId, v.AccessKeySecret);
-      if (!p || p.id !== config.serviceAccountId) throw invalid("The imported API key does not authenticate as the service account.");
+      await this.checkImportedKey(config.serviceAccountId, v.AccessKeyId, v.AccessKeySecret);
       const created = await this.store(scope, input, config, { AccessKeyId: v.AccessKeyId, AccessKeySecret: v.AccessKeySecret, GenerateTimestamp: new Date(this.deps.clock.now()).toISOString() }, guard);
       return { ...created, warnings: [] };
     }

@@ -84,6 +84,11 @@ describe("managed secret types", () => {
     expect(await failCode("DescribeSecret", { SecretName: "acs/ram/user/bob" })).toBe("Forbidden.ResourceNotFound");
     // With them, UserName is the service account's name, so the secret is acs/ram/user/<service account>, as the console names it.
     expect(await failCode("CreateSecret", { SecretName: "$Auto", SecretType: "RAMCredentials", VersionId: "v1", ExtendedConfig: ram("mallory", { type: "access-key", serviceAccountId: alice.id }), SecretData: data })).toBe("InvalidParameter");
+    // The AccessKeys must be the service account's own (as the native API checks): another account's pair, or a made-up one, is refused and nothing is stored.
+    const bob = await serviceAccount(s, "bob-not-alice");
+    for (const wrong of [{ AccessKeyId: bob.keyId, AccessKeySecret: bob.secret }, { AccessKeyId: alice.keyId, AccessKeySecret: "not-the-secret" }, { AccessKeyId: "LTAI-made-up", AccessKeySecret: "x" }])
+      expect(await failCode("CreateSecret", { SecretName: "$Auto", SecretType: "RAMCredentials", VersionId: "v1", ExtendedConfig: ram("alice", { type: "access-key", serviceAccountId: alice.id }), SecretData: json({ AccessKeys: [wrong] }) })).toBe("InvalidParameter");
+    expect(await failCode("DescribeSecret", { SecretName: "acs/ram/user/alice" })).toBe("Forbidden.ResourceNotFound");
     const created = await c.call("CreateSecret", {
       SecretName: "$Auto", SecretType: "RAMCredentials", VersionId: "v1", ExtendedConfig: ram("alice", { type: "access-key", serviceAccountId: alice.id }),
       SecretData: data, EnableAutomaticRotation: true, RotationInterval: "7d",

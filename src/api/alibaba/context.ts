@@ -34,7 +34,7 @@ export interface AlibabaDeps {
   /** Credential rotation; RotateSecret answers Rejected.UnsupportedOperation without it. */
   rotation?: RotationPort | undefined;
   /** Managed database secrets (accounts created or imported exactly as on the native API). */
-  managed?: Pick<ManagedSecrets, "create"> | undefined;
+  managed?: Pick<ManagedSecrets, "create" | "checkImportedKey"> | undefined;
 }
 
 /** What an operation handler gets. */

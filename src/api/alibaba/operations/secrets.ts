@@ -109,7 +109,14 @@ async function createSecret(c: OpContext): Promise<Record<string, unknown>> {
   checkSecretName(name, type);
   const versionId = p.req("VersionId", 64);
   if (managed.config?.type === "database" && deps.managed) return createManagedDatabase(c, type, name, versionId, managed.config, managed.text!);
-  const values = initialValues(type, extended, p.str("SecretData", { required: true, max: 64 * 1024 })!, dataTypeOf(p.str("SecretDataType", { max: 16 })), aliTime(new Date(deps.clock.now()).toISOString())!);
+  const data = p.str("SecretData", { required: true, max: 64 * 1024 })!;
+  const values = initialValues(type, extended, data, dataTypeOf(p.str("SecretDataType", { max: 16 })), aliTime(new Date(deps.clock.now()).toISOString())!);
+  // A RAM secret Coffer rotates holds the service account's own AccessKeys, as the native API checks.
+  if (type === "RAMCredentials" && managed.config?.type === "access-key" && deps.managed) {
+    const serviceAccountId = managed.config.serviceAccountId;
+    for (const k of (JSON.parse(data) as { AccessKeys: { AccessKeyId: string; AccessKeySecret: string }[] }).AccessKeys)
+      await deps.managed.checkImportedKey(serviceAccountId, k.AccessKeyId, k.AccessKeySecret);
+  }
   const enable = p.bool("EnableAutomaticRotation") ?? false;
   if (enable && type === "Generic") throw unsupported("Generic secrets do not rotate automatically (EnableAutomaticRotation applies to Rds, Redis, PolarDB, RAMCredentials and ECS secrets).");
   const interval = enable ? checkRotationInterval(type, parseInterval(p.req("RotationInterval", 32))) : undefined;
