@@ -106,3 +106,40 @@ describe("a read never waits on the store's writer (issue 18)", () => {
     }
   });
 });
+
+describe("a warm read runs no statement on the store (issue 18)", () => {
+  it("native and AWS SigV4 (signature checked): the caches answer, only the audit writer writes", async () => {
+    const { smClient } = await import("../helpers/aws.js");
+    const { GetSecretValueCommand } = await import("@aws-sdk/client-secrets-manager");
+    const storage = s.app.storage;
+    const { DEFAULT_REGION } = await import("../../src/core/scope.js");
+    const sm = smClient(s, { region: DEFAULT_REGION });
+    const calls: string[] = [];
+    const wrap = <K extends "get" | "all" | "run" | "transaction">(k: K) => {
+      const original = (storage[k] as (...a: unknown[]) => unknown).bind(storage);
+      (storage as unknown as Record<string, unknown>)[k] = (...a: unknown[]) => {
+        calls.push(`${k}: ${typeof a[0] === "string" ? a[0].slice(0, 80) : "(fn)"}`);
+        return original(...a);
+      };
+      return () => ((storage as unknown as Record<string, unknown>)[k] = original);
+    };
+    // Warm every cache on the paths (and the day's access date), then count.
+    for (let i = 0; i < 3; i++) {
+      await warm();
+      expect((await sm.send(new GetSecretValueCommand({ SecretId: "warm/db" }))).SecretString).toBe("first");
+    }
+    await s.app.audit.flushAll();
+    const restore = (["get", "all", "run", "transaction"] as const).map(wrap);
+    try {
+      for (let i = 0; i < 5; i++) {
+        await warm();
+        expect((await sm.send(new GetSecretValueCommand({ SecretId: "warm/db" }))).SecretString).toBe("first");
+      }
+      // The audit records of these reads are the audit writer's (the background writer on
+      // SQLite, a transaction per batch on PostgreSQL): no read, and no other write.
+      expect(calls.filter((c) => !c.startsWith("transaction"))).toEqual([]);
+    } finally {
+      restore.forEach((r) => r());
+    }
+  });
+});
