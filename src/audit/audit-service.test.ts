@@ -6,7 +6,7 @@ import { isCofferError } from "../core/errors.js";
 import { existsSync, statSync } from "node:fs";
 import { BackgroundWorkerLost, SqliteStorage, type BackgroundWriter, type Storage, type Tx } from "../storage/index.js";
 import { chainMac } from "./audit-chain.js";
-import { createAuditService, MAX_QUEUED, type AuditInput } from "./audit-service.js";
+import { AuditService, MAX_QUEUED, type AuditInput } from "./audit-service.js";
 
 const engine = testEngine();
 let storage: Storage;
@@ -31,7 +31,7 @@ afterEach(async () => {
 
 /** The audit service under test; a long buffer delay, so no timer writes anything behind a test's back. */
 const newAudit = () =>
-  createAuditService({
+  new AuditService({
     storage,
     clock: systemClock,
     macKey: () => {
@@ -346,7 +346,7 @@ describe.runIf(engine === "sqlite")("audit records through the background writer
       },
     };
     const wrapped = Object.create(storage, { background: { value: lossy } }) as Storage;
-    const audit = createAuditService({ storage: wrapped, clock: systemClock, macKey: () => key, onError: (e) => errors.push(e), bufferMs: 60_000 });
+    const audit = new AuditService({ storage: wrapped, clock: systemClock, macKey: () => key, onError: (e) => errors.push(e), bufferMs: 60_000 });
     await audit.record(rec({ requestId: "committed-unanswered" }));
     audit.append(rec({ requestId: "next" }));
     await audit.flushAll();

@@ -1,5 +1,5 @@
 import type { KeyObject } from "node:crypto";
-import { createAuditDevices, createAuditRetention, createAuditService, type AuditDevices, type AuditRetention, type AuditService } from "../audit/index.js";
+import { AuditService, createAuditDevices, createAuditRetention, type AuditDevices, type AuditRetention } from "../audit/index.js";
 import { parseAuditDevices } from "../contract/audit-devices.js";
 import type { Clock } from "../core/clock.js";
 import type { Barrier } from "../crypto/barrier.js";
@@ -39,7 +39,7 @@ export function composeAudit(d: { storage: Storage; clock: Clock; log: LateLog; 
   const auditDevices = createAuditDevices({ specs: parseAuditDevices(d.devices), log: (fields, msg) => log.error(fields, msg) });
   const chainKey = new AuditChainKey();
   const macKey = () => chainKey.get();
-  const audit = createAuditService({
+  const audit = new AuditService({
     devices: auditDevices,
     storage,
     clock,

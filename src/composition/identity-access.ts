@@ -3,7 +3,7 @@ import { createDecider, type Decider } from "../auth/decider.js";
 import { FailureThrottle } from "../auth/throttle.js";
 import type { Clock } from "../core/clock.js";
 import type { Barrier } from "../crypto/barrier.js";
-import { createApiKeyService, createEnvironmentService, createPrincipalService, type ApiKeyService, type EnvironmentService, type PrincipalService } from "../identity/index.js";
+import { ApiKeyService, EnvironmentService, PrincipalService } from "../identity/index.js";
 import type { KmsService } from "../kms/index.js";
 import type { SecretsModule } from "../secrets/index.js";
 import type { Storage } from "../storage/index.js";
@@ -19,9 +19,9 @@ export interface IdentityAndAccess {
 /** Composition step 3, identity and access: API keys (secrets under the barrier), environments, principals, the failure throttle, policies and roles. */
 export function composeIdentityAndAccess(d: { storage: Storage; barrier: Barrier; clock: Clock; dev: boolean }): IdentityAndAccess {
   const { storage, barrier, clock } = d;
-  const apiKeys = createApiKeyService({ storage, barrier, clock });
-  const environments = createEnvironmentService({ storage, clock, dev: d.dev });
-  const principals = createPrincipalService({ storage, clock });
+  const apiKeys = new ApiKeyService({ storage, barrier, clock });
+  const environments = new EnvironmentService({ storage, clock, dev: d.dev });
+  const principals = new PrincipalService({ storage, clock });
   const throttle = new FailureThrottle(clock);
   const access = new AccessService({ storage, clock });
   return { apiKeys, environments, principals, throttle, access };

@@ -50,21 +50,155 @@ const view = (k: ApiKey): ApiKeyView => ({
   displayName: k.displayName, description: k.description, state: k.state, createdAt: iso(k.createdAt), updatedAt: iso(k.updatedAt),
 });
 
+export interface ApiKeyServiceDeps {
+  storage: Storage;
+  barrier: Barrier;
+  clock: Clock;
+}
+
 /**
  * API keys: the id is public, the secret is shown once and stored only sealed by the
  * barrier (signature schemes need it back). Verification compares SHA-256 digests in
  * constant time and does the same work for unknown ids; lookups are cached and dropped
  * on every change to the key or its owner.
  */
-export function createApiKeyService(deps: { storage: Storage; barrier: Barrier; clock: Clock }) {
-  const { storage, barrier, clock } = deps;
-  const cache = new InvalidatingCache<CachedKey>(50_000);
-  const keys = new ApiKeyRepository(storage);
+export class ApiKeyService {
+  /** The lookup cache, for the node's cache registry (invalidation, hit ratio). */
+  readonly cache = new InvalidatingCache<CachedKey>(50_000);
+  private readonly storage: Storage;
+  private readonly barrier: Barrier;
+  private readonly clock: Clock;
+  private readonly keys: ApiKeyRepository;
 
-  async function load(id: string): Promise<CachedKey> {
-    const k = await keys.withOwnerState(id);
+  constructor(deps: ApiKeyServiceDeps) {
+    ({ storage: this.storage, barrier: this.barrier, clock: this.clock } = deps);
+    this.keys = new ApiKeyRepository(this.storage);
+  }
+
+  /** The principal for a key id and secret, or undefined. Same work whether or not the id exists. */
+  async verify(keyId: string, secret: string): Promise<Principal | undefined> {
+    const presented = digest(secret);
+    const e = await this.entry(keyId);
+    const match = timingSafeEqual(presented, e.digest);
+    return match && e.usable ? e.principal : undefined;
+  }
+
+  /**
+   * For signature schemes: the principal and the secret to recompute a signature with. The
+   * secret is the cached entry's own Buffer (the same object while the entry lives): SigV4
+   * keys its derived-key cache on that identity.
+   */
+  async signingKey(keyId: string): Promise<{ principal: Principal; secret: Buffer } | undefined> {
+    const e = await this.entry(keyId);
+    return e.usable ? { principal: e.principal, secret: e.secret } : undefined;
+  }
+
+  /**
+   * `cloud` (optional, scoped keys only): the region's cloud (`cloud-regions.ts`), which is
+   * stored whether given or not. `pair` (optional): a key id and secret chosen by the caller (`newPair()`), so a caller
+   * can record the pair before the key exists (credential rotation writes it first).
+   */
+  async create(input: { owner: { id: string; kind: "user" | "service-account" }; scope?: Scope | undefined; cloud?: string | undefined; displayName?: string | undefined; description?: string | undefined; pair?: { id: string; secret: string } | undefined }): Promise<{ key: ApiKeyView; secret: string }> {
+    const displayName = input.displayName ?? "";
+    const description = input.description ?? "";
+    if (displayName.length > 128) throw invalid("A display name is at most 128 characters.");
+    if (description.length > 1024) throw invalid("A description is at most 1024 characters.");
+    if (input.cloud !== undefined && !input.scope) throw invalid("A cloud belongs to a key scoped to an environment and region; an organization-wide key has none.");
+    // The region's own cloud; a cloud given that is not the region's is refused (CloudNotOffered).
+    const cloud = input.scope ? keyCloud(input.scope.region, input.cloud) : null;
+    if (input.pair && (!/^[A-Z0-9]{16}$/.test(input.pair.id) || !/^[A-Za-z0-9+/]{64}$/.test(input.pair.secret))) throw invalid("A chosen API key pair must look like a generated one (newPair()).");
+    const id = input.pair?.id ?? randomFrom(ID_CHARS, 16);
+    const secret = input.pair?.secret ?? randomFrom(SECRET_CHARS, 64);
+    const now = this.clock.now();
+    await this.storage.transaction(async (tx) => {
+      await this.keys.insert(tx, {
+        id, ownerId: input.owner.id, ownerKind: input.owner.kind, environmentId: input.scope?.environmentId ?? null, region: input.scope?.region ?? null, cloud,
+        displayName, description, secretEnc: this.barrier.encrypt(Buffer.from(secret), secretPath(id)), state: "active", createdAt: now, updatedAt: now,
+      });
+      // Another node may have looked the id up (and cached "no such key") before.
+      tx.invalidate(CACHES.apiKeys, id);
+    });
+    return { key: view(await this.row(id)), secret };
+  }
+
+  /** A fresh key id and secret in the generated format, for `create({ pair })`. */
+  newPair(): { id: string; secret: string } {
+    return { id: randomFrom(ID_CHARS, 16), secret: randomFrom(SECRET_CHARS, 64) };
+  }
+
+  async describe(id: string): Promise<ApiKeyView> {
+    return view(await this.row(id));
+  }
+
+  async list(filter: { ownerId?: string | undefined; environmentId?: string | undefined; region?: string | undefined; limit: number; after?: string | undefined }): Promise<Page<ApiKeyView>> {
+    const found = await this.keys.list({ ownerId: filter.ownerId, environmentId: filter.environmentId, region: filter.region, after: decodePageToken(filter.after) ?? "", limit: filter.limit });
+    const page = pageOf(found, filter.limit, (k) => k.id);
+    return { items: page.items.map(view), nextToken: page.nextToken };
+  }
+
+  async update(id: string, input: { displayName?: string | undefined; description?: string | undefined }): Promise<ApiKeyView> {
+    const r = await this.row(id);
+    if (r.ownerKind === "root") throw new CofferError("InvalidState", "The root API key cannot be changed through the API.");
+    const displayName = input.displayName ?? r.displayName;
+    const description = input.description ?? r.description;
+    if (displayName.length > 128 || description.length > 1024) throw invalid("A display name is at most 128 characters and a description at most 1024.");
+    await this.keys.updateText(id, displayName, description, this.clock.now());
+    return view(await this.row(id));
+  }
+
+  async delete(id: string): Promise<void> {
+    const r = await this.row(id);
+    if (r.ownerKind === "root") throw new CofferError("InvalidState", "The root API key cannot be deleted through the API.");
+    await this.storage.transaction(async (tx) => {
+      await this.keys.delete(tx, id);
+      tx.invalidate(CACHES.apiKeys, id);
+    });
+  }
+
+  /** The root key: the given pair (kept if it already exists), or a generated one printed once. */
+  async ensureRoot(pair?: { keyId: string; secret: string }): Promise<{ keyId: string; secret: string | undefined; created: boolean }> {
+    if (pair) {
+      if (!KEY_ID.test(pair.keyId)) throw new CofferError("InvalidParameter", "COFFER_ROOT_ACCESS_KEY_ID must be 1-128 letters, digits and _ . + = @ -.");
+      if (!SECRET.test(pair.secret)) throw new CofferError("InvalidParameter", "COFFER_ROOT_ACCESS_KEY_SECRET must be 1-256 printable ASCII characters without spaces.");
+    }
+    return this.storage.transaction(async (tx) => {
+      const existing = await this.keys.activeRootId(tx);
+      if (existing !== undefined && (!pair || existing === pair.keyId)) {
+        if (pair) {
+          await this.keys.updateSecret(tx, pair.keyId, this.barrier.encrypt(Buffer.from(pair.secret), secretPath(pair.keyId)), this.clock.now());
+          tx.invalidate(CACHES.apiKeys, pair.keyId);
+        }
+        return { keyId: existing, secret: undefined, created: false };
+      }
+      if (existing !== undefined) {
+        await this.keys.delete(tx, existing);
+        tx.invalidate(CACHES.apiKeys, existing);
+      }
+      const keyId = pair?.keyId ?? randomFrom(ID_CHARS, 16);
+      const secret = pair?.secret ?? randomFrom(SECRET_CHARS, 64);
+      const now = this.clock.now();
+      await this.keys.insert(tx, {
+        id: keyId, ownerId: "root", ownerKind: "root", environmentId: null, region: null, cloud: null, displayName: "root", description: "",
+        secretEnc: this.barrier.encrypt(Buffer.from(secret), secretPath(keyId)), state: "active", createdAt: now, updatedAt: now,
+      });
+      tx.invalidate(CACHES.apiKeys, keyId);
+      return { keyId, secret: pair ? undefined : secret, created: true };
+    });
+  }
+
+  clearCaches(): void {
+    this.cache.clear();
+  }
+
+  /** The cached entry for a key id (NONE for an unknown or malformed one). */
+  private async entry(keyId: string): Promise<CachedKey> {
+    return KEY_ID.test(keyId) ? ((await this.cache.get(keyId, () => this.load(keyId))) ?? NONE) : NONE;
+  }
+
+  private async load(id: string): Promise<CachedKey> {
+    const k = await this.keys.withOwnerState(id);
     if (!k) return NONE;
-    const secret = barrier.decrypt(k.secretEnc, secretPath(k.id));
+    const secret = this.barrier.decrypt(k.secretEnc, secretPath(k.id));
     const ownerActive = k.ownerKind === "root" || k.ownerState === "active";
     return {
       principal: {
@@ -79,129 +213,9 @@ export function createApiKeyService(deps: { storage: Storage; barrier: Barrier; 
     };
   }
 
-  const entry = async (keyId: string): Promise<CachedKey> => (KEY_ID.test(keyId) ? ((await cache.get(keyId, () => load(keyId))) ?? NONE) : NONE);
-
-  async function row(id: string): Promise<ApiKey> {
-    const r = KEY_ID.test(id) ? await keys.byId(id) : undefined;
+  private async row(id: string): Promise<ApiKey> {
+    const r = KEY_ID.test(id) ? await this.keys.byId(id) : undefined;
     if (!r) throw new CofferError("ApiKeyNotFound", `The API key "${String(id).slice(0, 64)}" does not exist.`);
     return r;
   }
-
-  return {
-    /** The principal for a key id and secret, or undefined. Same work whether or not the id exists. */
-    async verify(keyId: string, secret: string): Promise<Principal | undefined> {
-      const presented = digest(secret);
-      const e = await entry(keyId);
-      const match = timingSafeEqual(presented, e.digest);
-      return match && e.usable ? e.principal : undefined;
-    },
-
-    /** For signature schemes: the principal and the secret to recompute a signature with. */
-    async signingKey(keyId: string): Promise<{ principal: Principal; secret: Buffer } | undefined> {
-      const e = await entry(keyId);
-      return e.usable ? { principal: e.principal, secret: e.secret } : undefined;
-    },
-
-    /**
-     * `cloud` (optional, scoped keys only): the region's cloud (`cloud-regions.ts`), which is
-     * stored whether given or not. `pair` (optional): a key id and secret chosen by the caller (`newPair()`), so a caller
-     * can record the pair before the key exists (credential rotation writes it first).
-     */
-    async create(input: { owner: { id: string; kind: "user" | "service-account" }; scope?: Scope | undefined; cloud?: string | undefined; displayName?: string | undefined; description?: string | undefined; pair?: { id: string; secret: string } | undefined }): Promise<{ key: ApiKeyView; secret: string }> {
-      const displayName = input.displayName ?? "";
-      const description = input.description ?? "";
-      if (displayName.length > 128) throw invalid("A display name is at most 128 characters.");
-      if (description.length > 1024) throw invalid("A description is at most 1024 characters.");
-      if (input.cloud !== undefined && !input.scope) throw invalid("A cloud belongs to a key scoped to an environment and region; an organization-wide key has none.");
-      // The region's own cloud; a cloud given that is not the region's is refused (CloudNotOffered).
-      const cloud = input.scope ? keyCloud(input.scope.region, input.cloud) : null;
-      if (input.pair && (!/^[A-Z0-9]{16}$/.test(input.pair.id) || !/^[A-Za-z0-9+/]{64}$/.test(input.pair.secret))) throw invalid("A chosen API key pair must look like a generated one (newPair()).");
-      const id = input.pair?.id ?? randomFrom(ID_CHARS, 16);
-      const secret = input.pair?.secret ?? randomFrom(SECRET_CHARS, 64);
-      const now = clock.now();
-      await storage.transaction(async (tx) => {
-        await keys.insert(tx, {
-          id, ownerId: input.owner.id, ownerKind: input.owner.kind, environmentId: input.scope?.environmentId ?? null, region: input.scope?.region ?? null, cloud,
-          displayName, description, secretEnc: barrier.encrypt(Buffer.from(secret), secretPath(id)), state: "active", createdAt: now, updatedAt: now,
-        });
-        // Another node may have looked the id up (and cached "no such key") before.
-        tx.invalidate(CACHES.apiKeys, id);
-      });
-      return { key: view(await row(id)), secret };
-    },
-
-    /** A fresh key id and secret in the generated format, for `create({ pair })`. */
-    newPair(): { id: string; secret: string } {
-      return { id: randomFrom(ID_CHARS, 16), secret: randomFrom(SECRET_CHARS, 64) };
-    },
-
-    async describe(id: string): Promise<ApiKeyView> {
-      return view(await row(id));
-    },
-
-    async list(filter: { ownerId?: string | undefined; environmentId?: string | undefined; region?: string | undefined; limit: number; after?: string | undefined }): Promise<Page<ApiKeyView>> {
-      const found = await keys.list({ ownerId: filter.ownerId, environmentId: filter.environmentId, region: filter.region, after: decodePageToken(filter.after) ?? "", limit: filter.limit });
-      const page = pageOf(found, filter.limit, (k) => k.id);
-      return { items: page.items.map(view), nextToken: page.nextToken };
-    },
-
-    async update(id: string, input: { displayName?: string | undefined; description?: string | undefined }): Promise<ApiKeyView> {
-      const r = await row(id);
-      if (r.ownerKind === "root") throw new CofferError("InvalidState", "The root API key cannot be changed through the API.");
-      const displayName = input.displayName ?? r.displayName;
-      const description = input.description ?? r.description;
-      if (displayName.length > 128 || description.length > 1024) throw invalid("A display name is at most 128 characters and a description at most 1024.");
-      await keys.updateText(id, displayName, description, clock.now());
-      return view(await row(id));
-    },
-
-    async delete(id: string): Promise<void> {
-      const r = await row(id);
-      if (r.ownerKind === "root") throw new CofferError("InvalidState", "The root API key cannot be deleted through the API.");
-      await storage.transaction(async (tx) => {
-        await keys.delete(tx, id);
-        tx.invalidate(CACHES.apiKeys, id);
-      });
-    },
-
-    /** The root key: the given pair (kept if it already exists), or a generated one printed once. */
-    async ensureRoot(pair?: { keyId: string; secret: string }): Promise<{ keyId: string; secret: string | undefined; created: boolean }> {
-      if (pair) {
-        if (!KEY_ID.test(pair.keyId)) throw new CofferError("InvalidParameter", "COFFER_ROOT_ACCESS_KEY_ID must be 1-128 letters, digits and _ . + = @ -.");
-        if (!SECRET.test(pair.secret)) throw new CofferError("InvalidParameter", "COFFER_ROOT_ACCESS_KEY_SECRET must be 1-256 printable ASCII characters without spaces.");
-      }
-      return storage.transaction(async (tx) => {
-        const existing = await keys.activeRootId(tx);
-        if (existing !== undefined && (!pair || existing === pair.keyId)) {
-          if (pair) {
-            await keys.updateSecret(tx, pair.keyId, barrier.encrypt(Buffer.from(pair.secret), secretPath(pair.keyId)), clock.now());
-            tx.invalidate(CACHES.apiKeys, pair.keyId);
-          }
-          return { keyId: existing, secret: undefined, created: false };
-        }
-        if (existing !== undefined) {
-          await keys.delete(tx, existing);
-          tx.invalidate(CACHES.apiKeys, existing);
-        }
-        const keyId = pair?.keyId ?? randomFrom(ID_CHARS, 16);
-        const secret = pair?.secret ?? randomFrom(SECRET_CHARS, 64);
-        const now = clock.now();
-        await keys.insert(tx, {
-          id: keyId, ownerId: "root", ownerKind: "root", environmentId: null, region: null, cloud: null, displayName: "root", description: "",
-          secretEnc: barrier.encrypt(Buffer.from(secret), secretPath(keyId)), state: "active", createdAt: now, updatedAt: now,
-        });
-        tx.invalidate(CACHES.apiKeys, keyId);
-        return { keyId, secret: pair ? undefined : secret, created: true };
-      });
-    },
-
-    clearCaches(): void {
-      cache.clear();
-    },
-
-    /** The lookup cache, for the node's cache registry (invalidation, hit ratio). */
-    cache,
-  };
 }
-
-export type ApiKeyService = ReturnType<typeof createApiKeyService>;

@@ -41,157 +41,169 @@ function validateEnvName(name: unknown): string {
   return name;
 }
 
+export interface EnvironmentServiceDeps {
+  storage: Storage;
+  clock: Clock;
+  /** Dev mode: any region is offered on first use. */
+  dev: boolean;
+}
+
+const view = (e: Loaded): EnvironmentView => {
+  const regions = [...e.regions].sort();
+  return {
+    id: e.env.id,
+    name: e.env.name,
+    description: e.env.description,
+    regions,
+    offers: regions.map(cloudRegion),
+    createdAt: iso(e.env.createdAt),
+    updatedAt: iso(e.env.updatedAt || e.env.createdAt),
+  };
+};
+
 /**
  * Environments and the regions each offers. An environment plus a region is the scope
  * that isolates every resource. In dev mode any region is offered on first use; in
  * production a region must be added to the environment first.
  */
-export function createEnvironmentService(deps: { storage: Storage; clock: Clock; dev: boolean }) {
-  const { storage, clock } = deps;
-  const environments = new EnvironmentRepository(storage);
-  const apiKeys = new ApiKeyRepository(storage);
-  let cache: Map<string, Loaded> | undefined;
+export class EnvironmentService {
+  private readonly storage: Storage;
+  private readonly clock: Clock;
+  private readonly dev: boolean;
+  private readonly environments: EnvironmentRepository;
+  private readonly apiKeys: ApiKeyRepository;
+  /** All environments, loaded on first use; dropped by `invalidate()`. */
+  private cache: Map<string, Loaded> | undefined;
 
-  async function load(): Promise<Map<string, Loaded>> {
-    if (cache) return cache;
-    const m = new Map((await environments.all()).map((env): [string, Loaded] => [env.id, { env, regions: new Set(env.regions) }]));
-    cache = m;
+  constructor(deps: EnvironmentServiceDeps) {
+    ({ storage: this.storage, clock: this.clock, dev: this.dev } = deps);
+    this.environments = new EnvironmentRepository(this.storage);
+    this.apiKeys = new ApiKeyRepository(this.storage);
+  }
+
+  /** Drops the cached environments (the cache registry calls it on every change, from any node). */
+  invalidate(): void {
+    this.cache = undefined;
+  }
+
+  async create(input: { name: string; description?: string | undefined; regions?: string[] | undefined }): Promise<EnvironmentView> {
+    const name = validateEnvName(input.name);
+    const description = input.description ?? "";
+    if (description.length > 1024) throw invalid("A description is at most 1024 characters.");
+    const regions = (input.regions ?? []).map(validateRegion);
+    const id = newPrefixedId("env", 6);
+    const now = this.clock.now();
+    await this.storage.transaction(async (tx) => {
+      if (await this.environments.nameTaken(tx, name)) throw new CofferError("EnvironmentAlreadyExists", `An environment named "${name}" already exists.`);
+      await this.environments.insert(tx, { id, name, description, regions, createdAt: now, updatedAt: now });
+      tx.invalidate(CACHES.environments, "*");
+    });
+    return view(await this.get(id));
+  }
+
+  async describe(ref: string): Promise<EnvironmentView> {
+    return view(await this.get(ref));
+  }
+
+  async list(opts: { limit: number; after?: string | undefined }): Promise<Page<EnvironmentView>> {
+    const after = decodePageToken(opts.after) ?? "";
+    const all = [...(await this.load()).values()].filter((e) => e.env.id > after).sort((a, b) => (a.env.id < b.env.id ? -1 : 1));
+    const page = pageOf(all.slice(0, opts.limit + 1), opts.limit, (e) => e.env.id);
+    return { items: page.items.map(view), nextToken: page.nextToken };
+  }
+
+  async update(ref: string, input: { name?: string | undefined; description?: string | undefined }): Promise<EnvironmentView> {
+    const e = await this.get(ref);
+    const name = input.name === undefined ? e.env.name : validateEnvName(input.name);
+    const description = input.description ?? e.env.description;
+    if (description.length > 1024) throw invalid("A description is at most 1024 characters.");
+    await this.storage.transaction(async (tx) => {
+      if (name !== e.env.name && (await this.environments.nameTaken(tx, name))) throw new CofferError("EnvironmentAlreadyExists", `An environment named "${name}" already exists.`);
+      await this.environments.update(tx, e.env.id, name, description, this.clock.now());
+      tx.invalidate(CACHES.environments, "*");
+    });
+    return view(await this.get(e.env.id));
+  }
+
+  async setRegions(ref: string, regions: string[]): Promise<EnvironmentView> {
+    const e = await this.get(ref);
+    const wanted = new Set(regions.map(validateRegion));
+    await this.storage.transaction(async (tx) => {
+      for (const r of e.regions) {
+        if (wanted.has(r)) continue;
+        if ((await this.environments.resourcesIn(tx, e.env.id, r)) > 0) throw new CofferError("InvalidState", `The region "${r}" still holds keys or secrets in this environment.`);
+        // Its Flink SQL gateway goes with it: a region added again starts with none.
+        await this.environments.removeRegion(tx, e.env.id, r);
+      }
+      await this.environments.addRegions(tx, e.env.id, wanted, this.clock.now());
+      tx.invalidate(CACHES.environments, "*");
+    });
+    return view(await this.get(e.env.id));
+  }
+
+  async delete(ref: string): Promise<void> {
+    const e = await this.get(ref);
+    if (e.env.id === DEFAULT_ENVIRONMENT_ID) throw new CofferError("InvalidState", "The default environment cannot be deleted.");
+    await this.storage.transaction(async (tx) => {
+      const used = await this.environments.resourcesIn(tx, e.env.id);
+      if (used > 0) throw new CofferError("InvalidState", `The environment "${e.env.name}" still holds ${used} keys or secrets; delete them first.`);
+      await this.apiKeys.deleteInEnvironment(tx, e.env.id);
+      await this.environments.delete(tx, e.env.id);
+      tx.invalidate(CACHES.environments, "*");
+      tx.invalidate(CACHES.apiKeys, "*"); // the environment's keys are gone: no node may still find one cached
+    });
+  }
+
+  /**
+   * The scope, changing nothing: in dev mode an unknown region is accepted but not yet
+   * added. The pipeline adds it (`offerRegion`) only once the request has succeeded, so a
+   * refused request leaves the environment as it was.
+   */
+  async lookupScope(envRef: string, region: string): Promise<Scope> {
+    const e = await this.get(envRef);
+    validateRegion(region);
+    if (!e.regions.has(region) && !this.dev) throw new CofferError("RegionNotOffered", `The environment "${e.env.name}" does not offer the region "${region}".`);
+    return { environmentId: e.env.id, region };
+  }
+
+  /** Dev mode: adds the scope's region to its environment when it is not offered yet. */
+  async offerRegion(scope: Scope): Promise<void> {
+    const e = await this.get(scope.environmentId);
+    if (e.regions.has(scope.region)) return;
+    if (!this.dev) throw new CofferError("RegionNotOffered", `The environment "${e.env.name}" does not offer the region "${scope.region}".`);
+    await this.addRegions(e.env.id, [scope.region]);
+  }
+
+  async exists(envId: string): Promise<boolean> {
+    return (await this.load()).has(envId);
+  }
+
+  private async load(): Promise<Map<string, Loaded>> {
+    if (this.cache) return this.cache;
+    const m = new Map((await this.environments.all()).map((env): [string, Loaded] => [env.id, { env, regions: new Set(env.regions) }]));
+    this.cache = m;
     return m;
   }
-  const invalidate = () => {
-    cache = undefined;
-  };
 
-  const view = (e: Loaded): EnvironmentView => {
-    const regions = [...e.regions].sort();
-    return {
-      id: e.env.id,
-      name: e.env.name,
-      description: e.env.description,
-      regions,
-      offers: regions.map(cloudRegion),
-      createdAt: iso(e.env.createdAt),
-      updatedAt: iso(e.env.updatedAt || e.env.createdAt),
-    };
-  };
-
-  async function find(ref: string): Promise<Loaded | undefined> {
-    const m = await load();
+  private async find(ref: string): Promise<Loaded | undefined> {
+    const m = await this.load();
     const byId = m.get(ref);
     if (byId) return byId;
     for (const e of m.values()) if (e.env.name === ref) return e;
     return undefined;
   }
 
-  async function get(ref: string) {
-    const e = typeof ref === "string" && ref.length <= 64 ? await find(ref) : undefined;
+  private async get(ref: string): Promise<Loaded> {
+    const e = typeof ref === "string" && ref.length <= 64 ? await this.find(ref) : undefined;
     if (!e) throw new CofferError("EnvironmentNotFound", `The environment "${String(ref).slice(0, 64)}" does not exist.`);
     return e;
   }
 
-  async function addRegions(envId: string, regions: readonly string[]): Promise<void> {
-    const now = clock.now();
-    await storage.transaction(async (tx) => {
-      await environments.addRegions(tx, envId, regions, now);
+  private async addRegions(envId: string, regions: readonly string[]): Promise<void> {
+    const now = this.clock.now();
+    await this.storage.transaction(async (tx) => {
+      await this.environments.addRegions(tx, envId, regions, now);
       tx.invalidate(CACHES.environments, "*");
     });
   }
-
-  return {
-    invalidate,
-
-    async create(input: { name: string; description?: string | undefined; regions?: string[] | undefined }): Promise<EnvironmentView> {
-      const name = validateEnvName(input.name);
-      const description = input.description ?? "";
-      if (description.length > 1024) throw invalid("A description is at most 1024 characters.");
-      const regions = (input.regions ?? []).map(validateRegion);
-      const id = newPrefixedId("env", 6);
-      const now = clock.now();
-      await storage.transaction(async (tx) => {
-        if (await environments.nameTaken(tx, name)) throw new CofferError("EnvironmentAlreadyExists", `An environment named "${name}" already exists.`);
-        await environments.insert(tx, { id, name, description, regions, createdAt: now, updatedAt: now });
-        tx.invalidate(CACHES.environments, "*");
-      });
-      return view(await get(id));
-    },
-
-    async describe(ref: string): Promise<EnvironmentView> {
-      return view(await get(ref));
-    },
-
-    async list(opts: { limit: number; after?: string | undefined }): Promise<Page<EnvironmentView>> {
-      const after = decodePageToken(opts.after) ?? "";
-      const all = [...(await load()).values()].filter((e) => e.env.id > after).sort((a, b) => (a.env.id < b.env.id ? -1 : 1));
-      const page = pageOf(all.slice(0, opts.limit + 1), opts.limit, (e) => e.env.id);
-      return { items: page.items.map(view), nextToken: page.nextToken };
-    },
-
-    async update(ref: string, input: { name?: string | undefined; description?: string | undefined }): Promise<EnvironmentView> {
-      const e = await get(ref);
-      const name = input.name === undefined ? e.env.name : validateEnvName(input.name);
-      const description = input.description ?? e.env.description;
-      if (description.length > 1024) throw invalid("A description is at most 1024 characters.");
-      await storage.transaction(async (tx) => {
-        if (name !== e.env.name && (await environments.nameTaken(tx, name))) throw new CofferError("EnvironmentAlreadyExists", `An environment named "${name}" already exists.`);
-        await environments.update(tx, e.env.id, name, description, clock.now());
-        tx.invalidate(CACHES.environments, "*");
-      });
-      return view(await get(e.env.id));
-    },
-
-    async setRegions(ref: string, regions: string[]): Promise<EnvironmentView> {
-      const e = await get(ref);
-      const wanted = new Set(regions.map(validateRegion));
-      await storage.transaction(async (tx) => {
-        for (const r of e.regions) {
-          if (wanted.has(r)) continue;
-          if ((await environments.resourcesIn(tx, e.env.id, r)) > 0) throw new CofferError("InvalidState", `The region "${r}" still holds keys or secrets in this environment.`);
-          // Its Flink SQL gateway goes with it: a region added again starts with none.
-          await environments.removeRegion(tx, e.env.id, r);
-        }
-        await environments.addRegions(tx, e.env.id, wanted, clock.now());
-        tx.invalidate(CACHES.environments, "*");
-      });
-      return view(await get(e.env.id));
-    },
-
-    async delete(ref: string): Promise<void> {
-      const e = await get(ref);
-      if (e.env.id === DEFAULT_ENVIRONMENT_ID) throw new CofferError("InvalidState", "The default environment cannot be deleted.");
-      await storage.transaction(async (tx) => {
-        const used = await environments.resourcesIn(tx, e.env.id);
-        if (used > 0) throw new CofferError("InvalidState", `The environment "${e.env.name}" still holds ${used} keys or secrets; delete them first.`);
-        await apiKeys.deleteInEnvironment(tx, e.env.id);
-        await environments.delete(tx, e.env.id);
-        tx.invalidate(CACHES.environments, "*");
-        tx.invalidate(CACHES.apiKeys, "*"); // the environment's keys are gone: no node may still find one cached
-      });
-    },
-
-    /**
-     * The scope, changing nothing: in dev mode an unknown region is accepted but not yet
-     * added. The pipeline adds it (`offerRegion`) only once the request has succeeded, so a
-     * refused request leaves the environment as it was.
-     */
-    async lookupScope(envRef: string, region: string): Promise<Scope> {
-      const e = await get(envRef);
-      validateRegion(region);
-      if (!e.regions.has(region) && !deps.dev) throw new CofferError("RegionNotOffered", `The environment "${e.env.name}" does not offer the region "${region}".`);
-      return { environmentId: e.env.id, region };
-    },
-
-    /** Dev mode: adds the scope's region to its environment when it is not offered yet. */
-    async offerRegion(scope: Scope): Promise<void> {
-      const e = await get(scope.environmentId);
-      if (e.regions.has(scope.region)) return;
-      if (!deps.dev) throw new CofferError("RegionNotOffered", `The environment "${e.env.name}" does not offer the region "${scope.region}".`);
-      await addRegions(e.env.id, [scope.region]);
-    },
-
-    async exists(envId: string): Promise<boolean> {
-      return (await load()).has(envId);
-    },
-  };
 }
-
-export type EnvironmentService = ReturnType<typeof createEnvironmentService>;

@@ -1,6 +1,6 @@
-export { apiKeyDetail, apiKeyScope, createApiKeyService, type ApiKeyService, type ApiKeyView } from "./api-key-service.js";
-export { createEnvironmentService, validateRegion, type EnvironmentService, type EnvironmentView } from "./environment-service.js";
-export { createPrincipalService, MIN_PASSWORD, type AccountKind, type PrincipalService, type PrincipalView } from "./principal-service.js";
+export { apiKeyDetail, apiKeyScope, ApiKeyService, type ApiKeyView } from "./api-key-service.js";
+export { EnvironmentService, validateRegion, type EnvironmentView } from "./environment-service.js";
+export { createPrincipalService, MIN_PASSWORD, PrincipalService, type AccountKind, type PrincipalView } from "./principal-service.js";
 export type { Principal, PrincipalKind } from "./principal.js";
 export { ensureOrganization, type Organization } from "./organization.js";
 export { CLOUDS, CLOUD_NAMES, cloudRegion, keyCloud, type Cloud, type CloudRegion } from "./cloud-regions.js";
