@@ -131,7 +131,7 @@ export class EnvironmentService {
     await this.storage.transaction(async (tx) => {
       for (const r of e.regions) {
         if (wanted.has(r)) continue;
-        if ((await this.environments.resourcesIn(tx, e.env.id, r)) > 0) throw new CofferError("InvalidState", `The region "${r}" still holds keys or secrets in this environment.`);
+        if ((await this.environments.resourcesIn(tx, e.env.id, r)) > 0) throw new CofferError("InvalidState", `The region "${r}" still holds keys, secrets or running SQL statements in this environment.`);
         // Its Flink SQL gateway goes with it: a region added again starts with none.
         await this.environments.removeRegion(tx, e.env.id, r);
       }
@@ -146,7 +146,7 @@ export class EnvironmentService {
     if (e.env.id === DEFAULT_ENVIRONMENT_ID) throw new CofferError("InvalidState", "The default environment cannot be deleted.");
     await this.storage.transaction(async (tx) => {
       const used = await this.environments.resourcesIn(tx, e.env.id);
-      if (used > 0) throw new CofferError("InvalidState", `The environment "${e.env.name}" still holds ${used} keys or secrets; delete them first.`);
+      if (used > 0) throw new CofferError("InvalidState", `The environment "${e.env.name}" still holds ${used} keys, secrets or running SQL statements; delete or stop them first.`);
       await this.apiKeys.deleteInEnvironment(tx, e.env.id);
       await this.environments.delete(tx, e.env.id);
       tx.invalidate(CACHES.environments, "*");

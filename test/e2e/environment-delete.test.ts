@@ -1,0 +1,46 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FakeFlinkGateway } from "../helpers/fake-flink-gateway.js";
+import { startTestServer, type TestServer } from "../helpers/test-server.js";
+
+/**
+ * Deleting an environment (or removing a region) takes what only configures it with it — the
+ * gateway, SQL drafts, stopped statements and namespace API tokens — and is refused while a
+ * statement runs there, as it is while keys or secrets remain.
+ */
+let s: TestServer;
+let gw: FakeFlinkGateway;
+beforeAll(async () => {
+  s = await startTestServer();
+  gw = await new FakeFlinkGateway().start();
+});
+afterAll(async () => {
+  await gw?.stop();
+  await s?.close();
+});
+
+describe("environment deletion and SQL configuration", () => {
+  it("refused while a statement runs; afterwards its drafts, statements and tokens are gone and the token stops", async () => {
+    const env = (await s.request("POST", "/v1/environments", { name: "short-sql", regions: ["eu-west-1"] })).body;
+    const here = { headers: { "x-coffer-environment": env.id, "x-coffer-region": "eu-west-1" } };
+    expect((await s.request("PUT", "/v1/sql/gateway", { url: gw.url }, here)).status).toBe(200);
+    expect((await s.request("POST", "/v1/sql/drafts", { name: "d1", statement: "SELECT 1" }, here)).status).toBe(201);
+    const token = await s.request("POST", "/v1/sql/tokens", { name: "ci", role: "editor" }, here);
+    expect(token.status).toBe(201);
+    const bearer = { auth: `Bearer ${token.body.secret}` };
+    expect((await s.request("GET", "/v1/sql/drafts", undefined, bearer)).status).toBe(200);
+    expect((await s.request("POST", "/v1/sql/drafts/d1/deploy", undefined, here)).status).toBeLessThan(300);
+
+    const refused = await s.request("DELETE", `/v1/environments/${env.id}`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.message).toContain("running SQL statements");
+    const region = await s.request("PUT", `/v1/environments/${env.id}/regions`, { regions: ["us-east-1"] });
+    expect(region.status).toBe(409);
+
+    expect((await s.request("POST", "/v1/sql/drafts/d1/stop", undefined, here)).status).toBeLessThan(300);
+    expect((await s.request("DELETE", `/v1/environments/${env.id}`)).status).toBe(204);
+    // The token no longer authenticates; nothing of the environment is left in the store.
+    expect((await s.request("GET", "/v1/sql/drafts", undefined, bearer)).status).toBe(401);
+    for (const table of ["sql_drafts", "sql_statements", "sql_api_tokens", "flink_gateways"])
+      expect(await s.app.storage.get(`SELECT 1 AS x FROM ${table} WHERE environment_id = ?`, [env.id])).toBeUndefined();
+  });
+});
