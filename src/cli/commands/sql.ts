@@ -38,6 +38,16 @@ interface TokenObject {
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 export function registerSqlCommands(program: Command, cli: Cli): void {
+  /** `<group> delete <name>`: `<name>: deleted` (or `{name, deleted: true}`). */
+  const deleteCommand = (group: Command, description: string, path: (name: string) => string) =>
+    group
+      .command("delete <name>")
+      .description(description)
+      .action(async (name: string, _o: object, cmd: Command) => {
+        await cli.client(cmd).call<unknown>({ method: "DELETE", path: path(name) });
+        if (cli.isJson(cmd)) cli.json({ name, deleted: true });
+        else cli.line(`${name}: deleted`);
+      });
   const sql = program.command("sql").description("SQL secret values, ${secret_values.…} resolution, API tokens, the Flink SQL Gateway");
   const values = sql.command("values").description("secret values for SQL jobs: added and deleted, never shown or changed");
 
@@ -160,14 +170,7 @@ export function registerSqlCommands(program: Command, cli: Cli): void {
     .command("stop <name>")
     .description("stop the draft's deployed statement")
     .action(async (name: string, _o: object, cmd: Command) => showDraft(cmd, await cli.client(cmd).call<DraftView>({ method: "POST", path: `/v1/sql/drafts/${seg(name)}/stop` })));
-  drafts
-    .command("delete <name>")
-    .description("delete a draft (refused while its deployment runs)")
-    .action(async (name: string, _o: object, cmd: Command) => {
-      await cli.client(cmd).call<unknown>({ method: "DELETE", path: `/v1/sql/drafts/${seg(name)}` });
-      if (cli.isJson(cmd)) cli.json({ name, deleted: true });
-      else cli.line(`${name}: deleted`);
-    });
+  deleteCommand(drafts, "delete a draft (refused while its deployment runs)", (name) => `/v1/sql/drafts/${seg(name)}`);
 
   const tokens = sql.command("tokens").description("Ververica-style API tokens of the environment (namespace): Bearer credentials with a role");
   tokens
@@ -188,14 +191,7 @@ export function registerSqlCommands(program: Command, cli: Cli): void {
       if (cli.isJson(cmd)) return cli.json(r);
       cli.out(formatTable([{ header: "NAME", get: (t: TokenObject) => t.name }, { header: "ROLE", get: (t) => t.role }, { header: "CREATED", get: (t) => t.createdAt }, { header: "CREATED BY", get: (t) => t.createdBy }], r.tokens));
     });
-  tokens
-    .command("delete <name>")
-    .description("delete an API token; it stops working at once")
-    .action(async (name: string, _o: object, cmd: Command) => {
-      await cli.client(cmd).call<unknown>({ method: "DELETE", path: `/v1/sql/tokens/${seg(name)}` });
-      if (cli.isJson(cmd)) cli.json({ name, deleted: true });
-      else cli.line(`${name}: deleted`);
-    });
+  deleteCommand(tokens, "delete an API token; it stops working at once", (name) => `/v1/sql/tokens/${seg(name)}`);
 
   const gateway = sql.command("gateway").description("the Flink SQL Gateway that statements of the environment and region run on");
   const show = (cmd: Command, g: { url: string | null; source: string }) => (cli.isJson(cmd) ? cli.json(g) : cli.line(`${g.url ?? "(none)"} (${g.source})`));
