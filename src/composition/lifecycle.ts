@@ -5,8 +5,11 @@ import type { CacheRegistry } from "../core/cache-registry.js";
 import type { Clock } from "../core/clock.js";
 import { CofferError } from "../core/errors.js";
 import type { Barrier } from "../crypto/barrier.js";
+import { EnvironmentRepository } from "../identity/environment-repo.js";
 import type { ApiKeyService, EnvironmentService } from "../identity/index.js";
-import { KEYRING, readKeyring } from "../operator/keyring.js";
+import { ORGANIZATION } from "../identity/organization-repo.js";
+import { KEYRING, OperatorRepository } from "../operator/operator-repo.js";
+import { StoreRepository } from "../operator/store-repo.js";
 import { DEFAULT_ENVIRONMENT_ID, DEFAULT_ENVIRONMENT_NAME } from "../core/scope.js";
 import type { Storage } from "../storage/index.js";
 import type { AuditChainKey } from "./audit.js";
@@ -41,8 +44,15 @@ export interface LifecycleDeps {
  */
 export class Lifecycle {
   private root: RootAccessKey | undefined;
+  private readonly operator: OperatorRepository;
+  private readonly store: StoreRepository;
+  private readonly environmentRows: EnvironmentRepository;
 
-  constructor(private readonly d: LifecycleDeps) {}
+  constructor(private readonly d: LifecycleDeps) {
+    this.operator = new OperatorRepository(d.storage);
+    this.store = new StoreRepository(d.storage);
+    this.environmentRows = new EnvironmentRepository(d.storage);
+  }
 
   /** The root API key (dev mode, or when a pair is configured). */
   get rootAccessKey(): RootAccessKey | undefined {
@@ -51,8 +61,8 @@ export class Lifecycle {
 
   /** Open the keyring with the root key; throws `Sealed` if the key does not match. */
   async unseal(rootKey: Buffer): Promise<void> {
-    const { storage, barrier } = this.d;
-    const keyring = await readKeyring(storage);
+    const { barrier } = this.d;
+    const keyring = await this.operator.keyring();
     if (!keyring) throw new CofferError("Sealed", "The store is not initialized.");
     barrier.unseal(rootKey, keyring);
     this.d.chainKey.derive(barrier);
@@ -73,10 +83,9 @@ export class Lifecycle {
 
   /** The native API's reset (dev mode): empty the store but its keyring and organization, then bootstrap again. */
   async reset(): Promise<void> {
-    const { storage, audit, caches, throttle } = this.d;
+    const { audit, caches, throttle } = this.d;
     await audit.flushAll();
-    await storage.truncateAll(["meta", "schema_migrations"]);
-    await storage.run("DELETE FROM meta WHERE name NOT IN (?, ?)", [KEYRING, "organization"]);
+    await this.store.emptyAllBut([KEYRING, ORGANIZATION]);
     caches.clearAll();
     throttle.clear();
     const again = await this.bootstrap();
@@ -84,9 +93,9 @@ export class Lifecycle {
   }
 
   private async bootstrap(): Promise<RootAccessKey | undefined> {
-    const { storage, clock, region, environments, access, apiKeys } = this.d;
-    await storage.run("INSERT INTO environments (id, name, description, created_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING", [DEFAULT_ENVIRONMENT_ID, DEFAULT_ENVIRONMENT_NAME, "Default environment", clock.now(), clock.now()]);
-    await storage.run("INSERT INTO environment_regions (environment_id, region, created_at) VALUES (?, ?, ?) ON CONFLICT (environment_id, region) DO NOTHING", [DEFAULT_ENVIRONMENT_ID, region, clock.now()]);
+    const { clock, region, environments, access, apiKeys } = this.d;
+    const now = clock.now();
+    await this.environmentRows.ensure({ id: DEFAULT_ENVIRONMENT_ID, name: DEFAULT_ENVIRONMENT_NAME, description: "Default environment", regions: [region], createdAt: now, updatedAt: now });
     environments.invalidate();
     await access.ensureBuiltinRoles();
     await this.grantBootstrapAdmins();
@@ -97,10 +106,9 @@ export class Lifecycle {
 
   /** Users named by `operator init` as first administrators get the administrator role, once. */
   private async grantBootstrapAdmins(): Promise<void> {
-    const { storage, access } = this.d;
-    const row = await storage.get<{ value: Buffer }>("SELECT value FROM meta WHERE name = 'bootstrap_admins'");
-    if (!row) return;
-    for (const id of JSON.parse(row.value.toString("utf8")) as string[]) await access.grantRoleAtBootstrap(id, "administrator").catch(() => undefined);
-    await storage.run("DELETE FROM meta WHERE name = 'bootstrap_admins'");
+    const ids = await this.operator.bootstrapAdmins();
+    if (!ids) return;
+    for (const id of ids) await this.d.access.grantRoleAtBootstrap(id, "administrator").catch(() => undefined);
+    await this.operator.clearBootstrapAdmins();
   }
 }

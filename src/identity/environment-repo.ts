@@ -1,4 +1,4 @@
-import type { Storage, Tx } from "../storage/index.js";
+import type { Queryable, Storage, Tx } from "../storage/index.js";
 
 /** An environment as stored, with the regions it offers; times in epoch milliseconds. */
 export interface Environment {
@@ -38,6 +38,12 @@ export class EnvironmentRepository {
     return [...byId.values()];
   }
 
+  /** Stores the environment and offers its regions, unless they are stored already (those stay as they are); not in one transaction. */
+  async ensure(e: Environment): Promise<void> {
+    await this.db.run("INSERT INTO environments (id, name, description, created_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING", [e.id, e.name, e.description, e.createdAt, e.updatedAt]);
+    await this.addRegions(this.db, e.id, e.regions, e.createdAt);
+  }
+
   async nameTaken(tx: Tx, name: string): Promise<boolean> {
     return (await tx.get("SELECT 1 AS x FROM environments WHERE name = ?", [name])) !== undefined;
   }
@@ -49,7 +55,7 @@ export class EnvironmentRepository {
   }
 
   /** Offers these regions in the environment (those already offered stay as they are). */
-  async addRegions(tx: Tx, environmentId: string, regions: Iterable<string>, createdAt: number): Promise<void> {
+  async addRegions(tx: Queryable, environmentId: string, regions: Iterable<string>, createdAt: number): Promise<void> {
     for (const r of regions) await tx.run("INSERT INTO environment_regions (environment_id, region, created_at) VALUES (?, ?, ?) ON CONFLICT (environment_id, region) DO NOTHING", [environmentId, r, createdAt]);
   }
 

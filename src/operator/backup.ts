@@ -6,6 +6,7 @@ import { Readable } from "node:stream";
 import { createGunzip, createGzip } from "node:zlib";
 import { MIGRATIONS } from "../storage/migrations.js";
 import type { Queryable, SqlParam, Storage } from "../storage/index.js";
+import { StoreRepository, type StoredRow } from "./store-repo.js";
 
 /**
  * Backup and restore (issue 9): a consistent snapshot of every table, copied row by row
@@ -33,27 +34,10 @@ export interface BackupHeader {
 export class BackupError extends Error {}
 
 const latestMigration = () => Math.max(...MIGRATIONS.map((m) => m.id));
-const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
-
-async function tableNames(db: Queryable, engine: string): Promise<string[]> {
-  const rows =
-    engine === "sqlite"
-      ? await db.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND substr(name, 1, 7) <> 'sqlite_' AND name <> 'schema_migrations'")
-      : await db.all<{ name: string }>("SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema() AND tablename <> 'schema_migrations'");
-  return rows.map((r) => r.name).sort();
-}
-
 /** Tables ordered so that every table comes after the tables its foreign keys reference. */
-async function fkOrder(db: Queryable, engine: string, tables: string[]): Promise<string[]> {
+async function fkOrder(store: StoreRepository, db: Queryable, tables: string[]): Promise<string[]> {
   const deps = new Map<string, Set<string>>(tables.map((t) => [t, new Set<string>()]));
-  if (engine === "sqlite") {
-    for (const t of tables) for (const r of await db.all<{ ref: string }>('SELECT "table" AS ref FROM pragma_foreign_key_list(?)', [t])) deps.get(t)!.add(r.ref);
-  } else {
-    const rows = await db.all<{ t: string; ref: string }>(
-      "SELECT c.relname AS t, f.relname AS ref FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_class f ON f.oid = k.confrelid WHERE k.contype = 'f' AND k.connamespace = current_schema()::regnamespace",
-    );
-    for (const r of rows) deps.get(r.t)?.add(r.ref);
-  }
+  for (const k of await store.foreignKeys(db, tables)) deps.get(k.table)?.add(k.references);
   const out: string[] = [];
   const seen = new Set<string>();
   const visit = (t: string) => {
@@ -66,14 +50,10 @@ async function fkOrder(db: Queryable, engine: string, tables: string[]): Promise
   return out;
 }
 
-const encode = (row: Record<string, unknown>) =>
+const encode = (row: StoredRow) =>
   Object.fromEntries(Object.entries(row).map(([k, v]) => [k, Buffer.isBuffer(v) ? { $b: v.toString("base64") } : typeof v === "bigint" ? Number(v) : v]));
 const decode = (v: unknown): SqlParam =>
   v !== null && typeof v === "object" && "$b" in v ? Buffer.from(String((v as { $b: unknown }).$b), "base64") : (v as SqlParam);
-
-async function migrationLevel(db: Queryable): Promise<number> {
-  return (await db.get<{ m: number | null }>("SELECT MAX(id) AS m FROM schema_migrations"))?.m ?? 0;
-}
 
 /**
  * Online snapshot: one transaction (PostgreSQL: REPEATABLE READ, so every table is read
@@ -84,20 +64,20 @@ export async function backupStore(storage: Storage, file: string, opts: { migrat
   // Offline the store is brought to this version's schema first; a running server's already is.
   if (opts.migrate !== false) await storage.migrate();
   const engine = storage.dialect.engine;
+  const store = new StoreRepository(storage);
   const partial = `${file}.partial`;
   const gzip = createGzip();
   const done = pipeline(gzip, createWriteStream(partial, { mode: 0o600 }));
   const write = (line: string) => (gzip.write(line + "\n") ? Promise.resolve() : new Promise<void>((r) => gzip.once("drain", () => r())));
   let rows = 0;
   try {
-    const result = await storage.transaction(async (tx) => {
-      if (engine === "postgres") await tx.run("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-      const tables = await fkOrder(tx, engine, await tableNames(tx, engine));
-      const migration = await migrationLevel(tx);
+    const result = await store.snapshot(async (tx) => {
+      const tables = await fkOrder(store, tx, await store.tables(tx));
+      const migration = await store.migrationLevel(tx);
       const header: BackupHeader = { format: BACKUP_FORMAT, version: VERSION, migration, engine, createdAt: new Date().toISOString(), tables };
       await write(JSON.stringify(header));
       for (const t of tables) {
-        for (const r of await tx.all<Record<string, unknown>>(`SELECT * FROM ${quote(t)}`)) {
+        for (const r of await store.rows(tx, t)) {
           await write(JSON.stringify({ t, r: encode(r) }));
           rows++;
         }
@@ -124,7 +104,7 @@ async function* lines(file: string): AsyncGenerator<string> {
 /** Restore into an empty store (refuses one holding any row), in one transaction. */
 export async function restoreStore(storage: Storage, file: string): Promise<{ tables: number; rows: number; migration: number }> {
   await storage.migrate();
-  const engine = storage.dialect.engine;
+  const store = new StoreRepository(storage);
   return storage.transaction(async (tx) => {
     const it = lines(file)[Symbol.asyncIterator]();
     const first = await it.next().catch((e: unknown) => {
@@ -137,19 +117,16 @@ export async function restoreStore(storage: Storage, file: string): Promise<{ ta
       throw new BackupError("not a Coffer backup (bad header)");
     }
     if (header?.format !== BACKUP_FORMAT || header.version !== VERSION) throw new BackupError("not a Coffer backup (unknown format)");
-    const level = await migrationLevel(tx);
+    const level = await store.migrationLevel(tx);
     if (header.migration !== level || level !== latestMigration())
       throw new BackupError(`the backup is at schema level ${header.migration}, this Coffer at ${level}: restore with the Coffer version that took it`);
-    const tables = await tableNames(tx, engine);
-    for (const t of tables) if (await tx.get(`SELECT 1 AS x FROM ${quote(t)} LIMIT 1`)) throw new BackupError(`the target store is not empty (table ${t} has rows): restore only into a new store`);
+    const tables = await store.tables(tx);
+    for (const t of tables) if (await store.hasRows(tx, t)) throw new BackupError(`the target store is not empty (table ${t} has rows): restore only into a new store`);
     const known = new Set(tables);
     let rows = 0;
     let batch: { t: string; r: Record<string, unknown> }[] = [];
     const flush = async () => {
-      for (const { t, r } of batch) {
-        const cols = Object.keys(r);
-        await tx.run(`INSERT INTO ${quote(t)} (${cols.map(quote).join(", ")}) VALUES (${cols.map(() => "?").join(", ")})`, cols.map((c) => decode(r[c])));
-      }
+      for (const { t, r } of batch) await store.insertRow(tx, t, Object.fromEntries(Object.entries(r).map(([c, v]) => [c, decode(v)])));
       rows += batch.length;
       batch = [];
     };
@@ -160,14 +137,8 @@ export async function restoreStore(storage: Storage, file: string): Promise<{ ta
       if (batch.length >= BATCH) await flush();
     }
     await flush();
-    if (engine === "postgres") {
-      // BIGSERIAL columns: the sequences continue after the restored ids.
-      const serials = await tx.all<{ t: string; c: string }>(
-        "SELECT table_name AS t, column_name AS c FROM information_schema.columns WHERE table_schema = current_schema() AND column_default LIKE 'nextval(%'",
-      );
-      for (const s of serials)
-        await tx.get(`SELECT setval(pg_get_serial_sequence(?, ?), COALESCE((SELECT MAX(${quote(s.c)}) FROM ${quote(s.t)}), 0) + 1, false)`, [quote(s.t), s.c]);
-    }
+    // BIGSERIAL columns: the sequences continue after the restored ids.
+    await store.continueSequences(tx);
     return { tables: header.tables.length, rows, migration: header.migration };
   });
 }

@@ -7,7 +7,8 @@ import { Barrier } from "../crypto/barrier.js";
 import { createPrincipalService } from "../identity/index.js";
 import { randomPassword } from "../secrets/random-password.js";
 import { openStorage, type Storage } from "../storage/index.js";
-import { META, sealConfigProblem, writeMetaJson, type SealConfig } from "./seal-config.js";
+import { META, OperatorRepository } from "./operator-repo.js";
+import { sealConfigProblem, type SealConfig } from "./seal-config.js";
 import { splitRootKey } from "./shamir.js";
 import { createInstanceCa, DEFAULT_DNS_NAMES, DEFAULT_IP_ADDRESSES, fingerprintSha256, issueServerCertificate, nameProblem } from "./tls.js";
 import { tlsPaths } from "./tls-files.js";
@@ -119,19 +120,16 @@ export async function operatorInit(o: OperatorInitOptions): Promise<OperatorInit
       throw new OperatorInitError("the store was initialized by someone else meanwhile", "conflict");
     }
     try {
-      const keyring = await storage.get<{ value: Buffer }>("SELECT value FROM meta WHERE name = ?", ["keyring"]);
+      const operator = new OperatorRepository(storage);
+      const keyring = await operator.keyring();
       if (!keyring) throw new Error("the keyring was not written");
-      barrier.unseal(rootKey, keyring.value);
+      barrier.unseal(rootKey, keyring);
       const sealedCaKey = barrier.encrypt(ca.keyPkcs8, META.caKey);
       ca.keyPkcs8.fill(0);
-      await storage.transaction(async (tx) => {
-        await writeMetaJson(tx, META.sealConfig, config);
-        await tx.run("INSERT INTO meta (name, value) VALUES (?, ?)", [META.caCert, Buffer.from(ca.certPem, "utf8")]);
-        await tx.run("INSERT INTO meta (name, value) VALUES (?, ?)", [META.caKey, sealedCaKey]);
-      });
+      await operator.insertSetup({ sealConfig: config, caCertPem: ca.certPem, sealedCaKey });
       const principals = createPrincipalService({ storage, clock: systemClock, onChange: () => undefined });
       const admin = await principals.createUser({ name: o.adminUser, password, displayName: "Administrator", description: "First administrator, created by coffer operator init" });
-      await writeMetaJson(storage, META.bootstrapAdmins, [admin.id]);
+      await operator.setBootstrapAdmins([admin.id]);
 
       writePublic(paths.ca, ca.certPem);
       writePublic(paths.cert, server.chainPem);

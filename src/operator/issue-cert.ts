@@ -4,7 +4,8 @@ import { Barrier } from "../crypto/barrier.js";
 import { readRootKeyFile } from "./root-key-file.js";
 import { openStorage, type Storage } from "../storage/index.js";
 import { OperatorInitError } from "./init.js";
-import { META, readSealConfig } from "./seal-config.js";
+import { META, OperatorRepository } from "./operator-repo.js";
+import { readSealConfig } from "./seal-config.js";
 import { combineShares } from "./shamir.js";
 import { DEFAULT_DNS_NAMES, DEFAULT_IP_ADDRESSES, fingerprintSha256, issueServerCertificate, nameProblem } from "./tls.js";
 import { tlsPaths } from "./tls-files.js";
@@ -62,13 +63,9 @@ export async function operatorIssueCert(o: IssueCertOptions): Promise<IssueCertR
   const storage = openStorage(o.storage, dataDir);
   const barrier = new Barrier();
   try {
-    const rows = await storage.all<{ name: string; value: Buffer }>("SELECT name, value FROM meta WHERE name IN (?, ?, ?)", ["keyring", META.caCert, META.caKey]);
-    const row = (name: string) => rows.find((r) => r.name === name)?.value;
-    const keyring = row("keyring");
-    const caCert = row(META.caCert);
-    const caKey = row(META.caKey);
+    const { keyring, certPem, sealedKey: caKey } = await new OperatorRepository(storage).ca();
     if (!keyring) throw new OperatorInitError("the store is not initialized: run `coffer operator init`", "usage");
-    if (!caCert || !caKey) throw new OperatorInitError("this store has no instance CA (it was not set up by `coffer operator init`)", "usage");
+    if (certPem === undefined || !caKey) throw new OperatorInitError("this store has no instance CA (it was not set up by `coffer operator init`)", "usage");
     const rootKey = await rootKeyOf(storage, o);
     try {
       barrier.unseal(rootKey, keyring);
@@ -78,7 +75,6 @@ export async function operatorIssueCert(o: IssueCertOptions): Promise<IssueCertR
       rootKey.fill(0);
     }
     const keyPkcs8 = barrier.decrypt(caKey, META.caKey);
-    const certPem = Buffer.from(caCert).toString("utf8");
     const issued = await issueServerCertificate({ certPem, keyPkcs8 }, { dnsNames, ipAddresses }, new Date());
     keyPkcs8.fill(0);
     const paths = tlsPaths(dataDir);

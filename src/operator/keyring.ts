@@ -1,11 +1,11 @@
 import { Barrier } from "../crypto/barrier.js";
 import type { Storage } from "../storage/index.js";
+import { OperatorRepository } from "./operator-repo.js";
 
-/** The `meta` row that holds the barrier's keyring, sealed by the root key: its presence is what "initialized" means. */
-export const KEYRING = "keyring";
+export { KEYRING } from "./operator-repo.js";
 
 export async function readKeyring(storage: Storage): Promise<Buffer | undefined> {
-  return (await storage.get<{ value: Buffer }>("SELECT value FROM meta WHERE name = ?", [KEYRING]))?.value;
+  return new OperatorRepository(storage).keyring();
 }
 
 export async function isInitialized(storage: Storage): Promise<boolean> {
@@ -16,6 +16,5 @@ export async function isInitialized(storage: Storage): Promise<boolean> {
 export async function initializeStore(storage: Storage, rootKey: Buffer, now: number): Promise<void> {
   await storage.migrate();
   const fresh = Barrier.createKeyring(rootKey, now);
-  const r = await storage.run("INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING", [KEYRING, fresh]);
-  if (r.changes === 0) throw new Error("the store is already initialized");
+  if (!(await new OperatorRepository(storage).insertKeyring(fresh))) throw new Error("the store is already initialized");
 }

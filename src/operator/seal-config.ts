@@ -1,19 +1,7 @@
-import type { Queryable } from "../storage/index.js";
+import type { Storage } from "../storage/index.js";
+import { OperatorRepository } from "./operator-repo.js";
 
-/**
- * What `coffer operator init` records in the `meta` table besides the keyring. None of
- * it is secret except `tls/ca-key`, which is sealed by the barrier.
- */
-export const META = {
-  /** `{shares, threshold}` JSON: how the root key was split. */
-  sealConfig: "seal_config",
-  /** The instance CA certificate (PEM). Public. */
-  caCert: "tls/ca-cert",
-  /** The instance CA private key (PKCS#8 DER), barrier ciphertext with AAD path `tls/ca-key`. */
-  caKey: "tls/ca-key",
-  /** JSON array of user ids created by `operator init` as administrators. */
-  bootstrapAdmins: "bootstrap_admins",
-} as const;
+export { META } from "./operator-repo.js";
 
 export interface SealConfig {
   shares: number;
@@ -33,16 +21,10 @@ export function sealConfigProblem(shares: number, threshold: number): string | u
   return undefined;
 }
 
-export async function readSealConfig(db: Queryable): Promise<SealConfig> {
-  const row = await db.get<{ value: Buffer }>("SELECT value FROM meta WHERE name = ?", [META.sealConfig]);
-  if (!row) return SINGLE_KEY;
-  const parsed = JSON.parse(Buffer.from(row.value).toString("utf8")) as Partial<SealConfig>;
-  const shares = Number(parsed.shares);
-  const threshold = Number(parsed.threshold);
+export async function readSealConfig(storage: Storage): Promise<SealConfig> {
+  const stored = await new OperatorRepository(storage).sealConfig();
+  if (!stored) return SINGLE_KEY;
+  const { shares, threshold } = stored;
   if (sealConfigProblem(shares, threshold) !== undefined) throw new Error("the stored seal configuration is not valid");
   return { shares, threshold };
-}
-
-export async function writeMetaJson(db: Queryable, name: string, value: unknown): Promise<void> {
-  await db.run("INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value", [name, Buffer.from(JSON.stringify(value), "utf8")]);
 }

@@ -119,13 +119,16 @@ async function onlineBackup(cli: Cli, cmd: Command, file: string): Promise<void>
   const client = cli.client(cmd);
   const partial = `${file}.partial`;
   let summary: BackupSummary;
+  const out = createWriteStream(partial, { mode: 0o600 });
   try {
-    const res = await client.send({ method: "GET", path: "/v1/sys/backup", download: createWriteStream(partial, { mode: 0o600 }) });
+    const res = await client.send({ method: "GET", path: "/v1/sys/backup", download: out });
     const h = res.headers?.["x-coffer-backup"];
     summary = JSON.parse(typeof h === "string" ? h : "null") as BackupSummary;
     if (typeof summary?.rows !== "number") throw new CliError(`the server at ${client.addr} did not answer with a backup`, ExitCode.Internal);
     renameSync(partial, file);
   } catch (e) {
+    // A refused call never pipes into the stream: close it (its file may open only now) before removing the file.
+    if (!out.closed) await new Promise<void>((done) => out.once("close", () => done()).destroy());
     rmSync(partial, { force: true });
     throw e;
   }
