@@ -195,6 +195,3 @@ export class PrincipalService {
     return view(await this.row(id));
   }
 }
-
-/** Kept for `coffer operator init` (src/operator/init.ts), which builds its own for the first administrator. */
-export const createPrincipalService = (deps: PrincipalServiceDeps): PrincipalService => new PrincipalService(deps);

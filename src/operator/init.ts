@@ -4,7 +4,7 @@ import { dirname, resolve } from "node:path";
 import { initializeStore, isInitialized } from "./keyring.js";
 import { systemClock } from "../core/clock.js";
 import { Barrier } from "../crypto/barrier.js";
-import { createPrincipalService } from "../identity/index.js";
+import { PrincipalService } from "../identity/index.js";
 import { randomPassword } from "../secrets/random-password.js";
 import { openStorage, type Storage } from "../storage/index.js";
 import { META, OperatorRepository } from "./operator-repo.js";
@@ -127,7 +127,7 @@ export async function operatorInit(o: OperatorInitOptions): Promise<OperatorInit
       const sealedCaKey = barrier.encrypt(ca.keyPkcs8, META.caKey);
       ca.keyPkcs8.fill(0);
       await operator.insertSetup({ sealConfig: config, caCertPem: ca.certPem, sealedCaKey });
-      const principals = createPrincipalService({ storage, clock: systemClock, onChange: () => undefined });
+      const principals = new PrincipalService({ storage, clock: systemClock, onChange: () => undefined });
       const admin = await principals.createUser({ name: o.adminUser, password, displayName: "Administrator", description: "First administrator, created by coffer operator init" });
       await operator.setBootstrapAdmins([admin.id]);
 
