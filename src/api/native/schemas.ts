@@ -76,8 +76,9 @@ export type SchemasKeepTheContract = [
 
 /**
  * A compile error unless what a service answers is exactly what src/contract promises: a field
- * added, dropped or retyped on either side fails (the identity views are built in
- * src/identity; policies, roles, SQL values and workflow keys use the contract types themselves).
+ * added, dropped or retyped on either side fails (the environment and API key views are built
+ * in src/identity; principals, policies, roles, SQL values and workflow keys are the contract
+ * types themselves).
  */
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 type Holds<T extends true> = T;
