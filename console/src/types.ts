@@ -14,93 +14,11 @@ export interface Secret extends SecretShape {
   [k: string]: unknown;
 }
 
-/** A region an environment offers, in its cloud (aws, gcp, azure by the provider's region names, else coffer). */
-export interface RegionOffer {
-  cloud: string;
-  region: string;
-  displayName: string;
-}
-
-export interface Environment {
-  id: string;
-  name: string;
-  description: string;
-  regions: string[];
-  offers?: RegionOffer[];
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface PrincipalView {
-  id: string;
-  kind: "user" | "service-account";
-  name: string;
-  displayName: string;
-  description: string;
-  state: "active" | "disabled";
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface ApiKey {
-  id: string;
-  ownerId: string;
-  ownerKind: string;
-  environmentId: string | null;
-  region: string | null;
-  cloud: string | null;
-  displayName: string;
-  description: string;
-  state: string;
-  createdAt: string;
-  updatedAt: string;
-  secret?: string;
-}
-
-export interface Policy {
-  id: string;
-  name: string;
-  description: string;
-  document: unknown;
-  builtin: boolean;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface Role {
-  id: string;
-  name: string;
-  description: string;
-  builtin: boolean;
-  policies: string[];
-}
-
-export interface SqlValue {
-  id: string;
-  name: string;
-  createdAt: string;
-  modifiedAt: string;
-}
-
-export type WorkflowKeyType = "ImageRepository" | "ObjectStorage" | "FunctionInvocation" | "Custom";
-
-export interface WorkflowKey {
-  service: string;
-  name: string;
-  type: WorkflowKeyType;
-  info?: Record<string, string>;
-  valueNames?: string[];
-  versionId?: string;
-  createdAt: string;
-  updatedAt: string;
-}
+/** Identities, policies, SQL values and workflow keys are the server's own wire shapes too. */
+export type { ApiKey, Environment, NewApiKey, PrincipalView, RegionOffer, WhoAmI } from "../../src/contract/identity.ts";
+export type { Policy, PolicyDocument, Role } from "../../src/contract/policies.ts";
+export type { SqlValue } from "../../src/contract/references.ts";
+export type { WorkflowKey, WorkflowKeyType } from "../../src/contract/workflows.ts";
 
 /** The rotation shapes are the server's own (dependency-free, so the console type-checks against them). */
 export type { RotationStatus, RotationView } from "../../src/contract/rotation.ts";
-
-export interface WhoAmI {
-  principalId: string;
-  kind: string;
-  credential: { type: string; id: string };
-  scope: { environmentId: string; region: string } | null;
-}

@@ -20,24 +20,10 @@ import {
 import type { Storage, Tx } from "../storage/index.js";
 import { PolicyRepository, type Policy } from "./policy-repo.js";
 import { CACHES } from "../core/cache.js";
+import type { Policy as PolicyView, Role as RoleView } from "../contract/policies.js";
 
-export interface PolicyView {
-  id: string;
-  name: string;
-  description: string;
-  document: PolicyDocument;
-  builtin: boolean;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface RoleView {
-  id: string;
-  name: string;
-  description: string;
-  builtin: boolean;
-  policies: string[];
-}
+/** What the API answers for a policy and a role (src/contract/policies.ts). */
+export type { Policy as PolicyView, Role as RoleView } from "../contract/policies.js";
 
 const POLICY_NAME = /^[A-Za-z0-9][A-Za-z0-9_.+=@-]{0,127}$/;
 const ROLE_NAME = /^[a-z0-9][a-z0-9_.-]{0,63}$/;

@@ -1,66 +1,6 @@
+/** Tables and details of the identity and policy answers (their shapes: src/contract, docs/api.md). */
+import type { ApiKeyObject, EnvironmentObject, PolicyObject, PrincipalObject, RoleObject, WhoAmI } from "./api-types.js";
 import { formatDetails, formatJson, formatTable } from "./output.js";
-
-/** The shapes of the identity and policy answers the CLI reads (docs/api.md). */
-export interface EnvironmentObject {
-  id: string;
-  name?: string;
-  description?: string;
-  regions?: string[];
-  createdAt?: string;
-  updatedAt?: string;
-}
-
-export interface PrincipalObject {
-  id: string;
-  kind?: string;
-  name?: string;
-  displayName?: string;
-  description?: string;
-  state?: string;
-  createdAt?: string;
-  updatedAt?: string;
-}
-
-export interface ApiKeyObject {
-  id: string;
-  ownerId?: string;
-  ownerKind?: string;
-  environmentId?: string | null;
-  region?: string | null;
-  cloud?: string | null;
-  displayName?: string;
-  description?: string;
-  state?: string;
-  createdAt?: string;
-  updatedAt?: string;
-  /** Only in the answer of create. */
-  secret?: string;
-}
-
-export interface WhoAmI {
-  principalId: string;
-  kind?: string;
-  credential?: { type?: string; id?: string } | null;
-  scope?: { environmentId?: string; region?: string } | null;
-}
-
-export interface PolicyObject {
-  id: string;
-  name?: string;
-  description?: string;
-  document?: unknown;
-  builtin?: boolean;
-  createdAt?: string;
-  updatedAt?: string;
-}
-
-export interface RoleObject {
-  id?: string;
-  name: string;
-  description?: string;
-  builtin?: boolean;
-  policies?: string[];
-}
 
 export function environmentDetails(e: EnvironmentObject): string {
   return formatDetails([
@@ -148,14 +88,13 @@ export function apiKeyTable(rows: ApiKeyObject[]): string {
 }
 
 export function whoamiDetails(w: WhoAmI, sessionExpiresAt: string | undefined): string {
-  const cred = w.credential ? `${w.credential.type ?? "-"} ${w.credential.id ?? ""}`.trim() : undefined;
   return formatDetails([
     ["Principal", w.principalId],
     ["Kind", w.kind],
-    ["Credential", cred],
+    ["Credential", `${w.credential.type} ${w.credential.id}`],
     ["Environment", w.scope?.environmentId ?? "organization-wide"],
     ["Region", w.scope?.region],
-    ...(w.credential?.type === "session" && sessionExpiresAt !== undefined ? [["Session expires", sessionExpiresAt] as [string, unknown]] : []),
+    ...(w.credential.type === "session" && sessionExpiresAt !== undefined ? [["Session expires", sessionExpiresAt] as [string, unknown]] : []),
   ]);
 }
 
@@ -168,7 +107,7 @@ export function policyDetails(p: PolicyObject): string {
     ["Created", p.createdAt],
     ["Updated", p.updatedAt],
   ]);
-  return p.document === undefined ? head : `${head}Document:\n${formatJson(p.document)}`;
+  return `${head}Document:\n${formatJson(p.document)}`;
 }
 
 export function policyTable(rows: PolicyObject[]): string {

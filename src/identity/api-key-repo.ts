@@ -1,19 +1,10 @@
+import type { ApiKey as WireApiKey } from "../contract/identity.js";
 import type { Queryable, Storage, Tx } from "../storage/index.js";
 import type { PrincipalKind } from "./principal.js";
 
-/** An API key as stored: its secret sealed by the barrier; times in epoch milliseconds. */
-export interface ApiKey {
-  id: string;
-  ownerId: string;
-  ownerKind: PrincipalKind;
-  /** Both set for a key scoped to an environment and region; both null for an organization-wide key. */
-  environmentId: string | null;
-  region: string | null;
-  cloud: string | null;
-  displayName: string;
-  description: string;
+/** An API key as stored: the wire's key (src/contract/identity.ts) with its secret sealed by the barrier; times in epoch milliseconds. */
+export interface ApiKey extends Omit<WireApiKey, "createdAt" | "updatedAt"> {
   secretEnc: Buffer;
-  state: string;
   createdAt: number;
   updatedAt: number;
 }

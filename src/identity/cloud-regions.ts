@@ -1,4 +1,5 @@
 import { CofferError } from "../core/errors.js";
+import type { Cloud, RegionOffer as CloudRegion } from "../contract/identity.js";
 
 /**
  * The cloud of a region. Coffer's regions are names an environment offers; Confluent's Flink
@@ -8,7 +9,7 @@ import { CofferError } from "../core/errors.js";
  * region is in exactly one cloud, so a key's cloud always follows from its region and a
  * pair that disagrees is refused.
  */
-export type Cloud = "aws" | "gcp" | "azure" | "coffer";
+export type { Cloud, RegionOffer as CloudRegion } from "../contract/identity.js";
 export const CLOUDS: readonly Cloud[] = ["aws", "gcp", "azure", "coffer"];
 export const CLOUD_NAMES: Readonly<Record<Cloud, string>> = { aws: "AWS", gcp: "Google Cloud", azure: "Azure", coffer: "Coffer" };
 
@@ -46,13 +47,6 @@ const AZURE: Readonly<Record<string, string>> = {
 const DIRECTIONS = "(north|south|east|west|central|northeast|southeast|northwest|southwest)";
 const AWS_NAME = new RegExp(`^(us|eu|ap|sa|ca|me|af|il|mx)(-gov)?-${DIRECTIONS}-\\d{1,2}$`);
 const GCP_NAME = new RegExp(`^(us|europe|asia|australia|northamerica|southamerica|me|africa)-${DIRECTIONS}\\d{1,2}$`);
-
-export interface CloudRegion {
-  cloud: Cloud;
-  region: string;
-  /** As Confluent's region list shows it: "N. Virginia (us-east-1)", "Coffer (local)". */
-  displayName: string;
-}
 
 /** The cloud a region is in, and its display name. */
 export function cloudRegion(region: string): CloudRegion {

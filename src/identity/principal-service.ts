@@ -9,19 +9,11 @@ import { ApiKeyRepository } from "./api-key-repo.js";
 import { PrincipalRepository, SessionRepository, type Account, type AccountKind } from "./principal-repo.js";
 import type { Principal } from "./principal.js";
 import { CACHES } from "../core/cache.js";
+import type { PrincipalView } from "../contract/identity.js";
 
 export type { AccountKind };
-
-export interface PrincipalView {
-  id: string;
-  kind: AccountKind;
-  name: string;
-  displayName: string;
-  description: string;
-  state: "active" | "disabled";
-  createdAt: string;
-  updatedAt: string;
-}
+/** What the API answers for a user or service account is the wire's own shape. */
+export type { PrincipalView } from "../contract/identity.js";
 
 /** OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane. */
 const ARGON = { type: argon2.argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;

@@ -1,33 +1,9 @@
 import type { CompiledCondition } from "./conditions.js";
 import type { ParsedResourceName, PrincipalType, ResourceMatcher } from "./resource-names.js";
+import type { PolicyDocument } from "../contract/policies.js";
 
-/** A condition value as JSON carries it. */
-export type ConditionValue = string | number | boolean;
-
-/** `{ "<Operator>": { "<key>": value | [values] } }` */
-export type ConditionBlock = Record<string, Record<string, ConditionValue | ConditionValue[]>>;
-
-/** `"*"` or `{ "Coffer": "u-abc" | ["sa-123", "u-*", "crn:coffer:::iam/user/*"] }` (resource policies only). */
-export type PrincipalElement = "*" | { Coffer: string | string[] };
-
-/** One statement as written (JSON). Exactly one of Action/NotAction and of Resource/NotResource. */
-export interface PolicyStatement {
-  Sid?: string;
-  Effect: "Allow" | "Deny";
-  Principal?: PrincipalElement;
-  Action?: string | string[];
-  NotAction?: string | string[];
-  Resource?: string | string[];
-  NotResource?: string | string[];
-  Condition?: ConditionBlock;
-}
-
-/** A policy document as written (JSON). */
-export interface PolicyDocument {
-  Version?: "1" | "2012-10-17";
-  Id?: string;
-  Statement: PolicyStatement[];
-}
+/** The written shapes of a policy are the wire's own (src/contract/policies.ts). */
+export type { ConditionBlock, ConditionValue, PolicyDocument, PolicyStatement, PrincipalElement } from "../contract/policies.js";
 
 /**
  * `identity`: attached to a user, service account or role; must not carry `Principal`.

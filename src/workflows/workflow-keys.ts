@@ -2,6 +2,7 @@ import { iso } from "../core/clock.js";
 import { CofferError, invalid } from "../core/errors.js";
 import type { Scope } from "../core/scope.js";
 import { CURRENT, MANAGED_TYPES, NATIVE_MAX_VALUE_BYTES, SealedReader, WORKFLOW_KEY_TYPE, type SecretsModule } from "../secrets/index.js";
+import { WORKFLOW_KEY_TYPES as KEY_TYPES, type WorkflowKey as WorkflowKeyView, type WorkflowKeyType } from "../contract/workflows.js";
 
 /**
  * Keys of a workflow service (the Tencent serverless workflow seed), four types with the
@@ -13,8 +14,9 @@ import { CURRENT, MANAGED_TYPES, NATIVE_MAX_VALUE_BYTES, SealedReader, WORKFLOW_
 /** This module alone reads workflow keys' values (src/secrets/managed-types.ts). */
 const reader = new SealedReader(WORKFLOW_KEY_TYPE);
 
-export const KEY_TYPES = ["ImageRepository", "ObjectStorage", "FunctionInvocation", "Custom"] as const;
-export type WorkflowKeyType = (typeof KEY_TYPES)[number];
+/** The key types and what the API answers for a key are the wire's own (src/contract/workflows.ts). */
+export { WORKFLOW_KEY_TYPES as KEY_TYPES } from "../contract/workflows.js";
+export type { WorkflowKey as WorkflowKeyView, WorkflowKeyType } from "../contract/workflows.js";
 
 /** The fields of each type; the last ones listed in `SECRET_FIELDS` are never shown by describe. */
 export const FIELDS: Readonly<Record<Exclude<WorkflowKeyType, "Custom">, readonly string[]>> = {
@@ -28,18 +30,6 @@ export interface WorkflowKeyData {
   type: WorkflowKeyType;
   /** The typed fields, or the key–value pairs of a Custom key. */
   fields: Record<string, string>;
-}
-
-export interface WorkflowKeyView {
-  service: string;
-  name: string;
-  type: WorkflowKeyType;
-  /** The non-secret fields (registry domain, username, SecretId, TenantName, TenantId); for Custom keys the value names. */
-  info: Record<string, string> | undefined;
-  valueNames: string[] | undefined;
-  versionId: string | undefined;
-  createdAt: string;
-  updatedAt: string;
 }
 
 const PREFIX = MANAGED_TYPES.get(WORKFLOW_KEY_TYPE)!;

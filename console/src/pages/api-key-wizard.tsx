@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState, type FormEvent } from "react";
 import { ApiError } from "../api.ts";
 import { useSession } from "../session.tsx";
-import type { ApiKey, PrincipalView, RegionOffer } from "../types.ts";
+import type { ApiKey, NewApiKey, PrincipalView, RegionOffer } from "../types.ts";
 import { FormError, Modal, Radios, Select, TextArea, TextField, arrowKeys, copyText, downloadText, fmtTime, useToast } from "../ui.tsx";
 import { describeError, fieldOfError, hasErrors, type Errors } from "../validation.ts";
 
@@ -27,7 +27,7 @@ const REGION = /^[a-z0-9][a-z0-9-]{0,63}$/;
 export const resourceOf = (k: Pick<ApiKey, "environmentId" | "cloud" | "region">): string => (k.environmentId ? `${k.environmentId}.${k.cloud ?? "coffer"}.${k.region}` : "organization-wide");
 
 /** The downloaded file: what Confluent's "Download API key" saves, a text file with the key and the secret. */
-export function keyFileText(k: ApiKey, o: { owner: string; resource: string; endpoint: string }): string {
+export function keyFileText(k: NewApiKey, o: { owner: string; resource: string; endpoint: string }): string {
   return [
     "Coffer API key",
     "",
@@ -35,7 +35,7 @@ export function keyFileText(k: ApiKey, o: { owner: string; resource: string; end
     k.id,
     "",
     "API secret:",
-    k.secret ?? "",
+    k.secret,
     "",
     "Resource:",
     o.resource,
@@ -73,7 +73,7 @@ export function ApiKeyWizard({ principals, onCreated, onClose }: { principals: P
   const envs = s.environments;
   const [environment, setEnvironment] = useState(envs?.find((x) => x.id === s.scope.environment || x.name === s.scope.environment)?.id ?? s.scope.environment);
   const env = envs?.find((x) => x.id === environment || x.name === environment);
-  const offers: RegionOffer[] = env?.offers ?? env?.regions.map((r) => ({ cloud: "", region: r, displayName: r })) ?? [];
+  const offers: RegionOffer[] = env?.offers ?? [];
   const clouds = [...new Set(offers.map((o) => o.cloud))].filter(Boolean);
   const initial = offers.find((o) => o.region === s.scope.region) ?? offers[0];
   const [cloud, setCloud] = useState(initial?.cloud ?? "");
@@ -82,7 +82,7 @@ export function ApiKeyWizard({ principals, onCreated, onClose }: { principals: P
   const [description, setDescription] = useState("");
   const [e, setE] = useState<Errors>({});
   const [busy, setBusy] = useState(false);
-  const [created, setCreated] = useState<ApiKey>();
+  const [created, setCreated] = useState<NewApiKey>();
   const [saved, setSaved] = useState(false);
   const [warned, setWarned] = useState(false);
   /** Escape or ✕: once the secret is shown and neither downloaded nor copied, the first attempt only warns (it cannot be shown again). */
@@ -165,7 +165,7 @@ export function ApiKeyWizard({ principals, onCreated, onClose }: { principals: P
           return;
         }
       }
-      const k = await s.api.post<ApiKey>(
+      const k = await s.api.post<NewApiKey>(
         "/v1/api-keys",
         {
           owner,
@@ -189,7 +189,7 @@ export function ApiKeyWizard({ principals, onCreated, onClose }: { principals: P
     }
   }
 
-  function download(k: ApiKey) {
+  function download(k: NewApiKey) {
     const owner = who === "me" ? `${myName ?? k.ownerId} (${k.ownerId}, user)` : `${serviceAccounts.find((p) => p.id === k.ownerId)?.name ?? k.ownerId} (${k.ownerId}, service account)`;
     const resource = k.environmentId ? `${resourceOf(k)} (environment ${env?.name ?? k.environmentId}, ${picked ? `${cloudName(picked.cloud)}, ${picked.displayName}` : `${k.cloud} ${k.region}`})` : "organization-wide";
     downloadText(`coffer-api-key-${k.id}.txt`, keyFileText(k, { owner, resource, endpoint: window.location.origin }), "text/plain");
@@ -327,7 +327,7 @@ export function ApiKeyWizard({ principals, onCreated, onClose }: { principals: P
  * dialog closes). It is kept nowhere else; the list never has it, nothing logs it, and the
  * download's object URL is revoked once the browser has it.
  */
-function SecretOnce(p: { k: ApiKey; saved: boolean; ownerLabel: string; onDownload: () => void; onCopied: () => void; onComplete: () => void; toast: ReturnType<typeof useToast> }) {
+function SecretOnce(p: { k: NewApiKey; saved: boolean; ownerLabel: string; onDownload: () => void; onCopied: () => void; onComplete: () => void; toast: ReturnType<typeof useToast> }) {
   const { k } = p;
   return (
     <section className="secret-once-step" aria-labelledby="once-title">
@@ -358,7 +358,7 @@ function SecretOnce(p: { k: ApiKey; saved: boolean; ownerLabel: string; onDownlo
           type="button"
           className="btn"
           onClick={() =>
-            void copyText(`${k.id}:${k.secret ?? ""}`).then((ok) => {
+            void copyText(`${k.id}:${k.secret}`).then((ok) => {
               p.toast(ok ? "ok" : "error", ok ? "Key and secret copied (key:secret)." : "The browser refused the clipboard; use Download API key.");
               if (ok) p.onCopied();
             })

@@ -3,6 +3,7 @@ import { Type } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { accessOf } from "../../auth/request-access.js";
 import { throttled } from "../../auth/throttle.js";
+import type { NewApiKey, WhoAmI } from "../../contract/identity.js";
 import { CofferError } from "../../core/errors.js";
 import { apiKeyDetail, apiKeyScope, keyCloud, validateRegion, type ApiKeyView, type PrincipalView } from "../../identity/index.js";
 import { param, type NativeDeps } from "./context.js";
@@ -58,7 +59,7 @@ export function registerIamRoutes(fastify: FastifyInstance, d: NativeDeps): void
   app.get("/v1/auth/whoami", {
     config: { auth: { within: "none", action: "iam:WhoAmI", resource: () => "iam/session", readOnly: true, selfService: true } },
     schema: { tags: ["Sessions"], summary: "The calling principal and its scope" },
-  }, async (req) => ({ principalId: req.principal!.id, kind: req.principal!.kind, credential: req.principal!.credential, scope: req.principal!.scope ?? null }));
+  }, async (req): Promise<WhoAmI> => ({ principalId: req.principal!.id, kind: req.principal!.kind, credential: req.principal!.credential, scope: req.principal!.scope ?? null }));
 
   // Environments
   const envTags = ["Environments"];
@@ -173,7 +174,7 @@ export function registerIamRoutes(fastify: FastifyInstance, d: NativeDeps): void
     await access.requireMint(owner, scope);
     const r = await apiKeys.create({ owner: { id: owner.id, kind: owner.kind }, scope, cloud: b.cloud, displayName: b.displayName, description: b.description });
     access.auditAs("iam:CreateApiKey", `iam/api-key/${r.key.id}`, { scope: null, detail: apiKeyDetail(r.key) });
-    return reply.code(201).send({ ...r.key, secret: r.secret });
+    return reply.code(201).send({ ...r.key, secret: r.secret } satisfies NewApiKey);
   });
   app.get("/v1/api-keys", {
     config: { auth: { within: "own-scope", action: "iam:ListApiKeys", resource: iam("api-key"), readOnly: true } },

@@ -1,6 +1,10 @@
 import { Type, type Static } from "@sinclair/typebox";
+import type * as Identity from "../../contract/identity.js";
 import type * as Wire from "../../contract/native-api.js";
 import { CofferError } from "../../core/errors.js";
+import type { AccountKind, ApiKeyView, EnvironmentView, PrincipalView } from "../../identity/index.js";
+import type { CloudRegion } from "../../identity/cloud-regions.js";
+import type { PrincipalKind } from "../../identity/principal.js";
 import type { SecretValue } from "../../secrets/index.js";
 
 export const Tag = Type.Object({ key: Type.String({ maxLength: 1024 }), value: Type.String({ maxLength: 1024 }) }, { additionalProperties: false });
@@ -68,4 +72,21 @@ export type SchemasKeepTheContract = [
   Answers<Static<typeof SecretView>, Wire.Secret>,
   Answers<Static<typeof SecretValueBody>, Wire.SecretValue>,
   Answers<Static<typeof Tag>, Wire.Tag>,
+];
+
+/**
+ * A compile error unless what a service answers is exactly what src/contract promises: a field
+ * added, dropped or retyped on either side fails (the environment and API key views are built
+ * in src/identity; principals, policies, roles, SQL values and workflow keys are the contract
+ * types themselves).
+ */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Holds<T extends true> = T;
+export type ViewsKeepTheContract = [
+  Holds<Same<EnvironmentView, Identity.Environment>>,
+  Holds<Same<CloudRegion, Identity.RegionOffer>>,
+  Holds<Same<PrincipalView, Identity.PrincipalView>>,
+  Holds<Same<AccountKind, Identity.AccountKind>>,
+  Holds<Same<PrincipalKind, Identity.PrincipalKind>>,
+  Holds<Same<ApiKeyView, Identity.ApiKey>>,
 ];

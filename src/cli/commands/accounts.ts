@@ -4,7 +4,8 @@ import { seg, type CofferClient } from "../http-client.js";
 import { CliError, ExitCode, usageError } from "../exit-codes.js";
 import { parseIntOption } from "../input.js";
 import { readPassword } from "../password.js";
-import { principalDetails, principalTable, type PrincipalObject } from "../iam-views.js";
+import type { PrincipalObject } from "../api-types.js";
+import { principalDetails, principalTable } from "../iam-views.js";
 import { pageOptions, type PageOpts } from "./environments.js";
 
 export interface Kind {

@@ -5,7 +5,8 @@ import { seg } from "../http-client.js";
 import { usageError } from "../exit-codes.js";
 import { parseIntOption } from "../input.js";
 import { formatDetails } from "../output.js";
-import { apiKeyDetails, apiKeyTable, type ApiKeyObject } from "../iam-views.js";
+import type { ApiKeyObject, NewApiKey } from "../api-types.js";
+import { apiKeyDetails, apiKeyTable } from "../iam-views.js";
 import { resolvePrincipal } from "./accounts.js";
 import { pageOptions, type PageOpts } from "./environments.js";
 
@@ -39,8 +40,8 @@ function openSecretFile(path: string): number {
   return fd;
 }
 
-export function envFileText(k: { id: string; secret?: string }): string {
-  return `COFFER_ACCESS_KEY_ID=${k.id}\nCOFFER_ACCESS_KEY_SECRET=${k.secret ?? ""}\n`;
+export function envFileText(k: Pick<NewApiKey, "id" | "secret">): string {
+  return `COFFER_ACCESS_KEY_ID=${k.id}\nCOFFER_ACCESS_KEY_SECRET=${k.secret}\n`;
 }
 
 export function registerApiKeyCommands(program: Command, cli: Cli): void {
@@ -60,7 +61,7 @@ export function registerApiKeyCommands(program: Command, cli: Cli): void {
       if ((scope.environment === undefined) !== (scope.region === undefined)) throw usageError("a scoped key needs both --environment and --region");
       const client = cli.client(cmd, { scopeFlags: false });
       const fd = opts.outputFile !== undefined ? openSecretFile(opts.outputFile) : undefined;
-      let k: ApiKeyObject;
+      let k: NewApiKey;
       try {
         if (opts.owner !== undefined && opts.serviceAccount !== undefined) throw usageError("give --owner or --service-account, not both");
         const owner =
@@ -74,7 +75,7 @@ export function registerApiKeyCommands(program: Command, cli: Cli): void {
           ...(opts.displayName !== undefined ? { displayName: opts.displayName } : {}),
           ...(opts.description !== undefined ? { description: opts.description } : {}),
         };
-        k = await client.call<ApiKeyObject>({ method: "POST", path: "/v1/api-keys", body });
+        k = await client.call<NewApiKey>({ method: "POST", path: "/v1/api-keys", body });
         if (fd !== undefined) writeSync(fd, envFileText(k));
       } catch (err) {
         if (fd !== undefined) {

@@ -3,7 +3,8 @@ import type { Cli } from "../context.js";
 import { seg } from "../http-client.js";
 import { usageError } from "../exit-codes.js";
 import { parseIntOption } from "../input.js";
-import { environmentDetails, environmentTable, type EnvironmentObject } from "../iam-views.js";
+import type { EnvironmentObject } from "../api-types.js";
+import { environmentDetails, environmentTable } from "../iam-views.js";
 
 export interface PageOpts {
   limit?: string;

@@ -4,7 +4,8 @@ import { seg } from "../http-client.js";
 import { usageError } from "../exit-codes.js";
 import { readInput, parseIntOption } from "../input.js";
 import { formatDetails } from "../output.js";
-import { policyDetails, policyTable, refName, roleTable, type PolicyObject, type RoleObject } from "../iam-views.js";
+import type { PolicyObject, RoleObject } from "../api-types.js";
+import { policyDetails, policyTable, refName, roleTable } from "../iam-views.js";
 import { pageOptions, type PageOpts } from "./environments.js";
 import { resolvePrincipal } from "./accounts.js";
 

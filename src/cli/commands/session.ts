@@ -4,7 +4,8 @@ import type { Cli } from "../context.js";
 import { configPath, resolveConfig, updateProfile } from "../config.js";
 import { CliError, ExitCode, usageError } from "../exit-codes.js";
 import { askLine, readPassword } from "../password.js";
-import { whoamiDetails, type WhoAmI } from "../iam-views.js";
+import type { WhoAmI } from "../api-types.js";
+import { whoamiDetails } from "../iam-views.js";
 
 interface LoginAnswer {
   token: string;

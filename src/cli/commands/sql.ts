@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { DraftView } from "../../contract/sql-drafts.js";
 import type { Cli } from "../context.js";
+import type { SqlValueObject } from "../api-types.js";
 import { CliError, ExitCode, usageError } from "../exit-codes.js";
 import { seg } from "../http-client.js";
 import { readInput } from "../input.js";
@@ -12,13 +13,6 @@ import { formatDetails, formatTable } from "../output.js";
  * editor), Ververica-style API tokens and the Flink SQL Gateway of an environment. All act in
  * the request scope (--environment / --region).
  */
-interface ValueObject {
-  id: string;
-  name: string;
-  createdAt: string;
-  modifiedAt: string;
-}
-
 interface ScriptCheck {
   statement: string;
   valid: boolean;
@@ -65,7 +59,7 @@ export function registerSqlCommands(program: Command, cli: Cli): void {
       } finally {
         bytes.fill(0);
       }
-      const v = await cli.client(cmd).call<ValueObject>({ method: "POST", path: "/v1/sql/values", body: { name, value } });
+      const v = await cli.client(cmd).call<SqlValueObject>({ method: "POST", path: "/v1/sql/values", body: { name, value } });
       if (cli.isJson(cmd)) cli.json(v);
       else cli.line(v.name);
     });
@@ -74,16 +68,16 @@ export function registerSqlCommands(program: Command, cli: Cli): void {
     .command("list")
     .description("list secret values (names and dates)")
     .action(async (_o: object, cmd: Command) => {
-      const r = await cli.client(cmd).call<{ values: ValueObject[] }>({ method: "GET", path: "/v1/sql/values" });
+      const r = await cli.client(cmd).call<{ values: SqlValueObject[] }>({ method: "GET", path: "/v1/sql/values" });
       if (cli.isJson(cmd)) return cli.json(r);
-      cli.out(formatTable([{ header: "NAME", get: (v: ValueObject) => v.name }, { header: "CREATED", get: (v) => v.createdAt }, { header: "ID", get: (v) => v.id }], r.values));
+      cli.out(formatTable([{ header: "NAME", get: (v: SqlValueObject) => v.name }, { header: "CREATED", get: (v) => v.createdAt }, { header: "ID", get: (v) => v.id }], r.values));
     });
 
   values
     .command("describe <name>")
     .description("a secret value's metadata (never the value)")
     .action(async (name: string, _o: object, cmd: Command) => {
-      const v = await cli.client(cmd).call<ValueObject>({ method: "GET", path: `/v1/sql/values/${seg(name)}` });
+      const v = await cli.client(cmd).call<SqlValueObject>({ method: "GET", path: `/v1/sql/values/${seg(name)}` });
       if (cli.isJson(cmd)) cli.json(v);
       else cli.out(formatDetails([["Name", v.name], ["ID", v.id], ["Created", v.createdAt], ["Modified", v.modifiedAt]]));
     });

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import type { Cli } from "../context.js";
+import type { WorkflowKeyObject } from "../api-types.js";
 import { usageError } from "../exit-codes.js";
 import { seg } from "../http-client.js";
 import { readInput } from "../input.js";
@@ -11,17 +12,6 @@ import { writeSecretFile } from "./references-io.js";
  * Key fields (passwords, SecretKeys, TenantKeys, custom values) come from a JSON file or
  * stdin, never from the command line.
  */
-interface KeyObject {
-  service: string;
-  name: string;
-  type: string;
-  info?: Record<string, string>;
-  valueNames?: string[];
-  versionId?: string;
-  createdAt: string;
-  updatedAt: string;
-}
-
 const FIELDS_HELP =
   "JSON object of the key's fields (- for stdin): ImageRepository {registryDomain, username, password}; ObjectStorage {secretId, secretKey}; " +
   "FunctionInvocation {tenantName, tenantId, tenantKey}; Custom {values: {name: value, …}}";
@@ -39,7 +29,7 @@ async function readFields(cli: Cli, file: string | undefined): Promise<Record<st
   }
 }
 
-function printKey(cli: Cli, cmd: Command, k: KeyObject): void {
+function printKey(cli: Cli, cmd: Command, k: WorkflowKeyObject): void {
   if (cli.isJson(cmd)) return cli.json(k);
   const info: [string, unknown][] = Object.entries(k.info ?? {}).map(([f, v]) => [f, v]);
   cli.out(formatDetails([["Service", k.service], ["Name", k.name], ["Type", k.type], ...info, ...(k.valueNames ? ([["Values", k.valueNames.join(", ")]] as [string, unknown][]) : []), ["Version", k.versionId], ["Updated", k.updatedAt]]));
@@ -59,7 +49,7 @@ export function registerWorkflowCommands(program: Command, cli: Cli): void {
     .action(async (name: string | undefined, opts: { service: string; type: string; fieldsFile?: string }, cmd: Command) => {
       const fields = await readFields(cli, opts.fieldsFile);
       const body = { ...fields, type: opts.type, ...(name !== undefined ? { name } : {}) };
-      printKey(cli, cmd, await cli.client(cmd).call<KeyObject>({ method: "POST", path: base(opts.service), body }));
+      printKey(cli, cmd, await cli.client(cmd).call<WorkflowKeyObject>({ method: "POST", path: base(opts.service), body }));
     });
 
   keys
@@ -70,7 +60,7 @@ export function registerWorkflowCommands(program: Command, cli: Cli): void {
     .option("--fields-file <file>", FIELDS_HELP)
     .action(async (name: string, opts: { service: string; type: string; fieldsFile?: string }, cmd: Command) => {
       const body = { ...(await readFields(cli, opts.fieldsFile)), type: opts.type };
-      printKey(cli, cmd, await cli.client(cmd).call<KeyObject>({ method: "PUT", path: `${base(opts.service)}/${seg(name)}`, body }));
+      printKey(cli, cmd, await cli.client(cmd).call<WorkflowKeyObject>({ method: "PUT", path: `${base(opts.service)}/${seg(name)}`, body }));
     });
 
   keys
@@ -78,16 +68,16 @@ export function registerWorkflowCommands(program: Command, cli: Cli): void {
     .description("list the keys of a service (names and types)")
     .requiredOption("--service <service>", "workflow service")
     .action(async (opts: { service: string }, cmd: Command) => {
-      const r = await cli.client(cmd).call<{ keys: KeyObject[] }>({ method: "GET", path: base(opts.service) });
+      const r = await cli.client(cmd).call<{ keys: WorkflowKeyObject[] }>({ method: "GET", path: base(opts.service) });
       if (cli.isJson(cmd)) return cli.json(r);
-      cli.out(formatTable([{ header: "NAME", get: (k: KeyObject) => k.name }, { header: "TYPE", get: (k) => k.type }, { header: "VERSION", get: (k) => k.versionId }, { header: "UPDATED", get: (k) => k.updatedAt }], r.keys));
+      cli.out(formatTable([{ header: "NAME", get: (k: WorkflowKeyObject) => k.name }, { header: "TYPE", get: (k) => k.type }, { header: "VERSION", get: (k) => k.versionId }, { header: "UPDATED", get: (k) => k.updatedAt }], r.keys));
     });
 
   keys
     .command("describe <name>")
     .description("a key's type and non-secret fields")
     .requiredOption("--service <service>", "workflow service")
-    .action(async (name: string, opts: { service: string }, cmd: Command) => printKey(cli, cmd, await cli.client(cmd).call<KeyObject>({ method: "GET", path: `${base(opts.service)}/${seg(name)}` })));
+    .action(async (name: string, opts: { service: string }, cmd: Command) => printKey(cli, cmd, await cli.client(cmd).call<WorkflowKeyObject>({ method: "GET", path: `${base(opts.service)}/${seg(name)}` })));
 
   keys
     .command("delete <name>")

@@ -3,6 +3,7 @@ import { CofferError, invalid } from "../../core/errors.js";
 import type { Scope } from "../../core/scope.js";
 import { MANAGED_TYPES, NATIVE_MAX_VALUE_BYTES, SQL_VALUE_TYPE, SealedReader, type SecretsModule } from "../../secrets/index.js";
 import { SQL_VALUE_NAME } from "../script/sql-references.js";
+import type { SqlValue as SqlValueView } from "../../contract/references.js";
 
 /**
  * SQL secret values (the Flink seed): per environment and region, a name and a
@@ -11,12 +12,8 @@ import { SQL_VALUE_NAME } from "../script/sql-references.js";
  * never returned by any generic read (src/secrets/managed-types.ts); only resolution reads
  * them, through the `SealedReader` this module holds.
  */
-export interface SqlValueView {
-  id: string;
-  name: string;
-  createdAt: string;
-  modifiedAt: string;
-}
+/** What the API answers for a value (src/contract/references.ts): never the value. */
+export type { SqlValue as SqlValueView } from "../../contract/references.js";
 
 const PREFIX = MANAGED_TYPES.get(SQL_VALUE_TYPE)!;
 const reader = new SealedReader(SQL_VALUE_TYPE);
