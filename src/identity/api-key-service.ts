@@ -1,3 +1,4 @@
+import type { ApiKey as WireApiKey } from "../contract/identity.js";
 import { hash, randomBytes, timingSafeEqual } from "node:crypto";
 import { iso, type Clock } from "../core/clock.js";
 import { CACHES, InvalidatingCache } from "../core/cache.js";
@@ -26,8 +27,8 @@ function randomFrom(chars: string, n: number): string {
   return out;
 }
 
-/** An API key as the APIs show it: no secret, times as ISO strings. */
-export type ApiKeyView = Omit<ApiKey, "secretEnc" | "createdAt" | "updatedAt"> & { createdAt: string; updatedAt: string };
+/** An API key as the APIs show it (no secret, times as ISO strings): the contract's shape. */
+export type ApiKeyView = WireApiKey;
 
 /** The scope a key is bound to; undefined for an organization-wide key. */
 export const apiKeyScope = (k: ApiKeyView): Scope | undefined => (k.environmentId && k.region ? { environmentId: k.environmentId, region: k.region } : undefined);

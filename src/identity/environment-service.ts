@@ -1,3 +1,4 @@
+import type { Environment as WireEnvironment } from "../contract/identity.js";
 import { iso, type Clock } from "../core/clock.js";
 import { CofferError, invalid } from "../core/errors.js";
 import { newPrefixedId } from "../core/ids.js";
@@ -6,7 +7,7 @@ import { DEFAULT_ENVIRONMENT_ID, type Scope } from "../core/scope.js";
 import type { Storage } from "../storage/index.js";
 import { CACHES } from "../core/cache.js";
 import { ApiKeyRepository } from "./api-key-repo.js";
-import { cloudRegion, type CloudRegion } from "./cloud-regions.js";
+import { cloudRegion } from "./cloud-regions.js";
 import { EnvironmentRepository, type Environment } from "./environment-repo.js";
 
 /** A cached environment: its regions as a set. */
@@ -15,16 +16,8 @@ interface Loaded {
   regions: Set<string>;
 }
 
-export interface EnvironmentView {
-  id: string;
-  name: string;
-  description: string;
-  regions: string[];
-  /** Each offered region with its cloud and display name (`cloud-regions.ts`), in the order of `regions`. */
-  offers: CloudRegion[];
-  createdAt: string;
-  updatedAt: string;
-}
+/** An environment as the APIs show it: the contract's shape. */
+export type EnvironmentView = WireEnvironment;
 
 const ENV_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const REGION = /^[a-z0-9][a-z0-9-]{0,63}$/;
