@@ -1,12 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { freshStorage, testEngine } from "../../test/helpers/test-server.js";
+import { beforeEach, describe, expect, it } from "vitest";
+import { freshStoreEach, testEngine } from "../../test/helpers/test-server.js";
 import type { SqlParam, Storage } from "../storage/index.js";
 import { AuditRepository, RECORD_PARAMS, recordParams } from "./audit-repo.js";
 
 /** The audit log's repository (the only code of src/audit that runs SQL) on the engine under test. */
 describe(`audit repository: ${testEngine()}`, () => {
   let storage: Storage;
-  let cleanup: () => Promise<void>;
   let audit: AuditRepository;
 
   const fields = (i: number) => ({
@@ -21,14 +20,10 @@ describe(`audit repository: ${testEngine()}`, () => {
     return { params, count: to - from + 1 };
   };
 
+  const store = freshStoreEach();
   beforeEach(async () => {
-    ({ storage, cleanup } = freshStorage());
-    await storage.migrate();
+    storage = store();
     audit = new AuditRepository(storage);
-  });
-  afterEach(async () => {
-    await storage.close().catch(() => undefined);
-    await cleanup();
   });
 
   it("appends in a transaction (chunked multi-row INSERTs) with the head; reads records back in the domain shape", async () => {

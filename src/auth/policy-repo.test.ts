@@ -1,24 +1,19 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { freshStorage, testEngine } from "../../test/helpers/test-server.js";
+import { beforeEach, describe, expect, it } from "vitest";
+import { freshStoreEach, testEngine } from "../../test/helpers/test-server.js";
 import type { Storage } from "../storage/index.js";
 import { PolicyRepository } from "./policy-repo.js";
 
 /** The access service's repository on the engine under test. */
 describe(`policy repository: ${testEngine()}`, () => {
   let storage: Storage;
-  let cleanup: () => Promise<void>;
   let repo: PolicyRepository;
   const policy = (id: string, name: string, at = 10) => ({ id, name, description: `about ${name}`, document: `{"Version":"1","Statement":[]}`, builtin: false, createdAt: at, updatedAt: at });
 
+  const store = freshStoreEach();
   beforeEach(async () => {
-    ({ storage, cleanup } = freshStorage());
-    await storage.migrate();
+    storage = store();
     repo = new PolicyRepository(storage);
     await storage.run("INSERT INTO principals (id, kind, name, state, created_at, updated_at) VALUES ('u1', 'user', 'ann', 'active', 1, 1)");
-  });
-  afterEach(async () => {
-    await storage.close().catch(() => undefined);
-    await cleanup();
   });
 
   it("policies: insert, by id or name, pages by name, prefix, lock, update, delete with attachments", async () => {

@@ -1,5 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { freshStorage, testEngine } from "../../test/helpers/test-server.js";
+import { beforeEach, describe, expect, it } from "vitest";
+import { freshStoreEach, testEngine } from "../../test/helpers/test-server.js";
 import type { Storage } from "../storage/index.js";
 import { ApiKeyRepository, type ApiKey } from "./api-key-repo.js";
 import { EnvironmentRepository } from "./environment-repo.js";
@@ -9,7 +9,6 @@ import { PrincipalRepository, SessionRepository, type Account } from "./principa
 /** The identity module's repositories (the only code of the module that runs SQL) on the engine under test. */
 describe(`identity repositories: ${testEngine()}`, () => {
   let storage: Storage;
-  let cleanup: () => Promise<void>;
   let keys: ApiKeyRepository;
   let principals: PrincipalRepository;
   let sessions: SessionRepository;
@@ -23,17 +22,13 @@ describe(`identity repositories: ${testEngine()}`, () => {
     id, kind: "user", name, displayName: `The ${name}`, description: `about ${name}`, passwordHash: "$argon2id$x", state: "active", createdAt: 10, updatedAt: 10, ...over,
   });
 
+  const store = freshStoreEach();
   beforeEach(async () => {
-    ({ storage, cleanup } = freshStorage());
-    await storage.migrate();
+    storage = store();
     keys = new ApiKeyRepository(storage);
     principals = new PrincipalRepository(storage);
     sessions = new SessionRepository(storage);
     environments = new EnvironmentRepository(storage);
-  });
-  afterEach(async () => {
-    await storage.close().catch(() => undefined);
-    await cleanup();
   });
 
   it("principals: mapping both ways, by id, by id or name within a kind, users by name, pages by id, update, state, delete", async () => {

@@ -1,5 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { freshStorage, testEngine } from "../../test/helpers/test-server.js";
+import { beforeEach, describe, expect, it } from "vitest";
+import { freshStoreEach, testEngine } from "../../test/helpers/test-server.js";
 import type { Storage } from "../storage/index.js";
 import { KeyRepo } from "./key-repo.js";
 import type { Key } from "./kms-types.js";
@@ -7,7 +7,6 @@ import type { Key } from "./kms-types.js";
 /** The KMS repository's aliases and version material on the engine under test. */
 describe(`key repository: ${testEngine()}`, () => {
   let storage: Storage;
-  let cleanup: () => Promise<void>;
   let repo: KeyRepo;
   const us = { environmentId: "env-1", region: "us-east-1" };
   const eu = { environmentId: "env-1", region: "eu-west-1" };
@@ -18,9 +17,9 @@ describe(`key repository: ${testEngine()}`, () => {
     pendingWindowDays: null, deletionProtection: null, isDefault: false, policy: null, policySource: null, createdAt: 1, updatedAt: 1,
   });
 
+  const store = freshStoreEach();
   beforeEach(async () => {
-    ({ storage, cleanup } = freshStorage());
-    await storage.migrate();
+    storage = store();
     repo = new KeyRepo(storage);
     await storage.transaction(async (tx) => {
       for (const k of [key("k1"), key("k2"), key("k3", eu)]) {
@@ -28,10 +27,6 @@ describe(`key repository: ${testEngine()}`, () => {
         await repo.insertVersion(tx, k.id, k.primaryVersionId, Buffer.from(`sealed ${k.id}`), 1);
       }
     });
-  });
-  afterEach(async () => {
-    await storage.close().catch(() => undefined);
-    await cleanup();
   });
 
   it("version material: the sealed bytes of one version, inside a transaction too", async () => {

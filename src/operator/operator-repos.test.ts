@@ -1,5 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { freshStorage, testEngine } from "../../test/helpers/test-server.js";
+import { beforeEach, describe, expect, it } from "vitest";
+import { freshStoreEach, testEngine } from "../../test/helpers/test-server.js";
 import { EnvironmentRepository } from "../identity/environment-repo.js";
 import { ORGANIZATION, OrganizationRepository } from "../identity/organization-repo.js";
 import { MIGRATIONS } from "../storage/migrations.js";
@@ -10,19 +10,14 @@ import { StoreRepository } from "./store-repo.js";
 /** The operator's repositories (its rows of `meta`, the store as a whole) and the default environment's bootstrap, on the engine under test. */
 describe(`operator repositories: ${testEngine()}`, () => {
   let storage: Storage;
-  let cleanup: () => Promise<void>;
   let operator: OperatorRepository;
   let store: StoreRepository;
 
+  const fresh = freshStoreEach();
   beforeEach(async () => {
-    ({ storage, cleanup } = freshStorage());
-    await storage.migrate();
+    storage = fresh();
     operator = new OperatorRepository(storage);
     store = new StoreRepository(storage);
-  });
-  afterEach(async () => {
-    await storage.close().catch(() => undefined);
-    await cleanup();
   });
 
   const metaNames = async () => (await storage.all<{ name: string }>("SELECT name FROM meta ORDER BY name")).map((r) => r.name);

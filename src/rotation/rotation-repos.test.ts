@@ -1,5 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { freshStorage, testEngine } from "../../test/helpers/test-server.js";
+import { beforeEach, describe, expect, it } from "vitest";
+import { freshStoreEach, testEngine } from "../../test/helpers/test-server.js";
 import type { Storage } from "../storage/index.js";
 import { AccountClaimRepository } from "./account-claim-repo.js";
 import { RotationRepository, type NewRotation } from "./rotation-repo.js";
@@ -7,7 +7,6 @@ import { RotationRepository, type NewRotation } from "./rotation-repo.js";
 /** The rotation module's repositories (the only code of the module that runs SQL on Coffer's store) on the engine under test. */
 describe(`rotation repositories: ${testEngine()}`, () => {
   let storage: Storage;
-  let cleanup: () => Promise<void>;
   let rotations: RotationRepository;
   let claims: AccountClaimRepository;
 
@@ -18,15 +17,11 @@ describe(`rotation repositories: ${testEngine()}`, () => {
   const addSecret = (id: string) =>
     storage.run("INSERT INTO secrets (id, environment_id, region, name, secret_type, key_id, created_at, updated_at) VALUES (?, 'env-1', 'us-east-1', ?, 'Generic', 'k', 1, 1)", [id, `name-${id}`]);
 
+  const store = freshStoreEach();
   beforeEach(async () => {
-    ({ storage, cleanup } = freshStorage());
-    await storage.migrate();
+    storage = store();
     rotations = new RotationRepository(storage);
     claims = new AccountClaimRepository(storage);
-  });
-  afterEach(async () => {
-    await storage.close().catch(() => undefined);
-    await cleanup();
   });
 
   it("maps rows to rotations both ways: camelCase, flags as booleans, data parsed ({} when missing or not an object)", async () => {

@@ -1,5 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { freshStorage, testEngine } from "../../test/helpers/test-server.js";
+import { beforeEach, describe, expect, it } from "vitest";
+import { freshStoreEach, testEngine } from "../../test/helpers/test-server.js";
 import type { Storage } from "../storage/index.js";
 import { ReplicaRepository } from "./replica-repo.js";
 import { SecretRepository, type NewSecret } from "./secret-repo.js";
@@ -8,7 +8,6 @@ import { SecretVersionRepository } from "./version-repo.js";
 /** The secrets module's repositories (the only code of the module that runs SQL) on the engine under test. */
 describe(`secret repositories: ${testEngine()}`, () => {
   let storage: Storage;
-  let cleanup: () => Promise<void>;
   let secrets: SecretRepository;
   let versions: SecretVersionRepository;
   let replicas: ReplicaRepository;
@@ -22,16 +21,12 @@ describe(`secret repositories: ${testEngine()}`, () => {
   });
   const version = (versionId: string, createdAt: number) => ({ versionId, dataType: "text" as const, valueEnc: Buffer.from([1, 2, 3]), wrappedKey: Buffer.from([4, 5]), createdAt });
 
+  const store = freshStoreEach();
   beforeEach(async () => {
-    ({ storage, cleanup } = freshStorage());
-    await storage.migrate();
+    storage = store();
     secrets = new SecretRepository(storage);
     versions = new SecretVersionRepository(storage);
     replicas = new ReplicaRepository(storage);
-  });
-  afterEach(async () => {
-    await storage.close().catch(() => undefined);
-    await cleanup();
   });
 
   it("maps rows to domain secrets both ways: camelCase, booleans, isDeleted, the stage map", async () => {

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterEach, beforeEach } from "vitest";
 import { createApp, type AppOptions, type CofferApp } from "../../src/app.js";
 import { initializeStore } from "../../src/operator/keyring.js";
 import { systemClock, type Clock } from "../../src/core/clock.js";
@@ -41,6 +42,25 @@ export function freshStorage(engine: TestEngine = testEngine()): { storage: Stor
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A fresh, migrated store of the engine under test for each test of the surrounding
+ * `describe` (repository tests): call it in the describe's body and read the store through
+ * the getter; it is closed and removed after each test.
+ */
+export function freshStoreEach(): () => Storage {
+  let storage: Storage | undefined;
+  let cleanup: (() => Promise<void>) | undefined;
+  beforeEach(async () => {
+    ({ storage, cleanup } = freshStorage());
+    await storage.migrate();
+  });
+  afterEach(async () => {
+    await storage?.close().catch(() => undefined);
+    await cleanup?.();
+  });
+  return () => storage!;
 }
 
 export interface TestServer {

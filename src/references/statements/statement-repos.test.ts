@@ -1,5 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { freshStorage, testEngine } from "../../../test/helpers/test-server.js";
+import { beforeEach, describe, expect, it } from "vitest";
+import { freshStoreEach, testEngine } from "../../../test/helpers/test-server.js";
 import { CofferError } from "../../core/errors.js";
 import type { Storage } from "../../storage/index.js";
 import { DraftRepository } from "./drafts-repo.js";
@@ -9,7 +9,6 @@ import { StatementRepository, type NewStatement } from "./statement-repo.js";
 /** The statements module's repositories (the only code of src/references/statements that runs SQL) on the engine under test. */
 describe(`statement, gateway and draft repositories: ${testEngine()}`, () => {
   let storage: Storage;
-  let cleanup: () => Promise<void>;
   let statements: StatementRepository;
   let gateways: GatewayRepository;
   let drafts: DraftRepository;
@@ -21,16 +20,12 @@ describe(`statement, gateway and draft repositories: ${testEngine()}`, () => {
     computePoolId: "lfcp-1", principal: "sa-1", stopped: false, phase: "PENDING", detail: "", createdAt: 1_000, ...over,
   });
 
+  const store = freshStoreEach();
   beforeEach(async () => {
-    ({ storage, cleanup } = freshStorage());
-    await storage.migrate();
+    storage = store();
     statements = new StatementRepository(storage);
     gateways = new GatewayRepository(storage);
     drafts = new DraftRepository(storage);
-  });
-  afterEach(async () => {
-    await storage.close().catch(() => undefined);
-    await cleanup();
   });
 
   it("maps statements both ways: scope, parsed refs and properties, booleans, version 1, no start yet", async () => {

@@ -1,25 +1,20 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { freshStorage, testEngine } from "../../../test/helpers/test-server.js";
+import { beforeEach, describe, expect, it } from "vitest";
+import { freshStoreEach, testEngine } from "../../../test/helpers/test-server.js";
 import type { Storage } from "../../storage/index.js";
 import { ApiTokenRepository, type NewApiToken } from "./api-token-repo.js";
 
 /** The API tokens' repository (the only code of src/references/tokens that runs SQL) on the engine under test. */
 describe(`API token repository: ${testEngine()}`, () => {
   let storage: Storage;
-  let cleanup: () => Promise<void>;
   let tokens: ApiTokenRepository;
   const us = { environmentId: "env-1", region: "us-east-1" };
   const eu = { environmentId: "env-1", region: "eu-west-1" };
   const token = (id: string, name: string, over: Partial<NewApiToken> = {}): NewApiToken => ({ id, scope: us, name, role: "editor", secretHash: `hash-${id}`, createdBy: "alice", createdAt: 1_000, ...over });
 
+  const store = freshStoreEach();
   beforeEach(async () => {
-    ({ storage, cleanup } = freshStorage());
-    await storage.migrate();
+    storage = store();
     tokens = new ApiTokenRepository(storage);
-  });
-  afterEach(async () => {
-    await storage.close().catch(() => undefined);
-    await cleanup();
   });
 
   it("maps tokens to the domain shape (scope, camelCase, no digest) and finds them by id and by digest", async () => {
