@@ -283,23 +283,22 @@ export class AccessService {
   async attachToRole(actor: Principal, role: string, policy: string, attach: boolean): Promise<void> {
     const id = await this.roleId(role);
     if (id.startsWith("role-") && isBuiltinRoleName(id.slice(5))) throw new CofferError("InvalidState", "Built-in roles have fixed policies.");
-    const p = await this.policyRow(policy);
-    if (attach) await this.evaluator.requireHolds(actor, [compiled(p)], `You cannot attach the policy "${p.name}" to a role`);
-    await this.storage.transaction(async (tx) => {
-      if (attach) await this.lockUnchanged(tx, p);
-      await this.repo.setRolePolicy(tx, id, p.id, attach);
-      tx.invalidate(CACHES.access, "*");
-    });
+    await this.setAttachment(actor, policy, attach, " to a role", (tx, policyId) => this.repo.setRolePolicy(tx, id, policyId, attach));
   }
 
   /** Attaching needs the actor to hold the policy (root exempt); detaching needs no more than the route's permission. */
   async attachPolicy(actor: Principal, principalId: string, policy: string, attach: boolean): Promise<void> {
     await this.principalExists(principalId);
+    await this.setAttachment(actor, policy, attach, "", (tx, policyId) => this.repo.setPrincipalPolicy(tx, principalId, policyId, attach));
+  }
+
+  /** One attachment of a policy (to a role or a principal): held by the actor to attach, the policy unchanged meanwhile. */
+  private async setAttachment(actor: Principal, policy: string, attach: boolean, to: string, write: (tx: Tx, policyId: string) => Promise<void>): Promise<void> {
     const p = await this.policyRow(policy);
-    if (attach) await this.evaluator.requireHolds(actor, [compiled(p)], `You cannot attach the policy "${p.name}"`);
+    if (attach) await this.evaluator.requireHolds(actor, [compiled(p)], `You cannot attach the policy "${p.name}"${to}`);
     await this.storage.transaction(async (tx) => {
       if (attach) await this.lockUnchanged(tx, p);
-      await this.repo.setPrincipalPolicy(tx, principalId, p.id, attach);
+      await write(tx, p.id);
       tx.invalidate(CACHES.access, "*");
     });
   }
