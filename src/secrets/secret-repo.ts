@@ -3,7 +3,7 @@ import { decodePageToken } from "../core/paging.js";
 import type { Scope } from "../core/scope.js";
 import { allByIds, updateById, writeBehind, type Queryable, type Storage, type Tx } from "../storage/index.js";
 import { tagsByResource, type Tag } from "../tags/index.js";
-import type { ScanItem, ScanPosition, ScanSegment, TagNarrowing } from "./secret-scan.js";
+import type { ScanItem, ScanPosition, ScanSegment, TagNarrowing } from "./scan-types.js";
 import type { ListSecretsFilter, Secret } from "./secret-types.js";
 
 /** A row of `secrets` (only this repository and the scan read rows). */
