@@ -40,7 +40,7 @@ describe("nonce store", () => {
     await n.claim("rpc1", "AK", "trigger-purge", clock.now() + 15 * MINUTE);
     // The purge is written behind the claim (the background writer on SQLite): wait for it.
     let left: { expires_at: number }[] = [];
-    for (let i = 0; i < 200; i++) {
+    for (let i = 0; i < 1000; i++) {
       left = await storage.all<{ expires_at: number }>("SELECT expires_at FROM request_nonces WHERE expires_at < ?", [clock.now()]);
       if (left.length === 0) break;
       await new Promise((r) => setTimeout(r, 10));
