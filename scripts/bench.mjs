@@ -509,9 +509,9 @@ async function waitFor(output, marker, timeoutMs = 30_000) {
  * One scenario again with the target under the V8 sampling profiler, limited to the
  * measured window (SIGUSR2 at the load generator's measure-start, and after it finished).
  */
-async function profileScenario(scenario, dataDir, profDir, authorization) {
+async function profileScenario(scenario, dataDir, profDir, authorization, storage = "sqlite") {
   mkdirSync(profDir, { recursive: true });
-  const file = join(profDir, `${scenario}-${authorization ? "reader" : "root"}.cpuprofile`);
+  const file = join(profDir, `${storage === "sqlite" ? "" : "pg-"}${scenario}-${authorization ? "reader" : "root"}.cpuprofile`);
   process.env.BENCH_CPU_PROFILE = file;
   let target;
   try {
@@ -523,7 +523,7 @@ async function profileScenario(scenario, dataDir, profDir, authorization) {
       child.stderr.on("data", (d) => (out += d));
       await waitFor(() => out, '"ready":true');
       target = { child, port: Number(/"port":(\d+)/.exec(out)[1]), output: () => out };
-    } else target = await startServer(dataDir);
+    } else target = await startServer(dataDir, { storage });
   } finally {
     delete process.env.BENCH_CPU_PROFILE;
   }
@@ -777,6 +777,16 @@ async function main() {
         const pgDir = join(tmp, "pg-data");
         Object.assign(results.postgres, await storeRun("postgres", { dataDir: pgDir, storage: pgUrl, stallsDir, withCli: false, tmp }));
         if (SOAK > 0) results.postgres.soak = await soak("postgres", { dataDir: pgDir, storage: pgUrl, stallsDir, pgUrl });
+        if (PROFILE) {
+          results.postgres.profiles = {};
+          for (const label of ["get", "get-aws"]) {
+            if (ONLY && !ONLY.includes(label)) continue;
+            log(`profiling the server on PostgreSQL under ${label} (V8 sampling profiler, measured window only) …`);
+            const p = await profileScenario(label, pgDir, join(tmp, "profiles"), undefined, pgUrl);
+            results.postgres.profiles[label] = p;
+            if (p.summary) log(`  ${Math.round(p.load.rps)} req/s under the profiler\n${formatSummary(p.summary).replace(/^/gm, "  ")}`);
+          }
+        }
       } catch (e) {
         log(`postgres: not measured: ${e.message}`);
         results.postgres = { ...(results.postgres ?? {}), error: e.message };
@@ -815,11 +825,11 @@ async function main() {
   const stamp = startedAt.toISOString().replace(/:/g, "-").replace(/\.\d+Z$/, "Z");
   const outDir = join(ROOT, "bench/results");
   mkdirSync(outDir, { recursive: true });
-  if (results.profiles) {
-    for (const [scenario, p] of Object.entries(results.profiles)) {
+  for (const [store, profiles] of [["", results.profiles], ["pg-", results.postgres?.profiles]]) {
+    for (const [scenario, p] of Object.entries(profiles ?? {})) {
       if (!p.file) continue;
       // *.json so that the results' .gitignore rule covers it; load it in DevTools as a .cpuprofile
-      const dest = join(outDir, `${stamp}.server-${scenario}.cpuprofile.json`);
+      const dest = join(outDir, `${stamp}.server-${store}${scenario}.cpuprofile.json`);
       copyFileSync(p.file, dest);
       p.file = dest;
     }

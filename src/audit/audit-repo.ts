@@ -1,4 +1,4 @@
-import type { BackgroundStatement, Queryable, SqlParam, Storage, Tx } from "../storage/index.js";
+import type { BackgroundStatement, PgArray, Queryable, SqlParam, Storage, Tx } from "../storage/index.js";
 import type { AuditFields } from "./audit-chain.js";
 
 /** `meta` row of the chain head: the last seq and MAC, and their MAC (audit-service.ts). */
@@ -95,6 +95,33 @@ function inserts(params: SqlParam[], count: number): BackgroundStatement[] {
 }
 
 /**
+ * PostgreSQL: a batch is one statement, whatever its size: an INSERT of 13 arrays and the
+ * head's upsert. A multi-row VALUES list of 1,664 parameters is parsed and planned again
+ * for every chunk (unnamed statements), which cost the database server more CPU than the
+ * rows themselves, and each statement is a round trip that waits for a turn of the
+ * request thread's event loop.
+ */
+const SET_HEAD = "INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value";
+/** The rows and the new head in one statement (one round trip). */
+const PG_APPEND =
+  "WITH records AS (INSERT INTO audit_log (seq, time, request_id, principal, action, resource, outcome, error_code, status, source, detail, prev_mac, mac) " +
+  "SELECT * FROM unnest(?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[])) " +
+  SET_HEAD;
+
+/** The flat `recordParams` of `count` records as one array per column (every field is text, a number or null). */
+function columns(params: readonly SqlParam[], count: number): PgArray[] {
+  const cols = Array.from({ length: RECORD_PARAMS }, () => new Array<string | number | null>(count));
+  for (let r = 0, j = 0; r < count; r++) {
+    for (let c = 0; c < RECORD_PARAMS; c++) {
+      const v = params[j++];
+      if (typeof v !== "string" && typeof v !== "number" && v !== null) throw new TypeError("an audit field is text, a number or null");
+      cols[c]![r] = v;
+    }
+  }
+  return cols;
+}
+
+/**
  * The SQL of the audit log: `audit_log`, and the chain head and retention checkpoint rows of
  * `meta`. Stateless; the writer (audit-service.ts) and the retention job each hold one. Values
  * of the head and the checkpoint are opaque here (their owners encode and MAC them).
@@ -114,8 +141,9 @@ export class AuditRepository {
 
   /** Appends `count` chained records (`params` from `recordParams`) and sets the head, in the caller's transaction. */
   async append(tx: Tx, params: SqlParam[], count: number, head: Buffer): Promise<void> {
+    if (this.storage.dialect.engine === "postgres") return void (await tx.run(PG_APPEND, [...columns(params, count), HEAD, head]));
     for (const s of inserts(params, count)) await tx.run(s.sql, s.params);
-    await tx.run("INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value", [HEAD, head]);
+    await tx.run(SET_HEAD, [HEAD, head]);
   }
 
   /**

@@ -3,7 +3,7 @@ import { PostgresStorage } from "./postgres-storage.js";
 import { SqliteStorage } from "./sqlite-storage.js";
 import type { Storage } from "./storage-types.js";
 
-export type { BackgroundStatement, BackgroundWriter, CommitParticipant, Dialect, Engine, GroupMember, Queryable, SqlParam, Storage, TransactionOptions, Tx } from "./storage-types.js";
+export type { BackgroundStatement, BackgroundWriter, CommitParticipant, Dialect, Engine, GroupMember, PgArray, Queryable, SqlParam, Storage, TransactionOptions, Tx } from "./storage-types.js";
 export type { InvalidationHandler } from "./invalidation.js";
 export { allByIds, compareBytes, IDS_PER_QUERY } from "./by-ids.js";
 export { updateById } from "./update-by-id.js";

@@ -134,11 +134,12 @@ export class PostgresStorage implements Storage {
   }
 
   transaction<T>(fn: (tx: Tx) => Promise<T>, opts?: TransactionOptions): Promise<T> {
-    const body: (tx: Tx) => Promise<T> = opts?.durability === "relaxed" ? async (tx) => (await tx.run("SET LOCAL synchronous_commit = off"), fn(tx)) : fn;
+    // One round trip: a relaxed transaction's BEGIN carries its SET LOCAL (a simple query may hold both).
+    const begin = opts?.durability === "relaxed" ? "BEGIN; SET LOCAL synchronous_commit = off" : "BEGIN";
     return this.track(async () => {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await this.attempt(body);
+          return await this.attempt(fn, begin);
         } catch (e) {
           if (attempt >= MAX_ATTEMPTS || !isRetryable(e)) throw e;
           await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 5 * attempt)));
@@ -147,7 +148,7 @@ export class PostgresStorage implements Storage {
     });
   }
 
-  private async attempt<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+  private async attempt<T>(fn: (tx: Tx) => Promise<T>, begin: string): Promise<T> {
     let client: pg.PoolClient;
     try {
       client = await this.pool.connect();
@@ -169,7 +170,7 @@ export class PostgresStorage implements Storage {
     let broken = false;
     let value: T;
     try {
-      await client.query("BEGIN");
+      await client.query(begin);
       value = await fn(tx);
       // Transactional: other nodes receive these only if the COMMIT below succeeds.
       if (notices.size > 0) await client.query("SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p", [this.channel, [...notices]]);

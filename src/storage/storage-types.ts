@@ -7,7 +7,9 @@ import type { InvalidationHandler } from "./invalidation.js";
  * BLOB/BYTEA (a Buffer in JS), text columns that are ordered or paged on use binary
  * (C) collation so both engines sort alike.
  */
-export type SqlParam = string | number | bigint | Buffer | null;
+export type SqlParam = string | number | bigint | Buffer | null | PgArray;
+/** A PostgreSQL array parameter (`?::text[]`, e.g. for `unnest`); SQLite has none, so only PostgreSQL-only SQL passes one. */
+export type PgArray = readonly (string | number | bigint | null)[];
 
 export interface Queryable {
   get<T>(sql: string, params?: readonly SqlParam[]): Promise<T | undefined>;
