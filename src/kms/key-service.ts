@@ -8,6 +8,8 @@ import { deleteAllTags, putTags, removeTags, tagsByResource, validateTags, type 
 import type { KeyMaterialStore } from "./key-material.js";
 import { requireUsable, type KeyRepo } from "./key-repo.js";
 import { CACHES } from "../core/cache.js";
+
+const RELAXED = { durability: "relaxed" } as const;
 import {
   KEY_SPECS,
   MAX_DESCRIPTION,
@@ -200,7 +202,12 @@ export class KeyService {
     return this.mutate(scope, keyId, (tx, key) => removeTags(tx, "key", key.id, keys));
   }
 
-  /** Scheduler work: rotate keys that are due; delete keys whose window has ended. */
+  /**
+   * Scheduler work: rotate keys that are due; delete keys whose window has ended. Relaxed
+   * commits: no answer waits on them, so the request thread never waits for their fsync; a
+   * crash before the next durable commit or checkpoint only makes the next tick do them again
+   * (and any write that used a new key version is durable after it, in log order).
+   */
   async runDue(): Promise<{ rotated: number; deleted: number }> {
     const now = this.clock.now();
     let rotated = 0;
@@ -212,7 +219,7 @@ export class KeyService {
         await this.addVersion(tx, key, now);
         this.repo.invalidate(tx, id);
         rotated++;
-      });
+      }, RELAXED);
     }
     for (const id of await this.repo.dueDeletions(now)) {
       await this.storage.transaction(async (tx) => {
@@ -223,7 +230,7 @@ export class KeyService {
         this.repo.invalidate(tx, id);
         tx.invalidate(CACHES.kmsMaterial, id);
         deleted++;
-      });
+      }, RELAXED);
     }
     return { rotated, deleted };
   }

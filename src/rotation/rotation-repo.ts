@@ -1,4 +1,4 @@
-import type { Queryable, Storage } from "../storage/index.js";
+import { writeBehind, type Queryable, type Storage } from "../storage/index.js";
 import type { JsonObject, RotationStep } from "./rotation-types.js";
 
 /** One rotation: the persisted state machine (table `rotations`, migration 6). Times are epoch milliseconds. */
@@ -200,10 +200,11 @@ export class RotationRepository {
     await this.db.run("UPDATE rotations SET cancel_requested = 1, next_attempt_at = ?, updated_at = ? WHERE id = ? AND done = 0", [now, now, id]);
   }
 
-  /** Keep the last `keep` rotations of every secret, and none of purged secrets. */
+  /** Keep the last `keep` rotations of every secret, and none of purged secrets. History: written behind (no fsync on the request thread). */
   async prune(keep: number): Promise<void> {
-    await this.db.run("DELETE FROM rotations WHERE done = 1 AND NOT EXISTS (SELECT 1 FROM secrets s WHERE s.id = rotations.secret_id)");
-    await this.db.run(
+    await writeBehind(this.db, "DELETE FROM rotations WHERE done = 1 AND NOT EXISTS (SELECT 1 FROM secrets s WHERE s.id = rotations.secret_id)", []);
+    await writeBehind(
+      this.db,
       `DELETE FROM rotations WHERE done = 1 AND id IN (SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY secret_id ORDER BY started_at DESC) AS n FROM rotations) ranked WHERE n > ?)`,
       [keep],
     );
