@@ -18,6 +18,7 @@ import { composeDecider, composeIdentityAndAccess } from "./composition/identity
 import { LateLog } from "./composition/late-log.js";
 import { Lifecycle } from "./composition/lifecycle.js";
 import { composeReferencesAndWorkflows } from "./composition/references-workflows.js";
+import { CachePrefetch } from "./composition/cache-prefetch.js";
 import { composeRotationAndScheduler, resumeRotations } from "./composition/rotation-scheduler.js";
 import { composeSecretsAndKeys } from "./composition/secrets-keys.js";
 import { openStore } from "./composition/store.js";
@@ -58,6 +59,12 @@ export interface AppOptions {
    * requests in flight. Default 4; 0: unbounded. `COFFER_TURN_BUDGET_MS`.
    */
   turnBudgetMs?: number | undefined;
+  /**
+   * Secrets whose read caches are filled after listening and after each unseal, the most
+   * recently read first (SecretService.prefetch). Default 10,000; 0: none.
+   * `COFFER_PREFETCH_SECRETS`.
+   */
+  prefetchSecrets?: number | undefined;
   /** `GET /metrics` without credentials (and while sealed): `--metrics-public` / COFFER_METRICS_PUBLIC=1. Default: authenticated, `sys:GetMetrics`. */
   metricsPublic?: boolean | undefined;
   /** The Flink SQL Gateway statements run on when their environment and region name none (`COFFER_FLINK_GATEWAY_URL`). */
@@ -98,11 +105,16 @@ export interface CofferApp {
   unseal(rootKey: Buffer): Promise<void>;
   /** Forget every key in memory; data calls answer 503 until unsealed again. */
   seal(): Promise<void>;
+  /** The latest read-cache prefetch (after listening or an unseal): the secrets it warmed; 0 when none ran. */
+  prefetched(): Promise<number>;
   close(): Promise<void>;
 }
 
 /** The default turn budget (ms), or COFFER_TURN_BUDGET_MS (0 turns it off). */
 const TURN_BUDGET_MS = ((v) => (v !== undefined && v !== "" && Number.isFinite(Number(v)) && Number(v) >= 0 ? Number(v) : 4))(process.env.COFFER_TURN_BUDGET_MS);
+
+/** The default number of secrets prefetched, or COFFER_PREFETCH_SECRETS (0 turns it off). */
+const PREFETCH_SECRETS = ((v) => (v !== undefined && v !== "" && Number.isSafeInteger(Number(v)) && Number(v) >= 0 ? Number(v) : 10_000))(process.env.COFFER_PREFETCH_SECRETS);
 
 /**
  * The composition root: open the store, unseal, build every module, wire the HTTP adapters.
@@ -153,6 +165,10 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
   });
   // Rotations a previous process left under way resume now (and from the scheduler).
   resumeRotations(rotation, barrier, log);
+  // The read caches fill behind the first requests: once listening, and after every unseal.
+  const prefetch = new CachePrefetch(secrets, barrier, log, opts.prefetchSecrets ?? PREFETCH_SECRETS);
+  http.server.once("listening", () => prefetch.start());
+  lifecycle.onUnsealed(() => prefetch.start());
 
   return {
     http,
@@ -178,7 +194,9 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
     },
     unseal: (rootKey) => lifecycle.unseal(rootKey),
     seal: () => lifecycle.seal(),
+    prefetched: () => prefetch.last ?? Promise.resolve(0),
     async close() {
+      prefetch.stop();
       await scheduler.stop();
       await rotation.stop();
       await http.close();

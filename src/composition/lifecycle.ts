@@ -59,6 +59,13 @@ export class Lifecycle {
     return this.root;
   }
 
+  private readonly unsealedListeners: (() => void)[] = [];
+
+  /** Called after each successful unseal (e.g. to fill the read caches). */
+  onUnsealed(listener: () => void): void {
+    this.unsealedListeners.push(listener);
+  }
+
   /** Open the keyring with the root key; throws `Sealed` if the key does not match. */
   async unseal(rootKey: Buffer): Promise<void> {
     const { barrier } = this.d;
@@ -68,6 +75,7 @@ export class Lifecycle {
     this.d.chainKey.derive(barrier);
     const root = await this.bootstrap();
     if (root && (this.root === undefined || root.secret !== undefined)) this.root = root;
+    for (const l of this.unsealedListeners) l();
   }
 
   /** Forget every key in memory; data calls answer 503 until unsealed again. */

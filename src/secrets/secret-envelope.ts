@@ -40,6 +40,11 @@ export class SecretEnvelope {
     return { bytes, createdAtIso: o.createdAtIso };
   }
 
+  /** Unwraps the version's data key into the cached version (no value is decrypted): the read caches' prefetch. */
+  async warm(scope: Scope, secretId: string, v: StoredVersion): Promise<void> {
+    if (!v.opened) await this.opened(scope, secretId, v);
+  }
+
   private async opened(scope: Scope, secretId: string, v: StoredVersion, tx?: Tx): Promise<OpenedVersion> {
     if (v.opened) {
       // The data key is cached, the CMK's state is not: a disabled or deleted key stops reads at once.

@@ -270,6 +270,15 @@ export class SecretRepository {
     return rows.map((r) => ({ environmentId: r.environment_id, region: r.region, name: r.name, target: r.rotation_target }));
   }
 
+  /** The live secrets read most recently (by day), newest first: what the read caches prefetch. */
+  async recentlyRead(limit: number): Promise<{ scope: Scope; name: string }[]> {
+    const rows = await this.db.all<{ environment_id: string; region: string; name: string }>(
+      "SELECT environment_id, region, name FROM secrets WHERE last_accessed_at IS NOT NULL AND deleted_at IS NULL ORDER BY last_accessed_at DESC LIMIT ?",
+      [limit],
+    );
+    return rows.map((r) => ({ scope: { environmentId: r.environment_id, region: r.region }, name: r.name }));
+  }
+
   /** Records the day a value was read, unless a later one is stored (outside any transaction). */
   async recordAccess(id: string, day: number): Promise<void> {
     // Bookkeeping no read waits on: off the request thread (the background writer on SQLite).

@@ -152,6 +152,38 @@ export class SecretService {
   }
 
   /**
+   * Fills the read caches after a start or an unseal, so the first read of a hot secret does
+   * not pay for the store and the data key's unwrap: the `limit` live secrets read most
+   * recently (by their last-accessed day), each with its current version and its data key
+   * unwrapped (no value is decrypted, no access is recorded). Runs at most `sliceMs` of
+   * work per turn of the event loop, so requests interleave; stops when `stop()` says so
+   * (sealed, closing) or at the first failure. Resolves with the secrets warmed.
+   */
+  async prefetch(limit: number, o: { sliceMs?: number; stop?: () => boolean } = {}): Promise<number> {
+    if (limit <= 0) return 0;
+    const sliceMs = o.sliceMs ?? 2;
+    const stop = o.stop ?? (() => false);
+    const names = await this.secrets.recentlyRead(limit);
+    let warmed = 0;
+    let sliceStart = performance.now();
+    for (const { scope, name } of names) {
+      if (stop()) break;
+      if (performance.now() - sliceStart >= sliceMs) {
+        await new Promise<void>((r) => setImmediate(r));
+        if (stop()) break;
+        sliceStart = performance.now();
+      }
+      const s = await this.secrets.entry(scope, name);
+      const versionId = s && s.deletedAt === null ? s.stages.get(CURRENT) : undefined;
+      if (!s || versionId === undefined) continue;
+      const v = await this.versions.get(s.id, versionId);
+      if (v) await this.envelope.warm(scope, s.id, v);
+      warmed++;
+    }
+    return warmed;
+  }
+
+  /**
    * A value was read, by any protocol, rotation or reference resolution: the date only, as
    * AWS reports it (LastAccessedDate). At most one write per secret per day, written behind
    * the read (never on the request thread's writer, never awaited).

@@ -140,6 +140,11 @@ export class SecretsModule {
     return this.service.purgeDue();
   }
 
+  /** Fills the read caches with the secrets read most recently (see SecretService.prefetch). */
+  prefetch(limit: number, o?: { sliceMs?: number; stop?: () => boolean }) {
+    return this.service.prefetch(limit, o);
+  }
+
   /** The secrets of a scope in an order, a batch at a time (lean items: see secret-scan.ts). */
   scan(scope: Scope, o: ScanOptions) {
     return scanSecrets(this.repo, scope, o);

@@ -442,6 +442,12 @@ UPDATE secrets SET tags_seen = 1 WHERE id IN (SELECT resource_id FROM tags WHERE
 `;
 }
 
+/** The secrets read most recently, for the read caches' prefetch at start (src/secrets/secret-service.ts). */
+function secretsLastRead(): string {
+  return `CREATE INDEX secrets_last_read ON secrets (last_accessed_at) WHERE last_accessed_at IS NOT NULL AND deleted_at IS NULL;
+`;
+}
+
 /** SQL drafts (the SQL editor's Drafts pane, src/references/statements/drafts.ts), per environment and region. */
 function sqlDrafts(engine: "sqlite" | "postgres"): string {
   const { text, int } = T(engine);
@@ -476,6 +482,7 @@ export const MIGRATIONS: Migration[] = [
   { id: 13, name: "account-claims", sqlite: accountClaims("sqlite"), postgres: accountClaims("postgres") },
   { id: 14, name: "secret-version-ids", sqlite: secretVersionIds("sqlite"), postgres: secretVersionIds("postgres") },
   { id: 15, name: "sql-drafts", sqlite: sqlDrafts("sqlite"), postgres: sqlDrafts("postgres") },
+  { id: 16, name: "secrets-last-read", sqlite: secretsLastRead(), postgres: secretsLastRead() },
 ];
 
 /** Split a migration into single statements (neither engine's driver takes a script with parameters). */

@@ -1,0 +1,43 @@
+import type { Barrier } from "../crypto/barrier.js";
+import type { SecretsModule } from "../secrets/index.js";
+import type { LateLog } from "./late-log.js";
+
+/**
+ * The read caches' prefetch after a start or an unseal (SecretService.prefetch): one run at a
+ * time, a new start supersedes the one under way, and sealing or closing stops it between
+ * two secrets. A failure is logged without names or values and ends the run; requests fill
+ * the caches as before.
+ */
+export class CachePrefetch {
+  private run = 0;
+  private closed = false;
+  /** The last run's outcome (tests, diagnostics). */
+  last: Promise<number> | undefined;
+
+  constructor(
+    private readonly secrets: SecretsModule,
+    private readonly barrier: Barrier,
+    private readonly log: LateLog,
+    private readonly limit: number,
+  ) {}
+
+  start(): void {
+    if (this.closed || this.limit <= 0 || this.barrier.sealed) return;
+    const run = ++this.run;
+    const t0 = performance.now();
+    this.last = this.secrets
+      .prefetch(this.limit, { stop: () => this.closed || this.barrier.sealed || run !== this.run })
+      .then((n) => {
+        if (n > 0) this.log.info({ secrets: n, ms: Math.round(performance.now() - t0) }, "read caches prefetched");
+        return n;
+      })
+      .catch((e: unknown) => {
+        if (!this.closed) this.log.warn({ err: { code: (e as { code?: unknown })?.code, message: (e as Error)?.message } }, "read cache prefetch stopped");
+        return 0;
+      });
+  }
+
+  stop(): void {
+    this.closed = true;
+  }
+}
