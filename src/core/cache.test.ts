@@ -97,4 +97,22 @@ describe("InvalidatingCache", () => {
     await pending;
     expect(c.peek("k")).toBeUndefined();
   });
+
+  it("fill (a batch load after mark) goes in unless the key was invalidated or the cache cleared since, and never replaces an entry", async () => {
+    const c = new InvalidatingCache<string>();
+    c.invalidate("old"); // before the mark: no matter
+    const m = c.mark();
+    c.invalidate("written");
+    expect(c.fill("written", "stale", m)).toBe(false);
+    expect(c.peek("written")).toBeUndefined();
+    expect(c.fill("old", "v", m)).toBe(true);
+    expect(c.fill("fresh", "v", m)).toBe(true);
+    expect(c.peek("fresh")).toBe("v");
+    await c.get("loaded", async () => "by a read");
+    expect(c.fill("loaded", "by the batch", m)).toBe(false);
+    expect(c.peek("loaded")).toBe("by a read");
+    c.clear();
+    expect(c.fill("other", "v", m)).toBe(false);
+    expect(c.fill("other", "v", c.mark())).toBe(true);
+  });
 });

@@ -3,10 +3,18 @@
  * A load that started before an invalidation of its key never fills the cache, so a
  * slow read cannot put back a value that a write has already replaced.
  */
+/** When a batch load began (InvalidatingCache.mark): what it may fill is what nobody invalidated since. */
+export interface CacheMark {
+  readonly epoch: number;
+  readonly seq: number;
+}
+
 export class InvalidatingCache<V> {
   private readonly map = new Map<string, V>();
+  /** Per key, the sequence number of its latest invalidation. */
   private readonly generation = new Map<string, number>();
   private epoch = 0;
+  private seq = 0;
   hits = 0;
   misses = 0;
 
@@ -25,19 +33,37 @@ export class InvalidatingCache<V> {
     const gen = this.generation.get(key) ?? 0;
     const epoch = this.epoch;
     const v = await load();
-    if (v !== undefined && epoch === this.epoch && gen === (this.generation.get(key) ?? 0)) {
-      if (this.map.size >= this.maxEntries) {
-        const oldest = this.map.keys().next().value;
-        if (oldest !== undefined) this.map.delete(oldest);
-      }
-      this.map.set(key, v);
-    }
+    if (v !== undefined && epoch === this.epoch && gen === (this.generation.get(key) ?? 0)) this.put(key, v);
     return v;
+  }
+
+  /** Before a batch load whose results go in with `fill`. */
+  mark(): CacheMark {
+    return { epoch: this.epoch, seq: this.seq };
+  }
+
+  /**
+   * Puts a value a batch load read after `mark` (a prefetch), unless its key was
+   * invalidated since, the cache was cleared since, or the key is cached already (never
+   * replaces an entry). Whether it went in.
+   */
+  fill(key: string, v: V, mark: CacheMark): boolean {
+    if (mark.epoch !== this.epoch || (this.generation.get(key) ?? 0) > mark.seq || this.map.has(key)) return false;
+    this.put(key, v);
+    return true;
+  }
+
+  private put(key: string, v: V): void {
+    if (this.map.size >= this.maxEntries) {
+      const oldest = this.map.keys().next().value;
+      if (oldest !== undefined) this.map.delete(oldest);
+    }
+    this.map.set(key, v);
   }
 
   invalidate(key: string): void {
     this.map.delete(key);
-    this.generation.set(key, (this.generation.get(key) ?? 0) + 1);
+    this.generation.set(key, ++this.seq);
     if (this.generation.size > this.maxEntries) this.generation.clear(), this.epoch++;
   }
 

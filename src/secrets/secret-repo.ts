@@ -1,4 +1,4 @@
-import { CACHES, InvalidatingCache } from "../core/cache.js";
+import { CACHES, InvalidatingCache, type CacheMark } from "../core/cache.js";
 import { decodePageToken } from "../core/paging.js";
 import type { Scope } from "../core/scope.js";
 import { allByIds, updateById, writeBehind, type Queryable, type Storage, type Tx } from "../storage/index.js";
@@ -270,13 +270,30 @@ export class SecretRepository {
     return rows.map((r) => ({ environmentId: r.environment_id, region: r.region, name: r.name, target: r.rotation_target }));
   }
 
-  /** The live secrets read most recently (by day), newest first: what the read caches prefetch. */
-  async recentlyRead(limit: number): Promise<{ scope: Scope; name: string }[]> {
-    const rows = await this.db.all<{ environment_id: string; region: string; name: string }>(
-      "SELECT environment_id, region, name FROM secrets WHERE last_accessed_at IS NOT NULL AND deleted_at IS NULL ORDER BY last_accessed_at DESC LIMIT ?",
-      [limit],
-    );
-    return rows.map((r) => ({ scope: { environmentId: r.environment_id, region: r.region }, name: r.name }));
+  /** Ids of the live secrets read most recently (by day), newest first: what the read caches prefetch (index `secrets_last_read`, migration 16). */
+  async recentlyRead(limit: number): Promise<string[]> {
+    const rows = await this.db.all<{ id: string }>("SELECT id FROM secrets WHERE last_accessed_at IS NOT NULL AND deleted_at IS NULL ORDER BY last_accessed_at DESC LIMIT ?", [limit]);
+    return rows.map((r) => r.id);
+  }
+
+  /** These secrets with their stages (two queries), as `load` returns them; ids that no longer exist are left out. */
+  async loadMany(ids: readonly string[]): Promise<LoadedSecret[]> {
+    if (ids.length === 0) return [];
+    const marks = ids.map(() => "?").join(", ");
+    const rows = await this.db.all<SecretRow>(`SELECT * FROM secrets WHERE id IN (${marks})`, ids);
+    const stages = await this.db.all<{ secret_id: string; stage: string; version_id: string }>(`SELECT secret_id, stage, version_id FROM secret_stages WHERE secret_id IN (${marks})`, ids);
+    const bySecret = new Map<string, Map<string, string>>();
+    for (const st of stages) {
+      let m = bySecret.get(st.secret_id);
+      if (!m) bySecret.set(st.secret_id, (m = new Map()));
+      m.set(st.stage, st.version_id);
+    }
+    return rows.map((r) => toSecret(r, bySecret.get(r.id) ?? new Map()));
+  }
+
+  /** Puts a secret `loadMany` read after `mark` into the entry cache (InvalidatingCache.fill). */
+  fillEntry(s: Secret, mark: CacheMark): boolean {
+    return this.entries.fill(nameKey({ environmentId: s.environmentId, region: s.region }, s.name), s, mark);
   }
 
   /** Records the day a value was read, unless a later one is stored (outside any transaction). */

@@ -1,5 +1,5 @@
 import type { KeyObject } from "node:crypto";
-import { CACHES, InvalidatingCache } from "../core/cache.js";
+import { CACHES, InvalidatingCache, type CacheMark } from "../core/cache.js";
 import type { Queryable, Tx } from "../storage/index.js";
 import type { SecretVersion } from "./secret-types.js";
 
@@ -47,6 +47,24 @@ export class SecretVersionRepository {
       return r && toVersion(r);
     };
     return q ? load() : this.versions.get(`${secretId}/${versionId}`, load);
+  }
+
+  /**
+   * Versions by (secret id, version id), one query, for the cache's prefetch: put into the
+   * cache unless written since `mark` (InvalidatingCache.fill). Returns the cached versions.
+   */
+  async fillMany(pairs: readonly (readonly [string, string])[], mark: CacheMark): Promise<{ secretId: string; version: StoredVersion }[]> {
+    if (pairs.length === 0) return [];
+    const rows = await this.db.all<VersionRow & { secret_id: string }>(
+      `SELECT secret_id, version_id, data_type, value_enc, wrapped_key, created_at FROM secret_versions WHERE (secret_id, version_id) IN (VALUES ${pairs.map(() => "(?, ?)").join(", ")})`,
+      pairs.flat(),
+    );
+    const out: { secretId: string; version: StoredVersion }[] = [];
+    for (const r of rows) {
+      const v = toVersion(r);
+      if (this.versions.fill(`${r.secret_id}/${r.version_id}`, v, mark)) out.push({ secretId: r.secret_id, version: v });
+    }
+    return out;
   }
 
   async insert(tx: Tx, secretId: string, v: SecretVersion): Promise<void> {
