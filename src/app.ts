@@ -60,8 +60,9 @@ export interface AppOptions {
    */
   turnBudgetMs?: number | undefined;
   /**
-   * Secrets whose read caches are filled after listening and after each unseal, the most
-   * recently read first (SecretService.prefetch). Default 10,000; 0: none.
+   * Secrets whose read caches are filled at start (waited for up to 200 ms before listening,
+   * then behind the first requests) and after each unseal, the most recently read first
+   * (SecretService.prefetch). Default 10,000; 0: none.
    * `COFFER_PREFETCH_SECRETS`.
    */
   prefetchSecrets?: number | undefined;
@@ -105,7 +106,7 @@ export interface CofferApp {
   unseal(rootKey: Buffer): Promise<void>;
   /** Forget every key in memory; data calls answer 503 until unsealed again. */
   seal(): Promise<void>;
-  /** The latest read-cache prefetch (after listening or an unseal): the secrets it warmed; 0 when none ran. */
+  /** The latest read-cache prefetch (at start or after an unseal): the secrets it warmed; 0 when none ran. */
   prefetched(): Promise<number>;
   close(): Promise<void>;
 }
@@ -113,6 +114,8 @@ export interface CofferApp {
 /** The default turn budget (ms), or COFFER_TURN_BUDGET_MS (0 turns it off). */
 const TURN_BUDGET_MS = ((v) => (v !== undefined && v !== "" && Number.isFinite(Number(v)) && Number(v) >= 0 ? Number(v) : 4))(process.env.COFFER_TURN_BUDGET_MS);
 
+/** How long a start waits for the prefetch before listening (ready stays well under 1 s). */
+const PREFETCH_WAIT_MS = 200;
 /** The default number of secrets prefetched, or COFFER_PREFETCH_SECRETS (0 turns it off). */
 const PREFETCH_SECRETS = ((v) => (v !== undefined && v !== "" && Number.isSafeInteger(Number(v)) && Number(v) >= 0 ? Number(v) : 10_000))(process.env.COFFER_PREFETCH_SECRETS);
 
@@ -165,10 +168,12 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
   });
   // Rotations a previous process left under way resume now (and from the scheduler).
   resumeRotations(rotation, barrier, log);
-  // The read caches fill behind the first requests: once listening, and after every unseal.
+  // The read caches fill now (for at most PREFETCH_WAIT_MS before the app is returned and
+  // listens; the rest behind the first requests), and again after every unseal.
   const prefetch = new CachePrefetch(secrets, barrier, log, opts.prefetchSecrets ?? PREFETCH_SECRETS);
-  http.server.once("listening", () => prefetch.start());
   lifecycle.onUnsealed(() => prefetch.start());
+  prefetch.start();
+  await prefetch.settledWithin(PREFETCH_WAIT_MS);
 
   return {
     http,

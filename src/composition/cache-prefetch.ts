@@ -3,7 +3,7 @@ import type { SecretsModule } from "../secrets/index.js";
 import type { LateLog } from "./late-log.js";
 
 /**
- * The read caches' prefetch after a start or an unseal (SecretService.prefetch): one run at a
+ * The read caches' prefetch at a start or after an unseal (SecretService.prefetch): one run at a
  * time, a new start supersedes the one under way, and sealing or closing stops it between
  * two secrets. A failure is logged without names or values and ends the run; requests fill
  * the caches as before.
@@ -35,6 +35,14 @@ export class CachePrefetch {
         if (!this.closed) this.log.warn({ err: { code: (e as { code?: unknown })?.code, message: (e as Error)?.message } }, "read cache prefetch stopped");
         return 0;
       });
+  }
+
+  /** Waits for the run under way to finish, for at most `ms`. */
+  async settledWithin(ms: number): Promise<void> {
+    if (!this.last) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.last, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+    clearTimeout(timer);
   }
 
   stop(): void {
