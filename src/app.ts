@@ -60,8 +60,8 @@ export interface AppOptions {
    */
   turnBudgetMs?: number | undefined;
   /**
-   * Secrets whose read caches are filled at start (waited for up to 200 ms before listening,
-   * then behind the first requests) and after each unseal, the most recently read first
+   * Secrets whose read caches are filled at start (waited for before listening until the
+   * process is 700 ms old, then behind the first requests) and after each unseal, the most recently read first
    * (SecretService.prefetch). Default 10,000; 0: none.
    * `COFFER_PREFETCH_SECRETS`.
    */
@@ -114,8 +114,12 @@ export interface CofferApp {
 /** The default turn budget (ms), or COFFER_TURN_BUDGET_MS (0 turns it off). */
 const TURN_BUDGET_MS = ((v) => (v !== undefined && v !== "" && Number.isFinite(Number(v)) && Number(v) >= 0 ? Number(v) : 4))(process.env.COFFER_TURN_BUDGET_MS);
 
-/** How long a start waits for the prefetch before listening (ready stays well under 1 s). */
-const PREFETCH_WAIT_MS = 200;
+/**
+ * A start waits for the prefetch until the process is this old at most (ms since it began,
+ * imports included), so a server is ready within 1 s; an app created later (tests, a long
+ * running process) does not wait.
+ */
+const PREFETCH_UNTIL_UPTIME_MS = 700;
 /** The default number of secrets prefetched, or COFFER_PREFETCH_SECRETS (0 turns it off). */
 const PREFETCH_SECRETS = ((v) => (v !== undefined && v !== "" && Number.isSafeInteger(Number(v)) && Number(v) >= 0 ? Number(v) : 10_000))(process.env.COFFER_PREFETCH_SECRETS);
 
@@ -168,12 +172,13 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
   });
   // Rotations a previous process left under way resume now (and from the scheduler).
   resumeRotations(rotation, barrier, log);
-  // The read caches fill now (for at most PREFETCH_WAIT_MS before the app is returned and
-  // listens; the rest behind the first requests), and again after every unseal.
+  // The read caches fill now (waited for until the process is PREFETCH_UNTIL_UPTIME_MS old,
+  // before the app is returned and listens; the rest behind the first requests), and again
+  // after every unseal.
   const prefetch = new CachePrefetch(secrets, barrier, log, opts.prefetchSecrets ?? PREFETCH_SECRETS);
   lifecycle.onUnsealed(() => prefetch.start());
   prefetch.start();
-  await prefetch.settledWithin(PREFETCH_WAIT_MS);
+  await prefetch.settledWithin(PREFETCH_UNTIL_UPTIME_MS - performance.now());
 
   return {
     http,

@@ -39,7 +39,7 @@ export class CachePrefetch {
 
   /** Waits for the run under way to finish, for at most `ms`. */
   async settledWithin(ms: number): Promise<void> {
-    if (!this.last) return;
+    if (!this.last || ms <= 0) return;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.last, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
     clearTimeout(timer);
