@@ -175,7 +175,7 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
   // The read caches fill now (waited for until the process is PREFETCH_UNTIL_UPTIME_MS old,
   // before the app is returned and listens; the rest behind the first requests), and again
   // after every unseal.
-  const prefetch = new CachePrefetch(secrets, barrier, log, opts.prefetchSecrets ?? PREFETCH_SECRETS);
+  const prefetch = new CachePrefetch(secrets, barrier, log, opts.prefetchSecrets ?? PREFETCH_SECRETS, () => http.server.listening);
   lifecycle.onUnsealed(() => prefetch.start());
   prefetch.start();
   await prefetch.settledWithin(PREFETCH_UNTIL_UPTIME_MS - performance.now());

@@ -2,6 +2,9 @@ import type { Barrier } from "../crypto/barrier.js";
 import type { SecretsModule } from "../secrets/index.js";
 import type { LateLog } from "./late-log.js";
 
+/** While serving, a prefetch chunk is followed by a pause 3 times as long: requests keep ≥ 3/4 of the thread. */
+const SERVING_PACE = 3;
+
 /**
  * The read caches' prefetch at a start or after an unseal (SecretService.prefetch): one run at a
  * time, a new start supersedes the one under way, and sealing or closing stops it between
@@ -19,6 +22,8 @@ export class CachePrefetch {
     private readonly barrier: Barrier,
     private readonly log: LateLog,
     private readonly limit: number,
+    /** Whether requests are being served (listening): the prefetch then leaves them most of the thread. */
+    private readonly serving: () => boolean,
   ) {}
 
   start(): void {
@@ -26,7 +31,7 @@ export class CachePrefetch {
     const run = ++this.run;
     const t0 = performance.now();
     this.last = this.secrets
-      .prefetch(this.limit, { stop: () => this.closed || this.barrier.sealed || run !== this.run })
+      .prefetch(this.limit, { pace: () => (this.serving() ? SERVING_PACE : 0), stop: () => this.closed || this.barrier.sealed || run !== this.run })
       .then((n) => {
         if (n > 0) this.log.info({ secrets: n, ms: Math.round(performance.now() - t0) }, "read caches prefetched");
         return n;

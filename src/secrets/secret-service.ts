@@ -159,13 +159,13 @@ export class SecretService {
    * not pay for the store and the data key's unwrap: the `limit` live secrets read most
    * recently (by their last-accessed day), each with its current version and its data key
    * unwrapped (no value is decrypted, no access is recorded). Batched queries, a chunk of
-   * secrets per turn of the event loop (a chunk that took over `sliceMs` is followed by a
-   * pause as long), so requests interleave; stops when `stop()` says so (sealed, closing) or
-   * at the first failure. Resolves with the versions warmed.
+   * secrets per turn of the event loop, each followed by a pause `pace()` times as long as
+   * the chunk took (0: none), so requests interleave; stops when `stop()` says so (sealed,
+   * closing) or at the first failure. Resolves with the versions warmed.
    */
-  async prefetch(limit: number, o: { sliceMs?: number; stop?: () => boolean } = {}): Promise<number> {
+  async prefetch(limit: number, o: { pace?: () => number; stop?: () => boolean } = {}): Promise<number> {
     if (limit <= 0) return 0;
-    const sliceMs = o.sliceMs ?? 2;
+    const pace = o.pace ?? (() => 0);
     const stop = o.stop ?? (() => false);
     // Taken before anything is read: a write committed meanwhile keeps its key out of the caches.
     const entriesMark = this.secrets.entries.mark();
@@ -189,9 +189,10 @@ export class SecretService {
         await this.envelope.warm(scopes.get(secretId)!, secretId, version);
         warmed++;
       }
-      // A chunk costs ~1–2 ms of this thread; the next one waits for a turn of the loop (more when a chunk took longer).
-      const spent = performance.now() - t0;
-      await new Promise<void>((r) => (spent > sliceMs ? setTimeout(r, Math.min(50, spent)) : setImmediate(r)));
+      // A chunk costs ~10 ms of this thread; then the loop turns, and with a pace p the next
+      // chunk waits p times as long (requests keep at least p/(p+1) of the thread).
+      const wait = Math.min(100, (performance.now() - t0) * pace());
+      await new Promise<void>((r) => (wait > 0 ? setTimeout(r, wait) : setImmediate(r)));
     }
     return warmed;
   }

@@ -141,7 +141,7 @@ export class SecretsModule {
   }
 
   /** Fills the read caches with the secrets read most recently (see SecretService.prefetch). */
-  prefetch(limit: number, o?: { sliceMs?: number; stop?: () => boolean }) {
+  prefetch(limit: number, o?: { pace?: () => number; stop?: () => boolean }) {
     return this.service.prefetch(limit, o);
   }
 

@@ -12,13 +12,19 @@ export { PostgresStorage } from "./postgres-storage.js";
 export { SqliteStorage } from "./sqlite-storage.js";
 export { BackgroundConflict, BackgroundWorkerLost } from "./sqlite-background.js";
 
-/** `postgres://…` (optionally `?schema=name`) or nothing for the embedded SQLite store in `dataDir`. */
+/** Connections per node to PostgreSQL unless the URL says `?pool=N`. */
+export const PG_POOL_SIZE = 20;
+
+/** `postgres://…` (optionally `?schema=name`, `?pool=N`) or nothing for the embedded SQLite store in `dataDir`. */
 export function openStorage(spec: string | undefined, dataDir: string): Storage {
   if (spec && /^postgres(ql)?:\/\//.test(spec)) {
     const u = new URL(spec);
     const schema = u.searchParams.get("schema") ?? undefined;
+    const pool = u.searchParams.get("pool");
     u.searchParams.delete("schema");
-    return new PostgresStorage(u.toString(), schema);
+    u.searchParams.delete("pool");
+    if (pool !== null && !(/^\d+$/.test(pool) && Number(pool) >= 2 && Number(pool) <= 1000)) throw new Error(`storage: ?pool=${pool.slice(0, 20)} is not a number of connections from 2 to 1000`);
+    return new PostgresStorage(u.toString(), schema, pool === null ? PG_POOL_SIZE : Number(pool));
   }
   if (spec && spec.startsWith("sqlite:")) return new SqliteStorage(spec.slice("sqlite:".length));
   if (spec && spec !== "sqlite") throw new Error(`unknown storage "${spec.replace(/\/\/[^@]*@/, "//***@")}": use postgres://… or sqlite`);
