@@ -50,7 +50,7 @@ describe(`read cache prefetch: ${testEngine()}`, () => {
   }
 
   it("after an unseal, the recently read live secrets are read without going to the store", async () => {
-    const { app: a, rootKey } = await open();
+    const { app: a, rootKey } = await open(10_000);
     for (const n of ["hot/a", "hot/b", "hot/c", "cold/d"]) await a.secrets.create(scope, { name: n, value: { dataType: "text", bytes: Buffer.from(`value of ${n}`) } });
     await readThenWaitForAccessDates(a, ["hot/a", "hot/b", "hot/c"]);
     await a.secrets.delete(scope, "hot/c", { recoveryWindowDays: 7 });
@@ -66,8 +66,8 @@ describe(`read cache prefetch: ${testEngine()}`, () => {
     expect(await misses(a)).toBeGreaterThan(before);
   });
 
-  it("0 turns it off", async () => {
-    const { app: a, rootKey } = await open(0);
+  it(`0 turns it off${testEngine() === "sqlite" ? " (and is SQLite's default)" : ""}`, async () => {
+    const { app: a, rootKey } = await open(testEngine() === "sqlite" ? undefined : 0);
     await a.secrets.create(scope, { name: "hot/a", value: { dataType: "text", bytes: Buffer.from("v") } });
     await readThenWaitForAccessDates(a, ["hot/a"]);
     await a.seal();
