@@ -4,6 +4,10 @@ import type { Scope } from "../core/scope.js";
 import { allByIds, updateById, writeBehind, type Queryable, type Storage, type Tx } from "../storage/index.js";
 import { tagsByResource, type Tag } from "../tags/index.js";
 import type { ScanItem, ScanPosition, ScanSegment, TagNarrowing } from "./scan-types.js";
+
+/** Read days are gathered this long (ms) before they are written, at most this many secrets per UPDATE. */
+const ACCESS_FLUSH_MS = 50;
+const ACCESS_BATCH = 500;
 import type { ListSecretsFilter, Secret } from "./secret-types.js";
 
 /** A row of `secrets` (only this repository and the scan read rows). */
@@ -296,10 +300,44 @@ export class SecretRepository {
     return this.entries.fill(nameKey({ environmentId: s.environmentId, region: s.region }, s.name), s, mark);
   }
 
-  /** Records the day a value was read, unless a later one is stored (outside any transaction). */
-  async recordAccess(id: string, day: number): Promise<void> {
-    // Bookkeeping no read waits on: off the request thread (the background writer on SQLite).
-    await writeBehind(this.db, "UPDATE secrets SET last_accessed_at = ? WHERE id = ? AND (last_accessed_at IS NULL OR last_accessed_at < ?)", [day, id, day]);
+  /** Secrets whose read day waits to be written, by day (see recordAccess). */
+  private accessed = new Map<number, Set<string>>();
+  private accessFlush: NodeJS.Timeout | undefined;
+
+  /**
+   * Records the day a value was read, unless a later one is stored. Bookkeeping no read
+   * waits on: gathered for up to ACCESS_FLUSH_MS and written behind as one UPDATE per day
+   * and up to ACCESS_BATCH secrets (the background writer on SQLite, a relaxed transaction
+   * on PostgreSQL), so the first reads of a day are not one transaction each. A process
+   * that stops within that delay leaves the date unwritten (it is a date, not a record).
+   */
+  recordAccess(id: string, day: number): void {
+    let ids = this.accessed.get(day);
+    if (!ids) this.accessed.set(day, (ids = new Set()));
+    ids.add(id);
+    if (ids.size >= ACCESS_BATCH) return void this.writeAccessed();
+    if (!this.accessFlush) {
+      this.accessFlush = setTimeout(() => void this.writeAccessed(), ACCESS_FLUSH_MS);
+      this.accessFlush.unref();
+    }
+  }
+
+  /** Writes the gathered read days now (resolves once written; tests, shutdown). */
+  async writeAccessed(): Promise<void> {
+    if (this.accessFlush) clearTimeout(this.accessFlush), (this.accessFlush = undefined);
+    const pending = this.accessed;
+    this.accessed = new Map();
+    for (const [day, set] of pending) {
+      const ids = [...set];
+      for (let i = 0; i < ids.length; i += ACCESS_BATCH) {
+        const batch = ids.slice(i, i + ACCESS_BATCH);
+        await writeBehind(
+          this.db,
+          `UPDATE secrets SET last_accessed_at = ? WHERE id IN (${batch.map(() => "?").join(", ")}) AND (last_accessed_at IS NULL OR last_accessed_at < ?)`,
+          [day, ...batch, day],
+        ).catch(() => undefined);
+      }
+    }
   }
 
   /** The rotations under way of these secrets (rotations table, migration 6), for their views. */

@@ -77,9 +77,22 @@ describe(`secret repositories: ${testEngine()}`, () => {
     expect(await secrets.dueRotations(99, 10)).toEqual([]);
     expect((await secrets.dueRotations(102, 10)).map((d) => d.name)).toEqual(["b/two", "b/three"]); // earliest first
     expect(await secrets.dueRotations(102, 1)).toEqual([{ environmentId: "env-1", region: "us-east-1", name: "b/two", target: null }]);
-    await secrets.recordAccess("s1", 86_400_000);
-    await secrets.recordAccess("s1", 0); // never backwards
+    secrets.recordAccess("s1", 86_400_000);
+    secrets.recordAccess("s1", 0); // never backwards
+    await secrets.writeAccessed();
     expect((await secrets.load(storage, us, "a/one"))?.lastAccessedAt).toBe(86_400_000);
+  });
+
+  it("read days are gathered and written behind in one UPDATE per day (within 50 ms), never backwards", async () => {
+    await storage.transaction(async (tx) => {
+      for (const id of ["r1", "r2", "r3"]) await secrets.insert(tx, secret(id, `read/${id}`));
+    });
+    for (const id of ["r1", "r2", "r3"]) secrets.recordAccess(id, 2 * 86_400_000);
+    secrets.recordAccess("r1", 86_400_000);
+    const days = async () => (await storage.all<{ id: string; d: number | string | null }>("SELECT id, last_accessed_at AS d FROM secrets WHERE id IN ('r1', 'r2', 'r3') ORDER BY id")).map((r) => (r.d === null ? null : Number(r.d)));
+    expect(await days()).toEqual([null, null, null]); // not yet: gathered first
+    for (let i = 0; i < 200 && (await days()).includes(null); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(await days()).toEqual([2 * 86_400_000, 2 * 86_400_000, 2 * 86_400_000]);
   });
 
   it("the scan's reads: index segments from a position in both directions, tag candidates, rows by id with their scope, tags", async () => {
@@ -90,7 +103,8 @@ describe(`secret repositories: ${testEngine()}`, () => {
       await tx.run("INSERT INTO tags (resource_kind, resource_id, tag_key, tag_value, secret_env, secret_region, secret_name) VALUES ('secret', 's0', 'tier', 'x', 'env-1', 'us-east-1', 'b')");
       await tx.run("INSERT INTO tags (resource_kind, resource_id, tag_key, tag_value, secret_env, secret_region, secret_name) VALUES ('secret', 's3', 'team', 'y', 'env-1', 'us-east-1', 'c')");
     });
-    await secrets.recordAccess("s2", 5_000);
+    secrets.recordAccess("s2", 5_000);
+    await secrets.writeAccessed();
     await storage.transaction((tx) => secrets.update(tx, "s3", { deletedAt: 7_000 }));
     const range = async (r: Partial<Parameters<SecretRepository["scanRange"]>[1]>) =>
       (await secrets.scanRange(us, { segment: "name", desc: false, after: undefined, includeDeleted: false, limit: 10, ...r })).map((x) => x.name);

@@ -206,7 +206,7 @@ export class SecretService {
     const today = Math.floor(this.clock.now() / DAY) * DAY;
     if (s.lastAccessedAt === today) return;
     s.lastAccessedAt = today;
-    void this.secrets.recordAccess(s.id, today).catch(() => undefined);
+    this.secrets.recordAccess(s.id, today);
   }
 
   /** `genericOnly`: refuse managed types (SQL secret values, workflow keys), checked on the row the write locks. */
