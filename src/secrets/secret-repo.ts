@@ -169,6 +169,17 @@ export class SecretRepository {
 
   /** A secret with its stages; `lock`: the row is locked for the transaction's writes (PostgreSQL). */
   async load(q: Queryable, scope: Scope, name: string, lock = false): Promise<LoadedSecret | undefined> {
+    if (!lock) {
+      // One statement (one round trip on PostgreSQL): the row once per stage, or once with no stage.
+      const rows = await q.all<SecretRow & { st_stage: string | null; st_version_id: string | null }>(
+        "SELECT s.*, st.stage AS st_stage, st.version_id AS st_version_id FROM secrets s LEFT JOIN secret_stages st ON st.secret_id = s.id WHERE s.environment_id = ? AND s.region = ? AND s.name = ?",
+        [scope.environmentId, scope.region, name],
+      );
+      if (rows.length === 0) return undefined;
+      const stages = new Map<string, string>();
+      for (const r of rows) if (r.st_stage !== null && r.st_version_id !== null) stages.set(r.st_stage, r.st_version_id);
+      return toSecret(rows[0]!, stages);
+    }
     const row = await q.get<SecretRow>(`SELECT * FROM secrets WHERE environment_id = ? AND region = ? AND name = ?${lock ? this.db.dialect.forUpdate : ""}`, [scope.environmentId, scope.region, name]);
     if (!row) return undefined;
     const stages = await q.all<{ stage: string; version_id: string }>("SELECT stage, version_id FROM secret_stages WHERE secret_id = ?", [row.id]);
