@@ -101,12 +101,13 @@ function inserts(params: SqlParam[], count: number): BackgroundStatement[] {
  * rows themselves, and each statement is a round trip that waits for a turn of the
  * request thread's event loop.
  */
-const SET_HEAD = "INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value";
+/** Sets one `meta` row (the chain head, the retention checkpoint). */
+const SET_META = "INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value";
 /** The rows and the new head in one statement (one round trip). */
 const PG_APPEND =
   "WITH records AS (INSERT INTO audit_log (seq, time, request_id, principal, action, resource, outcome, error_code, status, source, detail, prev_mac, mac) " +
   "SELECT * FROM unnest(?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[])) " +
-  SET_HEAD;
+  SET_META;
 
 /** The flat `recordParams` of `count` records as one array per column (every field is text, a number or null). */
 function columns(params: readonly SqlParam[], count: number): PgArray[] {
@@ -143,7 +144,7 @@ export class AuditRepository {
   async append(tx: Tx, params: SqlParam[], count: number, head: Buffer): Promise<void> {
     if (this.storage.dialect.engine === "postgres") return void (await tx.run(PG_APPEND, [...columns(params, count), HEAD, head]));
     for (const s of inserts(params, count)) await tx.run(s.sql, s.params);
-    await tx.run(SET_HEAD, [HEAD, head]);
+    await tx.run(SET_META, [HEAD, head]);
   }
 
   /**
@@ -188,7 +189,7 @@ export class AuditRepository {
   }
 
   async writeCheckpoint(tx: Tx, value: Buffer): Promise<void> {
-    await tx.run("INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value", [CHECKPOINT, value]);
+    await tx.run(SET_META, [CHECKPOINT, value]);
   }
 
   /** The MAC of record `seq`, if it exists. */

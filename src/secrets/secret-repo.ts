@@ -180,7 +180,10 @@ export class SecretRepository {
       for (const r of rows) if (r.st_stage !== null && r.st_version_id !== null) stages.set(r.st_stage, r.st_version_id);
       return toSecret(rows[0]!, stages);
     }
-    const row = await q.get<SecretRow>(`SELECT * FROM secrets WHERE environment_id = ? AND region = ? AND name = ?${lock ? this.db.dialect.forUpdate : ""}`, [scope.environmentId, scope.region, name]);
+    // Locking: two statements on purpose. A join `FOR UPDATE` that waits for the row would
+    // return the stages as they were before the wait (PostgreSQL rechecks only the locked
+    // row); the stages read after the lock are the current ones.
+    const row = await q.get<SecretRow>(`SELECT * FROM secrets WHERE environment_id = ? AND region = ? AND name = ?${this.db.dialect.forUpdate}`, [scope.environmentId, scope.region, name]);
     if (!row) return undefined;
     const stages = await q.all<{ stage: string; version_id: string }>("SELECT stage, version_id FROM secret_stages WHERE secret_id = ?", [row.id]);
     return toSecret(row, new Map(stages.map((s) => [s.stage, s.version_id])));
