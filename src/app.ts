@@ -115,11 +115,11 @@ export interface CofferApp {
 const TURN_BUDGET_MS = ((v) => (v !== undefined && v !== "" && Number.isFinite(Number(v)) && Number(v) >= 0 ? Number(v) : 4))(process.env.COFFER_TURN_BUDGET_MS);
 
 /**
- * A start waits for the prefetch until the process is this old at most (ms since it began,
- * imports included), so a server is ready within 1 s; an app created later (tests, a long
- * running process) does not wait.
+ * A start waits for the prefetch, and compiles route schemas, until the process is this old
+ * at most (ms since it began, imports included), so a server is ready within 1 s; an app
+ * created later (tests, a long running process) does not wait.
  */
-const PREFETCH_UNTIL_UPTIME_MS = 700;
+const START_UNTIL_UPTIME_MS = 700;
 /** COFFER_PREFETCH_SECRETS (0 turns it off); unset: the engine's default (prefetchDefault). */
 const PREFETCH_SECRETS = ((v) => (v !== undefined && v !== "" && Number.isSafeInteger(Number(v)) && Number(v) >= 0 ? Number(v) : undefined))(process.env.COFFER_PREFETCH_SECRETS);
 
@@ -180,13 +180,17 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
   });
   // Rotations a previous process left under way resume now (and from the scheduler).
   resumeRotations(rotation, barrier, log);
-  // The read caches fill now (waited for until the process is PREFETCH_UNTIL_UPTIME_MS old,
+  // The read caches fill now (waited for until the process is START_UNTIL_UPTIME_MS old,
   // before the app is returned and listens; the rest behind the first requests), and again
   // after every unseal.
   const prefetch = new CachePrefetch(secrets, barrier, log, opts.prefetchSecrets ?? PREFETCH_SECRETS ?? prefetchDefault(storage.dialect.engine), () => http.server.listening);
   lifecycle.onUnsealed(() => prefetch.start());
   prefetch.start();
-  await prefetch.settledWithin(PREFETCH_UNTIL_UPTIME_MS - performance.now());
+  // Meanwhile, the route schemas not compiled yet (the prefetch mostly waits for the store).
+  await Promise.all([
+    prefetch.settledWithin(START_UNTIL_UPTIME_MS - performance.now()),
+    http.warmUpSchemas(undefined, { deadline: START_UNTIL_UPTIME_MS }),
+  ]);
 
   return {
     http,

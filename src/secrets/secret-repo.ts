@@ -1,3 +1,4 @@
+import { BatchLoader } from "../core/batch-loader.js";
 import { CACHES, InvalidatingCache, type CacheMark } from "../core/cache.js";
 import { decodePageToken } from "../core/paging.js";
 import type { Scope } from "../core/scope.js";
@@ -5,10 +6,13 @@ import { allByIds, updateById, writeBehind, type Queryable, type Storage, type T
 import { tagsByResource, type Tag } from "../tags/index.js";
 import type { ScanItem, ScanPosition, ScanSegment, TagNarrowing } from "./scan-types.js";
 
+import type { ListSecretsFilter, Secret } from "./secret-types.js";
+
 /** Read days are gathered this long (ms) before they are written, at most this many secrets per UPDATE. */
 const ACCESS_FLUSH_MS = 50;
 const ACCESS_BATCH = 500;
-import type { ListSecretsFilter, Secret } from "./secret-types.js";
+/** Cache misses of one event-loop turn loaded per statement, at most (BatchLoader). */
+const MISS_BATCH = 100;
 
 /** A row of `secrets` (only this repository and the scan read rows). */
 interface SecretRow {
@@ -158,27 +162,38 @@ export interface NewSecret {
 
 export const nameKey = (scope: Scope, name: string) => `${scope.environmentId}\u0000${scope.region}\u0000${name}`;
 
+/** `secrets` rows joined with their stages (`LEFT JOIN secret_stages`): one row per stage, or one with none. */
+type JoinedRow = SecretRow & { st_stage: string | null; st_version_id: string | null };
+const JOINED = "SELECT s.*, st.stage AS st_stage, st.version_id AS st_version_id FROM secrets s LEFT JOIN secret_stages st ON st.secret_id = s.id";
+
+/** The secrets in joined rows, with their stages, by id. */
+function fromJoined(rows: readonly JoinedRow[]): Map<string, LoadedSecret> {
+  const out = new Map<string, LoadedSecret>();
+  for (const r of rows) {
+    let s = out.get(r.id);
+    if (!s) out.set(r.id, (s = toSecret(r, new Map())));
+    if (r.st_stage !== null && r.st_version_id !== null) s.stages.set(r.st_stage, r.st_version_id);
+  }
+  return out;
+}
+
 /**
  * The `secrets` table (and the stage map each secret is loaded with). Reads for the hot path
  * are cached (`entry`): a write drops the entry with `invalidate`, here and on other nodes.
  */
 export class SecretRepository {
   readonly entries = new InvalidatingCache<Secret>(100_000);
+  /** The entry cache's misses, a turn's worth per statement. */
+  private readonly misses = new BatchLoader<{ scope: Scope; name: string }, LoadedSecret>((keys) => this.loadNames(keys), (k) => nameKey(k.scope, k.name), MISS_BATCH);
 
   constructor(private readonly db: Storage) {}
 
   /** A secret with its stages; `lock`: the row is locked for the transaction's writes (PostgreSQL). */
   async load(q: Queryable, scope: Scope, name: string, lock = false): Promise<LoadedSecret | undefined> {
     if (!lock) {
-      // One statement (one round trip on PostgreSQL): the row once per stage, or once with no stage.
-      const rows = await q.all<SecretRow & { st_stage: string | null; st_version_id: string | null }>(
-        "SELECT s.*, st.stage AS st_stage, st.version_id AS st_version_id FROM secrets s LEFT JOIN secret_stages st ON st.secret_id = s.id WHERE s.environment_id = ? AND s.region = ? AND s.name = ?",
-        [scope.environmentId, scope.region, name],
-      );
-      if (rows.length === 0) return undefined;
-      const stages = new Map<string, string>();
-      for (const r of rows) if (r.st_stage !== null && r.st_version_id !== null) stages.set(r.st_stage, r.st_version_id);
-      return toSecret(rows[0]!, stages);
+      // One statement (one round trip on PostgreSQL).
+      const rows = await q.all<JoinedRow>(`${JOINED} WHERE s.environment_id = ? AND s.region = ? AND s.name = ?`, [scope.environmentId, scope.region, name]);
+      return fromJoined(rows).values().next().value;
     }
     // Locking: two statements on purpose. A join `FOR UPDATE` that waits for the row would
     // return the stages as they were before the wait (PostgreSQL rechecks only the locked
@@ -189,9 +204,28 @@ export class SecretRepository {
     return toSecret(row, new Map(stages.map((s) => [s.stage, s.version_id])));
   }
 
-  /** The cached secret (never mutate it but through `recordAccess`). */
+  /** The cached secret (never mutate it but through `recordAccess`); misses are loaded in batches (BatchLoader). */
   entry(scope: Scope, name: string): Promise<Secret | undefined> {
-    return this.entries.get(nameKey(scope, name), () => this.load(this.db, scope, name));
+    return this.entries.get(nameKey(scope, name), () => this.misses.load({ scope, name }));
+  }
+
+  /** Secrets by name with their stages (as `load` reads them), one statement per scope among the keys. */
+  private async loadNames(keys: readonly { scope: Scope; name: string }[]): Promise<(LoadedSecret | undefined)[]> {
+    const byScope = new Map<string, { scope: Scope; names: string[] }>();
+    for (const { scope, name } of keys) {
+      const k = nameKey(scope, "");
+      let g = byScope.get(k);
+      if (!g) byScope.set(k, (g = { scope, names: [] }));
+      g.names.push(name);
+    }
+    const found = new Map<string, LoadedSecret>();
+    await Promise.all(
+      [...byScope.values()].map(async ({ scope, names }) => {
+        const rows = await this.db.all<JoinedRow>(`${JOINED} WHERE s.environment_id = ? AND s.region = ? AND s.name IN (${names.map(() => "?").join(", ")})`, [scope.environmentId, scope.region, ...names]);
+        for (const s of fromJoined(rows).values()) found.set(nameKey(scope, s.name), s);
+      }),
+    );
+    return keys.map((k) => found.get(nameKey(k.scope, k.name)));
   }
 
   /** Drop the cached entry after the transaction commits (every node). */

@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { freshStoreEach, testEngine } from "../../test/helpers/test-server.js";
 import type { Storage } from "../storage/index.js";
 import { ReplicaRepository } from "./replica-repo.js";
-import { SecretRepository, type NewSecret } from "./secret-repo.js";
+import { nameKey, SecretRepository, type NewSecret } from "./secret-repo.js";
 import { SecretVersionRepository } from "./version-repo.js";
 
 /** The secrets module's repositories (the only code of the module that runs SQL) on the engine under test. */
@@ -151,6 +151,64 @@ describe(`secret repositories: ${testEngine()}`, () => {
     });
     expect(await versions.list("s1")).toEqual([]);
     expect(await secrets.load(storage, us, "v")).toBeUndefined();
+  });
+
+  it("cache misses asked for in one turn are read in one statement per table (and scope); each caller gets its own secret or version", async () => {
+    await storage.transaction(async (tx) => {
+      for (let i = 0; i < 12; i++) {
+        await secrets.insert(tx, secret(`s${i}`, `app/${i}`, { scope: i < 10 ? us : eu }));
+        await versions.insert(tx, `s${i}`, version(`v${i}`, i));
+        await versions.insert(tx, `s${i}`, version(`old${i}`, 0));
+        await versions.setStage(tx, `s${i}`, "ACSCurrent", `v${i}`);
+        if (i % 2 === 0) await versions.setStage(tx, `s${i}`, "ACSPrevious", `old${i}`);
+      }
+    });
+    const statements: string[] = [];
+    const all = storage.all.bind(storage);
+    storage.all = ((sql: string, params?: never) => (statements.push(sql), all(sql, params))) as Storage["all"];
+    const scopeOf = (i: number) => (i < 10 ? us : eu);
+    const asked = [...Array.from({ length: 12 }, (_, i) => [scopeOf(i), `app/${i}`] as const), [us, "app/none"] as const, [us, "app/3"] as const];
+    const got = await Promise.all(asked.map(([scope, name]) => secrets.entry(scope, name)));
+    expect(got.map((s) => s?.id)).toEqual([...Array.from({ length: 12 }, (_, i) => `s${i}`), undefined, "s3"]);
+    expect([...got[4]!.stages].sort()).toEqual([["ACSCurrent", "v4"], ["ACSPrevious", "old4"]]);
+    expect([...got[5]!.stages]).toEqual([["ACSCurrent", "v5"]]);
+    expect(statements).toHaveLength(2); // us and eu
+    statements.length = 0;
+    const vs = await Promise.all(got.slice(0, 12).map((s, i) => versions.get(s!.id, i === 11 ? "nope" : `v${i}`)));
+    expect(vs.map((v) => v?.versionId)).toEqual([...Array.from({ length: 11 }, (_, i) => `v${i}`), undefined]);
+    expect(statements).toHaveLength(1);
+    // Cached now: no statement at all.
+    statements.length = 0;
+    await Promise.all([secrets.entry(us, "app/1"), versions.get("s1", "v1")]);
+    expect(statements).toEqual([]);
+  });
+
+  it("a batched miss never caches a row read before a write that invalidated it, and sees what was committed before it was asked for", async () => {
+    await storage.transaction(async (tx) => {
+      await secrets.insert(tx, secret("s1", "app/a"));
+      await secrets.insert(tx, secret("s2", "app/b"));
+    });
+    // The batch's statement has read the old row; a write commits and invalidates before its result is used.
+    let read!: () => void;
+    const wasRead = new Promise<void>((r) => (read = r));
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const all = storage.all.bind(storage);
+    storage.all = (async (sql: string, params?: never) => {
+      const rows = await all(sql, params);
+      if (sql.includes("s.name IN")) read(), await gate;
+      return rows;
+    }) as Storage["all"];
+    const pending = secrets.entry(us, "app/a");
+    await wasRead;
+    await storage.transaction((tx) => secrets.update(tx, "s1", { description: "changed" }));
+    secrets.entries.invalidate(nameKey(us, "app/a")); // as the cache registry does after the commit (CACHES.secretEntries)
+    release();
+    expect((await pending)?.description).toBe("about app/a"); // what it read, returned to its caller only
+    expect((await secrets.entry(us, "app/a"))?.description).toBe("changed");
+    // Committed before the ask: the batch sees it.
+    await storage.transaction((tx) => secrets.update(tx, "s2", { description: "new" }));
+    expect((await secrets.entry(us, "app/b"))?.description).toBe("new");
   });
 
   it("replicas: start, status, the regions a write syncs, the due list, detach", async () => {

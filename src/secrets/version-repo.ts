@@ -1,4 +1,5 @@
 import type { KeyObject } from "node:crypto";
+import { BatchLoader } from "../core/batch-loader.js";
 import { CACHES, InvalidatingCache, type CacheMark } from "../core/cache.js";
 import type { Queryable, Tx } from "../storage/index.js";
 import type { SecretVersion } from "./secret-types.js";
@@ -29,6 +30,12 @@ interface VersionRow {
   created_at: number;
 }
 
+/** Cache misses of one event-loop turn loaded per statement, at most (BatchLoader). */
+const MISS_BATCH = 100;
+const SELECT_VERSION = "SELECT secret_id, version_id, data_type, value_enc, wrapped_key, created_at FROM secret_versions";
+/** The versions cache's key (also what a transaction invalidates: CACHES.secretVersions). */
+const versionKey = (secretId: string, versionId: string) => `${secretId}/${versionId}`;
+
 const toVersion = (r: VersionRow): StoredVersion => ({ versionId: r.version_id, dataType: r.data_type, valueEnc: r.value_enc, wrappedKey: r.wrapped_key, createdAt: Number(r.created_at) });
 
 /**
@@ -37,16 +44,27 @@ const toVersion = (r: VersionRow): StoredVersion => ({ versionId: r.version_id, 
  */
 export class SecretVersionRepository {
   readonly versions = new InvalidatingCache<StoredVersion>(100_000);
+  /** The cache's misses, a turn's worth per statement. */
+  private readonly misses = new BatchLoader<readonly [string, string], StoredVersion>(
+    async (pairs) => {
+      const found = new Map((await this.loadPairs(pairs)).map((r) => [versionKey(r.secret_id, r.version_id), toVersion(r)]));
+      return pairs.map(([secretId, versionId]) => found.get(versionKey(secretId, versionId)));
+    },
+    ([secretId, versionId]) => versionKey(secretId, versionId),
+    MISS_BATCH,
+  );
 
   constructor(private readonly db: Queryable) {}
 
-  /** One version; cached unless read inside a transaction (`q`). */
+  /** One version; cached unless read inside a transaction (`q`), cache misses loaded in batches (BatchLoader). */
   get(secretId: string, versionId: string, q?: Queryable): Promise<StoredVersion | undefined> {
-    const load = async () => {
-      const r = await (q ?? this.db).get<VersionRow>("SELECT version_id, data_type, value_enc, wrapped_key, created_at FROM secret_versions WHERE secret_id = ? AND version_id = ?", [secretId, versionId]);
-      return r && toVersion(r);
-    };
-    return q ? load() : this.versions.get(`${secretId}/${versionId}`, load);
+    if (!q) return this.versions.get(versionKey(secretId, versionId), () => this.misses.load([secretId, versionId]));
+    return q.get<VersionRow>(`${SELECT_VERSION} WHERE secret_id = ? AND version_id = ?`, [secretId, versionId]).then((r) => r && toVersion(r));
+  }
+
+  /** Versions by (secret id, version id), one statement. */
+  private loadPairs(pairs: readonly (readonly [string, string])[]): Promise<(VersionRow & { secret_id: string })[]> {
+    return this.db.all(`${SELECT_VERSION} WHERE (secret_id, version_id) IN (VALUES ${pairs.map(() => "(?, ?)").join(", ")})`, pairs.flat());
   }
 
   /**
@@ -55,14 +73,10 @@ export class SecretVersionRepository {
    */
   async fillMany(pairs: readonly (readonly [string, string])[], mark: CacheMark): Promise<{ secretId: string; version: StoredVersion }[]> {
     if (pairs.length === 0) return [];
-    const rows = await this.db.all<VersionRow & { secret_id: string }>(
-      `SELECT secret_id, version_id, data_type, value_enc, wrapped_key, created_at FROM secret_versions WHERE (secret_id, version_id) IN (VALUES ${pairs.map(() => "(?, ?)").join(", ")})`,
-      pairs.flat(),
-    );
     const out: { secretId: string; version: StoredVersion }[] = [];
-    for (const r of rows) {
+    for (const r of await this.loadPairs(pairs)) {
       const v = toVersion(r);
-      if (this.versions.fill(`${r.secret_id}/${r.version_id}`, v, mark)) out.push({ secretId: r.secret_id, version: v });
+      if (this.versions.fill(versionKey(r.secret_id, r.version_id), v, mark)) out.push({ secretId: r.secret_id, version: v });
     }
     return out;
   }
@@ -89,7 +103,7 @@ export class SecretVersionRepository {
     for (const o of old) {
       await tx.run("DELETE FROM secret_versions WHERE secret_id = ? AND version_id = ?", [secretId, o.version_id]);
       // A pruned version must not stay readable from the versions cache, here or on another node.
-      tx.invalidate(CACHES.secretVersions, `${secretId}/${o.version_id}`);
+      tx.invalidate(CACHES.secretVersions, versionKey(secretId, o.version_id));
     }
   }
 

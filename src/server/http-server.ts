@@ -6,6 +6,7 @@ import { sendError, toCofferError } from "./errors-http.js";
 import { lazyCompilers } from "./lazy-compilers.js";
 import { installPipeline, type PipelineDeps } from "./pipeline.js";
 import { parseTrustedProxies } from "./trusted-proxies.js";
+import type { WarmUpOptions } from "./route-config.js";
 import { wireDispatch } from "./wire-dispatch.js";
 
 export { actionOf, type BearerVerifier, type PipelineDeps } from "./pipeline.js";
@@ -53,7 +54,7 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
     },
   });
   app.addHook("onListen", function () {
-    void compilers.warmUp().then((failed) => {
+    void compilers.warmUp(undefined, { whenIdle: true }).then((failed) => {
       if (failed.length > 0) this.log.error({ routes: failed.slice(0, 20) }, "route schemas failed to compile");
     });
   });
@@ -71,8 +72,9 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
 
   const pipeline = installPipeline(app, deps, dispatch.routes);
   dispatch.install(app);
-  app.decorate("warmUpSchemas", (only?: (route: string, readOnly: boolean) => boolean) =>
-    compilers.warmUp(only ? (route) => only(route, pipeline.readRoutes.has(route)) : undefined),
+  app.addHook("onClose", async () => compilers.stop());
+  app.decorate("warmUpSchemas", (only?: (route: string, readOnly: boolean) => boolean, o?: WarmUpOptions) =>
+    compilers.warmUp(only ? (route) => only(route, pipeline.readRoutes.has(route)) : undefined, o),
   );
   app.decorate("schemaWarmUpStats", () => ({ ...compilers.stats }));
   app.decorate("warmUpRouting", () => void dispatch.routes.methodsOf("/"));

@@ -78,14 +78,25 @@ export interface RouteInfo {
 /** The protocol a route is labelled with in metrics (`aws`, `confluent`, …); its errors take its adapter's shape (wire-adapter.ts). */
 export type WireFormat = string;
 
+/** How a schema warm-up runs (src/server/lazy-compilers.ts). */
+export interface WarmUpOptions {
+  /** Stop at this time (`performance.now()`, ms) and leave the rest pending. */
+  deadline?: number;
+  /**
+   * Compile a slice only after the event loop was mostly idle for a moment: a busy server
+   * serves its requests first and compiles a schema at its first use instead.
+   */
+  whenIdle?: boolean;
+}
+
 declare module "fastify" {
   interface FastifyContextConfig {
     auth?: RouteAuth;
     wire?: WireFormat;
   }
   interface FastifyInstance {
-    /** Compile every route schema no request has compiled yet (`only`: of the routes it picks by `METHOD url` and whether they read); resolves with the ones that failed (src/server/lazy-compilers.ts). */
-    warmUpSchemas(only?: (route: string, readOnly: boolean) => boolean): Promise<string[]>;
+    /** Compile every route schema no request has compiled yet (`only`: of the routes it picks by `METHOD url` and whether they read; `o`: a deadline, or only while idle); resolves with the ones that failed so far (src/server/lazy-compilers.ts). */
+    warmUpSchemas(only?: (route: string, readOnly: boolean) => boolean, o?: WarmUpOptions): Promise<string[]>;
     /** Build the 404/405 route index now instead of on the first unmatched request. */
     warmUpRouting(): void;
     /** Schemas compiled by warm-ups so far, and the slowest one (ms). */
