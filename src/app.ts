@@ -62,8 +62,9 @@ export interface AppOptions {
   /**
    * Secrets whose read caches are filled at start (waited for before listening until the
    * process is 700 ms old, then behind the first requests) and after each unseal, the most recently read first
-   * (SecretService.prefetch). Default 10,000 on PostgreSQL, none on SQLite; 0: none.
-   * `COFFER_PREFETCH_SECRETS`.
+   * (SecretService.prefetch). Default 0 (none): cold reads are batched (BatchLoader), and
+   * warming while the first requests arrived cost them more than it saved, on both engines
+   * (docs/performance.md). `COFFER_PREFETCH_SECRETS`.
    */
   prefetchSecrets?: number | undefined;
   /** `GET /metrics` without credentials (and while sealed): `--metrics-public` / COFFER_METRICS_PUBLIC=1. Default: authenticated, `sys:GetMetrics`. */
@@ -123,13 +124,6 @@ const START_UNTIL_UPTIME_MS = 700;
 /** COFFER_PREFETCH_SECRETS (0 turns it off); unset: the engine's default (prefetchDefault). */
 const PREFETCH_SECRETS = ((v) => (v !== undefined && v !== "" && Number.isSafeInteger(Number(v)) && Number(v) >= 0 ? Number(v) : undefined))(process.env.COFFER_PREFETCH_SECRETS);
 
-/**
- * PostgreSQL: 10,000 (a cold read there is three round trips, each waiting for a turn of a
- * busy event loop; batched prefetch queries cut the first seconds after a start from ~4 to
- * ~2 at 64 connections). SQLite: none (a cold read costs ~0.2 ms; warming 10,000 secrets
- * while the first requests arrive cost them more than it saved, in garbage collection).
- */
-const prefetchDefault = (engine: string): number => (engine === "postgres" ? 10_000 : 0);
 
 /**
  * The composition root: open the store, unseal, build every module, wire the HTTP adapters.
@@ -183,7 +177,7 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
   // The read caches fill now (waited for until the process is START_UNTIL_UPTIME_MS old,
   // before the app is returned and listens; the rest behind the first requests), and again
   // after every unseal.
-  const prefetch = new CachePrefetch(secrets, barrier, log, opts.prefetchSecrets ?? PREFETCH_SECRETS ?? prefetchDefault(storage.dialect.engine), () => http.server.listening);
+  const prefetch = new CachePrefetch(secrets, barrier, log, opts.prefetchSecrets ?? PREFETCH_SECRETS ?? 0, () => http.server.listening);
   lifecycle.onUnsealed(() => prefetch.start());
   prefetch.start();
   // Meanwhile, the route schemas not compiled yet (the prefetch mostly waits for the store).

@@ -77,6 +77,7 @@ export async function createHttpServer(deps: PipelineDeps): Promise<FastifyInsta
     compilers.warmUp(only ? (route) => only(route, pipeline.readRoutes.has(route)) : undefined, o),
   );
   app.decorate("schemaWarmUpStats", () => ({ ...compilers.stats }));
+  app.decorate("primeSchemaCompilers", () => void compilers.prime());
   app.decorate("warmUpRouting", () => void dispatch.routes.methodsOf("/"));
   return app;
 }

@@ -18,6 +18,12 @@ export interface LazyCompilers {
   warmUp(only?: (route: string) => boolean, o?: WarmUpOptions): Promise<string[]>;
   /** Ends every warm-up under way (at its next slice); later ones compile nothing. Schemas still compile on first use. */
   stop(): void;
+  /**
+   * Each Ajv instance's own first use (its meta-schema, 20–40 ms: longer than any route
+   * schema), run with a trivial schema: for before listening, so that no single compile
+   * after it holds the loop that long. Returns how many instances it primed.
+   */
+  prime(): number;
   /** Schemas compiled by warm-ups so far, and the slowest one (ms). */
   readonly stats: { compiled: number; slowestMs: number; slowest: string };
 }
@@ -49,6 +55,10 @@ export function lazyCompilers(): LazyCompilers {
   const failed: string[] = [];
   const stats = { compiled: 0, slowestMs: 0, slowest: "" };
   let stopped = false;
+  /** The compilers' instances not primed yet (the pools hand the same one to every context with the same options). */
+  const unprimed = new Set<(def: unknown) => unknown>();
+  const primed = new Set<(def: unknown) => unknown>();
+  const TRIVIAL = { schema: { type: "object", properties: { primer: { type: "string" } } }, method: "GET", url: "/", httpPart: "querystring" };
 
   /** Resolves once the event loop was mostly idle over a probe window (or the compilers stopped). */
   async function idle(): Promise<void> {
@@ -88,6 +98,7 @@ export function lazyCompilers(): LazyCompilers {
         // nature, are coerced to the schema's types (Fastify's `coerceTypes: "array"`).
         const o = options as { customOptions?: Record<string, unknown> };
         const compileBody = ajv(externalSchemas, { ...o, customOptions: { ...o.customOptions, coerceTypes: false } });
+        for (const c of [compile, compileBody]) if (!primed.has(c)) unprimed.add(c);
         return (def) => {
           const part = (def as { httpPart?: string }).httpPart;
           const c = part === "body" ? compileBody : compile;
@@ -115,6 +126,16 @@ export function lazyCompilers(): LazyCompilers {
 
     stop() {
       stopped = true;
+    },
+
+    prime() {
+      const n = unprimed.size;
+      for (const c of unprimed) {
+        c(TRIVIAL);
+        primed.add(c);
+      }
+      unprimed.clear();
+      return n;
     },
 
     async warmUp(only, o = {}) {

@@ -97,6 +97,8 @@ declare module "fastify" {
   interface FastifyInstance {
     /** Compile every route schema no request has compiled yet (`only`: of the routes it picks by `METHOD url` and whether they read; `o`: a deadline, or only while idle); resolves with the ones that failed so far (src/server/lazy-compilers.ts). */
     warmUpSchemas(only?: (route: string, readOnly: boolean) => boolean, o?: WarmUpOptions): Promise<string[]>;
+    /** Run each schema compiler's own first use now (src/server/lazy-compilers.ts `prime`). */
+    primeSchemaCompilers(): void;
     /** Build the 404/405 route index now instead of on the first unmatched request. */
     warmUpRouting(): void;
     /** Schemas compiled by warm-ups so far, and the slowest one (ms). */

@@ -66,8 +66,8 @@ describe(`read cache prefetch: ${testEngine()}`, () => {
     expect(await misses(a)).toBeGreaterThan(before);
   });
 
-  it(`0 turns it off${testEngine() === "sqlite" ? " (and is SQLite's default)" : ""}`, async () => {
-    const { app: a, rootKey } = await open(testEngine() === "sqlite" ? undefined : 0);
+  it.each([["0 turns it off", 0], ["it is off by default", undefined]])("%s", async (_, prefetchSecrets) => {
+    const { app: a, rootKey } = await open(prefetchSecrets);
     await a.secrets.create(scope, { name: "hot/a", value: { dataType: "text", bytes: Buffer.from("v") } });
     await readThenWaitForAccessDates(a, ["hot/a"]);
     await a.seal();
