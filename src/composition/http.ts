@@ -37,16 +37,22 @@ import type { Lifecycle } from "./lifecycle.js";
  * Before the server listens, what a first request would otherwise compile or fill: the
  * schemas of the secret read routes (the hot path; Ajv's and fast-json-stringify's own first
  * use with them), every other Ajv instance's first use (its meta-schema: a single compile of
- * 20–40 ms that would otherwise hold the loop once serving), the 404/405 route index, the SigV4 path, and Fastify's request path (a few
+ * 20–40 ms that would otherwise hold the loop once serving), the few large schemas, the
+ * 404/405 route index, the SigV4 path, and Fastify's request path (a few
  * health checks, which are neither audited nor authenticated). The other routes' schemas
  * compile after listening, a few ms per event-loop turn (src/server/lazy-compilers.ts):
  * compiling them all here would take ~250 ms of the 1 s start budget.
  */
 export const HOT_READ_ROUTES = (route: string, readOnly: boolean): boolean => readOnly && /^(GET|HEAD) \/v1\/secrets\b/.test(route);
 
+/** A route schema this long as JSON (characters) compiles before listening, whatever its route: measured, only such schemas took over 10 ms. */
+const LARGE_SCHEMA_CHARS = 2_000;
+
 async function warmUp(http: FastifyInstance): Promise<void> {
   const failed = await http.warmUpSchemas(HOT_READ_ROUTES);
   http.primeSchemaCompilers();
+  // The few large schemas (a compile of 10–25 ms each, longer than a turn should be) never compile once serving.
+  await http.warmUpSchemas(undefined, { largerThan: LARGE_SCHEMA_CHARS });
   if (failed.length > 0) http.log.error({ routes: failed.slice(0, 20) }, "route schemas failed to compile");
   http.warmUpRouting();
   await warmUpSigV4();

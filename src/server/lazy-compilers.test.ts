@@ -38,6 +38,18 @@ describe("lazy route schema compilers", () => {
     expect(c.stats.compiled).toBe(5);
   });
 
+  it("largerThan: only the schemas whose JSON is longer compile (the slow ones, before listening)", async () => {
+    const c = lazyCompilers();
+    const build = c.compilersFactory.buildValidator({}, OPTIONS);
+    const big = { type: "object", properties: Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`field${i}`, { type: "string", maxLength: 64 }])) };
+    build({ schema: big, method: "POST", url: "/big", httpPart: "querystring" });
+    register(c, 3);
+    await c.warmUp(undefined, { largerThan: 500 });
+    expect(c.stats.compiled).toBe(1);
+    await c.warmUp();
+    expect(c.stats.compiled).toBe(4);
+  });
+
   it("whenIdle: nothing compiles while the event loop is busy; the rest compiles once it is idle", async () => {
     const c = lazyCompilers();
     register(c, 5);

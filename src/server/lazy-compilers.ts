@@ -50,7 +50,7 @@ export function lazyCompilers(): LazyCompilers {
   const ajv = (AjvCompiler as unknown as () => ValidatorFactory)();
   const fjs = (SerializerSelector as unknown as () => SerializerFactory)();
   /** Each schema's compile not yet run: its label and its route (`METHOD url`). */
-  const pending = new Map<() => unknown, { label: string; route: string }>();
+  const pending = new Map<() => unknown, { label: string; route: string; schema: unknown }>();
   /** Every schema that failed to compile in a warm-up, so far (all callers see them). */
   const failed: string[] = [];
   const stats = { compiled: 0, slowestMs: 0, slowest: "" };
@@ -69,7 +69,7 @@ export function lazyCompilers(): LazyCompilers {
     }
   }
 
-  function deferred<F>(build: () => F, label: string, route: string): () => F {
+  function deferred<F>(build: () => F, label: string, route: string, schema: unknown): () => F {
     let built: F | undefined;
     const get = (): F => {
       if (built === undefined) {
@@ -78,7 +78,7 @@ export function lazyCompilers(): LazyCompilers {
       }
       return built;
     };
-    pending.set(get, { label, route });
+    pending.set(get, { label, route, schema });
     return get;
   }
 
@@ -102,7 +102,7 @@ export function lazyCompilers(): LazyCompilers {
         return (def) => {
           const part = (def as { httpPart?: string }).httpPart;
           const c = part === "body" ? compileBody : compile;
-          const get = deferred(() => c(def), labelOf(def, `${part ?? "?"} validation`), routeOf(def));
+          const get = deferred(() => c(def), labelOf(def, `${part ?? "?"} validation`), routeOf(def), (def as { schema?: unknown }).schema);
           const lazy: Validate = (data, ctx) => {
             const fn = get();
             const result = ctx === undefined ? fn(data) : fn(data, ctx);
@@ -118,7 +118,7 @@ export function lazyCompilers(): LazyCompilers {
       buildSerializer(externalSchemas, options) {
         const compile = fjs(externalSchemas, options);
         return (def) => {
-          const get = deferred(() => compile(def), labelOf(def, `${(def as { httpStatus?: string }).httpStatus ?? "?"} response`), routeOf(def));
+          const get = deferred(() => compile(def), labelOf(def, `${(def as { httpStatus?: string }).httpStatus ?? "?"} response`), routeOf(def), (def as { schema?: unknown }).schema);
           return (doc) => get()(doc);
         };
       },
@@ -143,9 +143,10 @@ export function lazyCompilers(): LazyCompilers {
       const deadline = o.deadline ?? Infinity;
       if (o.whenIdle) await idle();
       let turn = performance.now();
-      for (const [get, { label, route }] of pending) {
+      for (const [get, { label, route, schema }] of pending) {
         if (stopped || (deadline !== Infinity && performance.now() >= deadline)) break;
         if (only && !only(route)) continue;
+        if (o.largerThan !== undefined && JSON.stringify(schema ?? null).length <= o.largerThan) continue;
         const t0 = performance.now();
         try {
           get();

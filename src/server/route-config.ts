@@ -87,6 +87,8 @@ export interface WarmUpOptions {
    * serves its requests first and compiles a schema at its first use instead.
    */
   whenIdle?: boolean;
+  /** Only the schemas whose JSON is longer than this many characters (the slow ones to compile). */
+  largerThan?: number;
 }
 
 declare module "fastify" {
