@@ -56,7 +56,8 @@ export interface AppOptions {
   /**
    * The request work one event-loop turn may do, in ms (src/server/turn-budget.ts): past it,
    * requests start in a later phase of the loop, so no turn stalls the timers and the
-   * requests in flight. Default 4; 0: unbounded. `COFFER_TURN_BUDGET_MS`.
+   * requests in flight. Default 2 (measured against 1, 3 and 4: docs/performance.md); 0:
+   * unbounded. `COFFER_TURN_BUDGET_MS`.
    */
   turnBudgetMs?: number | undefined;
   /**
@@ -113,7 +114,7 @@ export interface CofferApp {
 }
 
 /** The default turn budget (ms), or COFFER_TURN_BUDGET_MS (0 turns it off). */
-const TURN_BUDGET_MS = ((v) => (v !== undefined && v !== "" && Number.isFinite(Number(v)) && Number(v) >= 0 ? Number(v) : 4))(process.env.COFFER_TURN_BUDGET_MS);
+const TURN_BUDGET_MS = ((v) => (v !== undefined && v !== "" && Number.isFinite(Number(v)) && Number(v) >= 0 ? Number(v) : 2))(process.env.COFFER_TURN_BUDGET_MS);
 
 /**
  * A start waits for the prefetch, and compiles route schemas, until the process is this old
