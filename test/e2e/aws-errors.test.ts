@@ -171,6 +171,16 @@ describe("AWS errors on the wire", () => {
     expect(ok.headers.get("x-amzn-requestid")).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it("a successful answer: AWS's content type as is (no charset added), Content-Length in bytes of a non-ASCII value", async () => {
+    const value = "pässwörd-密码-🔑";
+    await sm.send(new CreateSecretCommand({ Name: "unicode-wire", SecretString: value, ClientRequestToken: token(31) }));
+    const r = await rawAwsCall(s, "GetSecretValue", { SecretId: "unicode-wire" });
+    expect(r.status).toBe(200);
+    expect(r.headers.get("content-type")).toBe("application/x-amz-json-1.1");
+    expect(r.body.SecretString).toBe(value);
+    expect(Number(r.headers.get("content-length"))).toBe(Buffer.byteLength(JSON.stringify(r.body)));
+  });
+
   it("without a ClientRequestToken (the SDK always sends one), a value is refused as AWS does", async () => {
     const body = { SecretString: "x" };
     expect((await rawAwsCall(s, "CreateSecret", { Name: "tokenless", ...body })).body).toEqual({ __type: "InvalidRequestException", Message: "You must provide a ClientRequestToken value. We recommend a UUID-type value." });
