@@ -19,7 +19,7 @@ import { join } from "node:path";
 const dist = (p) => new URL(`../dist/${p}`, import.meta.url).href;
 const { createApp } = await import(dist("app.js"));
 const { openStorage } = await import(dist("storage/index.js"));
-const { defaultScope } = await import(dist("scope/scope.js"));
+const { defaultScope } = await import(dist("core/scope.js"));
 const { chainMac } = await import(dist("audit/audit-chain.js"));
 const { open, seal } = await import(dist("crypto/aes-gcm.js"));
 const { parseBasic } = await import(dist("auth/basic-auth.js"));
