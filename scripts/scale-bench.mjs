@@ -180,7 +180,7 @@ async function fill() {
   const rootKey = Buffer.from(readFileSync(keyFile, "utf8").trim(), "base64");
   const { createApp } = await import("../dist/app.js");
   const { openStorage } = await import("../dist/storage/index.js");
-  const { DEFAULT_REGION, defaultScope } = await import("../dist/scope/scope.js");
+  const { DEFAULT_REGION, defaultScope } = await import("../dist/core/scope.js");
   const storage = openStorage(args.storage, dir);
   const app = await createApp({ storage, rootKey, dev: true, logLevel: "silent", rootAccessKey: { keyId: ROOT_ID, secret: ROOT_SECRET } });
   const scope = defaultScope(DEFAULT_REGION);
