@@ -14,8 +14,12 @@
 //    "loopDelayMs":{"p50":…,"p99":…,"p999":…,"max":…},
 //    "gc":{"minor":{"count":…,"totalMs":…,"maxMs":…},"major":{…},"incremental":{…},"weakcb":{…}, "over10ms":N}}
 // (the main thread's GC pauses in the window, by kind: what part of the stalls is GC).
-// `atMs` is the stall's end, from the window's start. Without BENCH_STALLS_FILE it does nothing.
-import { appendFileSync } from "node:fs";
+// `atMs` is the stall's end, from the window's start. Each of the top stalls also says what
+// it held: `gcMs`, the main thread's GC pauses within it, and `cpuWaitMs`, the time the
+// main thread was ready to run but waited for a core (Linux: /proc/thread-self/schedstat,
+// the run-queue wait; absent elsewhere): a stall that is mostly cpuWaitMs is the shared
+// machine's, not the server's own work. Without BENCH_STALLS_FILE it does nothing.
+import { appendFileSync, openSync, readSync } from "node:fs";
 import { constants, monitorEventLoopDelay, performance, PerformanceObserver } from "node:perf_hooks";
 import { isMainThread } from "node:worker_threads";
 
@@ -36,9 +40,30 @@ if (isMainThread && FILE) {
   const GC_KINDS = { [constants.NODE_PERFORMANCE_GC_MINOR]: "minor", [constants.NODE_PERFORMANCE_GC_MAJOR]: "major", [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: "incremental", [constants.NODE_PERFORMANCE_GC_WEAKCB]: "weakcb" };
   let gc = {};
   let gcOver10 = 0;
+  /** The window's GC pauses [start, end] (performance.now() time), to tell what part of each stall they were. */
+  let pauses = [];
+  /** The main thread's run-queue wait so far (ms), from schedstat's second field; undefined off Linux. */
+  let schedFd;
+  try {
+    schedFd = openSync("/proc/thread-self/schedstat", "r");
+  } catch {
+    schedFd = undefined;
+  }
+  const schedBuf = Buffer.alloc(128);
+  const cpuWaitMs = () => {
+    if (schedFd === undefined) return undefined;
+    try {
+      const n = readSync(schedFd, schedBuf, 0, schedBuf.length, 0);
+      return Number(schedBuf.toString("latin1", 0, n).split(" ")[1]) / 1e6;
+    } catch {
+      return undefined;
+    }
+  };
+  let lastWait = cpuWaitMs();
   new PerformanceObserver((list) => {
     if (!open) return;
     for (const e of list.getEntries()) {
+      pauses.push(e.startTime, e.startTime + e.duration);
       const kind = GC_KINDS[e.detail?.kind ?? e.kind] ?? "other";
       const g = (gc[kind] ??= { count: 0, totalMs: 0, maxMs: 0 });
       g.count++;
@@ -51,11 +76,15 @@ if (isMainThread && FILE) {
   const timer = setInterval(() => {
     const now = performance.now();
     const late = now - last - INTERVAL_MS;
+    const from = last;
     last = now;
+    const wait = open ? cpuWaitMs() : undefined;
+    const waited = wait !== undefined && lastWait !== undefined ? wait - lastWait : undefined;
+    lastWait = wait;
     if (!open || late <= STALL_MS) return;
     count++;
     if (late > longest) longest = late;
-    stalls.push({ atMs: Math.round(now - openedAt), ms: Math.round(late * 10) / 10 });
+    stalls.push({ atMs: Math.round(now - openedAt), ms: Math.round(late * 10) / 10, from, to: now, ...(waited !== undefined ? { cpuWaitMs: Math.round(waited * 10) / 10 } : {}) });
     if (stalls.length > TOP * 4) stalls = stalls.sort((a, b) => b.ms - a.ms).slice(0, TOP);
   }, INTERVAL_MS);
   timer.unref();
@@ -70,18 +99,30 @@ if (isMainThread && FILE) {
       longest = 0;
       gc = {};
       gcOver10 = 0;
+      pauses = [];
+      lastWait = cpuWaitMs();
       histogram.reset();
       histogram.enable();
       return;
     }
     histogram.disable();
     const ms = (ns) => Math.round(ns / 1e4) / 100;
+    /** GC pause time inside [from, to]. */
+    const gcWithin = (from, to) => {
+      let t = 0;
+      for (let i = 0; i < pauses.length; i += 2) t += Math.max(0, Math.min(to, pauses[i + 1]) - Math.max(from, pauses[i]));
+      return Math.round(t * 10) / 10;
+    };
+    const top = stalls
+      .sort((a, b) => b.ms - a.ms)
+      .slice(0, TOP)
+      .map(({ from, to, ...s }) => ({ ...s, gcMs: gcWithin(from, to) }));
     const report = {
       windowMs: Math.round(performance.now() - openedAt),
       stallThresholdMs: STALL_MS,
       stalls: count,
       longestMs: Math.round(longest * 10) / 10,
-      top: stalls.sort((a, b) => b.ms - a.ms).slice(0, TOP),
+      top,
       loopDelayMs: { p50: ms(histogram.percentile(50)), p99: ms(histogram.percentile(99)), p999: ms(histogram.percentile(99.9)), max: ms(histogram.max) },
       gc: { ...Object.fromEntries(Object.entries(gc).map(([k, g]) => [k, { count: g.count, totalMs: Math.round(g.totalMs * 10) / 10, maxMs: Math.round(g.maxMs * 10) / 10 }])), over10ms: gcOver10 },
     };

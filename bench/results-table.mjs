@@ -66,7 +66,14 @@ const targetRows = [
   ["p99", `p99 ≤ ${r.targets.p99VsBare}× bare`, (x) => `${f(x.value)} ms (${f(x.vsBare)}×)`],
   ["p999", `p99.9 ≤ ${r.targets.p999VsBare}× bare`, (x) => `${f(x.value)} ms (${f(x.vsBare)}×)`],
   ["max", `max ≤ ${r.targets.maxMs} ms`, (x) => `${f(x.value)} ms`],
-  ["stalls", `no event-loop stall > ${r.targets.stallMs} ms`, (x) => `${x.value ?? "?"} (longest ${f(x.longestMs, 0)} ms)`],
+  [
+    "stalls",
+    `no event-loop stall > ${r.targets.stallMs} ms`,
+    (x) => {
+      const parts = [x.longestGcMs !== undefined ? `GC ${f(x.longestGcMs, 1)}` : "", x.longestCpuWaitMs !== undefined ? `waiting for a core ${f(x.longestCpuWaitMs, 1)}` : ""].filter(Boolean);
+      return `${x.value ?? "?"} (longest ${f(x.longestMs, 0)} ms${x.value && parts.length ? `: ${parts.join(", ")}` : ""})`;
+    },
+  ],
 ];
 out.push(`| target | ${cols.map(([, l]) => l).join(" | ")} |`);
 out.push(`|---|${cols.map(() => "---").join("|")}|`);
