@@ -15,10 +15,11 @@
 //    "gc":{"minor":{"count":…,"totalMs":…,"maxMs":…},"major":{…},"incremental":{…},"weakcb":{…}, "over10ms":N}}
 // (the main thread's GC pauses in the window, by kind: what part of the stalls is GC).
 // `atMs` is the stall's end, from the window's start. Each of the top stalls also says what
-// it held: `gcMs`, the main thread's GC pauses within it, and `cpuWaitMs`, the time the
-// main thread was ready to run but waited for a core (Linux: /proc/thread-self/schedstat,
-// the run-queue wait; absent elsewhere): a stall that is mostly cpuWaitMs is the shared
-// machine's, not the server's own work. Without BENCH_STALLS_FILE it does nothing.
+// it held: `gcMs`, the main thread's GC pauses within it; `cpuMs`, the time the main thread
+// ran on a core; `cpuWaitMs`, the time it was ready to run but waited for a core (Linux:
+// /proc/thread-self/schedstat; absent elsewhere). A stall that is mostly cpuWaitMs is the
+// shared machine's; one with neither was a thread blocked (a synchronous fsync, say).
+// Without BENCH_STALLS_FILE it does nothing.
 import { appendFileSync, openSync, readSync } from "node:fs";
 import { constants, monitorEventLoopDelay, performance, PerformanceObserver } from "node:perf_hooks";
 import { isMainThread } from "node:worker_threads";
@@ -42,7 +43,7 @@ if (isMainThread && FILE) {
   let gcOver10 = 0;
   /** The window's GC pauses [start, end] (performance.now() time), to tell what part of each stall they were. */
   let pauses = [];
-  /** The main thread's run-queue wait so far (ms), from schedstat's second field; undefined off Linux. */
+  /** The main thread's time on a core and its run-queue wait so far (ms), schedstat's first two fields; undefined off Linux. */
   let schedFd;
   try {
     schedFd = openSync("/proc/thread-self/schedstat", "r");
@@ -50,16 +51,17 @@ if (isMainThread && FILE) {
     schedFd = undefined;
   }
   const schedBuf = Buffer.alloc(128);
-  const cpuWaitMs = () => {
+  const sched = () => {
     if (schedFd === undefined) return undefined;
     try {
       const n = readSync(schedFd, schedBuf, 0, schedBuf.length, 0);
-      return Number(schedBuf.toString("latin1", 0, n).split(" ")[1]) / 1e6;
+      const [run, wait] = schedBuf.toString("latin1", 0, n).split(" ");
+      return { run: Number(run) / 1e6, wait: Number(wait) / 1e6 };
     } catch {
       return undefined;
     }
   };
-  let lastWait = cpuWaitMs();
+  let lastSched = sched();
   new PerformanceObserver((list) => {
     if (!open) return;
     for (const e of list.getEntries()) {
@@ -78,13 +80,13 @@ if (isMainThread && FILE) {
     const late = now - last - INTERVAL_MS;
     const from = last;
     last = now;
-    const wait = open ? cpuWaitMs() : undefined;
-    const waited = wait !== undefined && lastWait !== undefined ? wait - lastWait : undefined;
-    lastWait = wait;
+    const now_ = open ? sched() : undefined;
+    const d = now_ && lastSched ? { cpuMs: Math.round((now_.run - lastSched.run) * 10) / 10, cpuWaitMs: Math.round((now_.wait - lastSched.wait) * 10) / 10 } : undefined;
+    lastSched = now_;
     if (!open || late <= STALL_MS) return;
     count++;
     if (late > longest) longest = late;
-    stalls.push({ atMs: Math.round(now - openedAt), ms: Math.round(late * 10) / 10, from, to: now, ...(waited !== undefined ? { cpuWaitMs: Math.round(waited * 10) / 10 } : {}) });
+    stalls.push({ atMs: Math.round(now - openedAt), ms: Math.round(late * 10) / 10, from, to: now, ...d });
     if (stalls.length > TOP * 4) stalls = stalls.sort((a, b) => b.ms - a.ms).slice(0, TOP);
   }, INTERVAL_MS);
   timer.unref();
@@ -100,7 +102,7 @@ if (isMainThread && FILE) {
       gc = {};
       gcOver10 = 0;
       pauses = [];
-      lastWait = cpuWaitMs();
+      lastSched = sched();
       histogram.reset();
       histogram.enable();
       return;

@@ -70,7 +70,7 @@ const targetRows = [
     "stalls",
     `no event-loop stall > ${r.targets.stallMs} ms`,
     (x) => {
-      const parts = [x.longestGcMs !== undefined ? `GC ${f(x.longestGcMs, 1)}` : "", x.longestCpuWaitMs !== undefined ? `waiting for a core ${f(x.longestCpuWaitMs, 1)}` : ""].filter(Boolean);
+      const parts = [x.longestCpuMs !== undefined ? `on a core ${f(x.longestCpuMs, 1)}` : "", x.longestGcMs !== undefined ? `GC ${f(x.longestGcMs, 1)}` : "", x.longestCpuWaitMs !== undefined ? `waiting for a core ${f(x.longestCpuWaitMs, 1)}` : ""].filter(Boolean);
       return `${x.value ?? "?"} (longest ${f(x.longestMs, 0)} ms${x.value && parts.length ? `: ${parts.join(", ")}` : ""})`;
     },
   ],
