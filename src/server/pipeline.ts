@@ -245,6 +245,10 @@ export function installPipeline(app: FastifyInstance, deps: PipelineDeps, routes
   // a buffered read's record is queued synchronously, with no promise per request.
   app.addHook("onSend", (req, reply, payload, done) => {
     reply.header("x-request-id", req.id);
+    // Answers may carry secret values: no browser or proxy keeps them, and none is sniffed
+    // into another type. Routes that may be cached (the console's hashed assets) say so.
+    if (!reply.hasHeader("cache-control")) reply.header("cache-control", "no-store");
+    reply.header("x-content-type-options", "nosniff");
     const auth = req.routeInfo?.auth;
     if (auth === undefined || auth.noAudit || deps.isSealed()) return done(null, payload);
     const status = reply.statusCode;

@@ -177,6 +177,7 @@ describe("AWS errors on the wire", () => {
     const r = await rawAwsCall(s, "GetSecretValue", { SecretId: "unicode-wire" });
     expect(r.status).toBe(200);
     expect(r.headers.get("content-type")).toBe("application/x-amz-json-1.1");
+    expect(r.headers.get("cache-control")).toBe("no-store");
     expect(r.body.SecretString).toBe(value);
     expect(Number(r.headers.get("content-length"))).toBe(Buffer.byteLength(JSON.stringify(r.body)));
   });

@@ -58,6 +58,19 @@ describe("create", () => {
     expect(unb64(g.body.valueBinary).equals(bytes)).toBe(true);
   });
 
+  it("a value's answer is JSON that no browser or proxy keeps or sniffs", async () => {
+    await create({ name: "headers", value: "<html><script>alert(1)</script>" });
+    const g = await value("headers");
+    expectStatus(g, 200);
+    expect(g.headers.get("content-type")).toBe("application/json; charset=utf-8");
+    expect(g.headers.get("cache-control")).toBe("no-store");
+    expect(g.headers.get("x-content-type-options")).toBe("nosniff");
+    // refusals too
+    const denied = await s.request("GET", `/v1/secrets/${seg("headers")}/value`, undefined, { auth: null });
+    expect(denied.status).toBe(401);
+    expect(denied.headers.get("cache-control")).toBe("no-store");
+  });
+
   it("keeps UTF-8 text exactly", async () => {
     const text = "pässwörd 🔑 \u0000 \n end";
     await create({ name: "utf", value: text });

@@ -85,8 +85,9 @@ export function registerSecretRoutes(fastify: FastifyInstance, d: NativeDeps): v
     const r = await s.getValue(d.scopeOf(req), nativeName(param(req, "name")), q, accessOf(req).keyGuard());
     const out = { name: r.name, versionId: r.versionId, stages: r.stages, dataType: r.dataType, createdAt: r.createdAt, ...(r.dataType === "text" ? { value: r.bytes.toString("utf8") } : { valueBinary: r.bytes.toString("base64") }) };
     r.bytes.fill(0);
-    // Exactly the schema's fields: the native serializer escapes a long value faster than the schema-compiled one.
-    reply.serializer(JSON.stringify);
+    // Exactly the schema's fields: the native serializer escapes a long value faster than the
+    // schema-compiled one. With a serializer of its own Fastify sets no content type: say it.
+    reply.serializer(JSON.stringify).type("application/json; charset=utf-8");
     return out;
   });
 
