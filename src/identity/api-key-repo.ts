@@ -98,4 +98,9 @@ export class ApiKeyRepository {
   async deleteInEnvironment(tx: Tx, environmentId: string): Promise<void> {
     await tx.run("DELETE FROM api_keys WHERE environment_id = ?", [environmentId]);
   }
+
+  /** Deletes the keys scoped to one region of an environment; how many. */
+  async deleteInRegion(tx: Tx, environmentId: string, region: string): Promise<number> {
+    return (await tx.run("DELETE FROM api_keys WHERE environment_id = ? AND region = ?", [environmentId, region])).changes;
+  }
 }

@@ -122,14 +122,19 @@ export class EnvironmentService {
     const e = await this.get(ref);
     const wanted = new Set(regions.map(validateRegion));
     await this.storage.transaction(async (tx) => {
+      let keysDeleted = 0;
       for (const r of e.regions) {
         if (wanted.has(r)) continue;
         if ((await this.environments.resourcesIn(tx, e.env.id, r)) > 0) throw new CofferError("InvalidState", `The region "${r}" still holds keys, secrets or running SQL statements in this environment.`);
-        // Its Flink SQL gateway goes with it: a region added again starts with none.
+        // Its Flink SQL gateway goes with it: a region added again starts with none. So do the
+        // API keys scoped to it, as an environment's go with the environment: a region added
+        // again must not bring back keys that could act in it.
         await this.environments.removeRegion(tx, e.env.id, r);
+        keysDeleted += await this.apiKeys.deleteInRegion(tx, e.env.id, r);
       }
       await this.environments.addRegions(tx, e.env.id, wanted, this.clock.now());
       tx.invalidate(CACHES.environments, "*");
+      if (keysDeleted > 0) tx.invalidate(CACHES.apiKeys, "*"); // no node may still find one cached
     });
     return view(await this.get(e.env.id));
   }

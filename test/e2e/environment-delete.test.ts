@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testAccount } from "../helpers/accounts.js";
 import { FakeFlinkGateway } from "../helpers/fake-flink-gateway.js";
 import { startTestServer, type TestServer } from "../helpers/test-server.js";
 
@@ -42,5 +43,24 @@ describe("environment deletion and SQL configuration", () => {
     expect((await s.request("GET", "/v1/sql/drafts", undefined, bearer)).status).toBe(401);
     for (const table of ["sql_drafts", "sql_statements", "sql_api_tokens", "flink_gateways"])
       expect(await s.app.storage.get(`SELECT 1 AS x FROM ${table} WHERE environment_id = ?`, [env.id])).toBeUndefined();
+  });
+});
+
+describe("removing a region", () => {
+  it("deletes the API keys scoped to it: adding the region again brings none back; other scopes' keys stay", async () => {
+    const env = (await s.request("POST", "/v1/environments", { name: "two-regions", regions: ["us-east-1", "eu-west-1"] })).body;
+    const call = (m: string, p: string, b?: unknown, o?: { auth?: string | null; headers?: Record<string, string> }) => s.request(m, p, b, o);
+    const gone = await testAccount(call, "scoped-eu", { environment: env.id, region: "eu-west-1" });
+    const kept = await testAccount(call, "scoped-us", { environment: env.id, region: "us-east-1" });
+    const wide = await testAccount(call, "org-wide");
+    for (const k of [gone, kept, wide]) expect((await s.request("GET", "/v1/auth/whoami", undefined, { auth: k.auth })).status).toBe(200);
+
+    expect((await s.request("PUT", `/v1/environments/${env.id}/regions`, { regions: ["us-east-1"] })).status).toBe(200);
+    expect((await s.request("GET", "/v1/auth/whoami", undefined, { auth: gone.auth })).status).toBe(401);
+    expect((await s.request("GET", `/v1/api-keys/${gone.keyId}`)).status).toBe(404);
+    // The region offered again is a new region: the key it had is not back.
+    expect((await s.request("PUT", `/v1/environments/${env.id}/regions`, { regions: ["us-east-1", "eu-west-1"] })).status).toBe(200);
+    expect((await s.request("GET", "/v1/auth/whoami", undefined, { auth: gone.auth })).status).toBe(401);
+    for (const k of [kept, wide]) expect((await s.request("GET", "/v1/auth/whoami", undefined, { auth: k.auth })).status).toBe(200);
   });
 });
