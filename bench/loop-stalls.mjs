@@ -80,9 +80,9 @@ if (isMainThread && FILE) {
     const late = now - last - INTERVAL_MS;
     const from = last;
     last = now;
-    const now_ = open ? sched() : undefined;
-    const d = now_ && lastSched ? { cpuMs: Math.round((now_.run - lastSched.run) * 10) / 10, cpuWaitMs: Math.round((now_.wait - lastSched.wait) * 10) / 10 } : undefined;
-    lastSched = now_;
+    const at = open ? sched() : undefined;
+    const d = at && lastSched ? { cpuMs: Math.round((at.run - lastSched.run) * 10) / 10, cpuWaitMs: Math.round((at.wait - lastSched.wait) * 10) / 10 } : undefined;
+    lastSched = at;
     if (!open || late <= STALL_MS) return;
     count++;
     if (late > longest) longest = late;

@@ -1,6 +1,7 @@
 // Markdown tables of one `npm run bench` result, for docs/performance.md ("Current figures").
 // Usage: node bench/results-table.mjs bench/results/<timestamp>.json
 import { readFileSync } from "node:fs";
+import { stallParts } from "./stall-parts.mjs";
 
 const file = process.argv[2];
 if (!file) {
@@ -60,24 +61,24 @@ out.push(...extra, "");
 // the targets: issue 18's as a matrix (rows: target, columns: store × run), then the others
 const v = r.verdicts ?? {};
 const cols = [["sqlite.get-aws", "SQLite SigV4"], ["sqlite.soak", "SQLite soak"], ["postgres.get-aws", "PostgreSQL SigV4"], ["postgres.soak", "PostgreSQL soak"]].filter(([k]) => Object.keys(v).some((x) => x.startsWith(`${k}.`)));
-const cell = (x, fmt) => (x ? `${fmt(x)} ${x.pass ? "met" : "**MISSED**"}` : "–");
+const cell = (x, fmt, run) => (x ? `${fmt(x, run)} ${x.pass ? "met" : "**MISSED**"}` : "–");
+/** The run a column's verdicts are about: `sqlite.soak` → r.soak, `postgres.get-aws` → r.postgres.scenarios["get-aws"]. */
+const runOf = (k) => {
+  const [store, name] = k.split(".");
+  const base = store === "postgres" ? r.postgres : r;
+  return name === "soak" ? base?.soak : base?.scenarios?.[name];
+};
 const targetRows = [
   ["throughput", `≥ ${r.targets.readVsHello} of bare hello`, (x) => f(x.vsHello, 2)],
   ["p99", `p99 ≤ ${r.targets.p99VsBare}× bare`, (x) => `${f(x.value)} ms (${f(x.vsBare)}×)`],
   ["p999", `p99.9 ≤ ${r.targets.p999VsBare}× bare`, (x) => `${f(x.value)} ms (${f(x.vsBare)}×)`],
   ["max", `max ≤ ${r.targets.maxMs} ms`, (x) => `${f(x.value)} ms`],
-  [
-    "stalls",
-    `no event-loop stall > ${r.targets.stallMs} ms`,
-    (x) => {
-      const parts = [x.longestCpuMs !== undefined ? `on a core ${f(x.longestCpuMs, 1)}` : "", x.longestGcMs !== undefined ? `GC ${f(x.longestGcMs, 1)}` : "", x.longestCpuWaitMs !== undefined ? `waiting for a core ${f(x.longestCpuWaitMs, 1)}` : ""].filter(Boolean);
-      return `${x.value ?? "?"} (longest ${f(x.longestMs, 0)} ms${x.value && parts.length ? `: ${parts.join(", ")}` : ""})`;
-    },
-  ],
+  // the longest stall's parts come from the run itself (its serverStalls)
+  ["stalls", `no event-loop stall > ${r.targets.stallMs} ms`, (x, run) => `${x.value ?? "?"} (longest ${f(x.longestMs, 0)} ms${x.value ? stallParts(run?.serverStalls?.top?.[0], (v) => f(v, 1)) : ""})`],
 ];
 out.push(`| target | ${cols.map(([, l]) => l).join(" | ")} |`);
 out.push(`|---|${cols.map(() => "---").join("|")}|`);
-for (const [key, label, fmt] of targetRows) out.push(`| ${label} | ${cols.map(([k]) => cell(v[`${k}.${key}`], fmt)).join(" | ")} |`);
+for (const [key, label, fmt] of targetRows) out.push(`| ${label} | ${cols.map(([k]) => cell(v[`${k}.${key}`], fmt, runOf(k))).join(" | ")} |`);
 const others = Object.entries(v).filter(([k]) => !cols.some(([c]) => k.startsWith(`${c}.`)));
 if (others.length) {
   out.push("");
