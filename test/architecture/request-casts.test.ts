@@ -14,25 +14,38 @@ import { SRC, sourceFiles } from "./source-files.js";
  */
 
 const PARTS = new Set(["body", "params", "query", "headers"]);
-const REQUEST = /^(req|request)$/;
+/** Request variables by convention; besides them, any name the file declares with a request type (`r: FastifyRequest`). */
+const CONVENTIONAL = ["req", "request"];
+const REQUEST_TYPE = /\bFastifyRequest\b/;
 
+/** The names a file gives requests: the conventional ones, and parameters or variables typed as a FastifyRequest. */
+function requestNames(sf: ts.SourceFile): Set<string> {
+  const names = new Set(CONVENTIONAL);
+  const visit = (node: ts.Node): void => {
+    if ((ts.isParameter(node) || ts.isVariableDeclaration(node)) && ts.isIdentifier(node.name) && node.type && REQUEST_TYPE.test(node.type.getText(sf))) names.add(node.name.text);
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  return names;
+}
 
 /** `req.body`, `req["query"]`, `(req.params)!`, … → the part's name; else undefined. */
-function requestPart(node: ts.Expression): string | undefined {
+function requestPart(node: ts.Expression, requests: ReadonlySet<string>): string | undefined {
   let e = node;
   while (ts.isParenthesizedExpression(e) || ts.isNonNullExpression(e)) e = e.expression;
   const [object, name] = ts.isPropertyAccessExpression(e) ? [e.expression, e.name.text] : ts.isElementAccessExpression(e) && ts.isStringLiteralLike(e.argumentExpression) ? [e.expression, e.argumentExpression.text] : [undefined, undefined];
-  return object && ts.isIdentifier(object) && REQUEST.test(object.text) && name !== undefined && PARTS.has(name) ? name : undefined;
+  return object && ts.isIdentifier(object) && requests.has(object.text) && name !== undefined && PARTS.has(name) ? name : undefined;
 }
 
 /** Each cast of a request part in `text`, as `<file>:<line>: <code>`. */
 function castsIn(file: string, text: string): string[] {
   const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+  const requests = requestNames(sf);
   const out: string[] = [];
   const report = (node: ts.Node) => out.push(`${file}:${sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1}: ${node.getText(sf).slice(0, 120)}`);
   const visit = (node: ts.Node): void => {
-    if ((ts.isAsExpression(node) || ts.isTypeAssertionExpression(node)) && requestPart(node.expression)) report(node);
-    else if ((ts.isVariableDeclaration(node) || ts.isParameter(node)) && node.type?.kind === ts.SyntaxKind.AnyKeyword && node.initializer && requestPart(node.initializer)) report(node);
+    if ((ts.isAsExpression(node) || ts.isTypeAssertionExpression(node)) && requestPart(node.expression, requests)) report(node);
+    else if ((ts.isVariableDeclaration(node) || ts.isParameter(node)) && node.type?.kind === ts.SyntaxKind.AnyKeyword && node.initializer && requestPart(node.initializer, requests)) report(node);
     ts.forEachChild(node, visit);
   };
   visit(sf);
@@ -53,5 +66,9 @@ describe("request input is typed by route schemas", () => {
     expect(castsIn("a.ts", "const q = req[\"query\"]! as Q;")).toHaveLength(1);
     expect(castsIn("a.ts", "const b: any = req.body;")).toHaveLength(1);
     expect(castsIn("a.ts", "const b = req.body; const n = fieldOf(req.body, \"name\"); const r = res.body as T;")).toEqual([]);
+    // a request under another name, known by its type
+    expect(castsIn("a.ts", "const f = (r: FastifyRequest<{ Body: B }>) => r.body as B;")).toHaveLength(1);
+    expect(castsIn("a.ts", "function g(r: FastifyRequest, x: Reply) { return (x.body as T) ?? (r.params as P); }")).toHaveLength(1);
+    expect(castsIn("a.ts", "function h(r: Response) { return r.body as T; }")).toEqual([]);
   });
 });
