@@ -139,7 +139,7 @@ export async function createApp(opts: AppOptions): Promise<CofferApp> {
 
   const { barrier, organization, accountId } = await openStore({ storage, clock, dev, rootKey: opts.rootKey, accountId: opts.accountId });
   const { kms, secrets } = composeSecretsAndKeys({ storage, barrier, clock, accountId });
-  const { apiKeys, environments, principals, throttle, access } = composeIdentityAndAccess({ storage, barrier, clock, dev });
+  const { apiKeys, environments, principals, throttle, access } = composeIdentityAndAccess({ storage, barrier, clock, dev, secrets, kms });
   const scope = defaultScope(region);
   const caches = await registerCaches(storage, { secrets, kms, apiKeys, access, environments });
   const decider = composeDecider({ access, secrets, kms });

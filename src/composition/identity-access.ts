@@ -5,6 +5,7 @@ import type { Clock } from "../core/clock.js";
 import type { Barrier } from "../crypto/barrier.js";
 import { ApiKeyService, EnvironmentService, PrincipalService } from "../identity/index.js";
 import type { KmsService } from "../kms/index.js";
+import { referencesScopeHolder } from "../references/index.js";
 import type { SecretsModule } from "../secrets/index.js";
 import type { Storage } from "../storage/index.js";
 
@@ -16,11 +17,16 @@ export interface IdentityAndAccess {
   access: AccessService;
 }
 
-/** Composition step 3, identity and access: API keys (secrets under the barrier), environments, principals, the failure throttle, policies and roles. */
-export function composeIdentityAndAccess(d: { storage: Storage; barrier: Barrier; clock: Clock; dev: boolean }): IdentityAndAccess {
+/**
+ * Composition step 3, identity and access: API keys (secrets under the barrier), environments, principals, the failure throttle, policies and roles.
+ * Environments are told what the modules keep in a scope: secrets, keys, and SQL statements with their configuration (the references module is
+ * built later, step 7; what it keeps in a scope it reads from the store alone).
+ */
+export function composeIdentityAndAccess(d: { storage: Storage; barrier: Barrier; clock: Clock; dev: boolean; secrets: SecretsModule; kms: KmsService }): IdentityAndAccess {
   const { storage, barrier, clock } = d;
   const apiKeys = new ApiKeyService({ storage, barrier, clock });
-  const environments = new EnvironmentService({ storage, clock, dev: d.dev });
+  const scopeHolders = [d.secrets.environmentScope, d.kms.environmentScope, referencesScopeHolder(storage)];
+  const environments = new EnvironmentService({ storage, clock, dev: d.dev, scopeHolders });
   const principals = new PrincipalService({ storage, clock });
   const throttle = new FailureThrottle(clock);
   const access = new AccessService({ storage, clock });

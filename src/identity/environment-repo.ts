@@ -21,10 +21,8 @@ interface EnvRow {
 }
 
 /**
- * The `environments` and `environment_regions` tables. A region's or an environment's
- * removal takes with it what only configures it: its Flink SQL gateway (`flink_gateways`),
- * SQL drafts, stopped statements and namespace API tokens (a region added again starts
- * with none); keys, secrets and running statements must be deleted first (`resourcesIn`).
+ * The `environments` and `environment_regions` tables, and only those: what other modules
+ * keep in a scope they count and delete themselves (EnvironmentScopeHolder, scope-holder.ts).
  */
 export class EnvironmentRepository {
   constructor(private readonly db: Storage) {}
@@ -63,33 +61,14 @@ export class EnvironmentRepository {
     await tx.run("UPDATE environments SET name = ?, description = ?, updated_at = ? WHERE id = ?", [name, description, updatedAt, id]);
   }
 
-  /** How many secrets and keys (those scheduled for deletion too) and running SQL statements the environment holds, in one region or in all. */
-  async resourcesIn(tx: Tx, environmentId: string, region?: string): Promise<number> {
-    const where = region === undefined ? "environment_id = ?" : "environment_id = ? AND region = ?";
-    const p = region === undefined ? [environmentId] : [environmentId, region];
-    const n = await tx.get<{ n: number }>(
-      `SELECT (SELECT COUNT(*) FROM secrets WHERE ${where}) + (SELECT COUNT(*) FROM kms_keys WHERE ${where}) + (SELECT COUNT(*) FROM sql_statements WHERE ${where} AND stopped = 0) AS n`,
-      [...p, ...p, ...p],
-    );
-    return Number(n?.n ?? 0);
-  }
-
-  /** What only configures a scope: its gateway, drafts, stopped statements and API tokens. */
-  private async dropScopeConfig(tx: Tx, where: string, p: readonly string[]): Promise<void> {
-    for (const table of ["flink_gateways", "sql_drafts", "sql_api_tokens"]) await tx.run(`DELETE FROM ${table} WHERE ${where}`, p);
-    await tx.run(`DELETE FROM sql_statements WHERE ${where} AND stopped = 1`, p);
-  }
-
-  /** Stops offering a region; its Flink SQL gateway goes with it (a region added again starts with none). */
+  /** Stops offering a region. */
   async removeRegion(tx: Tx, environmentId: string, region: string): Promise<void> {
     await tx.run("DELETE FROM environment_regions WHERE environment_id = ? AND region = ?", [environmentId, region]);
-    await this.dropScopeConfig(tx, "environment_id = ? AND region = ?", [environmentId, region]);
   }
 
-  /** Deletes an environment with its regions and what only configures it (see the class). */
+  /** Deletes an environment with its regions. */
   async delete(tx: Tx, id: string): Promise<void> {
     await tx.run("DELETE FROM environment_regions WHERE environment_id = ?", [id]);
-    await this.dropScopeConfig(tx, "environment_id = ?", [id]);
     await tx.run("DELETE FROM environments WHERE id = ?", [id]);
   }
 }

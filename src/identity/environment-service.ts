@@ -4,11 +4,12 @@ import { CofferError, invalid } from "../core/errors.js";
 import { newPrefixedId } from "../core/ids.js";
 import { decodePageToken, pageOf, type Page } from "../core/paging.js";
 import { DEFAULT_ENVIRONMENT_ID, type Scope } from "../core/scope.js";
-import type { Storage } from "../storage/index.js";
+import type { Storage, Tx } from "../storage/index.js";
 import { CACHES } from "../core/cache.js";
 import { ApiKeyRepository } from "./api-key-repo.js";
 import { cloudRegion } from "./cloud-regions.js";
 import { EnvironmentRepository, type Environment } from "./environment-repo.js";
+import type { EnvironmentScopeHolder } from "./scope-holder.js";
 
 /** A cached environment: its regions as a set. */
 interface Loaded {
@@ -39,6 +40,8 @@ export interface EnvironmentServiceDeps {
   clock: Clock;
   /** Dev mode: any region is offered on first use. */
   dev: boolean;
+  /** The modules that keep rows in a scope (secrets, keys, SQL statements and their configuration): asked before a region or an environment goes, and told to drop it. */
+  scopeHolders: readonly EnvironmentScopeHolder[];
 }
 
 const view = (e: Loaded): EnvironmentView => {
@@ -65,11 +68,12 @@ export class EnvironmentService {
   private readonly dev: boolean;
   private readonly environments: EnvironmentRepository;
   private readonly apiKeys: ApiKeyRepository;
+  private readonly scopeHolders: readonly EnvironmentScopeHolder[];
   /** All environments, loaded on first use; dropped by `invalidate()`. */
   private cache: Map<string, Loaded> | undefined;
 
   constructor(deps: EnvironmentServiceDeps) {
-    ({ storage: this.storage, clock: this.clock, dev: this.dev } = deps);
+    ({ storage: this.storage, clock: this.clock, dev: this.dev, scopeHolders: this.scopeHolders } = deps);
     this.environments = new EnvironmentRepository(this.storage);
     this.apiKeys = new ApiKeyRepository(this.storage);
   }
@@ -125,11 +129,12 @@ export class EnvironmentService {
       let keysDeleted = 0;
       for (const r of e.regions) {
         if (wanted.has(r)) continue;
-        if ((await this.environments.resourcesIn(tx, e.env.id, r)) > 0) throw new CofferError("InvalidState", `The region "${r}" still holds keys, secrets or running SQL statements in this environment.`);
+        if ((await this.resourcesIn(tx, e.env.id, r)) > 0) throw new CofferError("InvalidState", `The region "${r}" still holds keys, secrets or running SQL statements in this environment.`);
         // Its Flink SQL gateway goes with it: a region added again starts with none. So do the
         // API keys scoped to it, as an environment's go with the environment: a region added
         // again must not bring back keys that could act in it.
         await this.environments.removeRegion(tx, e.env.id, r);
+        await this.dropScope(tx, e.env.id, r);
         keysDeleted += await this.apiKeys.deleteInRegion(tx, e.env.id, r);
       }
       await this.environments.addRegions(tx, e.env.id, wanted, this.clock.now());
@@ -143,9 +148,10 @@ export class EnvironmentService {
     const e = await this.get(ref);
     if (e.env.id === DEFAULT_ENVIRONMENT_ID) throw new CofferError("InvalidState", "The default environment cannot be deleted.");
     await this.storage.transaction(async (tx) => {
-      const used = await this.environments.resourcesIn(tx, e.env.id);
+      const used = await this.resourcesIn(tx, e.env.id);
       if (used > 0) throw new CofferError("InvalidState", `The environment "${e.env.name}" still holds ${used} keys, secrets or running SQL statements; delete or stop them first.`);
       await this.apiKeys.deleteInEnvironment(tx, e.env.id);
+      await this.dropScope(tx, e.env.id);
       await this.environments.delete(tx, e.env.id);
       tx.invalidate(CACHES.environments, "*");
       tx.invalidate(CACHES.apiKeys, "*"); // the environment's keys are gone: no node may still find one cached
@@ -174,6 +180,18 @@ export class EnvironmentService {
 
   async exists(envId: string): Promise<boolean> {
     return (await this.load()).has(envId);
+  }
+
+  /** How many keys, secrets (those scheduled for deletion too) and running SQL statements the environment holds, in one region or in all. */
+  private async resourcesIn(tx: Tx, environmentId: string, region?: string): Promise<number> {
+    let n = 0;
+    for (const h of this.scopeHolders) n += await h.resourcesIn(tx, environmentId, region);
+    return n;
+  }
+
+  /** Deletes what only configures the scope (its Flink SQL gateway, SQL drafts, stopped statements and namespace API tokens), in the removal's transaction. */
+  private async dropScope(tx: Tx, environmentId: string, region?: string): Promise<void> {
+    for (const h of this.scopeHolders) await h.dropScope(tx, environmentId, region);
   }
 
   private async load(): Promise<Map<string, Loaded>> {

@@ -117,7 +117,7 @@ describe(`identity repositories: ${testEngine()}`, () => {
     expect(await storage.transaction((tx) => keys.activeRootId(tx))).toBeUndefined();
   });
 
-  it("environments: with their regions, a region offered once, counts of what a scope holds, removal with the Flink gateways", async () => {
+  it("environments: with their regions, a region offered once, a region removed, deletion with the regions", async () => {
     await storage.transaction(async (tx) => {
       await environments.insert(tx, { id: "env-b", name: "beta", description: "", regions: ["us-east-1", "us-east-1", "eu-west-1"], createdAt: 5, updatedAt: 5 });
       await environments.insert(tx, { id: "env-a", name: "alpha", description: "first", regions: [], createdAt: 7, updatedAt: 8 });
@@ -133,23 +133,13 @@ describe(`identity repositories: ${testEngine()}`, () => {
       await environments.addRegions(tx, "env-a", ["ap-south-1"], 10); // already offered: kept as it was
     });
     expect((await all()).get("env-a")).toMatchObject({ name: "alpha2", description: "second", regions: ["ap-south-1"], updatedAt: 9 });
-    // A secret and a key in env-b/us-east-1 (the rows the counts read).
-    await storage.run("INSERT INTO secrets (id, environment_id, region, name, secret_type, key_id, created_at, updated_at) VALUES ('s1', 'env-b', 'us-east-1', 'x', 'Generic', 'k', 1, 1)");
-    await storage.run("INSERT INTO kms_keys (id, environment_id, region, key_spec, key_usage, origin, state, primary_version_id, created_at, updated_at) VALUES ('k1', 'env-b', 'us-east-1', 'AES_256', 'ENCRYPT/DECRYPT', 'Aliyun_KMS', 'Enabled', 'v1', 1, 1)");
-    await storage.run("INSERT INTO flink_gateways (environment_id, region, url, updated_at) VALUES ('env-b', 'eu-west-1', 'http://eu', 1), ('env-b', 'us-east-1', 'http://us', 1)");
-    await storage.transaction(async (tx) => {
-      expect(await environments.resourcesIn(tx, "env-b")).toBe(2);
-      expect(await environments.resourcesIn(tx, "env-b", "us-east-1")).toBe(2);
-      expect(await environments.resourcesIn(tx, "env-b", "eu-west-1")).toBe(0);
-      expect(await environments.resourcesIn(tx, "env-a")).toBe(0);
-      await environments.removeRegion(tx, "env-b", "eu-west-1");
-    });
+    // What other modules keep in a scope they count and drop themselves (EnvironmentScopeHolder): here only the environment's own rows.
+    await storage.transaction((tx) => environments.removeRegion(tx, "env-b", "eu-west-1"));
     expect((await all()).get("env-b")?.regions).toEqual(["us-east-1"]);
-    expect(await storage.all("SELECT region FROM flink_gateways WHERE environment_id = 'env-b'")).toEqual([{ region: "us-east-1" }]);
     await storage.transaction((tx) => environments.delete(tx, "env-b"));
     expect([...(await all()).keys()]).toEqual(["env-a"]);
-    expect(await storage.all("SELECT region FROM flink_gateways")).toEqual([]);
     expect(await storage.all("SELECT region FROM environment_regions WHERE environment_id = 'env-b'")).toEqual([]);
+    expect((await all()).get("env-a")?.regions).toEqual(["ap-south-1"]);
   });
 
   it("the organization: the first one stored stays", async () => {

@@ -1,5 +1,6 @@
 import type { Clock } from "../core/clock.js";
 import type { Barrier } from "../crypto/barrier.js";
+import type { EnvironmentScopeHolder } from "../identity/index.js";
 import type { Storage } from "../storage/index.js";
 import { createAliasService } from "./alias-service.js";
 import { createCryptoService } from "./crypto-service.js";
@@ -18,12 +19,18 @@ export type { KeyExtras } from "./key-extras.js";
 export function createKmsService(deps: { storage: Storage; barrier: Barrier; clock: Clock; accountId: string }) {
   const repo = new KeyRepo(deps.storage);
   const material = new KeyMaterialStore(deps.barrier, repo);
+  /** The keys an environment or one of its regions holds: they must be deleted before it goes (src/identity's EnvironmentService). */
+  const environmentScope: EnvironmentScopeHolder = {
+    resourcesIn: (tx, environmentId, region) => repo.countIn(tx, environmentId, region),
+    dropScope: async () => undefined, // nothing of a key only configures the scope
+  };
   return {
     keys: createKeyService({ storage: deps.storage, clock: deps.clock, repo, material, accountId: deps.accountId }),
     aliases: createAliasService({ storage: deps.storage, clock: deps.clock, repo }),
     crypto: createCryptoService({ db: deps.storage, repo, material }),
     /** Deletion protection and the policy as the client wrote it (Alibaba adapter). */
     extras: createKeyExtras({ storage: deps.storage, clock: deps.clock, repo }),
+    environmentScope,
     /** The caches, for the node's cache registry. */
     caches: {
       rows: repo.rows,

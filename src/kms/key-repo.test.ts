@@ -29,6 +29,12 @@ describe(`key repository: ${testEngine()}`, () => {
     });
   });
 
+  it("counts an environment's keys, those pending deletion too, in one region or in all", async () => {
+    await storage.transaction((tx) => repo.update(tx, "k2", { state: "PendingDeletion", deletionAt: 9_000 }));
+    const count = (env: string, region?: string) => storage.transaction((tx) => repo.countIn(tx, env, region));
+    expect([await count("env-1"), await count("env-1", "us-east-1"), await count("env-1", "eu-west-1"), await count("env-1", "ap-south-1"), await count("env-2")]).toEqual([3, 2, 1, 0, 0]);
+  });
+
   it("version material: the sealed bytes of one version, inside a transaction too", async () => {
     expect(await repo.material("k1", "k1-v1")).toEqual(Buffer.from("sealed k1"));
     expect(await storage.transaction((tx) => repo.material("k2", "k2-v1", tx))).toEqual(Buffer.from("sealed k2"));

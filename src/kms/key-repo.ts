@@ -1,7 +1,7 @@
 import { CACHES, InvalidatingCache } from "../core/cache.js";
 import { CofferError } from "../core/errors.js";
 import type { Scope } from "../core/scope.js";
-import { allByIds, compareBytes, updateById, type Queryable, type Storage, type Tx } from "../storage/index.js";
+import { allByIds, compareBytes, inEnvironment, updateById, type Queryable, type Storage, type Tx } from "../storage/index.js";
 import type { Key, KeyState } from "./kms-types.js";
 
 export const ALIAS_PREFIX = "alias/";
@@ -204,6 +204,12 @@ export class KeyRepo {
   /** Keys whose pending-deletion window ended by `now` (at most 100). */
   async dueDeletions(now: number): Promise<string[]> {
     return (await this.db.all<{ id: string }>("SELECT id FROM kms_keys WHERE state = 'PendingDeletion' AND deletion_at <= ? LIMIT 100", [now])).map((r) => r.id);
+  }
+
+  /** How many keys (those pending deletion too) an environment holds, in one region or in all. */
+  async countIn(tx: Tx, environmentId: string, region?: string): Promise<number> {
+    const { where, params } = inEnvironment(environmentId, region);
+    return Number((await tx.get<{ n: number }>(`SELECT COUNT(*) AS n FROM kms_keys WHERE ${where}`, params))?.n ?? 0);
   }
 
   /** Deletes a key with its aliases and versions (their material with them). */

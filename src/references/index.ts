@@ -18,6 +18,7 @@ export { MAX_STATEMENT, type Statement, type Phase } from "./statements/statemen
 export type { SqlValueView } from "./values/sql-values.js";
 export { deploymentName, type DraftView } from "./statements/drafts.js";
 export type { ReferenceCheck } from "./script/sql-references.js";
+export { referencesScopeHolder } from "./scope-holder.js";
 
 /**
  * Secrets referenced by name and resolved at deploy or run time, one sub-module each:

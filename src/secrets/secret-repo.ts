@@ -2,7 +2,7 @@ import { BatchLoader } from "../core/batch-loader.js";
 import { CACHES, InvalidatingCache, type CacheMark } from "../core/cache.js";
 import { decodePageToken } from "../core/paging.js";
 import type { Scope } from "../core/scope.js";
-import { allByIds, updateById, writeBehind, type Queryable, type Storage, type Tx } from "../storage/index.js";
+import { allByIds, inEnvironment, updateById, writeBehind, type Queryable, type Storage, type Tx } from "../storage/index.js";
 import { tagsByResource, type Tag } from "../tags/index.js";
 import type { ScanItem, ScanPosition, ScanSegment, TagNarrowing } from "./scan-types.js";
 
@@ -257,6 +257,12 @@ export class SecretRepository {
 
   async delete(tx: Tx, id: string): Promise<void> {
     await tx.run("DELETE FROM secrets WHERE id = ?", [id]);
+  }
+
+  /** How many secrets (those scheduled for deletion too) an environment holds, in one region or in all. */
+  async countIn(tx: Tx, environmentId: string, region?: string): Promise<number> {
+    const { where, params } = inEnvironment(environmentId, region);
+    return Number((await tx.get<{ n: number }>(`SELECT COUNT(*) AS n FROM secrets WHERE ${where}`, params))?.n ?? 0);
   }
 
   /** A page of a scope's secrets in name order (see the service's `list`). */

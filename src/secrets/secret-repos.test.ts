@@ -58,6 +58,18 @@ describe(`secret repositories: ${testEngine()}`, () => {
     expect((await secrets.load(storage, us, "legacy"))?.arnSuffix).toBe("0a1b2c");
   });
 
+  it("counts an environment's secrets, those scheduled for deletion too, in one region or in all", async () => {
+    await storage.transaction(async (tx) => {
+      await secrets.insert(tx, secret("s1", "a"));
+      await secrets.insert(tx, secret("s2", "b", { scope: eu }));
+      await secrets.update(tx, "s2", { deletedAt: 5_000, purgeAt: 9_000 });
+      await secrets.insert(tx, secret("s3", "a", { scope: { environmentId: "env-2", region: "us-east-1" } }));
+    });
+    const count = (env: string, region?: string) => storage.transaction((tx) => secrets.countIn(tx, env, region));
+    expect([await count("env-1"), await count("env-1", "us-east-1"), await count("env-1", "eu-west-1"), await count("env-1", "ap-south-1")]).toEqual([2, 1, 1, 0]);
+    expect([await count("env-2"), await count("env-3")]).toEqual([1, 0]);
+  });
+
   it("lists by name, prefix, description and tag, a page past the limit; due rotations; recorded access", async () => {
     await storage.transaction(async (tx) => {
       for (const [i, n] of ["b/two", "a/one", "b/three", "c/four"].entries())

@@ -1,4 +1,5 @@
 import type { Clock } from "../core/clock.js";
+import type { EnvironmentScopeHolder } from "../identity/index.js";
 import type { KmsService } from "../kms/index.js";
 import type { Scope } from "../core/scope.js";
 import type { Storage, Tx } from "../storage/index.js";
@@ -32,6 +33,8 @@ export class SecretsModule {
   readonly replicas: SecretReplicas;
   /** The read-path caches, for the node's cache registry. */
   readonly caches: { entries: SecretRepository["entries"]; versions: SecretVersionRepository["versions"] };
+  /** The secrets an environment or one of its regions holds: they must be deleted before it goes (src/identity's EnvironmentService). */
+  readonly environmentScope: EnvironmentScopeHolder;
   /** Creates and writes managed types (src/references only). */
   readonly managed: {
     create(scope: Scope, type: string, input: CreateSecretInput): ReturnType<SecretService["create"]>;
@@ -59,6 +62,10 @@ export class SecretsModule {
     this.replicas = new SecretReplicas({ storage, clock, secrets, versions, replicas, service });
     replication.bind(this.replicas);
     this.caches = { entries: secrets.entries, versions: versions.versions };
+    this.environmentScope = {
+      resourcesIn: (tx, environmentId, region) => secrets.countIn(tx, environmentId, region),
+      dropScope: async () => undefined, // nothing of a secret only configures the scope
+    };
     this.managed = {
       create(scope, type, input) {
         const prefix = MANAGED_TYPES.get(type);

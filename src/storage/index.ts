@@ -6,6 +6,7 @@ import type { Storage } from "./storage-types.js";
 export type { BackgroundStatement, BackgroundWriter, CommitParticipant, Dialect, Engine, GroupMember, PgArray, Queryable, SqlParam, Storage, TransactionOptions, Tx } from "./storage-types.js";
 export type { InvalidationHandler } from "./invalidation.js";
 export { allByIds, compareBytes, IDS_PER_QUERY } from "./by-ids.js";
+export { inEnvironment } from "./in-environment.js";
 export { updateById } from "./update-by-id.js";
 export { writeBehind } from "./write-behind.js";
 export { PostgresStorage } from "./postgres-storage.js";

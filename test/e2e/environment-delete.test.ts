@@ -64,3 +64,28 @@ describe("removing a region", () => {
     for (const k of [kept, wide]) expect((await s.request("GET", "/v1/auth/whoami", undefined, { auth: k.auth })).status).toBe(200);
   });
 });
+
+describe("keys and secrets", () => {
+  it("refuse removing their region and deleting their environment, a secret scheduled for deletion too; a region holding none goes", async () => {
+    const regions = ["us-east-1", "eu-west-1", "ap-south-1"];
+    const env = (await s.request("POST", "/v1/environments", { name: "holds-data", regions })).body;
+    const inRegion = (region: string) => ({ headers: { "x-coffer-environment": env.id, "x-coffer-region": region } });
+    expect((await s.request("POST", "/v1/keys", { description: "k" }, inRegion("us-east-1"))).status).toBe(201);
+    expect((await s.request("POST", "/v1/secrets", { name: "db", value: "v" }, inRegion("eu-west-1"))).status).toBe(201);
+    expect((await s.request("DELETE", "/v1/secrets/db", undefined, inRegion("eu-west-1"))).status).toBe(200); // scheduled for deletion: still there
+
+    for (const region of ["us-east-1", "eu-west-1"]) {
+      const refused = await s.request("PUT", `/v1/environments/${env.id}/regions`, { regions: regions.filter((r) => r !== region) });
+      expect(refused.status).toBe(409);
+      expect(refused.body).toMatchObject({ code: "InvalidState", message: `The region "${region}" still holds keys, secrets or running SQL statements in this environment.` });
+    }
+    expect((await s.request("GET", `/v1/environments/${env.id}`)).body.regions).toEqual([...regions].sort());
+    expect((await s.request("PUT", `/v1/environments/${env.id}/regions`, { regions: ["us-east-1", "eu-west-1"] })).body.regions).toEqual(["eu-west-1", "us-east-1"]);
+
+    // The key, the secret, and the default key the secret was encrypted under in its region.
+    const refused = await s.request("DELETE", `/v1/environments/${env.id}`);
+    expect(refused.status).toBe(409);
+    expect(refused.body).toMatchObject({ code: "InvalidState", message: 'The environment "holds-data" still holds 3 keys, secrets or running SQL statements; delete or stop them first.' });
+    expect((await s.request("GET", `/v1/environments/${env.id}`)).status).toBe(200);
+  });
+});

@@ -1,7 +1,7 @@
 import { CofferError } from "../../core/errors.js";
 import { newUuid } from "../../core/ids.js";
 import type { Scope } from "../../core/scope.js";
-import type { Storage } from "../../storage/index.js";
+import { inEnvironment, type Storage, type Tx } from "../../storage/index.js";
 
 /** A stored SQL draft (domain shape; only this repository reads `sql_drafts` rows). */
 export interface Draft {
@@ -65,5 +65,11 @@ export class DraftRepository {
 
   async delete(id: string): Promise<void> {
     await this.storage.run("DELETE FROM sql_drafts WHERE id = ?", [id]);
+  }
+
+  /** Deletes the drafts of an environment, in one region or in all. */
+  async deleteIn(tx: Tx, environmentId: string, region?: string): Promise<void> {
+    const { where, params } = inEnvironment(environmentId, region);
+    await tx.run(`DELETE FROM sql_drafts WHERE ${where}`, params);
   }
 }

@@ -1,5 +1,5 @@
 import type { Scope } from "../../core/scope.js";
-import type { Storage } from "../../storage/index.js";
+import { inEnvironment, type Storage, type Tx } from "../../storage/index.js";
 
 /** The SQL of `flink_gateways`: the Flink SQL Gateway URL set for a scope, if any. */
 export class GatewayRepository {
@@ -19,5 +19,11 @@ export class GatewayRepository {
 
   async delete(scope: Scope): Promise<void> {
     await this.storage.run("DELETE FROM flink_gateways WHERE environment_id = ? AND region = ?", [scope.environmentId, scope.region]);
+  }
+
+  /** Deletes the gateway URLs set in an environment, in one region or in all. */
+  async deleteIn(tx: Tx, environmentId: string, region?: string): Promise<void> {
+    const { where, params } = inEnvironment(environmentId, region);
+    await tx.run(`DELETE FROM flink_gateways WHERE ${where}`, params);
   }
 }

@@ -1,7 +1,7 @@
 import type { StatementPhase } from "../../contract/sql-drafts.js";
 import { CofferError } from "../../core/errors.js";
 import type { Scope } from "../../core/scope.js";
-import type { SqlParam, Storage } from "../../storage/index.js";
+import { inEnvironment, type SqlParam, type Storage, type Tx } from "../../storage/index.js";
 
 /** A stored SQL statement (domain shape; only this repository reads `sql_statements` rows). */
 export interface Statement {
@@ -117,6 +117,18 @@ export class StatementRepository {
 
   async delete(id: string): Promise<void> {
     await this.storage.run("DELETE FROM sql_statements WHERE id = ?", [id]);
+  }
+
+  /** How many statements run (are not stopped) in an environment, in one region or in all. */
+  async countRunning(tx: Tx, environmentId: string, region?: string): Promise<number> {
+    const { where, params } = inEnvironment(environmentId, region);
+    return Number((await tx.get<{ n: number }>(`SELECT COUNT(*) AS n FROM sql_statements WHERE ${where} AND stopped = 0`, params))?.n ?? 0);
+  }
+
+  /** Deletes the stopped statements of an environment, in one region or in all. */
+  async deleteStopped(tx: Tx, environmentId: string, region?: string): Promise<void> {
+    const { where, params } = inEnvironment(environmentId, region);
+    await tx.run(`DELETE FROM sql_statements WHERE ${where} AND stopped = 1`, params);
   }
 
   /** The names of the scope's statements whose SQL references this secret value, in name order. */

@@ -1,6 +1,6 @@
 import { CofferError } from "../../core/errors.js";
 import type { Scope } from "../../core/scope.js";
-import type { Queryable, Storage } from "../../storage/index.js";
+import { inEnvironment, type Queryable, type Storage, type Tx } from "../../storage/index.js";
 
 export type TokenRole = "viewer" | "editor" | "owner";
 
@@ -69,5 +69,11 @@ export class ApiTokenRepository {
   async delete(scope: Scope, name: string): Promise<boolean> {
     const r = await this.storage.run("DELETE FROM sql_api_tokens WHERE environment_id = ? AND region = ? AND name = ?", [scope.environmentId, scope.region, name]);
     return r.changes > 0;
+  }
+
+  /** Deletes the tokens of an environment's namespaces, in one region or in all. */
+  async deleteIn(tx: Tx, environmentId: string, region?: string): Promise<void> {
+    const { where, params } = inEnvironment(environmentId, region);
+    await tx.run(`DELETE FROM sql_api_tokens WHERE ${where}`, params);
   }
 }
