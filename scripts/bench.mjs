@@ -35,10 +35,11 @@
 //          --only=get,get-aws,get-reader,put (only these scenarios, beside the bare reference).
 // Env: BENCH_DURATION (s), BENCH_WARMUP (s), BENCH_SECRETS (10000; --quick 2000), BENCH_CONNECTIONS (64),
 //      BENCH_PG_URL (postgres://user@host:port/db: a server to create a database in),
-//      BENCH_KEEP=1 (keep the temporary data dirs), BENCH_SERVER_NODE_ARGS (node flags for Coffer's servers).
+//      BENCH_KEEP=1 (keep the temporary data dirs), BENCH_SERVER_NODE_ARGS (node flags for Coffer's servers),
+//      BENCH_SERVER_LOG=<file> (append every Coffer server's stdout and stderr there, e.g. for `--trace-gc`).
 import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { createServer } from "node:net";
 import os from "node:os";
@@ -59,6 +60,8 @@ const num = (v, d) => (v !== undefined && v !== "" && Number.isFinite(Number(v))
 const NO_PG = args.includes("--no-pg");
 /** BENCH_SERVER_NODE_ARGS: extra node flags for every Coffer server the bench starts (e.g. `--trace-gc`, V8 heap sizes), for experiments. */
 const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(/\s+/).filter((a) => a !== "");
+/** BENCH_SERVER_LOG: a file that gets every Coffer server's output (the flags' traces, which the bench otherwise only keeps to report a failed start). */
+const SERVER_LOG = process.env.BENCH_SERVER_LOG || undefined;
 const SOAK = num(args.find((a) => a.startsWith("--soak="))?.slice(7), QUICK ? 15 : 60);
 const PG_URL = NO_PG ? undefined : process.env.BENCH_PG_URL || process.env.COFFER_TEST_PG_URL || undefined;
 const DURATION = num(process.env.BENCH_DURATION, QUICK ? 3 : 10);
@@ -184,6 +187,7 @@ async function startServer(dataDir, { logLevel = "warn", nodeArgs = SERVER_NODE_
   let readyMs;
   let out = "";
   const onData = (d) => {
+    if (SERVER_LOG) appendFileSync(SERVER_LOG, d);
     out += d.toString("utf8");
     if (out.length > 200_000) out = out.slice(-100_000);
     const m = /"ready_ms":(\d+)/.exec(out);
