@@ -122,6 +122,7 @@ export async function composeHttp(d: HttpDeps): Promise<FastifyInstance> {
     lookupScope: (env, r) => environments.lookupScope(env, r),
     // Production resolves only offered regions; dev mode adds a new one once the request is authorized.
     offerRegion: d.dev ? (sc) => environments.offerRegion(sc) : undefined,
+    regionOffered: d.dev ? (sc) => environments.knownOffered(sc) : undefined,
     defaultScope: scope,
     decider,
     holdsAllOf: (actor, ownerId) => access.coversPrincipal(actor, ownerId),

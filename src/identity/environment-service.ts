@@ -170,6 +170,11 @@ export class EnvironmentService {
     return { environmentId: e.env.id, region };
   }
 
+  /** Whether the loaded environments say the scope's region is offered; false when they are not loaded (nothing is awaited). */
+  knownOffered(scope: Scope): boolean {
+    return this.cache?.get(scope.environmentId)?.regions.has(scope.region) === true;
+  }
+
   /** Dev mode: adds the scope's region to its environment when it is not offered yet. */
   async offerRegion(scope: Scope): Promise<void> {
     const e = await this.get(scope.environmentId);

@@ -28,6 +28,8 @@ export interface PipelineDeps {
   lookupScope: (environment: string, region: string) => Promise<Scope>;
   /** Dev mode adds a region on first use: called once the request has succeeded (the scopes a request offers: `req.offerRegions`). */
   offerRegion?: ((scope: Scope) => Promise<void>) | undefined;
+  /** Dev mode: whether the scope's region is known to be offered already, without waiting (false: not known, offer it). */
+  regionOffered?: ((scope: Scope) => boolean) | undefined;
   defaultScope: Scope;
   /** The one policy decision (src/auth/decider.ts); requests reach it only through `req.access`. */
   decider: Decider;
@@ -224,18 +226,22 @@ export function installPipeline(app: FastifyInstance, deps: PipelineDeps, routes
       await req.access.authorizeRoute(actionOf(req, auth), shortResource(req, auth));
       // Dev mode's first use of a region adds it, but only once the request has succeeded:
       // a refusal by the route or by the handler's own checks (a CMK's key guard) changes nothing.
-      if (req.scope && deps.offerRegion) (req.offerRegions ??= []).push(req.scope);
+      if (req.scope && deps.offerRegion && !deps.regionOffered?.(req.scope)) (req.offerRegions ??= []).push(req.scope);
     };
   }
 
   if (deps.offerRegion) {
     const offer = deps.offerRegion;
-    app.addHook("onSend", async (req, reply, payload) => {
-      if (!req.offerRegions || reply.statusCode >= 400) return payload;
+    // Callback style: most answers offer no new region, and pay no promise for this hook.
+    app.addHook("onSend", (req, reply, payload, done) => {
+      const scopes = req.offerRegions;
+      if (!scopes || reply.statusCode >= 400) return done(null, payload);
       // The answer stands either way: a region that could not be added is added by the next success.
-      for (const scope of req.offerRegions)
-        await offer(scope).catch((e: unknown) => req.log.warn({ requestId: req.id, region: scope.region, err: { message: (e as Error)?.message } }, "dev mode: region not added"));
-      return payload;
+      void (async () => {
+        for (const scope of scopes)
+          await offer(scope).catch((e: unknown) => req.log.warn({ requestId: req.id, region: scope.region, err: { message: (e as Error)?.message } }, "dev mode: region not added"));
+        done(null, payload);
+      })();
     });
   }
 
