@@ -4,8 +4,16 @@ import type { AuditDevices } from "./audit-devices.js";
 import type { AuditInput, Pending } from "./audit-pending.js";
 import type { AuditGroupCommit, AuditWriter } from "./audit-writer.js";
 
-/** Records per flush: chaining a batch (one HMAC per record) is one synchronous stretch, so it stays short (≈ 1–2 ms). */
+/** Records per flush at most: chaining a batch (one HMAC per record) is one synchronous stretch, so it stays short (≈ 1–2 ms). */
 const MAX_BATCH = 250;
+/**
+ * Queued records that start a flush (when none is in flight; else the flush after it takes
+ * them all, up to MAX_BATCH). Small, so that under load a record is written within a few
+ * milliseconds: one that waited for 250 lived through a young-generation collection or two
+ * and was promoted, and the old generation's collections then paused every request in
+ * flight every few seconds (docs/performance.md).
+ */
+const FLUSH_AT = 64;
 /**
  * Records queued at most. Past it `append()` returns a promise the caller awaits (the
  * request's answer waits) until the writer has caught up: the queue never grows without
@@ -137,7 +145,7 @@ export class AuditQueue {
 
   /** Have the queue written: now (`urgent`, a full batch), or within the buffer delay. */
   private schedule(urgent: boolean): void {
-    if (urgent || this.queue.length >= MAX_BATCH) {
+    if (urgent || this.queue.length >= FLUSH_AT) {
       if (this.inflight) return; // settle() schedules what is left
       if (this.requestGroup?.()) return;
       if (this.immediate) return;
@@ -204,6 +212,6 @@ export class AuditQueue {
     if (this.waiting > 0) this.schedule(true);
     else if (this.queue.length === 0) {
       if (this.timer) clearTimeout(this.timer), (this.timer = undefined);
-    } else this.schedule(!this.backoff && this.queue.length >= MAX_BATCH);
+    } else this.schedule(!this.backoff && this.queue.length >= FLUSH_AT);
   }
 }

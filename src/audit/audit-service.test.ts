@@ -141,6 +141,23 @@ describe(`audit writer (${engine})`, () => {
     expect(await audit.verify()).toEqual({ valid: true, records: MAX_QUEUED });
   });
 
+  it("a few dozen queued records are written at once, not after the buffer delay: under load a record does not linger long enough to be promoted by the GC", async () => {
+    const audit = newAudit(); // buffer delay 60 s
+    const until = async (n: number) => {
+      for (const t0 = Date.now(); (await count("audit_log")) < n && Date.now() - t0 < 5_000; ) await new Promise((r) => setTimeout(r, 5));
+      return count("audit_log");
+    };
+    for (let i = 0; i < 63; i++) audit.append(rec());
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await count("audit_log")).toBe(0); // under the threshold: they wait for the delay (or the next write)
+    audit.append(rec());
+    expect(await until(64)).toBe(64);
+    // Appended while a batch is in flight, they go out with the next batch, without the delay.
+    for (let i = 0; i < 200; i++) audit.append(rec());
+    expect(await until(264)).toBe(264);
+    expect(await audit.verify()).toEqual({ valid: true, records: 264 });
+  });
+
   it("flushAll on a closed store rejects instead of waiting forever", async () => {
     const audit = newAudit();
     await storage.close();
