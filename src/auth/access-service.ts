@@ -38,9 +38,20 @@ function compileOrReject(document: unknown, id: string, kind: "identity" | "reso
   }
 }
 
+/**
+ * Whether a principal exists, as access sees it before attaching a policy or granting a role:
+ * the principals are identity's (src/identity's PrincipalService implements it; the
+ * composition root hands it over), so access names no table of theirs.
+ */
+export interface PrincipalDirectory {
+  /** Is there a principal with this id (in any state)? */
+  exists(id: string): Promise<boolean>;
+}
+
 export interface AccessServiceDeps {
   storage: Storage;
   clock: Clock;
+  principals: PrincipalDirectory;
 }
 
 const policyView = (r: Policy): PolicyView => ({
@@ -159,12 +170,13 @@ export class PolicyEvaluator {
 export class AccessService {
   private readonly storage: Storage;
   private readonly clock: Clock;
+  private readonly principals: PrincipalDirectory;
   private readonly repo: PolicyRepository;
   private readonly identity: IdentityPolicies;
   private readonly evaluator: PolicyEvaluator;
 
   constructor(deps: AccessServiceDeps) {
-    ({ storage: this.storage, clock: this.clock } = deps);
+    ({ storage: this.storage, clock: this.clock, principals: this.principals } = deps);
     this.repo = new PolicyRepository(this.storage);
     this.identity = new IdentityPolicies(this.repo);
     this.evaluator = new PolicyEvaluator(this.identity);
@@ -356,7 +368,7 @@ export class AccessService {
   }
 
   private async principalExists(id: string): Promise<void> {
-    if (!(await this.repo.principalExists(id))) throw new CofferError("PrincipalNotFound", `The principal "${String(id).slice(0, 64)}" does not exist.`);
+    if (!(await this.principals.exists(id))) throw new CofferError("PrincipalNotFound", `The principal "${String(id).slice(0, 64)}" does not exist.`);
   }
 
   /** The compiled policies a role gives its holders (a built-in role: its own document). */

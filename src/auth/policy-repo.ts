@@ -145,10 +145,6 @@ export class PolicyRepository {
     else await tx.run("DELETE FROM principal_roles WHERE principal_id = ? AND role_id = ?", [principalId, roleId]);
   }
 
-  async principalExists(id: string): Promise<boolean> {
-    return (await this.db.get("SELECT 1 AS x FROM principals WHERE id = ?", [id])) !== undefined;
-  }
-
   /** The policies attached to a principal directly (`ordered`: by name). */
   async principalPolicies(principalId: string, ordered = false): Promise<Policy[]> {
     return (await this.db.all<PolicyRow>(`SELECT p.* FROM policies p JOIN principal_policies pp ON pp.policy_id = p.id WHERE pp.principal_id = ?${ordered ? " ORDER BY p.name" : ""}`, [principalId])).map(toPolicy);

@@ -29,7 +29,7 @@ export function composeIdentityAndAccess(d: { storage: Storage; barrier: Barrier
   const environments = new EnvironmentService({ storage, clock, dev: d.dev, scopeHolders });
   const principals = new PrincipalService({ storage, clock });
   const throttle = new FailureThrottle(clock);
-  const access = new AccessService({ storage, clock });
+  const access = new AccessService({ storage, clock, principals }); // whether a principal exists: identity answers (auth's PrincipalDirectory)
   return { apiKeys, environments, principals, throttle, access };
 }
 

@@ -161,6 +161,11 @@ export class PrincipalService {
     await this.sessions.delete(tokenHash(token));
   }
 
+  /** Is there a principal with this id, in any state (src/auth's PrincipalDirectory)? */
+  async exists(id: string): Promise<boolean> {
+    return (await this.principals.state(id)) !== undefined;
+  }
+
   async isActive(id: string): Promise<boolean> {
     return (await this.principals.state(id)) === "active";
   }

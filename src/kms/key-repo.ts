@@ -190,12 +190,6 @@ export class KeyRepo {
     return v && Number(v.created_at);
   }
 
-  /** How many secrets (those scheduled for deletion too) are encrypted under the key. */
-  async secretsUsing(tx: Tx, keyId: string): Promise<number> {
-    const n = await tx.get<{ n: number }>("SELECT COUNT(*) AS n FROM secrets WHERE key_id = ?", [keyId]);
-    return Number(n?.n ?? 0);
-  }
-
   /** Enabled keys whose automatic rotation is due by `now` (at most 100, earliest first). */
   async dueRotations(now: number): Promise<string[]> {
     return (await this.db.all<{ id: string }>("SELECT id FROM kms_keys WHERE state = 'Enabled' AND next_rotation_at IS NOT NULL AND next_rotation_at <= ? ORDER BY next_rotation_at LIMIT 100", [now])).map((r) => r.id);

@@ -7,6 +7,7 @@ import type { Storage, Tx } from "../storage/index.js";
 import { deleteAllTags, putTags, removeTags, tagsByResource, validateTags, type Tag } from "../tags/index.js";
 import type { KeyMaterialStore } from "./key-material.js";
 import { requireUsable, type KeyRepo } from "./key-repo.js";
+import type { KeyUser } from "./key-user.js";
 import { CACHES } from "../core/cache.js";
 
 const RELAXED = { durability: "relaxed" } as const;
@@ -28,6 +29,8 @@ export interface KeyServiceDeps {
   repo: KeyRepo;
   material: KeyMaterialStore;
   accountId: string;
+  /** The modules that keep data under keys (the secrets module): asked before a key's deletion is scheduled. */
+  keyUsers: readonly KeyUser[];
 }
 
 export interface CreateKeyInput {
@@ -60,9 +63,10 @@ export class KeyService {
   private readonly repo: KeyRepo;
   private readonly material: KeyMaterialStore;
   private readonly accountId: string;
+  private readonly keyUsers: readonly KeyUser[];
 
   constructor(deps: KeyServiceDeps) {
-    ({ storage: this.storage, clock: this.clock, repo: this.repo, material: this.material, accountId: this.accountId } = deps);
+    ({ storage: this.storage, clock: this.clock, repo: this.repo, material: this.material, accountId: this.accountId, keyUsers: this.keyUsers } = deps);
   }
 
   async view(key: Key): Promise<KeyView> {
@@ -142,7 +146,8 @@ export class KeyService {
       if (key.state === "PendingDeletion") throw new CofferError("KeyPendingDeletion", "The key is already scheduled for deletion.");
       if (key.deletionProtection !== null) throw new CofferError("InvalidState", "The key has deletion protection enabled.");
       // Secrets in their recovery window count too: restoring one must find its key.
-      const inUse = await this.repo.secretsUsing(tx, key.id);
+      let inUse = 0;
+      for (const u of this.keyUsers) inUse += await u.countUsing(tx, key.id);
       if (inUse > 0)
         throw new CofferError("InvalidState", `The key encrypts ${inUse} secret(s), counting those scheduled for deletion; purge them or move them to another key first.`);
       const now = this.clock.now();

@@ -6,3 +6,4 @@ export { adminSecretOf, AUTO_NAME, managedConfigOf, ramSecretName, validateManag
 export { PENDING, type RotationStatus, type RotationStep, type RotationView, type Rotator, type RotationContext } from "./rotation-types.js";
 export { signWebhook, verifyWebhookSignature, SIGNATURE_HEADER, WEBHOOK_KEY_SECRET } from "./rotators/webhook/webhook-rotator.js";
 export { RotationError, type RotationErrorCode } from "./rotation-errors.js";
+export { rotationsUnderWay } from "./rotations-under-way.js";

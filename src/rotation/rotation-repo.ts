@@ -1,3 +1,4 @@
+import type { RotationInProgress } from "../secrets/index.js";
 import { writeBehind, type Queryable, type Storage } from "../storage/index.js";
 import type { JsonObject, RotationStep } from "./rotation-types.js";
 
@@ -77,6 +78,9 @@ function parseData(data: string | null): JsonObject {
     return {};
   }
 }
+
+/** Purged secrets whose history one statement deletes (far below either engine's parameter limit). */
+const PRUNE_BATCH = 500;
 
 const num = (v: number | null): number | null => (v === null ? null : Number(v));
 
@@ -200,9 +204,33 @@ export class RotationRepository {
     await this.db.run("UPDATE rotations SET cancel_requested = 1, next_attempt_at = ?, updated_at = ? WHERE id = ? AND done = 0", [now, now, id]);
   }
 
-  /** Keep the last `keep` rotations of every secret, and none of purged secrets. History: written behind (no fsync on the request thread). */
-  async prune(keep: number): Promise<void> {
-    await writeBehind(this.db, "DELETE FROM rotations WHERE done = 1 AND NOT EXISTS (SELECT 1 FROM secrets s WHERE s.id = rotations.secret_id)", []);
+  /** The rotations under way of these secrets, by secret id, for their views (the secrets module's RotationsUnderWay): one statement. */
+  async underWay(secretIds: readonly string[]): Promise<Map<string, RotationInProgress>> {
+    const out = new Map<string, RotationInProgress>();
+    if (secretIds.length === 0) return out;
+    const rows = await this.db.all<{ secret_id: string; token: string; step: string; attempt: number | string; last_error_code: string | null; last_error_message: string | null }>(
+      `SELECT secret_id, token, step, attempt, last_error_code, last_error_message FROM rotations WHERE active = 1 AND secret_id IN (${secretIds.map(() => "?").join(", ")})`, secretIds);
+    for (const x of rows)
+      if (!out.has(x.secret_id))
+        out.set(x.secret_id, { versionId: x.token, step: x.step, attempt: Number(x.attempt), lastError: x.last_error_code === null ? null : { code: x.last_error_code, message: x.last_error_message ?? "" } });
+    return out;
+  }
+
+  /** The secrets that have finished rotations (whether each still exists, the secrets module says). */
+  async finishedSecretIds(): Promise<string[]> {
+    return (await this.db.all<{ secret_id: string }>("SELECT DISTINCT secret_id FROM rotations WHERE done = 1")).map((r) => r.secret_id);
+  }
+
+  /**
+   * Keep the last `keep` finished rotations of every secret, and none of `purged` secrets
+   * (those `finishedSecretIds` named that no longer exist). History: written behind (no fsync
+   * on the request thread), 500 purged secrets per statement.
+   */
+  async prune(keep: number, purged: readonly string[]): Promise<void> {
+    for (let i = 0; i < purged.length; i += PRUNE_BATCH) {
+      const batch = purged.slice(i, i + PRUNE_BATCH);
+      await writeBehind(this.db, `DELETE FROM rotations WHERE done = 1 AND secret_id IN (${batch.map(() => "?").join(", ")})`, batch);
+    }
     await writeBehind(
       this.db,
       `DELETE FROM rotations WHERE done = 1 AND id IN (SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY secret_id ORDER BY started_at DESC) AS n FROM rotations) ranked WHERE n > ?)`,

@@ -113,9 +113,27 @@ describe(`rotation repositories: ${testEngine()}`, () => {
     await rotations.insert(storage, rotation("gone", "s-purged", "t", 5));
     await rotations.claim("gone", "me", 0, 999);
     await rotations.advance("gone", "me", { step: "cancelled", now: 6, leaseUntil: 999 });
-    await rotations.prune(2);
+    await rotations.insert(storage, rotation("running", "s-purged-2", "t", 7)); // under way: never pruned, whoever asks
+    expect((await rotations.finishedSecretIds()).sort()).toEqual(["s-purged", "s1"]);
+    await rotations.prune(2, ["s-purged", "s-purged-2"]); // which secrets are purged, the secrets module says (RotationService)
     const left = (await storage.all<{ id: string }>("SELECT id FROM rotations ORDER BY id")).map((r) => r.id);
-    expect(left).toEqual(["a3", "a4"]); // the two newest of s1 (a4 unfinished is never pruned), none of the purged secret
+    expect(left).toEqual(["a3", "a4", "running"]); // the two newest of s1 (a4 unfinished is never pruned), none finished of the purged secret
+  });
+
+  it("the rotations under way of secrets, for their views: the pending version, step, attempts and last error", async () => {
+    await rotations.insert(storage, rotation("r1", "s1", "t1", 10));
+    await rotations.insert(storage, rotation("r2", "s2", "t2", 10));
+    await rotations.claim("r2", "me", 0, 999);
+    await rotations.fail("r2", "me", { code: "Unreachable", message: "no route" }, 20, 30);
+    await rotations.insert(storage, rotation("r3", "s3", "t3", 10));
+    await rotations.claim("r3", "me", 0, 999);
+    await rotations.advance("r3", "me", { step: "cleanup", now: 20, leaseUntil: 999 }); // past promote: no longer under way
+    const m = await rotations.underWay(["s1", "s2", "s3", "s4"]);
+    expect(Object.fromEntries(m)).toEqual({
+      s1: { versionId: "t1", step: "create", attempt: 0, lastError: null },
+      s2: { versionId: "t2", step: "create", attempt: 1, lastError: { code: "Unreachable", message: "no route" } },
+    });
+    expect((await rotations.underWay([])).size).toBe(0);
   });
 
   it("account claims: the owner both ways, locked in a transaction, one owner per key, released with the secret", async () => {

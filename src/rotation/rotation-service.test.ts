@@ -66,10 +66,11 @@ describe("rotation state machine", () => {
   const script: Script = { calls: [], failTest: 0 };
   let a: RotationService;
   let b: RotationService;
+  let make: () => RotationService;
 
   beforeAll(async () => {
     app = await createApp({ storage: new SqliteStorage(join(dir, "c.db")), rootKey: randomBytes(32), dev: true, logLevel: "silent" });
-    const make = () => createRotationService({ storage: app.storage, clock: app.clock, secrets: app.secrets, rotators: new Map([["scripted", scripted(script)]]), options: { backoffBaseMs: 50, backoffMaxMs: 100, leaseMs: 5_000 } });
+    make = () => createRotationService({ storage: app.storage, clock: app.clock, secrets: app.secrets, rotators: new Map([["scripted", scripted(script)]]), options: { backoffBaseMs: 50, backoffMaxMs: 100, leaseMs: 5_000 } });
     a = make();
     b = make();
   });
@@ -115,6 +116,8 @@ describe("rotation state machine", () => {
     expect((await stages("s/retry")).ACSCurrent).not.toBe(r.versionId);
     const s = await a.status(scope, "s/retry");
     expect(s.inProgress).toMatchObject({ step: "test", lastError: { code: "AuthenticationFailed" } });
+    // The secret's own view shows the rotation under way too (the rotation module answers the secrets module).
+    expect((await app.secrets.describe(scope, "s/retry")).rotation.inProgress).toMatchObject({ versionId: r.versionId, lastError: { code: "AuthenticationFailed" } });
     await until("promoted", async () => (await stages("s/retry")).ACSCurrent === r.versionId);
     expect(script.calls.filter((c) => c === "test")).toHaveLength(4);
     expect(script.calls.filter((c) => c === "set")).toHaveLength(1);
@@ -159,6 +162,25 @@ describe("rotation state machine", () => {
     await app.secrets.delete(scope, "s/purged", { force: true });
     await until("ended", async () => (await app.storage.get<{ step: string }>("SELECT step FROM rotations WHERE id = ?", [r.rotationId]))?.step === "cancelled");
     script.failTest = 0;
+  });
+
+  it("a node's next prune drops the finished rotations of a purged secret and keeps a live secret's", async () => {
+    await secret("s/gone");
+    const r = await a.rotateAndWait(scope, "s/gone", {}, 10_000);
+    expect(r.completed).toBe(true);
+    await until("done", async () => (await a.status(scope, "s/gone")).latest?.step === "done");
+    await app.secrets.delete(scope, "s/gone", { force: true });
+    const live = (await app.secrets.entry(scope, "s/one"))!.id;
+    const finished = async () => app.storage.all<{ id: string; secret_id: string }>("SELECT id, secret_id FROM rotations WHERE done = 1");
+    const kept = (await finished()).filter((x) => x.secret_id === live).map((x) => x.id);
+    expect(kept.length).toBeGreaterThan(0);
+    expect((await finished()).map((x) => x.id)).toContain(r.rotationId);
+    const c = make(); // a fresh node: its first scheduler pass prunes the history
+    await c.runDue();
+    await c.stop();
+    const after = (await finished()).map((x) => x.id);
+    expect(after).not.toContain(r.rotationId);
+    expect(after).toEqual(expect.arrayContaining(kept));
   });
 
   it("an error never carries the credential it was about", async () => {

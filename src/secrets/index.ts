@@ -7,4 +7,6 @@ export { positionFits, positionOf, type ScanItem, type ScanOptions, type ScanOrd
 export type { ReplicaState, ReplicaStatus, SecretReplicas } from "./secret-replicas.js";
 export { SealedReader, SQL_VALUE_TYPE, WORKFLOW_KEY_TYPE, MANAGED_TYPES, isReservedName } from "./managed-types.js";
 export { SecretsModule, createSecretsModule } from "./secrets-module.js";
+export { secretsKeyUser } from "./key-user.js";
+export type { RotationInProgress, RotationsUnderWay } from "./rotations-under-way.js";
 export { requireLive } from "./secret-service.js";

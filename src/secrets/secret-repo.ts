@@ -3,7 +3,7 @@ import { CACHES, InvalidatingCache, type CacheMark } from "../core/cache.js";
 import { decodePageToken } from "../core/paging.js";
 import type { Scope } from "../core/scope.js";
 import { allByIds, inEnvironment, updateById, writeBehind, type Queryable, type Storage, type Tx } from "../storage/index.js";
-import { tagsByResource, type Tag } from "../tags/index.js";
+import { secretsTaggedIn, tagsByResource, type Tag } from "../tags/index.js";
 import type { ScanItem, ScanPosition, ScanSegment, TagNarrowing } from "./scan-types.js";
 
 import type { ListSecretsFilter, Secret } from "./secret-types.js";
@@ -58,8 +58,6 @@ interface ScanRow {
   deleted_at: number | null;
 }
 
-/** Above every code point a tag may hold (letters, digits, a few symbols): the exclusive end of a prefix range. */
-const PREFIX_END = "\u{10FFFF}";
 /** A primary with replicas shows its own region as the primary region (AWS's PrimaryRegion). */
 const PRIMARY_REGION = "COALESCE(primary_region, CASE WHEN EXISTS (SELECT 1 FROM secret_replicas sr WHERE sr.primary_id = secrets.id) THEN region END) AS primary_region";
 const SCAN_COLUMNS = `id, name, secret_type, description, created_at, updated_at, last_accessed_at, ${PRIMARY_REGION}, owning_service, deleted_at`;
@@ -259,6 +257,17 @@ export class SecretRepository {
     await tx.run("DELETE FROM secrets WHERE id = ?", [id]);
   }
 
+  /** How many secrets (those scheduled for deletion too) are encrypted under the key (src/kms's KeyUser). */
+  async countUsingKey(tx: Tx, keyId: string): Promise<number> {
+    return Number((await tx.get<{ n: number }>("SELECT COUNT(*) AS n FROM secrets WHERE key_id = ?", [keyId]))?.n ?? 0);
+  }
+
+  /** Which of these ids are secrets' (those scheduled for deletion too), 500 ids per query. */
+  async existingIds(ids: readonly string[]): Promise<Set<string>> {
+    const rows = await allByIds<{ id: string }>(this.db, ids, (marks) => `SELECT id FROM secrets WHERE id IN (${marks})`);
+    return new Set(rows.map((r) => r.id));
+  }
+
   /** How many secrets (those scheduled for deletion too) an environment holds, in one region or in all. */
   async countIn(tx: Tx, environmentId: string, region?: string): Promise<number> {
     const { where, params } = inEnvironment(environmentId, region);
@@ -394,18 +403,6 @@ export class SecretRepository {
     }
   }
 
-  /** The rotations under way of these secrets (rotations table, migration 6), for their views. */
-  async activeRotations(ids: readonly string[]): Promise<Map<string, { versionId: string; step: string; attempt: number; lastError: { code: string; message: string } | null }>> {
-    if (ids.length === 0) return new Map();
-    const rows = await this.db.all<{ secret_id: string; token: string; step: string; attempt: number | string; last_error_code: string | null; last_error_message: string | null }>(
-      `SELECT secret_id, token, step, attempt, last_error_code, last_error_message FROM rotations WHERE active = 1 AND secret_id IN (${ids.map(() => "?").join(", ")})`, ids);
-    const out = new Map<string, { versionId: string; step: string; attempt: number; lastError: { code: string; message: string } | null }>();
-    for (const x of rows)
-      if (!out.has(x.secret_id))
-        out.set(x.secret_id, { versionId: x.token, step: x.step, attempt: Number(x.attempt), lastError: x.last_error_code === null ? null : { code: x.last_error_code, message: x.last_error_message ?? "" } });
-    return out;
-  }
-
   /**
    * A scan's next rows of a scope in a segment's order, resuming after a position: one range
    * of the segment's index (tags not loaded: `scanTags`).
@@ -430,22 +427,11 @@ export class SecretRepository {
 
   /**
    * The ids of the scope's secrets that carry a tag with one of these keys or values (or
-   * prefixes of them), through the index `tags_secret_k` (keys, migration 9) or
-   * `tags_secret_v` (values, migration 11); undefined when more than `max` tags match
-   * (then walking the order's index is the cheaper way).
+   * prefixes of them); undefined when more than `max` tags match (then walking the order's
+   * index is the cheaper way). The tags module answers from its rows (`secretsTaggedIn`).
    */
-  async scanTagCandidates(scope: Scope, t: TagNarrowing, max: number): Promise<string[] | undefined> {
-    const col = t.on === "key" ? "tag_key" : "tag_value";
-    // SQLite has no statistics and would take tags_kv (resource_kind = ?) for a value range:
-    // every secret's tag. Name the index (PostgreSQL's planner has statistics).
-    const indexed = this.db.dialect.engine === "sqlite" ? ` INDEXED BY ${t.on === "key" ? "tags_secret_k" : "tags_secret_v"}` : "";
-    const ranges = t.values.map(() => (t.prefix ? `(${col} >= ? AND ${col} < ?)` : `${col} = ?`));
-    const params = t.values.flatMap((k) => (t.prefix ? [k, `${k}${PREFIX_END}`] : [k]));
-    const rows = await this.db.all<{ resource_id: string }>(
-      `SELECT resource_id FROM tags${indexed} WHERE resource_kind = 'secret' AND (${ranges.join(" OR ")}) AND secret_env = ? AND secret_region = ? LIMIT ?`,
-      [...params, scope.environmentId, scope.region, max + 1],
-    );
-    return rows.length > max ? undefined : [...new Set(rows.map((r) => r.resource_id))];
+  scanTagCandidates(scope: Scope, t: TagNarrowing, max: number): Promise<string[] | undefined> {
+    return secretsTaggedIn(this.db, scope, t, max);
   }
 
   /** A scan's rows of these secrets, each with its scope, in no particular order. */

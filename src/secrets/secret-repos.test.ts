@@ -70,6 +70,21 @@ describe(`secret repositories: ${testEngine()}`, () => {
     expect([await count("env-2"), await count("env-3")]).toEqual([1, 0]);
   });
 
+  it("counts the secrets under a key, those scheduled for deletion too; tells which ids are secrets'", async () => {
+    await storage.transaction(async (tx) => {
+      await secrets.insert(tx, secret("s1", "a"));
+      await secrets.insert(tx, secret("s2", "b", { scope: eu }));
+      await secrets.update(tx, "s2", { deletedAt: 5_000, purgeAt: 9_000 });
+      await secrets.insert(tx, secret("s3", "c", { keyId: "key-2" }));
+    });
+    const using = (keyId: string) => storage.transaction((tx) => secrets.countUsingKey(tx, keyId));
+    expect([await using("key-1"), await using("key-2"), await using("key-3")]).toEqual([2, 1, 0]);
+    expect([...(await secrets.existingIds(["s2", "gone", "s3", "s1"]))].sort()).toEqual(["s1", "s2", "s3"]);
+    expect((await secrets.existingIds([])).size).toBe(0);
+    const many = Array.from({ length: 1_200 }, (_, i) => `x${i}`).concat("s1"); // past one query's 500 ids
+    expect([...(await secrets.existingIds(many))]).toEqual(["s1"]);
+  });
+
   it("lists by name, prefix, description and tag, a page past the limit; due rotations; recorded access", async () => {
     await storage.transaction(async (tx) => {
       for (const [i, n] of ["b/two", "a/one", "b/three", "c/four"].entries())

@@ -114,7 +114,7 @@ export class SecretService {
         await this.versions.setStage(tx, id, CURRENT, versionId);
       }
       if (input.tags?.length) {
-        await putTags(tx, "secret", id, input.tags);
+        await putTags(tx, "secret", id, input.tags, { ...scope, name });
         await this.secrets.update(tx, id, { tagsSeen: true });
       }
       this.secrets.invalidate(tx, scope, name);
@@ -329,7 +329,7 @@ export class SecretService {
 
   async tag(scope: Scope, name: string, tags: Tag[]): Promise<SecretView> {
     await this.write(scope, name, async (tx, s) => {
-      await putTags(tx, "secret", s.id, tags);
+      await putTags(tx, "secret", s.id, tags, s);
       if (tags.length > 0 && !s.tagsSeen) await this.secrets.update(tx, s.id, { tagsSeen: true });
     });
     return this.describe(scope, name);

@@ -3,6 +3,7 @@ import { iso } from "../core/clock.js";
 import type { Queryable } from "../storage/index.js";
 import { tagsByResource } from "../tags/index.js";
 import type { ReplicaRepository } from "./replica-repo.js";
+import type { RotationInProgress, RotationsUnderWay } from "./rotations-under-way.js";
 import type { SecretRepository } from "./secret-repo.js";
 import type { Secret } from "./secret-types.js";
 import type { SecretVersionRepository } from "./version-repo.js";
@@ -26,7 +27,7 @@ export interface SecretView extends NativeSecret {
     nextRotationAt: string | null;
     lastRotationAt: string | null;
     /** The rotation under way (src/rotation): pending version, step, failed attempts, last error; null when none. */
-    inProgress: { versionId: string; step: string; attempt: number; lastError: { code: string; message: string } | null } | null;
+    inProgress: RotationInProgress | null;
   };
 }
 
@@ -45,6 +46,8 @@ export interface ViewSources {
   secrets: SecretRepository;
   versions: SecretVersionRepository;
   replicas: ReplicaRepository;
+  /** The rotations under way (src/rotation's). */
+  rotations: RotationsUnderWay;
   accountId: string;
 }
 
@@ -54,7 +57,7 @@ export async function buildViews(src: ViewSources, secrets: readonly Secret[]): 
   const ids = secrets.map((s) => s.id);
   const tags = await tagsByResource(src.db, "secret", ids);
   const stages = await src.versions.stagesOf(ids);
-  const rotating = await src.secrets.activeRotations(ids);
+  const rotating = await src.rotations.of(ids);
   const replicated = await src.replicas.primariesAmong(ids);
   return secrets.map((s) => ({
     name: s.name,

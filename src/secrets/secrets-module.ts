@@ -7,6 +7,7 @@ import type { Tag } from "../tags/index.js";
 import { assertGenericCreate, assertGenericWrite, MANAGED_TYPES, type SealedReader } from "./managed-types.js";
 import { ReplicaRepository } from "./replica-repo.js";
 import { ReplicationHook } from "./replication-hook.js";
+import type { RotationsUnderWay } from "./rotations-under-way.js";
 import { SecretEnvelope } from "./secret-envelope.js";
 import { SecretReplicas } from "./secret-replicas.js";
 import { SecretRepository } from "./secret-repo.js";
@@ -44,8 +45,9 @@ export class SecretsModule {
   private readonly versions: SecretVersionRepository;
   private readonly service: SecretService;
 
-  constructor(deps: { storage: Storage; clock: Clock; kms: KmsService; accountId: string }) {
-    const { storage, clock, kms, accountId } = deps;
+  /** `rotations`: the rotations under way, for the secrets' views (src/rotation's, over the store alone). */
+  constructor(deps: { storage: Storage; clock: Clock; kms: KmsService; rotations: RotationsUnderWay; accountId: string }) {
+    const { storage, clock, kms, rotations, accountId } = deps;
     const secrets = new SecretRepository(storage);
     const versions = new SecretVersionRepository(storage);
     const replicas = new ReplicaRepository(storage);
@@ -53,7 +55,7 @@ export class SecretsModule {
     const service = new SecretService({
       storage, clock, kms, secrets, versions, replication,
       envelope: new SecretEnvelope(kms),
-      views: { db: storage, secrets, versions, replicas, accountId },
+      views: { db: storage, secrets, versions, replicas, rotations, accountId },
     });
     this.repo = secrets;
     this.versions = versions;
@@ -172,12 +174,17 @@ export class SecretsModule {
     return { exists: (await this.versions.get(secretId, versionId, tx)) !== undefined, current: await this.versions.stageHolder(tx, secretId, CURRENT) };
   }
 
+  /** Which of these ids are secrets' (those scheduled for deletion too; a purged secret's id never comes back): rotation's history of purged secrets goes. */
+  existingIds(ids: readonly string[]): Promise<Set<string>> {
+    return this.repo.existingIds(ids);
+  }
+
   clearCaches(): void {
     this.caches.entries.clear();
     this.caches.versions.clear();
   }
 }
 
-export function createSecretsModule(deps: { storage: Storage; clock: Clock; kms: KmsService; accountId: string }): SecretsModule {
+export function createSecretsModule(deps: { storage: Storage; clock: Clock; kms: KmsService; rotations: RotationsUnderWay; accountId: string }): SecretsModule {
   return new SecretsModule(deps);
 }

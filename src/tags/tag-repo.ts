@@ -1,7 +1,18 @@
-import { allByIds, compareBytes, type Queryable, type Tx } from "../storage/index.js";
+import type { Scope } from "../core/scope.js";
+import { allByIds, compareBytes, type Queryable, type Storage, type Tx } from "../storage/index.js";
 import { validateTags, type Tag } from "./tag-rules.js";
 
 export type TagResourceKind = "key" | "secret";
+
+/** A secret's scope and name, copied onto its tag rows (migration 9: ordered tag filters in ListSecrets); a secret is never renamed. */
+export interface TaggedSecret {
+  environmentId: string;
+  region: string;
+  name: string;
+}
+
+/** Above every code point a tag may hold (letters, digits, a few symbols): the exclusive end of a prefix range. */
+const PREFIX_END = "\u{10FFFF}";
 
 export async function listTags(db: Queryable, kind: TagResourceKind, id: string): Promise<Tag[]> {
   const rows = await db.all<{ tag_key: string; tag_value: string }>(
@@ -34,16 +45,21 @@ export async function tagsByResource(db: Queryable, kind: TagResourceKind, ids: 
   return out;
 }
 
-/** Adds or overwrites tags, enforcing the per-resource limit against what is stored. */
-export async function putTags(tx: Tx, kind: TagResourceKind, id: string, tags: readonly Tag[]): Promise<void> {
+/**
+ * Adds or overwrites tags, enforcing the per-resource limit against what is stored. A
+ * secret's tag rows carry its scope and name (`secret`, the caller's row of it, in the same
+ * transaction): ordered tag filters in ListSecrets.
+ */
+export async function putTags(tx: Tx, kind: "key", id: string, tags: readonly Tag[]): Promise<void>;
+export async function putTags(tx: Tx, kind: "secret", id: string, tags: readonly Tag[], secret: TaggedSecret): Promise<void>;
+export async function putTags(tx: Tx, kind: TagResourceKind, id: string, tags: readonly Tag[], secret?: TaggedSecret): Promise<void> {
   const existing = await listTags(tx, kind, id);
   validateTags(tags, existing.map((t) => t.key));
   for (const t of tags)
     if (kind === "secret")
-      // A secret's tag rows carry its scope and name (migration 9): ordered tag filters in ListSecrets.
       await tx.run(
-        "INSERT INTO tags (resource_kind, resource_id, tag_key, tag_value, secret_env, secret_region, secret_name) SELECT 'secret', s.id, ?, ?, s.environment_id, s.region, s.name FROM secrets s WHERE s.id = ? ON CONFLICT (resource_kind, resource_id, tag_key) DO UPDATE SET tag_value = excluded.tag_value",
-        [t.key, t.value, id],
+        "INSERT INTO tags (resource_kind, resource_id, tag_key, tag_value, secret_env, secret_region, secret_name) VALUES ('secret', ?, ?, ?, ?, ?, ?) ON CONFLICT (resource_kind, resource_id, tag_key) DO UPDATE SET tag_value = excluded.tag_value",
+        [id, t.key, t.value, secret!.environmentId, secret!.region, secret!.name],
       );
     else
       await tx.run(
@@ -58,4 +74,29 @@ export async function removeTags(tx: Tx, kind: TagResourceKind, id: string, keys
 
 export async function deleteAllTags(tx: Tx, kind: TagResourceKind, id: string): Promise<void> {
   await tx.run("DELETE FROM tags WHERE resource_kind = ? AND resource_id = ?", [kind, id]);
+}
+
+/**
+ * The ids of the scope's secrets that carry a tag with one of these keys or values (or
+ * prefixes of them), through the index `tags_secret_k` (keys, migration 9) or
+ * `tags_secret_v` (values, migration 11); undefined when more than `max` tags match (the
+ * secrets module's scan then walks its own order's index).
+ */
+export async function secretsTaggedIn(
+  db: Storage,
+  scope: Scope,
+  t: { on: "key" | "value"; values: readonly string[]; prefix: boolean },
+  max: number,
+): Promise<string[] | undefined> {
+  const col = t.on === "key" ? "tag_key" : "tag_value";
+  // SQLite has no statistics and would take tags_kv (resource_kind = ?) for a value range:
+  // every secret's tag. Name the index (PostgreSQL's planner has statistics).
+  const indexed = db.dialect.engine === "sqlite" ? ` INDEXED BY ${t.on === "key" ? "tags_secret_k" : "tags_secret_v"}` : "";
+  const ranges = t.values.map(() => (t.prefix ? `(${col} >= ? AND ${col} < ?)` : `${col} = ?`));
+  const params = t.values.flatMap((k) => (t.prefix ? [k, `${k}${PREFIX_END}`] : [k]));
+  const rows = await db.all<{ resource_id: string }>(
+    `SELECT resource_id FROM tags${indexed} WHERE resource_kind = 'secret' AND (${ranges.join(" OR ")}) AND secret_env = ? AND secret_region = ? LIMIT ?`,
+    [...params, scope.environmentId, scope.region, max + 1],
+  );
+  return rows.length > max ? undefined : [...new Set(rows.map((r) => r.resource_id))];
 }

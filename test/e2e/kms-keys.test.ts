@@ -222,13 +222,25 @@ describe("deletion", () => {
     expect((await s.request("GET", "/v1/keys")).body.keys).toEqual([]);
   });
 
-  it("refuses to schedule deletion of a key that encrypts a live secret", async () => {
+  it("refuses to schedule deletion of a key that encrypts a live secret, or one in its recovery window", async () => {
     const k = await createKey();
+    const other = await createKey();
     expectStatus(await s.request("POST", "/v1/secrets", { name: "live", value: "v", keyId: k.keyId }), 201);
-    expectError(await s.request("POST", `/v1/keys/${k.keyId}/schedule-deletion`, { pendingWindowDays: 7 }), 409, "InvalidState");
+    expectStatus(await s.request("POST", "/v1/secrets", { name: "recoverable", value: "v", keyId: k.keyId }), 201);
+    expectStatus(await s.request("POST", "/v1/secrets", { name: "elsewhere", value: "v", keyId: other.keyId }), 201);
+    expectStatus(await s.request("DELETE", "/v1/secrets/recoverable"), 200); // scheduled for deletion: restoring it must find its key
+    const refused = (n: number) => ({ code: "InvalidState", message: `The key encrypts ${n} secret(s), counting those scheduled for deletion; purge them or move them to another key first.` });
+    const schedule = () => s.request("POST", `/v1/keys/${k.keyId}/schedule-deletion`, { pendingWindowDays: 7 });
+    let r = await schedule();
+    expectError(r, 409, "InvalidState");
+    expect(r.body).toMatchObject(refused(2));
     expect((await s.request("GET", `/v1/keys/${k.keyId}`)).body.keyState).toBe("Enabled");
     expectStatus(await s.request("DELETE", "/v1/secrets/live?force=true"), 200);
-    expectStatus(await s.request("POST", `/v1/keys/${k.keyId}/schedule-deletion`, { pendingWindowDays: 7 }), 200);
+    r = await schedule();
+    expectError(r, 409, "InvalidState");
+    expect(r.body).toMatchObject(refused(1));
+    expectStatus(await s.request("DELETE", "/v1/secrets/recoverable?force=true"), 200);
+    expectStatus(await schedule(), 200);
   });
 });
 

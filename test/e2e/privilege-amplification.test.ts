@@ -248,3 +248,24 @@ describe("coversPrincipal and credentials limited to actions", () => {
     await s.app.access.grantRole(actor(admin.id), victim.id, "secret-reader", true);
   });
 });
+
+describe("a principal that does not exist", () => {
+  it("has nothing to attach to, grant to or list: PrincipalNotFound, whatever its state would be", async () => {
+    const p = await policy("narrow", NARROW);
+    const missing = "sa-nobody";
+    for (const [method, path, body] of [
+      ["POST", `/v1/principals/${missing}/policies`, { policy: p }],
+      ["POST", `/v1/principals/${missing}/roles`, { role: "secret-reader" }],
+      ["GET", `/v1/principals/${missing}/policies`, undefined],
+    ] as const) {
+      const r = await s.request(method, path, body);
+      expectError(r, 404, "PrincipalNotFound");
+      expect(r.body.message).toBe(`The principal "${missing}" does not exist.`);
+    }
+    // A disabled principal still exists: it keeps its attachments.
+    const sa = await account("sleeper");
+    expectStatus(await s.request("POST", `/v1/service-accounts/${sa.id}/disable`), 200);
+    expectStatus(await s.request("POST", `/v1/principals/${sa.id}/policies`, { policy: p }), 204);
+    expect((await accessOf(sa.id)).policies).toEqual(["narrow"]);
+  });
+});
