@@ -79,9 +79,6 @@ function parseData(data: string | null): JsonObject {
   }
 }
 
-/** Purged secrets whose history one statement deletes (far below either engine's parameter limit). */
-const PRUNE_BATCH = 500;
-
 const num = (v: number | null): number | null => (v === null ? null : Number(v));
 
 const toRotation = (r: RotationRow): Rotation => ({
@@ -216,21 +213,13 @@ export class RotationRepository {
     return out;
   }
 
-  /** The secrets that have finished rotations (whether each still exists, the secrets module says). */
-  async finishedSecretIds(): Promise<string[]> {
-    return (await this.db.all<{ secret_id: string }>("SELECT DISTINCT secret_id FROM rotations WHERE done = 1")).map((r) => r.secret_id);
-  }
-
   /**
-   * Keep the last `keep` finished rotations of every secret, and none of `purged` secrets
-   * (those `finishedSecretIds` named that no longer exist). History: written behind (no fsync
-   * on the request thread), 500 purged secrets per statement.
+   * Keep the last `keep` rotations of every secret, and none of purged secrets (one
+   * anti-join on secrets: listed in test/architecture/table-owners.test.ts). History:
+   * written behind (no fsync on the request thread).
    */
-  async prune(keep: number, purged: readonly string[]): Promise<void> {
-    for (let i = 0; i < purged.length; i += PRUNE_BATCH) {
-      const batch = purged.slice(i, i + PRUNE_BATCH);
-      await writeBehind(this.db, `DELETE FROM rotations WHERE done = 1 AND secret_id IN (${batch.map(() => "?").join(", ")})`, batch);
-    }
+  async prune(keep: number): Promise<void> {
+    await writeBehind(this.db, "DELETE FROM rotations WHERE done = 1 AND NOT EXISTS (SELECT 1 FROM secrets s WHERE s.id = rotations.secret_id)", []);
     await writeBehind(
       this.db,
       `DELETE FROM rotations WHERE done = 1 AND id IN (SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY secret_id ORDER BY started_at DESC) AS n FROM rotations) ranked WHERE n > ?)`,

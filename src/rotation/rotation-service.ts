@@ -189,16 +189,9 @@ export class RotationService {
     for (const r of await this.store.due(now, 100)) void this.runner.drive(r.id);
     if (now - this.lastPrune > 3_600_000) {
       this.lastPrune = now;
-      await this.pruneHistory().catch(() => undefined);
+      await this.store.prune(HISTORY_KEPT).catch(() => undefined);
     }
     return n;
-  }
-
-  /** Keeps the last HISTORY_KEPT finished rotations of every secret, and none of a purged one (which secrets remain, the secrets module says). */
-  private async pruneHistory(): Promise<void> {
-    const ids = await this.store.finishedSecretIds();
-    const live = await this.secrets.existingIds(ids);
-    await this.store.prune(HISTORY_KEPT, ids.filter((id) => !live.has(id)));
   }
 
   /** After a start or unseal: a single-node store (SQLite) frees its old leases, then due work resumes. */

@@ -262,12 +262,6 @@ export class SecretRepository {
     return Number((await tx.get<{ n: number }>("SELECT COUNT(*) AS n FROM secrets WHERE key_id = ?", [keyId]))?.n ?? 0);
   }
 
-  /** Which of these ids are secrets' (those scheduled for deletion too), 500 ids per query. */
-  async existingIds(ids: readonly string[]): Promise<Set<string>> {
-    const rows = await allByIds<{ id: string }>(this.db, ids, (marks) => `SELECT id FROM secrets WHERE id IN (${marks})`);
-    return new Set(rows.map((r) => r.id));
-  }
-
   /** How many secrets (those scheduled for deletion too) an environment holds, in one region or in all. */
   async countIn(tx: Tx, environmentId: string, region?: string): Promise<number> {
     const { where, params } = inEnvironment(environmentId, region);

@@ -174,11 +174,6 @@ export class SecretsModule {
     return { exists: (await this.versions.get(secretId, versionId, tx)) !== undefined, current: await this.versions.stageHolder(tx, secretId, CURRENT) };
   }
 
-  /** Which of these ids are secrets' (those scheduled for deletion too; a purged secret's id never comes back): rotation's history of purged secrets goes. */
-  existingIds(ids: readonly string[]): Promise<Set<string>> {
-    return this.repo.existingIds(ids);
-  }
-
   clearCaches(): void {
     this.caches.entries.clear();
     this.caches.versions.clear();

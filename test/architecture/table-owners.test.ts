@@ -46,6 +46,10 @@ const ALLOWED: readonly string[] = [
   // migration 9) joined to secrets in name order and stops after a page; by tag value alone,
   // an EXISTS probe on tags per secret of the page.
   "secrets/secret-repo.ts reads tags",
+  // The hourly history prune: finished rotations of purged secrets go in one anti-join
+  // (NOT EXISTS on secrets), written behind; asking the secrets module instead would hold
+  // every rotated secret's id in memory and take a query per 500 of them.
+  "rotation/rotation-repo.ts reads secrets",
 ];
 
 // ---------------------------------------------------------------------------------------
