@@ -109,6 +109,18 @@ const PG_APPEND =
   "SELECT * FROM unnest(?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[])) " +
   SET_META;
 
+/**
+ * PostgreSQL, one autocommitted statement: the head moves from the value the writer last
+ * wrote (compare-and-set) and the rows go in only if it did. No lock and no transaction
+ * around it, so a batch is one round trip; `n` is 0 when another node (or a reset) moved
+ * the head first, and nothing was written.
+ */
+const PG_APPEND_IF_HEAD =
+  "WITH moved AS (UPDATE meta SET value = ? WHERE name = ? AND value = ? RETURNING 1), " +
+  "records AS (INSERT INTO audit_log (seq, time, request_id, principal, action, resource, outcome, error_code, status, source, detail, prev_mac, mac) " +
+  "SELECT * FROM unnest(?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[]) " +
+  "WHERE EXISTS (SELECT 1 FROM moved)) SELECT COUNT(*) AS n FROM moved";
+
 /** The flat `recordParams` of `count` records as one array per column (every field is text, a number or null). */
 function columns(params: readonly SqlParam[], count: number): PgArray[] {
   const cols = Array.from({ length: RECORD_PARAMS }, () => new Array<string | number | null>(count));
@@ -145,6 +157,17 @@ export class AuditRepository {
     if (this.storage.dialect.engine === "postgres") return void (await tx.run(PG_APPEND, [...columns(params, count), HEAD, head]));
     for (const s of inserts(params, count)) await tx.run(s.sql, s.params);
     await tx.run(SET_META, [HEAD, head]);
+  }
+
+  /**
+   * PostgreSQL: appends `count` chained records and sets the head to `head` in one
+   * autocommitted statement, if the head still holds `from` (see PG_APPEND_IF_HEAD). Whether
+   * it did: false means nothing was written.
+   */
+  async appendIfHead(params: SqlParam[], count: number, from: Buffer, head: Buffer): Promise<boolean> {
+    if (this.storage.dialect.engine !== "postgres") throw new Error("appendIfHead is PostgreSQL's");
+    const r = await this.storage.get<{ n: number | string }>(PG_APPEND_IF_HEAD, [head, HEAD, from, ...columns(params, count)]);
+    return Number(r?.n ?? 0) === 1;
   }
 
   /**

@@ -404,3 +404,91 @@ describe.runIf(engine === "sqlite")("audit records through the background writer
     expect(await count("environments")).toBe(2000);
   });
 });
+
+describe.runIf(engine === "postgres")("audit records on PostgreSQL: a batch in one statement once the writer knows the head", () => {
+  /** The store, counting its transactions and failing the answer of the next compare-and-set when asked. */
+  function instrumented(): { storage: Storage; transactions: () => number; loseNextAnswer: () => void; lost: () => number } {
+    let transactions = 0;
+    let lose = false;
+    let lost = 0;
+    const wrapped = Object.create(storage, {
+      transaction: { value: (fn: (tx: Tx) => Promise<unknown>, opts?: unknown) => (transactions++, storage.transaction(fn, opts as never)) },
+      get: {
+        value: async (sql: string, params?: unknown[]) => {
+          const r = await storage.get(sql, params as never);
+          if (lose && sql.startsWith("WITH moved")) {
+            lose = false;
+            lost++;
+            throw new Error("connection terminated unexpectedly"); // committed, answer lost
+          }
+          return r;
+        },
+      },
+    }) as Storage;
+    return { storage: wrapped, transactions: () => transactions, loseNextAnswer: () => (lose = true), lost: () => lost };
+  }
+  const node = (s: Storage) => new AuditService({ storage: s, clock: systemClock, macKey: () => key, onError: (e) => errors.push(e), bufferMs: 60_000 });
+  const ids = async () => (await storage.all<{ request_id: string }>("SELECT request_id FROM audit_log ORDER BY seq")).map((r) => r.request_id);
+
+  it("after its first batch (locked, to learn the head), a writer's batches are one statement each, outside any transaction", async () => {
+    const i = instrumented();
+    const audit = node(i.storage);
+    await audit.record(rec({ requestId: "first" }));
+    expect(i.transactions()).toBe(1);
+    for (let b = 0; b < 3; b++) {
+      for (let k = 0; k < 70; k++) audit.append(rec({ requestId: `b${b}-${k}` }));
+      await audit.flushAll();
+    }
+    await audit.record(rec({ requestId: "waited" })); // a waiter's record too: the statement commits durably on its own
+    expect(i.transactions()).toBe(1);
+    expect((await ids()).length).toBe(212);
+    expect(errors).toEqual([]);
+    expect(await audit.verify()).toEqual({ valid: true, records: 212 });
+  });
+
+  it("two nodes interleaving: the one whose head moved chains again under the lock; one chain, every record once", async () => {
+    const a = node(storage);
+    const b = node(storage);
+    const want: string[] = [];
+    for (let round = 0; round < 6; round++) {
+      for (const [name, n] of [["a", a], ["b", b]] as const) {
+        for (let k = 0; k < 65; k++) {
+          want.push(`${name}${round}-${k}`);
+          n.append(rec({ requestId: `${name}${round}-${k}` }));
+        }
+        await n.flushAll();
+      }
+    }
+    await Promise.all([a.record(rec({ requestId: "a-last" })), b.record(rec({ requestId: "b-last" }))]);
+    want.push("a-last", "b-last");
+    expect((await ids()).sort()).toEqual(want.sort());
+    expect(errors).toEqual([]);
+    expect(await a.verify()).toEqual({ valid: true, records: want.length });
+  });
+
+  it("a batch that committed but whose answer was lost counts as committed: no duplicate, no error", async () => {
+    const i = instrumented();
+    const audit = node(i.storage);
+    await audit.record(rec({ requestId: "learns-the-head" }));
+    i.loseNextAnswer();
+    await audit.record(rec({ requestId: "committed-unanswered" }));
+    audit.append(rec({ requestId: "next" }));
+    await audit.flushAll();
+    expect(i.lost()).toBe(1);
+    expect(await ids()).toEqual(["learns-the-head", "committed-unanswered", "next"]);
+    expect(errors).toEqual([]);
+    expect(await audit.verify()).toEqual({ valid: true, records: 3 });
+  });
+
+  it("a reset behind the writer's back: the compare-and-set finds no head, the batch takes the locked path from genesis", async () => {
+    const audit = node(storage);
+    await audit.record(rec());
+    await audit.record(rec());
+    await storage.run("DELETE FROM audit_log");
+    await storage.run("DELETE FROM meta WHERE name = 'audit_head'");
+    await audit.record(rec({ requestId: "after-reset" }));
+    expect(await ids()).toEqual(["after-reset"]);
+    expect(errors).toEqual([]);
+    expect(await audit.verify()).toEqual({ valid: true, records: 1 });
+  });
+});
