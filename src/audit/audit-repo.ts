@@ -103,11 +103,12 @@ function inserts(params: SqlParam[], count: number): BackgroundStatement[] {
  */
 /** Sets one `meta` row (the chain head, the retention checkpoint). */
 const SET_META = "INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value";
+/** The batch's rows from 13 arrays, one per column (`columns`). */
+const PG_INSERT_UNNEST =
+  "INSERT INTO audit_log (seq, time, request_id, principal, action, resource, outcome, error_code, status, source, detail, prev_mac, mac) " +
+  "SELECT * FROM unnest(?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[])";
 /** The rows and the new head in one statement (one round trip). */
-const PG_APPEND =
-  "WITH records AS (INSERT INTO audit_log (seq, time, request_id, principal, action, resource, outcome, error_code, status, source, detail, prev_mac, mac) " +
-  "SELECT * FROM unnest(?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[])) " +
-  SET_META;
+const PG_APPEND = `WITH records AS (${PG_INSERT_UNNEST}) ${SET_META}`;
 
 /**
  * PostgreSQL, one autocommitted statement: the head moves from the value the writer last
@@ -117,9 +118,7 @@ const PG_APPEND =
  */
 const PG_APPEND_IF_HEAD =
   "WITH moved AS (UPDATE meta SET value = ? WHERE name = ? AND value = ? RETURNING 1), " +
-  "records AS (INSERT INTO audit_log (seq, time, request_id, principal, action, resource, outcome, error_code, status, source, detail, prev_mac, mac) " +
-  "SELECT * FROM unnest(?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[]) " +
-  "WHERE EXISTS (SELECT 1 FROM moved)) SELECT COUNT(*) AS n FROM moved";
+  `records AS (${PG_INSERT_UNNEST} WHERE EXISTS (SELECT 1 FROM moved)) SELECT COUNT(*) AS n FROM moved`;
 
 /** The flat `recordParams` of `count` records as one array per column (every field is text, a number or null). */
 function columns(params: readonly SqlParam[], count: number): PgArray[] {

@@ -53,6 +53,12 @@ function chainRows(key: KeyObject, batch: Pending[], seq: number, mac: string, l
 /** The head row's value for (seq, mac), its own MAC included. */
 const headValue = (key: KeyObject, seq: number, mac: string): Buffer => Buffer.from(JSON.stringify({ seq, mac, headMac: headMac(key, seq, mac) }));
 
+/** Whether the stored chain head is `end` (a batch whose answer was lost did commit); false when it cannot be read. */
+async function headIs(repo: AuditWriterDeps["repo"], end: Head): Promise<boolean> {
+  const now = await repo.readHead().catch(() => undefined);
+  return now !== undefined && end.value !== undefined && Buffer.from(now).equals(Buffer.from(end.value));
+}
+
 /** After a compare-and-set lost to another node, batches take the locked path this long (ms). */
 const LOCKED_AFTER_CONFLICT_MS = 10_000;
 
@@ -103,12 +109,9 @@ export class TransactionAuditWriter implements AuditWriter {
         this.lockedUntil = Date.now() + LOCKED_AFTER_CONFLICT_MS; // moved behind this writer's back: the locked path chains again
       } catch (e) {
         // The answer was lost, or the statement failed: the stored head says whether it committed.
-        const now = await this.d.repo.readHead().catch(() => undefined);
-        if (now !== undefined && Buffer.from(now).equals(end.value as Buffer)) {
-          this.head = end;
-          return undefined;
-        }
-        return e;
+        if (!(await headIs(this.d.repo, end))) return e;
+        this.head = end;
+        return undefined;
       }
     }
     const relaxed = batch.every((p) => !p.waiter);
@@ -170,13 +173,10 @@ export class BackgroundAuditWriter implements AuditWriter {
         this.head = undefined;
         error = e;
         // The worker died with the batch: the stored head says whether it committed.
-        if (end && e instanceof BackgroundWorkerLost) {
-          const now = await this.readHead().catch(() => undefined);
-          if (now?.value !== undefined && end.value !== undefined && Buffer.from(now.value).equals(Buffer.from(end.value))) {
-            this.head = now;
-            error = undefined;
-            break;
-          }
+        if (end && e instanceof BackgroundWorkerLost && (await headIs(this.d.repo, end))) {
+          this.head = end;
+          error = undefined;
+          break;
         }
         // The head moved behind this writer's back (a reset): chain again from the stored one.
         if (!(e instanceof BackgroundConflict) || attempt >= 3) break;

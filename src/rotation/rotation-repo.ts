@@ -1,5 +1,5 @@
 import type { RotationInProgress } from "../secrets/index.js";
-import { writeBehind, type Queryable, type Storage } from "../storage/index.js";
+import { allByIds, writeBehind, type Queryable, type Storage } from "../storage/index.js";
 import type { JsonObject, RotationStep } from "./rotation-types.js";
 
 /** One rotation: the persisted state machine (table `rotations`, migration 6). Times are epoch milliseconds. */
@@ -201,12 +201,11 @@ export class RotationRepository {
     await this.db.run("UPDATE rotations SET cancel_requested = 1, next_attempt_at = ?, updated_at = ? WHERE id = ? AND done = 0", [now, now, id]);
   }
 
-  /** The rotations under way of these secrets, by secret id, for their views (the secrets module's RotationsUnderWay): one statement. */
+  /** The rotations under way of these secrets, by secret id, for their views (the secrets module's RotationsUnderWay): one statement per 500 of them. */
   async underWay(secretIds: readonly string[]): Promise<Map<string, RotationInProgress>> {
     const out = new Map<string, RotationInProgress>();
-    if (secretIds.length === 0) return out;
-    const rows = await this.db.all<{ secret_id: string; token: string; step: string; attempt: number | string; last_error_code: string | null; last_error_message: string | null }>(
-      `SELECT secret_id, token, step, attempt, last_error_code, last_error_message FROM rotations WHERE active = 1 AND secret_id IN (${secretIds.map(() => "?").join(", ")})`, secretIds);
+    const rows = await allByIds<{ secret_id: string; token: string; step: string; attempt: number | string; last_error_code: string | null; last_error_message: string | null }>(
+      this.db, secretIds, (marks) => `SELECT secret_id, token, step, attempt, last_error_code, last_error_message FROM rotations WHERE active = 1 AND secret_id IN (${marks})`);
     for (const x of rows)
       if (!out.has(x.secret_id))
         out.set(x.secret_id, { versionId: x.token, step: x.step, attempt: Number(x.attempt), lastError: x.last_error_code === null ? null : { code: x.last_error_code, message: x.last_error_message ?? "" } });

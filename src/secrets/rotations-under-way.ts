@@ -12,6 +12,6 @@ export interface RotationInProgress {
  * module), so the secrets module names no table of theirs.
  */
 export interface RotationsUnderWay {
-  /** By secret id, the rotation under way of each of these secrets that has one (one statement). */
+  /** By secret id, the rotation under way of each of these secrets that has one (one statement per 500). */
   of(secretIds: readonly string[]): Promise<Map<string, RotationInProgress>>;
 }
